@@ -1,0 +1,148 @@
+/**
+ * Build the effective configuration: schema defaults ← YAML file ← ACIP_* env ← flags,
+ * then validate against the one schema plus the checks a schema cannot express.
+ * Every failure is a ConfigError naming the field and the value; start-up exits 2 on it.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigSchema, type AcipConfig } from './schema.js';
+import { ConfigError } from './config-error.js';
+import type { ParsedArgs } from './cli.js';
+import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
+import { isAcipError } from '../util/errors.js';
+
+export interface LoadOptions {
+  configFile?: string | undefined;
+  overrides?: ParsedArgs['overrides'];
+  /** For tests; defaults to fs.readFileSync. */
+  readFile?: (path: string) => string;
+}
+
+/** Read and parse a YAML config file; never returns anything but a plain mapping. */
+export function readConfigFile(path: string, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError('--config', path, `cannot read config file (${reason})`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new ConfigError('--config', path, `not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('--config', path, 'the top level must be a mapping of keys');
+  return doc as Record<string, unknown>;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let obj = target;
+  for (const key of parts.slice(0, -1)) {
+    const next = Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+      const fresh: Record<string, unknown> = {};
+      obj[key] = fresh;
+      obj = fresh;
+    } else obj = next as Record<string, unknown>;
+  }
+  obj[parts[parts.length - 1] as string] = value;
+}
+
+function pointerToField(pointer: string): string {
+  return pointer.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+export function parsePortRange(text: string, field = 'rtp.ports'): { first: number; last: number } {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+  if (!m) throw new ConfigError(field, text, 'expected a range A-B, e.g. 5004-5999');
+  const first = Number(m[1]);
+  const last = Number(m[2]);
+  if (first < 1024 || last > 65535) throw new ConfigError(field, text, 'ports must lie within 1024-65535');
+  if (first % 2 !== 0) throw new ConfigError(field, text, 'the first port must be even (RTP even, RTCP odd: RFC 3550 §11)');
+  if (last <= first) throw new ConfigError(field, text, 'the range must hold at least one even/odd pair (A < B)');
+  return { first, last };
+}
+
+/** Checks beyond the schema. The field names are the YAML paths. */
+function semanticChecks(cfg: AcipConfig): void {
+  parsePortRange(cfg.rtp.ports);
+  for (const [field, fn, text] of [
+    ['audio.input', parseInputSpec, cfg.audio.input],
+    ['audio.output', parseOutputSpec, cfg.audio.output],
+  ] as const) {
+    try {
+      fn(text, field);
+    } catch (err) {
+      if (isAcipError(err)) throw new ConfigError(field, text, err.message);
+      throw err;
+    }
+  }
+  if (!isLoopbackHost(cfg.http.host) && !cfg.http.password) {
+    throw new ConfigError(
+      'http.password',
+      undefined,
+      `required because http.host ${cfg.http.host} is not a loopback address (set --http-password or ACIP_HTTP_PASSWORD)`,
+    );
+  }
+  if (isIP(cfg.http.host) === 0 && cfg.http.host !== 'localhost') {
+    throw new ConfigError('http.host', cfg.http.host, 'expected an IP address or localhost');
+  }
+  if (isIP(cfg.sip.host) === 0) throw new ConfigError('sip.host', cfg.sip.host, 'expected an IP address');
+  if (isIP(cfg.rtp.host) === 0) throw new ConfigError('rtp.host', cfg.rtp.host, 'expected an IP address');
+}
+
+/** Keys that would reach an object's prototype when copied: refuse them by name before anything copies the input. */
+function rejectPrototypeKeys(value: unknown, path: string): void {
+  if (value === null || typeof value !== 'object') return;
+  for (const key of Object.keys(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new ConfigError(field, key, 'Unexpected property');
+    rejectPrototypeKeys((value as Record<string, unknown>)[key], field);
+  }
+}
+
+/** Validate a raw (already merged) object and fill defaults. */
+export function validateConfig(raw: Record<string, unknown>): AcipConfig {
+  rejectPrototypeKeys(raw, '');
+  const withDefaults = Value.Default(ConfigSchema, Value.Clone(raw)) as Record<string, unknown>;
+  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
+  if (errors.length > 0) {
+    // Report the most specific error first: deeper paths name the field the user typed.
+    errors.sort((a, b) => b.path.split('/').length - a.path.split('/').length);
+    const first = errors[0]!;
+    const others = errors.length > 1 ? ` (+${errors.length - 1} more: ${errors.slice(1, 4).map((e) => pointerToField(e.path)).join(', ')})` : '';
+    throw new ConfigError(pointerToField(first.path), first.value, `${first.message}${others}`);
+  }
+  const cfg = withDefaults as unknown as AcipConfig;
+  semanticChecks(cfg);
+  return cfg;
+}
+
+export function loadConfig(opts: LoadOptions = {}): AcipConfig {
+  const raw = opts.configFile ? readConfigFile(opts.configFile, opts.readFile) : {};
+  for (const o of opts.overrides ?? []) setPath(raw, o.path, o.value);
+  try {
+    return validateConfig(raw);
+  } catch (err) {
+    // Name the flag or env var when an override was the culprit.
+    if (err instanceof ConfigError) {
+      const culprit = [...(opts.overrides ?? [])].reverse().find((o) => o.path === err.field);
+      if (culprit) throw new ConfigError(culprit.source, err.value, err.message.replace(/^[^:]+: /, ''));
+    }
+    throw err;
+  }
+}

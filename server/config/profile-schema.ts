@@ -1,0 +1,58 @@
+/**
+ * Profiles (EBU Tech 3368 style): named codec/packet/buffer settings, one YAML file each in `profiles/`.
+ * The codec list is ordered: EBU Tech 3326 lets the user set the priority, and offers follow it.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const CodecChoiceSchema = Type.Object(
+  {
+    codec: Type.String({ minLength: 1, description: 'Codec id from the registry: opus, L16, L24, PCMA, PCMU, G722' }),
+    sampleRate: Type.Optional(Type.Integer({ minimum: 8000, maximum: 96000, description: 'Audio rate, Hz (PCM: 48000, 44100, 32000)' })),
+    channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 })),
+    ptimeMs: Type.Optional(Type.Number({ minimum: 1, maximum: 120, description: 'Packet time for this codec (overrides the profile)' })),
+    bitrate: Type.Optional(Type.Integer({ minimum: 6000, maximum: 510000, description: 'Opus target bit rate, bit/s' })),
+    complexity: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+    application: Type.Optional(Type.Union([Type.Literal('audio'), Type.Literal('restricted-lowdelay'), Type.Literal('voip')])),
+    fec: Type.Optional(Type.Boolean({ description: 'Opus in-band FEC (useinbandfec)' })),
+    dtx: Type.Optional(Type.Boolean({ description: 'Opus discontinuous transmission (usedtx)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const JitterBufferSettingsSchema = Type.Union([
+  Type.Object(
+    {
+      mode: Type.Literal('adaptive'),
+      minMs: Type.Integer({ minimum: 0, maximum: 5000 }),
+      maxMs: Type.Integer({ minimum: 1, maximum: 10000 }),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      mode: Type.Literal('fixed'),
+      delayMs: Type.Integer({ minimum: 0, maximum: 10000 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+export const ProfileSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'Identifier used by the API and phonebook' }),
+    title: Type.String({ minLength: 1, maxLength: 120 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    codecs: Type.Array(CodecChoiceSchema, { minItems: 1, maxItems: 16 }),
+    ptimeMs: Type.Number({ minimum: 1, maximum: 120, description: 'Default packet time, ms' }),
+    jitterBuffer: JitterBufferSettingsSchema,
+    acceptPeerJbdef: Type.Boolean({ default: true, description: "Apply the peer's a=ebuacip:jbdef to our receive buffer" }),
+    direction: Type.Union([Type.Literal('sendrecv'), Type.Literal('sendonly'), Type.Literal('recvonly'), Type.Literal('inactive')], {
+      default: 'sendrecv',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type CodecChoice = Static<typeof CodecChoiceSchema>;
+export type JitterBufferSettings = Static<typeof JitterBufferSettingsSchema>;
+export type Profile = Static<typeof ProfileSchema>;

@@ -1,0 +1,138 @@
+/**
+ * The one schema for acip's configuration. It is the source of truth for:
+ *  - the YAML config file (`--config FILE`): its shape, types and defaults;
+ *  - the command-line flags and their `ACIP_*` environment equivalents: every leaf that
+ *    carries `flag` metadata below becomes a flag (see cli.ts, which walks this schema);
+ *  - the embedded defaults, so `npm start` works with no file at all.
+ *
+ * Changing a key here changes a public surface (ARCHITECTURE.md): do it deliberately.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Metadata that turns a schema leaf into a command-line flag. */
+export interface FlagMeta {
+  /** Long flag name without dashes, e.g. `sip-port`. The env name is derived: ACIP_SIP_PORT. */
+  flag: string;
+  /** Placeholder shown in --help, e.g. `N`, `HOST`, `A-B`. */
+  arg: string;
+}
+
+function flag<T extends TSchema>(schema: T, meta: FlagMeta): T {
+  return { ...schema, 'x-flag': meta } as T;
+}
+
+const Port = (description: string, def: number) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description: `${description}; 0 picks a free port` });
+
+export const PORT_RANGE_PATTERN = '^[0-9]{1,5}-[0-9]{1,5}$';
+
+export const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+  { default: 'info', description: 'Log level (pino).' },
+);
+
+export const RegistrationSchema = Type.Object(
+  {
+    registrar: Type.String({ minLength: 1, description: 'Registrar URI, e.g. sip:registrar.example.net' }),
+    aor: Type.String({ minLength: 1, description: 'Address of record, e.g. sip:studio1@example.net' }),
+    username: Type.Optional(Type.String({ description: 'Digest user name (defaults to the AOR user part)' })),
+    password: Type.Optional(Type.String({ description: 'Digest password' })),
+    expires: Type.Integer({ minimum: 30, maximum: 86400, default: 600, description: 'Requested registration lifetime, s' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    sip: Type.Object(
+      {
+        host: Type.String({ default: '0.0.0.0', description: 'Address SIP listens on (UDP and TCP)' }),
+        port: flag(Port('SIP port, UDP and TCP (EBU Tech 3326: 5060)', 5060), { flag: 'sip-port', arg: 'N' }),
+        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), {
+          default: ['udp', 'tcp'],
+          minItems: 1,
+          uniqueItems: true,
+          description: 'SIP transports to listen on',
+        }),
+        publicAddress: Type.Optional(
+          Type.String({ description: 'Address to put in Contact/Via/SDP when the listen address is a wildcard' }),
+        ),
+        userAgent: Type.String({ default: 'acip', description: 'User-Agent / Server header product name' }),
+        displayName: Type.String({ default: 'acip', description: 'Display name in From' }),
+        maxLinks: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'Concurrent links; beyond it calls get 486' }),
+        registration: Type.Optional(RegistrationSchema),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    http: Type.Object(
+      {
+        host: flag(Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address of the HTTP API and panel' }), {
+          flag: 'http-host',
+          arg: 'HOST',
+        }),
+        port: flag(Port('HTTP port of the API and panel', 8080), { flag: 'http-port', arg: 'N' }),
+        password: flag(
+          Type.Optional(
+            Type.String({ minLength: 8, description: 'Password for the API and panel; required when http.host is not loopback' }),
+          ),
+          { flag: 'http-password', arg: 'PASSWORD' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rtp: Type.Object(
+      {
+        ports: flag(
+          Type.String({
+            pattern: PORT_RANGE_PATTERN,
+            default: '5004-5999',
+            description: 'RTP/RTCP port range A-B: link n uses A+2n for RTP and A+2n+1 for RTCP (EBU Tech 3326: 5004/5005)',
+          }),
+          { flag: 'rtp-ports', arg: 'A-B' },
+        ),
+        host: Type.String({ default: '0.0.0.0', description: 'Address RTP sockets bind to' }),
+        noMediaTimeoutS: Type.Number({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds without media before a link counts as dead' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    audio: Type.Object(
+      {
+        input: flag(
+          Type.String({
+            default: 'tone',
+            minLength: 1,
+            description: 'Default input of each link: tone[:HZ[:DBFS]], silence, file:PATH.wav, alsa:DEVICE, loopback',
+          }),
+          { flag: 'input', arg: 'SPEC' },
+        ),
+        output: flag(
+          Type.String({
+            default: 'null',
+            minLength: 1,
+            description: 'Default output of each link: null, file:PATH.wav ({link} = link id), alsa:DEVICE',
+          }),
+          { flag: 'output', arg: 'SPEC' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    dataDir: flag(
+      Type.String({ default: './acip-data', minLength: 1, description: 'Where phonebook, history and settings persist' }),
+      { flag: 'data-dir', arg: 'DIR' },
+    ),
+    profilesDir: flag(Type.Optional(Type.String({ minLength: 1, description: 'Profiles folder (default: the profiles/ shipped with acip)' })), {
+      flag: 'profiles-dir',
+      arg: 'DIR',
+    }),
+    defaultProfile: Type.String({ default: 'ebu-3326-interop', description: 'Profile used when a call names none' }),
+    log: Type.Object(
+      {
+        level: flag(LogLevel, { flag: 'log-level', arg: 'LEVEL' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type AcipConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,85 @@
+/**
+ * Histogram of relative packet delay (arrival delay above the transit floor) with exponential
+ * forgetting, for the adaptive jitter buffer's target delay. The idea is NetEQ's delay histogram:
+ * the target is a high quantile of recent relative delays, so that a given fraction of packets
+ * arrives in time; forgetting lets the target come down again once the network calms.
+ *
+ * Forgetting without touching every bin per sample: each new sample weighs 1/f times the previous
+ * one, and the whole table is renormalised when weights grow large.
+ */
+export class DelayHistogram {
+  private readonly bins: Float64Array;
+  private total = 0;
+  private weight = 1;
+  private pendingShiftMs = 0;
+
+  /**
+   * @param binMs width of one bin
+   * @param rangeMs delays at or above this land in the last bin
+   * @param forget per-sample forgetting factor in (0, 1): the weight of a sample k samples old is f^k
+   */
+  constructor(
+    private readonly binMs: number,
+    rangeMs: number,
+    private readonly forget: number,
+  ) {
+    this.bins = new Float64Array(Math.max(2, Math.ceil(rangeMs / binMs) + 1));
+  }
+
+  get sampleWeight(): number {
+    return this.total;
+  }
+
+  add(delayMs: number): void {
+    this.weight /= this.forget;
+    if (this.weight > 1e200) this.renormalise();
+    const i = Math.min(this.bins.length - 1, Math.max(0, Math.floor(delayMs / this.binMs)));
+    this.bins[i] = (this.bins[i] as number) + this.weight;
+    this.total += this.weight;
+  }
+
+  /**
+   * Move every stored sample by `deltaMs` (negative: the floor rose, so the old samples are now less
+   * late relative to it). Samples are clamped into the table's range. Fractions of a bin accumulate.
+   */
+  shift(deltaMs: number): void {
+    this.pendingShiftMs += deltaMs;
+    const k = Math.trunc(this.pendingShiftMs / this.binMs);
+    if (k === 0) return;
+    this.pendingShiftMs -= k * this.binMs;
+    const n = this.bins.length;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const j = Math.min(n - 1, Math.max(0, i + k));
+      out[j] = (out[j] as number) + (this.bins[i] as number);
+    }
+    this.bins.set(out);
+  }
+
+  /** Smallest delay d such that at most (1 − q) of the weight lies above d (upper edge of a bin). */
+  quantile(q: number): number {
+    if (this.total <= 0) return 0;
+    const allowed = (1 - q) * this.total;
+    let above = 0;
+    for (let i = this.bins.length - 1; i >= 0; i--) {
+      const b = this.bins[i] as number;
+      if (above + b > allowed) return (i + 1) * this.binMs;
+      above += b;
+    }
+    return 0;
+  }
+
+  reset(): void {
+    this.bins.fill(0);
+    this.total = 0;
+    this.weight = 1;
+    this.pendingShiftMs = 0;
+  }
+
+  private renormalise(): void {
+    const w = this.weight;
+    for (let i = 0; i < this.bins.length; i++) this.bins[i] = (this.bins[i] as number) / w;
+    this.total /= w;
+    this.weight = 1;
+  }
+}

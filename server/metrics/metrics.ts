@@ -1,0 +1,45 @@
+/**
+ * The app's own prom-client registry (never the global one, so two services in one process,
+ * as in tests, don't collide). Process metrics keep their conventional names (process_*, nodejs_*);
+ * acip's own are prefixed `acip_` and use base units (seconds, bytes; levels in dBFS say so).
+ * Link metrics are collected on scrape from the link manager's snapshot, not pushed per packet.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface AcipMetrics {
+  registry: Registry;
+  buildInfo: Gauge<'version' | 'node'>;
+  uptime: Gauge;
+  profilesLoaded: Gauge;
+  profileErrors: Gauge;
+  httpRequests: Counter<'route' | 'status'>;
+}
+
+export function createMetrics(opts: { version: string; startedAtMs: () => number; nowMs: () => number; processMetrics?: boolean }): AcipMetrics {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const buildInfo = new Gauge({
+    name: 'acip_build_info',
+    help: 'acip build information; the value is always 1',
+    labelNames: ['version', 'node'] as const,
+    registers: [registry],
+  });
+  buildInfo.set({ version: opts.version, node: process.versions.node }, 1);
+  const uptime = new Gauge({
+    name: 'acip_uptime_seconds',
+    help: 'Seconds since the service started',
+    registers: [registry],
+    collect() {
+      this.set((opts.nowMs() - opts.startedAtMs()) / 1000);
+    },
+  });
+  const profilesLoaded = new Gauge({ name: 'acip_profiles_loaded', help: 'Profiles loaded from profiles/ and the data dir', registers: [registry] });
+  const profileErrors = new Gauge({ name: 'acip_profile_errors', help: 'Profile files rejected by the schema at start-up', registers: [registry] });
+  const httpRequests = new Counter({
+    name: 'acip_http_requests_total',
+    help: 'HTTP API requests by route and status',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  return { registry, buildInfo, uptime, profilesLoaded, profileErrors, httpRequests };
+}

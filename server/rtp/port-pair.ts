@@ -1,0 +1,104 @@
+/**
+ * RTP/RTCP port pairs: RTP on an even port, RTCP on the next odd one (RFC 3550 §11; RFC 3551
+ * recommends even RTP ports; EBU Tech 3326 defaults to 5004/5005).
+ *
+ * We bind the sockets while searching, so the pair we return is ours (no probe-then-bind race
+ * with other processes or sessions).
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { randomInt } from 'node:crypto';
+import { AcipError } from '../util/errors.js';
+
+export interface PortRange {
+  /** Lowest port (rounded up to even). */
+  min: number;
+  /** Highest port usable for RTCP (the last pair is max−1/max when max is odd). */
+  max: number;
+}
+
+export interface BoundPortPair {
+  rtp: dgram.Socket;
+  rtcp: dgram.Socket;
+  rtpPort: number;
+  rtcpPort: number;
+}
+
+export const DEFAULT_PORT_RANGE: PortRange = { min: 5004, max: 5999 };
+
+export function socketTypeFor(host: string): 'udp4' | 'udp6' {
+  return net.isIPv6(host) ? 'udp6' : 'udp4';
+}
+
+/** Bind a UDP socket; resolves with it bound or rejects with the bind error (socket closed). */
+export function bindUdp(host: string, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket({ type: socketTypeFor(host) });
+    const onError = (err: Error): void => {
+      sock.removeListener('listening', onListening);
+      try {
+        sock.close();
+      } catch {
+        // already closed
+      }
+      reject(err);
+    };
+    const onListening = (): void => {
+      sock.removeListener('error', onError);
+      resolve(sock);
+    };
+    sock.once('error', onError);
+    sock.once('listening', onListening);
+    sock.bind({ address: host, port, exclusive: true });
+  });
+}
+
+function closeQuietly(sock: dgram.Socket): void {
+  try {
+    sock.close();
+  } catch {
+    // already closed
+  }
+}
+
+/** Bind RTP on exactly `rtpPort` and RTCP on `rtcpPort` (default rtpPort + 1). */
+export async function bindPortPair(host: string, rtpPort: number, rtcpPort = rtpPort === 0 ? 0 : rtpPort + 1): Promise<BoundPortPair> {
+  const rtp = await bindUdp(host, rtpPort);
+  let rtcp: dgram.Socket;
+  try {
+    rtcp = await bindUdp(host, rtcpPort);
+  } catch (err) {
+    closeQuietly(rtp);
+    throw err;
+  }
+  return { rtp, rtcp, rtpPort: rtp.address().port, rtcpPort: rtcp.address().port };
+}
+
+/**
+ * Find and bind a free even/odd pair in `range` on `host`. Starts at a random pair (so parallel
+ * sessions do not all collide on the first one) and tries each pair at most once.
+ * Throws AcipError 'RTP_NO_PORTS' when every pair is taken.
+ */
+export async function allocatePortPair(range: PortRange = DEFAULT_PORT_RANGE, host = '0.0.0.0'): Promise<BoundPortPair> {
+  const first = range.min + (range.min % 2);
+  const last = range.max - 1 - ((range.max - 1) % 2); // last even port whose +1 ≤ max
+  if (!Number.isInteger(first) || !Number.isInteger(range.max) || first < 1 || range.max > 65535 || last < first) {
+    throw new AcipError('RTP_PORT_RANGE', `port range ${range.min}-${range.max} holds no even/odd pair`, 'portRange');
+  }
+  const pairs = (last - first) / 2 + 1;
+  const start = randomInt(pairs);
+  let lastErr: unknown;
+  for (let i = 0; i < pairs; i++) {
+    const port = first + ((start + i) % pairs) * 2;
+    try {
+      return await bindPortPair(host, port, port + 1);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+      lastErr = err;
+    }
+  }
+  throw new AcipError('RTP_NO_PORTS', `no free RTP/RTCP port pair in ${range.min}-${range.max} on ${host}`, 'portRange', {
+    cause: lastErr,
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * UAS checks of a parsed request that RFC 3261 §8.2 and RFC 4475 ask for *before* any method,
+ * extension or body decisions (those belong to the UA core: 405/415/420/501/...).
+ *
+ *   505  version is not SIP/2.0                              (§8.2.? / §21.5.20, RFC 4475 §3.1.2.16)
+ *   400  missing or duplicated Via/From/To/Call-ID/CSeq/Max-Forwards, malformed values,
+ *        CSeq method different from the request method      (§8.1.1, RFC 4475 §3.3.8, §3.1.2.17)
+ *   416  Request-URI scheme other than sip/sips/tel          (§8.2.2.1, RFC 4475 §3.3.2)
+ *
+ * The reason phrase names the fault (issue: "400 with a reason phrase that names the fault").
+ */
+import type { SipRequest } from './message.js';
+import { SipParseError } from './parse-error.js';
+import { parseCSeq, parseDeltaSeconds, parseMaxForwards } from './headers.js';
+import { parseNameAddr, parseUri } from './uri.js';
+import { parseVia } from './via.js';
+
+export interface Rejection {
+  status: number;
+  reason: string;
+  /** Headers to add to the rejection (name, value), e.g. Unsupported for 420. */
+  extraHeaders?: [string, string][];
+}
+
+const SINGLE = ['Call-ID', 'From', 'To', 'CSeq', 'Max-Forwards'] as const;
+const REQUIRED = ['Via', 'Call-ID', 'From', 'To', 'CSeq'] as const;
+
+function reject400(reason: string): Rejection {
+  return { status: 400, reason };
+}
+
+export function isSupportedVersion(version: string): boolean {
+  return version.toUpperCase() === 'SIP/2.0';
+}
+
+/** null when the request may go on to the transaction and UA layers; otherwise the response to send. */
+export function validateRequest(req: SipRequest): Rejection | null {
+  if (!isSupportedVersion(req.version)) return { status: 505, reason: 'Version Not Supported' };
+  // §8.1.1: To, From, CSeq, Call-ID, Max-Forwards and Via are mandatory. Max-Forwards is not
+  // enforced: RFC 2543 peers omit it and RFC 4475 §3.4.1 asks us to stay backward compatible.
+  for (const name of REQUIRED) {
+    if (req.headers.getAll(name).length === 0) return reject400(`Missing ${name} header`);
+  }
+  for (const name of SINGLE) {
+    if (req.headers.getAll(name).length > 1) return reject400(`Duplicate ${name} header`);
+  }
+  try {
+    const cseq = parseCSeq(req.headers.get('CSeq')!);
+    // §8.2 / RFC 4475 §3.1.2.17: the CSeq method must match the request method.
+    if (cseq.method !== req.method) return reject400('CSeq method does not match request method');
+    const mf = req.headers.get('Max-Forwards');
+    if (mf !== undefined) parseMaxForwards(mf);
+    for (const v of req.headers.getAll('Via')) {
+      for (const via of parseVia(v)) {
+        if (via.protocol !== 'SIP/2.0') return reject400('Bad Via header: protocol is not SIP/2.0');
+      }
+    }
+    checkNameAddr(req.headers.get('From')!, 'From');
+    checkNameAddr(req.headers.get('To')!, 'To');
+    const exp = req.headers.get('Expires');
+    if (exp !== undefined) parseDeltaSeconds(exp, 'Expires');
+    if (req.headers.get('Call-ID')!.length === 0) return reject400('Empty Call-ID header');
+  } catch (e) {
+    if (e instanceof SipParseError) return reject400(e.message);
+    throw e;
+  }
+  try {
+    parseUri(req.uri, 'Request-URI');
+  } catch (e) {
+    if (e instanceof SipParseError) {
+      // §8.2.2.1: a Request-URI scheme the UAS does not understand gets 416.
+      if (e.code === 'SIP_UNSUPPORTED_URI_SCHEME') return { status: 416, reason: 'Unsupported URI Scheme' };
+      return reject400(e.message);
+    }
+    throw e;
+  }
+  return null;
+}
+
+/** From/To must be well-formed; an unknown URI scheme there is tolerated (§8.2.2.1 only concerns the Request-URI). */
+function checkNameAddr(value: string, what: string): void {
+  try {
+    parseNameAddr(value, what);
+  } catch (e) {
+    if (e instanceof SipParseError && e.code === 'SIP_UNSUPPORTED_URI_SCHEME') return;
+    throw e;
+  }
+}
