@@ -55,7 +55,10 @@ export class DriftEstimator {
   private curWin: MinPoint | undefined;
   private curWinStart = 0;
   private slope = 0; // ms per ms
-  private detrended: number | undefined;
+  private floorT = 0;
+  private floorV: number | undefined;
+  /** Jump of the floor at the last `add`, beyond what the drift trend predicts (0 when none). */
+  lastJumpMs = 0;
   /** Number of route changes seen. */
   routeChanges = 0;
 
@@ -75,15 +78,13 @@ export class DriftEstimator {
 
   /** Floor (minimum transit) expected at local time `t`. Undefined before the first sample. */
   floorAt(t: number): number | undefined {
-    return this.detrended === undefined ? undefined : this.detrended + this.slope * t;
+    return this.floorV === undefined ? undefined : this.floorV + this.slope * (t - this.floorT);
   }
 
-  /** Detrended floor (floorAt(t) − slope·t); constant between events. */
-  get detrendedFloor(): number | undefined {
-    return this.detrended;
-  }
+  private lastT = 0;
 
   add(t: number, d: number): void {
+    this.lastT = t;
     // Floor blocks.
     if (this.curBlock === undefined) {
       this.curBlockStart = t;
@@ -117,16 +118,20 @@ export class DriftEstimator {
     this.curBlock = undefined;
     this.windows = [];
     this.curWin = undefined;
-    this.detrended = undefined;
+    this.floorV = undefined;
+    this.lastJumpMs = 0;
   }
 
   private recomputeFloor(): void {
+    const t = this.lastT;
     let f = Infinity;
-    for (const b of this.blocks) f = Math.min(f, b.d - this.slope * b.t);
-    if (this.curBlock) f = Math.min(f, this.curBlock.d - this.slope * this.curBlock.t);
-    const prev = this.detrended;
-    this.detrended = f;
-    if (prev !== undefined && Math.abs(f - prev) > this.routeChangeMs) {
+    for (const b of this.blocks) f = Math.min(f, b.d + this.slope * (t - b.t));
+    if (this.curBlock) f = Math.min(f, this.curBlock.d + this.slope * (t - this.curBlock.t));
+    const predicted = this.floorAt(t);
+    this.floorV = f;
+    this.floorT = t;
+    this.lastJumpMs = predicted === undefined ? 0 : f - predicted;
+    if (Math.abs(this.lastJumpMs) > this.routeChangeMs) {
       // Route change: history before it would read as a huge slope. Keep the current window only.
       this.routeChanges++;
       this.windows = [];

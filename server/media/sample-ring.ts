@@ -91,3 +91,48 @@ export class SampleRing {
     this.count = 0;
   }
 }
+
+/**
+ * A SampleRing read by a clock-paced consumer from a producer on another schedule. After start
+ * and after every underrun the reader waits until `primeFrames` (or, if not set, twice the frames
+ * it asks for) are queued before it takes audio again, so that a producer whose ticks land just
+ * after the reader's does not cause an alternating underrun pattern. Reads never block: missing
+ * audio is silence, counted in `underrunFrames` (only after `started`, i.e. once audio has arrived).
+ */
+export class PrimedQueue {
+  readonly ring: SampleRing;
+  private readonly primeOption: number | undefined;
+  private priming = true;
+  started = false;
+  underrunFrames = 0;
+  droppedFrames = 0;
+
+  constructor(capacityFrames: number, channels: number, primeFrames?: number) {
+    this.ring = new SampleRing(capacityFrames, channels);
+    this.primeOption = primeFrames;
+  }
+
+  /** Appends, dropping the oldest audio on overflow (counted). */
+  push(samples: Float32Array): void {
+    if (samples.length > 0) this.started = true;
+    this.droppedFrames += this.ring.push(samples, true);
+  }
+
+  read(frames: number): Float32Array {
+    const out = new Float32Array(frames * this.ring.channels);
+    const prime = Math.min(Math.max(this.primeOption ?? 2 * frames, frames), this.ring.capacityFrames);
+    if (this.priming) {
+      if (this.ring.availableFrames < prime) {
+        if (this.started) this.underrunFrames += frames;
+        return out;
+      }
+      this.priming = false;
+    }
+    const got = this.ring.read(out, frames);
+    if (got < frames) {
+      this.underrunFrames += frames - got;
+      this.priming = true;
+    }
+    return out;
+  }
+}

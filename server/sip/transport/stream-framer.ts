@@ -9,7 +9,8 @@
  *
  * A framing failure (headers too large, message too large, Content-Length missing, malformed,
  * negative or conflicting) throws `SipFramingError`; the stream position is then lost and the
- * connection must be closed. The framer stays failed: later pushes throw the same error.
+ * connection must be closed. Messages completed earlier in the same push ride on the error
+ * (`messages`). The framer stays failed: later pushes throw the same error (with no messages).
  */
 import { SipParseError, type SipParseErrorCode } from '../parse-error.js';
 import type { SipMessage } from '../message.js';
@@ -21,6 +22,12 @@ const LF = 0x0a;
 const CR = 0x0d;
 
 export class SipFramingError extends SipParseError {
+  /**
+   * Messages completed in the same `push` before the failure, in order: process them, then close
+   * the connection.
+   */
+  messages: Buffer[] = [];
+
   constructor(code: SipParseErrorCode, message: string, field?: string, partial?: SipMessage) {
     super(code, message, field, partial);
     this.name = 'SipFramingError';
@@ -75,13 +82,19 @@ export class SipStreamFramer {
 
   /** Feed bytes; returns the complete messages (exact bytes, copied) in arrival order. */
   push(chunk: Buffer): Buffer[] {
-    if (this.failure) throw this.failure;
+    if (this.failure) {
+      this.failure.messages = [];
+      throw this.failure;
+    }
     this.append(chunk);
     const out: Buffer[] = [];
     try {
       this.drain(out);
     } catch (e) {
-      if (e instanceof SipFramingError) this.failure = e;
+      if (e instanceof SipFramingError) {
+        e.messages = out;
+        this.failure = e;
+      }
       throw e;
     }
     return out;
