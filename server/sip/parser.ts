@@ -182,6 +182,17 @@ function parseStartLine(line: string): StartLine {
   return { kind: 'request', method, uri, version };
 }
 
+/** For a start line that is not a status line: method = first word, version = last, URI = the rest. */
+function requestLikeFallback(line: string): StartLine | undefined {
+  const sp1 = line.indexOf(' ');
+  const first = sp1 < 0 ? line : line.slice(0, sp1);
+  if (first.length === 0 || first.indexOf('/') >= 0 || !isToken(first)) return undefined;
+  const sp2 = line.lastIndexOf(' ');
+  const version = sp2 > sp1 ? line.slice(sp2 + 1) : '';
+  const uri = sp2 > sp1 ? line.slice(sp1 + 1, sp2) : sp1 < 0 ? '' : line.slice(sp1 + 1);
+  return { kind: 'request', method: first, uri, version };
+}
+
 function buildMessage(start: StartLine, fields: RawField[], body: Buffer): SipMessage {
   const headers = new SipHeaders();
   for (const f of fields) headers.append(f.name, f.value);
@@ -215,7 +226,16 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>, options?:
     throw new SipParseError('SIP_HEADERS_TOO_LARGE', `Header section too large (limit ${L.maxHeaderSectionBytes} bytes)`);
   }
   const section = readHeaderSection(buf.toString('utf8', p, headerEnd), L);
-  const start = parseStartLine(section.startLine);
+  let start: StartLine;
+  try {
+    start = parseStartLine(section.startLine);
+  } catch (e) {
+    // A malformed request line (RFC 4475 §3.1.2.8) still deserves a 400 if the headers say where
+    // to send it: give a partial request carrying the raw start-line pieces.
+    const fallback = requestLikeFallback(section.startLine);
+    if (e instanceof SipParseError && fallback) e.partial = buildMessage(fallback, section.fields, EMPTY);
+    throw e;
+  }
   const partial = (): SipMessage => buildMessage(start, section.fields, EMPTY);
   if (section.error) {
     section.error.partial = partial();

@@ -11,6 +11,7 @@
  */
 import type { SipRequest } from './message.js';
 import { SipParseError } from './parse-error.js';
+import { isSipVersionText } from './parser.js';
 import { parseCSeq, parseDeltaSeconds, parseMaxForwards } from './headers.js';
 import { parseNameAddr, parseUri } from './uri.js';
 import { parseVia } from './via.js';
@@ -85,4 +86,20 @@ function checkNameAddr(value: string, what: string): void {
     if (e instanceof SipParseError && e.code === 'SIP_UNSUPPORTED_URI_SCHEME') return;
     throw e;
   }
+}
+
+/**
+ * What a UAS does with a message that failed to parse: answer when the error carries a partial
+ * *request* (400, with the error message as the reason phrase naming the fault; 505 when the
+ * fault is an unsupported version), otherwise drop it (responses, RFC 4475 §3.1.2.19; unreadable
+ * start lines). A `partial` may lack Via: the caller must then drop too (nowhere to answer).
+ */
+export function rejectionForParseError(e: SipParseError): Rejection | null {
+  const p = e.partial;
+  if (!p || p.kind !== 'request') return null;
+  if (e.code === 'SIP_BAD_START_LINE' && isSipVersionText(p.version) && !isSupportedVersion(p.version)) {
+    return { status: 505, reason: 'Version Not Supported' };
+  }
+  if (e.code === 'SIP_TOO_LARGE') return { status: 513, reason: 'Message Too Large' };
+  return { status: 400, reason: e.message };
 }

@@ -15,6 +15,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
+import { ALLOW_HEADER } from './uas-policy.js';
 
 export type CallDirection = 'outgoing' | 'incoming';
 
@@ -349,10 +350,10 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
    * cannot be lost on a direct TCP connection). `onNoAck` runs when the deadline passes.
    */
   protected send2xx(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void): void {
-    const contact = this.core.contact(tx.reliable ? this.transport : this.transport);
+    const contact = this.core.contact(this.transport);
     const opts = {
       toTag: this.dialog?.localTag ?? '',
-      headers: [['Contact', contact] as [string, string], ['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS'] as [string, string]],
+      headers: [['Contact', contact] as [string, string], ['Allow', ALLOW_HEADER] as [string, string]],
       ...(sdp !== undefined ? { body: Buffer.from(sdp, 'utf8'), contentType: SDP } : {}),
     };
     const res = createResponse(req, 200, 'OK', opts);

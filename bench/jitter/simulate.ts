@@ -1,0 +1,230 @@
+/**
+ * Pure, fake-clock scoring of the jitter buffer on a seeded trace (bench/jitter/traces.ts).
+ *
+ * The trace's arrivals are pushed in arrival order; a frame clock ticks every ptime of *our* clock
+ * (the trace's times are the receiver's clock). The output is modelled as a FIFO of samples that
+ * consumes exactly one frame per tick: the buffer is asked for another frame whenever the FIFO holds
+ * less than a frame, and a frame's stretch hint changes how many samples it adds. A frame is "handed
+ * to the output clock" when its first sample plays: tick time + what the FIFO held before it.
+ *
+ * Scores (JITTER-TRACES.md "Running and scoring" 1–4):
+ * - added delay = handed time − send time − the trace's minimum one-way delay, over played frames:
+ *   mean, p50, p95, p99, max, mean over the last 10 s; for `step`, recovery time after the step;
+ * - concealed % of output frames, split into lost in the network, late (arrived, not played) and
+ *   stalls (underrun frames inserted while waiting: jitter-induced as well); concealment events;
+ * - JICO = (late + stall) / output frames;
+ * - delay slope (ms per minute, least squares over frames after the first 30 s), underruns, overflows.
+ */
+import { seqDiff } from '../../server/rtp/seq.js';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../../server/media/jitter-buffer.js';
+import { arrivalsInOrder, generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
+
+export type JbSettings = Omit<JitterBufferOptions, 'ptimeMs' | 'rtpClockRate' | 'samplesPerFrame'>;
+
+export const DEFAULT_ADAPTIVE: JbSettings = { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300 };
+
+export interface JitterScores {
+  profile: string;
+  seed: number;
+  outputFrames: number;
+  played: number;
+  addedMean: number;
+  addedP50: number;
+  addedP95: number;
+  addedP99: number;
+  addedMax: number;
+  addedLast10sMean: number;
+  concealedPct: number;
+  lostNetPct: number;
+  latePct: number;
+  stallPct: number;
+  jicoPct: number;
+  concealmentEvents: number;
+  underruns: number;
+  overflows: number;
+  slopeMsPerMin: number;
+  /** `step` only: ms from the first post-step arrival until the delay stays within 10 ms of the pre-step mean. */
+  stepRecoveryMs: number | null;
+  driftPpm: number;
+  finalTargetMs: number;
+  jb: JitterBufferStats;
+}
+
+export interface SimulateOptions {
+  trace: Trace;
+  jb?: JbSettings;
+  /** Phase of the first tick within a frame (ms); default 0.37 · ptime. */
+  tickPhaseMs?: number;
+  /** Optional per-frame log for plotting. */
+  onFrame?: (e: { t: number; kind: 'play' | 'conceal' | 'idle'; index?: number; added?: number; reason?: string; target: number }) => void;
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i] as number;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  if (n < 2) return 0;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += xs[i] as number;
+    my += ys[i] as number;
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] as number) - mx;
+    sxy += dx * ((ys[i] as number) - my);
+    sxx += dx * dx;
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+export function simulateTrace(opts: SimulateOptions): JitterScores {
+  const { trace } = opts;
+  const settings = opts.jb ?? DEFAULT_ADAPTIVE;
+  const spf = trace.samplesPerFrame;
+  const msPerUnit = 1000 / trace.clockRate;
+  const jb = new JitterBuffer({ ...settings, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
+  const arrivals = arrivalsInOrder(trace);
+  const sendByIndex = new Float64Array(trace.packets);
+  const arrivedByIndex = new Uint8Array(trace.packets);
+  let minOwd = Infinity;
+  let lastArrival = 0;
+  for (const r of trace.rows) {
+    sendByIndex[r.index] = r.sendMs;
+    if (r.arrivalMs !== null) {
+      arrivedByIndex[r.index] = 1;
+      minOwd = Math.min(minOwd, r.arrivalMs - r.sendMs);
+      lastArrival = Math.max(lastArrival, r.arrivalMs);
+    }
+  }
+  const startSeq = trace.rows[0]?.seq ?? 0;
+  const indexOf = (seq: number, near: number): number => near + seqDiff(seq, (startSeq + near) & 0xffff);
+
+  const handed: number[] = [];
+  const added: number[] = [];
+  const sendOfPlayed: number[] = [];
+  let lastIndex = 0;
+  let outputFrames = 0;
+  let lostNet = 0;
+  let late = 0;
+  let stall = 0;
+  let events = 0;
+  let inRun = false;
+  let fifo = 0;
+  let a = 0;
+  const phase = opts.tickPhaseMs ?? 0.37 * trace.ptimeMs;
+  const endMs = lastArrival + (settings.maxDelayMs ?? 0) + 4 * trace.ptimeMs;
+  for (let k = 0; ; k++) {
+    const now = phase + k * trace.ptimeMs;
+    if (now > endMs) break;
+    while (a < arrivals.length && (arrivals[a]!.arrivalMs as number) <= now) {
+      const r = arrivals[a++]!;
+      jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs as number });
+    }
+    // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
+    for (let guard = 0; fifo < spf && guard < 8; guard++) {
+      // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
+      const t = now + fifo * msPerUnit;
+      const f = jb.pop(t);
+      fifo += spf + f.adjustSamples;
+      if (f.kind === 'packet') {
+        outputFrames++;
+        inRun = false;
+        const idx = indexOf(f.seq, lastIndex);
+        lastIndex = idx;
+        const add = t - (sendByIndex[idx] as number) - minOwd;
+        handed.push(t);
+        added.push(add);
+        sendOfPlayed.push(sendByIndex[idx] as number);
+        opts.onFrame?.({ t, kind: 'play', index: idx, added: add, target: jb.targetDelayMs });
+      } else if (f.reason === 'lost' || f.reason === 'underrun') {
+        outputFrames++;
+        if (!inRun) events++;
+        inRun = true;
+        if (f.seq !== undefined) {
+          const idx = indexOf(f.seq, lastIndex);
+          if (arrivedByIndex[idx]) late++;
+          else lostNet++;
+        } else {
+          stall++;
+        }
+        opts.onFrame?.({ t, kind: 'conceal', reason: f.reason, target: jb.targetDelayMs });
+      } else {
+        opts.onFrame?.({ t, kind: 'idle', reason: f.reason, target: jb.targetDelayMs });
+      }
+    }
+    fifo -= spf;
+  }
+
+  const sorted = [...added].sort((x, y) => x - y);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+  const lastT = handed[handed.length - 1] ?? 0;
+  const last10 = added.filter((_, i) => (handed[i] as number) >= lastT - 10_000);
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < added.length; i++) {
+    if ((handed[i] as number) >= 30_000) {
+      xs.push((handed[i] as number) / 60_000);
+      ys.push(added[i] as number);
+    }
+  }
+  let stepRecoveryMs: number | null = null;
+  const step = trace.profile.step;
+  if (step) {
+    const before = added.filter((_, i) => (sendOfPlayed[i] as number) >= step.fromMs - 10_000 && (sendOfPlayed[i] as number) < step.fromMs);
+    const limit = mean(before) + 10;
+    const firstAfter = trace.rows.find((r) => r.sendMs >= step.toMs && r.arrivalMs !== null);
+    if (firstAfter) {
+      const t0 = firstAfter.arrivalMs as number;
+      // Earliest time after which every played frame stays under the limit (till the end of the trace).
+      let lastBad = t0;
+      for (let i = 0; i < added.length; i++) {
+        if ((handed[i] as number) >= t0 && (added[i] as number) > limit) lastBad = handed[i] as number;
+      }
+      stepRecoveryMs = lastBad - t0;
+    }
+  }
+  const st = jb.stats();
+  const pct = (n: number) => (outputFrames ? (100 * n) / outputFrames : 0);
+  return {
+    profile: trace.profile.name,
+    seed: trace.seed,
+    outputFrames,
+    played: added.length,
+    addedMean: mean(added),
+    addedP50: quantile(sorted, 0.5),
+    addedP95: quantile(sorted, 0.95),
+    addedP99: quantile(sorted, 0.99),
+    addedMax: sorted[sorted.length - 1] ?? NaN,
+    addedLast10sMean: mean(last10),
+    concealedPct: pct(lostNet + late + stall),
+    lostNetPct: pct(lostNet),
+    latePct: pct(late),
+    stallPct: pct(stall),
+    jicoPct: pct(late + stall),
+    concealmentEvents: events,
+    underruns: st.underruns,
+    overflows: st.overflows,
+    slopeMsPerMin: slope(xs, ys),
+    stepRecoveryMs,
+    driftPpm: st.driftPpm,
+    finalTargetMs: st.targetDelayMs,
+    jb: st,
+  };
+}
+
+export function simulateProfile(profile: ProfileName, seed: number, jb?: JbSettings, seconds?: number): JitterScores {
+  const trace = generateTrace(seconds === undefined ? { profile, seed } : { profile, seed, seconds });
+  return jb ? simulateTrace({ trace, jb }) : simulateTrace({ trace });
+}
+
+export { PROFILE_NAMES };

@@ -1,0 +1,50 @@
+/**
+ * Concealment for codecs without a model of their own (L16, L24, G.711, G.722): repeat the last
+ * good frame with a linear fade that reaches silence FADE_MS after the loss began, then silence.
+ *
+ * Why: repeating a frame forever turns a dead link into a buzz at 1/ptime Hz; cutting straight to
+ * silence clicks. A short fade of the last audio hides a single lost packet (at 1-5 ms packets it is
+ * barely audible) and degrades to silence on a long outage. When real audio resumes it is played
+ * untouched, so decoding stays bit-exact for lossless PCM (a fade-in would change good samples).
+ * This is deliberately simpler than G.711 Appendix I's pitch-based PLC (a stated gap).
+ */
+export const FADE_MS = 10;
+
+export class FadeConcealer {
+  private last: Float32Array;
+  private gain = 1;
+  private readonly step: number;
+
+  constructor(private readonly samplesPerFrame: number, private readonly channels: number, sampleRate: number) {
+    this.last = new Float32Array(samplesPerFrame * channels);
+    // Gain drops by `step` per sample frame (per time instant, all channels alike).
+    this.step = 1 / Math.max(1, Math.round((sampleRate * FADE_MS) / 1000));
+  }
+
+  /** Remember the tail of what was just decoded (the last samplesPerFrame of it). */
+  good(decoded: Float32Array): void {
+    const n = this.last.length;
+    if (decoded.length >= n) this.last.set(decoded.subarray(decoded.length - n));
+    else {
+      // Shorter payload than a frame: shift the history left and append.
+      this.last.copyWithin(0, decoded.length);
+      this.last.set(decoded, n - decoded.length);
+    }
+    this.gain = 1;
+  }
+
+  /** Exactly one frame: the last frame again, faded towards silence. */
+  conceal(): Float32Array {
+    const out = new Float32Array(this.samplesPerFrame * this.channels);
+    if (this.gain <= 0) return out;
+    for (let i = 0; i < this.samplesPerFrame; i++) {
+      const g = this.gain > 0 ? this.gain : 0;
+      for (let c = 0; c < this.channels; c++) {
+        const k = i * this.channels + c;
+        out[k] = (this.last[k] ?? 0) * g;
+      }
+      this.gain -= this.step;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,536 @@
+/**
+ * Receive jitter buffer, one per incoming RTP stream.
+ *
+ * Packet arrival never drives playout (ARCHITECTURE.md "Clocks"): `push` only stores and measures;
+ * the media session's frame clock calls `pop(now)` whenever its output needs the next frame (once per
+ * packet time on average) and gets either a packet to decode or a "missing" frame to conceal through
+ * the codec record. With every frame comes a stretch hint `adjustSamples` (RTP timestamp units, per
+ * channel): the PCM-domain corrector (drift-corrector.ts) removes (−) or inserts (+) that many samples
+ * where least audible. That is how the buffer both follows its target delay and cancels clock drift.
+ *
+ * Terms (all ms):
+ * - d, relative transit of a packet: arrival − media time of its RTP timestamp (constant offset unknown).
+ * - floor: the minimum transit (DriftEstimator), following the sender-clock drift trend.
+ * - r = d − floor: how late a packet is compared with the fastest packets (≥ 0 up to noise).
+ * - L, current delay: now − media time of the frame being played − floor = how long after the fastest
+ *   possible arrival this frame is played. A frame arrives in time when its r ≤ L.
+ * - target: fixed mode: `fixedDelayMs`; adaptive: quantile `q` of recent r (DelayHistogram) + margin,
+ *   within [minDelayMs, maxDelayMs].
+ *
+ * Sequence numbers give continuity (loss, duplicates, reordering); timestamps give timing.
+ * Frames are identified by RTP timestamp; a packet's duration is taken from the timestamp of the next
+ * packet in sequence when that is buffered, else `samplesPerFrame`. A sequence-contiguous packet whose
+ * timestamp is further ahead than expected is not a loss: if it is not due yet (sender DTX / silence
+ * suppression) `pop` returns `missing` with reason `gap` until it is; if it is due (the previous packet
+ * was just longer than one frame) it is played at once.
+ *
+ * Adaptive behaviour: when the buffer runs dry (no packet at all), playout stalls — the frame is
+ * concealed with reason `underrun` and the playout position does not advance, so the delay grows at
+ * once by a frame (the fast attack on a delay spike). A gap with later packets present is a loss:
+ * the slot is concealed (`lost`) and skipped. Above the target the buffer asks for up to
+ * `maxShrinkFraction` of each frame to be removed, below it for up to `maxGrowFraction` to be inserted;
+ * the histogram forgets over `forgetMs`, so the target comes down slowly once the network calms.
+ * Fixed mode does not stall: a slot whose packet has not come is concealed and passed (the packet
+ * will be counted late if it turns up), so the delay stays at the set value; only drift and the
+ * initial alignment are corrected by stretching.
+ */
+
+import { seq16, seqDiff, ts32, tsDiff } from '../rtp/seq.js';
+import { DelayHistogram } from './jb-delay-histogram.js';
+import { DriftEstimator, type DriftEstimatorOptions } from './drift-estimator.js';
+import { AcipError } from '../util/errors.js';
+
+export type JitterBufferMode = 'fixed' | 'adaptive';
+
+export interface JitterBufferOptions {
+  mode: JitterBufferMode;
+  /** Fixed mode: the delay to hold (ms above the fastest transit). Defaults to minDelayMs. */
+  fixedDelayMs?: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** Nominal frame duration (ms). */
+  ptimeMs: number;
+  rtpClockRate: number;
+  /** RTP timestamp units per packet. */
+  samplesPerFrame: number;
+  /** Most packets held; beyond it the oldest is dropped. Default: enough for 2 × maxDelay + 1 s. */
+  maxPackets?: number;
+  /** Adaptive: starting target before any statistics (default clamp(40, min, max)). */
+  initialDelayMs?: number;
+  /** Adaptive: quantile of relative delay to cover (default 0.99). */
+  quantile?: number;
+  /** Adaptive: added to the quantile (default 0). */
+  marginMs?: number;
+  /** Adaptive: time constant of the histogram's forgetting (default 20 s). */
+  forgetMs?: number;
+  /** No correction while |L − target| is within this (default max(1, ptime/8) ms). */
+  deadbandMs?: number;
+  /** Fraction of the level error corrected per frame (default 0.1). */
+  gain?: number;
+  /** Most removed per frame, as a fraction of samplesPerFrame (default 0.1). */
+  maxShrinkFraction?: number;
+  /** Most inserted per frame, as a fraction of samplesPerFrame (default 0.1). */
+  maxGrowFraction?: number;
+  /** Apply the drift estimate as a feed-forward correction (default true). */
+  driftCompensation?: boolean;
+  drift?: DriftEstimatorOptions;
+}
+
+export interface IncomingPacket {
+  seq: number;
+  timestamp: number;
+  payload: Buffer;
+  arrivalMs: number;
+  marker?: boolean;
+}
+
+export type MissingReason = 'lost' | 'underrun' | 'not-started' | 'gap';
+
+export type PlayoutFrame =
+  | {
+      kind: 'packet';
+      payload: Buffer;
+      seq: number;
+      timestamp: number;
+      marker: boolean;
+      /** Samples (RTP timestamp units, per channel) to remove (< 0) or insert (> 0) in this frame's PCM. */
+      adjustSamples: number;
+    }
+  | {
+      kind: 'missing';
+      reason: MissingReason;
+      /** Sequence number of the skipped packet (reason `lost`, and `underrun` in fixed mode). */
+      seq?: number;
+      /** RTP timestamp of the slot being concealed, once the stream has started. */
+      timestamp?: number;
+      adjustSamples: number;
+    };
+
+export interface JitterBufferStats {
+  mode: JitterBufferMode;
+  currentDelayMs: number;
+  targetDelayMs: number;
+  /** Media held ahead of the playout position (ms). */
+  bufferedMs: number;
+  bufferedPackets: number;
+  received: number;
+  /** Slots concealed as lost whose packet never came (late arrivals are moved to `late`). */
+  lost: number;
+  late: number;
+  duplicate: number;
+  reordered: number;
+  /** Packets dropped because the buffer held maxPackets. */
+  overflowDropped: number;
+  /** Overflow events (packet-count overflow or delay above maxDelayMs). */
+  overflows: number;
+  /** Packets with a sequence jump beyond the RFC 3550 A.1 limits that did not lead to a resync. */
+  outOfRange: number;
+  resyncs: number;
+  /** Frames returned `missing` for lost, underrun (not not-started or gap). */
+  concealedFrames: number;
+  /** Runs of consecutive concealed frames. */
+  concealmentEvents: number;
+  underrunFrames: number;
+  /** Runs of consecutive underrun frames. */
+  underruns: number;
+  gapFrames: number;
+  framesPlayed: number;
+  /** Frames skipped without playing because the delay exceeded maxDelayMs. */
+  framesDropped: number;
+  samplesInserted: number;
+  samplesDropped: number;
+  driftPpm: number;
+  routeChanges: number;
+}
+
+interface Entry {
+  extSeq: number;
+  extTs: number;
+  seq: number;
+  ts: number;
+  payload: Buffer;
+  marker: boolean;
+}
+
+/** RFC 3550 Appendix A.1 limits. */
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+const RING = 4096;
+
+export function validateJitterBufferOptions(o: JitterBufferOptions): void {
+  const bad = (field: string, why: string): never => {
+    throw new AcipError('JB_BAD_OPTION', `jitter buffer option ${field}: ${why}`, field);
+  };
+  if (o.mode !== 'fixed' && o.mode !== 'adaptive') bad('mode', 'must be fixed or adaptive');
+  if (!(o.ptimeMs > 0)) bad('ptimeMs', 'must be > 0');
+  if (!(o.rtpClockRate > 0)) bad('rtpClockRate', 'must be > 0');
+  if (!(o.samplesPerFrame > 0) || !Number.isInteger(o.samplesPerFrame)) bad('samplesPerFrame', 'must be a positive integer');
+  if (!(o.minDelayMs >= 0)) bad('minDelayMs', 'must be ≥ 0');
+  if (!(o.maxDelayMs >= o.minDelayMs)) bad('maxDelayMs', 'must be ≥ minDelayMs');
+  if (o.fixedDelayMs !== undefined && !(o.fixedDelayMs >= 0 && o.fixedDelayMs <= o.maxDelayMs)) bad('fixedDelayMs', 'must be in [0, maxDelayMs]');
+  if (o.maxPackets !== undefined && !(o.maxPackets >= 2)) bad('maxPackets', 'must be ≥ 2');
+  if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile < 1)) bad('quantile', 'must be in (0, 1)');
+}
+
+export class JitterBuffer {
+  readonly mode: JitterBufferMode;
+  private readonly o: Required<Omit<JitterBufferOptions, 'fixedDelayMs' | 'drift' | 'initialDelayMs'>> & {
+    fixedDelayMs: number;
+    initialDelayMs: number;
+  };
+  private readonly msPerUnit: number;
+  private readonly hist: DelayHistogram;
+  private readonly drift: DriftEstimator;
+
+  private buf: Entry[] = [];
+  private haveStream = false;
+  private started = false;
+  private firstExtTs = 0;
+  private highestExtSeq = 0;
+  private highestExtTs = 0;
+  private nextSeq = 0;
+  private pointerTs = 0;
+  private readonly seenRing = new Float64Array(RING).fill(NaN);
+  private readonly lostRing = new Float64Array(RING).fill(NaN);
+  private candidate: { extSeq: number; p: IncomingPacket } | undefined;
+  private target: number;
+  private lastTargetCalcMs = -Infinity;
+  private currentDelay = 0;
+  private adjustAcc = 0;
+  private inConcealRun = false;
+  private inUnderrunRun = false;
+  private inOverflow = false;
+  private readonly s: JitterBufferStats;
+
+  constructor(opts: JitterBufferOptions) {
+    validateJitterBufferOptions(opts);
+    this.mode = opts.mode;
+    const clamp = (x: number) => Math.min(opts.maxDelayMs, Math.max(opts.minDelayMs, x));
+    const maxPacketsDefault = Math.ceil((2 * opts.maxDelayMs + 1000) / opts.ptimeMs);
+    this.o = {
+      mode: opts.mode,
+      fixedDelayMs: opts.fixedDelayMs ?? opts.minDelayMs,
+      minDelayMs: opts.minDelayMs,
+      maxDelayMs: opts.maxDelayMs,
+      ptimeMs: opts.ptimeMs,
+      rtpClockRate: opts.rtpClockRate,
+      samplesPerFrame: opts.samplesPerFrame,
+      maxPackets: opts.maxPackets ?? maxPacketsDefault,
+      initialDelayMs: clamp(opts.initialDelayMs ?? 40),
+      quantile: opts.quantile ?? 0.99,
+      marginMs: opts.marginMs ?? 0,
+      forgetMs: opts.forgetMs ?? 20_000,
+      deadbandMs: opts.deadbandMs ?? Math.max(1, opts.ptimeMs / 8),
+      gain: opts.gain ?? 0.1,
+      maxShrinkFraction: opts.maxShrinkFraction ?? 0.1,
+      maxGrowFraction: opts.maxGrowFraction ?? 0.1,
+      driftCompensation: opts.driftCompensation ?? true,
+    };
+    this.msPerUnit = 1000 / opts.rtpClockRate;
+    const binMs = Math.max(0.05, Math.min(1, opts.ptimeMs / 20));
+    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs));
+    this.drift = new DriftEstimator(opts.drift);
+    this.target = this.mode === 'fixed' ? this.o.fixedDelayMs : this.o.initialDelayMs;
+    this.s = {
+      mode: opts.mode, currentDelayMs: 0, targetDelayMs: this.target, bufferedMs: 0, bufferedPackets: 0,
+      received: 0, lost: 0, late: 0, duplicate: 0, reordered: 0, overflowDropped: 0, overflows: 0,
+      outOfRange: 0, resyncs: 0, concealedFrames: 0, concealmentEvents: 0, underrunFrames: 0, underruns: 0,
+      gapFrames: 0, framesPlayed: 0, framesDropped: 0, samplesInserted: 0, samplesDropped: 0, driftPpm: 0,
+      routeChanges: 0,
+    };
+  }
+
+  /** Store one received packet. Never throws on network input: bad values are dropped and counted. */
+  push(p: IncomingPacket): void {
+    if (!Number.isInteger(p.seq) || p.seq < 0 || p.seq > 0xffff || !Number.isInteger(p.timestamp) || p.timestamp < 0 ||
+        p.timestamp > 0xffff_ffff || !Number.isFinite(p.arrivalMs)) {
+      this.s.outOfRange++;
+      return;
+    }
+    this.s.received++;
+    if (!this.haveStream) {
+      this.startStream(p);
+      return;
+    }
+    const dSeq = seqDiff(p.seq, seq16(this.highestExtSeq));
+    // RFC 3550 A.1: a jump beyond MAX_DROPOUT ahead or MAX_MISORDER behind is accepted only when the
+    // next packet continues from it (the sender restarted); a lone one is dropped.
+    if (dSeq > MAX_DROPOUT || dSeq < -MAX_MISORDER) {
+      const c = this.candidate;
+      if (c && seqDiff(p.seq, c.p.seq) === 1) {
+        this.candidate = undefined;
+        this.s.resyncs++;
+        this.resetStream();
+        this.startStream(c.p);
+        this.push(p);
+        this.s.received--; // counted once above
+      } else {
+        this.candidate = { extSeq: 0, p };
+        this.s.outOfRange++;
+      }
+      return;
+    }
+    this.candidate = undefined;
+    const extSeq = this.highestExtSeq + dSeq;
+    const extTs = this.highestExtTs + tsDiff(p.timestamp, ts32(this.highestExtTs));
+    this.accept(p, extSeq, extTs);
+  }
+
+  /**
+   * The next frame for the output, called by the frame clock whenever its output needs one.
+   * `nowMs` is the local time the frame is handed out (the same clock as arrivalMs).
+   */
+  pop(nowMs: number): PlayoutFrame {
+    if (!this.haveStream) return this.missing('not-started');
+    const floor = this.drift.floorAt(nowMs) ?? 0;
+    if (!this.started) {
+      const first = this.buf[0];
+      if (!first) return this.missing('not-started');
+      const l = nowMs - this.mediaMs(this.pointerTs) - floor;
+      this.currentDelay = l;
+      if (l < this.target) return this.missing('not-started');
+      this.started = true;
+    }
+    // Bounded: every pass removes a buffered packet or moves the playout position forward.
+    for (let guard = 0; guard < this.o.maxPackets + MAX_DROPOUT + 2; guard++) {
+      const head = this.buf[0];
+      const l = nowMs - this.mediaMs(this.pointerTs) - floor;
+      this.currentDelay = l;
+      if (l > this.o.maxDelayMs + this.o.ptimeMs && head) {
+        // Delay above the maximum (e.g. after a long outage): skip without playing.
+        if (!this.inOverflow) this.s.overflows++;
+        this.inOverflow = true;
+        if (head.extSeq > this.nextSeq) {
+          this.markLost(this.nextSeq, head.extSeq);
+          this.s.framesDropped += head.extSeq - this.nextSeq;
+          this.nextSeq = head.extSeq;
+          this.pointerTs = head.extTs;
+        } else {
+          this.buf.shift();
+          this.s.framesDropped++;
+          this.advancePast(head);
+        }
+        continue;
+      }
+      this.inOverflow = false;
+      if (!head) {
+        // Underrun: nothing at all to play.
+        if (this.mode === 'adaptive') return this.conceal('underrun');
+        const seq = this.nextSeq;
+        this.nextSeq++;
+        this.pointerTs += this.o.samplesPerFrame;
+        this.markLost(seq, seq + 1);
+        return this.conceal('underrun', seq);
+      }
+      if (head.extSeq > this.nextSeq) {
+        const seq = this.nextSeq;
+        const ts = this.pointerTs;
+        this.markLost(seq, seq + 1);
+        this.nextSeq++;
+        this.pointerTs += this.o.samplesPerFrame;
+        return this.conceal('lost', seq, ts);
+      }
+      // head.extSeq === nextSeq (older ones never stay in the buffer).
+      const ahead = head.extTs - this.pointerTs;
+      if (ahead > this.o.samplesPerFrame / 2) {
+        const lHead = nowMs - this.mediaMs(head.extTs) - floor;
+        if (lHead < this.target - this.o.ptimeMs / 2) {
+          if (lHead < -(this.o.maxDelayMs + 1000)) {
+            // The timestamp leapt far ahead with contiguous sequence numbers: a new timeline.
+            this.s.resyncs++;
+            this.retime(head);
+            return this.missing('not-started');
+          }
+          this.s.gapFrames++;
+          this.pointerTs += Math.min(this.o.samplesPerFrame, ahead);
+          return this.missing('gap', this.pointerTs);
+        }
+      }
+      this.buf.shift();
+      this.advancePast(head);
+      return this.play(head, l);
+    }
+    return this.conceal('underrun');
+  }
+
+  stats(): JitterBufferStats {
+    const last = this.buf[this.buf.length - 1];
+    this.s.currentDelayMs = this.currentDelay;
+    this.s.targetDelayMs = this.target;
+    this.s.bufferedPackets = this.buf.length;
+    this.s.bufferedMs = last ? Math.max(0, (last.extTs + this.o.samplesPerFrame - this.pointerTs) * this.msPerUnit) : 0;
+    this.s.driftPpm = this.drift.driftPpm;
+    this.s.routeChanges = this.drift.routeChanges;
+    return { ...this.s };
+  }
+
+  get targetDelayMs(): number {
+    return this.target;
+  }
+
+  get driftPpm(): number {
+    return this.drift.driftPpm;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private mediaMs(extTs: number): number {
+    return (extTs - this.firstExtTs) * this.msPerUnit;
+  }
+
+  private startStream(p: IncomingPacket): void {
+    this.haveStream = true;
+    this.started = false;
+    this.highestExtSeq = p.seq;
+    this.highestExtTs = p.timestamp;
+    this.firstExtTs = p.timestamp;
+    this.nextSeq = p.seq;
+    this.pointerTs = p.timestamp;
+    this.accept(p, p.seq, p.timestamp);
+  }
+
+  private resetStream(): void {
+    this.buf = [];
+    this.haveStream = false;
+    this.started = false;
+    this.seenRing.fill(NaN);
+    this.lostRing.fill(NaN);
+    this.drift.reset();
+  }
+
+  /** New timeline from `head` on (timestamps jumped with contiguous sequence numbers). */
+  private retime(head: Entry): void {
+    this.firstExtTs = head.extTs;
+    this.pointerTs = head.extTs;
+    this.started = false;
+    this.drift.reset();
+    this.buf = this.buf.filter((e) => e.extTs >= head.extTs);
+  }
+
+  private accept(p: IncomingPacket, extSeq: number, extTs: number): void {
+    const slot = ((extSeq % RING) + RING) % RING;
+    if (this.seenRing[slot] === extSeq) {
+      this.s.duplicate++;
+      return;
+    }
+    this.seenRing[slot] = extSeq;
+    if (extSeq > this.highestExtSeq) {
+      this.highestExtSeq = extSeq;
+      this.highestExtTs = extTs;
+    } else if (extSeq < this.highestExtSeq) {
+      this.s.reordered++;
+    }
+    this.measure(p.arrivalMs, extTs);
+
+    if (extSeq < this.nextSeq) {
+      if (this.started) {
+        // RFC 3550 leaves late packets to the receiver; ours: its slot has passed, drop and count.
+        this.s.late++;
+        if (this.lostRing[slot] === extSeq) {
+          this.lostRing[slot] = NaN;
+          this.s.lost--;
+        }
+        return;
+      }
+      // Before playout starts, an earlier packet simply becomes the first to play.
+      this.nextSeq = extSeq;
+      this.pointerTs = extTs;
+    }
+    // Insert in sequence order (nearly always at the end).
+    let i = this.buf.length;
+    while (i > 0 && (this.buf[i - 1] as Entry).extSeq > extSeq) i--;
+    this.buf.splice(i, 0, { extSeq, extTs, seq: p.seq, ts: p.timestamp, payload: p.payload, marker: p.marker === true });
+    if (this.buf.length > this.o.maxPackets) {
+      this.s.overflows++;
+      while (this.buf.length > this.o.maxPackets) {
+        const old = this.buf.shift() as Entry;
+        this.s.overflowDropped++;
+        if (old.extSeq >= this.nextSeq) {
+          if (old.extSeq > this.nextSeq) this.markLost(this.nextSeq, old.extSeq);
+          this.advancePast(old);
+        }
+      }
+    }
+  }
+
+  private measure(arrivalMs: number, extTs: number): void {
+    const d = arrivalMs - this.mediaMs(extTs);
+    this.drift.add(arrivalMs, d);
+    const jump = this.drift.lastJumpMs;
+    // The histogram holds delays relative to the floor. When the floor rises (a slower route, seen
+    // once the old minima leave the window) the samples taken since were measured against the old,
+    // too low floor: move them down. When it falls (a faster route) the old samples were measured
+    // against the floor of the route they travelled: keep them, so the target does not jump up.
+    if (jump > 0) this.hist.shift(-jump);
+    const floor = this.drift.floorAt(arrivalMs) ?? d;
+    const r = d - floor;
+    this.hist.add(r);
+    if (this.mode === 'adaptive' && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
+      this.lastTargetCalcMs = arrivalMs;
+      const q = this.hist.quantile(this.o.quantile) + this.o.marginMs;
+      this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
+    }
+  }
+
+  private advancePast(e: Entry): void {
+    const next = this.buf[0];
+    const dur = next && next.extSeq === e.extSeq + 1 && next.extTs > e.extTs ? next.extTs - e.extTs : this.o.samplesPerFrame;
+    this.nextSeq = e.extSeq + 1;
+    this.pointerTs = e.extTs + Math.min(dur, 16 * this.o.samplesPerFrame);
+  }
+
+  private markLost(from: number, to: number): void {
+    for (let q = from; q < to; q++) {
+      this.lostRing[((q % RING) + RING) % RING] = q;
+      this.s.lost++;
+    }
+  }
+
+  private play(e: Entry, l: number): PlayoutFrame {
+    this.s.framesPlayed++;
+    this.inConcealRun = false;
+    this.inUnderrunRun = false;
+    const adj = this.correction(l);
+    return { kind: 'packet', payload: e.payload, seq: e.seq, timestamp: e.ts, marker: e.marker, adjustSamples: adj };
+  }
+
+  /** Samples to insert (> 0) or remove (< 0) in the frame about to play. */
+  private correction(l: number): number {
+    const spf = this.o.samplesPerFrame;
+    const unitsPerMs = this.o.rtpClockRate / 1000;
+    let want = 0;
+    if (this.o.driftCompensation) want += this.drift.driftPpm * 1e-6 * spf;
+    const err = l - this.target;
+    if (err > this.o.deadbandMs) want -= Math.min(this.o.maxShrinkFraction * spf, this.o.gain * (err - this.o.deadbandMs / 2) * unitsPerMs);
+    else if (err < -this.o.deadbandMs) want += Math.min(this.o.maxGrowFraction * spf, this.o.gain * (-err - this.o.deadbandMs / 2) * unitsPerMs);
+    this.adjustAcc += want;
+    const adj = Math.trunc(this.adjustAcc);
+    this.adjustAcc -= adj;
+    if (adj > 0) this.s.samplesInserted += adj;
+    else this.s.samplesDropped -= adj;
+    return adj;
+  }
+
+  private missing(reason: MissingReason, timestamp?: number): PlayoutFrame {
+    const f: PlayoutFrame = { kind: 'missing', reason, adjustSamples: 0 };
+    if (timestamp !== undefined) f.timestamp = ts32(timestamp);
+    return f;
+  }
+
+  private conceal(reason: 'lost' | 'underrun', seq?: number, ts?: number): PlayoutFrame {
+    this.s.concealedFrames++;
+    if (!this.inConcealRun) this.s.concealmentEvents++;
+    this.inConcealRun = true;
+    if (reason === 'underrun') {
+      this.s.underrunFrames++;
+      if (!this.inUnderrunRun) this.s.underruns++;
+      this.inUnderrunRun = true;
+    } else {
+      this.inUnderrunRun = false;
+    }
+    const f: PlayoutFrame = { kind: 'missing', reason, adjustSamples: 0 };
+    if (seq !== undefined) f.seq = seq16(seq);
+    f.timestamp = ts32(ts ?? this.pointerTs);
+    return f;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Records a link's audio to a streamed WAV file (see StreamingWavWriter): valid at every
+ * moment, so a killed process leaves a playable file. 24-bit by default so L24 stays bit-exact.
+ * A write error (disk full) raises `error` once and drops later frames (counted).
+ */
+import { AcipError } from '../util/errors.js';
+import { StreamingWavWriter, type WavWriteDepth } from './wav.js';
+import { AudioIoBase, type AudioSink, type AudioSinkStats } from './audio-io.js';
+
+export interface WavFileSinkOptions {
+  sampleRate: number;
+  channels: number;
+  bitDepth?: WavWriteDepth;
+  flushIntervalMs?: number;
+  fsync?: boolean;
+}
+
+export class WavFileSink extends AudioIoBase implements AudioSink {
+  readonly kind = 'file';
+  readonly path: string;
+  private readonly writer: StreamingWavWriter;
+  private failed = false;
+  private framesWritten = 0;
+  private droppedFrames = 0;
+
+  constructor(path: string, opts: WavFileSinkOptions) {
+    super(opts.sampleRate, opts.channels);
+    this.path = path;
+    this.writer = new StreamingWavWriter(path, opts);
+  }
+
+  get bitDepth(): WavWriteDepth {
+    return this.writer.bitDepth;
+  }
+
+  /** Frames on disk and covered by the header. */
+  get framesCommitted(): number {
+    return this.writer.framesCommitted;
+  }
+
+  write(frame: Float32Array): void {
+    const frames = frame.length / this.channels;
+    if (this.failed || this.writer.closed) {
+      this.droppedFrames += frames;
+      return;
+    }
+    try {
+      this.writer.write(frame);
+      this.framesWritten += frames;
+    } catch (e) {
+      this.failed = true;
+      this.droppedFrames += frames;
+      this.emit('error', new AcipError('WAV_WRITE_FAILED', `${this.path}: write failed (${(e as Error).message})`, 'output', { cause: e }));
+    }
+  }
+
+  /** Flushes buffered audio and updates the header now. */
+  flush(): void {
+    if (!this.failed) this.writer.flush();
+  }
+
+  stats(): AudioSinkStats {
+    return {
+      kind: this.kind,
+      framesWritten: this.framesWritten,
+      droppedFrames: this.droppedFrames + this.writer.framesDroppedAtLimit,
+    };
+  }
+
+  close(): void {
+    try {
+      this.writer.close();
+    } catch (e) {
+      if (!this.failed) {
+        this.failed = true;
+        this.emit('error', new AcipError('WAV_WRITE_FAILED', `${this.path}: close failed (${(e as Error).message})`, 'output', { cause: e }));
+      }
+    }
+  }
+}

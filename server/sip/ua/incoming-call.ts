@@ -1,0 +1,121 @@
+/**
+ * An INVITE we received (UAS, RFC 3261 §13.3): the upper layer rings, accepts with an answer,
+ * or rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4); CANCEL ends it with 487
+ * (§9.2).
+ */
+import type { SipRequest } from '../message.js';
+import { createResponse } from '../response.js';
+import { formatUri, parseNameAddr } from '../uri.js';
+import { Dialog } from '../dialog/dialog.js';
+import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
+import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';
+import { SipCall } from './call.js';
+import type { UaCore } from './ua-core.js';
+
+export type IncomingCallState = 'offered' | 'ringing' | 'accepted' | 'confirmed' | 'ended';
+
+export interface RemoteIdentity {
+  /** The From URI as text, e.g. `sip:studio@192.0.2.7`. */
+  uri: string;
+  displayName?: string;
+}
+
+export class IncomingCall extends SipCall {
+  readonly direction = 'incoming' as const;
+  readonly request: SipRequest;
+  readonly from: RemoteIdentity;
+  /** The Request-URI we were called at. */
+  readonly to: string;
+  readonly remoteAddress: SipAddress;
+  readonly offerSdp: string | undefined;
+  private stateValue: IncomingCallState = 'offered';
+  private readonly localTag: string;
+
+  constructor(
+    core: UaCore,
+    private readonly tx: InviteServerTransaction,
+    info: InboundInfo,
+    localTag: string,
+  ) {
+    super(core, tx.request.headers.get('Call-ID') ?? '', info.transport, info.connectionId);
+    this.request = tx.request;
+    this.localTag = localTag;
+    this.remoteAddress = info.remote;
+    this.to = tx.request.uri;
+    this.offerSdp = tx.request.body.length > 0 ? tx.request.body.toString('utf8') : undefined;
+    this.remoteSdp = this.offerSdp;
+    let from: RemoteIdentity = { uri: '' };
+    try {
+      const na = parseNameAddr(tx.request.headers.get('From') ?? '', 'From');
+      from = { uri: formatUri(na.uri), ...(na.displayName !== undefined ? { displayName: na.displayName } : {}) };
+    } catch {
+      // From was validated before we got here; keep the empty identity if it still fails.
+    }
+    this.from = from;
+    // The dialog exists from the first response with our tag (§12.1.1); build it now as early.
+    this.dialog = Dialog.asUas(tx.request, localTag, core.contact(info.transport), 'early');
+    core.bindDialog(this.dialog.key, this);
+    tx.user = {
+      onAck: (ack) => this.onAck(ack),
+      onTransportError: () => this.finish({ by: 'local', status: 503, reason: 'transport error' }),
+    };
+  }
+
+  get state(): IncomingCallState {
+    return this.endedFlag ? 'ended' : this.stateValue;
+  }
+
+  /** Send 180 Ringing (with our To tag, so the caller sees an early dialog). */
+  ringing(): void {
+    if (this.stateValue !== 'offered' || this.endedFlag) return;
+    this.stateValue = 'ringing';
+    const res = createResponse(this.request, 180, 'Ringing', {
+      toTag: this.localTag,
+      headers: [['Contact', this.core.contact(this.transport)]],
+    });
+    this.core.respondInvite(this.tx, res);
+  }
+
+  /** Answer with our SDP: 200 OK, retransmitted until the ACK (§13.3.1.4). */
+  accept(answerSdp: string): void {
+    if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
+    this.stateValue = 'accepted';
+    this.localSdp = answerSdp;
+    this.dialog?.transition('confirmed');
+    this.send2xx(this.tx, this.request, answerSdp, () => {
+      // §13.3.1.4: no ACK within 64·T1 → the session is over; send BYE.
+      this.stateValue = 'confirmed';
+      void this.bye();
+    });
+  }
+
+  /** Reject with a final non-2xx (486, 488 with Warning, 603, …). */
+  reject(status: number, reason?: string, headers?: [string, string][]): void {
+    if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
+    const res = createResponse(this.request, status, reason, { toTag: this.localTag, ...(headers ? { headers } : {}) });
+    this.core.respondInvite(this.tx, res);
+    this.finish({ by: 'local', status, reason: res.reason });
+  }
+
+  protected override onAckedInternal(): void {
+    if (this.stateValue === 'accepted') {
+      this.stateValue = 'confirmed';
+      this.emit('confirmed');
+    }
+  }
+
+  /** §9.2: CANCEL before the final response → 487 for the INVITE. */
+  onCancel(): void {
+    if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
+    this.core.respondInvite(this.tx, createResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag }));
+    this.finish({ by: 'remote', status: 487, reason: 'Request Terminated' });
+  }
+
+  /** §15.2: BYE before we answered → 487 to the pending INVITE as well. */
+  protected override onRemoteBye(): void {
+    if (this.stateValue === 'offered' || this.stateValue === 'ringing') {
+      this.core.respondInvite(this.tx, createResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag }));
+    }
+    super.onRemoteBye();
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * An INVITE we sent (UAC, RFC 3261 §13.2): provisional responses → 'progress'; the 2xx is ACKed
+ * end to end by us (§13.2.2.4) → 'answered'; 401/407 → one retry with digest credentials
+ * (§22.2); `cancel()` (§9.1) → 'failed' 487.
+ */
+import { AcipError } from '../../util/errors.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
+import { parseCSeq } from '../headers.js';
+import { Dialog } from '../dialog/dialog.js';
+import type { ClientTransaction } from '../transaction/transaction-layer.js';
+import { SipCall } from './call.js';
+import { DigestClient, type DigestCredentials } from './digest-client.js';
+import type { SipRoute, UaCore } from './ua-core.js';
+
+export type OutgoingCallState = 'calling' | 'proceeding' | 'answered' | 'ended';
+
+export class OutgoingCall extends SipCall {
+  readonly direction = 'outgoing' as const;
+  private stateValue: OutgoingCallState = 'calling';
+  private invite: SipRequest;
+  private route: SipRoute;
+  private tx: ClientTransaction | undefined;
+  private gotProvisional = false;
+  private cancelWanted = false;
+  private cancelSent = false;
+  private readonly digest: DigestClient | undefined;
+  private authRetried = false;
+
+  constructor(
+    core: UaCore,
+    invite: SipRequest,
+    route: SipRoute,
+    private readonly localContact: string,
+    auth: DigestCredentials | undefined,
+  ) {
+    super(core, invite.headers.get('Call-ID') ?? '', route.transport, route.dest.connectionId);
+    this.invite = invite;
+    this.route = route;
+    this.localSdp = invite.body.length > 0 ? invite.body.toString('utf8') : undefined;
+    this.digest = auth ? new DigestClient(auth) : undefined;
+  }
+
+  get state(): OutgoingCallState {
+    return this.endedFlag ? 'ended' : this.stateValue;
+  }
+
+  /** The INVITE as last sent (after an auth retry, the authorised one). */
+  get request(): SipRequest {
+    return this.invite;
+  }
+
+  /** Send the INVITE. Called once by the UA. */
+  start(): void {
+    this.sendInvite();
+  }
+
+  private sendInvite(): void {
+    try {
+      this.tx = this.core.sendRequest(this.invite, this.route, {
+        onResponse: (res) => this.onResponse(res),
+        onTimeout: () => this.fail(408, 'Request Timeout'),
+        onTransportError: () => this.fail(503, 'Service Unavailable (transport error)'),
+      });
+    } catch (err) {
+      this.core.logger.warn({ err: String(err) }, 'sip: INVITE could not be sent');
+      this.core.clock.setTimer(0, () => this.fail(503, 'Service Unavailable'));
+    }
+  }
+
+  private fail(status: number, reason: string): void {
+    if (this.endedFlag || this.stateValue === 'answered') return;
+    this.stateValue = 'ended';
+    this.finish({ by: 'remote', status, reason }, false);
+    this.emit('failed', { status, reason });
+  }
+
+  private onResponse(res: SipResponse): void {
+    if (res.status < 200) {
+      if (this.endedFlag) return;
+      this.stateValue = 'proceeding';
+      this.gotProvisional = true;
+      if (this.cancelWanted && !this.cancelSent) this.sendCancel();
+      if (res.status > 100) {
+        const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
+        this.emit('progress', { status: res.status, reason: res.reason, ...(sdp !== undefined ? { sdp } : {}) });
+      }
+      return;
+    }
+    if (res.status < 300) {
+      this.on2xx(res);
+      return;
+    }
+    if ((res.status === 401 || res.status === 407) && this.digest && !this.authRetried && !this.cancelWanted) {
+      this.authRetried = true;
+      if (this.digest.onChallenge(res) === 'retry') {
+        this.retryWithAuth();
+        return;
+      }
+    }
+    this.fail(res.status, res.reason);
+  }
+
+  /** §22.2: the same INVITE with credentials, a new branch and CSeq + 1 (§8.1.3.5). */
+  private retryWithAuth(): void {
+    const old = this.invite;
+    const h = new SipHeaders();
+    for (const e of old.headers.entries()) {
+      if (e.name === 'Via') continue;
+      if (e.name === 'CSeq') {
+        let seq = 1;
+        try {
+          seq = parseCSeq(e.value).seq + 1;
+        } catch {
+          // our own CSeq: always valid
+        }
+        h.append('CSeq', `${seq} INVITE`);
+        continue;
+      }
+      h.append(e.name, e.value);
+    }
+    h.prepend('Via', this.core.via(this.route.transport));
+    this.invite = { ...old, headers: h };
+    this.digest!.authorize(this.invite);
+    this.gotProvisional = false;
+    this.stateValue = 'calling';
+    this.sendInvite();
+  }
+
+  private on2xx(res: SipResponse): void {
+    if (this.stateValue === 'answered') {
+      // Retransmitted 2xx (still in the transaction's Accepted state): ACK again.
+      this.onStray2xx(res);
+      return;
+    }
+    if (this.endedFlag) {
+      // A 2xx after we gave up (e.g. crossing our CANCEL after the 64·T1 guard): ACK and BYE it.
+      this.dialog = Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
+      void this.ack2xx(res).then(() => this.byeDetached());
+      return;
+    }
+    this.stateValue = 'answered';
+    this.dialog = Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
+    this.core.bindDialog(this.dialog.key, this);
+    const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
+    this.remoteSdp = sdp;
+    void this.ack2xx(res).catch((err: unknown) => this.core.logger.warn({ err: String(err) }, 'sip: ACK failed'));
+    this.emit('answered', { sdp });
+    if (this.cancelWanted) {
+      // §9.1: the 2xx crossed our CANCEL; the call is up, so hang it up.
+      void this.bye();
+    }
+  }
+
+  /** BYE for a dialog we never reported (late 2xx after failure). */
+  private async byeDetached(): Promise<void> {
+    const d = this.dialog;
+    if (!d) return;
+    try {
+      const route = await this.core.resolve(d.routing().nextHop, this.transport, this.connectionId);
+      const bye = d.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
+      this.core.sendRequest(bye, route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+    } catch (err) {
+      this.core.logger.warn({ err: String(err) }, 'sip: BYE for late 2xx failed');
+    }
+  }
+
+  /**
+   * Give up the call attempt (§9.1). A CANCEL is only sent after a provisional response; before
+   * that it is deferred. If no final response follows within 64·T1, the attempt fails with 487.
+   */
+  cancel(): void {
+    if (this.endedFlag || this.stateValue === 'answered' || this.cancelWanted) return;
+    this.cancelWanted = true;
+    if (this.gotProvisional) this.sendCancel();
+    this.setTimer(this.core.timers.b, () => {
+      this.tx?.terminate();
+      this.fail(487, 'Request Terminated');
+    });
+  }
+
+  /** §9.1: CANCEL with the INVITE's Request-URI, Call-ID, To, From, CSeq number, top Via and Route. */
+  private sendCancel(): void {
+    this.cancelSent = true;
+    const inv = this.invite;
+    const h = new SipHeaders();
+    const via = inv.headers.get('Via');
+    if (via !== undefined) h.append('Via', via);
+    for (const r of inv.headers.getAll('Route')) h.append('Route', r);
+    h.append('Max-Forwards', '70');
+    for (const n of ['From', 'To', 'Call-ID']) {
+      const v = inv.headers.get(n);
+      if (v !== undefined) h.append(n, v);
+    }
+    let seq = 1;
+    try {
+      seq = parseCSeq(inv.headers.get('CSeq') ?? '').seq;
+    } catch {
+      // our own CSeq
+    }
+    h.append('CSeq', `${seq} CANCEL`);
+    h.append('User-Agent', this.core.userAgentName);
+    h.append('Content-Length', '0');
+    const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: inv.uri, version: 'SIP/2.0', headers: h, body: Buffer.alloc(0) };
+    try {
+      this.core.sendRequest(cancel, this.route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+    } catch (err) {
+      this.core.logger.warn({ err: String(err) }, 'sip: CANCEL could not be sent');
+    }
+  }
+
+  override async bye(): Promise<void> {
+    if (this.stateValue !== 'answered') {
+      if (this.endedFlag) return;
+      throw new AcipError('SIP_NOT_ANSWERED', 'bye() before the call was answered: use cancel()');
+    }
+    return super.bye();
+  }
+}
