@@ -13,11 +13,12 @@
  * - concealed % of output frames, split into lost in the network, late (arrived, not played) and
  *   stalls (underrun frames inserted while waiting: jitter-induced as well); concealment events;
  * - JICO = (late + stall) / output frames;
- * - delay slope (ms per minute, least squares over frames after the first 30 s), underruns, overflows.
+ * - delay slope (ms per minute, least squares over frames after the first 60 s, 10 s for traces under 3 min), underruns, overflows.
+ * The frame clock's phase is drawn from the seed (stream `tick-phase`).
  */
 import { seqDiff } from '../../server/rtp/seq.js';
 import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../../server/media/jitter-buffer.js';
-import { arrivalsInOrder, generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
+import { arrivalsInOrder, componentStream, generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
 
 export type JbSettings = Omit<JitterBufferOptions, 'ptimeMs' | 'rtpClockRate' | 'samplesPerFrame'>;
 
@@ -43,7 +44,7 @@ export interface JitterScores {
   underruns: number;
   overflows: number;
   slopeMsPerMin: number;
-  /** `step` only: ms from the first post-step arrival until the delay stays within 10 ms of the pre-step mean. */
+  /** `step` only: ms from the first post-step arrival until a frame plays within 10 ms of the pre-step mean delay. */
   stepRecoveryMs: number | null;
   driftPpm: number;
   finalTargetMs: number;
@@ -56,7 +57,7 @@ export interface SimulateOptions {
   /** Phase of the first tick within a frame (ms); default 0.37 · ptime. */
   tickPhaseMs?: number;
   /** Optional per-frame log for plotting. */
-  onFrame?: (e: { t: number; kind: 'play' | 'conceal' | 'idle'; index?: number; added?: number; reason?: string; target: number }) => void;
+  onFrame?: (e: { t: number; tick: number; backlogMs: number; adjust: number; kind: 'play' | 'conceal' | 'idle'; index?: number; added?: number; reason?: string; target: number }) => void;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -113,15 +114,13 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   const added: number[] = [];
   const sendOfPlayed: number[] = [];
   let lastIndex = 0;
-  let outputFrames = 0;
-  let lostNet = 0;
-  let late = 0;
-  let stall = 0;
-  let events = 0;
-  let inRun = false;
+  /** Output frames in order: 'p' played, 'n' lost in the network, 'l' late, 's' stall. */
+  const outKinds: string[] = [];
   let fifo = 0;
   let a = 0;
-  const phase = opts.tickPhaseMs ?? 0.37 * trace.ptimeMs;
+  // The frame clock's phase against the sender's packets changes the delay by up to a frame (frames
+  // start on ticks): draw it from the seed so that medians over seeds average over phases.
+  const phase = opts.tickPhaseMs ?? componentStream('tick-phase', trace.seed)() * trace.ptimeMs;
   const endMs = lastArrival + (settings.maxDelayMs ?? 0) + 4 * trace.ptimeMs;
   for (let k = 0; ; k++) {
     const now = phase + k * trace.ptimeMs;
@@ -134,45 +133,62 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
     for (let guard = 0; fifo < spf && guard < 8; guard++) {
       // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
       const t = now + fifo * msPerUnit;
-      const f = jb.pop(t);
+      const f = jb.pop(now, fifo * msPerUnit);
       fifo += spf + f.adjustSamples;
       if (f.kind === 'packet') {
-        outputFrames++;
-        inRun = false;
+        outKinds.push('p');
         const idx = indexOf(f.seq, lastIndex);
         lastIndex = idx;
         const add = t - (sendByIndex[idx] as number) - minOwd;
         handed.push(t);
         added.push(add);
         sendOfPlayed.push(sendByIndex[idx] as number);
-        opts.onFrame?.({ t, kind: 'play', index: idx, added: add, target: jb.targetDelayMs });
+        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'play', index: idx, added: add, target: jb.targetDelayMs });
       } else if (f.reason === 'lost' || f.reason === 'underrun') {
-        outputFrames++;
-        if (!inRun) events++;
-        inRun = true;
         if (f.seq !== undefined) {
           const idx = indexOf(f.seq, lastIndex);
-          if (arrivedByIndex[idx]) late++;
-          else lostNet++;
+          outKinds.push(arrivedByIndex[idx] ? 'l' : 'n');
         } else {
-          stall++;
+          outKinds.push('s');
         }
-        opts.onFrame?.({ t, kind: 'conceal', reason: f.reason, target: jb.targetDelayMs });
+        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'conceal', reason: f.reason, target: jb.targetDelayMs });
       } else {
-        opts.onFrame?.({ t, kind: 'idle', reason: f.reason, target: jb.targetDelayMs });
+        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'idle', reason: f.reason, target: jb.targetDelayMs });
       }
     }
     fifo -= spf;
   }
 
+  // Score up to the last played frame: the stall after the trace's end is not the buffer's doing.
+  const lastPlay = outKinds.lastIndexOf('p');
+  let outputFrames = 0;
+  let lostNet = 0;
+  let late = 0;
+  let stall = 0;
+  let events = 0;
+  let underruns = 0;
+  for (let i = 0; i <= lastPlay; i++) {
+    const k = outKinds[i];
+    const prev = i > 0 ? outKinds[i - 1] : 'p';
+    outputFrames++;
+    if (k === 'p') continue;
+    if (prev === 'p') events++;
+    if (k === 'n') lostNet++;
+    else if (k === 'l') late++;
+    else {
+      stall++;
+      if (prev !== 's') underruns++;
+    }
+  }
   const sorted = [...added].sort((x, y) => x - y);
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
   const lastT = handed[handed.length - 1] ?? 0;
   const last10 = added.filter((_, i) => (handed[i] as number) >= lastT - 10_000);
+  const slopeFrom = trace.seconds >= 180 ? 60_000 : 10_000;
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = 0; i < added.length; i++) {
-    if ((handed[i] as number) >= 30_000) {
+    if ((handed[i] as number) >= slopeFrom) {
       xs.push((handed[i] as number) / 60_000);
       ys.push(added[i] as number);
     }
@@ -185,12 +201,9 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
     const firstAfter = trace.rows.find((r) => r.sendMs >= step.toMs && r.arrivalMs !== null);
     if (firstAfter) {
       const t0 = firstAfter.arrivalMs as number;
-      // Earliest time after which every played frame stays under the limit (till the end of the trace).
-      let lastBad = t0;
-      for (let i = 0; i < added.length; i++) {
-        if ((handed[i] as number) >= t0 && (added[i] as number) > limit) lastBad = handed[i] as number;
-      }
-      stepRecoveryMs = lastBad - t0;
+      // First played frame after the step's end back within 10 ms of the earlier delay.
+      const i = added.findIndex((x, k) => (handed[k] as number) >= t0 && x <= limit);
+      stepRecoveryMs = i < 0 ? Infinity : (handed[i] as number) - t0;
     }
   }
   const st = jb.stats();
@@ -212,7 +225,7 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
     stallPct: pct(stall),
     jicoPct: pct(late + stall),
     concealmentEvents: events,
-    underruns: st.underruns,
+    underruns,
     overflows: st.overflows,
     slopeMsPerMin: slope(xs, ys),
     stepRecoveryMs,

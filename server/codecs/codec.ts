@@ -136,6 +136,11 @@ export interface CodecRecord {
   rtpClockRate(params: Pick<CodecParams, 'sampleRate'>): number;
   /** The audio rate the encoder consumes / the decoder produces for a given RTP clock rate. */
   audioSampleRate(rtpClockRate: number): number;
+  /**
+   * Whether an a=rtpmap with this clock rate and channel count (absent = 1, RFC 4566 §6) denotes this
+   * codec in a form we can run (the encoding name is matched by the registry).
+   */
+  matchesRtpmap(clockRate: number, channels: number): boolean;
   /** The channel count written in a=rtpmap, or undefined to omit it (Opus: always 2, RFC 7587 §7). */
   rtpmapChannels(params: Pick<CodecParams, 'channels'>): number | undefined;
   /** Throws AcipError(CODEC_BAD_PARAMS, field) if the parameters cannot be used; returns them. */

@@ -12,13 +12,13 @@ export const FADE_MS = 10;
 
 export class FadeConcealer {
   private last: Float32Array;
-  private gain = 1;
-  private readonly step: number;
+  /** Sample frames concealed since the last good packet. */
+  private concealed = 0;
+  private readonly fadeSamples: number;
 
   constructor(private readonly samplesPerFrame: number, private readonly channels: number, sampleRate: number) {
     this.last = new Float32Array(samplesPerFrame * channels);
-    // Gain drops by `step` per sample frame (per time instant, all channels alike).
-    this.step = 1 / Math.max(1, Math.round((sampleRate * FADE_MS) / 1000));
+    this.fadeSamples = Math.max(1, Math.round((sampleRate * FADE_MS) / 1000));
   }
 
   /** Remember the tail of what was just decoded (the last samplesPerFrame of it). */
@@ -30,20 +30,22 @@ export class FadeConcealer {
       this.last.copyWithin(0, decoded.length);
       this.last.set(decoded, n - decoded.length);
     }
-    this.gain = 1;
+    this.concealed = 0;
   }
 
   /** Exactly one frame: the last frame again, faded towards silence. */
   conceal(): Float32Array {
     const out = new Float32Array(this.samplesPerFrame * this.channels);
-    if (this.gain <= 0) return out;
     for (let i = 0; i < this.samplesPerFrame; i++) {
-      const g = this.gain > 0 ? this.gain : 0;
+      // Linear gain from 1 down to exactly 0 after fadeSamples (per time instant, all channels alike).
+      const left = this.fadeSamples - this.concealed;
+      if (left <= 0) break;
+      const g = left / this.fadeSamples;
       for (let c = 0; c < this.channels; c++) {
         const k = i * this.channels + c;
         out[k] = (this.last[k] ?? 0) * g;
       }
-      this.gain -= this.step;
+      this.concealed++;
     }
     return out;
   }

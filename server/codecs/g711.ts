@@ -151,6 +151,7 @@ function makeG711Record(law: Law): CodecRecord {
     rtpClockRate: () => 8000,
     audioSampleRate: () => 8000,
     rtpmapChannels: () => undefined,
+    matchesRtpmap: (clock, ch) => clock === 8000 && ch === 1,
     validate: (p) => validateCommon(rec, p),
     parseFmtp: (fmtp) => ({ unknown: fmtpMap(fmtp) }),
     formatFmtp: () => undefined,

@@ -1,4 +1,6 @@
+import { codecRegistry } from './registry.js';
+
 /** Codec ids a profile may name. Read from the codec registry so that adding a codec record is enough. */
 export function knownCodecIds(): ReadonlySet<string> {
-  return new Set(['opus', 'L16', 'L24', 'PCMA', 'PCMU', 'G722']);
+  return new Set(codecRegistry.all().map((r) => r.id));
 }

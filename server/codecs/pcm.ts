@@ -120,6 +120,7 @@ function makePcmRecord(bits: PcmBits): CodecRecord {
     audioSampleRate: (clock) => clock,
     // RFC 3551 §4.1: the channel count may be omitted when it is 1; we always write it for clarity.
     rtpmapChannels: (p) => p.channels,
+    matchesRtpmap: (clock, ch) => rec.sampleRates.includes(clock) && rec.channels.includes(ch),
     validate: (p) => validateCommon(rec, p),
     parseFmtp(fmtp): FmtpParams {
       // No fmtp parameters are defined for L16/L24; keep whatever was said.

@@ -134,6 +134,8 @@ export class AlsaSource extends AudioIoBase implements AudioSource {
     if (this.closing) return;
     this.closing = true;
     this.pending = [];
+    // arecord may be blocked writing into a paused pipe; closing our end unblocks it (EPIPE).
+    this.child.stdout?.destroy();
     if (this.exited || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill('SIGTERM');
     const t = setTimeout(() => {

@@ -65,9 +65,9 @@ export class DriftEstimator {
   constructor(opts: DriftEstimatorOptions = {}) {
     this.blockMs = opts.blockMs ?? 1000;
     this.floorBlocks = opts.floorBlocks ?? 8;
-    this.windowMs = opts.windowMs ?? 5000;
+    this.windowMs = opts.windowMs ?? 2000;
     this.maxWindows = opts.maxWindows ?? 120;
-    this.minWindows = opts.minWindows ?? 8;
+    this.minWindows = opts.minWindows ?? 6;
     this.maxPpm = opts.maxPpm ?? 300;
     this.routeChangeMs = opts.routeChangeMs ?? 15;
   }

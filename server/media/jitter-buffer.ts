@@ -61,7 +61,7 @@ export interface JitterBufferOptions {
   quantile?: number;
   /** Adaptive: added to the quantile (default 0). */
   marginMs?: number;
-  /** Adaptive: time constant of the histogram's forgetting (default 20 s). */
+  /** Adaptive: time constant of the histogram's forgetting (default 60 s). */
   forgetMs?: number;
   /** No correction while |L − target| is within this (default max(1, ptime/8) ms). */
   deadbandMs?: number;
@@ -69,6 +69,10 @@ export interface JitterBufferOptions {
   gain?: number;
   /** Most removed per frame, as a fraction of samplesPerFrame (default 0.1). */
   maxShrinkFraction?: number;
+  /** Most removed per frame while the delay is more than `fastShrinkAboveMs` above target (default 0.5). */
+  fastShrinkFraction?: number;
+  /** Default max(3 · ptime, 40) ms. */
+  fastShrinkAboveMs?: number;
   /** Most inserted per frame, as a fraction of samplesPerFrame (default 0.1). */
   maxGrowFraction?: number;
   /** Apply the drift estimate as a feed-forward correction (default true). */
@@ -156,6 +160,8 @@ interface Entry {
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
 const RING = 4096;
+/** Drift above which the level is held flat at target + ptime (see `correction`). */
+const DRIFT_FLAT_PPM = 5;
 
 export function validateJitterBufferOptions(o: JitterBufferOptions): void {
   const bad = (field: string, why: string): never => {
@@ -195,6 +201,7 @@ export class JitterBuffer {
   private candidate: { extSeq: number; p: IncomingPacket } | undefined;
   private target: number;
   private lastTargetCalcMs = -Infinity;
+  private measured = 0;
   private currentDelay = 0;
   private adjustAcc = 0;
   private inConcealRun = false;
@@ -219,11 +226,13 @@ export class JitterBuffer {
       initialDelayMs: clamp(opts.initialDelayMs ?? 40),
       quantile: opts.quantile ?? 0.99,
       marginMs: opts.marginMs ?? 0,
-      forgetMs: opts.forgetMs ?? 20_000,
+      forgetMs: opts.forgetMs ?? 60_000,
       deadbandMs: opts.deadbandMs ?? Math.max(1, opts.ptimeMs / 8),
       gain: opts.gain ?? 0.1,
       maxShrinkFraction: opts.maxShrinkFraction ?? 0.1,
       maxGrowFraction: opts.maxGrowFraction ?? 0.1,
+      fastShrinkFraction: opts.fastShrinkFraction ?? 0.5,
+      fastShrinkAboveMs: opts.fastShrinkAboveMs ?? Math.max(3 * opts.ptimeMs, 40),
       driftCompensation: opts.driftCompensation ?? true,
     };
     this.msPerUnit = 1000 / opts.rtpClockRate;
@@ -278,16 +287,23 @@ export class JitterBuffer {
 
   /**
    * The next frame for the output, called by the frame clock whenever its output needs one.
-   * `nowMs` is the local time the frame is handed out (the same clock as arrivalMs).
+   *
+   * @param nowMs local time of the call (the same clock as `arrivalMs`): a packet must have arrived
+   *   by now to be played.
+   * @param outputBacklogMs audio the output still holds ahead of this frame (the caller's FIFO after
+   *   earlier stretched frames), so the frame starts playing at nowMs + outputBacklogMs. Frames are
+   *   pulled whole on a ptime clock, so this is in [0, ptime); the buffer uses it to keep the total
+   *   delay low (see `correction`).
    */
-  pop(nowMs: number): PlayoutFrame {
+  pop(nowMs: number, outputBacklogMs = 0): PlayoutFrame {
     if (!this.haveStream) return this.missing('not-started');
     const floor = this.drift.floorAt(nowMs) ?? 0;
+    const backlog = Math.max(0, outputBacklogMs);
     if (!this.started) {
       const first = this.buf[0];
       if (!first) return this.missing('not-started');
       const l = nowMs - this.mediaMs(this.pointerTs) - floor;
-      this.currentDelay = l;
+      this.currentDelay = l + backlog;
       if (l < this.target) return this.missing('not-started');
       this.started = true;
     }
@@ -295,8 +311,8 @@ export class JitterBuffer {
     for (let guard = 0; guard < this.o.maxPackets + MAX_DROPOUT + 2; guard++) {
       const head = this.buf[0];
       const l = nowMs - this.mediaMs(this.pointerTs) - floor;
-      this.currentDelay = l;
-      if (l > this.o.maxDelayMs + this.o.ptimeMs && head) {
+      this.currentDelay = l + backlog;
+      if (l + backlog > this.o.maxDelayMs + this.o.ptimeMs && head) {
         // Delay above the maximum (e.g. after a long outage): skip without playing.
         if (!this.inOverflow) this.s.overflows++;
         this.inOverflow = true;
@@ -314,8 +330,19 @@ export class JitterBuffer {
       }
       this.inOverflow = false;
       if (!head) {
-        // Underrun: nothing at all to play.
-        if (this.mode === 'adaptive') return this.conceal('underrun');
+        // Underrun: nothing at all to play. Adaptive mode waits (stalls) for the packet — unless it is
+        // already overdue (the delay is at or above the target, which covers `quantile` of arrivals)
+        // and this is the first empty pull: then it is most likely lost, and waiting would only add
+        // a frame of delay to the same one frame of concealment.
+        if (this.mode === 'adaptive' && (this.inUnderrunRun || this.inConcealRun || l < this.target)) return this.conceal('underrun');
+        if (this.mode === 'adaptive') {
+          const seq = this.nextSeq;
+          const ts = this.pointerTs;
+          this.nextSeq++;
+          this.pointerTs += this.o.samplesPerFrame;
+          this.markLost(seq, seq + 1);
+          return this.conceal('lost', seq, ts);
+        }
         const seq = this.nextSeq;
         this.nextSeq++;
         this.pointerTs += this.o.samplesPerFrame;
@@ -348,7 +375,7 @@ export class JitterBuffer {
       }
       this.buf.shift();
       this.advancePast(head);
-      return this.play(head, l);
+      return this.play(head, l, backlog);
     }
     return this.conceal('underrun');
   }
@@ -465,9 +492,13 @@ export class JitterBuffer {
     const floor = this.drift.floorAt(arrivalMs) ?? d;
     const r = d - floor;
     this.hist.add(r);
-    if (this.mode === 'adaptive' && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
+    this.measured++;
+    // Hold the initial target until ~1 s of packets has been seen, unless packets are later than it.
+    const warm = this.measured * this.o.ptimeMs >= 1000;
+    if (this.mode === 'adaptive' && (warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
-      const q = this.hist.quantile(this.o.quantile) + this.o.marginMs;
+      let q = this.hist.quantile(this.o.quantile) + this.o.marginMs;
+      if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
     }
   }
@@ -486,23 +517,56 @@ export class JitterBuffer {
     }
   }
 
-  private play(e: Entry, l: number): PlayoutFrame {
+  private play(e: Entry, lPull: number, backlog: number): PlayoutFrame {
     this.s.framesPlayed++;
     this.inConcealRun = false;
     this.inUnderrunRun = false;
-    const adj = this.correction(l);
+    const adj = this.correction(lPull, backlog);
     return { kind: 'packet', payload: e.payload, seq: e.seq, timestamp: e.ts, marker: e.marker, adjustSamples: adj };
   }
 
-  /** Samples to insert (> 0) or remove (< 0) in the frame about to play. */
-  private correction(l: number): number {
+  /**
+   * Samples to insert (> 0) or remove (< 0) in the frame about to play.
+   *
+   * Two delays matter. Availability: a frame is there when its packet's r ≤ lPull (the delay at the
+   * pull). Audible delay: lOut = lPull + backlog. Whole frames are pulled on a ptime clock, so lPull
+   * can only change by whole frames (a skipped or doubled pull, once the output's backlog wraps),
+   * while stretching moves the backlog by samples:
+   * - removing k ≤ backlog samples lowers lOut at no cost to availability;
+   * - removing more makes the output pull the next frame one tick early (lPull − ptime);
+   * - inserting raises the backlog until it wraps (one pull skipped: lPull + ptime).
+   * Without drift the best state is backlog ≈ 0 and lPull the lowest value ≥ target that the tick
+   * phase allows (target ≤ lPull < target + ptime). With clock drift the backlog must absorb a steady
+   * insertion or removal and so sweeps [0, ptime) (one frame every ptime/|drift| seconds); keeping lPull
+   * ≥ target throughout then needs lOut = target + ptime, which is what the buffer holds (flat) once a
+   * drift of at least `driftFlatPpm` is measured.
+   */
+  private correction(lPull: number, backlog: number): number {
     const spf = this.o.samplesPerFrame;
     const unitsPerMs = this.o.rtpClockRate / 1000;
-    let want = 0;
-    if (this.o.driftCompensation) want += this.drift.driftPpm * 1e-6 * spf;
-    const err = l - this.target;
-    if (err > this.o.deadbandMs) want -= Math.min(this.o.maxShrinkFraction * spf, this.o.gain * (err - this.o.deadbandMs / 2) * unitsPerMs);
-    else if (err < -this.o.deadbandMs) want += Math.min(this.o.maxGrowFraction * spf, this.o.gain * (-err - this.o.deadbandMs / 2) * unitsPerMs);
+    const db = this.o.deadbandMs;
+    const ptime = this.o.ptimeMs;
+    const ePull = lPull - this.target;
+    const maxShrink = (ePull > this.o.fastShrinkAboveMs ? this.o.fastShrinkFraction : this.o.maxShrinkFraction) * spf;
+    const maxGrow = this.o.maxGrowFraction * spf;
+    const gainUnits = this.o.gain * unitsPerMs;
+    const drift = this.o.driftCompensation ? this.drift.driftPpm : 0;
+    let want = drift * 1e-6 * spf;
+    if (Math.abs(drift) >= DRIFT_FLAT_PPM) {
+      const err = lPull + backlog - (this.target + ptime);
+      if (ePull < 0) want += Math.min(maxGrow, gainUnits * (db - ePull));
+      else if (err > db) want -= Math.min(maxShrink, gainUnits * err);
+      else if (err < -db) want += Math.min(maxGrow, gainUnits * -err);
+    } else if (ePull < 0) {
+      // Not enough time for packets to arrive: grow (the backlog wraps and the next pull is skipped).
+      want += Math.min(maxGrow, gainUnits * (db - ePull) + 1);
+    } else if (ePull > ptime + db / 4) {
+      // More than a frame to spare: shrink through a wrap.
+      want -= Math.min(maxShrink, gainUnits * (ePull - ptime / 2) + 1);
+    } else if (backlog > db / 4) {
+      // Free: take back what the output holds without touching lPull.
+      want -= Math.min(maxShrink, backlog * unitsPerMs);
+    }
     this.adjustAcc += want;
     const adj = Math.trunc(this.adjustAcc);
     this.adjustAcc -= adj;

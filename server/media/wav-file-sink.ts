@@ -2,6 +2,9 @@
  * Records a link's audio to a streamed WAV file (see StreamingWavWriter): valid at every
  * moment, so a killed process leaves a playable file. 24-bit by default so L24 stays bit-exact.
  * A write error (disk full) raises `error` once and drops later frames (counted).
+ *
+ * A WAV file cannot hold more than 4 GiB of audio (about 4 h 8 min of 48 kHz stereo 24-bit), so a
+ * longer recording continues seamlessly in `NAME-part2.wav`, `NAME-part3.wav`, ... (`files` lists them).
  */
 import { AcipError } from '../util/errors.js';
 import { StreamingWavWriter, type WavWriteDepth } from './wav.js';
@@ -13,12 +16,17 @@ export interface WavFileSinkOptions {
   bitDepth?: WavWriteDepth;
   flushIntervalMs?: number;
   fsync?: boolean;
+  /** Largest data chunk per file (tests; default the RIFF limit). */
+  maxDataBytes?: number;
 }
 
 export class WavFileSink extends AudioIoBase implements AudioSink {
   readonly kind = 'file';
   readonly path: string;
-  private readonly writer: StreamingWavWriter;
+  private writer: StreamingWavWriter;
+  private readonly opts: WavFileSinkOptions;
+  /** Every file of this recording, first to last. */
+  readonly files: string[] = [];
   private failed = false;
   private framesWritten = 0;
   private droppedFrames = 0;
@@ -26,14 +34,23 @@ export class WavFileSink extends AudioIoBase implements AudioSink {
   constructor(path: string, opts: WavFileSinkOptions) {
     super(opts.sampleRate, opts.channels);
     this.path = path;
+    this.opts = opts;
     this.writer = new StreamingWavWriter(path, opts);
+    this.files.push(path);
+  }
+
+  private nextPart(): void {
+    this.writer.close();
+    const name = this.path.replace(/(\.wav)$/i, `-part${this.files.length + 1}$1`);
+    this.writer = new StreamingWavWriter(name, this.opts);
+    this.files.push(name);
   }
 
   get bitDepth(): WavWriteDepth {
     return this.writer.bitDepth;
   }
 
-  /** Frames on disk and covered by the header. */
+  /** Frames on disk and covered by the header, in the current file. */
   get framesCommitted(): number {
     return this.writer.framesCommitted;
   }
@@ -45,7 +62,13 @@ export class WavFileSink extends AudioIoBase implements AudioSink {
       return;
     }
     try {
-      this.writer.write(frame);
+      let off = 0;
+      while (off < frames) {
+        if (this.writer.framesFree === 0) this.nextPart();
+        const n = Math.min(frames - off, this.writer.framesFree);
+        this.writer.write(frame.subarray(off * this.channels, (off + n) * this.channels));
+        off += n;
+      }
       this.framesWritten += frames;
     } catch (e) {
       this.failed = true;

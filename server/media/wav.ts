@@ -233,6 +233,8 @@ export interface WavWriterOptions {
   flushIntervalMs?: number;
   /** fsync after each header update (default false: the page cache survives a process kill, not a power cut). */
   fsync?: boolean;
+  /** Largest data chunk (default WAV_MAX_DATA_BYTES, the RIFF 4 GiB limit; smaller in tests). */
+  maxDataBytes?: number;
 }
 
 /** Largest data chunk we write before the 32-bit RIFF size would overflow; the file then ends cleanly. */
@@ -251,6 +253,7 @@ export class StreamingWavWriter {
   private fd: number | undefined;
   private readonly flushSamples: number;
   private readonly fsync: boolean;
+  private readonly maxDataBytes: number;
   private pending: Float32Array;
   private pendingLen = 0;
   private dataBytes = 0;
@@ -269,6 +272,7 @@ export class StreamingWavWriter {
     this.flushSamples = frames * opts.channels;
     this.pending = new Float32Array(this.flushSamples);
     this.fsync = opts.fsync ?? false;
+    this.maxDataBytes = Math.min(opts.maxDataBytes ?? WAV_MAX_DATA_BYTES, WAV_MAX_DATA_BYTES);
     try {
       this.fd = openSync(path, 'w');
       writeSync(this.fd, wavHeader(this.sampleRate, this.channels, this.bitDepth, 0), 0, 44, 0);
@@ -282,6 +286,12 @@ export class StreamingWavWriter {
   /** Frames written to the file and covered by its header. */
   get framesCommitted(): number {
     return this.dataBytes / ((this.bitDepth / 8) * this.channels);
+  }
+
+  /** Whole frames that still fit in this file, counting what is buffered. */
+  get framesFree(): number {
+    const block = (this.bitDepth / 8) * this.channels;
+    return Math.max(0, Math.floor((this.maxDataBytes - this.dataBytes) / block) - this.pendingLen / this.channels);
   }
 
   get closed(): boolean {
@@ -305,7 +315,7 @@ export class StreamingWavWriter {
     if (this.fd === undefined || this.pendingLen === 0) return;
     const block = (this.bitDepth / 8) * this.channels;
     let samples = this.pending.subarray(0, this.pendingLen - (this.pendingLen % this.channels));
-    const room = Math.floor((WAV_MAX_DATA_BYTES - this.dataBytes) / block) * this.channels;
+    const room = Math.floor((this.maxDataBytes - this.dataBytes) / block) * this.channels;
     if (samples.length > room) {
       this.framesDroppedAtLimit += (samples.length - room) / this.channels;
       samples = samples.subarray(0, room);

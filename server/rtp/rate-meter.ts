@@ -33,9 +33,9 @@ export class RateMeter {
   }
 
   add(nowMs: number, octets: number): void {
-    const idx = this.roll(nowMs);
-    // Late stamps (clock not monotonic across callers) land in the newest bucket.
-    const slot = (Math.min(idx, this.head) % this.buckets.length + this.buckets.length) % this.buckets.length;
+    this.roll(nowMs);
+    // Late stamps (a caller's clock behind another's) land in the newest bucket.
+    const slot = this.head % this.buckets.length;
     this.buckets[slot] = (this.buckets[slot] ?? 0) + octets;
   }
 

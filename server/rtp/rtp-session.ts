@@ -234,6 +234,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly rtpSock: dgram.Socket;
   private readonly rtcpSock: dgram.Socket;
   private readonly localAddress: string;
+  private readonly rtpPort: number;
+  private readonly rtcpPort: number;
   private readonly acceptPt: Set<number>;
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
@@ -301,6 +303,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.rtpSock = pair.rtp;
     this.rtcpSock = pair.rtcp;
     this.localAddress = options.localHost;
+    this.rtpPort = pair.rtpPort;
+    this.rtcpPort = pair.rtcpPort;
     this.ssrc = options.ssrc ?? random32();
     this.cname = options.cname;
     this.clockRate = options.clockRate;
@@ -333,11 +337,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   // Public surface
 
   get localRtpPort(): number {
-    return this.rtpSock.address().port;
+    return this.rtpPort;
   }
 
   get localRtcpPort(): number {
-    return this.rtcpSock.address().port;
+    return this.rtcpPort;
   }
 
   /** `clock.now()` of the last RTP packet accepted from the remote source, null before the first. */
@@ -488,7 +492,13 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
         reason: reason === undefined ? undefined : Buffer.from(reason, 'utf8').subarray(0, 255),
       };
       // §6.1: BYE goes last in a compound packet that starts with a report.
-      if (!this.sendCompound([bye], finish)) finish();
+      let sent = false;
+      try {
+        sent = this.sendCompound([bye], finish);
+      } catch (err) {
+        this.logLimited('bye', { err }, 'rtcp bye not sent');
+      }
+      if (!sent) finish();
     });
     return this.closing;
   }

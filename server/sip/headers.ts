@@ -4,7 +4,7 @@
  * `SipParseError` whose message names the header and the fault.
  */
 import { SipParseError, excerpt } from './parse-error.js';
-import { isToken, isTokenChar, parseDigits, scanQuoted, scanToken, skipWsp, trimWsp, unquote } from './lex.js';
+import { isToken, isTokenChar, parseDigits, scanQuoted, scanToken, skipWsp, trimWsp } from './lex.js';
 import { parseNameAddr } from './uri.js';
 
 export { unquote, quote, isToken } from './lex.js';
@@ -137,7 +137,8 @@ export function parseParamsAt(s: string, i: number, what: string): Params {
         if (close < 0) throw new SipParseError('SIP_BAD_PARAMS', `Bad ${what}: unterminated IPv6 reference in ${name}`, what);
         i = close + 1;
       } else {
-        i = scanToken(s, i);
+        // token, or an unbracketed IPv6 address (Via received=, RFC 3261 §25.1 / RFC 5118 §4.5)
+        while (i < s.length && (isTokenChar(s.charCodeAt(i)) || s.charCodeAt(i) === 0x3a)) i++;
       }
       if (i === v0) throw new SipParseError('SIP_BAD_PARAMS', `Bad ${what}: empty value for ${name}`, what);
       value = s.slice(v0, i);
@@ -166,10 +167,3 @@ export function getTag(fromOrTo: string): string | undefined {
   const v = parseNameAddr(fromOrTo, 'From/To').params.get('tag');
   return v === null || v === undefined ? undefined : v;
 }
-
-/** Is `c` a character a generic parameter value may carry unquoted? */
-export function isParamValueChar(c: number): boolean {
-  return isTokenChar(c);
-}
-
-export { unquote as unquoteString };

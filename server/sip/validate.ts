@@ -92,11 +92,11 @@ function checkNameAddr(value: string, what: string): void {
  * What a UAS does with a message that failed to parse: answer when the error carries a partial
  * *request* (400, with the error message as the reason phrase naming the fault; 505 when the
  * fault is an unsupported version), otherwise drop it (responses, RFC 4475 §3.1.2.19; unreadable
- * start lines). A `partial` may lack Via: the caller must then drop too (nowhere to answer).
+ * start lines, and partial requests without a Via: there is nowhere to send an answer).
  */
 export function rejectionForParseError(e: SipParseError): Rejection | null {
   const p = e.partial;
-  if (!p || p.kind !== 'request') return null;
+  if (!p || p.kind !== 'request' || !p.headers.has('Via')) return null;
   if (e.code === 'SIP_BAD_START_LINE' && isSipVersionText(p.version) && !isSupportedVersion(p.version)) {
     return { status: 505, reason: 'Version Not Supported' };
   }

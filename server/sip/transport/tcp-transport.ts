@@ -15,7 +15,7 @@ import { isSipParseError } from '../parse-error.js';
 import type { SipMessage } from '../message.js';
 import { parseMessageStream } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
-import { SipStreamFramer } from './stream-framer.js';
+import { SipFramingError, SipStreamFramer } from './stream-framer.js';
 import { silentSipLogger, type SipLogger } from './sip-logger.js';
 import { stampReceived } from './response-routing.js';
 import {
@@ -121,7 +121,8 @@ export class TcpSipTransport implements SipTransport {
     const conn: Connection = {
       id: `tcp-${++connectionSeq}`,
       socket,
-      framer: new SipStreamFramer(),
+      // RFC 5626 §3.5.1: a double-CRLF ping is answered with a single-CRLF pong.
+      framer: new SipStreamFramer({ onKeepAlive: (kind) => kind === 'ping' && !socket.destroyed && socket.write('\r\n') }),
       remote: { address: socket.remoteAddress ?? '0.0.0.0', port: socket.remotePort ?? 0 },
       idle: undefined,
       stall: undefined,
@@ -153,7 +154,9 @@ export class TcpSipTransport implements SipTransport {
       try {
         frames = conn.framer.push(chunk);
       } catch (err) {
-        // Framing is unrecoverable (RFC 4475 §3.1.2.3, §3.3.9): answer if we can, then close.
+        // Framing is unrecoverable (RFC 4475 §3.1.2.3, §3.3.9): deliver what was complete before
+        // the fault, answer the faulty request if we can, then close.
+        if (err instanceof SipFramingError) for (const frame of err.messages) this.onFrame(conn, frame);
         this.counters.malformed++;
         this.logger.debug({ conn: conn.id, err: String(err) }, 'sip tcp: framing error; closing');
         const partial = isSipParseError(err) ? err.partial : undefined;

@@ -280,6 +280,11 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
   // ---- receiving inside the dialog -----------------------------------------------------------
 
   onInDialogRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (this.dialog && !this.dialog.acceptRemoteCSeq(req)) {
+      // §12.2.2: a CSeq lower than (or equal to) the last one is out of order → 500.
+      tx.respond(this.withServer(createResponse(req, 500, 'Server Internal Error: CSeq out of order')));
+      return;
+    }
     if (req.method === 'BYE') {
       tx.respond(this.withServer(createResponse(req, 200, 'OK')));
       this.onRemoteBye();

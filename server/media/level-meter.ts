@@ -1,0 +1,187 @@
+/**
+ * Per-channel level meter for one link direction: peak and RMS in dBFS over consecutive windows
+ * (default 100 ms, i.e. 10 readings a second), a decaying peak hold, and a clip counter.
+ *
+ * Definitions (documented here because meters differ):
+ * - Peak: the largest |sample| in the window (sample peak, not true/inter-sample peak), as 20·log10.
+ * - RMS: sqrt(mean of squares) over the window, as 20·log10. A full-scale sine reads 0 dBFS peak and
+ *   −3.01 dBFS RMS (this is not the AES17 convention, which adds 3.01 dB to RMS of sines).
+ * - Levels below METER_FLOOR_DBFS (−120 dBFS; digital silence included) read as the floor, so the
+ *   snapshot is plain JSON (no −Infinity).
+ * - Peak hold: the highest window peak, held for `holdMs` (default 1 s), then falling at
+ *   `decayDbPerSecond` (default 20 dB/s, PPM-like) until a new peak exceeds it.
+ * - Clip: a sample with |x| ≥ 10^(clipDbfs/20), clipDbfs default −0.1 dBFS (0.98855): a decoder or
+ *   resampler overshoot of a full-scale signal is counted, not only samples pinned at ±1.
+ *   `clipSamples` counts such samples; `clipEvents` counts runs of consecutive clipped samples on a
+ *   channel (a run that spans frames is one event).
+ *
+ * Windows are counted in samples, not by timers: readings follow the audio's own clock.
+ */
+import { TypedEmitter } from '../util/typed-emitter.js';
+
+export const METER_FLOOR_DBFS = -120;
+
+export interface ChannelLevel {
+  peakDbfs: number;
+  rmsDbfs: number;
+  peakHoldDbfs: number;
+  clipSamples: number;
+  clipEvents: number;
+}
+
+export interface LevelSnapshot {
+  /** One entry per channel, from the last complete window. */
+  channels: ChannelLevel[];
+  /** Complete windows so far. */
+  windows: number;
+  windowMs: number;
+  /** Total clipped samples and clip events over all channels. */
+  clipSamples: number;
+  clipEvents: number;
+}
+
+export interface LevelMeterOptions {
+  sampleRate: number;
+  channels: number;
+  windowMs?: number;
+  holdMs?: number;
+  decayDbPerSecond?: number;
+  clipDbfs?: number;
+}
+
+export type LevelMeterEvents = { reading: [LevelSnapshot] };
+
+export function toDbfs(linear: number): number {
+  if (!(linear > 0)) return METER_FLOOR_DBFS;
+  return Math.max(METER_FLOOR_DBFS, 20 * Math.log10(linear));
+}
+
+export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly windowMs: number;
+  private readonly windowFrames: number;
+  private readonly holdWindows: number;
+  private readonly decayPerWindow: number;
+  private readonly clipLevel: number;
+  // Current window accumulators.
+  private inWindow = 0;
+  private readonly accPeak: Float64Array;
+  private readonly accSq: Float64Array;
+  private readonly clipping: Uint8Array; // last sample of each channel was clipped
+  // Results.
+  private readonly clipSamples: Float64Array;
+  private readonly clipEvents: Float64Array;
+  private readonly holdDb: Float64Array;
+  private readonly holdAge: Float64Array;
+  private last: ChannelLevel[];
+  private windows = 0;
+
+  constructor(opts: LevelMeterOptions) {
+    super();
+    this.sampleRate = opts.sampleRate;
+    this.channels = opts.channels;
+    this.windowMs = opts.windowMs ?? 100;
+    this.windowFrames = Math.max(1, Math.round((this.windowMs * opts.sampleRate) / 1000));
+    this.holdWindows = Math.round((opts.holdMs ?? 1000) / this.windowMs);
+    this.decayPerWindow = ((opts.decayDbPerSecond ?? 20) * this.windowMs) / 1000;
+    this.clipLevel = 10 ** ((opts.clipDbfs ?? -0.1) / 20);
+    const C = opts.channels;
+    this.accPeak = new Float64Array(C);
+    this.accSq = new Float64Array(C);
+    this.clipping = new Uint8Array(C);
+    this.clipSamples = new Float64Array(C);
+    this.clipEvents = new Float64Array(C);
+    this.holdDb = new Float64Array(C).fill(METER_FLOOR_DBFS);
+    this.holdAge = new Float64Array(C);
+    this.last = Array.from({ length: C }, () => ({
+      peakDbfs: METER_FLOOR_DBFS,
+      rmsDbfs: METER_FLOOR_DBFS,
+      peakHoldDbfs: METER_FLOOR_DBFS,
+      clipSamples: 0,
+      clipEvents: 0,
+    }));
+  }
+
+  /** Feeds one interleaved frame of any length. */
+  process(frame: Float32Array): void {
+    const C = this.channels;
+    const frames = Math.floor(frame.length / C);
+    const clip = this.clipLevel;
+    let f = 0;
+    while (f < frames) {
+      const n = Math.min(frames - f, this.windowFrames - this.inWindow);
+      for (let c = 0; c < C; c++) {
+        let pk = this.accPeak[c]!;
+        let sq = this.accSq[c]!;
+        let clipping = this.clipping[c]!;
+        let cs = 0;
+        let ce = 0;
+        for (let i = f * C + c, end = (f + n) * C; i < end; i += C) {
+          const v = frame[i]!;
+          const a = v < 0 ? -v : v;
+          if (a > pk) pk = a;
+          sq += v * v;
+          if (a >= clip) {
+            cs++;
+            if (!clipping) ce++;
+            clipping = 1;
+          } else clipping = 0;
+        }
+        this.accPeak[c] = pk;
+        this.accSq[c] = sq;
+        this.clipping[c] = clipping;
+        this.clipSamples[c]! += cs;
+        this.clipEvents[c]! += ce;
+      }
+      f += n;
+      this.inWindow += n;
+      if (this.inWindow === this.windowFrames) this.closeWindow();
+    }
+  }
+
+  private closeWindow(): void {
+    const C = this.channels;
+    const out: ChannelLevel[] = [];
+    for (let c = 0; c < C; c++) {
+      const peakDbfs = toDbfs(this.accPeak[c]!);
+      const rmsDbfs = toDbfs(Math.sqrt(this.accSq[c]! / this.windowFrames));
+      if (peakDbfs >= this.holdDb[c]!) {
+        this.holdDb[c] = peakDbfs;
+        this.holdAge[c] = 0;
+      } else if (++this.holdAge[c]! > this.holdWindows) {
+        this.holdDb[c] = Math.max(peakDbfs, this.holdDb[c]! - this.decayPerWindow);
+      }
+      out.push({
+        peakDbfs,
+        rmsDbfs,
+        peakHoldDbfs: this.holdDb[c]!,
+        clipSamples: this.clipSamples[c]!,
+        clipEvents: this.clipEvents[c]!,
+      });
+      this.accPeak[c] = 0;
+      this.accSq[c] = 0;
+    }
+    this.inWindow = 0;
+    this.windows++;
+    this.last = out;
+    if (this.listenerCount('reading') > 0) this.emit('reading', this.snapshot());
+  }
+
+  /** The last complete window's reading (a fresh plain object). */
+  snapshot(): LevelSnapshot {
+    let clipSamples = 0;
+    let clipEvents = 0;
+    for (let c = 0; c < this.channels; c++) {
+      clipSamples += this.clipSamples[c]!;
+      clipEvents += this.clipEvents[c]!;
+    }
+    return {
+      channels: this.last.map((l) => ({ ...l, clipSamples: l.clipSamples, clipEvents: l.clipEvents })),
+      windows: this.windows,
+      windowMs: this.windowMs,
+      clipSamples,
+      clipEvents,
+    };
+  }
+}
