@@ -113,7 +113,9 @@ export class FrameClock {
   }
 
   private arm(ms: number): void {
-    this.timer = this.clock.setTimer(ms, () => this.wake());
+    // Node truncates fractional delays (asking 19.8 ms fires after ~19.2): round up to whole
+    // milliseconds so a wake lands at or just after the intended time, inside the early window.
+    this.timer = this.clock.setTimer(Math.ceil(ms), () => this.wake());
   }
 
   private wake(): void {
@@ -143,7 +145,10 @@ export class FrameClock {
     }
     if (batch > this.s.maxBatch) this.s.maxBatch = batch;
     if (!this.running) return;
-    const wait = this.dueTime(this.next) - this.earlyMs - this.clock.now();
-    this.arm(Math.max(this.minWakeMs, wait));
+    const now2 = this.clock.now();
+    const nextDue = this.dueTime(this.next);
+    // After a batch, sleep at least minWakeMs (batching short frames). A wake that found nothing
+    // due (the timer fired a little early) sleeps exactly until the due time instead.
+    this.arm(batch > 0 ? Math.max(this.minWakeMs, nextDue - this.earlyMs - now2) : Math.max(0, nextDue - now2));
   }
 }

@@ -538,8 +538,8 @@ export class JitterBuffer {
    * Without drift the best state is backlog ≈ 0 and lPull the lowest value ≥ target that the tick
    * phase allows (target ≤ lPull < target + ptime). With clock drift the backlog must absorb a steady
    * insertion or removal and so sweeps [0, ptime) (one frame every ptime/|drift| seconds); keeping lPull
-   * ≥ target throughout then needs lOut = target + ptime, which is what the buffer holds (flat) once a
-   * drift of at least `driftFlatPpm` is measured.
+   * ≥ target throughout then needs lOut ≥ target + ptime, so the buffer holds lOut flat at
+   * target + ptime + deadband once a drift of at least DRIFT_FLAT_PPM is measured.
    */
   private correction(lPull: number, backlog: number): number {
     const spf = this.o.samplesPerFrame;
@@ -553,7 +553,7 @@ export class JitterBuffer {
     const drift = this.o.driftCompensation ? this.drift.driftPpm : 0;
     let want = drift * 1e-6 * spf;
     if (Math.abs(drift) >= DRIFT_FLAT_PPM) {
-      const err = lPull + backlog - (this.target + ptime);
+      const err = lPull + backlog - (this.target + ptime + db);
       if (ePull < 0) want += Math.min(maxGrow, gainUnits * (db - ePull));
       else if (err > db) want -= Math.min(maxShrink, gainUnits * err);
       else if (err < -db) want += Math.min(maxGrow, gainUnits * -err);

@@ -412,45 +412,60 @@ function usableAddress(a: string | undefined): a is string {
   return a !== undefined && a !== '0.0.0.0' && a !== '::' && a !== '';
 }
 
+interface PeerView {
+  theirs: EbuAcipSet;
+  fmtp: ReturnType<typeof peerFmtp>;
+  sendPtimeMs: number;
+  notes: string[];
+}
+
 /**
- * Negotiates the media of one matched format. `ourRecvPtime` is what we ask the peer to send us;
- * the send ptime follows the peer's wish (its plength for that payload type, else its a=ptime),
- * within its a=maxptime and what the codec can carry.
+ * What the peer said about the matched format, and the packet time we send: the peer's wish (its
+ * Tech 3368 plength for that payload type, else its a=ptime, else an fmtp ptime), within its
+ * a=maxptime (RFC 4566 §6) and what the codec can carry; else ours.
  */
-function negotiate(
-  m: Matched,
-  peer: SdpMediaView,
-  codecs: CodecRegistry,
-  local: LocalSession,
-  our: { sends: boolean; receives: boolean; recvPtimeMs: number; ebuacip: EbuAcipSet; fmtp: string | undefined },
-): NegotiatedMedia {
+function readPeer(m: Matched, peer: SdpMediaView): PeerView {
   const rec = m.rc.record;
   const notes: string[] = [];
   const theirs = collectEbuAcip(peer.ebuacip);
   for (const inv of theirs.invalid) notes.push(`ignored a=ebuacip:${inv.value} (${inv.reason})`);
-  const fm = peerFmtp(rec, m.format.fmtp);
-  if (fm.problem) notes.push(fm.problem);
-  const peerMaxPtime = minDefined(peer.maxPtimeMs, fm.params.maxPtimeMs);
-  const peerPtime = plengthFor(theirs, m.format.payloadType) ?? peer.ptimeMs ?? fm.params.ptimeMs;
+  const fmtp = peerFmtp(rec, m.format.fmtp);
+  if (fmtp.problem) notes.push(fmtp.problem);
+  const peerMaxPtime = minDefined(peer.maxPtimeMs, fmtp.params.maxPtimeMs);
+  const peerPtime = plengthFor(theirs, m.format.payloadType) ?? peer.ptimeMs ?? fmtp.params.ptimeMs;
   const base: CodecParams = { ...m.rc.params, sampleRate: m.link.sampleRate, channels: m.link.channels };
-  const sendPtime = choosePtime(rec, base, [peerPtime, m.rc.params.ptimeMs, rec.defaultPtimeMs], peerMaxPtime);
-  if (peerPtime !== undefined && sendPtime !== peerPtime) {
-    notes.push(`peer asked for ${peerPtime} ms packets of ${formatText(m.format)}; sending ${sendPtime} ms (codec and MTU limits${peerMaxPtime !== undefined ? `, maxptime ${peerMaxPtime}` : ''})`);
+  const sendPtimeMs = choosePtime(rec, base, [peerPtime, m.rc.params.ptimeMs, rec.defaultPtimeMs], peerMaxPtime);
+  if (peerPtime !== undefined && sendPtimeMs !== peerPtime) {
+    notes.push(
+      `peer asked for ${peerPtime} ms packets of ${formatText(m.format)}; sending ${sendPtimeMs} ms (codec/MTU limits${peerMaxPtime !== undefined ? `, maxptime ${peerMaxPtime}` : ''})`,
+    );
   }
-  const codecParams = encoderParams(m.rc, m.link, fm.params, sendPtime, peer.bandwidthTias);
+  return { theirs, fmtp, sendPtimeMs, notes };
+}
+
+/** Builds the negotiated media of one matched format (both sides use it). */
+function negotiate(
+  m: Matched,
+  peer: SdpMediaView,
+  view: PeerView,
+  local: LocalSession,
+  our: { recvPtimeMs: number; ebuacip: EbuAcipSet; fmtp: string | undefined },
+): NegotiatedMedia {
+  const rec = m.rc.record;
+  const notes = [...view.notes];
+  const base: CodecParams = { ...m.rc.params, sampleRate: m.link.sampleRate, channels: m.link.channels };
+  const codecParams = encoderParams(m.rc, m.link, view.fmtp.params, view.sendPtimeMs, peer.bandwidthTias);
   const decoderParams: CodecParams = { ...base, ptimeMs: our.recvPtimeMs };
 
-  const peerSends = SENDS[peer.direction];
-  const peerReceives = RECEIVES[peer.direction];
-  const addressOk = usableAddress(peer.address) && peer.port > 0;
-  if (!usableAddress(peer.address)) notes.push('peer connection address is 0.0.0.0 (hold): not sending');
-  const localSends = our.sends && peerReceives && addressOk;
-  const localReceives = our.receives && peerSends;
+  // RFC 3264 §6.1: what each side does follows from both directions.
+  const addressOk = usableAddress(peer.address);
+  if (!addressOk) notes.push('peer connection address is 0.0.0.0 (hold, RFC 3264 §8.4): not sending');
+  const localSends = SENDS[local.direction] && RECEIVES[peer.direction] && addressOk;
+  const localReceives = RECEIVES[local.direction] && SENDS[peer.direction];
 
-  const jbdef = local.profile.acceptPeerJbdef ? selectedJbdef(theirs) : undefined;
+  const jbdef = local.profile.acceptPeerJbdef ? selectedJbdef(view.theirs) : undefined;
   const jitterBuffer: NegotiatedMedia['jitterBuffer'] = jbdef ? { ...jbdefToSettings(jbdef), source: 'peer' } : { ...local.profile.jitterBuffer, source: 'profile' };
 
-  const address = peer.address ?? '';
   return {
     codecId: rec.id,
     encodingName: m.format.encodingName ?? rec.encodingName,
@@ -458,11 +473,11 @@ function negotiate(
     rtpClockRate: rec.rtpClockRate({ sampleRate: m.link.sampleRate }),
     audioSampleRate: m.link.sampleRate,
     channels: m.link.channels,
-    ptimeMs: sendPtime,
+    ptimeMs: view.sendPtimeMs,
     codecParams,
     decoderParams,
     remote: {
-      address,
+      address: peer.address ?? '',
       rtpPort: peer.port,
       // RFC 3605: a=rtcp gives the port (and maybe address); otherwise RTP port + 1 (RFC 3550 §11).
       rtcpPort: peer.rtcp?.port ?? peer.port + 1,
@@ -472,7 +487,7 @@ function negotiate(
     localSends,
     localReceives,
     jitterBuffer,
-    ebuacip: { ours: our.ebuacip, theirs },
+    ebuacip: { ours: our.ebuacip, theirs: view.theirs },
     fmtp: { ...(our.fmtp !== undefined ? { ours: our.fmtp } : {}), ...(m.format.fmtp !== undefined ? { theirs: m.format.fmtp } : {}) },
     peerBandwidth: { ...(peer.bandwidthAs !== undefined ? { asKbps: peer.bandwidthAs } : {}), ...(peer.bandwidthTias !== undefined ? { tiasBps: peer.bandwidthTias } : {}) },
     notes,
@@ -571,46 +586,35 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
     );
   }
   const peer = chosen.media;
-  if (!usableAddress(peer.address) && peer.address === undefined) {
-    return reject(400, SDP_MALFORMED, 399, agent, `Malformed SDP: no c= line for the audio stream or the session (RFC 4566 §5.7)`);
+  if (peer.address === undefined) {
+    return reject(400, SDP_MALFORMED, 399, agent, 'Malformed SDP: no c= line for the audio stream or the session (RFC 4566 §5.7)');
   }
-
-  // Our receive packet time: we answer symmetrically with the packet time we will send, so that
-  // hardware codecs that assume one ptime for both directions are satisfied.
-  const ourSends = SENDS[local.direction];
-  const ourReceives = RECEIVES[local.direction];
-  const provisional = negotiate(chosen, peer, codecs, local, {
-    sends: ourSends,
-    receives: ourReceives,
-    recvPtimeMs: 0,
-    ebuacip: emptyEbuAcipSet(),
-    fmtp: undefined,
-  });
-  const recvPtime = provisional.ptimeMs;
-  const ourParams: CodecParams = { ...chosen.rc.params, sampleRate: chosen.link.sampleRate, channels: chosen.link.channels, ptimeMs: recvPtime };
-  const ourFmtp = chosen.rc.record.formatFmtp(ourParams);
-  const ebuacip = ourEbuAcip(local, []);
-  const negotiated = negotiate(chosen, peer, codecs, local, { sends: ourSends, receives: ourReceives, recvPtimeMs: recvPtime, ebuacip, fmtp: ourFmtp });
-
-  // RFC 3264 §6.1: the answer's direction mirrors the offer's (sendonly -> recvonly, ...), within what we want.
-  const answerDirection = negotiated.direction;
   const rec = chosen.rc.record;
-  const bw = bandwidthFor(rec, { ...ourParams, ...(negotiated.codecParams.bitrate !== undefined ? { bitrate: Math.max(negotiated.codecParams.bitrate, ourParams.bitrate ?? 0) } : {}) }, addressFamily(local.localAddress));
+  const view = readPeer(chosen, peer);
+  // We answer symmetrically: the packet time we ask to receive is the one we send, because hardware
+  // codecs often assume one packet time for both directions.
+  const recvPtime = view.sendPtimeMs;
+  const ourParams: CodecParams = { ...chosen.rc.params, sampleRate: chosen.link.sampleRate, channels: chosen.link.channels, ptimeMs: recvPtime };
+  const ourFmtp = rec.formatFmtp(ourParams);
+  const ebuacip = ourEbuAcip(local, []);
+  const negotiated = negotiate(chosen, peer, view, local, { recvPtimeMs: recvPtime, ebuacip, fmtp: ourFmtp });
+
+  // b= in an answer: what we are prepared to receive with our parameters.
+  const bw = bandwidthFor(rec, ourParams, addressFamily(local.localAddress));
   const rtcp = rtcpAttribute(local);
   const f = chosen.format;
-  // Echo the offer's rtpmap spelling (RFC 3264 §6.1: same payload type number as the offer).
-  const rtpmapChannels = rtpmapCarriesChannels(rec) ? chosen.link.channels : rec.rtpmapChannels(ourParams);
   const accepted: MediaDescription = {
     type: peer.type,
     port: local.rtpPort,
     protocol: peer.protocol,
+    // RFC 3264 §6.1: the same payload type number as the offer; we echo its rtpmap spelling too.
     payloads: String(f.payloadType),
     rtp: [
       {
         payload: f.payloadType,
         codec: f.encodingName ?? rec.encodingName,
         rate: f.clockRate ?? rec.rtpClockRate(ourParams),
-        ...(f.channels !== undefined ? { encoding: f.channels } : rtpmapChannels !== undefined && rtpmapChannels !== 1 ? { encoding: rtpmapChannels } : {}),
+        ...(f.channels !== undefined ? { encoding: f.channels } : {}),
       },
     ],
     fmtp: ourFmtp !== undefined ? [{ payload: f.payloadType, config: ourFmtp }] : [],
@@ -620,7 +624,8 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
     ],
     ptime: recvPtime,
     maxptime: Math.min(MAX_ANNOUNCED_PTIME_MS, Math.max(recvPtime, rec.ptime.maxMs(ourParams))),
-    direction: answerDirection,
+    // RFC 3264 §6.1: sendonly offer -> recvonly answer, recvonly -> sendonly, inactive -> inactive.
+    direction: negotiated.direction,
     ...(rtcp ? { rtcp } : {}),
     invalid: ebuacipLines(ebuacip),
   };
@@ -678,11 +683,8 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
     if (!link) {
       return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `payload type ${f.payloadType} is ${formatText(format)} in the answer but ${ours.rtpmap} in our offer` };
     }
-    const sends = SENDS[offered.direction];
-    const receives = RECEIVES[offered.direction];
-    const negotiated = negotiate({ rc, format, link }, media, codecs, offered, {
-      sends,
-      receives,
+    const matched: Matched = { rc, format, link };
+    const negotiated = negotiate(matched, media, readPeer(matched, media), offered, {
       recvPtimeMs: ours.params.ptimeMs,
       ebuacip: offered.ebuacip,
       fmtp: ours.fmtp,

@@ -75,7 +75,7 @@ describe.skipIf(!hasFfmpeg || !hasSox)('G.722 interop with a live ffmpeg', () =>
 
   function soxMake(name: string, ...synth: string[]): Int16Array {
     const wav = join(dir, `${name}.wav`);
-    execFileSync('sox', ['-n', '-r', '16000', '-b', '16', '-c', '1', wav, 'synth', ...synth]);
+    execFileSync('sox', ['-R', '-n', '-r', '16000', '-b', '16', '-c', '1', wav, 'synth', ...synth]);
     return readWav16(readFileSync(wav)).samples;
   }
   function ffmpegDecode(codes: Uint8Array, name: string): Int16Array {

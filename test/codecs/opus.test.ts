@@ -181,7 +181,7 @@ describe('Opus packet framing (RFC 6716 §3)', () => {
     const bad = [
       Buffer.alloc(0), // R1
       Buffer.concat([Buffer.from([0xf8]), Buffer.alloc(1276)]), // R2: frame > 1275
-      Buffer.from([0xf9, 1, 2]), // R3: code 1 odd
+      Buffer.from([0xf9, 1, 2, 3]), // R3: code 1 odd
       Buffer.from([0xfa, 5, 1, 2]), // R4: code 2 length past the end
       Buffer.from([0xfa, 253]), // code 2 two-byte length truncated
       Buffer.from([0xfb]), // code 3 without count

@@ -1,0 +1,122 @@
+/**
+ * What the outside world sees of a link: the REST `GET /api/links/:id` body, the WebSocket feed's
+ * link objects and the Prometheus collectors all read this one snapshot shape (a public surface:
+ * change it deliberately). Plain data only, so it can cross a worker boundary and go straight to JSON.
+ */
+import type { LinkState } from './link-state.js';
+
+export interface LinkCodecInfo {
+  name: string;
+  clockRate: number;
+  channels: number;
+  ptimeMs: number;
+  payloadType: number;
+  /** Codec parameters as negotiated (bitrate, fec, stereo, …). */
+  params: Record<string, string | number | boolean>;
+}
+
+export interface LinkRxStats {
+  packets: number;
+  lost: number;
+  late: number;
+  duplicates: number;
+  reordered: number;
+  /** Lost / expected over the whole call, %. */
+  lossPct: number;
+  concealedMs: number;
+  concealedPct: number;
+  /** RFC 3550 interarrival jitter, ms. */
+  jitterMs: number;
+  /** Current jitter-buffer delay, ms, and what the buffer aims for. */
+  bufferMs: number;
+  targetBufferMs: number;
+  driftPpm: number;
+  underruns: number;
+  malformed: number;
+  foreignSource: number;
+}
+
+export interface LinkTxStats {
+  packets: number;
+  bitrateKbps: number;
+  /** What the far end's RTCP receiver reports say about our stream. */
+  remoteLossPct: number | null;
+  remoteJitterMs: number | null;
+}
+
+export interface LinkMeters {
+  /** dBFS per channel; -Infinity is sent as null in JSON. */
+  input: { peak: (number | null)[]; rms: (number | null)[]; clips: number };
+  output: { peak: (number | null)[]; rms: (number | null)[]; clips: number };
+}
+
+export interface EbuAcipInfo {
+  /** Our jitter-buffer settings as applied to the receive buffer, and where they came from. */
+  applied: { mode: 'fixed' | 'adaptive'; minMs?: number; maxMs?: number; delayMs?: number; source: 'profile' | 'peer' };
+  /** The peer's a=ebuacip lines, raw, when it sent any. */
+  theirs: string[];
+  ours: string[];
+}
+
+export interface LinkEndReason {
+  by: 'local' | 'remote' | 'network' | 'error';
+  sipStatus?: number;
+  reason: string;
+}
+
+export interface LinkSnapshot {
+  id: string;
+  state: LinkState;
+  direction: 'outbound' | 'inbound';
+  /** The far end's SIP URI, and its display name / phonebook name when known. */
+  remote: string;
+  remoteName?: string;
+  phonebookId?: string;
+  profile: string;
+  permanent: boolean;
+  input: string;
+  output: string;
+  createdAt: string;
+  connectedAt?: string;
+  /** Seconds connected (0 when not connected). */
+  durationS: number;
+  redials: number;
+  codec: LinkCodecInfo | null;
+  mediaDirection: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive' | null;
+  rx: LinkRxStats | null;
+  tx: LinkTxStats | null;
+  rttMs: number | null;
+  meters: LinkMeters | null;
+  ebuacip: EbuAcipInfo | null;
+  localSdp: string | null;
+  remoteSdp: string | null;
+  endReason: LinkEndReason | null;
+}
+
+/** Messages on the WebSocket `/api/live`, server → client. */
+export type LiveMessage =
+  | { type: 'hello'; version: string; links: LinkSnapshot[]; registration: RegistrationStatus | null; alarms: Alarm[] }
+  | { type: 'link'; link: LinkSnapshot } // a state change, as it happens
+  | { type: 'link-removed'; id: string }
+  | { type: 'stats'; links: LinkSnapshot[] } // 1 Hz
+  | { type: 'meters'; meters: { id: string; meters: LinkMeters }[] } // 10 Hz
+  | { type: 'alarm'; alarm: Alarm }
+  | { type: 'registration'; registration: RegistrationStatus };
+
+export interface RegistrationStatus {
+  state: 'unregistered' | 'registering' | 'registered' | 'failed';
+  aor: string;
+  registrar: string;
+  expiresAt?: string;
+  lastError?: string;
+}
+
+export interface Alarm {
+  id: string;
+  kind: 'silence' | 'loss' | 'link-down' | 'registration-lost';
+  linkId?: string;
+  message: string;
+  raisedAt: string;
+  clearedAt?: string;
+  acknowledged: boolean;
+}
