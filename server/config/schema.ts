@@ -77,6 +77,10 @@ export const ConfigSchema = Type.Object(
           ),
           { flag: 'http-password', arg: 'PASSWORD' },
         ),
+        viewerPassword: flag(
+          Type.Optional(Type.String({ minLength: 8, description: 'Optional second password giving read-only (viewer) access' })),
+          { flag: 'http-viewer-password', arg: 'PASSWORD' },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

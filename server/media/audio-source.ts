@@ -9,6 +9,12 @@ import { ToneSource } from './tone-source.js';
 import { WavFileSource } from './wav-file-source.js';
 
 export type { AudioSource, AudioSourceStats } from './audio-io.js';
+export { LoopbackSource } from './loopback-source.js';
+
+/** The media session feeds a loopback input from its receive path: `if (isLoopbackSource(s)) s.push(frame)`. */
+export function isLoopbackSource(s: AudioSource): s is LoopbackSource {
+  return s instanceof LoopbackSource;
+}
 
 export interface AudioSourceParams {
   sampleRate: number;

@@ -83,6 +83,18 @@ describe('Opus encoder and decoder', () => {
     expect(kbps).toBeLessThan(160);
   });
 
+  it('carries in-band FEC by staying in SILK/hybrid modes when fec is on (CELT-only when off)', () => {
+    const modes = (fec: boolean) => {
+      const enc = opusCodec.createEncoder({ ...opusCodec.defaultParams, channels: 1, fec, packetLossPercent: 20 });
+      const seen = new Set<string>();
+      for (let k = 0; k < 25; k++) seen.add(parseOpusPacket(enc.encode(sine(48000, 220, -12, 960, 1, k * 960))).toc.mode);
+      enc.close();
+      return seen;
+    };
+    expect([...modes(false)]).toEqual(['celt']);
+    expect(modes(true).has('celt')).toBe(false);
+  });
+
   it('survives many encoders and decoders of mixed frame sizes in one process (opusscript wrapper crashed here)', () => {
     const pairs = [];
     for (let i = 0; i < 40; i++) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAudioSink } from '../../server/media/audio-sink.js';
-import { createAudioSource } from '../../server/media/audio-source.js';
+import { createAudioSource, isLoopbackSource } from '../../server/media/audio-source.js';
 import { parseInputSpec, parseOutputSpec } from '../../server/media/audio-spec.js';
 import { LoopbackSource } from '../../server/media/loopback-source.js';
 import { ToneSource } from '../../server/media/tone-source.js';
@@ -90,6 +90,8 @@ describe('loopback source', () => {
   it('returns what the receive path pushed, after priming, in order', () => {
     const src = createAudioSource(parseInputSpec('loopback'), { sampleRate: 48000, channels: 1 }) as LoopbackSource;
     expect(src).toBeInstanceOf(LoopbackSource);
+    expect(isLoopbackSource(src)).toBe(true);
+    expect(isLoopbackSource(createAudioSource(parseInputSpec('silence'), { sampleRate: 48000, channels: 1 }))).toBe(false);
     const tone = new ToneSource({ sampleRate: 48000, channels: 1 });
     const sent = tone.read(960 * 10);
     const got: Float32Array[] = [];

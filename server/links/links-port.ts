@@ -1,0 +1,39 @@
+/**
+ * What the API (and the CLI, and the panel through the API) may ask of the link manager.
+ * The API depends on this interface only, so its routes are testable without SIP or media.
+ */
+import type { TypedEmitter } from '../util/typed-emitter.js';
+import type { Alarm, LinkSnapshot, RegistrationStatus } from './link-types.js';
+
+export interface DialRequest {
+  to: string;
+  profile?: string;
+  input?: string;
+  output?: string;
+  permanent?: boolean;
+  phonebookId?: string;
+}
+
+export type LinksEvents = {
+  /** A link appeared or changed state. */
+  link: [LinkSnapshot];
+  removed: [string];
+  alarm: [Alarm];
+  registration: [RegistrationStatus];
+};
+
+export interface LinksPort {
+  readonly events: TypedEmitter<LinksEvents>;
+  list(): LinkSnapshot[];
+  get(id: string): LinkSnapshot | undefined;
+  /** Validates (throws AcipError VALIDATION naming the field) and starts dialling. */
+  dial(req: DialRequest): LinkSnapshot;
+  hangup(id: string): LinkSnapshot;
+  answer(id: string): LinkSnapshot;
+  reject(id: string): LinkSnapshot;
+  registration(): RegistrationStatus | null;
+  alarms(): Alarm[];
+  ackAlarm(id: string): Alarm;
+  /** OPTIONS reachability per phonebook entry id. */
+  reachability(phonebookId: string): { reachable: boolean | null; rttMs: number | null; status: number | null; checkedAt: string | null };
+}
