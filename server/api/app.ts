@@ -1,28 +1,46 @@
 /**
- * The HTTP surface: REST under /api, Prometheus at /metrics, the panel at /.
- * `buildApp` wires routes to the service's parts; it opens no socket itself, so tests use
- * `app.inject()` and the service calls `listen`.
+ * The HTTP surface: REST under /api, the live WebSocket feed at /api/live, OpenAPI at /docs,
+ * Prometheus at /metrics, the panel at /. `buildApp` wires routes to the service's parts and opens
+ * no socket itself, so tests use `app.inject()` and the service calls `listen`.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import fastifyWebsocket from '@fastify/websocket';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
 import type { AcipConfig } from '../config/schema.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { AcipMetrics } from '../metrics/metrics.js';
-import { makeAuthHook } from './auth.js';
+import type { LinksPort } from '../links/links-port.js';
+import type { Phonebook } from '../store/phonebook.js';
+import type { CallHistory } from '../store/call-history.js';
+import { AcipError } from '../util/errors.js';
+import { Auth, makeAuthHook } from './auth.js';
 import { toHttpError } from './error-map.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerLinkRoutes } from './routes/links.js';
+import { registerPhonebookRoutes } from './routes/phonebook.js';
+import { registerHistoryRoutes } from './routes/history.js';
+import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
 
 export interface AppDeps {
   config: AcipConfig;
   version: string;
   metrics: AcipMetrics;
   profiles: () => ReadonlyMap<string, Profile & { source: string }>;
-  /** Monotonic ms, for uptime. */
+  /** Monotonic ms, for uptime and sessions. */
   nowMs: () => number;
   startedAtMs: number;
   /** What the service listens on, for /api/health. */
   listening: () => { sip: string[]; http: string | undefined };
   webRoot: string;
+  links?: LinksPort;
+  phonebook?: Phonebook;
+  history?: CallHistory;
+  live?: Partial<LiveFeedOptions>;
   logger?: FastifyBaseLogger | boolean;
 }
 
@@ -33,9 +51,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 256 * 1024,
     // Per-request lines would drown the log of a 24/7 service; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // Wrong types and unknown fields are errors that name the field, never silently fixed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   } as never) as unknown as FastifyInstance;
 
-  app.addHook('onRequest', makeAuthHook(deps.config.http.password));
+  const auth = new Auth({ password: deps.config.http.password, viewerPassword: deps.config.http.viewerPassword, nowMs: deps.nowMs });
+  app.decorate('acipAuth', auth);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'acip API', version: deps.version, description: 'Links, phonebook, history, profiles and status of an acip codec.' },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
+
+  app.addHook('onRequest', makeAuthHook(auth));
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
@@ -49,37 +81,61 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
-  app.get('/api/health', async () => ({
+  app.get('/api/health', { schema: { tags: ['status'], summary: 'Liveness: ok, version, uptime' } }, async () => ({
     status: 'ok',
     version: deps.version,
     uptimeSeconds: Math.round((deps.nowMs() - deps.startedAtMs) / 100) / 10,
     listening: deps.listening(),
   }));
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/api/status', { schema: { tags: ['status'], summary: 'Registration, listening sockets, link counts, your role' } }, async (req) => {
+    const links = deps.links?.list() ?? [];
+    const byState: Record<string, number> = {};
+    for (const l of links) byState[l.state] = (byState[l.state] ?? 0) + 1;
+    return {
+      version: deps.version,
+      listening: deps.listening(),
+      registration: deps.links?.registration() ?? null,
+      links: { total: links.length, byState },
+      role: req.acipRole ?? 'open',
+    };
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     const text = await deps.metrics.registry.metrics();
     await reply.header('Content-Type', deps.metrics.registry.contentType).send(text);
   });
 
-  app.get('/api/profiles', async () => ({
+  app.get('/api/profiles', { schema: { tags: ['profiles'], summary: 'Loaded profiles, codecs in the order offered' } }, async () => ({
     profiles: [...deps.profiles().values()].map(({ source: _source, ...p }) => p),
   }));
 
-  app.get('/api/profiles/:name', async (req) => {
+  app.get('/api/profiles/:name', { schema: { tags: ['profiles'] } }, async (req) => {
     const { name } = req.params as { name: string };
     const p = deps.profiles().get(name);
-    if (!p) {
-      const { AcipError } = await import('../util/errors.js');
-      throw new AcipError('NOT_FOUND', `no profile named ${JSON.stringify(name)}`, 'name');
-    }
+    if (!p) throw new AcipError('NOT_FOUND', `no profile named ${JSON.stringify(name)}`, 'name');
     const { source: _source, ...rest } = p;
     return rest;
   });
 
-  app.get('/', async (_req, reply) => {
-    const html = await readFile(join(deps.webRoot, 'index.html'), 'utf8');
-    await reply.type('text/html; charset=utf-8').send(html);
-  });
+  registerSessionRoutes(app, auth);
+  if (deps.links) {
+    registerLinkRoutes(app, deps.links);
+    registerLiveFeed(app, { links: deps.links, version: deps.version, ...deps.live });
+  }
+  if (deps.phonebook) registerPhonebookRoutes(app, deps.phonebook, deps.links, deps.history);
+  if (deps.history) registerHistoryRoutes(app, deps.history);
+
+  // The panel: the Vite build in web/dist when present, else the source page (no build step needed to look).
+  const dist = join(deps.webRoot, 'dist');
+  if (existsSync(join(dist, 'index.html'))) {
+    await app.register(fastifyStatic, { root: dist, prefix: '/', wildcard: false, index: ['index.html'] });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+      const html = await readFile(join(deps.webRoot, 'index.html'), 'utf8');
+      await reply.type('text/html; charset=utf-8').send(html);
+    });
+  }
 
   return app;
 }

@@ -28,13 +28,22 @@ export function toHttpError(err: unknown): { status: number; body: ApiErrorBody 
     return { status: HTTP_STATUS_BY_CODE.get(err.code) ?? 500, body };
   }
   // fastify's own errors (schema validation, bad JSON, 404) carry statusCode and an FST_ code.
-  const e = err as { statusCode?: number; code?: string; message?: string; validation?: { instancePath?: string; params?: { missingProperty?: string } }[] };
+  const e = err as {
+    statusCode?: number;
+    code?: string;
+    message?: string;
+    validation?: { instancePath?: string; message?: string; params?: { missingProperty?: string; additionalProperty?: string } }[];
+  };
   if (e && typeof e.statusCode === 'number' && e.statusCode < 500) {
     const v = e.validation?.[0];
-    const field = v ? `${(v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.')}${v.params?.missingProperty ? (v.instancePath ? '.' : '') + v.params.missingProperty : ''}` : undefined;
-    const body: ApiErrorBody = { code: e.validation ? 'VALIDATION' : (e.code ?? 'BAD_REQUEST'), message: e.message ?? 'bad request' };
-    if (field) body.field = field;
-    return { status: e.statusCode, body };
+    if (v) {
+      const base = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+      const leaf = v.params?.missingProperty ?? v.params?.additionalProperty;
+      const field = [base, leaf].filter(Boolean).join('.') || 'body';
+      const what = v.params?.additionalProperty ? 'unknown field' : (v.message ?? 'invalid');
+      return { status: 400, body: { code: 'VALIDATION', message: `${field}: ${what}`, field } };
+    }
+    return { status: e.statusCode, body: { code: e.code ?? 'BAD_REQUEST', message: e.message ?? 'bad request' } };
   }
   return { status: 500, body: { code: 'INTERNAL', message: 'internal error' } };
 }

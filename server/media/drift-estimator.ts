@@ -142,10 +142,13 @@ export class DriftEstimator {
   private reestimate(): void {
     const w = this.windows;
     if (w.length < this.minWindows) return;
+    // Pairs at least half the history apart (≈ m²/8 of them): the long baselines carry the slope,
+    // and the cost stays small (Theil–Sen restricted to distant pairs).
     const slopes: number[] = [];
-    for (let i = 0; i < w.length; i++) {
+    const half = Math.max(1, Math.floor(w.length / 2));
+    for (let i = 0; i + half < w.length; i++) {
       const a = w[i] as MinPoint;
-      for (let j = i + 1; j < w.length; j++) {
+      for (let j = i + half; j < w.length; j++) {
         const b = w[j] as MinPoint;
         const dt = b.t - a.t;
         if (dt > 0) slopes.push((b.d - a.d) / dt);

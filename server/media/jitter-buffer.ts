@@ -162,6 +162,10 @@ const MAX_MISORDER = 100;
 const RING = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;
+/** Consecutive packets later than the target that trigger the fast attack. */
+const ATTACK_RUN = 3;
+/** Time constant with which the fast-attack part of the target decays. */
+const ATTACK_DECAY_MS = 1000;
 
 export function validateJitterBufferOptions(o: JitterBufferOptions): void {
   const bad = (field: string, why: string): never => {
@@ -202,6 +206,10 @@ export class JitterBuffer {
   private target: number;
   private lastTargetCalcMs = -Infinity;
   private measured = 0;
+  private overRun = 0;
+  private overRunMin = Infinity;
+  private attack = 0;
+  private attackAt = 0;
   private currentDelay = 0;
   private adjustAcc = 0;
   private inConcealRun = false;
@@ -493,11 +501,29 @@ export class JitterBuffer {
     const r = d - floor;
     this.hist.add(r);
     this.measured++;
+    // Fast attack: several packets in a row later than the target mean the delay has moved (a step
+    // or the start of a long spike), not a stray late packet: raise the target to the least late of
+    // them at once. This part of the target then decays with ATTACK_DECAY_MS while the histogram,
+    // which has seen the same packets, takes over if the new delay persists.
+    if (this.mode === 'adaptive') {
+      if (r > this.target) {
+        this.overRun++;
+        this.overRunMin = Math.min(this.overRunMin, r);
+      } else {
+        this.overRun = 0;
+        this.overRunMin = Infinity;
+      }
+      if (this.overRun >= ATTACK_RUN) {
+        this.attack = Math.max(this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS), this.overRunMin);
+        this.attackAt = arrivalMs;
+      }
+    }
     // Hold the initial target until ~1 s of packets has been seen, unless packets are later than it.
     const warm = this.measured * this.o.ptimeMs >= 1000;
     if (this.mode === 'adaptive' && (warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
       let q = this.hist.quantile(this.o.quantile) + this.o.marginMs;
+      q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
       if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
     }
