@@ -28,7 +28,7 @@ export interface DriftEstimatorOptions {
   maxWindows?: number;
   /** Points needed before an estimate is published. */
   minWindows?: number;
-  /** Estimates beyond this magnitude are treated as not (yet) credible and clamped. */
+  /** Estimates beyond this magnitude are not credible and are ignored (default 300). */
   maxPpm?: number;
   /** A jump of the floor larger than this is a route change. */
   routeChangeMs?: number;
@@ -102,6 +102,13 @@ export class DriftEstimator {
       this.curWinStart = t;
       this.curWin = { t, d };
     } else if (t - this.curWinStart >= this.windowMs) {
+      const prev = this.windows[this.windows.length - 1];
+      if (prev && Math.abs(this.curWin.d - prev.d) > this.routeChangeMs) {
+        // Adjacent window minima this far apart are a level shift (route change), not drift:
+        // start the history again from here.
+        this.routeChanges++;
+        this.windows = [];
+      }
       this.windows.push(this.curWin);
       if (this.windows.length > this.maxWindows) this.windows.shift();
       this.curWinStart = t;
@@ -158,7 +165,7 @@ export class DriftEstimator {
     slopes.sort((x, y) => x - y);
     const m = slopes.length >> 1;
     const med = slopes.length % 2 ? (slopes[m] as number) : ((slopes[m - 1] as number) + (slopes[m] as number)) / 2;
-    const lim = this.maxPpm * 1e-6;
-    this.slope = Math.max(-lim, Math.min(lim, med));
+    // Beyond maxPpm the estimate is not credible (a level shift inside the history): keep the last one.
+    if (Math.abs(med) <= this.maxPpm * 1e-6) this.slope = med;
   }
 }

@@ -164,6 +164,8 @@ const RING = 4096;
 const DRIFT_FLAT_PPM = 5;
 /** Consecutive packets later than the target that trigger the fast attack. */
 const ATTACK_RUN = 3;
+/** …and at least this much time's worth of them (short packet times). */
+const ATTACK_RUN_MS = 30;
 /** Time constant with which the fast-attack part of the target decays. */
 const ATTACK_DECAY_MS = 1000;
 
@@ -513,7 +515,7 @@ export class JitterBuffer {
         this.overRun = 0;
         this.overRunMin = Infinity;
       }
-      if (this.overRun >= ATTACK_RUN) {
+      if (this.overRun >= Math.max(ATTACK_RUN, Math.ceil(ATTACK_RUN_MS / this.o.ptimeMs))) {
         this.attack = Math.max(this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS), this.overRunMin);
         this.attackAt = arrivalMs;
       }

@@ -105,9 +105,10 @@ describe('password protection', () => {
     expect((await app.inject({ url: '/' })).statusCode).toBe(200);
   });
 
-  it('refuses the API, the panel and the metrics without the password on a public host', async () => {
+  it('refuses the API, the docs and the metrics without the password on a public host, but serves the login page', async () => {
     const { app } = await make({ http: { host: '0.0.0.0', password } });
-    for (const url of ['/api/health', '/', '/metrics', '/api/profiles']) {
+    expect((await app.inject({ url: '/' })).statusCode).toBe(200);
+    for (const url of ['/api/health', '/metrics', '/api/profiles', '/api/status', '/docs/json']) {
       const res = await app.inject({ url });
       expect(res.statusCode).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/^Basic realm="acip"/);

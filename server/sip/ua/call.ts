@@ -145,13 +145,13 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
 
   // ---- sending inside the dialog -------------------------------------------------------------
 
-  protected async routeInDialog(): Promise<SipRoute> {
+  protected routeInDialog(): SipRoute {
     if (!this.dialog) throw new AcipError('SIP_NO_DIALOG', 'no dialog yet');
     return this.core.resolve(this.dialog.routing().nextHop, this.transport, this.connectionId);
   }
 
   /** §13.2.2.4: ACK for a 2xx, built like an in-dialog request with the INVITE's CSeq number. */
-  protected async ack2xx(res: SipResponse): Promise<void> {
+  protected ack2xx(res: SipResponse): void {
     if (!this.dialog) return;
     const cseq = cseqNumber(res);
     if (cseq === undefined) return;
@@ -159,10 +159,18 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       this.core.sendStateless(this.lastAck.ack, this.lastAck.route);
       return;
     }
-    const route = await this.routeInDialog();
+    const route = this.routeInDialog();
     const ack = this.dialog.createRequest('ACK', { via: this.core.via(route.transport), cseq, userAgent: this.core.userAgentName });
     this.lastAck = { cseq, ack, route };
     this.core.sendStateless(ack, route);
+  }
+
+  protected safeAck(res: SipResponse): void {
+    try {
+      this.ack2xx(res);
+    } catch (err) {
+      this.core.logger.warn({ err: String(err) }, 'sip: ACK could not be sent');
+    }
   }
 
   /** A 2xx retransmission reaching the UA core outside its transaction (§13.2.2.4): ACK again. */
@@ -188,7 +196,13 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       if (this.endedFlag) return;
     }
     this.finish({ by: 'local' });
-    const route = await this.core.resolve(dialog.routing().nextHop, this.transport, this.connectionId);
+    let route: SipRoute;
+    try {
+      route = this.core.resolve(dialog.routing().nextHop, this.transport, this.connectionId);
+    } catch (err) {
+      this.core.logger.warn({ err: String(err) }, 'sip: BYE has no route');
+      return;
+    }
     const req = dialog.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
     await new Promise<void>((resolve) => {
       try {
@@ -232,8 +246,13 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
     }
   }
 
-  private async reinviteOnce(sdp: string): Promise<ReinviteResult> {
-    const route = await this.routeInDialog();
+  private reinviteOnce(sdp: string): Promise<ReinviteResult> {
+    let route: SipRoute;
+    try {
+      route = this.routeInDialog();
+    } catch (err) {
+      return Promise.resolve({ status: 503, reason: String(err) });
+    }
     const dialog = this.dialog!;
     const req = dialog.createRequest('INVITE', {
       via: this.core.via(route.transport),
@@ -253,7 +272,7 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
           onResponse: (res) => {
             if (res.status < 200) return;
             if (res.status < 300) {
-              void this.ack2xx(res).catch(() => undefined);
+              this.safeAck(res);
               if (done) return; // 2xx retransmission: re-ACKed above
               dialog.refreshTarget(res);
               this.localSdp = sdp;

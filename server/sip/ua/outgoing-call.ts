@@ -135,7 +135,8 @@ export class OutgoingCall extends SipCall {
     if (this.endedFlag) {
       // A 2xx after we gave up (e.g. crossing our CANCEL after the 64·T1 guard): ACK and BYE it.
       this.dialog = Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
-      void this.ack2xx(res).then(() => this.byeDetached());
+      this.safeAck(res);
+      this.byeDetached();
       return;
     }
     this.stateValue = 'answered';
@@ -143,7 +144,7 @@ export class OutgoingCall extends SipCall {
     this.core.bindDialog(this.dialog.key, this);
     const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
     this.remoteSdp = sdp;
-    void this.ack2xx(res).catch((err: unknown) => this.core.logger.warn({ err: String(err) }, 'sip: ACK failed'));
+    this.safeAck(res);
     this.emit('answered', { sdp });
     if (this.cancelWanted) {
       // §9.1: the 2xx crossed our CANCEL; the call is up, so hang it up.
@@ -152,11 +153,11 @@ export class OutgoingCall extends SipCall {
   }
 
   /** BYE for a dialog we never reported (late 2xx after failure). */
-  private async byeDetached(): Promise<void> {
+  private byeDetached(): void {
     const d = this.dialog;
     if (!d) return;
     try {
-      const route = await this.core.resolve(d.routing().nextHop, this.transport, this.connectionId);
+      const route = this.core.resolve(d.routing().nextHop, this.transport, this.connectionId);
       const bye = d.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
       this.core.sendRequest(bye, route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
     } catch (err) {

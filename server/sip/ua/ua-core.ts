@@ -22,8 +22,11 @@ export interface UaCore {
   readonly timers: SipTimers;
   readonly logger: SipLogger;
   readonly userAgentName: string;
-  /** Resolve a URI (Request-URI or first Route) to a transport and address (§8.1.2, RFC 3263 without DNS SRV). */
-  resolve(uri: string, preferred?: SipTransport, connectionId?: string): Promise<SipRoute>;
+  /**
+   * Resolve a URI (Request-URI or first Route) to a transport and address (§8.1.2; RFC 3263
+   * without DNS). Synchronous so that ACKs and retransmissions never wait on a microtask. Throws.
+   */
+  resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute;
   /** A top Via for a new request over `transport` (fresh branch, rport asked, §8.1.1.7 / RFC 3581). */
   via(transport: SipTransport): string;
   /** Our Contact (name-addr) for requests and responses sent over `transport`. */

@@ -168,7 +168,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
    * else UDP), its host (an IP literal or `localhost`) and port (default 5060).
    * Deliberate limit: host names are not resolved (no NAPTR/SRV/A lookups yet).
    */
-  resolveSync(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute {
+  resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute {
     const u = parseUri(uri, 'target URI');
     if (u.scheme === 'tel') throw new AcipError('SIP_UNROUTABLE', 'cannot route a tel: URI without a proxy');
     const transport = this.transportFor(u.params.get('transport') ?? undefined, preferred);
@@ -177,14 +177,6 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     const port = u.port ?? DEFAULT_SIP_PORT;
     const dest = { address: host, port, ...(connectionId && transport === preferred ? { connectionId } : {}) };
     return { transport, dest };
-  }
-
-  resolve(uri: string, preferred?: SipTransport, connectionId?: string): Promise<SipRoute> {
-    try {
-      return Promise.resolve(this.resolveSync(uri, preferred, connectionId));
-    } catch (err) {
-      return Promise.reject(err);
-    }
   }
 
   private hostOf(t: SipTransport): string {
@@ -233,7 +225,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   /** Place a call (§13.2). Events on the returned call: progress, answered, failed, ended, reinvite. */
   invite(target: string, opts: InviteOptions): OutgoingCall {
     if (this.closed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const route = this.resolveSync(target);
+    const route = this.resolve(target);
     const host = this.hostOf(route.transport);
     const h = new SipHeaders();
     h.append('Via', this.via(route.transport));
@@ -263,7 +255,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     if (this.closed) return Promise.reject(new AcipError('SIP_UA_CLOSED', 'user agent closed'));
     let route: SipRoute;
     try {
-      route = this.resolveSync(target);
+      route = this.resolve(target);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -296,7 +288,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   /** Register a binding (§10.2); events: registered, failed, unregistered. */
   register(opts: RegisterOptions): Registration {
     if (this.closed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const route = this.resolveSync(opts.registrar);
+    const route = this.resolve(opts.registrar);
     const reg = new Registration(this, opts, route, this.contact(route.transport), this.hostOf(route.transport));
     this.registrations.add(reg);
     reg.start();
