@@ -202,6 +202,8 @@ export class JitterBuffer {
   private highestExtTs = 0;
   private nextSeq = 0;
   private pointerTs = 0;
+  /** Where nextSeq was expected when it became next. */
+  private expectTs = 0;
   private readonly seenRing = new Float64Array(RING).fill(NaN);
   private readonly lostRing = new Float64Array(RING).fill(NaN);
   private candidate: { extSeq: number; p: IncomingPacket } | undefined;
@@ -318,7 +320,8 @@ export class JitterBuffer {
       this.started = true;
     }
     // Bounded: every pass removes a buffered packet or moves the playout position forward.
-    for (let guard = 0; guard < this.o.maxPackets + MAX_DROPOUT + 2; guard++) {
+    const spf = this.o.samplesPerFrame;
+    for (let guard = 0; guard < this.o.maxPackets + 2; guard++) {
       const head = this.buf[0];
       const l = nowMs - this.mediaMs(this.pointerTs) - floor;
       this.currentDelay = l + backlog;
@@ -326,10 +329,8 @@ export class JitterBuffer {
         // Delay above the maximum (e.g. after a long outage): skip without playing.
         if (!this.inOverflow) this.s.overflows++;
         this.inOverflow = true;
-        if (head.extSeq > this.nextSeq) {
-          this.markLost(this.nextSeq, head.extSeq);
-          this.s.framesDropped += head.extSeq - this.nextSeq;
-          this.nextSeq = head.extSeq;
+        if (head.extTs - this.pointerTs > spf / 2) {
+          this.s.framesDropped += Math.round((head.extTs - this.pointerTs) / spf);
           this.pointerTs = head.extTs;
         } else {
           this.buf.shift();
@@ -340,36 +341,20 @@ export class JitterBuffer {
       }
       this.inOverflow = false;
       if (!head) {
-        // Underrun: nothing at all to play. Adaptive mode waits (stalls) for the packet — unless it is
-        // already overdue (the delay is at or above the target, which covers `quantile` of arrivals)
-        // and this is the first empty pull: then it is most likely lost, and waiting would only add
-        // a frame of delay to the same one frame of concealment.
-        if (this.mode === 'adaptive' && (this.inUnderrunRun || this.inConcealRun || l < this.target)) return this.conceal('underrun');
-        if (this.mode === 'adaptive') {
-          const seq = this.nextSeq;
-          const ts = this.pointerTs;
-          this.nextSeq++;
-          this.pointerTs += this.o.samplesPerFrame;
-          this.markLost(seq, seq + 1);
-          return this.conceal('lost', seq, ts);
+        // Nothing at all to play. Adaptive mode waits (stalls) for the packet — unless it is already
+        // overdue (the delay is at or above the target, which covers `quantile` of arrivals) and this
+        // is the first empty pull: then it is most likely lost, and waiting would only add a frame of
+        // delay to the same one frame of concealment. Fixed mode always lets the slot pass.
+        if (this.mode === 'adaptive' && (this.inUnderrunRun || this.inConcealRun || l < this.target)) {
+          return this.conceal('underrun');
         }
-        const seq = this.nextSeq;
-        this.nextSeq++;
-        this.pointerTs += this.o.samplesPerFrame;
-        this.markLost(seq, seq + 1);
-        return this.conceal('underrun', seq);
+        return this.skipSlot(this.mode === 'adaptive' ? 'lost' : 'underrun');
       }
-      if (head.extSeq > this.nextSeq) {
-        const seq = this.nextSeq;
-        const ts = this.pointerTs;
-        this.markLost(seq, seq + 1);
-        this.nextSeq++;
-        this.pointerTs += this.o.samplesPerFrame;
-        return this.conceal('lost', seq, ts);
-      }
-      // head.extSeq === nextSeq (older ones never stay in the buffer).
       const ahead = head.extTs - this.pointerTs;
-      if (ahead > this.o.samplesPerFrame / 2) {
+      if (ahead > spf / 2) {
+        if (head.extSeq !== this.nextSeq) return this.skipSlot('lost');
+        // Contiguous sequence number, later timestamp: sender silence (DTX), or the previous packet
+        // was longer than one frame. Wait while the packet is not due; play it once it is.
         const lHead = nowMs - this.mediaMs(head.extTs) - floor;
         if (lHead < this.target - this.o.ptimeMs / 2) {
           if (lHead < -(this.o.maxDelayMs + 1000)) {
@@ -379,8 +364,9 @@ export class JitterBuffer {
             return this.missing('not-started');
           }
           this.s.gapFrames++;
-          this.pointerTs += Math.min(this.o.samplesPerFrame, ahead);
-          return this.missing('gap', this.pointerTs);
+          const ts = this.pointerTs;
+          this.pointerTs += Math.min(spf, ahead);
+          return this.missing('gap', ts);
         }
       }
       this.buf.shift();
@@ -423,6 +409,7 @@ export class JitterBuffer {
     this.firstExtTs = p.timestamp;
     this.nextSeq = p.seq;
     this.pointerTs = p.timestamp;
+    this.expectTs = p.timestamp;
     this.accept(p, p.seq, p.timestamp);
   }
 
@@ -439,6 +426,7 @@ export class JitterBuffer {
   private retime(head: Entry): void {
     this.firstExtTs = head.extTs;
     this.pointerTs = head.extTs;
+    this.expectTs = head.extTs;
     this.started = false;
     this.drift.reset();
     this.buf = this.buf.filter((e) => e.extTs >= head.extTs);
@@ -459,7 +447,8 @@ export class JitterBuffer {
     }
     this.measure(p.arrivalMs, extTs);
 
-    if (extSeq < this.nextSeq) {
+    const spf = this.o.samplesPerFrame;
+    if (extSeq < this.nextSeq || (this.started && extTs < this.pointerTs - spf / 2)) {
       if (this.started) {
         // RFC 3550 leaves late packets to the receiver; ours: its slot has passed, drop and count.
         this.s.late++;
@@ -472,6 +461,7 @@ export class JitterBuffer {
       // Before playout starts, an earlier packet simply becomes the first to play.
       this.nextSeq = extSeq;
       this.pointerTs = extTs;
+      this.expectTs = extTs;
     }
     // Insert in sequence order (nearly always at the end).
     let i = this.buf.length;
@@ -482,10 +472,7 @@ export class JitterBuffer {
       while (this.buf.length > this.o.maxPackets) {
         const old = this.buf.shift() as Entry;
         this.s.overflowDropped++;
-        if (old.extSeq >= this.nextSeq) {
-          if (old.extSeq > this.nextSeq) this.markLost(this.nextSeq, old.extSeq);
-          this.advancePast(old);
-        }
+        if (old.extSeq >= this.nextSeq) this.advancePast(old);
       }
     }
   }
@@ -531,16 +518,30 @@ export class JitterBuffer {
     }
   }
 
+  /** The slot's packet is missing: conceal it and let its time pass (the sequence number stays expected). */
+  private skipSlot(reason: 'lost' | 'underrun'): PlayoutFrame {
+    const spf = this.o.samplesPerFrame;
+    const guess = this.nextSeq + Math.max(0, Math.round((this.pointerTs - this.expectTs) / spf));
+    const ts = this.pointerTs;
+    this.pointerTs += spf;
+    return this.conceal(reason, guess, ts);
+  }
+
+  /** `e` was played or dropped: sequence numbers before it that never came are lost. */
   private advancePast(e: Entry): void {
+    if (e.extSeq > this.nextSeq) this.markLost(this.nextSeq, e.extSeq);
     const next = this.buf[0];
     const dur = next && next.extSeq === e.extSeq + 1 && next.extTs > e.extTs ? next.extTs - e.extTs : this.o.samplesPerFrame;
     this.nextSeq = e.extSeq + 1;
     this.pointerTs = e.extTs + Math.min(dur, 16 * this.o.samplesPerFrame);
+    this.expectTs = this.pointerTs;
   }
 
   private markLost(from: number, to: number): void {
-    for (let q = from; q < to; q++) {
-      this.lostRing[((q % RING) + RING) % RING] = q;
+    for (let q = Math.max(from, to - RING); q < to; q++) {
+      const slot = ((q % RING) + RING) % RING;
+      if (this.seenRing[slot] === q) continue;
+      this.lostRing[slot] = q;
       this.s.lost++;
     }
   }

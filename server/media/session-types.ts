@@ -1,0 +1,173 @@
+/**
+ * The media session's interface: parameters in, events and stats out. Every type here is plain,
+ * JSON-serialisable data (no functions, no class instances, no Buffers), so the same interface can
+ * be carried over a `MessagePort` when sessions move into worker threads (ARCHITECTURE.md: "The
+ * media session is driven by messages and returns stats by snapshot").
+ *
+ * The media session knows nothing of SIP or SDP: the link layer turns the negotiated SDP into these
+ * values (codec record id, payload type, codec parameters, packet times, remote address, jitter
+ * buffer settings from the profile or the peer's `a=ebuacip:jbdef`, audio specs).
+ */
+import type { CodecParams } from '../codecs/codec.js';
+import type { RtpSessionStats } from '../rtp/rtp-session.js';
+import type { JitterBufferStats } from './jitter-buffer.js';
+import type { FrameClockStats } from './frame-clock.js';
+import type { LevelSnapshot } from './level-meter.js';
+import type { SilenceEvent, SilenceState } from './silence-detector.js';
+import type { AudioSinkStats, AudioSourceStats } from './audio-io.js';
+
+/** Receive jitter buffer settings (EBU Tech 3368 `jbdef`: `fixed N` or `auto MIN-MAX`). */
+export type MediaJitterBufferParams =
+  | {
+      mode: 'fixed';
+      /** Delay held above the fastest packet transit, ms. */
+      delayMs: number;
+      /**
+       * Let the buffer stretch/shrink decoded audio by a few samples to cancel clock drift and follow
+       * its target (default true). With false, decoded audio is played unmodified (PCM stays bit-exact
+       * end to end) and drift is absorbed only by concealment or dropped frames.
+       */
+      stretch?: boolean;
+    }
+  | { mode: 'adaptive'; minMs: number; maxMs: number; stretch?: boolean };
+
+export interface MediaRemoteEndpoint {
+  address: string;
+  rtpPort: number;
+  /** Default rtpPort + 1 (RFC 3550 §11). */
+  rtcpPort?: number;
+}
+
+export interface MediaSessionParams {
+  /** The link this session belongs to (logs, `{link}` in output file names). */
+  linkId: string;
+  /** Codec registry id: 'opus', 'L16', 'L24', 'PCMA', 'PCMU', 'G722'. */
+  codecId: string;
+  /** RTP payload type, both directions (negotiated; RFC 3264 lets them differ, acip sends what it answers). */
+  payloadType: number;
+  /**
+   * Codec parameters (audio rate, channels, packet time WE send, bitrate, complexity, application,
+   * fec, dtx...). The audio rate is the codec's audio rate (G.722: 16000), not the RTP clock rate.
+   */
+  codecParams: CodecParams;
+  /** Packet time the far end sends (its a=ptime); the receive clock ticks at it. Default codecParams.ptimeMs. */
+  receivePtimeMs?: number;
+  /** Address both RTP sockets bind to. */
+  localHost: string;
+  /** Exact local ports (`{ rtp: 0 }` = two ephemeral ports, for tests). Wins over portRange. */
+  ports?: { rtp: number; rtcp?: number };
+  /** Range to allocate an even/odd pair from (default 5004–5999). */
+  portRange?: { min: number; max: number };
+  /** Where to send. null: not known yet (open before the SDP offer) or learnt by latching (RFC 4961). */
+  remote: MediaRemoteEndpoint | null;
+  /** Run the send path (false for a=recvonly / inactive). */
+  send: boolean;
+  /** Run the receive path (false for a=sendonly / inactive). */
+  receive: boolean;
+  jitterBuffer: MediaJitterBufferParams;
+  /** `--input` spec (tone[:HZ[:DBFS]], silence, file:PATH.wav, alsa:DEV, loopback). */
+  input: string;
+  /** `--output` spec (null, file:PATH.wav, alsa:DEV). */
+  output: string;
+  /** 'no-media' after this long without an RTP packet (default 5000 ms; 0 disables). */
+  noMediaTimeoutMs?: number;
+  /** Silence detection for both directions (defaults: -60 dBFS for 10 s). */
+  silence?: { thresholdDbfs?: number; durationMs?: number };
+  /** RTCP SDES CNAME. */
+  cname: string;
+  /** Our SSRC (random when absent). */
+  ssrc?: number;
+  /** WAV recording depth for a file output (default 24). */
+  recordBitDepth?: 16 | 24;
+  /** RTCP: session bandwidth for the interval (default from the codec bitrate) and minimum interval. */
+  rtcp?: { sessionBandwidthKbps?: number; minIntervalS?: number };
+}
+
+export interface MediaCodecInfo {
+  id: string;
+  encodingName: string;
+  payloadType: number;
+  rtpClockRate: number;
+  sampleRate: number;
+  channels: number;
+  sendPtimeMs: number;
+  receivePtimeMs: number;
+  bitrate: number | null;
+  complexity: number | null;
+  application: string | null;
+}
+
+export interface MediaDirectionAudio {
+  /** Peak/RMS per channel (dBFS), clip counters: the last complete 100 ms window. */
+  meter: LevelSnapshot;
+  silence: SilenceState;
+}
+
+/** A plain snapshot: JSON-serialisable as is. */
+export interface MediaSessionStats {
+  linkId: string;
+  closed: boolean;
+  /** Monotonic ms (session clock) when the session was opened. */
+  openedAtMs: number;
+  codec: MediaCodecInfo;
+  send: boolean;
+  receive: boolean;
+  localRtpPort: number;
+  localRtcpPort: number;
+  /** Full RTP/RTCP view (both directions, remote reports, RTT). */
+  rtp: RtpSessionStats;
+  /** Shortcuts into `rtp`. */
+  txBitrateBps: number;
+  rxBitrateBps: number;
+  rttMs: number | null;
+  /** Receive buffer (null when not receiving): delays, counts, concealment, drift, underruns, overflows. */
+  jitterBuffer: (JitterBufferStats & { concealedMs: number; concealedPct: number }) | null;
+  playout: {
+    /** Frames handed to the output. */
+    frames: number;
+    /** Frames of silence because playout had not started or the sender paused (DTX). */
+    silenceFrames: number;
+    /** Payloads the decoder rejected (concealed instead). */
+    decodeErrors: number;
+    /** Decoded sample frames inserted/removed by drift and delay correction. */
+    samplesInserted: number;
+    samplesRemoved: number;
+  };
+  encode: { frames: number; errors: number };
+  /** No RTP for noMediaTimeoutMs (see the 'no-media' event). */
+  noMedia: boolean;
+  noMediaEvents: number;
+  /** Monotonic ms of the last RTP packet accepted, null before the first. */
+  lastRxMs: number | null;
+  /** RTCP BYE received from the far end. */
+  byeReceived: boolean;
+  input: MediaDirectionAudio & { source: AudioSourceStats };
+  output: MediaDirectionAudio & { sink: AudioSinkStats };
+  clocks: { send: FrameClockStats | null; receive: FrameClockStats | null };
+}
+
+export type MediaDirection = 'input' | 'output';
+
+export interface MediaErrorInfo {
+  code: string;
+  message: string;
+  /** Where it happened: 'input', 'output', 'encode', 'decode', 'rtp'. */
+  where: string;
+}
+
+/** Event map. Every payload is plain data. */
+export type MediaSessionEvents = {
+  /** Nothing received for noMediaTimeoutMs after start or since the last packet (once per outage). */
+  'no-media': [{ sinceMs: number; silentForMs: number }];
+  /** A packet arrived after 'no-media'. */
+  'media-restored': [{ outageMs: number }];
+  /** Level below the threshold for the configured time, per direction (input = what we send). */
+  silence: [SilenceEvent & { direction: MediaDirection }];
+  'silence-cleared': [SilenceEvent & { direction: MediaDirection }];
+  /** The far end sent RTCP BYE (RFC 3550 §6.6). */
+  bye: [{ reason: string | null }];
+  /** Send destination latched from the far end's media (RFC 4961). */
+  latched: [{ kind: 'rtp' | 'rtcp'; address: string; port: number }];
+  /** Something failed (device, file, codec, socket); the session keeps running where it can. */
+  error: [MediaErrorInfo];
+};

@@ -1,0 +1,118 @@
+/**
+ * Link metrics, collected on scrape from the link manager's snapshots (ARCHITECTURE.md: metrics are
+ * collected on scrape, not pushed per packet). Names and units per Prometheus conventions: base units
+ * (seconds), `_total` for counters, levels in dBFS named as such.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { LINK_STATES } from '../links/link-state.js';
+import type { LinkSnapshot, RegistrationStatus } from '../links/link-types.js';
+
+export interface LinkMetricsSource {
+  links: () => LinkSnapshot[];
+  registration: () => RegistrationStatus | null;
+}
+
+export interface SipMetrics {
+  requests: Counter<'method' | 'direction'>;
+  responses: Counter<'code' | 'direction'>;
+  callSetup: Histogram;
+}
+
+/** Counters are set to the link's own running totals on each scrape (reset, then inc to the value). */
+function setTotals(c: Counter<string>, rows: [Record<string, string>, number][]): void {
+  c.reset();
+  for (const [labels, v] of rows) if (Number.isFinite(v) && v > 0) c.inc(labels, v);
+}
+
+export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource): SipMetrics {
+  const links = new Gauge({
+    name: 'acip_links',
+    help: 'Links by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = new Map<string, number>(LINK_STATES.map((s) => [s, 0]));
+      for (const l of src.links()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+  void links;
+
+  // One collector refreshes all per-link series from one snapshot list. Registered first: the registry
+  // collects in registration order, so the series below are fresh when they are written out.
+  new Gauge({
+    name: 'acip_links_collected',
+    help: 'Links seen by the last scrape (internal: drives the per-link series)',
+    registers: [registry],
+    collect() {
+      const all = src.links();
+      this.set(all.length);
+      const rows = (f: (l: LinkSnapshot) => number | undefined) =>
+        all.flatMap((l): [Record<string, string>, number][] => {
+          const v = f(l);
+          return v === undefined ? [] : [[{ link: l.id }, v]];
+        });
+      setTotals(received, rows((l) => l.rx?.packets));
+      setTotals(lost, rows((l) => l.rx?.lost));
+      setTotals(late, rows((l) => l.rx?.late));
+      setTotals(sent, rows((l) => l.tx?.packets));
+      setTotals(concealed, rows((l) => (l.rx ? l.rx.concealedMs / 1000 : undefined)));
+      for (const g of [jitter, buffer, drift, rtt, level]) g.reset();
+      for (const l of all) {
+        if (l.rx) {
+          jitter.set({ link: l.id }, l.rx.jitterMs / 1000);
+          buffer.set({ link: l.id }, l.rx.bufferMs / 1000);
+          drift.set({ link: l.id }, l.rx.driftPpm);
+        }
+        if (l.rttMs !== null) rtt.set({ link: l.id }, l.rttMs / 1000);
+        if (l.meters) {
+          for (const direction of ['input', 'output'] as const) {
+            l.meters[direction].peak.forEach((v, ch) => {
+              if (v !== null) level.set({ link: l.id, direction, channel: String(ch + 1) }, v);
+            });
+          }
+        }
+      }
+    },
+  });
+
+  const received = new Counter({ name: 'acip_rtp_packets_received_total', help: 'RTP packets received per link', labelNames: ['link'] as const, registers: [registry] });
+  const lost = new Counter({ name: 'acip_rtp_packets_lost_total', help: 'RTP packets lost per link (RFC 3550 cumulative)', labelNames: ['link'] as const, registers: [registry] });
+  const late = new Counter({ name: 'acip_rtp_packets_late_total', help: 'RTP packets that arrived after their playout time', labelNames: ['link'] as const, registers: [registry] });
+  const sent = new Counter({ name: 'acip_rtp_packets_sent_total', help: 'RTP packets sent per link', labelNames: ['link'] as const, registers: [registry] });
+  const concealed = new Counter({ name: 'acip_concealed_seconds_total', help: 'Audio concealed (lost or late) per link, seconds', labelNames: ['link'] as const, registers: [registry] });
+  const jitter = new Gauge({ name: 'acip_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per link', labelNames: ['link'] as const, registers: [registry] });
+  const buffer = new Gauge({ name: 'acip_jitter_buffer_delay_seconds', help: 'Current jitter-buffer delay per link', labelNames: ['link'] as const, registers: [registry] });
+  const drift = new Gauge({ name: 'acip_clock_drift_ppm', help: 'Estimated sender clock drift against ours, ppm', labelNames: ['link'] as const, registers: [registry] });
+  const rtt = new Gauge({ name: 'acip_rtt_seconds', help: 'Round-trip time from RTCP per link', labelNames: ['link'] as const, registers: [registry] });
+  const level = new Gauge({
+    name: 'acip_audio_level_dbfs',
+    help: 'Audio peak level per link, direction (input = sent, output = received) and channel, dBFS',
+    labelNames: ['link', 'direction', 'channel'] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'acip_registration_up',
+    help: '1 when registered at the configured registrar, 0 when not, absent when no registration is configured',
+    labelNames: ['aor'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const r = src.registration();
+      if (r) this.set({ aor: r.aor }, r.state === 'registered' ? 1 : 0);
+    },
+  });
+
+  return {
+    requests: new Counter({ name: 'acip_sip_requests_total', help: 'SIP requests by method and direction', labelNames: ['method', 'direction'] as const, registers: [registry] }),
+    responses: new Counter({ name: 'acip_sip_responses_total', help: 'SIP responses by status code and direction', labelNames: ['code', 'direction'] as const, registers: [registry] }),
+    callSetup: new Histogram({
+      name: 'acip_call_setup_seconds',
+      help: 'Outbound call setup time, INVITE to 200 OK',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
