@@ -41,3 +41,19 @@ describe('link metrics', () => {
     expect(after).not.toMatch(/^acip_registration_up\{/m);
   });
 });
+
+describe('the shipped Grafana dashboard', () => {
+  it('only queries metric names that acip exports', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT_DIR } = await import('../../server/version.js');
+    const { createMetrics } = await import('../../server/metrics/metrics.js');
+    const dash = readFileSync(join(ROOT_DIR, 'server/metrics/grafana/acip-dashboard.json'), 'utf8');
+    const used = new Set([...dash.matchAll(/\b(acip_[a-z_]+?)(?:_bucket)?\{/g)].map((m) => m[1]!));
+    const m = createMetrics({ version: 'x', startedAtMs: () => 0, nowMs: () => 0, processMetrics: false });
+    registerLinkMetrics(m.registry, { links: () => [], registration: () => null });
+    const exported = new Set((await m.registry.getMetricsAsJSON()).map((x) => x.name));
+    expect(used.size).toBeGreaterThan(8);
+    for (const name of used) expect(exported, name).toContain(name);
+  });
+});

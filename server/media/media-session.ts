@@ -1,0 +1,662 @@
+/**
+ * The media session (issue 4, item 6): ties the RTP session (sockets, RTP/RTCP, statistics,
+ * symmetric latching), the codec record's encoder and decoder, the receive jitter buffer, the audio
+ * source and sink, meters and silence detectors together for one link. Created and closed by the
+ * link layer from plain negotiated values (session-types.ts); knows nothing of SIP or SDP.
+ *
+ * Clocks (ARCHITECTURE.md "Clocks"):
+ * - Send: a FrameClock ticks once per send packet time; tick k pulls one frame from the input (at the
+ *   codec's audio rate and channels: the source resamples), meters it, encodes it and sends it with
+ *   RTP timestamp k · (samples per frame · RTP clock / audio rate). The ratio comes from the codec
+ *   record (G.722: RTP clock 8000 for 16 kHz audio, RFC 3551 §4.5.2), with no codec branches here.
+ * - Receive: RTP packets only go into the jitter buffer. A second FrameClock ticks once per receive
+ *   packet time and takes exactly one frame from the PlayoutAdapter (which pops, decodes or conceals
+ *   through the codec record, and applies the buffer's drift/delay stretch hints), then meters it,
+ *   runs the silence detector, writes it to the output and, for a `loopback` input, hands it to the
+ *   send path. Packet arrival never drives playout.
+ *
+ * Ports (decision): the session binds its own sockets. The link layer opens the session BEFORE it
+ * builds the SDP offer (remote null, send/receive false if it likes), reads `localRtpPort` /
+ * `localRtcpPort` for the m= line and c=, and calls `update()` with the remote endpoint and the
+ * negotiated codec once the answer is known. No sockets cross the interface (it must stay
+ * serialisable for worker threads), and no probe-then-bind race is possible.
+ *
+ * Mid-call changes (`update`, e.g. after a re-INVITE): the remote endpoint is just re-pointed; a codec,
+ * packet-time or jitter-buffer change rebuilds the encoder, decoder, buffer and clocks. If the payload
+ * type or RTP clock rate changes, the RTP session is reopened on the same ports with the same SSRC and
+ * continuing sequence numbers (RtpSession fixes both at open); the reopen sends an RTCP BYE, which the
+ * far end may report — a known cost of keeping RtpSession immutable.
+ *
+ * No-media: checked on the receive clock's ticks (no timer of its own): no RTP accepted for
+ * `noMediaTimeoutMs` since start (or since the receive path was enabled) or since the last packet →
+ * 'no-media', once per outage; the next packet → 'media-restored'.
+ */
+import { codecRegistry } from '../codecs/registry.js';
+import type { AudioDecoder, AudioEncoder, CodecParams, CodecRecord } from '../codecs/codec.js';
+import { RtpSession, type RtpLogger, type RtpReceived } from '../rtp/rtp-session.js';
+import type { Clock } from '../util/clock.js';
+import { AcipError, isAcipError } from '../util/errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { createAudioSink } from './audio-sink.js';
+import { createAudioSource, isLoopbackSource } from './audio-source.js';
+import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
+import type { AudioSink, AudioSource } from './audio-io.js';
+import { FrameClock } from './frame-clock.js';
+import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
+import { LevelMeter } from './level-meter.js';
+import { PlayoutAdapter } from './playout-adapter.js';
+import { SilenceDetector } from './silence-detector.js';
+import type {
+  MediaCodecInfo,
+  MediaDirection,
+  MediaErrorInfo,
+  MediaSessionEvents,
+  MediaSessionParams,
+  MediaSessionStats,
+} from './session-types.js';
+
+export type * from './session-types.js';
+
+export const MEDIA_SESSION_PARAMS = 'MEDIA_SESSION_PARAMS';
+export const MEDIA_SESSION_CLOSED = 'MEDIA_SESSION_CLOSED';
+export const DEFAULT_NO_MEDIA_TIMEOUT_MS = 5000;
+
+export interface MediaSessionLogger extends RtpLogger {
+  info?(obj: object, msg: string): void;
+}
+
+export interface MediaSessionDeps {
+  /** Protocol time (RTCP), arrival stamps, no-media checks and, unless `audioClock` is given, the frame clocks. */
+  clock: Clock;
+  /** Pacing clock for the frame clocks (default: `clock`). */
+  audioClock?: Clock;
+  logger?: MediaSessionLogger;
+}
+
+/** What a codec change rebuilds. */
+interface CodecPath {
+  record: CodecRecord;
+  params: CodecParams;
+  receivePtimeMs: number;
+  rtpClockRate: number;
+  /** RTP timestamp units per send frame. */
+  rtpUnitsPerFrame: number;
+  encoder: AudioEncoder | null;
+  decoder: AudioDecoder | null;
+  buffer: JitterBuffer | null;
+  adapter: PlayoutAdapter | null;
+  sendClock: FrameClock | null;
+  receiveClock: FrameClock | null;
+  /** RTP timestamp (caller origin) of send tick 0 of this path: timestamps continue across rebuilds. */
+  tsBase: number;
+  sentFrames: number;
+}
+
+function plainError(e: unknown, where: string): MediaErrorInfo {
+  if (isAcipError(e)) return { code: e.code, message: e.message, where };
+  const err = e as { code?: unknown; message?: unknown };
+  return { code: typeof err?.code === 'string' ? err.code : 'MEDIA_ERROR', message: String(err?.message ?? e), where };
+}
+
+function badParam(field: string, message: string): never {
+  throw new AcipError(MEDIA_SESSION_PARAMS, message, field);
+}
+
+/** Checks what the records and parsers below do not; returns the codec record. */
+function checkParams(p: MediaSessionParams): CodecRecord {
+  if (typeof p.linkId !== 'string' || p.linkId === '') badParam('linkId', 'linkId must be a non-empty string');
+  const record = codecRegistry.get(p.codecId);
+  record.validate(p.codecParams);
+  if (p.receivePtimeMs !== undefined) record.validate({ ...p.codecParams, ptimeMs: p.receivePtimeMs });
+  if (!Number.isInteger(p.payloadType) || p.payloadType < 0 || p.payloadType > 127) badParam('payloadType', `payload type ${p.payloadType} must be 0..127`);
+  const jb = p.jitterBuffer;
+  if (jb.mode === 'fixed') {
+    if (!(jb.delayMs >= 0 && jb.delayMs <= 10_000)) badParam('jitterBuffer.delayMs', `fixed delay ${jb.delayMs} ms outside 0..10000`);
+  } else if (jb.mode === 'adaptive') {
+    if (!(jb.minMs >= 0 && jb.maxMs >= jb.minMs && jb.maxMs <= 10_000)) {
+      badParam('jitterBuffer', `adaptive range ${jb.minMs}-${jb.maxMs} ms must satisfy 0 <= min <= max <= 10000`);
+    }
+  } else badParam('jitterBuffer.mode', 'jitter buffer mode must be fixed or adaptive');
+  const t = p.noMediaTimeoutMs;
+  if (t !== undefined && !(t >= 0 && Number.isFinite(t))) badParam('noMediaTimeoutMs', `noMediaTimeoutMs ${t} must be >= 0`);
+  parseInputSpec(p.input);
+  parseOutputSpec(p.output);
+  return record;
+}
+
+function jitterOptions(p: MediaSessionParams, rtpClockRate: number, ptimeMs: number): JitterBufferOptions {
+  const jb = p.jitterBuffer;
+  const samplesPerFrame = Math.round((rtpClockRate * ptimeMs) / 1000);
+  const base = { ptimeMs, rtpClockRate, samplesPerFrame };
+  const noStretch = jb.stretch === false ? { maxShrinkFraction: 0, maxGrowFraction: 0, fastShrinkFraction: 0, driftCompensation: false } : {};
+  if (jb.mode === 'fixed') {
+    // Headroom above the set delay before frames are dropped as overflow (after a long outage).
+    const max = jb.delayMs + Math.max(100, 4 * ptimeMs);
+    return { ...base, ...noStretch, mode: 'fixed', fixedDelayMs: jb.delayMs, minDelayMs: 0, maxDelayMs: max };
+  }
+  return { ...base, ...noStretch, mode: 'adaptive', minDelayMs: jb.minMs, maxDelayMs: jb.maxMs };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class MediaSession extends TypedEmitter<MediaSessionEvents> {
+  readonly linkId: string;
+  private params: MediaSessionParams;
+  private readonly clock: Clock;
+  private readonly audioClock: Clock;
+  private readonly logger: MediaSessionLogger | undefined;
+  private rtp: RtpSession;
+  private readonly ssrc: number;
+  /** Sequence number of our first packet; later RTP sessions continue from it. */
+  private readonly initialSeq: number;
+  private seqSent = 0;
+  private path: CodecPath;
+  private source: AudioSource;
+  private sink: AudioSink;
+  private sourceKey: string;
+  private sinkKey: string;
+  private inMeter: LevelMeter;
+  private outMeter: LevelMeter;
+  private inSilence: SilenceDetector;
+  private outSilence: SilenceDetector;
+  private readonly openedAt: number;
+  private rxWatchFrom: number;
+  private noMedia = false;
+  private noMediaSince = 0;
+  private noMediaEvents = 0;
+  private byeReceived = false;
+  private decodeErrors = 0;
+  private encodeErrors = 0;
+  private playedFrames = 0;
+  private silenceFrames = 0;
+  private samplesInserted = 0;
+  private samplesRemoved = 0;
+  private errorCounts = new Map<string, number>();
+  private closing: Promise<void> | null = null;
+  private rtpOff: Array<() => void> = [];
+
+  /** Opens the sockets and starts the clocks of the enabled directions. */
+  static async open(params: MediaSessionParams, deps: MediaSessionDeps): Promise<MediaSession> {
+    const record = checkParams(params);
+    const ssrc = params.ssrc ?? (Math.random() * 0x1_0000_0000) >>> 0;
+    const initialSeq = (Math.random() * 0x10000) >>> 0;
+    const rtp = await MediaSession.openRtp(params, record, deps, ssrc, initialSeq, params.ports ?? null);
+    try {
+      return new MediaSession(params, record, deps, rtp, ssrc, initialSeq);
+    } catch (e) {
+      await rtp.close();
+      throw e;
+    }
+  }
+
+  private static openRtp(
+    p: MediaSessionParams,
+    record: CodecRecord,
+    deps: MediaSessionDeps,
+    ssrc: number,
+    initialSeq: number,
+    ports: { rtp: number; rtcp?: number } | null,
+  ): Promise<RtpSession> {
+    const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
+    return RtpSession.open({
+      clock: deps.clock,
+      localHost: p.localHost,
+      ...(ports ? { ports } : {}),
+      ...(p.portRange ? { portRange: p.portRange } : {}),
+      ...(p.remote ? { remote: p.remote } : {}),
+      ssrc,
+      cname: p.cname,
+      clockRate: record.rtpClockRate(p.codecParams),
+      payloadType: p.payloadType,
+      sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
+      ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
+      initialSeq,
+      ...(deps.logger ? { logger: deps.logger } : {}),
+    });
+  }
+
+  private constructor(params: MediaSessionParams, record: CodecRecord, deps: MediaSessionDeps, rtp: RtpSession, ssrc: number, initialSeq: number) {
+    super();
+    this.linkId = params.linkId;
+    this.params = params;
+    this.clock = deps.clock;
+    this.audioClock = deps.audioClock ?? deps.clock;
+    this.logger = deps.logger;
+    this.rtp = rtp;
+    this.ssrc = ssrc;
+    this.initialSeq = initialSeq;
+    this.onListenerError = (event, err) => this.logger?.warn({ event, err, link: this.linkId }, 'media session listener threw');
+    this.openedAt = this.clock.now();
+    this.rxWatchFrom = this.openedAt;
+    const cp = params.codecParams;
+    // Meters and detectors are per direction and survive codec changes only when the format does.
+    this.inMeter = new LevelMeter({ sampleRate: cp.sampleRate, channels: cp.channels });
+    this.outMeter = new LevelMeter({ sampleRate: cp.sampleRate, channels: cp.channels });
+    this.inSilence = this.makeSilence('input', cp);
+    this.outSilence = this.makeSilence('output', cp);
+    this.sourceKey = '';
+    this.sinkKey = '';
+    this.source = this.makeSource(params);
+    try {
+      this.sink = this.makeSink(params);
+    } catch (e) {
+      this.source.close();
+      throw e;
+    }
+    this.bindRtp();
+    try {
+      this.path = this.buildPath(params, record, 0);
+    } catch (e) {
+      this.source.close();
+      void this.sink.close();
+      throw e;
+    }
+    this.startPath(this.path);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Public surface
+
+  get localRtpPort(): number {
+    return this.rtp.localRtpPort;
+  }
+
+  get localRtcpPort(): number {
+    return this.rtp.localRtcpPort;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** The parameters in force (a copy). */
+  currentParams(): MediaSessionParams {
+    return structuredClone(this.params);
+  }
+
+  /**
+   * Apply new negotiated parameters (re-INVITE, or the SDP answer after opening before the offer).
+   * linkId, localHost, ports/portRange and cname are fixed at open and must not change.
+   */
+  async update(next: MediaSessionParams): Promise<void> {
+    if (this.closing) throw new AcipError(MEDIA_SESSION_CLOSED, 'media session is closed');
+    const record = checkParams(next);
+    const prev = this.params;
+    if (next.linkId !== prev.linkId) badParam('linkId', 'linkId cannot change');
+    if (next.localHost !== prev.localHost) badParam('localHost', 'localHost cannot change (the ports are kept)');
+    if (next.cname !== prev.cname) badParam('cname', 'cname cannot change');
+    const codecChanged =
+      next.codecId !== prev.codecId ||
+      next.payloadType !== prev.payloadType ||
+      !sameJson(next.codecParams, prev.codecParams) ||
+      (next.receivePtimeMs ?? next.codecParams.ptimeMs) !== (prev.receivePtimeMs ?? prev.codecParams.ptimeMs) ||
+      !sameJson(next.jitterBuffer, prev.jitterBuffer) ||
+      next.send !== prev.send ||
+      next.receive !== prev.receive;
+    const rtpChanged = next.payloadType !== prev.payloadType || record.rtpClockRate(next.codecParams) !== this.path.rtpClockRate;
+    if (!codecChanged && !rtpChanged) {
+      this.params = next;
+      if (next.remote && !sameJson(next.remote, prev.remote)) this.rtp.setRemote(next.remote);
+      if (next.input !== prev.input) this.replaceSource(next);
+      if (next.output !== prev.output) await this.replaceSink(next);
+      if (!sameJson(next.silence, prev.silence)) {
+        this.inSilence = this.makeSilence('input', next.codecParams);
+        this.outSilence = this.makeSilence('output', next.codecParams);
+      }
+      return;
+    }
+    // Codec path rebuild: stop the old clocks first so nothing ticks into half-built state.
+    const old = this.path;
+    const nextTs = old.tsBase + (old.sendClock ? old.sendClock.nextTick : 0) * old.rtpUnitsPerFrame;
+    this.stopPath(old);
+    this.params = next;
+    if (rtpChanged) {
+      this.seqSent += this.rtp.stats().tx.packets;
+      for (const off of this.rtpOff) off();
+      this.rtpOff = [];
+      const ports = { rtp: this.rtp.localRtpPort, rtcp: this.rtp.localRtcpPort };
+      await this.rtp.close('codec change');
+      this.rtp = await MediaSession.openRtp(next, record, { clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) }, this.ssrc, (this.initialSeq + this.seqSent) & 0xffff, ports);
+      this.bindRtp();
+    } else if (next.remote && !sameJson(next.remote, prev.remote)) {
+      this.rtp.setRemote(next.remote);
+    }
+    const formatChanged = next.codecParams.sampleRate !== prev.codecParams.sampleRate || next.codecParams.channels !== prev.codecParams.channels;
+    if (formatChanged) {
+      this.inMeter = new LevelMeter({ sampleRate: next.codecParams.sampleRate, channels: next.codecParams.channels });
+      this.outMeter = new LevelMeter({ sampleRate: next.codecParams.sampleRate, channels: next.codecParams.channels });
+    }
+    if (formatChanged || !sameJson(next.silence, prev.silence)) {
+      this.inSilence = this.makeSilence('input', next.codecParams);
+      this.outSilence = this.makeSilence('output', next.codecParams);
+    }
+    if (formatChanged || next.input !== prev.input) this.replaceSource(next);
+    if (formatChanged || next.output !== prev.output) await this.replaceSink(next);
+    if (next.receive && !prev.receive) this.rxWatchFrom = this.clock.now();
+    this.path = this.buildPath(next, record, nextTs);
+    this.startPath(this.path);
+  }
+
+  stats(): MediaSessionStats {
+    const p = this.path;
+    const rtp = this.rtp.stats();
+    let jitterBuffer: MediaSessionStats['jitterBuffer'] = null;
+    if (p.buffer) {
+      const s = p.buffer.stats();
+      const concealedMs = s.concealedFrames * p.receivePtimeMs;
+      const total = s.framesPlayed + s.concealedFrames;
+      jitterBuffer = { ...s, concealedMs, concealedPct: total > 0 ? (100 * s.concealedFrames) / total : 0 };
+    }
+    const codec: MediaCodecInfo = {
+      id: p.record.id,
+      encodingName: p.record.encodingName,
+      payloadType: this.params.payloadType,
+      rtpClockRate: p.rtpClockRate,
+      sampleRate: p.params.sampleRate,
+      channels: p.params.channels,
+      sendPtimeMs: p.params.ptimeMs,
+      receivePtimeMs: p.receivePtimeMs,
+      bitrate: p.params.bitrate ?? null,
+      complexity: p.params.complexity ?? null,
+      application: p.params.application ?? null,
+    };
+    const adapterStats = p.adapter?.stats();
+    return {
+      linkId: this.linkId,
+      closed: this.closing !== null,
+      openedAtMs: this.openedAt,
+      codec,
+      send: this.params.send,
+      receive: this.params.receive,
+      localRtpPort: rtp.local.rtpPort,
+      localRtcpPort: rtp.local.rtcpPort,
+      rtp,
+      txBitrateBps: rtp.tx.bitrateBps,
+      rxBitrateBps: rtp.rx.bitrateBps,
+      rttMs: rtp.rttMs,
+      jitterBuffer,
+      playout: {
+        frames: this.playedFrames,
+        silenceFrames: this.silenceFrames + (adapterStats?.silenceFrames ?? 0),
+        decodeErrors: this.decodeErrors,
+        samplesInserted: this.samplesInserted + (adapterStats?.samplesInserted ?? 0),
+        samplesRemoved: this.samplesRemoved + (adapterStats?.samplesRemoved ?? 0),
+      },
+      encode: { frames: p.sentFrames, errors: this.encodeErrors },
+      noMedia: this.noMedia,
+      noMediaEvents: this.noMediaEvents,
+      lastRxMs: rtp.lastRxMs,
+      byeReceived: this.byeReceived,
+      input: { meter: this.inMeter.snapshot(), silence: this.inSilence.state(), source: this.source.stats() },
+      output: { meter: this.outMeter.snapshot(), silence: this.outSilence.state(), sink: this.sink.stats() },
+      clocks: { send: p.sendClock?.stats() ?? null, receive: p.receiveClock?.stats() ?? null },
+    };
+  }
+
+  /**
+   * Idempotent. Stops both clocks, closes the RTP session (RTCP BYE, sockets), closes encoder and
+   * decoder, closes the source and flushes and closes the sink (a WAV recording is complete when this
+   * resolves). Leaves no timers or sockets behind.
+   */
+  close(reason?: string): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      this.stopPath(this.path);
+      for (const off of this.rtpOff) off();
+      this.rtpOff = [];
+      const errors: unknown[] = [];
+      try {
+        await this.rtp.close(reason);
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        this.source.close();
+      } catch (e) {
+        errors.push(e);
+      }
+      try {
+        await this.sink.close();
+      } catch (e) {
+        errors.push(e);
+      }
+      for (const e of errors) this.logger?.warn({ err: e, link: this.linkId }, 'media session close step failed');
+    })();
+    return this.closing;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Building
+
+  private makeSilence(direction: MediaDirection, cp: CodecParams): SilenceDetector {
+    const s = this.params.silence;
+    const d = new SilenceDetector({
+      sampleRate: cp.sampleRate,
+      channels: cp.channels,
+      ...(s?.thresholdDbfs !== undefined ? { thresholdDbfs: s.thresholdDbfs } : {}),
+      ...(s?.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
+    });
+    d.on('silence', (e) => this.emit('silence', { ...e, direction }));
+    d.on('silence-cleared', (e) => this.emit('silence-cleared', { ...e, direction }));
+    return d;
+  }
+
+  private makeSource(p: MediaSessionParams): AudioSource {
+    const src = createAudioSource(parseInputSpec(p.input), { sampleRate: p.codecParams.sampleRate, channels: p.codecParams.channels });
+    src.on('error', (e) => this.reportError(e, 'input'));
+    this.sourceKey = `${p.input}|${p.codecParams.sampleRate}|${p.codecParams.channels}`;
+    return src;
+  }
+
+  private makeSink(p: MediaSessionParams): AudioSink {
+    const sink = createAudioSink(parseOutputSpec(p.output), {
+      sampleRate: p.codecParams.sampleRate,
+      channels: p.codecParams.channels,
+      linkId: p.linkId,
+      ...(p.recordBitDepth !== undefined ? { bitDepth: p.recordBitDepth } : {}),
+    });
+    sink.on('error', (e) => this.reportError(e, 'output'));
+    this.sinkKey = `${p.output}|${p.codecParams.sampleRate}|${p.codecParams.channels}`;
+    return sink;
+  }
+
+  private replaceSource(p: MediaSessionParams): void {
+    if (`${p.input}|${p.codecParams.sampleRate}|${p.codecParams.channels}` === this.sourceKey) return;
+    const next = this.makeSource(p);
+    this.source.close();
+    this.source = next;
+  }
+
+  private async replaceSink(p: MediaSessionParams): Promise<void> {
+    if (`${p.output}|${p.codecParams.sampleRate}|${p.codecParams.channels}` === this.sinkKey) return;
+    const old = this.sink;
+    // Close the old one first: a new recording to the same path must not interleave with it.
+    await old.close();
+    this.sink = this.makeSink(p);
+  }
+
+  private bindRtp(): void {
+    const rtp = this.rtp;
+    this.rtpOff = [
+      rtp.on('rtp', (r) => this.onRtp(r)),
+      rtp.on('bye', (b) => {
+        this.byeReceived = true;
+        this.emit('bye', { reason: b.reason ?? null });
+      }),
+      rtp.on('latched', (l) => this.emit('latched', { ...l })),
+      rtp.on('error', (e) => this.reportError(e, 'rtp')),
+    ];
+  }
+
+  private buildPath(p: MediaSessionParams, record: CodecRecord, tsBase: number): CodecPath {
+    const params = p.codecParams;
+    const receivePtimeMs = p.receivePtimeMs ?? params.ptimeMs;
+    const rtpClockRate = record.rtpClockRate(params);
+    const audioRate = record.audioSampleRate(rtpClockRate);
+    if (audioRate !== params.sampleRate) badParam('codecParams.sampleRate', `${record.id} at RTP clock ${rtpClockRate} runs at ${audioRate} Hz, not ${params.sampleRate}`);
+    const path: CodecPath = {
+      record,
+      params,
+      receivePtimeMs,
+      rtpClockRate,
+      rtpUnitsPerFrame: 0,
+      encoder: null,
+      decoder: null,
+      buffer: null,
+      adapter: null,
+      sendClock: null,
+      receiveClock: null,
+      tsBase,
+      sentFrames: 0,
+    };
+    try {
+      if (p.send) {
+        const enc = record.createEncoder(params);
+        path.encoder = enc;
+        // Audio samples → RTP clock units, from the record (G.722: 320 samples = 160 units).
+        path.rtpUnitsPerFrame = Math.round((enc.samplesPerFrame * rtpClockRate) / audioRate);
+        path.sendClock = new FrameClock({
+          frameMs: (enc.samplesPerFrame * 1000) / audioRate,
+          clock: this.audioClock,
+          onTick: (k) => this.sendTick(path, k),
+          onError: (e) => this.reportError(e, 'encode'),
+        });
+      }
+      if (p.receive) {
+        const rxParams = { ...params, ptimeMs: receivePtimeMs };
+        const dec = record.createDecoder(rxParams);
+        path.decoder = dec;
+        const buffer = new JitterBuffer(jitterOptions(p, rtpClockRate, receivePtimeMs));
+        path.buffer = buffer;
+        path.adapter = new PlayoutAdapter({
+          buffer,
+          channels: dec.channels,
+          sampleRate: audioRate,
+          frameSamples: dec.samplesPerFrame,
+          unitRatio: audioRate / rtpClockRate,
+          decode: (payload) => this.decode(dec, payload),
+          conceal: () => dec.conceal(),
+        });
+        path.receiveClock = new FrameClock({
+          frameMs: (dec.samplesPerFrame * 1000) / audioRate,
+          clock: this.audioClock,
+          onTick: () => this.receiveTick(path),
+          onError: (e) => this.reportError(e, 'decode'),
+        });
+      }
+    } catch (e) {
+      path.encoder?.close();
+      path.decoder?.close();
+      throw e;
+    }
+    return path;
+  }
+
+  private startPath(path: CodecPath): void {
+    path.sendClock?.start();
+    path.receiveClock?.start();
+  }
+
+  private stopPath(path: CodecPath): void {
+    path.sendClock?.stop();
+    path.receiveClock?.stop();
+    // Keep the totals of a replaced path.
+    const a = path.adapter?.stats();
+    if (a) {
+      this.silenceFrames += a.silenceFrames;
+      this.samplesInserted += a.samplesInserted;
+      this.samplesRemoved += a.samplesRemoved;
+    }
+    path.adapter = null;
+    path.encoder?.close();
+    path.decoder?.close();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Running
+
+  private sendTick(path: CodecPath, k: number): void {
+    const enc = path.encoder;
+    if (!enc || this.path !== path) return;
+    const frame = this.source.read(enc.samplesPerFrame);
+    this.inMeter.process(frame);
+    this.inSilence.process(frame);
+    let payload: Buffer;
+    try {
+      payload = enc.encode(frame);
+    } catch (e) {
+      this.encodeErrors++;
+      this.reportError(e, 'encode');
+      return;
+    }
+    path.sentFrames++;
+    // RFC 3550 §5.1: the timestamp reflects the sampling instant of the first sample: tick k's frame.
+    // Marker on the first packet of the stream (RFC 3551 §4.1: start of a talkspurt).
+    this.rtp.send(payload, path.tsBase + k * path.rtpUnitsPerFrame, path.sentFrames === 1);
+  }
+
+  private onRtp(r: RtpReceived): void {
+    const buffer = this.path.buffer;
+    if (this.noMedia) {
+      this.noMedia = false;
+      this.emit('media-restored', { outageMs: r.arrivalMs - this.noMediaSince });
+    }
+    if (!buffer) return;
+    const pkt = r.packet;
+    buffer.push({ seq: pkt.sequenceNumber, timestamp: pkt.timestamp, payload: pkt.payload, arrivalMs: r.arrivalMs, marker: pkt.marker });
+  }
+
+  private decode(dec: AudioDecoder, payload: Buffer): Float32Array {
+    try {
+      return dec.decode(payload);
+    } catch (e) {
+      // A malformed payload is network input: count it and conceal (ARCHITECTURE.md "Errors").
+      this.decodeErrors++;
+      if (this.decodeErrors === 1 || this.decodeErrors % 1000 === 0) {
+        this.logger?.warn({ err: e, link: this.linkId, occurrences: this.decodeErrors }, 'undecodable payload concealed');
+      }
+      return dec.conceal();
+    }
+  }
+
+  private receiveTick(path: CodecPath): void {
+    const adapter = path.adapter;
+    if (!adapter || this.path !== path) return;
+    const now = this.clock.now();
+    this.checkNoMedia(now);
+    const frame = adapter.tick(now);
+    this.playedFrames++;
+    this.outMeter.process(frame);
+    this.outSilence.process(frame);
+    this.sink.write(frame);
+    if (isLoopbackSource(this.source)) this.source.push(frame, path.decoder?.channels ?? path.params.channels);
+  }
+
+  private checkNoMedia(now: number): void {
+    const timeout = this.params.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS;
+    if (timeout <= 0 || this.noMedia) return;
+    const last = this.rtp.lastRxMs;
+    const since = last === null || last < this.rxWatchFrom ? this.rxWatchFrom : last;
+    if (now - since >= timeout) {
+      this.noMedia = true;
+      this.noMediaSince = since;
+      this.noMediaEvents++;
+      this.logger?.warn({ link: this.linkId, silentForMs: now - since }, 'no media');
+      this.emit('no-media', { sinceMs: since, silentForMs: now - since });
+    }
+  }
+
+  private reportError(e: unknown, where: string): void {
+    const info = plainError(e, where);
+    const key = `${where}:${info.code}`;
+    const n = (this.errorCounts.get(key) ?? 0) + 1;
+    this.errorCounts.set(key, n);
+    // Once per kind, then every 1000th: a failing device must not flood the link's listeners.
+    if (n === 1 || n % 1000 === 0) {
+      this.logger?.warn({ ...info, link: this.linkId, occurrences: n }, 'media session error');
+      this.emit('error', info);
+    }
+  }
+}
