@@ -9,8 +9,12 @@ import { defineConfig } from 'vite';
 const webRoot = fileURLToPath(new URL('.', import.meta.url));
 const target = process.env.ACIP_URL ?? 'http://127.0.0.1:8080';
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root: webRoot,
+  // A build is always a production build, even when started from a test runner that sets
+  // NODE_ENV=test (otherwise lit's development bundle, with its console warning, gets in).
+  resolve: command === 'build' ? { conditions: ['module', 'browser', 'production'] } : {},
+  define: command === 'build' ? { 'process.env.NODE_ENV': JSON.stringify('production') } : {},
   base: '/',
   publicDir: false,
   logLevel: 'warn',
@@ -18,7 +22,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    sourcemap: false,
     chunkSizeWarningLimit: 400,
   },
   server: {
@@ -26,4 +30,4 @@ export default defineConfig({
       '/api': { target, changeOrigin: false, ws: true },
     },
   },
-});
+}));

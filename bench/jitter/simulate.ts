@@ -43,6 +43,7 @@ export interface JitterScores {
   concealmentEvents: number;
   underruns: number;
   overflows: number;
+  /** NaN for traces with a delay step. */
   slopeMsPerMin: number;
   /** `step` only: ms from the first post-step arrival until a frame plays within 10 ms of the pre-step mean delay. */
   stepRecoveryMs: number | null;
@@ -227,7 +228,8 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
     concealmentEvents: events,
     underruns,
     overflows: st.overflows,
-    slopeMsPerMin: slope(xs, ys),
+    // A slope across a deliberate step says nothing about drift.
+    slopeMsPerMin: trace.profile.step ? NaN : slope(xs, ys),
     stepRecoveryMs,
     driftPpm: st.driftPpm,
     finalTargetMs: st.targetDelayMs,

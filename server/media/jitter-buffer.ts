@@ -24,15 +24,30 @@
  * suppression) `pop` returns `missing` with reason `gap` until it is; if it is due (the previous packet
  * was just longer than one frame) it is played at once.
  *
- * Adaptive behaviour: when the buffer runs dry (no packet at all), playout stalls — the frame is
- * concealed with reason `underrun` and the playout position does not advance, so the delay grows at
- * once by a frame (the fast attack on a delay spike). A gap with later packets present is a loss:
- * the slot is concealed (`lost`) and skipped. Above the target the buffer asks for up to
- * `maxShrinkFraction` of each frame to be removed, below it for up to `maxGrowFraction` to be inserted;
- * the histogram forgets over `forgetMs`, so the target comes down slowly once the network calms.
- * Fixed mode does not stall: a slot whose packet has not come is concealed and passed (the packet
- * will be counted late if it turns up), so the delay stays at the set value; only drift and the
- * initial alignment are corrected by stretching.
+ * Adaptive behaviour:
+ * - Buffer dry: the first empty pull whose slot is already overdue (delay ≥ target, i.e. the packet
+ *   is later than `quantile` of packets are) is concealed as `lost` and passed — most likely a loss,
+ *   and waiting would add a frame of delay for the same concealment. Further empty pulls (or an empty
+ *   pull below target) stall: concealed as `underrun` without advancing, so the delay grows at once
+ *   by a frame per pull until packets come (a spike's burst then plays in full).
+ * - A gap with later packets present is a loss: the slot is concealed (`lost`) and passed.
+ * - Target = quantile of a forgetting histogram of r (slow to come down, `forgetMs`), or faster: when
+ *   3 (and ≥ 30 ms worth of) packets in a row are later than the target, it jumps to the least late of
+ *   them at once; that part decays with a 1 s time constant unless the histogram confirms it.
+ * - A route change (the floor stepping by > 15 ms) re-bases the histogram, so a delay step that ends
+ *   brings the delay back within a second or so, not after the histogram forgets.
+ * - The level follows the target by stretch hints: at most `maxShrinkFraction` of a frame removed per
+ *   frame (`fastShrinkFraction` when more than `fastShrinkAboveMs` above), `maxGrowFraction` inserted.
+ *   Frames are pulled whole on a ptime clock, so the pull-time delay moves by whole frames; see
+ *   `correction` for how the output's backlog is used and why a drifting link sits about a frame higher.
+ * Fixed mode never stalls: a slot whose packet has not come is concealed and passed (the packet is
+ * counted late if it turns up), so the delay stays at the set value (± one frame of tick phase); only
+ * drift and the initial alignment are corrected by stretching.
+ *
+ * Timestamps: a sequence-contiguous packet can play early only when due; a packet whose time has passed
+ * is late. Lost = sequence numbers passed over that never arrived (late arrivals are moved to `late`).
+ * Sequence jumps beyond RFC 3550 A.1's MAX_DROPOUT/MAX_MISORDER are dropped unless the next packet
+ * continues from them (then: resync).
  */
 
 import { seq16, seqDiff, ts32, tsDiff } from '../rtp/seq.js';
@@ -206,7 +221,7 @@ export class JitterBuffer {
   private expectTs = 0;
   private readonly seenRing = new Float64Array(RING).fill(NaN);
   private readonly lostRing = new Float64Array(RING).fill(NaN);
-  private candidate: { extSeq: number; p: IncomingPacket } | undefined;
+  private candidate: { p: IncomingPacket } | undefined;
   private target: number;
   private lastTargetCalcMs = -Infinity;
   private measured = 0;
@@ -285,8 +300,9 @@ export class JitterBuffer {
         this.startStream(c.p);
         this.push(p);
         this.s.received--; // counted once above
+        this.s.outOfRange--; // the candidate was counted as dropped; it was used after all
       } else {
-        this.candidate = { extSeq: 0, p };
+        this.candidate = { p };
         this.s.outOfRange++;
       }
       return;
@@ -568,7 +584,7 @@ export class JitterBuffer {
    * phase allows (target ≤ lPull < target + ptime). With clock drift the backlog must absorb a steady
    * insertion or removal and so sweeps [0, ptime) (one frame every ptime/|drift| seconds); keeping lPull
    * ≥ target throughout then needs lOut ≥ target + ptime, so the buffer holds lOut flat at
-   * target + ptime + deadband once a drift of at least DRIFT_FLAT_PPM is measured.
+   * target + ptime + deadband (± deadband/2) once a drift of at least DRIFT_FLAT_PPM is measured.
    */
   private correction(lPull: number, backlog: number): number {
     const spf = this.o.samplesPerFrame;
@@ -584,8 +600,8 @@ export class JitterBuffer {
     if (Math.abs(drift) >= DRIFT_FLAT_PPM) {
       const err = lPull + backlog - (this.target + ptime + db);
       if (ePull < 0) want += Math.min(maxGrow, gainUnits * (db - ePull));
-      else if (err > db) want -= Math.min(maxShrink, gainUnits * err);
-      else if (err < -db) want += Math.min(maxGrow, gainUnits * -err);
+      else if (err > db / 2) want -= Math.min(maxShrink, gainUnits * err);
+      else if (err < -db / 2) want += Math.min(maxGrow, gainUnits * -err);
     } else if (ePull < 0) {
       // Not enough time for packets to arrive: grow (the backlog wraps and the next pull is skipped).
       want += Math.min(maxGrow, gainUnits * (db - ePull) + 1);

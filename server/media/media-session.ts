@@ -66,10 +66,12 @@ export interface MediaSessionLogger extends RtpLogger {
 }
 
 export interface MediaSessionDeps {
-  /** Protocol time (RTCP), arrival stamps, no-media checks and, unless `audioClock` is given, the frame clocks. */
+  /**
+   * One clock for everything: RTCP timers, packet arrival stamps, the frame clocks and the no-media
+   * check (the jitter buffer compares arrival stamps with frame due times, so they must share it).
+   * `systemClock` in production; a FakeClock drives everything but the sockets in tests.
+   */
   clock: Clock;
-  /** Pacing clock for the frame clocks (default: `clock`). */
-  audioClock?: Clock;
   logger?: MediaSessionLogger;
 }
 
@@ -145,7 +147,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly linkId: string;
   private params: MediaSessionParams;
   private readonly clock: Clock;
-  private readonly audioClock: Clock;
   private readonly logger: MediaSessionLogger | undefined;
   private rtp: RtpSession;
   private readonly ssrc: number;
@@ -222,7 +223,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.linkId = params.linkId;
     this.params = params;
     this.clock = deps.clock;
-    this.audioClock = deps.audioClock ?? deps.clock;
     this.logger = deps.logger;
     this.rtp = rtp;
     this.ssrc = ssrc;
@@ -519,7 +519,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         path.rtpUnitsPerFrame = Math.round((enc.samplesPerFrame * rtpClockRate) / audioRate);
         path.sendClock = new FrameClock({
           frameMs: (enc.samplesPerFrame * 1000) / audioRate,
-          clock: this.audioClock,
+          clock: this.clock,
           onTick: (k) => this.sendTick(path, k),
           onError: (e) => this.reportError(e, 'encode'),
         });
@@ -541,8 +541,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         });
         path.receiveClock = new FrameClock({
           frameMs: (dec.samplesPerFrame * 1000) / audioRate,
-          clock: this.audioClock,
-          onTick: () => this.receiveTick(path),
+          clock: this.clock,
+          onTick: (_k, dueMs) => this.receiveTick(path, dueMs),
           onError: (e) => this.reportError(e, 'decode'),
         });
       }
@@ -601,7 +601,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const buffer = this.path.buffer;
     if (this.noMedia) {
       this.noMedia = false;
-      this.emit('media-restored', { outageMs: r.arrivalMs - this.noMediaSince });
+      // Now, not r.arrivalMs: a packet held in RFC 3550 A.1 probation is released with its old stamp.
+      this.emit('media-restored', { outageMs: this.clock.now() - this.noMediaSince });
     }
     if (!buffer) return;
     const pkt = r.packet;
@@ -621,12 +622,14 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
   }
 
-  private receiveTick(path: CodecPath): void {
+  private receiveTick(path: CodecPath, dueMs: number): void {
     const adapter = path.adapter;
     if (!adapter || this.path !== path) return;
-    const now = this.clock.now();
-    this.checkNoMedia(now);
-    const frame = adapter.tick(now);
+    this.checkNoMedia(this.clock.now());
+    // The buffer is asked at the tick's due time, not the wake-up time: at 1–2.5 ms packet times the
+    // clock delivers ticks in batches, and the wake-up time would make the buffer see its delay
+    // swing by the batch length within each batch (and correct it with needless stretching).
+    const frame = adapter.tick(dueMs);
     this.playedFrames++;
     this.outMeter.process(frame);
     this.outSilence.process(frame);

@@ -6,7 +6,8 @@
  * - answerOffer: the first codec of OURS (profile order) that the offer supports, answered with the
  *   offerer's payload type number (RFC 3264 §6.1); otherwise 488 with a Warning (RFC 3261 §20.43).
  * - applyAnswer: the offerer's side.
- * - buildReoffer / answering with `previous`: same o= session id, version + 1 (RFC 3264 §8).
+ * - buildReoffer / answering with `previous`: same o= session id; version + 1 when the description
+ *   changed, unchanged for a refresh (RFC 3264 §8).
  *
  * Everything codec-specific comes from the codec records (codec-match.ts); everything returned is
  * plain data (the link passes NegotiatedMedia to the media session, possibly in a worker).
@@ -19,6 +20,7 @@ import type { JitterBufferSettings, Profile } from '../config/profile-schema.js'
 import { AcipError } from '../util/errors.js';
 import {
   bandwidthFor,
+  SDP_BAD_PROFILE,
   choosePtime,
   encoderParams,
   formatText,
@@ -110,6 +112,8 @@ export interface LocalSession {
   direction: Direction;
   /** Tech 3368 qosrec parameters to advertise, if any (baresip writes the DSCP value, e.g. "46"). */
   qosrec?: string;
+  /** The body we sent last (RFC 3264 §8: an unchanged description keeps its o= version). */
+  sdp?: string;
 }
 
 export interface LocalOffer extends LocalSession {
@@ -292,7 +296,7 @@ function assignPayloadTypes(resolved: ResolvedChoice[]): (number | undefined)[] 
     }
     let pt = FIRST_DYNAMIC_PT;
     while (used.has(pt) && pt <= LAST_DYNAMIC_PT) pt++;
-    if (pt > LAST_DYNAMIC_PT) throw new AcipError('SDP_BAD_PROFILE', 'more codecs than dynamic payload types', 'codecs');
+    if (pt > LAST_DYNAMIC_PT) throw new AcipError(SDP_BAD_PROFILE, 'more codecs than dynamic payload types', 'codecs');
     used.add(pt);
     out.push(pt);
   }
@@ -354,7 +358,7 @@ function offerFrom(local: LocalSession, codecs: CodecRegistry): OfferResult {
     invalid: ebuacipLines(ebuacip),
   };
   const sdp = writeSdp(sessionSkeleton(local, [media]), local.origin);
-  return { sdp, offered: { ...local, codecs: offered, ebuacip } };
+  return { sdp, offered: { ...local, sdp, codecs: offered, ebuacip } };
 }
 
 function rtpEntry(payload: number, rtpmap: string): { payload: number; codec: string; rate: number; encoding?: number } {
@@ -381,7 +385,7 @@ export function buildReoffer(
   const qosrec = overrides.qosrec ?? previous.qosrec;
   const local: LocalSession = {
     ...previous,
-    origin: { ...previous.origin, sessionVersion: incrementDecimal(previous.origin.sessionVersion), address: localAddress, ipVer: addressFamily(localAddress) },
+    origin: { ...previous.origin, address: localAddress, ipVer: addressFamily(localAddress) },
     profile,
     localAddress,
     rtpPort: overrides.rtpPort ?? previous.rtpPort,
@@ -391,7 +395,17 @@ export function buildReoffer(
   delete local.qosrec;
   if (rtcpPort !== undefined) local.rtcpPort = rtcpPort;
   if (qosrec !== undefined) local.qosrec = qosrec;
-  return offerFrom(local, overrides.codecs ?? codecRegistry);
+  return nextVersion(previous, local, (l) => offerFrom(l, overrides.codecs ?? codecRegistry), (r) => r.sdp);
+}
+
+/**
+ * RFC 3264 §8: in a new offer or answer of the same session the o= version is the previous one
+ * plus one when the description changed, and stays the same when it did not (a session refresh).
+ */
+function nextVersion<T>(previous: LocalSession, local: LocalSession, build: (l: LocalSession) => T, sdpOf: (r: T) => string): T {
+  const same = build({ ...local, origin: { ...local.origin, sessionVersion: previous.origin.sessionVersion } });
+  if (previous.sdp !== undefined && sdpOf(same) === previous.sdp) return same;
+  return build({ ...local, origin: { ...local.origin, sessionVersion: incrementDecimal(previous.origin.sessionVersion) } });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,9 +551,14 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
     // RFC 3261 §20.43 warn-code 399 (miscellaneous); the body is not a session description we can read.
     return reject(400, SDP_MALFORMED, 399, agent, `Malformed SDP: ${msg}`);
   }
-  const local = opts.previous
-    ? { ...makeLocal(opts), origin: { ...opts.previous.origin, sessionVersion: incrementDecimal(opts.previous.origin.sessionVersion), address: opts.localAddress, ipVer: addressFamily(opts.localAddress) } }
-    : makeLocal(opts);
+  const previous = opts.previous;
+  if (!previous) return answerWith(offer, makeLocal(opts), codecs, agent);
+  // A re-offer in the same dialog: keep our o= session id (RFC 3264 §8).
+  const local: LocalSession = { ...makeLocal(opts), origin: { ...previous.origin, address: opts.localAddress, ipVer: addressFamily(opts.localAddress) } };
+  return nextVersion(previous, local, (l) => answerWith(offer, l, codecs, agent), (r) => (r.ok ? r.sdp : ''));
+}
+
+function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecRegistry, agent: string): AnswerResult {
   checkPort(local.rtpPort, 'rtpPort');
   const resolved = resolveProfile(local.profile, codecs);
   const weSupport = resolved.map((rc) => rtpmapText(rc.record, rc.params));
@@ -636,7 +655,7 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
         { type: m.type, port: 0, protocol: m.protocol, payloads: m.rawFormats === '' ? '0' : m.rawFormats, rtp: [], fmtp: [] },
   );
   const sdp = writeSdp(sessionSkeleton(local, media), local.origin);
-  return { ok: true, sdp, negotiated, local, remoteOrigin: offer.origin };
+  return { ok: true, sdp, negotiated, local: { ...local, sdp }, remoteOrigin: offer.origin };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -664,7 +683,7 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   try {
     resolved = resolveProfile(offered.profile, codecs);
   } catch (err) {
-    return { ok: false, code: (err as AcipError).code ?? 'SDP_BAD_PROFILE', reason: (err as Error).message };
+    return { ok: false, code: (err as AcipError).code ?? SDP_BAD_PROFILE, reason: (err as Error).message };
   }
   // The answerer's first listed format that we offered is the one it will send and expects (RFC 3264 §7).
   for (const f of media.formats) {

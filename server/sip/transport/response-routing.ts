@@ -47,7 +47,9 @@ export function stampReceived(req: SipRequest, remote: SipAddress): boolean {
     via.rport = remote.port;
     via.received = remote.address;
     changed = true;
-  } else if (hostDiffers) {
+  } else if (hostDiffers || (via.received !== undefined && via.received !== remote.address)) {
+    // A `received` that arrives in a request is not ours to trust: replace it with the source,
+    // so responses can never be steered to a third party (RFC 3261 §26.3.2.1 reflection).
     via.received = remote.address;
     changed = true;
   }

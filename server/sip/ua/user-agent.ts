@@ -72,6 +72,8 @@ export interface UaCounters {
   rejectedRequests: number;
   /** Malformed requests answered with 400. */
   badRequests: number;
+  /** Exceptions caught while handling a message (a bug if ever non-zero; the message was dropped). */
+  internalErrors: number;
 }
 
 export type SipUserAgentEvents = {
@@ -98,7 +100,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   readonly timers: SipTimers;
   readonly logger: SipLogger;
   readonly userAgentName: string;
-  readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0 };
+  readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0, internalErrors: 0 };
   private readonly layer: TransactionLayer;
   private readonly transports: SipTransport[];
   private readonly localUser: string;
@@ -147,6 +149,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     try {
       fn();
     } catch (err) {
+      this.counters.internalErrors++;
       this.logger.error({ err: String(err), stack: err instanceof Error ? err.stack : undefined }, 'sip ua: message handling failed');
     }
   }

@@ -128,6 +128,7 @@ describe('JitterBuffer playout table (fixed 40 ms)', () => {
     jb.push({ seq: 20000, timestamp: 9_000_000, payload: Buffer.alloc(1), arrivalMs: 2 });
     jb.push({ seq: 20001, timestamp: 9_000_160, payload: Buffer.alloc(1), arrivalMs: 3 });
     expect(jb.stats().resyncs).toBe(1);
+    expect(jb.stats().outOfRange).toBe(1);
     const f = jb.pop(5);
     expect(f.kind === 'packet' && f.seq).toBe(20000);
   });

@@ -1,7 +1,8 @@
 /**
- * REST client for the panel. Every state-changing request carries `X-Acip-CSRF: 1` (the service
- * demands a custom header on cookie-authenticated POST/PUT/DELETE: a cross-site form cannot set
- * one). Errors come back as ApiError with the service's `{code, message, field?}`; a 401 also
+ * REST client for the panel. Every request carries `X-Acip-CSRF: 1`: the service demands a custom
+ * header on cookie-authenticated POST/PUT/DELETE (a cross-site form cannot set one), and on reads it
+ * marks the request as the panel's, so a 401 comes without a `WWW-Authenticate: Basic` challenge
+ * (which would make the browser hold the request for its own password dialog). Errors come back as ApiError with the service's `{code, message, field?}`; a 401 also
  * calls `onUnauthorized` so the panel can show its login form. `fetch` is injected for tests.
  */
 import type { ApiErrorBody } from './api-types.js';
@@ -48,8 +49,7 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (method !== 'GET' && method !== 'HEAD') headers['X-Acip-CSRF'] = '1';
+    const headers: Record<string, string> = { Accept: 'application/json', 'X-Acip-CSRF': '1' };
     const init: Parameters<FetchLike>[1] = { method, headers, credentials: 'same-origin' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';

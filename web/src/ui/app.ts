@@ -462,6 +462,7 @@ export class PanelApp {
         <form @submit=${(e: Event) => void this.login(e)} aria-labelledby="login-heading">
           <h2 id="login-heading">Log in to acip</h2>
           <p>This acip service requires a password.</p>
+          <input type="text" name="username" autocomplete="username" value="acip" hidden />
           <label for="login-password">Password</label>
           <input id="login-password" name="password" type="password" autocomplete="current-password" required autofocus />
           ${this.loginError ? html`<p class="field-error" role="alert">${this.loginError}</p>` : nothing}
@@ -521,7 +522,11 @@ export class PanelApp {
             : html`<p class="empty">No links. Dial a studio to start one.</p>`}
         </section>
         <aside class="side">
-          ${this.canControl ? this.dialForm() : html`<p class="viewer-note">Signed in as a viewer: you can watch links but not dial, answer or hang up.</p>`}
+          ${this.canControl
+            ? this.dialForm()
+            : this.role === 'viewer'
+              ? html`<p class="viewer-note">Signed in as a viewer: you can watch links but not dial, answer or hang up.</p>`
+              : nothing}
           ${active.length
             ? html`<section aria-label="Active alarms" class="side-alarms">
                 <h2>Alarms</h2>

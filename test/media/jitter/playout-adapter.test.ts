@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { JitterBuffer } from '../../../server/media/jitter-buffer.js';
+import { PlayoutAdapter } from '../../../server/media/playout-adapter.js';
+import { runJitterBench } from '../../../bench/jitter/run.js';
+
+/**
+ * The adapter hands the output exactly one frame per tick whatever the packets are like. Fake codec:
+ * a packet's payload is [value, frames/8]; it decodes to that many sample frames of value/256.
+ */
+const RATE = 8000;
+const FRAME = 160; // 20 ms
+
+function adapterFor(jb: JitterBuffer) {
+  return new PlayoutAdapter({
+    buffer: jb, channels: 1, sampleRate: RATE, frameSamples: FRAME,
+    decode: (p) => new Float32Array((p[1] as number) * 8).fill((p[0] as number) / 256),
+    conceal: () => new Float32Array(FRAME).fill(-1),
+  });
+}
+
+describe('PlayoutAdapter', () => {
+  it('plays packets of different lengths (20 and 40 ms) back to back with no gap, loss or concealment', () => {
+    const jb = new JitterBuffer({ mode: 'fixed', fixedDelayMs: 40, minDelayMs: 0, maxDelayMs: 200, ptimeMs: 20, rtpClockRate: RATE, samplesPerFrame: FRAME });
+    const ad = adapterFor(jb);
+    // seq 0..19; every third packet is 40 ms long (timestamp step 320), the others 20 ms.
+    const pkts: { seq: number; ts: number; len: number }[] = [];
+    let ts = 1000;
+    for (let seq = 0; seq < 20; seq++) {
+      const len = seq % 3 === 2 ? 2 * FRAME : FRAME;
+      pkts.push({ seq, ts, len });
+      ts += len;
+    }
+    const out: number[] = [];
+    let k = 0;
+    // 2 ticks of prefetch, then 26 frames' worth of audio: stop when the last packet has played.
+    for (let tick = 0; tick < 28; tick++) {
+      const now = 3 + 20 * tick;
+      // Sent in real time: packet with timestamp ts leaves at (ts − 1000)/8 ms, arrives 1 ms later.
+      while (k < pkts.length && ((pkts[k]!.ts - 1000) / 8 + 1) <= now) {
+        const p = pkts[k++]!;
+        jb.push({ seq: p.seq, timestamp: p.ts, payload: Buffer.from([p.seq + 1, p.len / 8]), arrivalMs: (p.ts - 1000) / 8 + 1 });
+      }
+      const f = ad.tick(now);
+      expect(f.length).toBe(FRAME);
+      out.push(...f);
+    }
+    const st = jb.stats();
+    expect(st.lost).toBe(0);
+    expect(st.concealedFrames).toBe(0);
+    expect(st.gapFrames).toBe(0);
+    expect(ad.stats().shortTicks).toBe(0);
+    // After the prefetch silence, the values run through every packet in order for its full length.
+    const firstAudio = out.findIndex((v) => v !== 0);
+    const played = out.slice(firstAudio, firstAudio + pkts.reduce((n, p) => n + p.len, 0));
+    let o = 0;
+    for (const p of pkts) {
+      expect(played.slice(o, o + p.len).every((v) => v === (p.seq + 1) / 256), `packet ${p.seq}`).toBe(true);
+      o += p.len;
+    }
+  });
+
+  it('conceals a lost packet with exactly one frame from the codec', () => {
+    const jb = new JitterBuffer({ mode: 'fixed', fixedDelayMs: 20, minDelayMs: 0, maxDelayMs: 200, ptimeMs: 20, rtpClockRate: RATE, samplesPerFrame: FRAME });
+    const ad = adapterFor(jb);
+    const out: number[] = [];
+    for (let tick = 0; tick < 12; tick++) {
+      const now = 5 + 20 * tick;
+      const seq = tick;
+      if (seq < 10 && seq !== 4) jb.push({ seq, timestamp: seq * FRAME, payload: Buffer.from([seq + 1, FRAME / 8]), arrivalMs: now - 5 });
+      out.push(...ad.tick(now));
+    }
+    // Up to the last packet's audio (the stream then ends and the output conceals again).
+    const end = out.lastIndexOf(10 / 256);
+    expect(end).toBeGreaterThan(0);
+    expect(out.slice(0, end).filter((v) => v === -1).length).toBe(FRAME);
+    expect(out.slice(0, end).filter((v) => v === 5 / 256).length).toBe(0);
+    expect(jb.stats().lost).toBe(1);
+  });
+});
+
+describe('runJitterBench', () => {
+  it('prints one row per profile with the scored columns', async () => {
+    const lines: string[] = [];
+    await runJitterBench({ profiles: ['clean', 'step'], seeds: [1, 2], print: (l) => lines.push(l) });
+    expect(lines[1]).toMatch(/^profile\s+added mean\s+p50\s+p95\s+p99\s+max\s+last 10 s\s+conc %/);
+    expect(lines.some((l) => l.startsWith('clean '))).toBe(true);
+    const step = lines.find((l) => l.startsWith('step '))!;
+    expect(step).toMatch(/\d+ \(\d+–\d+\)/);
+  });
+});
