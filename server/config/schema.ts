@@ -120,6 +120,30 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    links: Type.Object(
+      {
+        answerPolicy: flag(
+          Type.Union([Type.Literal('auto'), Type.Literal('allow-list'), Type.Literal('manual')], {
+            default: 'auto',
+            description: 'Inbound calls: auto-answer, answer only callers in allowList (others get 403), or wait for an answer from the panel/API',
+          }),
+          { flag: 'answer-policy', arg: 'POLICY' },
+        ),
+        allowList: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+          default: [],
+          maxItems: 1000,
+          description: 'Caller URIs (user@host, or @host for a whole host) answered under the allow-list policy; phonebook entries are always allowed',
+        }),
+        ringTimeoutS: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'Give up an unanswered outbound call (CANCEL) after this long' }),
+        redialInitialS: Type.Number({ minimum: 0.1, maximum: 600, default: 1, description: 'First redial delay of a permanent link, s' }),
+        redialMaxS: Type.Number({ minimum: 1, maximum: 3600, default: 30, description: 'Redial delays double up to this, s' }),
+        probeIntervalS: Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'OPTIONS reachability probe of phonebook entries; 0 disables' }),
+        lossAlarmPct: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'Raise a loss alarm when a link loses more than this over 10 s' }),
+        silenceThresholdDbfs: Type.Number({ minimum: -120, maximum: 0, default: -60, description: 'Silence alarm threshold' }),
+        silenceDurationS: Type.Number({ minimum: 1, maximum: 3600, default: 10, description: 'Silence alarm after this long below the threshold' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     dataDir: flag(
       Type.String({ default: './acip-data', minLength: 1, description: 'Where phonebook, history and settings persist' }),
       { flag: 'data-dir', arg: 'DIR' },

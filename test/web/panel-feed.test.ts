@@ -1,0 +1,313 @@
+/**
+ * The panel against the service's real HTTP layer (REST routes, live feed, stores on a temp dir) with
+ * a scripted link manager in place of SIP and media, so every link state, failure, prompt and alarm can
+ * be shown on demand and checked in chromium: words and colours on the cards, meters drawn on canvas,
+ * hang-up and answer by clicking, alarms acknowledged, reconnection after the service restarts.
+ * (panel-links.test.ts does the same end to end with baresip.)
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../server/api/app.js';
+import { createMetrics } from '../../server/metrics/metrics.js';
+import { validateConfig } from '../../server/config/load-config.js';
+import { loadProfiles } from '../../server/config/load-profiles.js';
+import { knownCodecIds } from '../../server/codecs/known-codecs.js';
+import { ROOT_DIR, VERSION } from '../../server/version.js';
+import { TypedEmitter } from '../../server/util/typed-emitter.js';
+import { AcipError } from '../../server/util/errors.js';
+import { Phonebook } from '../../server/store/phonebook.js';
+import { CallHistory } from '../../server/store/call-history.js';
+import type { DialRequest, LinksEvents, LinksPort } from '../../server/links/links-port.js';
+import type { Alarm, LinkMeters, LinkSnapshot } from '../../server/links/link-types.js';
+import { formatMs, formatPct, formatPpm } from '../../web/src/model/format.js';
+import { stateView } from '../../web/src/model/link-state-view.js';
+import { artifactPath, ensurePanelBuilt, hasChromium, launchChromium, openPanelPage } from '../helpers/browser.js';
+import { rxStats, snapshot } from './snapshots.js';
+
+const has = hasChromium();
+
+/** A link manager driven by the test: `set` publishes a state change like the real one would. */
+class ScriptedLinks implements LinksPort {
+  events = new TypedEmitter<LinksEvents>();
+  links = new Map<string, LinkSnapshot>();
+  alarmList: Alarm[] = [];
+  calls: string[] = [];
+  private n = 0;
+  /** The level the scripted tone is at, dBFS; meters wobble around it. */
+  level = -18;
+
+  list(): LinkSnapshot[] {
+    return [...this.links.values()].map((l) => (l.state === 'connected' ? { ...l, meters: this.meters() } : l));
+  }
+  get(id: string) {
+    return this.links.get(id);
+  }
+  private meters(): LinkMeters {
+    const wobble = Math.sin(Date.now() / 150) * 3;
+    const p = this.level + wobble;
+    return { input: { peak: [p, p - 1], rms: [p - 3, p - 4], clips: 0 }, output: { peak: [p - 2, p - 2], rms: [p - 5, p - 5], clips: 0 } };
+  }
+  set(id: string, patch: Partial<LinkSnapshot>): LinkSnapshot {
+    const l = { ...this.links.get(id)!, ...patch };
+    this.links.set(id, l);
+    this.events.emit('link', l);
+    return l;
+  }
+  add(l: LinkSnapshot): void {
+    this.links.set(l.id, l);
+    this.events.emit('link', l);
+  }
+  dial(req: DialRequest): LinkSnapshot {
+    if (!/^sips?:/.test(req.to)) throw new AcipError('VALIDATION', 'to: not a SIP URI', 'to');
+    this.calls.push(`dial ${req.to}`);
+    const l = snapshot({
+      id: `s${++this.n}`,
+      state: 'dialling',
+      remote: req.to,
+      profile: req.profile ?? 'ebu-3326-interop',
+      createdAt: new Date().toISOString(),
+      codec: null,
+      rx: null,
+      tx: null,
+      rttMs: null,
+      meters: null,
+    });
+    this.add(l);
+    return l;
+  }
+  hangup(id: string) {
+    this.calls.push(`hangup ${id}`);
+    return this.set(id, { state: 'ended', endReason: { by: 'local', reason: 'hung up from the panel' } });
+  }
+  answer(id: string) {
+    this.calls.push(`answer ${id}`);
+    return this.set(id, { state: 'connected', connectedAt: new Date().toISOString() });
+  }
+  reject(id: string) {
+    this.calls.push(`reject ${id}`);
+    return this.set(id, { state: 'ended', endReason: { by: 'local', sipStatus: 603, reason: 'Decline' } });
+  }
+  registration() {
+    return { state: 'registered' as const, aor: 'sip:studio1@example.net', registrar: 'sip:example.net' };
+  }
+  alarms() {
+    return this.alarmList;
+  }
+  ackAlarm(id: string) {
+    const a = this.alarmList.find((x) => x.id === id);
+    if (!a) throw new AcipError('NOT_FOUND', `no alarm ${id}`, 'id');
+    a.acknowledged = true;
+    return a;
+  }
+  reachability() {
+    return { reachable: true, rttMs: 3.2, status: 200, checkedAt: new Date().toISOString() };
+  }
+}
+
+async function startApp(links: ScriptedLinks, port = 0): Promise<{ app: FastifyInstance; url: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'acip-panel-feed-'));
+  const config = validateConfig({ dataDir });
+  const profiles = loadProfiles([join(ROOT_DIR, 'profiles')], knownCodecIds()).profiles;
+  const metrics = createMetrics({ version: VERSION, startedAtMs: () => 0, nowMs: () => performance.now(), processMetrics: false });
+  const app = await buildApp({
+    config,
+    version: VERSION,
+    metrics,
+    profiles: () => profiles,
+    nowMs: () => performance.now(),
+    startedAtMs: performance.now(),
+    listening: () => ({ sip: ['udp:127.0.0.1:5060'], http: undefined }),
+    webRoot: join(ROOT_DIR, 'web'),
+    links,
+    phonebook: new Phonebook({ dataDir, profileExists: (n) => profiles.has(n), wallNow: () => Date.now() }),
+    history: new CallHistory(dataDir),
+    logger: false,
+    live: { statsIntervalMs: 1000, metersIntervalMs: 100 },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port });
+  return { app, url };
+}
+
+describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () => {
+  const links = new ScriptedLinks();
+  let server: { app: FastifyInstance; url: string };
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    await ensurePanelBuilt();
+    server = await startApp(links);
+    browser = await launchChromium();
+    ({ page, errors } = await openPanelPage(browser));
+    await page.goto(server.url);
+    await page.getByRole('banner').getByText('Live', { exact: true }).waitFor();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.app.close();
+  });
+
+  it('shows the registration from the feed in the status bar', async () => {
+    await page.getByLabel('SIP registration').getByText('Registration: registered sip:studio1@example.net').waitFor();
+  });
+
+  it('names a bad SIP URI beside the field instead of dialling', async () => {
+    await page.getByLabel('SIP URI', { exact: true }).fill('mailto:studio@example.net');
+    await page.getByRole('button', { name: 'Dial', exact: true }).click();
+    await page.locator('#dial-to-error').getByText('to: not a SIP URI').waitFor();
+    await expect(page.getByLabel('SIP URI', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
+    expect(links.calls.filter((c) => c.startsWith('dial'))).toEqual([]);
+  });
+
+  it('follows a call from Connecting through Ringing to Connected, with stats and meters, and hangs up by clicking', async () => {
+    const uri = 'sip:studio-b@192.0.2.10';
+    await page.getByLabel('SIP URI', { exact: true }).fill(uri);
+    await page.getByRole('button', { name: 'Dial', exact: true }).click();
+    const card = page.getByRole('article', { name: `Link ${uri}` });
+    await card.getByRole('status').getByText(stateView('dialling').word).waitFor();
+    const id = (await card.getAttribute('data-link-id'))!;
+    expect(links.calls).toContain(`dial ${uri}`);
+
+    links.set(id, { state: 'ringing' });
+    await card.getByRole('status').getByText(stateView('ringing').word).waitFor();
+
+    const rx = rxStats({ jitterMs: 2.345, bufferMs: 42, lossPct: 0.12, concealedPct: 0.05, driftPpm: -3.2, packets: 500 });
+    links.set(id, {
+      state: 'connected',
+      remoteName: 'Studio B',
+      connectedAt: new Date().toISOString(),
+      durationS: 65,
+      codec: { name: 'opus', clockRate: 48000, channels: 2, ptimeMs: 20, payloadType: 111, params: { maxaveragebitrate: 128000 } },
+      ebuacip: { applied: { mode: 'adaptive', minMs: 20, maxMs: 160, source: 'peer' }, theirs: ['a=ebuacip:jbdef 0 auto 20-160'], ours: [] },
+      rx,
+      rttMs: 8.5,
+    });
+    const named = page.getByRole('article', { name: 'Link Studio B' });
+    await named.getByRole('status').getByText('Connected').waitFor();
+    await named.getByText(uri).waitFor();
+    await named.getByText('opus · 48 kHz · 2 ch · 20 ms · 128 kbit/s').waitFor();
+    await named.getByText('adaptive 20–160 ms (from peer)').waitFor();
+    for (const text of [formatMs(rx.jitterMs), formatPct(rx.lossPct), formatPct(rx.concealedPct), formatPpm(rx.driftPpm), formatMs(8.5)]) {
+      await named.locator('.stats').getByText(text, { exact: true }).waitFor();
+    }
+    // The duration ticks on from the server's figure.
+    await expect.poll(() => named.getByLabel('Duration').innerText(), { timeout: 5000 }).toMatch(/^1:0[6-9]$/);
+
+    // Meters move: the readings change at 10 Hz and the canvas shows a bar.
+    const input = named.locator('acip-meter').first();
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          seen.add((await input.getAttribute('data-levels')) ?? '');
+          return seen.size;
+        },
+        { timeout: 5000, intervals: [100] },
+      )
+      .toBeGreaterThan(3);
+    const lit = await input.locator('canvas').evaluate(`(c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 120) n++;
+      return n;
+    }`);
+    expect(lit).toBeGreaterThan(0);
+    await expect(input.locator('canvas').getAttribute('aria-label')).resolves.toMatch(/^Input level: channel 1 −\d+\.\d dBFS, channel 2/);
+
+    await page.screenshot({ path: artifactPath('panel-board-scripted.png') });
+    await named.getByRole('button', { name: 'Hang up' }).click();
+    await named.getByRole('status').getByText('Ended').waitFor();
+    await named.getByText('hung up from the panel — hung up here').waitFor();
+    expect(links.calls).toContain(`hangup ${id}`);
+    await expect(named.getByRole('button', { name: 'Hang up' }).count()).resolves.toBe(0);
+  });
+
+  it('shows why a call failed, with its SIP status, in words and red', async () => {
+    links.add(
+      snapshot({ id: 'f1', state: 'failed', remote: 'sip:busy@192.0.2.20', createdAt: new Date().toISOString(), rx: null, endReason: { by: 'remote', sipStatus: 486, reason: 'Busy Here' } }),
+    );
+    const card = page.getByRole('article', { name: 'Link sip:busy@192.0.2.20' });
+    await card.getByText('486 Busy Here — hung up by far end').waitFor();
+    await expect(card.getAttribute('class')).resolves.toContain('tone-bad');
+    await expect(card.getByRole('status').innerText()).resolves.toMatch(/failed/i);
+  });
+
+  it('prompts for a manual answer with the caller identity as text, and answers with one click', async () => {
+    const hostile = '<img src=x onerror="window.__xss=1">';
+    links.add(snapshot({ id: 'in1', state: 'offered', direction: 'inbound', remote: 'sip:caller@192.0.2.30', remoteName: hostile, createdAt: new Date().toISOString() }));
+    const prompt = page.getByRole('group', { name: `Incoming call from ${hostile} <sip:caller@192.0.2.30>` });
+    await prompt.waitFor();
+    await expect(prompt.locator('.caller').innerText()).resolves.toBe(`${hostile} <sip:caller@192.0.2.30>`);
+    await expect(page.locator('img').count()).resolves.toBe(0);
+    await prompt.getByRole('button', { name: 'Answer', exact: true }).click();
+    await page.getByRole('article', { name: `Link ${hostile}` }).getByRole('status').getByText('Connected').waitFor();
+    await expect(prompt.count()).resolves.toBe(0);
+    expect(links.calls).toContain('answer in1');
+    await expect(page.evaluate('window.__xss')).resolves.toBeUndefined();
+  });
+
+  it('rejects an offered call with one click', async () => {
+    links.add(snapshot({ id: 'in2', state: 'offered', direction: 'inbound', remote: 'sip:other@192.0.2.31', createdAt: new Date().toISOString() }));
+    const prompt = page.getByRole('group', { name: 'Incoming call from sip:other@192.0.2.31' });
+    await prompt.getByRole('button', { name: 'Reject', exact: true }).click();
+    await expect.poll(() => prompt.count()).toBe(0);
+    expect(links.calls).toContain('reject in2');
+  });
+
+  it('raises an alarm with a badge and lets the engineer acknowledge it', async () => {
+    const alarm: Alarm = { id: 'al1', kind: 'loss', linkId: 'f1', message: 'Studio B: loss 5.2 % over 10 s', raisedAt: new Date().toISOString(), acknowledged: false };
+    links.alarmList.push(alarm);
+    links.events.emit('alarm', alarm);
+    await page.getByRole('navigation', { name: 'Sections' }).getByLabel('1 unacknowledged').waitFor();
+    await page.getByRole('link', { name: /Alarms/ }).click();
+    const row = page.getByRole('row').filter({ hasText: alarm.message });
+    await row.getByText('Packet loss').waitFor();
+    await row.getByRole('button', { name: 'Acknowledge' }).click();
+    await row.getByText('active, acknowledged').waitFor();
+    expect(links.alarmList[0]!.acknowledged).toBe(true);
+    await expect(page.getByRole('navigation', { name: 'Sections' }).getByLabel('1 unacknowledged').count()).resolves.toBe(0);
+    await page.getByRole('link', { name: 'Links' }).click();
+  });
+
+  it('edits the phonebook and offers its entries, with reachability, in the dial form', async () => {
+    await page.getByRole('link', { name: 'Phonebook' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Studio C');
+    await page.getByLabel('Studio SIP URI').fill('sip:c@192.0.2.40');
+    await page.getByRole('button', { name: 'Save entry' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'Studio C' });
+    await row.getByText('reachable, 3 ms').waitFor();
+    await row.getByRole('button', { name: 'Edit Studio C' }).click();
+    await page.getByLabel('Notes').fill('OB truck, 4G bonded');
+    await page.getByRole('button', { name: 'Save entry' }).click();
+    await row.getByText('OB truck, 4G bonded').waitFor();
+    await page.getByRole('link', { name: 'Links' }).click();
+    const pick = page.getByLabel('Phonebook entry');
+    await pick.selectOption({ label: '● Studio C — reachable, 3 ms' });
+    await expect(page.getByLabel('SIP URI', { exact: true }).inputValue()).resolves.toBe('sip:c@192.0.2.40');
+    await page.getByRole('button', { name: 'Dial', exact: true }).click();
+    await page.getByRole('article', { name: 'Link sip:c@192.0.2.40' }).waitFor();
+    expect(links.calls).toContain('dial sip:c@192.0.2.40');
+    await page.getByRole('link', { name: 'Phonebook' }).click();
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: 'Delete Studio C' }).click();
+    await expect.poll(() => row.count()).toBe(0);
+    await page.getByRole('link', { name: 'Links' }).click();
+  });
+
+  it('says the service is unreachable while it is down and comes back by itself', async () => {
+    const port = Number(new URL(server.url).port);
+    await server.app.close();
+    await page.getByText(/Service unreachable — reconnecting/).waitFor({ timeout: 10_000 });
+    server = await startApp(links, port);
+    await page.getByRole('banner').getByText('Live', { exact: true }).waitFor({ timeout: 20_000 });
+    // The hello after reconnecting restores the board.
+    await page.getByRole('article', { name: 'Link Studio B' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+});
