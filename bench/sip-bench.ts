@@ -145,7 +145,8 @@ async function startBaresipUas(dir: string): Promise<{ child: ChildProcess; port
       'audio_player aubridge,nil', 'call_max_calls 10000', ''].join('\n'),
   );
   writeFileSync(join(cfg, 'accounts'), `<sip:uas@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1\n`);
-  const child = spawn('baresip', ['-f', cfg], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // Output ignored: an undrained pipe would block baresip once its buffer fills.
+  const child = spawn('baresip', ['-f', cfg], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 1500));
   return { child, port };
 }

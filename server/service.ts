@@ -14,6 +14,17 @@ import { buildApp } from './api/app.js';
 import { ROOT_DIR, VERSION } from './version.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { knownCodecIds } from './codecs/known-codecs.js';
+import { UdpSipTransport } from './sip/transport/udp-transport.js';
+import { TcpSipTransport } from './sip/transport/tcp-transport.js';
+import type { SipTransport } from './sip/transport/sip-transport.js';
+import { SipUserAgent } from './sip/ua/user-agent.js';
+import { LinkManager } from './links/link-manager.js';
+import { Phonebook } from './store/phonebook.js';
+import { CallHistory } from './store/call-history.js';
+import { parsePortRange } from './config/load-config.js';
+import { registerLinkMetrics } from './metrics/link-collectors.js';
+import { countingTransport } from './metrics/counting-transport.js';
+import { mediaAddressChooser } from './links/media-address.js';
 
 export interface ServiceOptions {
   config: AcipConfig;
@@ -32,6 +43,8 @@ export class AcipService {
   private closers: { name: string; close: () => Promise<void> | void }[] = [];
   private httpAddress: string | undefined;
   private sipAddresses: string[] = [];
+  ua: SipUserAgent | undefined;
+  links: LinkManager | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(opts: ServiceOptions) {
@@ -66,6 +79,48 @@ export class AcipService {
       this.log.warn(`default profile ${this.config.defaultProfile} is not loaded; calls must name a profile`);
     }
 
+    const sipLog = this.log.child({ part: 'sip' });
+    const transports = await this.openSipTransports(sipLog);
+    const sipMetrics = registerLinkMetrics(this.metrics.registry, {
+      links: () => this.links?.list() ?? [],
+      registration: () => this.links?.registration() ?? null,
+    });
+    const counted = transports.map((t) => countingTransport(t, sipMetrics));
+    const ua = new SipUserAgent({
+      clock: this.clock,
+      transports: counted,
+      userAgentName: `${this.config.sip.userAgent}/${VERSION}`,
+      displayName: this.config.sip.displayName,
+      ...(this.advertisedSipHost() ? { advertisedHost: this.advertisedSipHost()! } : {}),
+      logger: sipLog,
+    });
+    this.ua = ua;
+    this.closers.push({ name: 'sip', close: () => ua.close() });
+
+    const phonebook = new Phonebook({
+      dataDir: this.dataDir,
+      profileExists: (n) => this.profiles.profiles.has(n),
+      wallNow: () => this.clock.wallNow(),
+      onWarning: (m) => this.log.warn(m),
+    });
+    const history = new CallHistory(this.dataDir, 10_000, (m) => this.log.warn(m));
+    const range = parsePortRange(this.config.rtp.ports);
+    const links = new LinkManager({
+      ua,
+      clock: this.clock,
+      config: this.config,
+      profiles: () => this.profiles.profiles,
+      phonebook,
+      history,
+      log: this.log.child({ part: 'links' }),
+      portRange: { min: range.first, max: range.last },
+      mediaAddressFor: mediaAddressChooser(this.config),
+      onCallSetup: (s) => sipMetrics.callSetup.observe(s),
+    });
+    this.links = links;
+    this.closers.push({ name: 'links', close: () => links.close() });
+    links.start();
+
     const app = await buildApp({
       config: this.config,
       version: VERSION,
@@ -75,6 +130,9 @@ export class AcipService {
       startedAtMs: this.startedAtMs,
       listening: () => ({ sip: [...this.sipAddresses], http: this.httpAddress }),
       webRoot: join(ROOT_DIR, 'web'),
+      links,
+      phonebook,
+      history,
       logger: this.log.child({ part: 'http' }),
     });
     this.app = app;
@@ -85,6 +143,48 @@ export class AcipService {
       port: this.config.http.port,
       listenTextResolver: (address) => `listening: HTTP API and panel on ${address}`,
     });
+  }
+
+  /** The host we put in Via/Contact: the configured public address, or the listen address unless it is a wildcard. */
+  private advertisedSipHost(): string | undefined {
+    if (this.config.sip.publicAddress) return this.config.sip.publicAddress;
+    const h = this.config.sip.host;
+    return h === '0.0.0.0' || h === '::' ? undefined : h;
+  }
+
+  /**
+   * UDP and TCP on the same port (EBU Tech 3326: 5060). With port 0 the UDP port is picked first and
+   * TCP takes the same number; if that is taken, try again with another (bounded).
+   */
+  private async openSipTransports(log: Logger): Promise<SipTransport[]> {
+    const { host, port, transports } = this.config.sip;
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const opened: SipTransport[] = [];
+      try {
+        let boundPort = port;
+        if (transports.includes('udp')) {
+          const udp = await UdpSipTransport.listen({ host, port: boundPort, logger: log });
+          opened.push(udp);
+          boundPort = udp.local.port;
+        }
+        if (transports.includes('tcp')) {
+          const tcp = await TcpSipTransport.listen({ clock: this.clock, host, port: boundPort, logger: log });
+          opened.push(tcp);
+          boundPort = tcp.local.port;
+        }
+        for (const t of opened) {
+          const addr = `${t.protocol}:${t.local.address}:${t.local.port}`;
+          this.sipAddresses.push(addr);
+          this.log.info({ socket: `sip-${t.protocol}`, address: t.local.address, port: t.local.port }, `listening: SIP over ${t.protocol.toUpperCase()} on ${t.local.address}:${t.local.port}`);
+          this.closers.push({ name: `sip-${t.protocol}`, close: () => t.close() });
+        }
+        return opened;
+      } catch (err) {
+        for (const t of opened) await t.close();
+        if (port !== 0 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
+    throw new Error('could not find a free port for SIP over both UDP and TCP');
   }
 
   /** Bound HTTP port (useful when configured as 0 in tests). */

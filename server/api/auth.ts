@@ -135,9 +135,11 @@ export function makeAuthHook(auth: Auth) {
     const isPanelAsset = req.method === 'GET' && !path.startsWith('/api/') && path !== '/metrics' && path !== '/docs' && !path.startsWith('/docs/');
     if (!who) {
       if (PUBLIC_ROUTES.has(path) || isPanelAsset) return;
+      // The panel (which sends X-Acip-CSRF) shows its own login form: no Basic challenge, or the
+      // browser would hold the request for its password dialog. Scripts and curl get the challenge.
+      if (req.headers['x-acip-csrf'] === undefined) reply.header('WWW-Authenticate', 'Basic realm="acip", charset="UTF-8"');
       await reply
         .code(401)
-        .header('WWW-Authenticate', 'Basic realm="acip", charset="UTF-8"')
         .send({ code: 'AUTH_REQUIRED', message: 'this acip requires a password (log in, or HTTP Basic with any user name)' });
       return;
     }

@@ -107,6 +107,24 @@ export async function ensurePanelBuilt(timeoutMs = 90_000): Promise<void> {
   }
 }
 
+/** The slice of HTMLCanvasElement that page-side helpers use (the test tsconfig has no DOM lib). */
+export interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
+/**
+ * Pixels of a meter canvas lit in the bar's green (the part below alignment level). Runs in the page:
+ * pass it as is to `locator.evaluate` (it must not refer to anything outside itself).
+ */
+export function countGreenPixels(c: CanvasLike): number {
+  const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 1]! > 150 && d[i]! < 120) n++;
+  return n;
+}
+
 /** Where screenshots go (gitignored). */
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { ROOT_DIR } from '../../server/version.js';
 import { startAcip, type AcipProcess } from '../helpers/acip-process.js';
-import { artifactPath, ensurePanelBuilt, hasChromium, launchChromium, openPanelPage } from '../helpers/browser.js';
+import { artifactPath, countGreenPixels, ensurePanelBuilt, hasChromium, launchChromium, openPanelPage } from '../helpers/browser.js';
 import { requireProgram } from '../helpers/require-program.js';
 import { freePort } from '../helpers/sip-peer-process.js';
 import { startBaresipStudio, type BaresipStudio } from './baresip-studio.js';
@@ -26,15 +26,9 @@ async function meterPeak(meter: Locator): Promise<number> {
   return values.length ? Math.max(...values) : -Infinity;
 }
 
-/** Count of lit pixels in a meter canvas's bar area (anything brighter than the dark track). */
+/** Lit (green) pixels in a meter's canvas. */
 async function litPixels(meter: Locator): Promise<number> {
-  return meter.locator('canvas').evaluate(`(c) => {
-    const ctx = c.getContext('2d');
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 150 && d[i] < 120) n++; // the green of the bar below alignment level
-    return n;
-  }`) as Promise<number>;
+  return meter.locator('canvas').evaluate(countGreenPixels as unknown as (c: unknown) => number);
 }
 
 /** Record every state a card passes through (data-state), from the page's side. */

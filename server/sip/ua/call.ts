@@ -15,7 +15,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
-import { ALLOW_HEADER } from './uas-policy.js';
+import { ALLOW_HEADER, warningHeader } from './uas-policy.js';
 
 export type CallDirection = 'outgoing' | 'incoming';
 
@@ -362,7 +362,7 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       },
     };
     if (this.listenerCount('reinvite') === 0) {
-      offer.reject(488, 'Not Acceptable Here', [['Warning', `399 ${this.core.userAgentName.replace(/\s+/g, '-')} "No handler for re-INVITE"`]]);
+      offer.reject(488, 'Not Acceptable Here', [['Warning', warningHeader(this.core.userAgentName, 399, 'No handler for re-INVITE')]]);
       return;
     }
     this.emit('reinvite', offer);

@@ -11,6 +11,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';
 import { SipCall } from './call.js';
 import type { UaCore } from './ua-core.js';
+import { warningHeader } from './uas-policy.js';
 
 export type IncomingCallState = 'offered' | 'ringing' | 'accepted' | 'confirmed' | 'ended';
 
@@ -95,6 +96,11 @@ export class IncomingCall extends SipCall {
     const res = createResponse(this.request, status, reason, { toTag: this.localTag, ...(headers ? { headers } : {}) });
     this.core.respondInvite(this.tx, res);
     this.finish({ by: 'local', status, reason: res.reason });
+  }
+
+  /** 488 Not Acceptable Here with a Warning (§13.3.1.3): the upper layer found no common codec. */
+  rejectNotAcceptable(text: string, warnCode = 305): void {
+    this.reject(488, 'Not Acceptable Here', [['Warning', warningHeader(this.core.userAgentName, warnCode, text)]]);
   }
 
   protected override onAckedInternal(): void {

@@ -58,3 +58,13 @@ export function checkContent(req: SipRequest): Rejection | null {
   if (!encodingOk) extra.push(['Accept-Encoding', 'identity']);
   return { status: 415, reason: 'Unsupported Media Type', extraHeaders: extra };
 }
+
+/**
+ * A Warning header value (§20.43): `warn-code SP warn-agent SP "text"`. Codes used here:
+ * 304 media type not available, 305 incompatible media format, 399 miscellaneous.
+ */
+export function warningHeader(agent: string, code: number, text: string): string {
+  const safeAgent = agent.replace(/[^A-Za-z0-9.\-_~!*'()%+`]/g, '-') || 'acip';
+  const safeText = text.replace(/["\\\r\n]/g, ' ').slice(0, 200);
+  return `${code} ${safeAgent} "${safeText}"`;
+}

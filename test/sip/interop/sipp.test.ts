@@ -47,6 +47,31 @@ describe('sipp as UAC against our UAS', () => {
   }, 90_000);
 });
 
+describe('sipp as UAC over TCP against our UAS', () => {
+  it.skipIf(!hasSipp)('completes 200 calls over one TCP connection with no failed call', async () => {
+    const h: UaHarness = await startUa();
+    h.ua.on('incomingCall', (call) => call.accept(minimalSdp()));
+    try {
+      const stf = join(dir, 'uac-tcp-stats.csv');
+      const r = await runProgram(
+        'sipp',
+        ['-sn', 'uac', `127.0.0.1:${h.tcp.local.port}`, '-t', 't1', '-i', '127.0.0.1', '-p', String(await freePort()),
+          '-r', '100', '-m', '200', '-l', '100', '-nostdin', '-trace_stat', '-stf', stf, '-timeout', '30s'],
+        40_000,
+        dir,
+      );
+      const stats = readSippStats(stf);
+      expect(stats.get('SuccessfulCall(C)')).toBe('200');
+      expect(stats.get('FailedCall(C)')).toBe('0');
+      expect(r.code).toBe(0);
+      expect(h.tcp.counters.messagesIn).toBeGreaterThanOrEqual(600); // INVITE, ACK, BYE per call
+      expect(h.udp.counters.messagesIn).toBe(0);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+});
+
 describe('our UAC against sipp -sn uas', () => {
   for (const proto of ['udp', 'tcp'] as const) {
     it.skipIf(!hasSipp)(`places a call over ${proto.toUpperCase()}, gets the answer SDP, and hangs up cleanly`, async () => {

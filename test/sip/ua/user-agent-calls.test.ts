@@ -189,6 +189,25 @@ describe('a call between two user agents', () => {
   });
 });
 
+describe('rejecting an offer', () => {
+  it('answers 488 with a Warning when the upper layer finds no common codec, and the caller sees it as failed', () => {
+    const { clock, a, b, target, net } = pair();
+    const ended: string[] = [];
+    b.on('incomingCall', (call) => {
+      call.on('ended', (e) => ended.push(`${e.by} ${e.status}`));
+      call.rejectNotAcceptable('No common codec (offered L24 only)');
+    });
+    const call = a.invite(target, { sdp: minimalSdp() });
+    const failed: string[] = [];
+    call.on('failed', (f) => failed.push(`${f.status} ${f.reason}`));
+    clock.advance(500);
+    const res = net.find((r) => isResp(488, 'INVITE')(r.msg))[0]!.msg;
+    expect(res.headers.get('Warning')).toBe('305 ua-b "No common codec (offered L24 only)"');
+    expect(failed).toEqual(['488 Not Acceptable Here']);
+    expect(ended).toEqual(['local 488']);
+  });
+});
+
 describe('OPTIONS', () => {
   it('measures reachability and round-trip time, and times out with 408 after 64·T1', async () => {
     const { clock, a, target } = pair();

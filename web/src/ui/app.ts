@@ -294,7 +294,7 @@ export class PanelApp {
       try {
         const link = await this.api.post<LinkSnapshot>('/api/links', body);
         this.store.noteLink(link, performance.now());
-        this.notice = { text: `Dialling ${link.remoteName ?? link.remote}`, kind: 'info' };
+        this.info(`Dialling ${link.remoteName ?? link.remote}`);
       } catch (err) {
         if (err instanceof ApiError && err.field) {
           this.dialErrors[err.field.replace(/^body\./, '')] = err.message;
@@ -336,7 +336,7 @@ export class PanelApp {
       try {
         if (e.id) await this.api.put(`/api/phonebook/${encodeURIComponent(e.id)}`, body);
         else await this.api.post('/api/phonebook', body);
-        this.notice = { text: `Saved ${e.name.trim()}`, kind: 'info' };
+        this.info(`Saved ${e.name.trim()}`);
         this.entry = emptyEntry();
         await this.loadPhonebook();
       } catch (err) {
@@ -356,6 +356,18 @@ export class PanelApp {
       if (this.entry.id === row.id) this.entry = emptyEntry();
       await this.loadPhonebook();
     });
+  }
+
+  /** A passing confirmation: shown for a few seconds (errors stay until dismissed). */
+  private info(text: string): void {
+    const notice = { text, kind: 'info' as const };
+    this.notice = notice;
+    window.setTimeout(() => {
+      if (this.notice === notice) {
+        this.notice = null;
+        this.scheduleRender();
+      }
+    }, 5000);
   }
 
   private go(view: View): void {

@@ -1,0 +1,445 @@
+/**
+ * The link manager owns every link and the runtime state around them: inbound call policy, the link
+ * limit, registration at a registrar, reachability probes of the phonebook, alarms and call history.
+ * It publishes link snapshots through a typed emitter (the WebSocket feed and metrics read them) and is
+ * the `LinksPort` the API talks to.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { AcipError } from '../util/errors.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { AcipConfig } from '../config/schema.js';
+import type { Profile } from '../config/profile-schema.js';
+import type { SipUserAgent } from '../sip/ua/user-agent.js';
+import type { IncomingCall } from '../sip/ua/incoming-call.js';
+import type { Registration } from '../sip/ua/registration.js';
+import { parseUri } from '../sip/uri.js';
+import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
+import { isAcipError } from '../util/errors.js';
+import { validateSipUri, type Phonebook } from '../store/phonebook.js';
+import type { CallHistory, CallRecord } from '../store/call-history.js';
+import { Link, type LinkDeps, type LinkLogger } from './link.js';
+import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
+import type { Alarm, LinkSnapshot, RegistrationStatus } from './link-types.js';
+import { DEFAULT_BACKOFF } from './backoff.js';
+
+export interface LinkManagerDeps {
+  ua: SipUserAgent;
+  clock: Clock;
+  config: AcipConfig;
+  profiles: () => ReadonlyMap<string, Profile>;
+  phonebook: Phonebook;
+  history: CallHistory;
+  log: LinkLogger;
+  /** RTP port range, parsed from config. */
+  portRange: { min: number; max: number };
+  /** Address for our SDP c= line towards a remote host. */
+  mediaAddressFor: (remoteHost: string | undefined) => string;
+  /** Outbound call set-up time (INVITE → 200 OK), for the histogram. */
+  onCallSetup?: (seconds: number) => void;
+  /** How long ended links stay visible on the board. */
+  keepEndedMs?: number;
+}
+
+interface Reachability {
+  reachable: boolean | null;
+  rttMs: number | null;
+  status: number | null;
+  checkedAt: string | null;
+}
+
+const MAX_ALARMS = 500;
+
+export class LinkManager implements LinksPort {
+  readonly events = new TypedEmitter<LinksEvents>();
+  private readonly links = new Map<string, Link>();
+  private readonly endedAt = new Map<string, number>();
+  private readonly alarmList: Alarm[] = [];
+  /** Open alarms by key (kind + link), to clear them when the condition goes away. */
+  private readonly openAlarms = new Map<string, Alarm>();
+  private readonly reach = new Map<string, Reachability>();
+  private readonly lossWindow = new Map<string, { expected: number; lost: number }[]>();
+  private registrationValue: RegistrationStatus | null = null;
+  private registrationHandle: Registration | undefined;
+  private sampler: TimerHandle | undefined;
+  private prober: TimerHandle | undefined;
+  private closed = false;
+  private readonly linkDeps: LinkDeps;
+
+  constructor(private readonly deps: LinkManagerDeps) {
+    const cfg = deps.config;
+    this.events.onListenerError = (event, err) => deps.log.error({ event, err: String(err) }, 'link event listener threw');
+    this.linkDeps = {
+      ua: deps.ua,
+      clock: deps.clock,
+      log: deps.log,
+      mediaAddressFor: deps.mediaAddressFor,
+      mediaBindHost: cfg.rtp.host,
+      portRange: deps.portRange,
+      noMediaTimeoutMs: cfg.rtp.noMediaTimeoutS * 1000,
+      ringTimeoutMs: cfg.links.ringTimeoutS * 1000,
+      backoff: { ...DEFAULT_BACKOFF, initialMs: cfg.links.redialInitialS * 1000, maxMs: cfg.links.redialMaxS * 1000 },
+      silence: { thresholdDbfs: cfg.links.silenceThresholdDbfs, durationMs: cfg.links.silenceDurationS * 1000 },
+      onChange: (link) => this.onLinkChange(link),
+      onCallRecord: (r) => this.onCallRecord(r),
+      onMediaEvent: (link, event, detail) => this.onMediaEvent(link, event, detail),
+    };
+    deps.ua.on('incomingCall', (call) => void this.onIncoming(call));
+  }
+
+  start(): void {
+    this.sampler = this.deps.clock.setTimer(1000, () => this.sample());
+    if (this.deps.config.links.probeIntervalS > 0) this.prober = this.deps.clock.setTimer(1000, () => void this.probe());
+    const reg = this.deps.config.sip.registration;
+    if (reg) this.startRegistration(reg);
+  }
+
+  // ---- LinksPort ------------------------------------------------------------------------------
+
+  list(): LinkSnapshot[] {
+    return [...this.links.values()].map((l) => l.snapshot());
+  }
+
+  get(id: string): LinkSnapshot | undefined {
+    return this.links.get(id)?.snapshot();
+  }
+
+  private activeCount(): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.active) n++;
+    return n;
+  }
+
+  private profileOrThrow(name: string | undefined, field: string): Profile {
+    const wanted = name ?? this.deps.config.defaultProfile;
+    const p = this.deps.profiles().get(wanted);
+    if (!p) throw new AcipError('VALIDATION', `${field}: no profile named ${JSON.stringify(wanted)}`, field);
+    return p;
+  }
+
+  dial(req: DialRequest): LinkSnapshot {
+    if (this.closed) throw new AcipError('CONFLICT', 'the service is stopping');
+    validateSipUri(req.to, 'to');
+    const entry = req.phonebookId !== undefined ? this.deps.phonebook.get(req.phonebookId) : this.deps.phonebook.findByUri(req.to);
+    if (req.phonebookId !== undefined && !entry) throw new AcipError('VALIDATION', `phonebookId: no phonebook entry ${JSON.stringify(req.phonebookId)}`, 'phonebookId');
+    const profile = this.profileOrThrow(req.profile ?? entry?.profile, 'profile');
+    const input = req.input ?? this.deps.config.audio.input;
+    const output = req.output ?? this.deps.config.audio.output;
+    for (const [field, fn, v] of [
+      ['input', parseInputSpec, input],
+      ['output', parseOutputSpec, output],
+    ] as const) {
+      try {
+        fn(v, field);
+      } catch (err) {
+        if (isAcipError(err)) throw new AcipError('VALIDATION', err.message, field);
+        throw err;
+      }
+    }
+    if (this.activeCount() >= this.deps.config.sip.maxLinks) {
+      throw new AcipError('LINK_LIMIT', `the link limit (${this.deps.config.sip.maxLinks}) is reached; hang up a link first`);
+    }
+    const link = new Link(this.linkDeps, {
+      direction: 'outbound',
+      remote: req.to.trim(),
+      ...(entry ? { remoteName: entry.name, phonebookId: entry.id } : {}),
+      profile,
+      input,
+      output,
+      permanent: req.permanent ?? false,
+    });
+    this.links.set(link.id, link);
+    link.dial();
+    return link.snapshot();
+  }
+
+  private linkOrThrow(id: string): Link {
+    const l = this.links.get(id);
+    if (!l) throw new AcipError('NOT_FOUND', `no link ${JSON.stringify(id)}`, 'id');
+    return l;
+  }
+
+  hangup(id: string): LinkSnapshot {
+    const l = this.linkOrThrow(id);
+    void l.hangup().catch((err: unknown) => this.deps.log.error({ link: id, err: String(err) }, 'hang-up failed'));
+    return l.snapshot();
+  }
+
+  answer(id: string): LinkSnapshot {
+    const l = this.linkOrThrow(id);
+    if (l.state !== 'offered') throw new AcipError('CONFLICT', `link ${id} is ${l.state}, not waiting for an answer`, 'id');
+    void l.answerIncoming().catch((err: unknown) => this.deps.log.error({ link: id, err: String(err) }, 'answer failed'));
+    return l.snapshot();
+  }
+
+  reject(id: string): LinkSnapshot {
+    const l = this.linkOrThrow(id);
+    l.reject();
+    return l.snapshot();
+  }
+
+  registration(): RegistrationStatus | null {
+    return this.registrationValue;
+  }
+
+  alarms(): Alarm[] {
+    return [...this.alarmList].reverse();
+  }
+
+  ackAlarm(id: string): Alarm {
+    const a = this.alarmList.find((x) => x.id === id);
+    if (!a) throw new AcipError('NOT_FOUND', `no alarm ${JSON.stringify(id)}`, 'id');
+    a.acknowledged = true;
+    this.events.emit('alarm', a);
+    return a;
+  }
+
+  reachability(phonebookId: string): Reachability {
+    return this.reach.get(phonebookId) ?? { reachable: null, rttMs: null, status: null, checkedAt: null };
+  }
+
+  // ---- inbound ---------------------------------------------------------------------------------
+
+  private allowed(uri: string): boolean {
+    if (this.deps.phonebook.findByUri(uri)) return true;
+    let user = '';
+    let host = '';
+    try {
+      const u = parseUri(uri);
+      user = (u.user ?? '').toLowerCase();
+      host = u.host.toLowerCase();
+    } catch {
+      return false;
+    }
+    return this.deps.config.links.allowList.some((rule) => {
+      const r = rule.toLowerCase().replace(/^sips?:/, '');
+      if (r.startsWith('@')) return r.slice(1) === host;
+      return r === `${user}@${host}`;
+    });
+  }
+
+  private async onIncoming(call: IncomingCall): Promise<void> {
+    const from = call.from.uri;
+    const policy = this.deps.config.links.answerPolicy;
+    if (this.closed) {
+      call.reject(503, 'Service Unavailable');
+      return;
+    }
+    if (this.activeCount() >= this.deps.config.sip.maxLinks) {
+      this.deps.log.warn({ from }, `inbound call from ${from} refused: link limit ${this.deps.config.sip.maxLinks} reached`);
+      call.reject(486, 'Busy Here');
+      return;
+    }
+    if (policy === 'allow-list' && !this.allowed(from)) {
+      this.deps.log.warn({ from }, `inbound call from ${from} refused: not on the allow-list`);
+      call.reject(403, 'Forbidden');
+      return;
+    }
+    const entry = this.deps.phonebook.findByUri(from);
+    let profile: Profile;
+    try {
+      profile = this.profileOrThrow(entry?.profile, 'profile');
+    } catch {
+      call.reject(500, 'Server Internal Error', [['Warning', '399 acip "no default profile loaded"']]);
+      return;
+    }
+    const remoteName = entry?.name ?? call.from.displayName;
+    const link = new Link(this.linkDeps, {
+      direction: 'inbound',
+      remote: from,
+      ...(remoteName ? { remoteName } : {}),
+      ...(entry ? { phonebookId: entry.id } : {}),
+      profile,
+      input: this.deps.config.audio.input,
+      output: this.deps.config.audio.output,
+      permanent: false,
+    });
+    this.links.set(link.id, link);
+    this.onLinkChange(link);
+    try {
+      await link.acceptIncoming(call, policy !== 'manual');
+    } catch (err) {
+      this.deps.log.error({ link: link.id, err: String(err) }, 'inbound call set-up failed');
+    }
+  }
+
+  // ---- publishing, history, alarms -------------------------------------------------------------
+
+  private onLinkChange(link: Link): void {
+    const snap = link.snapshot();
+    if (snap.state === 'ended') this.endedAt.set(link.id, this.deps.clock.now());
+    if (snap.state === 'connected') this.clearAlarm('link-down', link.id);
+    if ((snap.state === 'failed' || snap.state === 'redialling') && link.permanent) {
+      this.raiseAlarm('link-down', link.id, `permanent link to ${link.remoteName ?? link.remote} is down: ${snap.endReason?.reason ?? snap.state}`);
+    }
+    this.events.emit('link', snap);
+  }
+
+  private onCallRecord(r: CallRecord): void {
+    try {
+      this.deps.history.add(r);
+    } catch (err) {
+      this.deps.log.error({ err: String(err) }, 'could not write call history');
+    }
+    if (r.direction === 'outbound' && r.answerDelayMs !== undefined) this.deps.onCallSetup?.(r.answerDelayMs / 1000);
+  }
+
+  private onMediaEvent(link: Link, event: 'silence' | 'silence-cleared' | 'no-media' | 'media-restored', detail: Record<string, unknown>): void {
+    const who = link.remoteName ?? link.remote;
+    switch (event) {
+      case 'silence': {
+        const dir = detail.direction === 'input' ? 'sent' : 'received';
+        this.raiseAlarm(`silence-${String(detail.direction)}` as 'silence', link.id, `silence on the ${dir} audio of ${who}`, 'silence');
+        break;
+      }
+      case 'silence-cleared':
+        this.clearAlarm(`silence-${String(detail.direction)}`, link.id);
+        break;
+      case 'no-media':
+        this.raiseAlarm('link-down', link.id, `no media from ${who}`);
+        break;
+      case 'media-restored':
+        this.clearAlarm('link-down', link.id);
+        break;
+    }
+  }
+
+  private raiseAlarm(key: string, linkId: string | undefined, message: string, kind?: Alarm['kind']): void {
+    const k = `${key}:${linkId ?? ''}`;
+    if (this.openAlarms.has(k)) return;
+    const alarm: Alarm = {
+      id: randomUUID().slice(0, 8),
+      kind: kind ?? (key as Alarm['kind']),
+      ...(linkId ? { linkId } : {}),
+      message,
+      raisedAt: new Date(this.deps.clock.wallNow()).toISOString(),
+      acknowledged: false,
+    };
+    this.openAlarms.set(k, alarm);
+    this.alarmList.push(alarm);
+    if (this.alarmList.length > MAX_ALARMS) this.alarmList.shift();
+    this.deps.log.warn({ alarm: alarm.kind, link: linkId }, `alarm: ${message}`);
+    this.events.emit('alarm', alarm);
+  }
+
+  private clearAlarm(key: string, linkId: string | undefined): void {
+    const k = `${key}:${linkId ?? ''}`;
+    const a = this.openAlarms.get(k);
+    if (!a) return;
+    this.openAlarms.delete(k);
+    a.clearedAt = new Date(this.deps.clock.wallNow()).toISOString();
+    this.deps.log.info({ alarm: a.kind, link: linkId }, `alarm cleared: ${a.message}`);
+    this.events.emit('alarm', a);
+  }
+
+  /** 1 Hz: quality sampling, loss alarms, and forgetting old ended links. */
+  private sample(): void {
+    if (this.closed) return;
+    const now = this.deps.clock.now();
+    const keep = this.deps.keepEndedMs ?? 10 * 60_000;
+    for (const [id, link] of this.links) {
+      if (link.state === 'connected') {
+        link.sample();
+        this.checkLoss(link);
+      }
+      const ended = this.endedAt.get(id);
+      if (ended !== undefined && now - ended > keep) {
+        this.links.delete(id);
+        this.endedAt.delete(id);
+        this.lossWindow.delete(id);
+        this.events.emit('removed', id);
+      }
+    }
+    this.sampler = this.deps.clock.setTimer(1000, () => this.sample());
+  }
+
+  /** Loss over the last 10 s against the configured threshold. */
+  private checkLoss(link: Link): void {
+    const s = link.mediaSession?.stats();
+    if (!s || !s.receive) return;
+    const w = this.lossWindow.get(link.id) ?? [];
+    w.push({ expected: s.rtp.rx.expected, lost: Math.max(0, s.rtp.rx.lost) });
+    if (w.length > 11) w.shift();
+    this.lossWindow.set(link.id, w);
+    if (w.length < 2) return;
+    const first = w[0]!;
+    const last = w[w.length - 1]!;
+    const expected = last.expected - first.expected;
+    if (expected < 50) return;
+    const pct = ((last.lost - first.lost) / expected) * 100;
+    const threshold = this.deps.config.links.lossAlarmPct;
+    if (pct > threshold) this.raiseAlarm('loss', link.id, `packet loss ${pct.toFixed(1)} % from ${link.remoteName ?? link.remote} (threshold ${threshold} %)`);
+    else if (pct < threshold / 2) this.clearAlarm('loss', link.id);
+  }
+
+  // ---- registration and probes -----------------------------------------------------------------
+
+  private startRegistration(reg: NonNullable<AcipConfig['sip']['registration']>): void {
+    const username = reg.username ?? (() => {
+      try {
+        return parseUri(reg.aor).user;
+      } catch {
+        return undefined;
+      }
+    })();
+    const set = (state: RegistrationStatus['state'], extra: Partial<RegistrationStatus> = {}) => {
+      const was = this.registrationValue?.state;
+      this.registrationValue = { state, aor: reg.aor, registrar: reg.registrar, ...extra };
+      this.events.emit('registration', this.registrationValue);
+      if (state === 'registered') this.clearAlarm('registration-lost', undefined);
+      else if (state === 'failed' && (was === 'registered' || was === 'registering')) {
+        this.raiseAlarm('registration-lost', undefined, `registration of ${reg.aor} at ${reg.registrar} failed: ${extra.lastError ?? ''}`);
+      }
+    };
+    set('registering');
+    const r = this.deps.ua.register({
+      registrar: reg.registrar,
+      aor: reg.aor,
+      ...(username !== undefined ? { username } : {}),
+      ...(reg.password !== undefined ? { password: reg.password } : {}),
+      expires: reg.expires,
+    });
+    this.registrationHandle = r;
+    r.on('registered', ({ expires }) => {
+      this.deps.log.info({ aor: reg.aor, expires }, `registered ${reg.aor} at ${reg.registrar} for ${expires} s`);
+      set('registered', { expiresAt: new Date(this.deps.clock.wallNow() + expires * 1000).toISOString() });
+    });
+    r.on('failed', ({ status, reason }) => {
+      this.deps.log.warn({ aor: reg.aor, status }, `registration of ${reg.aor} failed: ${status} ${reason}`);
+      set('failed', { lastError: `${status} ${reason}` });
+    });
+    r.on('unregistered', () => set('unregistered'));
+  }
+
+  private async probe(): Promise<void> {
+    if (this.closed) return;
+    const entries = this.deps.phonebook.list().filter((e) => e.probe !== false);
+    await Promise.all(
+      entries.map(async (e) => {
+        const checkedAt = new Date(this.deps.clock.wallNow()).toISOString();
+        try {
+          const { status, rttMs } = await this.deps.ua.options(e.uri);
+          // Any final response proves the far end is there; 2xx means it also accepts OPTIONS.
+          this.reach.set(e.id, { reachable: status < 500 || status === 501, rttMs: Math.round(rttMs * 10) / 10, status, checkedAt });
+        } catch {
+          this.reach.set(e.id, { reachable: false, rttMs: null, status: null, checkedAt });
+        }
+      }),
+    );
+    if (!this.closed) this.prober = this.deps.clock.setTimer(this.deps.config.links.probeIntervalS * 1000, () => void this.probe());
+  }
+
+  /** Hang up every link (BYE/CANCEL), unregister, stop timers. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sampler?.cancel();
+    this.prober?.cancel();
+    await Promise.all([...this.links.values()].map((l) => l.close().catch(() => undefined)));
+    if (this.registrationHandle) {
+      await Promise.race([this.registrationHandle.unregister().catch(() => undefined), new Promise((r) => this.deps.clock.setTimer(500, () => r(undefined)))]);
+      this.registrationHandle.close();
+    }
+    this.events.removeAllListeners();
+  }
+}
