@@ -46,7 +46,7 @@ export const ConfigSchema = Type.Object(
   {
     sip: Type.Object(
       {
-        host: Type.String({ default: '0.0.0.0', description: 'Address SIP listens on (UDP and TCP)' }),
+        host: flag(Type.String({ default: '0.0.0.0', description: 'Address SIP listens on (UDP and TCP)' }), { flag: 'sip-host', arg: 'HOST' }),
         port: flag(Port('SIP port, UDP and TCP (EBU Tech 3326: 5060)', 5060), { flag: 'sip-port', arg: 'N' }),
         transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), {
           default: ['udp', 'tcp'],
@@ -94,7 +94,7 @@ export const ConfigSchema = Type.Object(
           }),
           { flag: 'rtp-ports', arg: 'A-B' },
         ),
-        host: Type.String({ default: '0.0.0.0', description: 'Address RTP sockets bind to' }),
+        host: flag(Type.String({ default: '0.0.0.0', description: 'Address RTP sockets bind to' }), { flag: 'rtp-host', arg: 'HOST' }),
         noMediaTimeoutS: Type.Number({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds without media before a link counts as dead' }),
       },
       { additionalProperties: false, default: {} },

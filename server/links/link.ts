@@ -175,7 +175,6 @@ export class Link {
       });
       call.on('answered', ({ sdp: answer }) => void this.onAnswered(answer));
       call.on('failed', (f) => this.callFailed({ by: 'remote', sipStatus: f.status, reason: f.reason }));
-      call.start();
     }).catch((err: unknown) => this.callFailed({ by: 'error', reason: (err as Error).message }));
   }
 
