@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
 import { runAcip, startAcip } from '../helpers/acip-process.js';
 
 describe('the acip process', () => {
@@ -8,8 +9,31 @@ describe('the acip process', () => {
       const health = (await (await fetch(`${acip.httpUrl}/api/health`)).json()) as { status: string; version: string };
       expect(health.status).toBe('ok');
       expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
-      const listening = acip.logs.filter((l) => String(l.msg).startsWith('listening:'));
-      expect(listening.length).toBeGreaterThanOrEqual(1);
+      const listening = acip.logs.filter((l) => String(l.msg).startsWith('listening:')).map((l) => String(l.msg).split(' on ')[0]);
+      expect(listening.sort()).toEqual(['listening: HTTP API and panel', 'listening: SIP over TCP', 'listening: SIP over UDP']);
+      // The SIP socket answers: an OPTIONS over UDP gets 200 with Allow.
+      const sipPort = Number(acip.logs.find((l) => l.socket === 'sip-udp')!.port);
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+      const local = sock.address().port;
+      const reply = new Promise<string>((resolve) => sock.once('message', (m) => resolve(m.toString())));
+      const options = [
+        `OPTIONS sip:acip@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK-proc-1;rport`,
+        'Max-Forwards: 70',
+        `From: <sip:test@127.0.0.1:${local}>;tag=t1`,
+        `To: <sip:acip@127.0.0.1:${sipPort}>`,
+        'Call-ID: proc-test-1',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      sock.send(options, sipPort, '127.0.0.1');
+      const res = await reply;
+      sock.close();
+      expect(res).toMatch(/^SIP\/2\.0 200 /);
+      expect(res).toMatch(/^Allow: .*INVITE/m);
     } finally {
       const r = await acip.stop('SIGTERM');
       expect(r).toEqual({ code: 0, signal: null });
