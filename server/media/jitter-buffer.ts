@@ -181,6 +181,9 @@ const DRIFT_FLAT_PPM = 5;
 const ATTACK_RUN = 3;
 /** …and at least this much time's worth of them (short packet times). */
 const ATTACK_RUN_MS = 30;
+/** Consecutive late packets (and ms of them) after which playout re-anchors on the latest. */
+const LATE_RUN_RESYNC = 4;
+const LATE_RUN_RESYNC_MS = 40;
 /** Time constant with which the fast-attack part of the target decays. */
 const ATTACK_DECAY_MS = 1000;
 
@@ -233,6 +236,8 @@ export class JitterBuffer {
   private adjustAcc = 0;
   private inConcealRun = false;
   private inUnderrunRun = false;
+  /** Late packets in a row (see accept). */
+  private lateRun = 0;
   private inOverflow = false;
   private readonly s: JitterBufferStats;
 
@@ -361,7 +366,10 @@ export class JitterBuffer {
         // overdue (the delay is at or above the target, which covers `quantile` of arrivals) and this
         // is the first empty pull: then it is most likely lost, and waiting would only add a frame of
         // delay to the same one frame of concealment. Fixed mode always lets the slot pass.
-        if (this.mode === 'adaptive' && (this.inUnderrunRun || this.inConcealRun || l < this.target)) {
+        // Never stall beyond the maximum delay: a stall there would push the next packet into the
+        // overflow branch above, which drops it, and the buffer would then stall and drop for ever (seen
+        // with baresip's L16 4 ms stream, sent about 2.5 % slower than real time).
+        if (this.mode === 'adaptive' && l + backlog + this.o.ptimeMs <= this.o.maxDelayMs && (this.inUnderrunRun || this.inConcealRun || l < this.target)) {
           return this.conceal('underrun');
         }
         return this.skipSlot(this.mode === 'adaptive' ? 'lost' : 'underrun');
@@ -472,6 +480,20 @@ export class JitterBuffer {
           this.lostRing[slot] = NaN;
           this.s.lost--;
         }
+        // Every packet late for a while (not a stray one): the playout position has lost its anchor,
+        // e.g. a sender running percent slower than real time (baresip's 4 ms L16) keeps its transit
+        // rising faster than the floor can follow, and at the maximum delay each slot passes before its
+        // packet arrives. Re-anchor on this packet: a short gap instead of silence for ever.
+        if (++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs))) {
+          this.s.resyncs++;
+          this.lateRun = 0;
+          // retime() resets the drift estimator and the media time origin; measure again from here.
+          this.retime({ extSeq, extTs, seq: p.seq, ts: p.timestamp, payload: p.payload, marker: p.marker === true });
+          this.drift.add(p.arrivalMs, p.arrivalMs - this.mediaMs(extTs));
+          this.nextSeq = extSeq;
+          this.buf = this.buf.filter((e) => e.extSeq > extSeq);
+          this.buf.unshift({ extSeq, extTs, seq: p.seq, ts: p.timestamp, payload: p.payload, marker: p.marker === true });
+        }
         return;
       }
       // Before playout starts, an earlier packet simply becomes the first to play.
@@ -479,6 +501,7 @@ export class JitterBuffer {
       this.pointerTs = extTs;
       this.expectTs = extTs;
     }
+    this.lateRun = 0;
     // Insert in sequence order (nearly always at the end).
     let i = this.buf.length;
     while (i > 0 && (this.buf[i - 1] as Entry).extSeq > extSeq) i--;

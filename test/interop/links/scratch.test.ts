@@ -22,16 +22,16 @@ describe('scratch', () => {
         id = r.body.id;
       }
       const s = await waitForLinkState(acip, id, 'connected', 5000);
-      await sleep(3000);
+      await sleep(Number(process.env.HOLD ?? 3000));
       const s2 = (await acip.api('GET', `/api/links/${id}`)).body;
-      console.log(JSON.stringify({ ...s2, localSdp: undefined, remoteSdp: undefined }, null, 1));
+      console.log(JSON.stringify({ rx: s2.rx, tx: s2.tx, codec: s2.codec, eb: s2.ebuacip }));
       console.log(s2.localSdp, s2.remoteSdp);
       await acip.api('DELETE', `/api/links/${id}`);
       await waitForLinkState(acip, id, 'ended', 5000);
       await sleep(500);
       console.log(b.decDumps(), readdirSync(acip.recDir));
       for (const f of b.decDumps()) { const w = readWavFile(f); console.log(f, w.sampleRate, w.channels, w.frames, measureTone(w, 1000)); }
-      for (const f of readdirSync(acip.recDir)) { const w = readWavFile(acip.recDir + '/' + f); console.log(f, w.sampleRate, w.channels, w.bitDepth, w.frames, measureTone(w, 440)); }
+      for (const f of readdirSync(acip.recDir)) { console.log(blocks(acip.recDir + '/' + f)); const w = readWavFile(acip.recDir + '/' + f); console.log(f, w.sampleRate, w.channels, w.bitDepth, w.frames, measureTone(w, 440)); }
       console.log(b.proc.output.slice(-3000));
       expect(1).toBe(1);
     } finally {
@@ -40,3 +40,13 @@ describe('scratch', () => {
     }
   }, 60_000);
 });
+export function blocks(path: string) {
+  const w = readWavFile(path);
+  const out: string[] = [];
+  const n = Math.floor(w.sampleRate * 0.02);
+  for (let i = 0; i + n <= w.frames; i += n) {
+    let a = 0; for (let j = 0; j < n; j++) a += w.samples[(i + j) * w.channels]! ** 2;
+    out.push((10 * Math.log10(a / n + 1e-12)).toFixed(0));
+  }
+  return out.join(' ');
+}

@@ -170,6 +170,8 @@ describe('media session send path under a fake clock', () => {
     await new Promise<void>((r) => sink.bind(0, '127.0.0.1', r));
     const got: Array<{ seq: number; ts: number; marker: boolean; len: number }> = [];
     sink.on('message', (m) => {
+      // RTCP comes to the same socket here: keep only RTP with G.722's payload type.
+      if (m.length < 2 || (m[1]! & 0x7f) !== 9) return;
       const p = parseRtp(m);
       got.push({ seq: p.sequenceNumber, ts: p.timestamp, marker: p.marker, len: p.payload.length });
     });
