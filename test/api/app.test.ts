@@ -125,6 +125,6 @@ describe('panel', () => {
     const { app } = await make();
     const res = await app.inject({ url: '/' });
     expect(res.headers['content-type']).toMatch(/text\/html/);
-    expect(res.body).toContain('<title>acip</title>');
+    expect(res.body).toContain('<title>acip control panel</title>');
   });
 });
