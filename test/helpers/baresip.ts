@@ -25,7 +25,9 @@ export interface BaresipOptions {
   ebuacip?: boolean;
   /** `jitter_buffer_delay A-B` (frames). */
   jitterBufferDelay?: string;
-  /** `ebuacip_jb_type` (fixed or auto). */
+  /** `audio_buffer MIN-MAX` (ms): what the ebuacip module announces as its jbdef. */
+  audioBuffer?: string;
+  /** `ebuacip_jb_type` (fixed or auto); without it the ebuacip module sends no jbdef at all. */
   ebuacipJbType?: 'fixed' | 'auto';
   /** Account `ptime=` parameter (ms). */
   ptimeMs?: number;
@@ -107,6 +109,7 @@ export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPe
       `snd_path ${sndDir}`,
       'call_max_calls 4',
       ...(opts.jitterBufferDelay ? [`jitter_buffer_delay ${opts.jitterBufferDelay}`] : []),
+      ...(opts.audioBuffer ? [`audio_buffer ${opts.audioBuffer}`] : []),
       ...(opts.ebuacipJbType ? [`ebuacip_jb_type ${opts.ebuacipJbType}`] : []),
       '',
     ].join('\n'),

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 describe('scratch', () => {
   it('explores', async () => {
     const acip = await startLtAcip({ profiles: { 'lt.yaml': 'name: lt-pcma\ntitle: t\ncodecs: [{codec: PCMA}]\nptimeMs: 20\njitterBuffer: {mode: adaptive, minMs: 20, maxMs: 100}\n' } });
-    const b = await startBaresip({ ebuacip: true, codecs: [process.env.CODEC ?? 'L16/48000/2'], jitterBufferDelay: '5-10', ebuacipJbType: (process.env.JBT as any) });
+    const b = await startBaresip({ ebuacip: true, codecs: [process.env.CODEC ?? 'L16/48000/2'], jitterBufferDelay: process.env.JBD ?? '5-10', ebuacipJbType: (process.env.JBT as any) });
     try {
       const dial = process.env.DIR === 'in';
       let id: string;

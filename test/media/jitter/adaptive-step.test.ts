@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { simulateTrace } from '../../../bench/jitter/simulate.js';
-import { generateTrace } from '../../../bench/jitter/traces.js';
+import { simulateTrace } from '../../bench/jitter/simulate.js';
+import { generateTrace } from '../../bench/jitter/traces.js';
 
 /**
  * The `step` trace: 20 ms packets, AR(1) jitter σ 2 ms, one-way delay +80 ms from 20 s to 40 s of

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DriftEstimator } from '../../../server/media/drift-estimator.js';
-import { simulateTrace } from '../../../bench/jitter/simulate.js';
-import { generateTrace, type TraceProfile } from '../../../bench/jitter/traces.js';
+import { simulateTrace } from '../../bench/jitter/simulate.js';
+import { generateTrace, type TraceProfile } from '../../bench/jitter/traces.js';
 
 /**
  * Clock drift: the sender's clock runs ±100 ppm against ours for two simulated hours, with LAN jitter
- * (AR(1) σ 1 ms). Pure simulation on a fake clock (bench/jitter/simulate.ts): the buffer is asked
+ * (AR(1) σ 1 ms). Pure simulation on a fake clock (test/bench/jitter/simulate.ts): the buffer is asked
  * for frames by an output that takes exactly one 20 ms frame per tick, and stretches frames as told.
  */
 function longDrift(ppm: number, seconds: number): TraceProfile {

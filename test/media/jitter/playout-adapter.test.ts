@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../../server/media/jitter-buffer.js';
 import { PlayoutAdapter } from '../../../server/media/playout-adapter.js';
-import { runJitterBench } from '../../../bench/jitter/run.js';
+import { runJitterBench } from '../../bench/jitter/run.js';
 
 /**
  * The adapter hands the output exactly one frame per tick whatever the packets are like. Fake codec:

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   TRACE_PROFILES, expectedLossRate, generateTrace, mulberry32, fnv1a32, traceToCsv, type TraceProfile, type TraceRow,
-} from '../../../bench/jitter/traces.js';
+} from '../../bench/jitter/traces.js';
 
 /** The model is in test/fixtures/jitter/README.md (copied from the shared benchmark definition). */
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

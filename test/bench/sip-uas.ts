@@ -1,12 +1,12 @@
 /**
  * A small SIP UAS for benchmarks and manual interop: answers every INVITE with a minimal SDP
  * (PCMU on a dummy port — a test fallback until the links layer negotiates).
- * Usage: tsx bench/sip-uas.ts [port] [udp|tcp]   → prints "READY <port>" when listening.
+ * Usage: tsx test/bench/sip-uas.ts [port] [udp|tcp]   → prints "READY <port>" when listening.
  */
-import { systemClock } from '../server/util/clock.js';
-import { TcpSipTransport } from '../server/sip/transport/tcp-transport.js';
-import { UdpSipTransport } from '../server/sip/transport/udp-transport.js';
-import { SipUserAgent } from '../server/sip/ua/user-agent.js';
+import { systemClock } from '../../server/util/clock.js';
+import { TcpSipTransport } from '../../server/sip/transport/tcp-transport.js';
+import { UdpSipTransport } from '../../server/sip/transport/udp-transport.js';
+import { SipUserAgent } from '../../server/sip/ua/user-agent.js';
 
 export function fallbackAnswerSdp(port = 40000): string {
   return ['v=0', 'o=acip 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');

@@ -1,6 +1,6 @@
 /**
  * SIP session establishment rate (RFC 7501 §3.3: the highest rate at which every session attempt
- * of a sustained run succeeds), measured with `sipp -sn uac` against acip's UA (bench/sip-uas.ts in
+ * of a sustained run succeeds), measured with `sipp -sn uac` against acip's UA (test/bench/sip-uas.ts in
  * its own process) and, when installed, against baresip with auto-answer.
  *
  * Search: the rate doubles from START_RATE until a step fails, then a binary search narrows the

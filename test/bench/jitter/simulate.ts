@@ -1,5 +1,5 @@
 /**
- * Pure, fake-clock scoring of the jitter buffer on a seeded trace (bench/jitter/traces.ts).
+ * Pure, fake-clock scoring of the jitter buffer on a seeded trace (test/bench/jitter/traces.ts).
  *
  * The trace's arrivals are pushed in arrival order; a frame clock ticks every ptime of *our* clock
  * (the trace's times are the receiver's clock). The output is modelled as a FIFO of samples that
@@ -16,8 +16,8 @@
  * - delay slope (ms per minute, least squares over frames after the first 60 s, 10 s for traces under 3 min), underruns, overflows.
  * The frame clock's phase is drawn from the seed (stream `tick-phase`).
  */
-import { seqDiff } from '../../server/rtp/seq.js';
-import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../../server/media/jitter-buffer.js';
+import { seqDiff } from '../../../server/rtp/seq.js';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../../../server/media/jitter-buffer.js';
 import { arrivalsInOrder, componentStream, generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
 
 export type JbSettings = Omit<JitterBufferOptions, 'ptimeMs' | 'rtpClockRate' | 'samplesPerFrame'>;

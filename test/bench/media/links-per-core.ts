@@ -17,9 +17,9 @@
  * `budgetS` seconds per configuration.
  */
 import OpusScript from 'opusscript';
-import { MediaSession, type MediaSessionParams } from '../../server/media/media-session.js';
-import { systemClock } from '../../server/util/clock.js';
-import type { CodecParams } from '../../server/codecs/codec.js';
+import { MediaSession, type MediaSessionParams } from '../../../server/media/media-session.js';
+import { systemClock } from '../../../server/util/clock.js';
+import type { CodecParams } from '../../../server/codecs/codec.js';
 
 export interface MediaBenchConfig {
   name: string;
@@ -283,7 +283,7 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
   return result;
 }
 
-// `npx tsx bench/media/links-per-core.ts` runs it on its own.
+// `npx tsx test/bench/media/links-per-core.ts` runs it on its own.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick');
   await runMediaBench(quick ? { budgetS: 20, stepS: 2, warmupS: 1 } : {});

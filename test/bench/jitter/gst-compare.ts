@@ -18,7 +18,7 @@
  * 127.0.0.1, reading the port and closing the socket just before gst-launch binds it (a short race,
  * never a fixed port). Every child process is killed by its own handle at the end.
  *
- *   npx tsx bench/jitter/gst-compare.ts [--profile wan] [--seed 1] [--seconds 60] [--latencies 20,40,60,100,200]
+ *   npx tsx test/bench/jitter/gst-compare.ts [--profile wan] [--seed 1] [--seconds 60] [--latencies 20,40,60,100,200]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';

@@ -19,10 +19,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CodecParams } from '../../server/codecs/codec.js';
-import { MediaSession, type MediaJitterBufferParams, type MediaSessionParams } from '../../server/media/media-session.js';
-import { readWav, StreamingWavWriter } from '../../server/media/wav.js';
-import { systemClock } from '../../server/util/clock.js';
+import type { CodecParams } from '../../../server/codecs/codec.js';
+import { MediaSession, type MediaJitterBufferParams, type MediaSessionParams } from '../../../server/media/media-session.js';
+import { readWav, StreamingWavWriter } from '../../../server/media/wav.js';
+import { systemClock } from '../../../server/util/clock.js';
 
 export interface LatencyConfig {
   name: string;

@@ -1,4 +1,4 @@
-/** CLI: npx tsx bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40] [--min 0 --max 300] */
+/** CLI: npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40] [--min 0 --max 300] */
 import { runJitterBench } from './run.js';
 import { PROFILE_NAMES, type ProfileName } from './traces.js';
 import type { JbSettings } from './simulate.js';

@@ -1,9 +1,9 @@
 /**
  * Jitter-buffer benchmark, fake-clock part: every profile × seeds 1–5 of JITTER-TRACES.md through
- * the JitterBuffer (bench/jitter/simulate.ts), printed as medians with min–max over the seeds.
- * The real-time loopback replay and the GStreamer comparison are separate (bench/jitter/gst-compare.ts).
+ * the JitterBuffer (test/bench/jitter/simulate.ts), printed as medians with min–max over the seeds.
+ * The real-time loopback replay and the GStreamer comparison are separate (test/bench/jitter/gst-compare.ts).
  *
- *   npx tsx bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40]
+ *   npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40]
  */
 import { DEFAULT_ADAPTIVE, simulateTrace, type JbSettings, type JitterScores } from './simulate.js';
 import { generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';

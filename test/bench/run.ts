@@ -1,0 +1,39 @@
+/**
+ * `npm run bench [-- NAME …]`: acip's benchmarks, printed, never asserted (tests never assert timings).
+ *
+ *   sip       session establishment rate (RFC 7501) with sipp against acip, and against baresip
+ *   latency   input → output latency through two media sessions on loopback
+ *   links     full-duplex links per core (Opus c5/c10, L24 5 ms / 1 ms) and opusscript's bare cost
+ *   jitter    jitter buffer on the seeded traces (fake clock, all profiles × seeds 1–5)
+ *   gst       the same trace replayed over loopback into GStreamer's rtpjitterbuffer (wan, seed 1)
+ *
+ * With no names, all of them run in this order (about 10–15 minutes on the 2-core machine). Figures are
+ * only meaningful on a quiet machine: run nothing else meanwhile.
+ */
+import { runSipBench } from './sip-bench.js';
+import { runLatencyBench } from './media/latency.js';
+import { runMediaBench } from './media/links-per-core.js';
+import { runJitterBench } from './jitter/run.js';
+import { runGstCompare } from './jitter/gst-compare.js';
+
+const BENCHES: Record<string, () => Promise<unknown>> = {
+  sip: () => runSipBench(),
+  latency: () => runLatencyBench(),
+  links: () => runMediaBench(),
+  jitter: () => runJitterBench(),
+  gst: () => runGstCompare({ profile: 'wan', seed: 1, seconds: 60, latencies: [20, 40, 60, 100, 200] }),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !(w in BENCHES));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(BENCHES)) {
+  console.log(`\n=== ${name} ===`);
+  const started = performance.now();
+  await BENCHES[name]!();
+  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}
+process.exit(0);
