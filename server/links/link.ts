@@ -339,8 +339,11 @@ export class Link {
   onNoMedia(): void {
     if (this.stateValue !== 'connected') return;
     if (this.permanent && this.direction === 'outbound') {
-      void this.hangupCall();
+      // Record the reason first: the BYE ends the call, and its 'ended' event must not be what the
+      // history remembers (it would read "local: hung up" instead of the no-media timeout).
+      const call = this.call;
       this.callOver({ by: 'network', reason: `no media for ${this.deps.noMediaTimeoutMs / 1000} s` });
+      void this.hangupCall(call);
     }
   }
 
@@ -381,8 +384,7 @@ export class Link {
     }
   }
 
-  private async hangupCall(): Promise<void> {
-    const call = this.call;
+  private async hangupCall(call: SipCall | undefined = this.call): Promise<void> {
     if (!call || call.ended) return;
     try {
       await call.bye();

@@ -25,6 +25,11 @@ export interface PlayoutAdapterOptions {
   /** One frame of concealment for a missing packet (the codec record's concealment). */
   conceal(reason: 'lost' | 'underrun'): Float32Array;
   crossfadeMs?: number;
+  /**
+   * Observer for every frame pulled from the buffer, with the time its first sample plays
+   * (tick time + the audio the FIFO held before it). For scoring and tests; not needed for playout.
+   */
+  onFrame?: (frame: PlayoutFrame, startMs: number) => void;
 }
 
 export interface PlayoutAdapterStats {
@@ -57,6 +62,7 @@ export class PlayoutAdapter {
       const backlogMs = (this.fill * 1000) / this.o.sampleRate;
       const f = this.o.buffer.pop(nowMs, backlogMs);
       this.lastFrames.push(f);
+      this.o.onFrame?.(f, nowMs + backlogMs);
       let pcm: Float32Array;
       if (f.kind === 'packet') pcm = this.o.decode(f.payload);
       else if (f.reason === 'lost' || f.reason === 'underrun') pcm = this.o.conceal(f.reason);

@@ -32,7 +32,29 @@ export interface GstRunOptions {
   seconds: number;
   latencies: number[];
   dropOnLatency?: boolean;
+  /** Receivers to run instead of `latencies` × `dropOnLatency` (e.g. every latency with and without drop-on-latency). */
+  configs?: { latencyMs: number; dropOnLatency: boolean }[];
+  /** More loopback UDP ports that get every replayed packet too (e.g. acip's own receiver, see replay.ts). */
+  extraPorts?: number[];
+  /**
+   * Called once the replay's start is fixed, before the first packet: `t0Abs` is the trace's time 0 as
+   * performance.timeOrigin + performance.now() (comparable across processes). The replay starts
+   * `leadMs` (default 300) after it.
+   */
+  beforeReplay?: (t0Abs: number) => void | Promise<void>;
+  leadMs?: number;
+  /** Print the table (default true). */
+  printTable?: boolean;
   print?: (line: string) => void;
+}
+
+export interface GstRunResult {
+  /** The replay's own send timing error (actual − scheduled send), ms. */
+  replayErrP50: number;
+  replayErrP99: number;
+  replayErrMax: number;
+  scores: GstScore[];
+  trace: Trace;
 }
 
 export interface GstScore {
@@ -70,7 +92,7 @@ async function freeUdpPort(): Promise<number> {
 
 const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
 
-export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99: number; scores: GstScore[]; trace: Trace }> {
+export async function runGstCompare(opts: GstRunOptions): Promise<GstRunResult> {
   const print = opts.print ?? ((l: string) => console.log(l));
   const trace = generateTrace({ profile: opts.profile, seed: opts.seed, seconds: opts.seconds });
   const payloadBytes = 2 * trace.samplesPerFrame; // L16 mono silence
@@ -82,24 +104,25 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
   send.bind(0, '127.0.0.1');
   await once(send, 'listening');
 
-  interface Rx { latency: number; port: number; child: ChildProcess; got: Map<number, number> }
+  interface Rx { latency: number; dropOnLatency: boolean; port: number; child: ChildProcess; got: Map<number, number> }
   const rxs: Rx[] = [];
   const children: ChildProcess[] = [];
   try {
     // Distinguish receivers by the source port of the packets they send back: one udpsink per gst.
     const byBindPort = new Map<number, Rx>();
-    for (const latency of opts.latencies) {
+    const configs = opts.configs ?? opts.latencies.map((latencyMs) => ({ latencyMs, dropOnLatency: opts.dropOnLatency === true }));
+    for (const { latencyMs: latency, dropOnLatency } of configs) {
       const port = await freeUdpPort();
       const bindPort = await freeUdpPort();
       const caps = `application/x-rtp,media=audio,clock-rate=${trace.clockRate},encoding-name=L16,channels=1,payload=96`;
       const args = [
         'udpsrc', 'address=127.0.0.1', `port=${port}`, `caps=${caps}`, '!',
-        'rtpjitterbuffer', `latency=${latency}`, 'mode=slave', `drop-on-latency=${opts.dropOnLatency ? 'true' : 'false'}`, '!',
+        'rtpjitterbuffer', `latency=${latency}`, 'mode=slave', `drop-on-latency=${dropOnLatency ? 'true' : 'false'}`, '!',
         'udpsink', 'host=127.0.0.1', `port=${backPort}`, `bind-port=${bindPort}`, 'sync=true', 'processing-deadline=0', 'async=false',
       ];
       const child = spawn('gst-launch-1.0', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
-      const rx: Rx = { latency, port, child, got: new Map() };
+      const rx: Rx = { latency, dropOnLatency, port, child, got: new Map() };
       rxs.push(rx);
       byBindPort.set(bindPort, rx);
       let out = '';
@@ -127,7 +150,10 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
     // Replay at arrival times.
     const events = trace.rows.filter((r) => r.arrivalMs !== null).sort((a, b) => (a.arrivalMs as number) - (b.arrivalMs as number));
     const errs: number[] = [];
-    const t0 = performance.now() + 50;
+    const lead = opts.leadMs ?? 300;
+    const t0 = performance.now() + lead;
+    await opts.beforeReplay?.(performance.timeOrigin + t0);
+    const extra = opts.extraPorts ?? [];
     let i = 0;
     await new Promise<void>((resolve) => {
       const pump = () => {
@@ -136,6 +162,7 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
           const r = events[i++]!;
           const pkt = rtpPacket(r.seq, r.rtpTs, payloadBytes);
           for (const rx of rxs) send.send(pkt, rx.port, '127.0.0.1');
+          for (const port of extra) send.send(pkt, port, '127.0.0.1');
           errs.push(performance.now() - t0 - (r.arrivalMs as number));
         }
         if (i >= events.length) resolve();
@@ -149,7 +176,7 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
       };
       pump();
     });
-    await new Promise((r) => setTimeout(r, Math.max(...opts.latencies) + 1000));
+    await new Promise((r) => setTimeout(r, Math.max(0, ...configs.map((c) => c.latencyMs)) + 1000));
     errs.sort((a, b) => a - b);
     const replayErrP99 = q(errs, 0.99);
 
@@ -187,7 +214,7 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
       const n = originals.length;
       return {
         latencyMs: rx.latency,
-        dropOnLatency: opts.dropOnLatency === true,
+        dropOnLatency: rx.dropOnLatency,
         addedMean: sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length),
         addedP95: q(sorted, 0.95),
         addedP99: q(sorted, 0.99),
@@ -199,6 +226,8 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
         events,
       };
     });
+    const result: GstRunResult = { replayErrP50: q(errs, 0.5), replayErrP99, replayErrMax: errs[errs.length - 1] ?? NaN, scores, trace };
+    if (opts.printTable === false) return result;
     const acip = simulateTrace({ trace });
     print(`${opts.profile} seed ${opts.seed}, ${opts.seconds} s, replay timing error p50 ${q(errs, 0.5).toFixed(2)} p99 ${replayErrP99.toFixed(2)} max ${(errs[errs.length - 1] ?? NaN).toFixed(2)} ms${replayErrP99 > 1.5 ? ' (VOID: machine too busy)' : ''}`);
     print('receiver                          added mean   p95     p99     last10s  conc %  lost-net %  late %  JICO %  events');
@@ -207,7 +236,7 @@ export async function runGstCompare(opts: GstRunOptions): Promise<{ replayErrP99
     }
     print(`acip adaptive (fake clock)            ${acip.addedMean.toFixed(1).padStart(8)}  ${acip.addedP95.toFixed(1).padStart(6)}  ${acip.addedP99.toFixed(1).padStart(6)}  ${acip.addedLast10sMean.toFixed(1).padStart(7)}  ${acip.concealedPct.toFixed(2).padStart(6)}  ${acip.lostNetPct.toFixed(2).padStart(10)}  ${acip.latePct.toFixed(2).padStart(6)}  ${acip.jicoPct.toFixed(2).padStart(6)}  ${String(acip.concealmentEvents).padStart(6)}`);
     print('gst concealed = packets never played (its added delay counts from the sink\'s send-back over loopback); acip JICO includes stalls.');
-    return { replayErrP99, scores, trace };
+    return result;
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     back.close();

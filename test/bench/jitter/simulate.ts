@@ -17,7 +17,7 @@
  * The frame clock's phase is drawn from the seed (stream `tick-phase`).
  */
 import { seqDiff } from '../../../server/rtp/seq.js';
-import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats } from '../../../server/media/jitter-buffer.js';
+import { JitterBuffer, type JitterBufferOptions, type JitterBufferStats, type PlayoutFrame } from '../../../server/media/jitter-buffer.js';
 import { arrivalsInOrder, componentStream, generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
 
 export type JbSettings = Omit<JitterBufferOptions, 'ptimeMs' | 'rtpClockRate' | 'samplesPerFrame'>;
@@ -47,6 +47,9 @@ export interface JitterScores {
   slopeMsPerMin: number;
   /** `step` only: ms from the first post-step arrival until a frame plays within 10 ms of the pre-step mean delay. */
   stepRecoveryMs: number | null;
+  /** From the first played frame until the added delay stays within SETTLE_TOLERANCE_MS of the settled level (the highest added delay of the last 10 s). */
+  settleMs: number | null;
+  settledMs: number;
   driftPpm: number;
   finalTargetMs: number;
   jb: JitterBufferStats;
@@ -89,27 +92,44 @@ export function slope(xs: number[], ys: number[]): number {
   return sxx === 0 ? 0 : sxy / sxx;
 }
 
-export function simulateTrace(opts: SimulateOptions): JitterScores {
-  const { trace } = opts;
-  const settings = opts.jb ?? DEFAULT_ADAPTIVE;
-  const spf = trace.samplesPerFrame;
-  const msPerUnit = 1000 / trace.clockRate;
-  const jb = new JitterBuffer({ ...settings, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
-  const arrivals = arrivalsInOrder(trace);
+/** One frame handed to the output, in output order: what the scorer needs from any receiver run. */
+export interface OutputEvent {
+  /** Time (trace clock, ms) the frame's first sample plays. */
+  t: number;
+  kind: 'play' | 'conceal';
+  /** Played: the packet's RTP sequence number. Concealed: the skipped sequence number when the buffer knows it (lost/late), else undefined (stall). */
+  seq?: number;
+}
+
+/**
+ * Scores a receiver's output against its trace (the scores listed in this file's header). Shared by
+ * the fake-clock simulation below and the real-time replay (test/bench/jitter/replay.ts).
+ */
+interface TraceIndex {
+  sendByIndex: Float64Array;
+  arrivedByIndex: Uint8Array;
+  minOwd: number;
+  /** Packet index of a 16-bit sequence number, taking the index nearest to `near`. */
+  indexOf(seq: number, near: number): number;
+}
+
+function indexTrace(trace: Trace): TraceIndex {
   const sendByIndex = new Float64Array(trace.packets);
   const arrivedByIndex = new Uint8Array(trace.packets);
   let minOwd = Infinity;
-  let lastArrival = 0;
   for (const r of trace.rows) {
     sendByIndex[r.index] = r.sendMs;
     if (r.arrivalMs !== null) {
       arrivedByIndex[r.index] = 1;
       minOwd = Math.min(minOwd, r.arrivalMs - r.sendMs);
-      lastArrival = Math.max(lastArrival, r.arrivalMs);
     }
   }
   const startSeq = trace.rows[0]?.seq ?? 0;
-  const indexOf = (seq: number, near: number): number => near + seqDiff(seq, (startSeq + near) & 0xffff);
+  return { sendByIndex, arrivedByIndex, minOwd, indexOf: (seq, near) => near + seqDiff(seq, (startSeq + near) & 0xffff) };
+}
+
+export function scoreOutputs(trace: Trace, events: readonly OutputEvent[], st: JitterBufferStats): JitterScores {
+  const { sendByIndex, arrivedByIndex, minOwd, indexOf } = indexTrace(trace);
 
   const handed: number[] = [];
   const added: number[] = [];
@@ -117,47 +137,20 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   let lastIndex = 0;
   /** Output frames in order: 'p' played, 'n' lost in the network, 'l' late, 's' stall. */
   const outKinds: string[] = [];
-  let fifo = 0;
-  let a = 0;
-  // The frame clock's phase against the sender's packets changes the delay by up to a frame (frames
-  // start on ticks): draw it from the seed so that medians over seeds average over phases.
-  const phase = opts.tickPhaseMs ?? componentStream('tick-phase', trace.seed)() * trace.ptimeMs;
-  const endMs = lastArrival + (settings.maxDelayMs ?? 0) + 4 * trace.ptimeMs;
-  for (let k = 0; ; k++) {
-    const now = phase + k * trace.ptimeMs;
-    if (now > endMs) break;
-    while (a < arrivals.length && (arrivals[a]!.arrivalMs as number) <= now) {
-      const r = arrivals[a++]!;
-      jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs as number });
+  for (const e of events) {
+    if (e.kind === 'play' && e.seq !== undefined) {
+      outKinds.push('p');
+      const idx = indexOf(e.seq, lastIndex);
+      lastIndex = idx;
+      handed.push(e.t);
+      added.push(e.t - (sendByIndex[idx] as number) - minOwd);
+      sendOfPlayed.push(sendByIndex[idx] as number);
+    } else if (e.seq !== undefined) {
+      const idx = indexOf(e.seq, lastIndex);
+      outKinds.push(arrivedByIndex[idx] ? 'l' : 'n');
+    } else {
+      outKinds.push('s');
     }
-    // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
-    for (let guard = 0; fifo < spf && guard < 8; guard++) {
-      // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
-      const t = now + fifo * msPerUnit;
-      const f = jb.pop(now, fifo * msPerUnit);
-      fifo += spf + f.adjustSamples;
-      if (f.kind === 'packet') {
-        outKinds.push('p');
-        const idx = indexOf(f.seq, lastIndex);
-        lastIndex = idx;
-        const add = t - (sendByIndex[idx] as number) - minOwd;
-        handed.push(t);
-        added.push(add);
-        sendOfPlayed.push(sendByIndex[idx] as number);
-        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'play', index: idx, added: add, target: jb.targetDelayMs });
-      } else if (f.reason === 'lost' || f.reason === 'underrun') {
-        if (f.seq !== undefined) {
-          const idx = indexOf(f.seq, lastIndex);
-          outKinds.push(arrivedByIndex[idx] ? 'l' : 'n');
-        } else {
-          outKinds.push('s');
-        }
-        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'conceal', reason: f.reason, target: jb.targetDelayMs });
-      } else {
-        opts.onFrame?.({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: 'idle', reason: f.reason, target: jb.targetDelayMs });
-      }
-    }
-    fifo -= spf;
   }
 
   // Score up to the last played frame: the stall after the trace's end is not the buffer's doing.
@@ -166,14 +159,14 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   let lostNet = 0;
   let late = 0;
   let stall = 0;
-  let events = 0;
+  let events_ = 0;
   let underruns = 0;
   for (let i = 0; i <= lastPlay; i++) {
     const k = outKinds[i];
     const prev = i > 0 ? outKinds[i - 1] : 'p';
     outputFrames++;
     if (k === 'p') continue;
-    if (prev === 'p') events++;
+    if (prev === 'p') events_++;
     if (k === 'n') lostNet++;
     else if (k === 'l') late++;
     else {
@@ -207,7 +200,16 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
       stepRecoveryMs = i < 0 ? Infinity : (handed[i] as number) - t0;
     }
   }
-  const st = jb.stats();
+  // Start-up: from the first played frame until the added delay stays within SETTLE_TOLERANCE_MS of
+  // its level over the last 10 s (the settled level) for good.
+  let settleMs: number | null = null;
+  let settledMs = NaN;
+  if (added.length > 0) {
+    settledMs = Math.max(...last10);
+    let j = added.length - 1;
+    while (j >= 0 && (added[j] as number) <= settledMs + SETTLE_TOLERANCE_MS) j--;
+    settleMs = j < 0 ? 0 : (handed[Math.min(added.length - 1, j + 1)] as number) - (handed[0] as number);
+  }
   const pct = (n: number) => (outputFrames ? (100 * n) / outputFrames : 0);
   return {
     profile: trace.profile.name,
@@ -225,16 +227,75 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
     latePct: pct(late),
     stallPct: pct(stall),
     jicoPct: pct(late + stall),
-    concealmentEvents: events,
+    concealmentEvents: events_,
     underruns,
     overflows: st.overflows,
     // A slope across a deliberate step says nothing about drift.
     slopeMsPerMin: trace.profile.step ? NaN : slope(xs, ys),
     stepRecoveryMs,
+    settleMs,
+    settledMs,
     driftPpm: st.driftPpm,
     finalTargetMs: st.targetDelayMs,
     jb: st,
   };
+}
+
+/** Added delay within this of the settled level counts as settled (start-up score). */
+export const SETTLE_TOLERANCE_MS = 3;
+
+export function simulateTrace(opts: SimulateOptions): JitterScores {
+  const { trace } = opts;
+  const settings = opts.jb ?? DEFAULT_ADAPTIVE;
+  const spf = trace.samplesPerFrame;
+  const msPerUnit = 1000 / trace.clockRate;
+  const jb = new JitterBuffer({ ...settings, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
+  const arrivals = arrivalsInOrder(trace);
+  let lastArrival = 0;
+  for (const r of arrivals) lastArrival = Math.max(lastArrival, r.arrivalMs as number);
+  const events: OutputEvent[] = [];
+  const ix = opts.onFrame ? indexTrace(trace) : undefined;
+  let lastIndex = 0;
+  let fifo = 0;
+  let a = 0;
+  // The frame clock's phase against the sender's packets changes the delay by up to a frame (frames
+  // start on ticks): draw it from the seed so that medians over seeds average over phases.
+  const phase = opts.tickPhaseMs ?? componentStream('tick-phase', trace.seed)() * trace.ptimeMs;
+  const endMs = lastArrival + (settings.maxDelayMs ?? 0) + 4 * trace.ptimeMs;
+  for (let k = 0; ; k++) {
+    const now = phase + k * trace.ptimeMs;
+    if (now > endMs) break;
+    while (a < arrivals.length && (arrivals[a]!.arrivalMs as number) <= now) {
+      const r = arrivals[a++]!;
+      jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs as number });
+    }
+    // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
+    for (let guard = 0; fifo < spf && guard < 8; guard++) {
+      // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
+      const t = now + fifo * msPerUnit;
+      const f = jb.pop(now, fifo * msPerUnit);
+      fifo += spf + f.adjustSamples;
+      const ev = outputEvent(f, t);
+      if (ev) events.push(ev);
+      if (ix && opts.onFrame) {
+        let more: { index: number; added: number } | { reason: string };
+        if (f.kind === 'packet') {
+          lastIndex = ix.indexOf(f.seq, lastIndex);
+          more = { index: lastIndex, added: t - (ix.sendByIndex[lastIndex] as number) - ix.minOwd };
+        } else more = { reason: f.reason };
+        opts.onFrame({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: ev ? ev.kind : 'idle', target: jb.targetDelayMs, ...more });
+      }
+    }
+    fifo -= spf;
+  }
+  return scoreOutputs(trace, events, jb.stats());
+}
+
+/** The scorer's view of one frame from the buffer (undefined: not started / sender silence, not scored). */
+export function outputEvent(f: PlayoutFrame, t: number): OutputEvent | undefined {
+  if (f.kind === 'packet') return { t, kind: 'play', seq: f.seq };
+  if (f.reason === 'lost' || f.reason === 'underrun') return f.seq === undefined ? { t, kind: 'conceal' } : { t, kind: 'conceal', seq: f.seq };
+  return undefined;
 }
 
 export function simulateProfile(profile: ProfileName, seed: number, jb?: JbSettings, seconds?: number): JitterScores {

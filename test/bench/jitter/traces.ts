@@ -46,6 +46,13 @@ export interface TraceProfile {
   dup: number;
   ppm: number;
   step?: { fromMs: number; toMs: number; addMs: number };
+  /**
+   * Start-up burst (not in JITTER-TRACES.md; added for acip's start-up test): the sender held its
+   * first `packets` packets back and drains its queue at once when it starts sending (baresip's aufile,
+   * ffmpeg's initial read burst), so packet i < packets is sent at (packets − 1)·ptime + i·spreadMs/(packets − 1)
+   * instead of i·ptime; later packets keep their real-time schedule.
+   */
+  startBurst?: { packets: number; spreadMs: number };
   /** Length used by the benchmark when the caller does not say. */
   defaultSeconds: number;
 }
@@ -73,6 +80,10 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
   },
   drift_p100: { name: 'drift_p100', ptimeMs: 20, d0Ms: 5, jitter: lanJitter, reorder: 0, dup: 0, ppm: 100, defaultSeconds: 600 },
   drift_m100: { name: 'drift_m100', ptimeMs: 20, d0Ms: 5, jitter: lanJitter, reorder: 0, dup: 0, ppm: -100, defaultSeconds: 600 },
+  startup: {
+    name: 'startup', ptimeMs: 20, d0Ms: 5, jitter: { kind: 'none' }, reorder: 0, dup: 0, ppm: 0,
+    startBurst: { packets: 25, spreadMs: 2 }, defaultSeconds: 30,
+  },
   l24_1ms: {
     name: 'l24_1ms', ptimeMs: 1, d0Ms: 1, jitter: { kind: 'ar1', sigma: 0.3, rho: 0.5 },
     spikes: { p: 0.0005, xs: 5, alpha: 2, capMs: 20 },
@@ -81,7 +92,7 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
   },
 };
 
-export const PROFILE_NAMES = ['clean', 'lan', 'wan', 'mobile', 'step', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
+export const PROFILE_NAMES = ['clean', 'startup', 'lan', 'wan', 'mobile', 'step', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export const TRACE_CLOCK_RATE = 48_000;
@@ -182,7 +193,10 @@ export function generateTrace(opts: TraceOptions): Trace {
   let bad = false;
   let prevArrival = -Infinity;
   for (let i = 0; i < n; i++) {
-    const s = i * ptimeMs * (1 + profile.ppm * 1e-6);
+    const burst = profile.startBurst;
+    const s = burst && i < burst.packets
+      ? ((burst.packets - 1) * ptimeMs + (burst.packets > 1 ? (i * burst.spreadMs) / (burst.packets - 1) : 0)) * (1 + profile.ppm * 1e-6)
+      : i * ptimeMs * (1 + profile.ppm * 1e-6);
     send[i] = s;
 
     let j = 0;

@@ -1,0 +1,419 @@
+/**
+ * Media sessions in worker threads (ARCHITECTURE.md: "The media session is driven by messages and
+ * returns stats by snapshot, so that it can run in a worker thread"; issue 4's links-per-core target
+ * needs both cores of the 2-core machine).
+ *
+ * - `open(params)` puts the session on the least-loaded worker (sum of `sessionCost`, ties by session
+ *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it.
+ * - Workers start lazily with the pool (all of them at construction) and load TypeScript through
+ *   media-worker-boot.mjs (tsx registered inside the worker; see there why not `execArgv`).
+ * - A worker that exits unasked (crash, uncaught error, `terminate()`): every session on it emits
+ *   'error' `MEDIA_WORKER_EXIT` and reads closed, its pending requests reject (a pending close
+ *   resolves: the session is gone), and the pool starts a new worker in its place (at once if the dead
+ *   one had started, with capped exponential backoff if it died before becoming ready, so a worker
+ *   that cannot even load does not spin). No rejection is left unhandled in the main thread.
+ * - Idle workers are unref'd: a pool with no sessions and no requests does not keep the process up.
+ * - `close()` is idempotent: asks each worker to close all its sessions (RTCP BYE, sockets, WAV
+ *   recordings flushed), then terminates the threads.
+ */
+import { availableParallelism } from 'node:os';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { systemClock, type Clock, type TimerHandle } from '../../util/clock.js';
+import { AcipError } from '../../util/errors.js';
+import type { MediaSessionLogger } from '../media-session.js';
+import type { MediaSessionParams, MediaSessionStats } from '../session-types.js';
+import type { MediaSessionOpener } from './media-session-like.js';
+import { MEDIA_WORKER_EXIT, RemoteMediaSession, type RemoteSessionHost } from './remote-media-session.js';
+import { sessionCost } from './session-cost.js';
+import type { FromWorker, MediaWorkerData, OpenedValue, PlainErrorInfo, ToWorker } from './worker-protocol.js';
+
+export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
+export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
+
+export interface MediaWorkerPoolOptions {
+  /** Worker threads (default `os.availableParallelism()`). */
+  workers?: number;
+  /** How often each worker pushes its sessions' stats, ms (default 100). `stats()` is at most this stale. */
+  statsIntervalMs?: number;
+  /** Receives the workers' session log lines (warn/info; debug too with `forwardDebug`). */
+  logger?: MediaSessionLogger;
+  forwardDebug?: boolean;
+  /** Restart backoff timers only (the sessions in the workers use the real system clock). */
+  clock?: Clock;
+  /** Time allowed for workers to close their sessions in `close()` before they are terminated (default 5000 ms). */
+  closeTimeoutMs?: number;
+  /** Tests only: another worker module (file URL, .ts or .js) in place of media-worker.ts. */
+  entryForTest?: string;
+}
+
+export interface MediaWorkerInfo {
+  index: number;
+  threadId: number | null;
+  ready: boolean;
+  sessions: number;
+  /** Sum of sessionCost() of its sessions (≈ % of a core). */
+  cost: number;
+  /** Times this slot's worker was replaced after dying. */
+  restarts: number;
+  /** Event-loop utilisation of the worker since it started (0..1), null if not running. */
+  eventLoopUtilization: EventLoopUtilization | null;
+}
+
+interface Pending {
+  kind: ToWorker['t'];
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker | null;
+  ready: boolean;
+  /** Resolves when the worker posts 'ready'; rejects if it dies first (always has a handler). */
+  readyPromise: Promise<void>;
+  sessions: Map<number, RemoteMediaSession>;
+  /** Cost per session id, including sessions still opening. */
+  costs: Map<number, number>;
+  pending: Map<number, Pending>;
+  restarts: number;
+  /** Consecutive deaths before 'ready' (drives the backoff). */
+  failedStarts: number;
+  /** Set when the pool itself ends the worker. */
+  stopping: boolean;
+  lastError: string | null;
+  restartTimer: TimerHandle | null;
+}
+
+function toError(e: PlainErrorInfo): AcipError {
+  return new AcipError(e.code, e.message, e.field);
+}
+
+export class MediaWorkerPool implements RemoteSessionHost {
+  private readonly slots: Slot[];
+  private readonly statsIntervalMs: number;
+  private readonly logger: MediaSessionLogger | undefined;
+  private readonly forwardDebug: boolean;
+  private readonly clock: Clock;
+  private readonly closeTimeoutMs: number;
+  private readonly entry: string;
+  private nextId = 1;
+  private nextReq = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(opts: MediaWorkerPoolOptions = {}) {
+    const n = opts.workers ?? availableParallelism();
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new AcipError('MEDIA_POOL_PARAMS', `workers ${n} must be an integer 1..64`, 'workers');
+    this.statsIntervalMs = opts.statsIntervalMs ?? 100;
+    if (!(this.statsIntervalMs >= 10 && this.statsIntervalMs <= 10_000)) {
+      throw new AcipError('MEDIA_POOL_PARAMS', `statsIntervalMs ${this.statsIntervalMs} must be 10..10000`, 'statsIntervalMs');
+    }
+    this.logger = opts.logger;
+    this.forwardDebug = opts.forwardDebug ?? false;
+    this.clock = opts.clock ?? systemClock;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
+    // Run the worker from source under tsx, or from compiled .js alike.
+    this.entry = opts.entryForTest ?? new URL(import.meta.url.endsWith('.ts') ? './media-worker.ts' : './media-worker.js', import.meta.url).href;
+    this.slots = [];
+    for (let i = 0; i < n; i++) {
+      const slot: Slot = {
+        index: i,
+        worker: null,
+        ready: false,
+        readyPromise: Promise.resolve(),
+        sessions: new Map(),
+        costs: new Map(),
+        pending: new Map(),
+        restarts: 0,
+        failedStarts: 0,
+        stopping: false,
+        lastError: null,
+        restartTimer: null,
+      };
+      this.slots.push(slot);
+      this.start(slot);
+    }
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** An opener for the link layer (see media-session-like.ts). */
+  opener(): MediaSessionOpener {
+    return (params) => this.open(params);
+  }
+
+  /** Wait until every worker has loaded (optional: open() waits for its own worker). */
+  async ready(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.readyPromise));
+  }
+
+  /** Opens a session on the least-loaded worker. Rejects with the session's own errors (bad params etc.). */
+  async open(params: MediaSessionParams): Promise<RemoteMediaSession> {
+    if (this.closing) throw new AcipError(MEDIA_POOL_CLOSED, 'media worker pool is closed');
+    const slot = this.pick();
+    const id = this.nextId++;
+    slot.costs.set(id, sessionCost(params));
+    let opened: OpenedValue;
+    try {
+      await slot.readyPromise;
+      opened = (await this.request(slot, { t: 'open', req: 0, id, params })) as OpenedValue;
+    } catch (e) {
+      slot.costs.delete(id);
+      this.updateRef(slot);
+      throw e;
+    }
+    if (this.closing) {
+      // The pool began closing while this open was in flight: the worker's shutdown closes it.
+      slot.costs.delete(id);
+      throw new AcipError(MEDIA_POOL_CLOSED, 'media worker pool is closed');
+    }
+    const session = new RemoteMediaSession(
+      this,
+      { id, localRtpPort: opened.localRtpPort, localRtcpPort: opened.localRtcpPort, params: opened.params, stats: opened.stats },
+      (event, err) => this.logger?.warn({ event, err, link: params.linkId }, 'media session listener threw'),
+    );
+    slot.sessions.set(id, session);
+    this.updateRef(slot);
+    return session;
+  }
+
+  /** Load per worker (tests, benchmarks, the metrics page). */
+  workers(): MediaWorkerInfo[] {
+    return this.slots.map((s) => {
+      let cost = 0;
+      for (const c of s.costs.values()) cost += c;
+      let elu: EventLoopUtilization | null = null;
+      try {
+        elu = s.worker && s.ready ? s.worker.performance.eventLoopUtilization() : null;
+      } catch {
+        elu = null;
+      }
+      return { index: s.index, threadId: s.worker?.threadId ?? null, ready: s.ready, sessions: s.sessions.size, cost, restarts: s.restarts, eventLoopUtilization: elu };
+    });
+  }
+
+  /**
+   * Test hook: kill worker `index` as a crash would (its sessions are lost, the pool restarts it).
+   * Resolves when the thread has ended.
+   */
+  async terminateWorkerForTest(index: number): Promise<void> {
+    const w = this.slots[index]?.worker;
+    if (w) await w.terminate();
+  }
+
+  /** Idempotent. Closes every session in every worker, then terminates the workers. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      await Promise.all(this.slots.map((s) => this.stopSlot(s)));
+    })();
+    return this.closing;
+  }
+
+  // ---- RemoteSessionHost ------------------------------------------------------------------------
+
+  async updateSession(id: number, params: MediaSessionParams): Promise<{ params: MediaSessionParams; stats: MediaSessionStats }> {
+    const slot = this.slotOf(id);
+    if (!slot) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session is closed');
+    const r = (await this.request(slot, { t: 'update', req: 0, id, params })) as { params: MediaSessionParams; stats: MediaSessionStats };
+    slot.costs.set(id, sessionCost(r.params));
+    return r;
+  }
+
+  async closeSession(id: number, reason: string | null): Promise<MediaSessionStats | null> {
+    const slot = this.slotOf(id);
+    if (!slot) return null;
+    try {
+      const r = (await this.request(slot, { t: 'close', req: 0, id, reason })) as { stats: MediaSessionStats | null };
+      return r.stats;
+    } finally {
+      slot.sessions.delete(id);
+      slot.costs.delete(id);
+      this.updateRef(slot);
+    }
+  }
+
+  // ---- workers -----------------------------------------------------------------------------------
+
+  private slotOf(id: number): Slot | undefined {
+    return this.slots.find((s) => s.sessions.has(id));
+  }
+
+  private pick(): Slot {
+    let best: Slot | null = null;
+    let bestCost = Infinity;
+    for (const s of this.slots) {
+      let cost = 0;
+      for (const c of s.costs.values()) cost += c;
+      // A slot waiting out a restart backoff is last choice.
+      if (s.restartTimer) cost += 1e9;
+      if (!best || cost < bestCost - 1e-9 || (Math.abs(cost - bestCost) <= 1e-9 && s.costs.size < best.costs.size)) {
+        best = s;
+        bestCost = cost;
+      }
+    }
+    return best!;
+  }
+
+  private start(slot: Slot): void {
+    slot.ready = false;
+    slot.stopping = false;
+    slot.lastError = null;
+    slot.restartTimer = null;
+    const data: MediaWorkerData = { entry: this.entry, statsIntervalMs: this.statsIntervalMs, forwardDebug: this.forwardDebug };
+    const worker = new Worker(new URL('./media-worker-boot.mjs', import.meta.url), { workerData: data, name: `acip-media-${slot.index}` });
+    slot.worker = worker;
+    let markReady!: () => void;
+    let failReady!: (e: Error) => void;
+    slot.readyPromise = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    // open() awaits it; this handler keeps a death before anyone waits from being "unhandled".
+    slot.readyPromise.catch(() => undefined);
+    worker.on('message', (m: FromWorker) => {
+      if (slot.worker !== worker) return;
+      if (m.t === 'ready') {
+        slot.ready = true;
+        slot.failedStarts = 0;
+        markReady();
+        return;
+      }
+      this.onMessage(slot, m);
+    });
+    worker.on('error', (e) => {
+      slot.lastError = e instanceof Error ? e.message : String(e);
+      this.logger?.warn({ err: e, worker: slot.index }, 'media worker failed');
+    });
+    worker.on('messageerror', (e) => this.logger?.warn({ err: e, worker: slot.index }, 'media worker: message could not be deserialised'));
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      const wasReady = slot.ready;
+      slot.worker = null;
+      slot.ready = false;
+      const why = slot.lastError ?? `exit code ${code}`;
+      failReady(new AcipError(MEDIA_WORKER_EXIT, `media worker ${slot.index} exited before it was ready: ${why}`));
+      this.onWorkerGone(slot, `media worker ${slot.index} exited: ${why}`);
+      if (slot.stopping || this.closing) return;
+      this.logger?.warn({ worker: slot.index, code, error: slot.lastError }, 'media worker died; restarting it');
+      slot.restarts++;
+      if (wasReady) this.start(slot);
+      else {
+        slot.failedStarts++;
+        const delay = Math.min(10_000, 100 * 2 ** (slot.failedStarts - 1));
+        slot.restartTimer = this.clock.setTimer(delay, () => {
+          slot.restartTimer = null;
+          if (!this.closing) this.start(slot);
+        });
+      }
+    });
+    this.updateRef(slot);
+  }
+
+  /** The worker is gone: fail its requests and sessions. */
+  private onWorkerGone(slot: Slot, message: string): void {
+    const pending = [...slot.pending.values()];
+    slot.pending.clear();
+    for (const p of pending) {
+      if (p.kind === 'close' || p.kind === 'shutdown') p.resolve(p.kind === 'close' ? { stats: null } : { finalStats: [] });
+      else p.reject(new AcipError(this.closing ? MEDIA_POOL_CLOSED : MEDIA_WORKER_EXIT, message));
+    }
+    const sessions = [...slot.sessions.values()];
+    slot.sessions.clear();
+    slot.costs.clear();
+    for (const s of sessions) s.workerExited(message);
+  }
+
+  private onMessage(slot: Slot, m: FromWorker): void {
+    switch (m.t) {
+      case 'reply': {
+        const p = slot.pending.get(m.req);
+        if (!p) return;
+        slot.pending.delete(m.req);
+        if (m.ok) p.resolve(m.value);
+        else {
+          if (m.params) {
+            // A failed update may have applied part of the change: keep currentParams() truthful.
+            for (const s of slot.sessions.values()) if (s.linkId === m.params.linkId && p.kind === 'update') s.applyParams(m.params);
+          }
+          p.reject(toError(m.error));
+        }
+        this.updateRef(slot);
+        return;
+      }
+      case 'stats':
+        for (const [id, st] of m.batch) slot.sessions.get(id)?.applyStats(st);
+        return;
+      case 'event':
+        slot.sessions.get(m.id)?.deliver(m.name, m.args);
+        return;
+      case 'log': {
+        const log = this.logger;
+        if (!log) return;
+        const fields = { ...m.obj, worker: slot.index };
+        if (m.level === 'warn') log.warn(fields, m.msg);
+        else if (m.level === 'info') log.info?.(fields, m.msg);
+        else log.debug(fields, m.msg);
+        return;
+      }
+      case 'ready':
+        return;
+    }
+  }
+
+  private request(slot: Slot, msg: ToWorker): Promise<unknown> {
+    const worker = slot.worker;
+    if (!worker || !slot.ready) {
+      return Promise.reject(new AcipError(this.closing ? MEDIA_POOL_CLOSED : MEDIA_WORKER_EXIT, `media worker ${slot.index} is not running`));
+    }
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(req, { kind: msg.t, resolve, reject });
+      this.updateRef(slot);
+      try {
+        worker.postMessage({ ...msg, req });
+      } catch (e) {
+        slot.pending.delete(req);
+        this.updateRef(slot);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+  }
+
+  /** A worker keeps the process alive only while it has work. */
+  private updateRef(slot: Slot): void {
+    const w = slot.worker;
+    if (!w) return;
+    if (slot.costs.size > 0 || slot.pending.size > 0 || !slot.ready) w.ref();
+    else w.unref();
+  }
+
+  private async stopSlot(slot: Slot): Promise<void> {
+    slot.restartTimer?.cancel();
+    slot.restartTimer = null;
+    const worker = slot.worker;
+    if (!worker) return;
+    slot.stopping = true;
+    // Let a worker that is still loading finish, so its sessions (none yet) and sockets close cleanly.
+    await slot.readyPromise.catch(() => undefined);
+    if (slot.worker === worker && slot.ready) {
+      let timer: TimerHandle | null = null;
+      const timeout = new Promise<null>((resolve) => {
+        timer = this.clock.setTimer(this.closeTimeoutMs, () => resolve(null));
+      });
+      const res = await Promise.race([this.request(slot, { t: 'shutdown', req: 0 }).catch(() => null), timeout]);
+      (timer as TimerHandle | null)?.cancel();
+      const finals = new Map((res as { finalStats: Array<[number, MediaSessionStats]> } | null)?.finalStats ?? []);
+      for (const [id, s] of slot.sessions) s.closedByPool(finals.get(id) ?? null);
+      slot.sessions.clear();
+      slot.costs.clear();
+    }
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One media worker thread: hosts MediaSessions for `MediaWorkerPool`, driven only by messages
+ * (worker-protocol.ts). Each session runs on this thread's own event loop with the real system clock,
+ * so its frame clocks are not delayed by the sessions of other workers or by the main thread's SIP and
+ * API work.
+ *
+ * - Operations on one session run one after another (a close waits for a pending update).
+ * - Every `statsIntervalMs` all sessions' stats go to the main thread in one message.
+ * - Session events are forwarded as they happen; log lines go to the main thread's logger.
+ * - Anything that escapes (a bug) kills this thread; the pool reports its sessions lost and restarts it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { MediaSession, type MediaSessionLogger } from '../media-session.js';
+import type { MediaSessionStats } from '../session-types.js';
+import { systemClock } from '../../util/clock.js';
+import { isAcipError } from '../../util/errors.js';
+import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
+import type { FromWorker, MediaWorkerData, PlainErrorInfo, ToWorker } from './worker-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('media-worker.ts must run in a worker thread');
+const data = workerData as MediaWorkerData;
+
+function post(m: FromWorker): void {
+  port!.postMessage(m);
+}
+
+/** Log fields made cloneable: Errors become {name, message, code, stack}; anything else odd, a string. */
+function plainFields(obj: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v instanceof Error) out[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code, stack: v.stack };
+    else if (typeof v === 'function' || typeof v === 'symbol') out[k] = String(v);
+    else out[k] = v;
+  }
+  try {
+    structuredClone(out);
+    return out;
+  } catch {
+    return { unclonable: JSON.stringify(out, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)) };
+  }
+}
+
+const logger: MediaSessionLogger = {
+  warn: (obj, msg) => post({ t: 'log', level: 'warn', obj: plainFields(obj), msg }),
+  info: (obj, msg) => post({ t: 'log', level: 'info', obj: plainFields(obj), msg }),
+  debug: data.forwardDebug ? (obj, msg) => post({ t: 'log', level: 'debug', obj: plainFields(obj), msg }) : () => {},
+};
+
+function plainError(e: unknown): PlainErrorInfo {
+  if (isAcipError(e)) return e.field !== undefined ? { code: e.code, message: e.message, field: e.field } : { code: e.code, message: e.message };
+  const err = e as { code?: unknown; message?: unknown };
+  return { code: typeof err?.code === 'string' ? err.code : 'MEDIA_WORKER_ERROR', message: String(err?.message ?? e) };
+}
+
+interface Hosted {
+  session: MediaSession;
+  /** Serialises update/close on this session. */
+  chain: Promise<unknown>;
+}
+
+const sessions = new Map<number, Hosted>();
+/** Opens in flight: shutdown waits for them, so no session is left behind. */
+const opening = new Set<Promise<unknown>>();
+let shuttingDown = false;
+
+function queue<T>(h: Hosted, fn: () => Promise<T>): Promise<T> {
+  const run = h.chain.then(fn, fn);
+  h.chain = run.catch(() => undefined);
+  return run;
+}
+
+function pushStats(): void {
+  if (sessions.size === 0) return;
+  const batch: Array<[number, MediaSessionStats]> = [];
+  for (const [id, h] of sessions) {
+    if (h.session.isClosed) continue;
+    try {
+      batch.push([id, h.session.stats()]);
+    } catch (e) {
+      logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
+    }
+  }
+  if (batch.length > 0) post({ t: 'stats', batch });
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  switch (m.t) {
+    case 'open': {
+      if (shuttingDown) {
+        post({ t: 'reply', req: m.req, ok: false, error: { code: 'MEDIA_POOL_CLOSED', message: 'media worker is shutting down' } });
+        return;
+      }
+      const pending = MediaSession.open(m.params, { clock: systemClock, logger });
+      opening.add(pending);
+      try {
+        const session = await pending;
+        if (shuttingDown) {
+          // Shutdown awaits this open, then closes every session in the map: this one too.
+          sessions.set(m.id, { session, chain: Promise.resolve() });
+          post({ t: 'reply', req: m.req, ok: false, error: { code: 'MEDIA_POOL_CLOSED', message: 'media worker is shutting down' } });
+          return;
+        }
+        session.onListenerError = (event, err) => logger.warn({ event, err, link: session.linkId }, 'media worker: forwarding listener threw');
+        for (const name of MEDIA_SESSION_EVENT_NAMES) {
+          session.on(name, (...args: unknown[]) => post({ t: 'event', id: m.id, name, args }));
+        }
+        sessions.set(m.id, { session, chain: Promise.resolve() });
+        post({
+          t: 'reply',
+          req: m.req,
+          ok: true,
+          value: { localRtpPort: session.localRtpPort, localRtcpPort: session.localRtcpPort, params: session.currentParams(), stats: session.stats() },
+        });
+      } catch (e) {
+        post({ t: 'reply', req: m.req, ok: false, error: plainError(e) });
+      } finally {
+        opening.delete(pending);
+      }
+      return;
+    }
+    case 'update': {
+      const h = sessions.get(m.id);
+      if (!h) {
+        post({ t: 'reply', req: m.req, ok: false, error: { code: 'MEDIA_SESSION_CLOSED', message: 'media session is closed' } });
+        return;
+      }
+      await queue(h, async () => {
+        try {
+          await h.session.update(m.params);
+          post({ t: 'reply', req: m.req, ok: true, value: { params: h.session.currentParams(), stats: h.session.stats() } });
+        } catch (e) {
+          // update() may have applied part of the change: the caller gets what is in force now.
+          post({ t: 'reply', req: m.req, ok: false, error: plainError(e), params: h.session.currentParams() });
+        }
+      });
+      return;
+    }
+    case 'close': {
+      const h = sessions.get(m.id);
+      if (!h) {
+        post({ t: 'reply', req: m.req, ok: true, value: { stats: null } });
+        return;
+      }
+      await queue(h, async () => {
+        await h.session.close(m.reason ?? undefined);
+        sessions.delete(m.id);
+        post({ t: 'reply', req: m.req, ok: true, value: { stats: h.session.stats() } });
+      });
+      return;
+    }
+    case 'shutdown': {
+      shuttingDown = true;
+      clearInterval(statsTimer);
+      await Promise.allSettled([...opening]);
+      const finals = await Promise.all(
+        [...sessions].map(async ([id, h]) => {
+          await queue(h, () => h.session.close('shutdown'));
+          return [id, h.session.stats()] as [number, MediaSessionStats];
+        }),
+      );
+      sessions.clear();
+      post({ t: 'reply', req: m.req, ok: true, value: { finalStats: finals } });
+      return;
+    }
+  }
+}
+
+const statsTimer = setInterval(pushStats, data.statsIntervalMs);
+statsTimer.unref();
+
+port.on('message', (m: ToWorker) => {
+  // handle() answers every request itself; a rejection here is a bug: let it kill the thread (the
+  // pool reports the sessions lost and restarts the worker) rather than leave a request unanswered.
+  handle(m).catch((e: unknown) => {
+    throw e;
+  });
+});
+post({ t: 'ready' });

@@ -1,0 +1,153 @@
+/**
+ * A media session that runs in a worker thread, seen from the main thread: the same public surface as
+ * `MediaSession` (it satisfies `MediaSessionLike`). Opened through `MediaWorkerPool.open()`.
+ *
+ * - `update()` and `close()` are messages to the worker and resolve when it has applied them.
+ * - `currentParams()`, `localRtpPort`, `localRtcpPort` and `isClosed` are answered here, synchronously,
+ *   from what the worker reported (ports never change after open; params change when update resolves).
+ * - `stats()` is synchronous and returns the LATEST SNAPSHOT THE WORKER PUSHED: the worker pushes
+ *   every session's stats every `statsIntervalMs` (100 ms by default), batched per worker, so the
+ *   figures are at most one interval (plus message latency, normally < 1 ms) old. Counters are
+ *   therefore monotonic but coarse; a snapshot is also taken on open, on every update and on close
+ *   (after close() resolves, stats() is the final one, with `closed: true`). Monotonic times inside it
+ *   (`openedAtMs`, `lastRxMs`, event `sinceMs`) are comparable with the main thread's
+ *   `performance.now()`: Node's worker threads share the process's time origin. The returned object is
+ *   shared between callers until the next push: do not mutate it.
+ * - Events are the worker session's events, re-emitted here in order.
+ * - If the worker thread dies, the session emits 'error' `{ code: 'MEDIA_WORKER_EXIT', where: 'worker' }`
+ *   once, `isClosed` turns true and its last snapshot is kept (with `closed: true`). Nothing more will
+ *   come from it: its owner should treat it like a dead link (close it — a no-op — and redial).
+ */
+import { AcipError } from '../../util/errors.js';
+import { TypedEmitter } from '../../util/typed-emitter.js';
+import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
+import type { MediaSessionLike } from './media-session-like.js';
+
+export const MEDIA_WORKER_EXIT = 'MEDIA_WORKER_EXIT';
+
+/** What a RemoteMediaSession asks of its pool. */
+export interface RemoteSessionHost {
+  updateSession(id: number, params: MediaSessionParams): Promise<{ params: MediaSessionParams; stats: MediaSessionStats }>;
+  /** Resolves with the final stats, or null if the worker no longer had the session. */
+  closeSession(id: number, reason: string | null): Promise<MediaSessionStats | null>;
+}
+
+export interface RemoteSessionInit {
+  id: number;
+  localRtpPort: number;
+  localRtcpPort: number;
+  params: MediaSessionParams;
+  stats: MediaSessionStats;
+}
+
+export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> implements MediaSessionLike {
+  readonly linkId: string;
+  /** The pool's id for this session (unique per pool). */
+  readonly id: number;
+  readonly localRtpPort: number;
+  readonly localRtcpPort: number;
+  private params: MediaSessionParams;
+  private snapshot: MediaSessionStats;
+  private closing: Promise<void> | null = null;
+  private lost = false;
+
+  /** @internal Created by MediaWorkerPool. */
+  constructor(
+    private readonly host: RemoteSessionHost,
+    init: RemoteSessionInit,
+    onListenerError?: (event: string, err: unknown) => void,
+  ) {
+    super();
+    this.id = init.id;
+    this.linkId = init.params.linkId;
+    this.localRtpPort = init.localRtpPort;
+    this.localRtcpPort = init.localRtcpPort;
+    this.params = init.params;
+    this.snapshot = init.stats;
+    if (onListenerError) this.onListenerError = onListenerError;
+  }
+
+  get isClosed(): boolean {
+    return this.closing !== null || this.lost;
+  }
+
+  /** Whether the session ended because its worker died (rather than by close()). */
+  get workerLost(): boolean {
+    return this.lost;
+  }
+
+  currentParams(): MediaSessionParams {
+    return structuredClone(this.params);
+  }
+
+  /** The latest snapshot pushed by the worker (see the file comment for its staleness). */
+  stats(): MediaSessionStats {
+    return this.snapshot;
+  }
+
+  async update(next: MediaSessionParams): Promise<void> {
+    if (this.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session is closed');
+    // Copy now: the caller may mutate its object while the request is in flight.
+    const r = await this.host.updateSession(this.id, structuredClone(next));
+    this.params = r.params;
+    this.snapshot = r.stats;
+  }
+
+  close(reason?: string): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.lost) {
+      this.closing = Promise.resolve();
+      return this.closing;
+    }
+    this.closing = this.host.closeSession(this.id, reason ?? null).then(
+      (final) => {
+        if (final) this.snapshot = final;
+        else this.markSnapshotClosed();
+      },
+      // The host only fails a close when the worker died meanwhile: the session is gone either way.
+      () => this.markSnapshotClosed(),
+    );
+    return this.closing;
+  }
+
+  // ---- fed by the pool ------------------------------------------------------------------------
+
+  /** @internal */
+  applyStats(s: MediaSessionStats): void {
+    if (!this.isClosed) this.snapshot = s;
+  }
+
+  /** @internal */
+  applyParams(p: MediaSessionParams): void {
+    this.params = p;
+  }
+
+  /** @internal */
+  deliver(name: keyof MediaSessionEvents, args: unknown[]): void {
+    if (this.lost) return;
+    (this.emit as (n: keyof MediaSessionEvents, ...a: unknown[]) => void)(name, ...args);
+  }
+
+  /** @internal The pool closed it (shutdown) with this final snapshot. */
+  closedByPool(final: MediaSessionStats | null): void {
+    if (!this.closing) this.closing = Promise.resolve();
+    if (final) this.snapshot = final;
+    else this.markSnapshotClosed();
+  }
+
+  /** @internal The worker died: report once, then stay closed. */
+  workerExited(message: string): void {
+    if (this.lost || this.closing) {
+      this.lost = true;
+      this.markSnapshotClosed();
+      return;
+    }
+    this.lost = true;
+    this.markSnapshotClosed();
+    this.emit('error', { code: MEDIA_WORKER_EXIT, message, where: 'worker' });
+  }
+
+  private markSnapshotClosed(): void {
+    if (!this.snapshot.closed) this.snapshot = { ...this.snapshot, closed: true };
+  }
+}

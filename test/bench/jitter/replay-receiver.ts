@@ -1,0 +1,166 @@
+/**
+ * acip's receiver for the real-time replay (replay.ts), run as a child process of its own so that its
+ * event loop is not the sender's: a loopback UDP socket → RFC 3550 parser → JitterBuffer, and a
+ * FrameClock on the system's monotonic clock pulling one frame per packet time through the
+ * PlayoutAdapter (stretching applied by the DriftCorrector), exactly as a media session's receive path
+ * does (media-session.ts: `pop` at the tick's due time, arrival stamps from the same clock).
+ *
+ * Protocol over the IPC channel (process.send):
+ *   parent → { type: 'go', t0Abs, profile, seed, seconds, jb, endMs }   (t0Abs: the trace's time 0 as
+ *            performance.timeOrigin + performance.now(), comparable across processes)
+ *   child  → { type: 'ready', port }  once the socket is bound (sent first, unasked)
+ *   child  → { type: 'done', result }  after endMs on the trace clock
+ *
+ * Timing checks reported with the result: the arrival-stamp error (stamp − the trace's arrival time,
+ * which includes the sender's error, the loopback hop and this process's event-loop delay) and the
+ * frame clock's lateness (wake-up − due time).
+ */
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { parseRtp } from '../../../server/rtp/rtp-packet.js';
+import { JitterBuffer } from '../../../server/media/jitter-buffer.js';
+import { PlayoutAdapter } from '../../../server/media/playout-adapter.js';
+import { FrameClock } from '../../../server/media/frame-clock.js';
+import type { Clock } from '../../../server/util/clock.js';
+import { outputEvent, scoreOutputs, type JbSettings, type JitterScores, type OutputEvent } from './simulate.js';
+import { arrivalsInOrder, componentStream, generateTrace, type ProfileName } from './traces.js';
+
+export interface ReplayGo {
+  type: 'go';
+  t0Abs: number;
+  profile: ProfileName;
+  seed: number;
+  seconds: number;
+  jb: JbSettings;
+  /** Stop and score at this time on the trace clock (ms). */
+  endMs: number;
+}
+
+export interface TimingSummary {
+  n: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export interface ReplayReceiverResult {
+  scores: JitterScores;
+  /** Arrival stamp − the trace's arrival time, over first arrivals (ms). */
+  arrivalErr: TimingSummary;
+  /** Frame-clock wake-up − due time over ticks (ms). */
+  tickLate: TimingSummary;
+  skippedTicks: number;
+  malformed: number;
+  tickPhaseMs: number;
+}
+
+export function summarize(xs: number[]): TimingSummary {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
+  return { n: s.length, p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? NaN };
+}
+
+async function main(): Promise<void> {
+  const send = (m: unknown) => process.send?.(m);
+  const sock = dgram.createSocket('udp4');
+  sock.bind(0, '127.0.0.1');
+  await once(sock, 'listening');
+  const go = await new Promise<ReplayGo>((resolve) => {
+    process.on('message', (m: { type?: string }) => {
+      if (m && m.type === 'go') resolve(m as ReplayGo);
+    });
+    send({ type: 'ready', port: sock.address().port });
+  });
+
+  const trace = generateTrace({ profile: go.profile, seed: go.seed, seconds: go.seconds });
+  const scheduled = new Map<number, number>();
+  for (const r of arrivalsInOrder(trace)) if (!scheduled.has(r.seq)) scheduled.set(r.seq, r.arrivalMs as number);
+
+  const now = () => performance.timeOrigin + performance.now() - go.t0Abs;
+  const clock: Clock = {
+    now,
+    wallNow: () => Date.now(),
+    setTimer(ms, fn) {
+      const t = setTimeout(fn, Math.max(0, ms));
+      return { cancel: () => clearTimeout(t) };
+    },
+  };
+
+  const spf = trace.samplesPerFrame;
+  const jb = new JitterBuffer({ ...go.jb, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
+  const events: OutputEvent[] = [];
+  const adapter = new PlayoutAdapter({
+    buffer: jb,
+    channels: 1,
+    sampleRate: trace.clockRate,
+    frameSamples: spf,
+    decode: () => new Float32Array(spf),
+    conceal: () => new Float32Array(spf),
+    onFrame: (f, t) => {
+      const e = outputEvent(f, t);
+      if (e) events.push(e);
+    },
+  });
+
+  const arrivalErr: number[] = [];
+  const seen = new Set<number>();
+  let malformed = 0;
+  sock.on('message', (msg) => {
+    const t = now();
+    let pkt;
+    try {
+      pkt = parseRtp(msg);
+    } catch {
+      malformed++;
+      return;
+    }
+    jb.push({ seq: pkt.sequenceNumber, timestamp: pkt.timestamp, payload: pkt.payload, arrivalMs: t, marker: pkt.marker });
+    const due = scheduled.get(pkt.sequenceNumber);
+    if (due !== undefined && !seen.has(pkt.sequenceNumber)) {
+      seen.add(pkt.sequenceNumber);
+      arrivalErr.push(t - due);
+    }
+  });
+
+  // Same tick phase as the fake-clock simulation of this trace (drawn from the seed).
+  const phase = componentStream('tick-phase', go.seed)() * trace.ptimeMs;
+  const tickLate: number[] = [];
+  let startedAt = NaN;
+  const fc = new FrameClock({
+    frameMs: trace.ptimeMs,
+    clock,
+    onTick: (_k, dueMs) => {
+      tickLate.push(now() - dueMs);
+      adapter.tick(dueMs);
+    },
+  });
+  await new Promise<void>((resolve) => {
+    const wait = () => {
+      const left = phase - now();
+      if (left <= 0) {
+        startedAt = now();
+        fc.start();
+        resolve();
+      } else setTimeout(wait, Math.max(0, Math.min(left, 50)));
+    };
+    wait();
+  });
+  await new Promise<void>((resolve) => {
+    const check = () => (now() >= go.endMs ? resolve() : setTimeout(check, 100));
+    check();
+  });
+  fc.stop();
+  sock.close();
+  const result: ReplayReceiverResult = {
+    scores: scoreOutputs(trace, events, jb.stats()),
+    arrivalErr: summarize(arrivalErr),
+    tickLate: summarize(tickLate),
+    skippedTicks: fc.stats().skippedTicks,
+    malformed,
+    tickPhaseMs: startedAt,
+  };
+  send({ type: 'done', result });
+  process.disconnect?.();
+}
+
+if (process.send) await main();
