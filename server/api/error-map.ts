@@ -13,6 +13,7 @@ const HTTP_STATUS_BY_CODE: ReadonlyMap<string, number> = new Map([
   ['NOT_FOUND', 404],
   ['CONFLICT', 409],
   ['LINK_LIMIT', 503],
+  ['LINK_ILLEGAL_TRANSITION', 409],
 ]);
 
 export interface ApiErrorBody {

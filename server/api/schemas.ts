@@ -14,6 +14,9 @@ export const DialBody = Type.Object(
 );
 export type DialBody = Static<typeof DialBody>;
 
+export const ChangeProfileBody = Type.Object({ profile: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export type ChangeProfileBody = Static<typeof ChangeProfileBody>;
+
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 export type IdParams = Static<typeof IdParams>;
 

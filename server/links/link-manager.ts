@@ -172,6 +172,13 @@ export class LinkManager implements LinksPort {
     return l.snapshot();
   }
 
+  async changeProfile(id: string, profileName: string): Promise<LinkSnapshot> {
+    const l = this.linkOrThrow(id);
+    const profile = this.profileOrThrow(profileName, 'profile');
+    await l.changeProfile(profile);
+    return l.snapshot();
+  }
+
   reject(id: string): LinkSnapshot {
     const l = this.linkOrThrow(id);
     l.reject();

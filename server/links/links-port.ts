@@ -30,6 +30,8 @@ export interface LinksPort {
   dial(req: DialRequest): LinkSnapshot;
   hangup(id: string): LinkSnapshot;
   answer(id: string): LinkSnapshot;
+  /** Mid-call codec change (EBU Tech 3326): re-INVITE with the profile's offer; resolves once answered. */
+  changeProfile(id: string, profile: string): Promise<LinkSnapshot>;
   reject(id: string): LinkSnapshot;
   registration(): RegistrationStatus | null;
   alarms(): Alarm[];

@@ -6,12 +6,20 @@
  *
  * Forgetting without touching every bin per sample: each new sample weighs 1/f times the previous
  * one, and the whole table is renormalised when weights grow large.
+ *
+ * Start-up (NetEQ's "start forget weight" idea): the first samples are few, so a handful of outliers
+ * (a sender draining its queue at start, the receiving process busy while a call is set up) would be
+ * more than 1 − q of the weight and hold the target high until the long-term forgetting dilutes them
+ * (tens of seconds). With `startWeight` w > 0 the n-th sample uses the factor min(f, n / (n + w)),
+ * under which a sample k samples old weighs about (n0 / n)^w: the early outliers fade within a second
+ * or two, and the factor reaches f after about w / (1 − f) samples.
  */
 export class DelayHistogram {
   private readonly bins: Float64Array;
   private total = 0;
   private weight = 1;
   private pendingShiftMs = 0;
+  private count = 0;
 
   /**
    * @param binMs width of one bin
@@ -22,6 +30,7 @@ export class DelayHistogram {
     private readonly binMs: number,
     rangeMs: number,
     private readonly forget: number,
+    private readonly startWeight = 0,
   ) {
     this.bins = new Float64Array(Math.max(2, Math.ceil(rangeMs / binMs) + 1));
   }
@@ -31,7 +40,9 @@ export class DelayHistogram {
   }
 
   add(delayMs: number): void {
-    this.weight /= this.forget;
+    this.count++;
+    const f = this.startWeight > 0 ? Math.min(this.forget, this.count / (this.count + this.startWeight)) : this.forget;
+    this.weight /= f;
     if (this.weight > 1e200) this.renormalise();
     const i = Math.min(this.bins.length - 1, Math.max(0, Math.floor(delayMs / this.binMs)));
     this.bins[i] = (this.bins[i] as number) + this.weight;
@@ -74,6 +85,7 @@ export class DelayHistogram {
     this.total = 0;
     this.weight = 1;
     this.pendingShiftMs = 0;
+    this.count = 0;
   }
 
   private renormalise(): void {

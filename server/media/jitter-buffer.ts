@@ -78,6 +78,8 @@ export interface JitterBufferOptions {
   marginMs?: number;
   /** Adaptive: time constant of the histogram's forgetting (default 60 s). */
   forgetMs?: number;
+  /** Adaptive: start-up forgetting weight of the histogram (default 3; 0 = off; see jb-delay-histogram.ts). */
+  startForgetWeight?: number;
   /** No correction while |L − target| is within this (default max(1, ptime/8) ms). */
   deadbandMs?: number;
   /** Fraction of the level error corrected per frame (default 0.1). */
@@ -259,6 +261,7 @@ export class JitterBuffer {
       quantile: opts.quantile ?? 0.99,
       marginMs: opts.marginMs ?? 0,
       forgetMs: opts.forgetMs ?? 60_000,
+      startForgetWeight: opts.startForgetWeight ?? 3,
       deadbandMs: opts.deadbandMs ?? Math.max(1, opts.ptimeMs / 8),
       gain: opts.gain ?? 0.1,
       maxShrinkFraction: opts.maxShrinkFraction ?? 0.1,
@@ -269,7 +272,7 @@ export class JitterBuffer {
     };
     this.msPerUnit = 1000 / opts.rtpClockRate;
     const binMs = Math.max(0.05, Math.min(1, opts.ptimeMs / 20));
-    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs));
+    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs), this.o.startForgetWeight);
     this.drift = new DriftEstimator(opts.drift);
     this.target = this.mode === 'fixed' ? this.o.fixedDelayMs : this.o.initialDelayMs;
     this.s = {

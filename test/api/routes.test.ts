@@ -57,6 +57,11 @@ class MemoryLinks implements LinksPort {
   answer(id: string) {
     return this.links.get(id)!;
   }
+  async changeProfile(id: string, profile: string) {
+    const l = { ...this.links.get(id)!, profile };
+    this.links.set(id, l);
+    return l;
+  }
   reject(id: string) {
     return this.links.get(id)!;
   }
@@ -264,5 +269,18 @@ describe('OpenAPI', () => {
     const { app } = await make();
     const doc = (await app.inject({ url: '/docs/json' })).json() as { paths: Record<string, unknown> };
     for (const p of ['/api/health', '/api/links', '/api/links/{id}', '/api/phonebook', '/api/history', '/api/profiles']) expect(doc.paths).toHaveProperty([p]);
+  });
+});
+
+describe('mid-call codec change', () => {
+  it('changes a link profile with POST /api/links/:id/profile and names a missing field', async () => {
+    const { app } = await make();
+    const link = (await app.inject({ method: 'POST', url: '/api/links', payload: { to: 'sip:a@127.0.0.1' } })).json() as LinkSnapshot;
+    const res = await app.inject({ method: 'POST', url: `/api/links/${link.id}/profile`, payload: { profile: 'g722-voice' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ profile: 'g722-voice' });
+    const bad = await app.inject({ method: 'POST', url: `/api/links/${link.id}/profile`, payload: {} });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ field: 'profile' });
   });
 });

@@ -90,6 +90,11 @@ class ScriptedLinks implements LinksPort {
     this.calls.push(`answer ${id}`);
     return this.set(id, { state: 'connected', connectedAt: new Date().toISOString() });
   }
+  async changeProfile(id: string, profile: string) {
+    const l = { ...this.links.get(id)!, profile };
+    this.links.set(id, l);
+    return l;
+  }
   reject(id: string) {
     this.calls.push(`reject ${id}`);
     return this.set(id, { state: 'ended', endReason: { by: 'local', sipStatus: 603, reason: 'Decline' } });

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AcipError } from '../../util/errors.js';
 import type { LinksPort } from '../../links/links-port.js';
-import { DialBody, IdParams } from '../schemas.js';
+import { ChangeProfileBody, DialBody, IdParams } from '../schemas.js';
 
 export function registerLinkRoutes(app: FastifyInstance, links: LinksPort): void {
   const get = (id: string) => {
@@ -28,6 +28,12 @@ export function registerLinkRoutes(app: FastifyInstance, links: LinksPort): void
 
   app.post('/api/links/:id/answer', { schema: { tags: ['links'], summary: 'Answer an inbound call waiting for a manual answer', params: IdParams } }, async (req) =>
     links.answer((req.params as IdParams).id),
+  );
+
+  app.post(
+    '/api/links/:id/profile',
+    { schema: { tags: ['links'], summary: 'Change codec mid-call: re-INVITE with the named profile', params: IdParams, body: ChangeProfileBody } },
+    async (req) => links.changeProfile((req.params as IdParams).id, (req.body as ChangeProfileBody).profile),
   );
 
   app.post('/api/links/:id/reject', { schema: { tags: ['links'], summary: 'Reject an inbound call waiting for a manual answer', params: IdParams } }, async (req) =>

@@ -55,6 +55,13 @@ export type CallEvents = {
   ended: [CallEndInfo];
   /** A re-INVITE from the peer (mid-call codec change, Tech 3326). No listener → 488. */
   reinvite: [ReinviteOffer];
+  /**
+   * The peer's answer to the offer we put in our 2xx to a re-INVITE that carried no offer: it
+   * arrives in the ACK (RFC 3261 §13.2.2.4 / §14.2, RFC 3264 §5), and `remoteSdp` now holds it.
+   * `sdp` undefined: the ACK carried no answer (a protocol error; the upper layer decides, e.g.
+   * by hanging up as §13.2.2.4 asks of a UAC that cannot answer).
+   */
+  'reinvite-answer': [{ sdp: string | undefined }];
 };
 
 const SDP = 'application/sdp';
@@ -83,6 +90,8 @@ interface Pending2xx {
   retransmit: TimerHandle | undefined;
   deadline: TimerHandle;
   onAck: () => void;
+  /** Our 2xx carried the offer (re-INVITE without SDP): the ACK carries the answer. */
+  answerInAck: boolean;
 }
 
 export abstract class SipCall extends TypedEmitter<CallEvents> implements DialogUser {
@@ -145,24 +154,48 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
 
   // ---- sending inside the dialog -------------------------------------------------------------
 
-  protected routeInDialog(): SipRoute {
-    if (!this.dialog) throw new AcipError('SIP_NO_DIALOG', 'no dialog yet');
-    return this.core.resolve(this.dialog.routing().nextHop, this.transport, this.connectionId);
+  /**
+   * The next hop of an in-dialog request (§12.2.1.1: first Route, else the remote target),
+   * located per RFC 3263 (§4: also inside dialogs). Calls `send` synchronously when no DNS query
+   * is needed (IP literal or cached name), so that the common case never waits on a microtask;
+   * otherwise after the lookup. `onError` gets routing failures (never thrown).
+   */
+  protected withDialogRoute(dialog: Dialog, send: (route: SipRoute) => void, onError: (err: unknown) => void): void {
+    let located: SipRoute[] | Promise<SipRoute[]>;
+    try {
+      located = this.core.locate(dialog.routing().nextHop, this.transport, this.connectionId);
+    } catch (err) {
+      onError(err);
+      return;
+    }
+    if (Array.isArray(located)) send(located[0]!);
+    else located.then((r) => send(r[0]!), onError);
   }
 
   /** §13.2.2.4: ACK for a 2xx, built like an in-dialog request with the INVITE's CSeq number. */
   protected ack2xx(res: SipResponse): void {
-    if (!this.dialog) return;
+    const dialog = this.dialog;
+    if (!dialog) return;
     const cseq = cseqNumber(res);
     if (cseq === undefined) return;
     if (this.lastAck && this.lastAck.cseq === cseq) {
       this.core.sendStateless(this.lastAck.ack, this.lastAck.route);
       return;
     }
-    const route = this.routeInDialog();
-    const ack = this.dialog.createRequest('ACK', { via: this.core.via(route.transport), cseq, userAgent: this.core.userAgentName });
-    this.lastAck = { cseq, ack, route };
-    this.core.sendStateless(ack, route);
+    this.withDialogRoute(
+      dialog,
+      (route) => {
+        if (this.lastAck && this.lastAck.cseq === cseq) return; // sent meanwhile (after a lookup)
+        try {
+          const ack = dialog.createRequest('ACK', { via: this.core.via(route.transport), cseq, userAgent: this.core.userAgentName });
+          this.lastAck = { cseq, ack, route };
+          this.core.sendStateless(ack, route);
+        } catch (err) {
+          this.core.logger.warn({ err: String(err) }, 'sip: ACK could not be sent');
+        }
+      },
+      (err) => this.core.logger.warn({ err: String(err) }, 'sip: ACK has no route'),
+    );
   }
 
   protected safeAck(res: SipResponse): void {
@@ -196,28 +229,30 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       if (this.endedFlag) return;
     }
     this.finish({ by: 'local' });
-    let route: SipRoute;
-    try {
-      route = this.core.resolve(dialog.routing().nextHop, this.transport, this.connectionId);
-    } catch (err) {
-      this.core.logger.warn({ err: String(err) }, 'sip: BYE has no route');
-      return;
-    }
-    const req = dialog.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
     await new Promise<void>((resolve) => {
-      try {
-        this.core.sendRequest(req, route, {
-          onResponse: (r) => {
-            if (r.status >= 200) resolve();
-          },
-          onTimeout: () => resolve(),
-          onTransportError: () => resolve(),
-          onTerminated: () => resolve(),
-        });
-      } catch (err) {
-        this.core.logger.warn({ err: String(err) }, 'sip: BYE could not be sent');
-        resolve();
-      }
+      this.withDialogRoute(
+        dialog,
+        (route) => {
+          try {
+            const req = dialog.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
+            this.core.sendRequest(req, route, {
+              onResponse: (r) => {
+                if (r.status >= 200) resolve();
+              },
+              onTimeout: () => resolve(),
+              onTransportError: () => resolve(),
+              onTerminated: () => resolve(),
+            });
+          } catch (err) {
+            this.core.logger.warn({ err: String(err) }, 'sip: BYE could not be sent');
+            resolve();
+          }
+        },
+        (err) => {
+          this.core.logger.warn({ err: String(err) }, 'sip: BYE has no route');
+          resolve();
+        },
+      );
     });
   }
 
@@ -247,19 +282,8 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
   }
 
   private reinviteOnce(sdp: string): Promise<ReinviteResult> {
-    let route: SipRoute;
-    try {
-      route = this.routeInDialog();
-    } catch (err) {
-      return Promise.resolve({ status: 503, reason: String(err) });
-    }
-    const dialog = this.dialog!;
-    const req = dialog.createRequest('INVITE', {
-      via: this.core.via(route.transport),
-      body: sdp,
-      contentType: SDP,
-      userAgent: this.core.userAgentName,
-    });
+    const dialog = this.dialog;
+    if (!dialog) return Promise.resolve({ status: 503, reason: 'no dialog' });
     return new Promise<ReinviteResult>((resolve) => {
       let done = false;
       const finish = (r: ReinviteResult) => {
@@ -267,33 +291,59 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
         done = true;
         resolve(r);
       };
-      try {
-        this.core.sendRequest(req, route, {
-          onResponse: (res) => {
-            if (res.status < 200) return;
-            if (res.status < 300) {
-              this.safeAck(res);
-              if (done) return; // 2xx retransmission: re-ACKed above
-              dialog.refreshTarget(res);
-              this.localSdp = sdp;
-              const answer = bodyText(res);
-              if (answer !== undefined) this.remoteSdp = answer;
-              finish({ status: res.status, reason: res.reason, ...(answer !== undefined ? { sdp: answer } : {}) });
-              return;
-            }
-            finish({ status: res.status, reason: res.reason });
-            if (res.status === 481 || res.status === 408) this.finish({ by: 'remote', status: res.status, reason: res.reason });
-          },
-          onTimeout: () => {
-            finish({ status: 408, reason: 'Request Timeout' });
-            void this.bye();
-          },
-          onTransportError: () => finish({ status: 503, reason: 'Service Unavailable' }),
-        });
-      } catch (err) {
-        finish({ status: 503, reason: String(err) });
-      }
+      this.withDialogRoute(
+        dialog,
+        (route) => {
+          if (this.endedFlag) {
+            finish({ status: 481, reason: 'Call ended' });
+            return;
+          }
+          this.sendReinvite(dialog, route, sdp, finish, () => done);
+        },
+        (err) => finish({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` }),
+      );
     });
+  }
+
+  private sendReinvite(dialog: Dialog, route: SipRoute, sdp: string, finish: (r: ReinviteResult) => void, isDone: () => boolean): void {
+    let req: SipRequest;
+    try {
+      req = dialog.createRequest('INVITE', {
+        via: this.core.via(route.transport),
+        body: sdp,
+        contentType: SDP,
+        userAgent: this.core.userAgentName,
+      });
+    } catch (err) {
+      finish({ status: 503, reason: String(err) });
+      return;
+    }
+    try {
+      this.core.sendRequest(req, route, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          if (res.status < 300) {
+            this.safeAck(res);
+            if (isDone()) return; // 2xx retransmission: re-ACKed above
+            dialog.refreshTarget(res);
+            this.localSdp = sdp;
+            const answer = bodyText(res);
+            if (answer !== undefined) this.remoteSdp = answer;
+            finish({ status: res.status, reason: res.reason, ...(answer !== undefined ? { sdp: answer } : {}) });
+            return;
+          }
+          finish({ status: res.status, reason: res.reason });
+          if (res.status === 481 || res.status === 408) this.finish({ by: 'remote', status: res.status, reason: res.reason });
+        },
+        onTimeout: () => {
+          finish({ status: 408, reason: 'Request Timeout' });
+          void this.bye();
+        },
+        onTransportError: () => finish({ status: 503, reason: 'Service Unavailable' }),
+      });
+    } catch (err) {
+      finish({ status: 503, reason: String(err) });
+    }
   }
 
   // ---- receiving inside the dialog -----------------------------------------------------------

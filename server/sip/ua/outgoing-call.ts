@@ -2,23 +2,32 @@
  * An INVITE we sent (UAC, RFC 3261 §13.2): provisional responses → 'progress'; the 2xx is ACKed
  * end to end by us (§13.2.2.4) → 'answered'; 401/407 → one retry with digest credentials
  * (§22.2); `cancel()` (§9.1) → 'failed' 487.
+ *
+ * Targets come from RFC 3263: while DNS is asked the call is 'resolving'; a timeout, a transport
+ * error or a 503 moves the INVITE on to the next target (§4.3: the same request with a new
+ * branch, so a new transaction), until the list is exhausted.
  */
 import { AcipError } from '../../util/errors.js';
+import type { SipTransport } from '../transport/sip-transport.js';
 import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
 import { parseCSeq } from '../headers.js';
 import { Dialog } from '../dialog/dialog.js';
 import type { ClientTransaction } from '../transaction/transaction-layer.js';
 import { SipCall } from './call.js';
 import { DigestClient, type DigestCredentials } from './digest-client.js';
+import { routeFailure } from './route-failure.js';
 import type { SipRoute, UaCore } from './ua-core.js';
 
-export type OutgoingCallState = 'calling' | 'proceeding' | 'answered' | 'ended';
+export type OutgoingCallState = 'resolving' | 'calling' | 'proceeding' | 'answered' | 'ended';
 
 export class OutgoingCall extends SipCall {
   readonly direction = 'outgoing' as const;
   private stateValue: OutgoingCallState = 'calling';
   private invite: SipRequest;
-  private route: SipRoute;
+  private route: SipRoute | undefined;
+  /** RFC 3263 targets in order, and the one in use. */
+  private targets: SipRoute[] = [];
+  private targetIndex = 0;
   private tx: ClientTransaction | undefined;
   private gotProvisional = false;
   private cancelWanted = false;
@@ -26,16 +35,19 @@ export class OutgoingCall extends SipCall {
   private readonly digest: DigestClient | undefined;
   private authRetried = false;
 
+  /**
+   * `invite` was built for `transport` (its Via and Contact); `start` or `startWhenResolved`
+   * gives the targets.
+   */
   constructor(
     core: UaCore,
     invite: SipRequest,
-    route: SipRoute,
-    private readonly localContact: string,
+    transport: SipTransport,
+    private localContact: string,
     auth: DigestCredentials | undefined,
   ) {
-    super(core, invite.headers.get('Call-ID') ?? '', route.transport, route.dest.connectionId);
+    super(core, invite.headers.get('Call-ID') ?? '', transport, undefined);
     this.invite = invite;
-    this.route = route;
     this.localSdp = invite.body.length > 0 ? invite.body.toString('utf8') : undefined;
     this.digest = auth ? new DigestClient(auth) : undefined;
   }
@@ -49,22 +61,93 @@ export class OutgoingCall extends SipCall {
     return this.invite;
   }
 
-  /** Send the INVITE. Called once by the UA. */
-  start(): void {
+  /** The target in use (undefined while resolving). */
+  get destination(): SipRoute | undefined {
+    return this.route;
+  }
+
+  /** Send the INVITE to the first of `routes` (never empty). Called once by the UA. */
+  start(routes: SipRoute[]): void {
+    if (this.endedFlag) return;
+    this.stateValue = 'calling';
+    this.targets = routes;
+    this.targetIndex = 0;
+    this.useRoute(routes[0]!, false);
     this.sendInvite();
   }
 
+  /** Wait for RFC 3263 resolution, then start; a failed lookup fails the call (404/503). */
+  startWhenResolved(routes: Promise<SipRoute[]>): void {
+    this.stateValue = 'resolving';
+    routes.then(
+      (r) => {
+        if (this.endedFlag) return;
+        if (this.cancelWanted) {
+          this.fail(487, 'Request Terminated');
+          return;
+        }
+        this.start(r);
+      },
+      (err: unknown) => {
+        const f = routeFailure(err);
+        this.core.logger.warn({ target: this.invite.uri, err: String(err) }, 'sip: INVITE target could not be resolved');
+        this.fail(f.status, f.reason);
+      },
+    );
+  }
+
+  /**
+   * Aim the INVITE at `route`. A different transport gets a new Via and Contact; a new target
+   * gets a new branch (RFC 3263 §4.3: "identical to the previous, but has a different value of
+   * the Via branch ID").
+   */
+  private useRoute(route: SipRoute, freshBranch: boolean): void {
+    const transportChanged = route.transport !== this.transport;
+    this.route = route;
+    this.transport = route.transport;
+    this.connectionId = route.dest.connectionId;
+    if (!transportChanged && !freshBranch) return;
+    if (transportChanged) this.localContact = this.core.contact(route.transport);
+    const h = new SipHeaders();
+    for (const e of this.invite.headers.entries()) {
+      if (e.name === 'Via') continue;
+      h.append(e.name, e.name === 'Contact' && transportChanged ? this.localContact : e.value);
+    }
+    h.prepend('Via', this.core.via(route.transport));
+    this.invite = { ...this.invite, headers: h };
+  }
+
   private sendInvite(): void {
+    const route = this.route!;
     try {
-      this.tx = this.core.sendRequest(this.invite, this.route, {
+      this.tx = this.core.sendRequest(this.invite, route, {
         onResponse: (res) => this.onResponse(res),
-        onTimeout: () => this.fail(408, 'Request Timeout'),
-        onTransportError: () => this.fail(503, 'Service Unavailable (transport error)'),
+        onTimeout: () => this.nextTargetOrFail(408, 'Request Timeout'),
+        onTransportError: () => this.nextTargetOrFail(503, 'Service Unavailable (transport error)'),
       });
     } catch (err) {
       this.core.logger.warn({ err: String(err) }, 'sip: INVITE could not be sent');
-      this.core.clock.setTimer(0, () => this.fail(503, 'Service Unavailable'));
+      this.setTimer(0, () => this.nextTargetOrFail(503, 'Service Unavailable'));
     }
+  }
+
+  /** RFC 3263 §4.3: on timeout, transport error or 503, try the next target; fail after the last. */
+  private nextTargetOrFail(status: number, reason: string): void {
+    if (this.endedFlag || this.stateValue === 'answered') return;
+    if (!this.cancelWanted && this.targetIndex + 1 < this.targets.length) {
+      this.targetIndex += 1;
+      const next = this.targets[this.targetIndex]!;
+      this.core.logger.info(
+        { callId: this.callId, status, next: `${next.transport.protocol}:${next.dest.address}:${next.dest.port}` },
+        'sip: INVITE target failed, trying the next one (RFC 3263 §4.3)',
+      );
+      this.gotProvisional = false;
+      this.stateValue = 'calling';
+      this.useRoute(next, true);
+      this.sendInvite();
+      return;
+    }
+    this.fail(status, reason);
   }
 
   private fail(status: number, reason: string): void {
@@ -88,6 +171,10 @@ export class OutgoingCall extends SipCall {
     }
     if (res.status < 300) {
       this.on2xx(res);
+      return;
+    }
+    if (res.status === 503) {
+      this.nextTargetOrFail(res.status, res.reason);
       return;
     }
     if ((res.status === 401 || res.status === 407) && this.digest && !this.authRetried && !this.cancelWanted) {
@@ -118,7 +205,7 @@ export class OutgoingCall extends SipCall {
       }
       h.append(e.name, e.value);
     }
-    h.prepend('Via', this.core.via(this.route.transport));
+    h.prepend('Via', this.core.via(this.route!.transport));
     this.invite = { ...old, headers: h };
     this.digest!.authorize(this.invite);
     this.gotProvisional = false;
@@ -156,13 +243,15 @@ export class OutgoingCall extends SipCall {
   private byeDetached(): void {
     const d = this.dialog;
     if (!d) return;
-    try {
-      const route = this.core.resolve(d.routing().nextHop, this.transport, this.connectionId);
-      const bye = d.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
-      this.core.sendRequest(bye, route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
-    } catch (err) {
-      this.core.logger.warn({ err: String(err) }, 'sip: BYE for late 2xx failed');
-    }
+    const send = (route: SipRoute) => {
+      try {
+        const bye = d.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
+        this.core.sendRequest(bye, route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+      } catch (err) {
+        this.core.logger.warn({ err: String(err) }, 'sip: BYE for late 2xx failed');
+      }
+    };
+    this.withDialogRoute(d, send, (err) => this.core.logger.warn({ err: String(err) }, 'sip: BYE for late 2xx has no route'));
   }
 
   /**
@@ -172,6 +261,11 @@ export class OutgoingCall extends SipCall {
   cancel(): void {
     if (this.endedFlag || this.stateValue === 'answered' || this.cancelWanted) return;
     this.cancelWanted = true;
+    if (this.stateValue === 'resolving') {
+      // Nothing sent yet: fail on the next tick (listeners never run inside cancel()).
+      this.setTimer(0, () => this.fail(487, 'Request Terminated'));
+      return;
+    }
     if (this.gotProvisional) this.sendCancel();
     this.setTimer(this.core.timers.b, () => {
       this.tx?.terminate();
@@ -203,7 +297,7 @@ export class OutgoingCall extends SipCall {
     h.append('Content-Length', '0');
     const cancel: SipRequest = { kind: 'request', method: 'CANCEL', uri: inv.uri, version: 'SIP/2.0', headers: h, body: Buffer.alloc(0) };
     try {
-      this.core.sendRequest(cancel, this.route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+      this.core.sendRequest(cancel, this.route!, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
     } catch (err) {
       this.core.logger.warn({ err: String(err) }, 'sip: CANCEL could not be sent');
     }

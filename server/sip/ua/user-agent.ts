@@ -3,7 +3,6 @@
  * and dialogs, answers what a UA must answer, and exposes calls, OPTIONS probes and
  * registrations to the layers above through typed events. It carries SDP as opaque strings.
  */
-import { isIP } from 'node:net';
 import type { Clock } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
@@ -17,9 +16,10 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import { SipTimers, type SipTimerBase } from '../transaction/timers.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { ClientTransactionUser, TransactionChannel } from '../transaction/transaction.js';
-import { DEFAULT_SIP_PORT, responseDestination } from '../transport/response-routing.js';
+import { SipResolver, type AddressFamily, type DnsClient, type ResolveQuery, type SipTarget } from '../transport/resolver.js';
+import { responseDestination } from '../transport/response-routing.js';
 import { silentSipLogger, type SipLogger } from '../transport/sip-logger.js';
-import type { InboundInfo, SipTransport } from '../transport/sip-transport.js';
+import type { InboundInfo, SipTransport, SipTransportProtocol } from '../transport/sip-transport.js';
 import type { SipCall } from './call.js';
 import type { DigestCredentials } from './digest-client.js';
 import { newBranch, newCallId, newTag } from './ids.js';
@@ -44,6 +44,13 @@ export interface SipUserAgentOptions {
   maxCalls?: number;
   logger?: SipLogger;
   timers?: Partial<SipTimerBase>;
+  /**
+   * RFC 3263 server location (DNS SRV/A/AAAA with a TTL cache). Default: a `SipResolver` on
+   * `dns` (default: the system resolver through node:dns/promises) and this UA's clock.
+   */
+  resolver?: SipResolver;
+  /** The DNS client of the default resolver (tests pass a fake; ignored when `resolver` is given). */
+  dns?: DnsClient;
 }
 
 export interface InviteOptions {
@@ -101,6 +108,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   readonly logger: SipLogger;
   readonly userAgentName: string;
   readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0, internalErrors: 0 };
+  /** RFC 3263 server location; its cache is shared by every request of this UA. */
+  readonly resolver: SipResolver;
   private readonly layer: TransactionLayer;
   private readonly transports: SipTransport[];
   private readonly localUser: string;
@@ -127,6 +136,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     this.displayName = opts.displayName;
     this.maxCalls = opts.maxCalls ?? Number.POSITIVE_INFINITY;
     this.layer = new TransactionLayer({ clock: this.clock, timers: this.timers, logger: this.logger });
+    this.resolver = opts.resolver ?? new SipResolver({ clock: this.clock, ...(opts.dns ? { dns: opts.dns } : {}) });
     this.onListenerError = (event, err) => this.logger.error({ event, err: String(err) }, 'sip ua listener threw');
     for (const t of this.transports) {
       t.setHandler({
@@ -167,19 +177,69 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   }
 
   /**
-   * §8.1.2 / RFC 3263 without DNS: the URI's transport parameter (else the preferred transport,
-   * else UDP), its host (an IP literal or `localhost`) and port (default 5060).
-   * Deliberate limit: host names are not resolved (no NAPTR/SRV/A lookups yet).
+   * The RFC 3263 query for a URI (§4.1 transport selection inputs). Throws for what no lookup can
+   * fix: tel: (needs a proxy), a `transport` we have no transport for, sips: without TLS
+   * (§26.2.2: sending it over UDP/TCP would silently drop the security it asks for).
    */
-  resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute {
+  private queryFor(uri: string, preferred?: SipTransport): ResolveQuery {
     const u = parseUri(uri, 'target URI');
     if (u.scheme === 'tel') throw new AcipError('SIP_UNROUTABLE', 'cannot route a tel: URI without a proxy');
-    const transport = this.transportFor(u.params.get('transport') ?? undefined, preferred);
-    const host = u.host.toLowerCase() === 'localhost' ? '127.0.0.1' : u.host;
-    if (isIP(host) === 0) throw new AcipError('SIP_UNRESOLVABLE', `host ${u.host} is not an IP address (DNS is not supported)`);
-    const port = u.port ?? DEFAULT_SIP_PORT;
-    const dest = { address: host, port, ...(connectionId && transport === preferred ? { connectionId } : {}) };
+    const param = u.params.get('transport');
+    let transport: SipTransportProtocol | undefined;
+    if (param !== undefined && param !== null) transport = this.transportFor(param, preferred).protocol;
+    const secure = u.scheme === 'sips';
+    if (secure && !this.transports.some((t) => t.protocol === 'tls')) {
+      throw new AcipError('SIP_NO_TRANSPORT', `${uri.slice(0, 80)}: sips: URIs need TLS, which is not configured`);
+    }
+    // Our preference order (§4.1 leaves it to the client): the dialog's transport when there is
+    // one, else UDP first (§4.1's default for sip:), then the others as configured.
+    const protocols: SipTransportProtocol[] = preferred
+      ? [preferred.protocol]
+      : [...new Set([...this.transports.filter((t) => t.protocol === 'udp'), ...this.transports].map((t) => t.protocol))];
+    const candidates = this.transports.filter((t) => (transport ? t.protocol === transport : protocols.includes(t.protocol)));
+    const families = [...new Set(candidates.map((t): AddressFamily => (t.local.address.includes(':') ? 6 : 4)))];
+    return {
+      host: u.host,
+      ...(u.port !== undefined ? { port: u.port } : {}),
+      secure,
+      ...(transport ? { transport } : {}),
+      protocols,
+      families: families.length > 0 ? families : [4],
+    };
+  }
+
+  private routeOf(t: SipTarget, preferred: SipTransport | undefined, connectionId: string | undefined): SipRoute {
+    const transport = this.transportFor(t.protocol, preferred);
+    const dest = { address: t.address, port: t.port, ...(connectionId && transport === preferred ? { connectionId } : {}) };
     return { transport, dest };
+  }
+
+  private routesOf(targets: SipTarget[], preferred: SipTransport | undefined, connectionId: string | undefined): SipRoute[] {
+    const routes = targets.map((t) => this.routeOf(t, preferred, connectionId));
+    if (routes.length === 0) throw new AcipError('SIP_DNS_NOT_FOUND', 'no target to send to');
+    return routes;
+  }
+
+  /** See UaCore.locate: RFC 3263 §4 through the resolver, synchronous when no DNS is needed. */
+  locate(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute[] | Promise<SipRoute[]> {
+    const q = this.queryFor(uri, preferred);
+    let now: SipTarget[] | undefined;
+    try {
+      now = this.resolver.resolveNow(q);
+    } catch (err) {
+      // A cached negative answer is a DNS outcome like any other: reported asynchronously.
+      return Promise.reject(err as Error);
+    }
+    if (now) return this.routesOf(now, preferred, connectionId);
+    return this.resolver.resolve(q).then((targets) => this.routesOf(targets, preferred, connectionId));
+  }
+
+  /** See UaCore.resolve: the first target, when known without waiting. */
+  resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute {
+    const r = this.locate(uri, preferred, connectionId);
+    if (Array.isArray(r)) return r[0]!;
+    r.catch(() => undefined); // the lookup warms the cache for the next try
+    throw new AcipError('SIP_UNRESOLVABLE', `${uri.slice(0, 80)}: the host needs a DNS lookup first`);
   }
 
   private hostOf(t: SipTransport): string {
@@ -225,20 +285,28 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
 
   // ---- public API -----------------------------------------------------------------------------
 
-  /** Place a call (§13.2). Events on the returned call: progress, answered, failed, ended, reinvite. */
+  /**
+   * Place a call (§13.2). Events on the returned call: progress, answered, failed, ended, reinvite.
+   * The call is returned at once; when the target's host needs DNS (RFC 3263) it stays in state
+   * 'resolving' until the lookup ends, and a failed lookup ends it with 'failed' (404 when the
+   * name does not exist, 503 when DNS did not answer). Throws only for targets no lookup can route.
+   */
   invite(target: string, opts: InviteOptions): OutgoingCall {
     if (this.closed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const route = this.resolve(target);
-    const host = this.hostOf(route.transport);
+    const located = this.locate(target);
+    // Build the INVITE for the transport it will most likely use; the call rewrites Via and
+    // Contact if the lookup picks another one (e.g. SRV offers only TCP).
+    const transport = Array.isArray(located) ? located[0]!.transport : this.defaultTransport(target);
+    const host = this.hostOf(transport);
     const h = new SipHeaders();
-    h.append('Via', this.via(route.transport));
+    h.append('Via', this.via(transport));
     h.append('Max-Forwards', '70');
     const fromBase = opts.from ?? `${this.displayName ? `"${this.displayName.replace(/["\\]/g, '')}" ` : ''}<sip:${this.localUser}@${host}>`;
     h.append('From', `${fromBase};tag=${newTag()}`);
     h.append('To', `<${target}>`);
     h.append('Call-ID', newCallId(host));
     h.append('CSeq', '1 INVITE');
-    const contact = this.contact(route.transport);
+    const contact = this.contact(transport);
     h.append('Contact', contact);
     h.append('Allow', ALLOW_HEADER);
     h.append('User-Agent', this.userAgentName);
@@ -247,21 +315,44 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     if (body.length > 0) h.append('Content-Type', 'application/sdp');
     h.append('Content-Length', String(body.length));
     const req: SipRequest = { kind: 'request', method: 'INVITE', uri: target, version: 'SIP/2.0', headers: h, body };
-    const call = new OutgoingCall(this, req, route, contact, opts.auth);
+    const call = new OutgoingCall(this, req, transport, contact, opts.auth);
     this.track(call);
-    call.start();
+    if (Array.isArray(located)) call.start(located);
+    else call.startWhenResolved(located);
     return call;
   }
 
-  /** Reachability probe (§11): OPTIONS out of dialog; resolves with the final status and the RTT (408 on timeout). */
+  /** The transport a request to `uri` uses when DNS has not said otherwise (§4.1 defaults). */
+  private defaultTransport(uri: string): SipTransport {
+    const q = this.queryFor(uri);
+    return this.transportFor(q.transport ?? q.protocols[0]);
+  }
+
+  /**
+   * Reachability probe (§11): OPTIONS out of dialog; resolves with the final status and the RTT
+   * of the last attempt (408 on timeout). A timeout, transport error or 503 moves on to the next
+   * RFC 3263 target (§4.3). Rejects when the target cannot be routed (DNS failure included).
+   */
   options(target: string): Promise<OptionsResult> {
     if (this.closed) return Promise.reject(new AcipError('SIP_UA_CLOSED', 'user agent closed'));
-    let route: SipRoute;
+    let located: SipRoute[] | Promise<SipRoute[]>;
     try {
-      route = this.resolve(target);
+      located = this.locate(target);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err as Error);
     }
+    return new Promise<OptionsResult>((resolve, reject) => {
+      const run = (routes: SipRoute[]) => {
+        if (this.closed) reject(new AcipError('SIP_UA_CLOSED', 'user agent closed'));
+        else this.optionsTo(target, routes, 0, resolve);
+      };
+      if (Array.isArray(located)) run(located);
+      else located.then(run, reject);
+    });
+  }
+
+  private optionsTo(target: string, routes: SipRoute[], index: number, done: (r: OptionsResult) => void): void {
+    const route = routes[index]!;
     const host = this.hostOf(route.transport);
     const h = new SipHeaders();
     h.append('Via', this.via(route.transport));
@@ -276,23 +367,31 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     h.append('Content-Length', '0');
     const req: SipRequest = { kind: 'request', method: 'OPTIONS', uri: target, version: 'SIP/2.0', headers: h, body: Buffer.alloc(0) };
     const t0 = this.clock.now();
-    return new Promise<OptionsResult>((resolve) => {
-      const done = (status: number) => resolve({ status, rttMs: this.clock.now() - t0 });
-      this.layer.sendRequest(req, this.channelTo(route), {
-        onResponse: (res) => {
-          if (res.status >= 200) done(res.status);
-        },
-        onTimeout: () => done(408),
-        onTransportError: () => done(503),
-      });
+    const finish = (status: number) => done({ status, rttMs: this.clock.now() - t0 });
+    // RFC 3263 §4.3: a timeout, a transport error or a 503 moves on to the next target.
+    const next = (status: number) => {
+      if (index + 1 < routes.length && !this.closed) this.optionsTo(target, routes, index + 1, done);
+      else finish(status);
+    };
+    this.layer.sendRequest(req, this.channelTo(route), {
+      onResponse: (res) => {
+        if (res.status === 503) next(503);
+        else if (res.status >= 200) finish(res.status);
+      },
+      onTimeout: () => next(408),
+      onTransportError: () => next(503),
     });
   }
 
-  /** Register a binding (§10.2); events: registered, failed, unregistered. */
+  /**
+   * Register a binding (§10.2); events: registered, failed, unregistered. The registrar is
+   * located (RFC 3263) on every attempt; failures are retried with backoff (see Registration).
+   * Throws only for a registrar URI no lookup can route.
+   */
   register(opts: RegisterOptions): Registration {
     if (this.closed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const route = this.resolve(opts.registrar);
-    const reg = new Registration(this, opts, route, this.contact(route.transport), this.hostOf(route.transport));
+    const transport = this.defaultTransport(opts.registrar);
+    const reg = new Registration(this, opts, this.hostOf(transport));
     this.registrations.add(reg);
     reg.start();
     return reg;

@@ -53,6 +53,11 @@ export interface TraceProfile {
    * instead of i·ptime; later packets keep their real-time schedule.
    */
   startBurst?: { packets: number; spreadMs: number };
+  /**
+   * Receiver stall (not in JITTER-TRACES.md): the receiving process was busy (call set-up, a GC pause)
+   * from `atMs` for `lenMs`; packets that arrived meanwhile are read, and stamped, at its end.
+   */
+  stall?: { atMs: number; lenMs: number };
   /** Length used by the benchmark when the caller does not say. */
   defaultSeconds: number;
 }
@@ -82,7 +87,7 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
   drift_m100: { name: 'drift_m100', ptimeMs: 20, d0Ms: 5, jitter: lanJitter, reorder: 0, dup: 0, ppm: -100, defaultSeconds: 600 },
   startup: {
     name: 'startup', ptimeMs: 20, d0Ms: 5, jitter: { kind: 'none' }, reorder: 0, dup: 0, ppm: 0,
-    startBurst: { packets: 25, spreadMs: 2 }, defaultSeconds: 30,
+    startBurst: { packets: 25, spreadMs: 2 }, stall: { atMs: 700, lenMs: 150 }, defaultSeconds: 30,
   },
   l24_1ms: {
     name: 'l24_1ms', ptimeMs: 1, d0Ms: 1, jitter: { kind: 'ar1', sigma: 0.3, rho: 0.5 },
@@ -243,6 +248,8 @@ export function generateTrace(opts: TraceOptions): Trace {
     const step = profile.step && s >= profile.step.fromMs && s < profile.step.toMs ? profile.step.addMs : 0;
     let a = s + profile.d0Ms + j + spike + step;
     if (a < prevArrival + 0.02) a = prevArrival + 0.02;
+    const st = profile.stall;
+    if (st && a >= st.atMs && a < st.atMs + st.lenMs) a = Math.max(st.atMs + st.lenMs, prevArrival + 0.02);
     ordered[i] = a;
     prevArrival = a;
   }

@@ -13,11 +13,26 @@
  * Beside it, opusscript's bare encode + decode cost of one 20 ms 48 kHz stereo frame at 128 kbit/s,
  * measured in the same run.
  *
+ * Worker mode (`workers: N`, N ≥ 1; the default is os.availableParallelism()): every session runs in
+ * a MediaWorkerPool of N worker threads instead, both ends of each link included. The pool puts a new
+ * session on the least-loaded worker, so with two workers the two ends of every link land on
+ * DIFFERENT workers (A on one, B on the other): each worker does what one acip instance's media does
+ * for its half of the links, and every packet crosses between threads over loopback as it would
+ * between two machines. CPU is then the whole process (all threads) as a share of ONE core, so it can
+ * reach N; the saturation limit scales to `cpuLimit` × N. Underruns and skipped ticks come from the
+ * stats snapshots the workers push (at most one push interval, 100 ms, old at both ends of the window,
+ * which does not bias the difference). Each worker's event-loop utilisation over the window is printed
+ * beside it. `compareSingleThread` (default true) runs the one-thread search first, for the figure
+ * side by side.
+ *
  * Not asserted anywhere; `npm run bench` prints it. Bounded: at most `maxLinks` links and about
  * `budgetS` seconds per configuration.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import OpusScript from 'opusscript';
 import { MediaSession, type MediaSessionParams } from '../../../server/media/media-session.js';
+import { MediaWorkerPool } from '../../../server/media/worker/media-worker-pool.js';
+import type { MediaSessionLike } from '../../../server/media/worker/media-session-like.js';
 import { systemClock } from '../../../server/util/clock.js';
 import type { CodecParams } from '../../../server/codecs/codec.js';
 
@@ -48,6 +63,13 @@ export interface MediaBenchOptions {
   budgetS?: number;
   /** Above this share of one core the step counts as saturated (default 0.9). */
   cpuLimit?: number;
+  /**
+   * Worker threads for the sessions (default os.availableParallelism()); 0 runs every session in this
+   * thread, as before.
+   */
+  workers?: number;
+  /** With workers > 0, run the one-thread search too, first (default true). */
+  compareSingleThread?: boolean;
   log?: (line: string) => void;
 }
 
@@ -59,11 +81,17 @@ export interface MediaBenchStep {
   concealedFrames: number;
   skippedTicks: number;
   maxTickLateMs: number;
+  /** Worker mode: each worker's event-loop utilisation over the window (0..1). */
+  workerElu: number[] | null;
+  /** os.loadavg()[0] at the end of the step. */
+  loadAvg1: number;
   clean: boolean;
 }
 
 export interface MediaBenchConfigResult {
   name: string;
+  /** 0: one thread; N: N worker threads. */
+  workers: number;
   /** Largest link count with zero underruns and CPU under the limit; 0 if none. */
   maxCleanLinks: number;
   /** CPU per link at that count, % of one core. */
@@ -87,6 +115,29 @@ export interface MediaBenchResult {
   cpus: number;
   configs: MediaBenchConfigResult[];
   opusscript: OpusBareCost[];
+  /** os.loadavg() at the start and the end of the run (the machine may be shared). */
+  loadAvgStart: number[];
+  loadAvgEnd: number[];
+}
+
+/** Where the sessions of a run live: this thread, or a worker pool. */
+interface SessionHost {
+  workers: number;
+  open(p: MediaSessionParams): Promise<MediaSessionLike>;
+  /** Cumulative event-loop {idle, active} per worker (worker mode). */
+  elu(): Array<{ idle: number; active: number }> | null;
+}
+
+function inProcessHost(): SessionHost {
+  return { workers: 0, open: (p) => MediaSession.open(p, { clock: systemClock }), elu: () => null };
+}
+
+function poolHost(pool: MediaWorkerPool): SessionHost {
+  return {
+    workers: pool.size,
+    open: (p) => pool.open(p),
+    elu: () => pool.workers().map((w) => ({ idle: w.eventLoopUtilization?.idle ?? 0, active: w.eventLoopUtilization?.active ?? 0 })),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -112,16 +163,16 @@ function params(c: MediaBenchConfig, linkId: string): MediaSessionParams {
   };
 }
 
-async function openPairs(c: MediaBenchConfig, pairs: number): Promise<MediaSession[]> {
-  const all: MediaSession[] = [];
+/** Opens into `all` as it goes, so that a failure half-way still lets the caller close what opened. */
+async function openPairs(host: SessionHost, c: MediaBenchConfig, pairs: number, all: MediaSessionLike[]): Promise<void> {
   for (let i = 0; i < pairs; i++) {
     const pa = params(c, `a${i}`);
-    const a = await MediaSession.open(pa, { clock: systemClock });
-    const b = await MediaSession.open({ ...params(c, `b${i}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } }, { clock: systemClock });
+    const a = await host.open(pa);
+    all.push(a);
+    const b = await host.open({ ...params(c, `b${i}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } });
+    all.push(b);
     await a.update({ ...pa, remote: { address: '127.0.0.1', rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort } });
-    all.push(a, b);
   }
-  return all;
 }
 
 interface Totals {
@@ -131,7 +182,7 @@ interface Totals {
   late: number;
 }
 
-function totals(sessions: MediaSession[]): Totals {
+function totals(sessions: MediaSessionLike[]): Totals {
   const t: Totals = { underruns: 0, concealed: 0, skipped: 0, late: 0 };
   for (const s of sessions) {
     const st = s.stats();
@@ -143,20 +194,34 @@ function totals(sessions: MediaSession[]): Totals {
   return t;
 }
 
-async function step(c: MediaBenchConfig, links: number, o: Required<Omit<MediaBenchOptions, 'configs' | 'log'>>): Promise<MediaBenchStep> {
-  const sessions = await openPairs(c, links / 2);
+type StepOptions = Pick<Required<MediaBenchOptions>, 'maxLinks' | 'startLinks' | 'stepS' | 'warmupS' | 'budgetS' | 'cpuLimit'>;
+
+async function step(host: SessionHost, c: MediaBenchConfig, links: number, o: StepOptions): Promise<MediaBenchStep> {
+  const sessions: MediaSessionLike[] = [];
   try {
+    await openPairs(host, c, links / 2, sessions);
     await sleep(o.warmupS * 1000);
     const t0 = totals(sessions);
+    const e0 = host.elu();
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     await sleep(o.stepS * 1000);
     const cpu = process.cpuUsage(cpu0);
     const wall = (performance.now() - w0) * 1000; // µs
+    const e1 = host.elu();
     const t1 = totals(sessions);
     const cpuShare = (cpu.user + cpu.system) / wall;
     const underruns = t1.underruns - t0.underruns;
     const skipped = t1.skipped - t0.skipped;
+    const workerElu =
+      e0 && e1
+        ? e1.map((e, i) => {
+            const a = e.active - (e0[i]?.active ?? 0);
+            const all = a + e.idle - (e0[i]?.idle ?? 0);
+            return all > 0 ? a / all : 0;
+          })
+        : null;
+    const cpuLimit = o.cpuLimit * Math.max(1, host.workers);
     return {
       links,
       cpuShare,
@@ -165,14 +230,16 @@ async function step(c: MediaBenchConfig, links: number, o: Required<Omit<MediaBe
       concealedFrames: t1.concealed - t0.concealed,
       skippedTicks: skipped,
       maxTickLateMs: t1.late,
-      clean: underruns === 0 && skipped === 0 && cpuShare <= o.cpuLimit,
+      workerElu,
+      loadAvg1: loadavg()[0] ?? 0,
+      clean: underruns === 0 && skipped === 0 && cpuShare <= cpuLimit,
     };
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
   }
 }
 
-async function searchConfig(c: MediaBenchConfig, o: Required<Omit<MediaBenchOptions, 'configs' | 'log'>>, log: (l: string) => void): Promise<MediaBenchConfigResult> {
+async function searchConfig(host: SessionHost, c: MediaBenchConfig, o: StepOptions, log: (l: string) => void): Promise<MediaBenchConfigResult> {
   const started = performance.now();
   const steps: MediaBenchStep[] = [];
   let good: MediaBenchStep | null = null;
@@ -185,16 +252,17 @@ async function searchConfig(c: MediaBenchConfig, o: Required<Omit<MediaBenchOpti
       limitedBy = 'budget';
       break;
     }
-    const s = await step(c, n, o);
+    const s = await step(host, c, n, o);
     steps.push(s);
+    const elu = s.workerElu ? `  worker ELU ${s.workerElu.map((e) => `${(100 * e).toFixed(0)}%`).join('/')}` : '';
     log(
-      `  ${c.name}: ${s.links} links  cpu ${(100 * s.cpuShare).toFixed(0)}% of a core  ${s.cpuPerLinkPct.toFixed(2)}%/link  ` +
-        `underrun frames ${s.underruns}  skipped ticks ${s.skippedTicks}  worst tick lateness (incl. start-up) ${s.maxTickLateMs.toFixed(1)} ms  ${s.clean ? 'clean' : 'NOT clean'}`,
+      `  ${c.name} [${threadsLabel(host.workers)}]: ${s.links} links  cpu ${(100 * s.cpuShare).toFixed(0)}% of a core  ${s.cpuPerLinkPct.toFixed(2)}%/link${elu}  ` +
+        `underrun frames ${s.underruns}  skipped ticks ${s.skippedTicks}  worst tick lateness (incl. start-up) ${s.maxTickLateMs.toFixed(1)} ms  load ${s.loadAvg1.toFixed(2)}  ${s.clean ? 'clean' : 'NOT clean'}`,
     );
     if (s.clean) good = !good || s.links > good.links ? s : good;
     else {
       bad = !bad || s.links < bad.links ? s : bad;
-      limitedBy = s.cpuShare > o.cpuLimit ? 'cpu' : 'underruns';
+      limitedBy = s.cpuShare > o.cpuLimit * Math.max(1, host.workers) ? 'cpu' : 'underruns';
     }
     // Double until the first failure, then bisect between the best clean and the first bad count.
     let next: number;
@@ -210,7 +278,7 @@ async function searchConfig(c: MediaBenchConfig, o: Required<Omit<MediaBenchOpti
     }
     n = next;
   }
-  return { name: c.name, maxCleanLinks: good?.links ?? 0, cpuPerLinkPct: good?.cpuPerLinkPct ?? null, limitedBy: bad ? limitedBy : limitedBy === 'budget' ? 'budget' : 'cap', steps };
+  return { name: c.name, workers: host.workers, maxCleanLinks: good?.links ?? 0, cpuPerLinkPct: good?.cpuPerLinkPct ?? null, limitedBy: bad ? limitedBy : limitedBy === 'budget' ? 'budget' : 'cap', steps };
 }
 
 /** opusscript's own encode + decode cost per 20 ms stereo 48 kHz frame at 128 kbit/s. */
@@ -254,9 +322,13 @@ export function measureOpusscript(complexity: number, frames = 500): OpusBareCos
   }
 }
 
+function threadsLabel(workers: number): string {
+  return workers === 0 ? 'one thread' : `${workers} workers`;
+}
+
 export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<MediaBenchResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
-  const o = {
+  const o: StepOptions = {
     maxLinks: opts.maxLinks ?? 256,
     startLinks: opts.startLinks ?? 8,
     stepS: opts.stepS ?? 4,
@@ -264,13 +336,29 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
     budgetS: opts.budgetS ?? 60,
     cpuLimit: opts.cpuLimit ?? 0.9,
   };
-  const { availableParallelism } = await import('node:os');
-  const result: MediaBenchResult = { node: process.version, cpus: availableParallelism(), configs: [], opusscript: [] };
-  log(`media links per core (one Node process = one core; ${result.cpus} cores available)`);
-  for (const c of opts.configs ?? MEDIA_BENCH_CONFIGS) {
-    const r = await searchConfig(c, o, log);
-    result.configs.push(r);
-    log(`${c.name}: ${r.maxCleanLinks} links clean on one core, ${r.cpuPerLinkPct?.toFixed(2) ?? '-'} % of a core per link (search stopped by ${r.limitedBy})`);
+  const workers = opts.workers ?? availableParallelism();
+  const modes = workers > 0 && (opts.compareSingleThread ?? true) ? [0, workers] : [workers];
+  const result: MediaBenchResult = { node: process.version, cpus: availableParallelism(), configs: [], opusscript: [], loadAvgStart: loadavg(), loadAvgEnd: [] };
+  log(
+    `media links (${modes.map(threadsLabel).join(', then ')}; ${result.cpus} cores available; ` +
+      `load average ${result.loadAvgStart.map((l) => l.toFixed(2)).join(' ')}: figures are only meaningful on a quiet machine)`,
+  );
+  for (const mode of modes) {
+    const pool = mode > 0 ? new MediaWorkerPool({ workers: mode }) : null;
+    try {
+      if (pool) await pool.ready();
+      const host = pool ? poolHost(pool) : inProcessHost();
+      for (const c of opts.configs ?? MEDIA_BENCH_CONFIGS) {
+        const r = await searchConfig(host, c, o, log);
+        result.configs.push(r);
+        log(
+          `${c.name} [${threadsLabel(mode)}]: ${r.maxCleanLinks} links clean, ${r.cpuPerLinkPct?.toFixed(2) ?? '-'} % of a core per link ` +
+            `(search stopped by ${r.limitedBy})`,
+        );
+      }
+    } finally {
+      await pool?.close();
+    }
   }
   for (const complexity of [5, 10]) {
     const b = measureOpusscript(complexity);
@@ -280,11 +368,28 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
         `${b.totalUs.toFixed(0)} µs per frame = ${b.corePctPerStream.toFixed(2)} % of a core per realtime stream (${Math.floor(100 / b.corePctPerStream)} streams/core at most)`,
     );
   }
+  result.loadAvgEnd = loadavg();
+  log(`load average at the end: ${result.loadAvgEnd.map((l) => l.toFixed(2)).join(' ')}`);
   return result;
 }
 
-// `npx tsx test/bench/media/links-per-core.ts` runs it on its own.
+// `npx tsx test/bench/media/links-per-core.ts [--quick] [--workers N] [--no-single] [--opus] [--start N]`
+// runs it on its own (--workers 0: one thread only; --opus: the two Opus configurations only).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const quick = process.argv.includes('--quick');
-  await runMediaBench(quick ? { budgetS: 20, stepS: 2, warmupS: 1 } : {});
+  const argv = process.argv.slice(2);
+  const num = (flag: string): number | undefined => {
+    const i = argv.indexOf(flag);
+    const v = i >= 0 ? Number(argv[i + 1]) : NaN;
+    return Number.isFinite(v) ? v : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const workers = num('--workers');
+  const startLinks = num('--start');
+  await runMediaBench({
+    ...(quick ? { budgetS: 20, stepS: 2, warmupS: 1 } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(startLinks !== undefined ? { startLinks } : {}),
+    ...(argv.includes('--no-single') ? { compareSingleThread: false } : {}),
+    ...(argv.includes('--opus') ? { configs: MEDIA_BENCH_CONFIGS.filter((c) => c.codecId === 'opus') } : {}),
+  });
 }
