@@ -62,6 +62,8 @@ export interface MediaWorkerInfo {
 
 interface Pending {
   kind: ToWorker['t'];
+  /** Session the request is about (open/update/close). */
+  id: number | null;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -338,10 +340,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
         slot.pending.delete(m.req);
         if (m.ok) p.resolve(m.value);
         else {
-          if (m.params) {
-            // A failed update may have applied part of the change: keep currentParams() truthful.
-            for (const s of slot.sessions.values()) if (s.linkId === m.params.linkId && p.kind === 'update') s.applyParams(m.params);
-          }
+          // A failed update may have applied part of the change: keep currentParams() truthful.
+          if (m.params && p.kind === 'update' && p.id !== null) slot.sessions.get(p.id)?.applyParams(m.params);
           p.reject(toError(m.error));
         }
         this.updateRef(slot);
@@ -374,7 +374,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
     }
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(req, { kind: msg.t, resolve, reject });
+      slot.pending.set(req, { kind: msg.t, id: 'id' in msg ? msg.id : null, resolve, reject });
       this.updateRef(slot);
       try {
         worker.postMessage({ ...msg, req });

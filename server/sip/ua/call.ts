@@ -401,7 +401,8 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
         const offered = bodyText(req);
         if (offered !== undefined) this.remoteSdp = offered;
         this.localSdp = answerSdp;
-        this.send2xx(tx, req, answerSdp, () => undefined);
+        // Without an offer in the re-INVITE, `answerSdp` is our offer and the ACK answers it.
+        this.send2xx(tx, req, answerSdp, () => undefined, offered === undefined);
       },
       reject: (status, reason, headers) => {
         if (answered) return;
@@ -423,7 +424,7 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
    * (§13.3.1.4). Over reliable transports only the 64·T1 ACK deadline is kept (deliberate: the 2xx
    * cannot be lost on a direct TCP connection). `onNoAck` runs when the deadline passes.
    */
-  protected send2xx(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void): void {
+  protected send2xx(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, reinviteOfferInAnswer = false): void {
     const contact = this.core.contact(this.transport);
     const opts = {
       toTag: this.dialog?.localTag ?? '',
@@ -448,6 +449,7 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
         p.onAck();
       }),
       onAck: () => undefined,
+      answerInAck: reinviteOfferInAnswer,
     };
     this.stop2xx();
     this.pending2xx = p;
@@ -478,6 +480,10 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
     const sdp = bodyText(ack);
     if (sdp !== undefined) this.remoteSdp = sdp;
     this.onAckedInternal();
+    if (p.answerInAck) {
+      if (sdp === undefined) this.core.logger.warn({ callId: this.callId }, 'sip: the ACK carried no answer to the offer in our 2xx (RFC 3264 §5)');
+      this.emit('reinvite-answer', { sdp });
+    }
     p.onAck();
   }
 
