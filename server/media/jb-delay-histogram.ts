@@ -12,7 +12,9 @@
  * more than 1 − q of the weight and hold the target high until the long-term forgetting dilutes them
  * (tens of seconds). With `startWeight` w > 0 the n-th sample uses the factor min(f, n / (n + w)),
  * under which a sample k samples old weighs about (n0 / n)^w: the early outliers fade within a second
- * or two, and the factor reaches f after about w / (1 − f) samples.
+ * or two. The ramp only covers the first `startSamples` samples (about 2 s of packets); after that the
+ * factor is f at once, so that the steady state keeps its full memory (a shorter one would make a
+ * cluster of delay spikes weigh more and hold the target higher).
  */
 export class DelayHistogram {
   private readonly bins: Float64Array;
@@ -31,6 +33,7 @@ export class DelayHistogram {
     rangeMs: number,
     private readonly forget: number,
     private readonly startWeight = 0,
+    private readonly startSamples = 0,
   ) {
     this.bins = new Float64Array(Math.max(2, Math.ceil(rangeMs / binMs) + 1));
   }
@@ -41,7 +44,7 @@ export class DelayHistogram {
 
   add(delayMs: number): void {
     this.count++;
-    const f = this.startWeight > 0 ? Math.min(this.forget, this.count / (this.count + this.startWeight)) : this.forget;
+    const f = this.startWeight > 0 && this.count <= this.startSamples ? Math.min(this.forget, this.count / (this.count + this.startWeight)) : this.forget;
     this.weight /= f;
     if (this.weight > 1e200) this.renormalise();
     const i = Math.min(this.bins.length - 1, Math.max(0, Math.floor(delayMs / this.binMs)));

@@ -36,6 +36,17 @@
  *   them at once; that part decays with a 1 s time constant unless the histogram confirms it.
  * - A route change (the floor stepping by > 15 ms) re-bases the histogram, so a delay step that ends
  *   brings the delay back within a second or so, not after the histogram forgets.
+ * - Start-up: the histogram forgets its first ~2 s of samples fast (`startForgetWeight`), so a sender
+ *   draining a queue at start or a receiver busy while the call is set up does not hold the target
+ *   high for tens of seconds (seen with baresip: 170 ms for seconds, > 10 s to come down).
+ * - The quantile covered is not fixed: a slow control (`jicoBudget`, default 1 %) moves it within
+ *   0.97–0.999 so that the measured jitter-induced concealment (late packets + stall frames) stays
+ *   near the budget — higher on heavy-tailed networks, lower (less delay) on calm ones.
+ * - The level respects maxDelayMs: the correction aims at most at maxDelayMs − pullPeriodMs (the grid
+ *   point below the maximum), and frames are dropped only above maxDelayMs + pullPeriodMs.
+ * - The packets behind a delay spike that went past the maximum arrive late, in a burst, each less
+ *   late than the one before: they are counted late, and playout keeps its position. Only a run of
+ *   late packets whose lateness does not shrink (a sender slower than real time) re-anchors playout.
  * - The level follows the target by stretch hints: at most `maxShrinkFraction` of a frame removed per
  *   frame (`fastShrinkFraction` when more than `fastShrinkAboveMs` above), `maxGrowFraction` inserted.
  *   Frames are pulled whole on a ptime clock, so the pull-time delay moves by whole frames; see
@@ -65,6 +76,13 @@ export interface JitterBufferOptions {
   maxDelayMs: number;
   /** Nominal frame duration (ms). */
   ptimeMs: number;
+  /**
+   * How often the output pulls (its tick period, ms; default ptimeMs, at most ptimeMs). Frames are
+   * still whole packets, but a frame can only be taken at a pull, so the delay sits on a grid of this
+   * step: with pulls every ptime, up to a whole frame of delay is lost to the phase between packet
+   * arrivals and ticks; with pulls every 5 ms at most 5 ms (see `correction`).
+   */
+  pullPeriodMs?: number;
   rtpClockRate: number;
   /** RTP timestamp units per packet. */
   samplesPerFrame: number;
@@ -74,11 +92,19 @@ export interface JitterBufferOptions {
   initialDelayMs?: number;
   /** Adaptive: quantile of relative delay to cover (default 0.99). */
   quantile?: number;
+  /**
+   * Adaptive: jitter-induced concealment to aim for, as a fraction of output frames (default 0.01;
+   * 0 = always use `quantile`). The buffer measures its own rate of late packets and stall frames
+   * (30 s average) and slowly moves the quantile it covers (from `quantile`, within 0.97–0.999) to hold
+   * that rate at the budget: a heavy-tailed network gets a higher quantile, a calm one a lower delay.
+   * (3GPP TS 26.114 §8.2.3 asks at most 1 % jitter-induced concealment.)
+   */
+  jicoBudget?: number;
   /** Adaptive: added to the quantile (default 0). */
   marginMs?: number;
   /** Adaptive: time constant of the histogram's forgetting (default 60 s). */
   forgetMs?: number;
-  /** Adaptive: start-up forgetting weight of the histogram (default 3; 0 = off; see jb-delay-histogram.ts). */
+  /** Adaptive: start-up forgetting weight of the histogram (default 5; 0 = off; see jb-delay-histogram.ts). */
   startForgetWeight?: number;
   /** No correction while |L − target| is within this (default max(1, ptime/8) ms). */
   deadbandMs?: number;
@@ -186,6 +212,15 @@ const ATTACK_RUN_MS = 30;
 /** Consecutive late packets (and ms of them) after which playout re-anchors on the latest. */
 const LATE_RUN_RESYNC = 4;
 const LATE_RUN_RESYNC_MS = 40;
+/** The histogram forgets faster over the first this long of packets (see jb-delay-histogram.ts). */
+const START_FORGET_MS = 2000;
+/** Averaging time of the measured jitter-induced concealment rate. */
+const JICO_AVG_MS = 30_000;
+/** Time constant of the quantile's adjustment to the concealment budget (per unit of relative error). */
+const JICO_CONTROL_MS = 60_000;
+/** Range of the tail (1 − quantile) the budget control may choose. */
+const TAIL_MIN = 0.001;
+const TAIL_MAX = 0.03;
 /** Time constant with which the fast-attack part of the target decays. */
 const ATTACK_DECAY_MS = 1000;
 
@@ -195,6 +230,7 @@ export function validateJitterBufferOptions(o: JitterBufferOptions): void {
   };
   if (o.mode !== 'fixed' && o.mode !== 'adaptive') bad('mode', 'must be fixed or adaptive');
   if (!(o.ptimeMs > 0)) bad('ptimeMs', 'must be > 0');
+  if (o.pullPeriodMs !== undefined && !(o.pullPeriodMs > 0 && o.pullPeriodMs <= o.ptimeMs)) bad('pullPeriodMs', 'must be in (0, ptimeMs]');
   if (!(o.rtpClockRate > 0)) bad('rtpClockRate', 'must be > 0');
   if (!(o.samplesPerFrame > 0) || !Number.isInteger(o.samplesPerFrame)) bad('samplesPerFrame', 'must be a positive integer');
   if (!(o.minDelayMs >= 0)) bad('minDelayMs', 'must be ≥ 0');
@@ -202,6 +238,7 @@ export function validateJitterBufferOptions(o: JitterBufferOptions): void {
   if (o.fixedDelayMs !== undefined && !(o.fixedDelayMs >= 0 && o.fixedDelayMs <= o.maxDelayMs)) bad('fixedDelayMs', 'must be in [0, maxDelayMs]');
   if (o.maxPackets !== undefined && !(o.maxPackets >= 2)) bad('maxPackets', 'must be ≥ 2');
   if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile < 1)) bad('quantile', 'must be in (0, 1)');
+  if (o.jicoBudget !== undefined && !(o.jicoBudget >= 0 && o.jicoBudget < 0.5)) bad('jicoBudget', 'must be in [0, 0.5)');
 }
 
 export class JitterBuffer {
@@ -238,9 +275,17 @@ export class JitterBuffer {
   private adjustAcc = 0;
   private inConcealRun = false;
   private inUnderrunRun = false;
-  /** Late packets in a row (see accept). */
+  /** Late packets in a row (see accept), and how late the first of them was (ms). */
   private lateRun = 0;
+  private lateRunLateness = 0;
+  /** Time of the last `pop` (the playout position's clock). */
+  private lastPullMs = 0;
   private inOverflow = false;
+  /** ln(1 − quantile) currently covered (moved by the concealment budget control). */
+  private lnTail: number;
+  /** Measured jitter-induced concealment per output frame (EWMA), and events not yet counted in it. */
+  private jicoRate: number;
+  private jicoPending = 0;
   private readonly s: JitterBufferStats;
 
   constructor(opts: JitterBufferOptions) {
@@ -254,14 +299,16 @@ export class JitterBuffer {
       minDelayMs: opts.minDelayMs,
       maxDelayMs: opts.maxDelayMs,
       ptimeMs: opts.ptimeMs,
+      pullPeriodMs: opts.pullPeriodMs ?? opts.ptimeMs,
       rtpClockRate: opts.rtpClockRate,
       samplesPerFrame: opts.samplesPerFrame,
       maxPackets: opts.maxPackets ?? maxPacketsDefault,
       initialDelayMs: clamp(opts.initialDelayMs ?? 40),
       quantile: opts.quantile ?? 0.99,
+      jicoBudget: opts.jicoBudget ?? 0.01,
       marginMs: opts.marginMs ?? 0,
       forgetMs: opts.forgetMs ?? 60_000,
-      startForgetWeight: opts.startForgetWeight ?? 3,
+      startForgetWeight: opts.startForgetWeight ?? 5,
       deadbandMs: opts.deadbandMs ?? Math.max(1, opts.ptimeMs / 8),
       gain: opts.gain ?? 0.1,
       maxShrinkFraction: opts.maxShrinkFraction ?? 0.1,
@@ -272,9 +319,12 @@ export class JitterBuffer {
     };
     this.msPerUnit = 1000 / opts.rtpClockRate;
     const binMs = Math.max(0.05, Math.min(1, opts.ptimeMs / 20));
-    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs), this.o.startForgetWeight);
+    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs),
+      this.o.startForgetWeight, Math.ceil(START_FORGET_MS / opts.ptimeMs));
     this.drift = new DriftEstimator(opts.drift);
     this.target = this.mode === 'fixed' ? this.o.fixedDelayMs : this.o.initialDelayMs;
+    this.lnTail = Math.log(1 - this.o.quantile);
+    this.jicoRate = this.o.jicoBudget;
     this.s = {
       mode: opts.mode, currentDelayMs: 0, targetDelayMs: this.target, bufferedMs: 0, bufferedPackets: 0,
       received: 0, lost: 0, late: 0, duplicate: 0, reordered: 0, overflowDropped: 0, overflows: 0,
@@ -328,10 +378,11 @@ export class JitterBuffer {
    *   by now to be played.
    * @param outputBacklogMs audio the output still holds ahead of this frame (the caller's FIFO after
    *   earlier stretched frames), so the frame starts playing at nowMs + outputBacklogMs. Frames are
-   *   pulled whole on a ptime clock, so this is in [0, ptime); the buffer uses it to keep the total
-   *   delay low (see `correction`).
+   *   pulled whole every `pullPeriodMs`, so this is in [0, pullPeriodMs); the buffer uses it to keep the
+   *   total delay low (see `correction`).
    */
   pop(nowMs: number, outputBacklogMs = 0): PlayoutFrame {
+    this.lastPullMs = nowMs;
     if (!this.haveStream) return this.missing('not-started');
     const floor = this.drift.floorAt(nowMs) ?? 0;
     const backlog = Math.max(0, outputBacklogMs);
@@ -349,7 +400,7 @@ export class JitterBuffer {
       const head = this.buf[0];
       const l = nowMs - this.mediaMs(this.pointerTs) - floor;
       this.currentDelay = l + backlog;
-      if (l + backlog > this.o.maxDelayMs + this.o.ptimeMs && head) {
+      if (l + backlog > this.o.maxDelayMs + this.o.pullPeriodMs && head) {
         // Delay above the maximum (e.g. after a long outage): skip without playing.
         if (!this.inOverflow) this.s.overflows++;
         this.inOverflow = true;
@@ -479,6 +530,7 @@ export class JitterBuffer {
       if (this.started) {
         // RFC 3550 leaves late packets to the receiver; ours: its slot has passed, drop and count.
         this.s.late++;
+        this.jicoPending++;
         if (this.lostRing[slot] === extSeq) {
           this.lostRing[slot] = NaN;
           this.s.lost--;
@@ -487,7 +539,14 @@ export class JitterBuffer {
         // e.g. a sender running percent slower than real time (baresip's 4 ms L16) keeps its transit
         // rising faster than the floor can follow, and at the maximum delay each slot passes before its
         // packet arrives. Re-anchor on this packet: a short gap instead of silence for ever.
-        if (++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs))) {
+        // Not the tail of a delay spike, though: there the packets behind the spike arrive in a burst
+        // and each is less late than the one before; the playout position is right and the burst's
+        // later packets play. Only a run whose lateness does not shrink re-anchors.
+        const lateness = (this.pointerTs - extTs) * this.msPerUnit - (p.arrivalMs - this.lastPullMs);
+        if (this.lateRun === 0 || lateness > this.lateRunLateness + this.o.ptimeMs / 2) this.lateRunLateness = lateness;
+        const shrinking = lateness < this.lateRunLateness - this.o.ptimeMs / 2;
+        if (shrinking) this.lateRun = 0;
+        if (!shrinking && ++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs))) {
           this.s.resyncs++;
           this.lateRun = 0;
           // retime() resets the drift estimator and the media time origin; measure again from here.
@@ -553,7 +612,7 @@ export class JitterBuffer {
     const warm = this.measured * this.o.ptimeMs >= 1000;
     if (this.mode === 'adaptive' && (warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
-      let q = this.hist.quantile(this.o.quantile) + this.o.marginMs;
+      let q = this.hist.quantile(this.coveredQuantile) + this.o.marginMs;
       q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
       if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
@@ -588,8 +647,30 @@ export class JitterBuffer {
     }
   }
 
+  /** The quantile of relative delay the target covers now. */
+  get coveredQuantile(): number {
+    return 1 - Math.exp(this.lnTail);
+  }
+
+  /**
+   * Once per output frame: update the measured jitter-induced concealment rate (late packets and stall
+   * frames) and move the covered tail towards the budget — multiplicatively, slowly (JICO_CONTROL_MS),
+   * so that it follows the network's character rather than single events.
+   */
+  private accountFrame(stall: boolean): void {
+    if (this.mode !== 'adaptive' || this.o.jicoBudget <= 0) return;
+    const a = Math.exp(-this.o.ptimeMs / JICO_AVG_MS);
+    const events = this.jicoPending + (stall ? 1 : 0);
+    this.jicoPending = 0;
+    this.jicoRate = a * this.jicoRate + (1 - a) * events;
+    const err = (this.o.jicoBudget - this.jicoRate) / this.o.jicoBudget;
+    this.lnTail += (this.o.ptimeMs / JICO_CONTROL_MS) * Math.max(-2, Math.min(2, err));
+    this.lnTail = Math.min(Math.log(TAIL_MAX), Math.max(Math.log(TAIL_MIN), this.lnTail));
+  }
+
   private play(e: Entry, lPull: number, backlog: number): PlayoutFrame {
     this.s.framesPlayed++;
+    this.accountFrame(false);
     this.inConcealRun = false;
     this.inUnderrunRun = false;
     const adj = this.correction(lPull, backlog);
@@ -600,40 +681,44 @@ export class JitterBuffer {
    * Samples to insert (> 0) or remove (< 0) in the frame about to play.
    *
    * Two delays matter. Availability: a frame is there when its packet's r ≤ lPull (the delay at the
-   * pull). Audible delay: lOut = lPull + backlog. Whole frames are pulled on a ptime clock, so lPull
-   * can only change by whole frames (a skipped or doubled pull, once the output's backlog wraps),
-   * while stretching moves the backlog by samples:
+   * pull). Audible delay: lOut = lPull + backlog. Whole frames are pulled on the output's clock (every
+   * P = pullPeriodMs), so lPull can only change by steps of P (a pull one tick earlier or later, once
+   * the output's backlog wraps), while stretching moves the backlog by samples:
    * - removing k ≤ backlog samples lowers lOut at no cost to availability;
-   * - removing more makes the output pull the next frame one tick early (lPull − ptime);
-   * - inserting raises the backlog until it wraps (one pull skipped: lPull + ptime).
+   * - removing more makes the output pull the next frame one tick early (lPull − P);
+   * - inserting raises the backlog until it wraps (one tick later: lPull + P).
    * Without drift the best state is backlog ≈ 0 and lPull the lowest value ≥ target that the tick
-   * phase allows (target ≤ lPull < target + ptime). With clock drift the backlog must absorb a steady
-   * insertion or removal and so sweeps [0, ptime) (one frame every ptime/|drift| seconds); keeping lPull
-   * ≥ target throughout then needs lOut ≥ target + ptime, so the buffer holds lOut flat at
-   * target + ptime + deadband (± deadband/2) once a drift of at least DRIFT_FLAT_PPM is measured.
+   * phase allows (target ≤ lPull < target + P). With clock drift the backlog must absorb a steady
+   * insertion or removal and so sweeps [0, P) (one wrap every P/|drift| seconds); keeping lPull
+   * ≥ target throughout then needs lOut ≥ target + P, so the buffer holds lOut flat at
+   * target + P + deadband (± deadband/2) once a drift of at least DRIFT_FLAT_PPM is measured.
+   * The target used here is capped at maxDelayMs − P so that the level respects the maximum.
    */
   private correction(lPull: number, backlog: number): number {
     const spf = this.o.samplesPerFrame;
     const unitsPerMs = this.o.rtpClockRate / 1000;
     const db = this.o.deadbandMs;
-    const ptime = this.o.ptimeMs;
-    const ePull = lPull - this.target;
+    const period = this.o.pullPeriodMs;
+    // Respect the maximum: the pull-time delay may sit on the grid point just below maxDelayMs rather
+    // than just above it (then lOut < maxDelayMs + deadband, not up to maxDelayMs + period).
+    const target = Math.max(this.o.minDelayMs, Math.min(this.target, this.o.maxDelayMs - period));
+    const ePull = lPull - target;
     const maxShrink = (ePull > this.o.fastShrinkAboveMs ? this.o.fastShrinkFraction : this.o.maxShrinkFraction) * spf;
     const maxGrow = this.o.maxGrowFraction * spf;
     const gainUnits = this.o.gain * unitsPerMs;
     const drift = this.o.driftCompensation ? this.drift.driftPpm : 0;
     let want = drift * 1e-6 * spf;
     if (Math.abs(drift) >= DRIFT_FLAT_PPM) {
-      const err = lPull + backlog - (this.target + ptime + db);
+      const err = lPull + backlog - (target + period + db);
       if (ePull < 0) want += Math.min(maxGrow, gainUnits * (db - ePull));
       else if (err > db / 2) want -= Math.min(maxShrink, gainUnits * err);
       else if (err < -db / 2) want += Math.min(maxGrow, gainUnits * -err);
     } else if (ePull < 0) {
       // Not enough time for packets to arrive: grow (the backlog wraps and the next pull is skipped).
       want += Math.min(maxGrow, gainUnits * (db - ePull) + 1);
-    } else if (ePull > ptime + db / 4) {
-      // More than a frame to spare: shrink through a wrap.
-      want -= Math.min(maxShrink, gainUnits * (ePull - ptime / 2) + 1);
+    } else if (ePull > period + db / 4) {
+      // More than a pull period to spare: shrink through a wrap.
+      want -= Math.min(maxShrink, gainUnits * (ePull - period / 2) + 1);
     } else if (backlog > db / 4) {
       // Free: take back what the output holds without touching lPull.
       want -= Math.min(maxShrink, backlog * unitsPerMs);
@@ -654,6 +739,7 @@ export class JitterBuffer {
 
   private conceal(reason: 'lost' | 'underrun', seq?: number, ts?: number): PlayoutFrame {
     this.s.concealedFrames++;
+    this.accountFrame(reason === 'underrun' && this.mode === 'adaptive');
     if (!this.inConcealRun) this.s.concealmentEvents++;
     this.inConcealRun = true;
     if (reason === 'underrun') {

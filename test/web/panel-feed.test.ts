@@ -5,151 +5,27 @@
  * hang-up and answer by clicking, alarms acknowledged, reconnection after the service restarts.
  * (panel-links.test.ts does the same end to end with baresip.)
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../server/api/app.js';
-import { createMetrics } from '../../server/metrics/metrics.js';
-import { validateConfig } from '../../server/config/load-config.js';
-import { loadProfiles } from '../../server/config/load-profiles.js';
-import { knownCodecIds } from '../../server/codecs/known-codecs.js';
-import { ROOT_DIR, VERSION } from '../../server/version.js';
-import { TypedEmitter } from '../../server/util/typed-emitter.js';
-import { AcipError } from '../../server/util/errors.js';
-import { Phonebook } from '../../server/store/phonebook.js';
-import { CallHistory } from '../../server/store/call-history.js';
-import type { DialRequest, LinksEvents, LinksPort } from '../../server/links/links-port.js';
-import type { Alarm, LinkMeters, LinkSnapshot } from '../../server/links/link-types.js';
+import type { Alarm } from '../../server/links/link-types.js';
 import { formatMs, formatPct, formatPpm } from '../../web/src/model/format.js';
 import { stateView } from '../../web/src/model/link-state-view.js';
 import { artifactPath, countGreenPixels, ensurePanelBuilt, hasChromium, launchChromium, openPanelPage } from '../helpers/browser.js';
+import { ScriptedLinks, startScriptedApp, type ScriptedApp } from './scripted-service.js';
 import { rxStats, snapshot } from './snapshots.js';
 
 const has = hasChromium();
 
-/** A link manager driven by the test: `set` publishes a state change like the real one would. */
-class ScriptedLinks implements LinksPort {
-  events = new TypedEmitter<LinksEvents>();
-  links = new Map<string, LinkSnapshot>();
-  alarmList: Alarm[] = [];
-  calls: string[] = [];
-  private n = 0;
-  /** The level the scripted tone is at, dBFS; meters wobble around it. */
-  level = -18;
-
-  list(): LinkSnapshot[] {
-    // Like the real manager: connected links report their duration and live meters.
-    return [...this.links.values()].map((l) =>
-      l.state === 'connected' && l.connectedAt ? { ...l, durationS: (Date.now() - Date.parse(l.connectedAt)) / 1000, meters: this.meters() } : l,
-    );
-  }
-  get(id: string) {
-    return this.links.get(id);
-  }
-  private meters(): LinkMeters {
-    const wobble = Math.sin(Date.now() / 150) * 3;
-    const p = this.level + wobble;
-    return { input: { peak: [p, p - 1], rms: [p - 3, p - 4], clips: 0 }, output: { peak: [p - 2, p - 2], rms: [p - 5, p - 5], clips: 0 } };
-  }
-  set(id: string, patch: Partial<LinkSnapshot>): LinkSnapshot {
-    const l = { ...this.links.get(id)!, ...patch };
-    this.links.set(id, l);
-    this.events.emit('link', l);
-    return l;
-  }
-  add(l: LinkSnapshot): void {
-    this.links.set(l.id, l);
-    this.events.emit('link', l);
-  }
-  dial(req: DialRequest): LinkSnapshot {
-    if (!/^sips?:/.test(req.to)) throw new AcipError('VALIDATION', 'to: not a SIP URI', 'to');
-    this.calls.push(`dial ${req.to}`);
-    const l = snapshot({
-      id: `s${++this.n}`,
-      state: 'dialling',
-      remote: req.to,
-      profile: req.profile ?? 'ebu-3326-interop',
-      createdAt: new Date().toISOString(),
-      codec: null,
-      rx: null,
-      tx: null,
-      rttMs: null,
-      meters: null,
-    });
-    this.add(l);
-    return l;
-  }
-  hangup(id: string) {
-    this.calls.push(`hangup ${id}`);
-    return this.set(id, { state: 'ended', endReason: { by: 'local', reason: 'hung up from the panel' } });
-  }
-  answer(id: string) {
-    this.calls.push(`answer ${id}`);
-    return this.set(id, { state: 'connected', connectedAt: new Date().toISOString() });
-  }
-  async changeProfile(id: string, profile: string) {
-    const l = { ...this.links.get(id)!, profile };
-    this.links.set(id, l);
-    return l;
-  }
-  reject(id: string) {
-    this.calls.push(`reject ${id}`);
-    return this.set(id, { state: 'ended', endReason: { by: 'local', sipStatus: 603, reason: 'Decline' } });
-  }
-  registration() {
-    return { state: 'registered' as const, aor: 'sip:studio1@example.net', registrar: 'sip:example.net' };
-  }
-  alarms() {
-    return this.alarmList;
-  }
-  ackAlarm(id: string) {
-    const a = this.alarmList.find((x) => x.id === id);
-    if (!a) throw new AcipError('NOT_FOUND', `no alarm ${id}`, 'id');
-    a.acknowledged = true;
-    return a;
-  }
-  reachability() {
-    return { reachable: true, rttMs: 3.2, status: 200, checkedAt: new Date().toISOString() };
-  }
-}
-
-async function startApp(links: ScriptedLinks, port = 0): Promise<{ app: FastifyInstance; url: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'acip-panel-feed-'));
-  const config = validateConfig({ dataDir });
-  const profiles = loadProfiles([join(ROOT_DIR, 'profiles')], knownCodecIds()).profiles;
-  const metrics = createMetrics({ version: VERSION, startedAtMs: () => 0, nowMs: () => performance.now(), processMetrics: false });
-  const app = await buildApp({
-    config,
-    version: VERSION,
-    metrics,
-    profiles: () => profiles,
-    nowMs: () => performance.now(),
-    startedAtMs: performance.now(),
-    listening: () => ({ sip: ['udp:127.0.0.1:5060'], http: undefined }),
-    webRoot: join(ROOT_DIR, 'web'),
-    links,
-    phonebook: new Phonebook({ dataDir, profileExists: (n) => profiles.has(n), wallNow: () => Date.now() }),
-    history: new CallHistory(dataDir),
-    logger: false,
-    live: { statsIntervalMs: 1000, metersIntervalMs: 100 },
-  });
-  const url = await app.listen({ host: '127.0.0.1', port });
-  return { app, url };
-}
-
 describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () => {
   const links = new ScriptedLinks();
-  let server: { app: FastifyInstance; url: string };
+  let server: ScriptedApp;
   let browser: Browser;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
     await ensurePanelBuilt();
-    server = await startApp(links);
+    server = await startScriptedApp(links);
     browser = await launchChromium();
     ({ page, errors } = await openPanelPage(browser));
     await page.goto(server.url);
@@ -181,6 +57,8 @@ describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () 
     await card.getByRole('status').getByText(stateView('dialling').word).waitFor();
     const id = (await card.getAttribute('data-link-id'))!;
     expect(links.calls).toContain(`dial ${uri}`);
+    // Only a connected link can change codec: no profile control while dialling.
+    await expect(card.getByLabel('Change profile').count()).resolves.toBe(0);
 
     links.set(id, { state: 'ringing' });
     await card.getByRole('status').getByText(stateView('ringing').word).waitFor();
@@ -230,11 +108,79 @@ describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () 
     await named.getByText('Round-trip time (ms)').waitFor();
     await expect.poll(() => named.locator('acip-graphs canvas').count()).toBe(3);
     await page.screenshot({ path: artifactPath('panel-board-scripted.png') });
-    await named.getByRole('button', { name: 'Hang up' }).click();
+    // Hanging up takes two presses: the first only arms the button.
+    await named.getByRole('button', { name: 'Hang up', exact: true }).click();
+    const confirm = named.getByRole('button', { name: 'Confirm hang up', exact: true });
+    await confirm.waitFor();
+    expect(links.calls).not.toContain(`hangup ${id}`);
+    await expect(named.getAttribute('data-state')).resolves.toBe('connected');
+    await confirm.click();
     await named.getByRole('status').getByText('Ended').waitFor();
     await named.getByText('hung up from the panel — hung up here').waitFor();
     expect(links.calls).toContain(`hangup ${id}`);
-    await expect(named.getByRole('button', { name: 'Hang up' }).count()).resolves.toBe(0);
+    await expect(named.getByRole('button', { name: /hang up/i }).count()).resolves.toBe(0);
+  });
+
+  it('never hangs up on one click or a double-click: the armed button disarms by itself after a few seconds', async () => {
+    links.add(snapshot({ id: 'c1', state: 'connected', remote: 'sip:studio-c@192.0.2.11', remoteName: 'Studio C', profile: 'opus-music-128k', createdAt: new Date().toISOString(), connectedAt: new Date().toISOString() }));
+    const card = page.getByRole('article', { name: 'Link Studio C' });
+    const hangup = card.getByRole('button', { name: 'Hang up', exact: true });
+    await hangup.dblclick();
+    const confirm = card.getByRole('button', { name: 'Confirm hang up', exact: true });
+    await confirm.waitFor();
+    await expect(card.getByText('Press again to hang up · Esc cancels').isVisible()).resolves.toBe(true);
+    await expect(confirm.getAttribute('aria-describedby')).resolves.toBe('hangup-hint-c1');
+    // Left alone, the button goes back to "Hang up" and the link stays up.
+    await hangup.waitFor({ timeout: 6000 });
+    await expect(confirm.count()).resolves.toBe(0);
+    expect(links.calls).not.toContain('hangup c1');
+    await expect(card.getAttribute('data-state')).resolves.toBe('connected');
+  });
+
+  it('hangs up from the keyboard: Enter arms, Escape disarms, Enter twice hangs up, and focus stays on the button', async () => {
+    const card = page.getByRole('article', { name: 'Link Studio C' });
+    const focusedText = () => page.evaluate<string>(`document.activeElement?.textContent?.trim() ?? ''`);
+    await card.getByRole('button', { name: 'Hang up', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await card.getByRole('button', { name: 'Confirm hang up', exact: true }).waitFor();
+    await expect(focusedText()).resolves.toBe('Confirm hang up');
+    await page.keyboard.press('Escape');
+    await card.getByRole('button', { name: 'Hang up', exact: true }).waitFor();
+    await expect(focusedText()).resolves.toBe('Hang up');
+    expect(links.calls).not.toContain('hangup c1');
+    await page.keyboard.press('Enter');
+    const confirm = card.getByRole('button', { name: 'Confirm hang up', exact: true });
+    // A second press during the double-click guard is ignored (the button says so with aria-disabled).
+    await expect.poll(() => confirm.getAttribute('aria-disabled')).toBe('false');
+    await page.keyboard.press('Enter');
+    await card.getByRole('status').getByText('Ended').waitFor();
+    expect(links.calls).toContain('hangup c1');
+  });
+
+  it('changes the profile of a connected link from its card, and says why when the far end refuses', async () => {
+    links.add(snapshot({ id: 'c2', state: 'connected', remote: 'sip:studio-d@192.0.2.12', remoteName: 'Studio D', profile: 'opus-music-128k', createdAt: new Date().toISOString(), connectedAt: new Date().toISOString() }));
+    const card = page.getByRole('article', { name: 'Link Studio D' });
+    const select = card.getByLabel('Change profile', { exact: true });
+    const apply = card.getByRole('button', { name: 'Apply', exact: true });
+    const profileFact = card.locator('.facts dd').nth(1);
+    await select.waitFor();
+    await expect(select.inputValue()).resolves.toBe('opus-music-128k');
+    await expect(apply.isDisabled()).resolves.toBe(true); // the current profile: nothing to apply
+
+    links.refuseProfiles.add('g711-telephone');
+    await select.selectOption('g711-telephone');
+    await apply.click();
+    await page.getByRole('alert').getByText('Change profile failed: the far end refused the codec change (488 Not Acceptable Here)').waitFor();
+    await expect(profileFact.innerText()).resolves.toBe('opus-music-128k');
+
+    await select.selectOption('g722-voice');
+    await apply.click();
+    await expect.poll(() => profileFact.innerText()).toBe('g722-voice');
+    expect(links.calls).toContain('profile c2 g722-voice');
+    await expect(select.inputValue()).resolves.toBe('g722-voice');
+    await expect(apply.isDisabled()).resolves.toBe(true);
+    links.set('c2', { state: 'ended', endReason: { by: 'remote', reason: 'BYE' } });
+    await expect.poll(() => select.count()).toBe(0);
   });
 
   it('shows why a call failed, with its SIP status, in words and red', async () => {
@@ -313,7 +259,7 @@ describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () 
     const port = Number(new URL(server.url).port);
     await server.app.close();
     await page.getByText(/Service unreachable — reconnecting/).waitFor({ timeout: 10_000 });
-    server = await startApp(links, port);
+    server = await startScriptedApp(links, port);
     await page.getByRole('banner').getByText('Live', { exact: true }).waitFor({ timeout: 20_000 });
     // The hello after reconnecting restores the board.
     await page.getByRole('article', { name: 'Link Studio B' }).waitFor();

@@ -26,6 +26,14 @@ async function meterPeak(meter: Locator): Promise<number> {
   return values.length ? Math.max(...values) : -Infinity;
 }
 
+/** "1:05" or "1:02:03" → seconds. */
+function durationS(text: string): number {
+  return text
+    .trim()
+    .split(':')
+    .reduce((acc, part) => acc * 60 + Number(part), 0);
+}
+
 /** Lit (green) pixels in a meter's canvas. */
 async function litPixels(meter: Locator): Promise<number> {
   return meter.locator('canvas').evaluate(countGreenPixels as unknown as (c: unknown) => number);
@@ -93,16 +101,25 @@ describe.skipIf(!has)('links on the panel with a real baresip studio', () => {
     await expect.poll(() => litPixels(input), { timeout: 5000 }).toBeGreaterThan(0);
     await expect.poll(() => litPixels(output), { timeout: 5000 }).toBeGreaterThan(0);
 
-    // Graphs over the last 10 minutes.
+    // Graphs over the last 10 minutes, fed by the 1 Hz stats.
     await card.getByText('Graphs (last 10 minutes)').click();
     await card.getByText('Buffer delay vs jitter (ms)').waitFor();
     await card.getByText('Round-trip time (ms)').waitFor();
     await expect.poll(() => card.locator('acip-graphs canvas').count()).toBe(3);
 
+    // The README screenshot: the link after about 5 s on air, so that the figures and graphs hold data.
+    await expect.poll(async () => durationS(await card.getByLabel('Duration').innerText()), { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
+    await expect.poll(async () => Number(await card.locator('acip-graphs').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => card.locator('.stats dd').first().innerText()).toMatch(/^\d+ ms$/);
+    const dismiss = page.getByRole('button', { name: 'Dismiss message' });
+    if (await dismiss.count()) await dismiss.click();
     await page.screenshot({ path: artifactPath('panel-board-live.png') });
     copyFileSync(artifactPath('panel-board-live.png'), join(ROOT_DIR, 'web/screenshot-board.png'));
 
-    await card.getByRole('button', { name: 'Hang up' }).click();
+    // Hang up takes two presses; the first leaves the call up.
+    await card.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await expect(card.getAttribute('data-state')).resolves.toBe('connected');
+    await card.getByRole('button', { name: 'Confirm hang up', exact: true }).click();
     await expect
       .poll(async () => ((await card.count()) === 0 ? 'gone' : await card.getAttribute('data-state')), { timeout: 10_000 })
       .toMatch(/^(ended|gone)$/);
@@ -130,7 +147,8 @@ describe.skipIf(!has)('links on the panel with a real baresip studio', () => {
     await card.getByRole('status').getByText('Connected').waitFor({ timeout: 15_000 });
     await expect(card.innerText()).resolves.toContain('inbound');
     await expect(page.evaluate<boolean>('window.__noReload === true')).resolves.toBe(true);
-    await card.getByRole('button', { name: 'Hang up' }).click();
+    await card.getByRole('button', { name: 'Hang up', exact: true }).click();
+    await card.getByRole('button', { name: 'Confirm hang up', exact: true }).click();
     await expect
       .poll(async () => ((await card.count()) === 0 ? 'gone' : await card.getAttribute('data-state')), { timeout: 10_000 })
       .toMatch(/^(ended|gone)$/);

@@ -143,7 +143,12 @@ async function handle(m: ToWorker): Promise<void> {
         return;
       }
       await queue(h, async () => {
-        await h.session.close(m.reason ?? undefined);
+        try {
+          await h.session.close(m.reason ?? undefined);
+        } catch (e) {
+          // MediaSession.close() logs its own failures and resolves; belt and braces.
+          logger.warn({ err: e, link: h.session.linkId }, 'media worker: close failed');
+        }
         sessions.delete(m.id);
         post({ t: 'reply', req: m.req, ok: true, value: { stats: h.session.stats() } });
       });
@@ -155,7 +160,7 @@ async function handle(m: ToWorker): Promise<void> {
       await Promise.allSettled([...opening]);
       const finals = await Promise.all(
         [...sessions].map(async ([id, h]) => {
-          await queue(h, () => h.session.close('shutdown'));
+          await queue(h, () => h.session.close('shutdown')).catch((e: unknown) => logger.warn({ err: e, link: h.session.linkId }, 'media worker: close failed'));
           return [id, h.session.stats()] as [number, MediaSessionStats];
         }),
       );

@@ -25,7 +25,7 @@ import { AcipError } from '../../util/errors.js';
 import { hostKind } from '../uri.js';
 import { DEFAULT_SIP_PORT } from './response-routing.js';
 import type { SipTransportProtocol } from './sip-transport.js';
-import { orderSrv, type RandomSource, type SrvRecord } from './srv-order.js';
+import { isNullTarget, orderSrv, type RandomSource, type SrvRecord } from './srv-order.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** RFC 3261 §19.1.2: the default port of SIP over TLS (sips:). */
@@ -301,7 +301,7 @@ export class SipResolver {
         targets.push({ protocol, address, port: rec.port });
       }
     });
-    if (targets.length === 0) throw new AcipError('SIP_DNS_NOT_FOUND', `the SRV targets of ${host} have no address`);
+    if (targets.length === 0) throw new AcipError('SIP_DNS_NOT_FOUND', `no SIP service at ${host}: its SRV targets are unavailable or have no address`);
     return { targets, ttlMs };
   }
 
@@ -309,7 +309,10 @@ export class SipResolver {
   private async srv(name: string): Promise<Answer<SrvRecord> | string> {
     try {
       const records = await this.withDeadline(this.dns.resolveSrv(name), name);
-      const usable = records.filter((r) => Number.isInteger(r.port) && r.port > 0 && r.port < 65536);
+      // RFC 2782: a lone "." target says the service is decidedly not available: an answer with
+      // no targets (no fallback to A), unlike no SRV records at all.
+      if (records.length > 0 && records.every(isNullTarget)) return { records: [], ttlMs: Math.min(this.srvTtlMs, this.maxTtlMs) };
+      const usable = records.filter((r) => !isNullTarget(r) && Number.isInteger(r.port) && r.port > 0 && r.port < 65536);
       if (usable.length === 0) return NONE;
       return { records: usable, ttlMs: Math.min(this.srvTtlMs, this.maxTtlMs) };
     } catch (err) {
@@ -350,7 +353,7 @@ export class SipResolver {
       }
     }
     if (records.length > 0) return { records, ttlMs };
-    if (failures.length > 0) throw new AcipError('SIP_DNS_FAILED', `DNS lookup failed (${failures.join(', ')})`);
+    if (failures.length > 0) throw new AcipError('SIP_DNS_FAILED', `DNS lookup for ${host} failed (${failures.join(', ')})`);
     return NONE;
   }
 

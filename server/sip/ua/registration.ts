@@ -1,21 +1,51 @@
 /**
  * REGISTER as a client (RFC 3261 §10.2) with digest authentication (§22, RFC 7616/8760),
- * 423 Interval Too Brief handling (§10.2.8), and refresh before expiry.
+ * 423 Interval Too Brief handling (§10.2.8), refresh before expiry, and retry after failure.
  *
  * Refresh policy (RFC 5626 §4.4.1 gives it for flows; we use it for every binding): with a granted
  * interval of more than 1200 s, refresh 600 s before expiry; otherwise refresh halfway through.
+ *
+ * The registrar is located per RFC 3263 at the start of every attempt (the resolver caches by
+ * TTL); a timeout, transport error or 503 moves the attempt on to the next target (§4.3).
+ *
+ * Retry policy (so that a registrar that was down comes back without an operator):
+ * - Transient failures — no answer (408), transport error, DNS failure, 480, any 5xx — are
+ *   retried with the RFC 5626 §4.5 backoff: wait-time = min(max-time, base-time · 2^failures),
+ *   the delay a random value between 50 % and 100 % of it; base-time 30 s (§4.5's value when all
+ *   flows failed, we have one), max-time 1800 s.
+ * - Rejections only an operator can fix — credentials refused (401/407 after our answer to the
+ *   challenge), 403, 404, other 4xx, 6xx, a 2xx that grants no binding — are retried too, but
+ *   only after `rejectedSeconds` (default max-time, 1800 s, with the same 50–100 % jitter).
+ *   Decision: broadcast codecs must come back unattended once the account is fixed at the
+ *   registrar, and one attempt per 15–30 min is too slow to trip a registrar's brute-force lockout.
+ * - A Retry-After in the failure response (§20.33) replaces the computed delay, bounded to
+ *   [1 s, max-time].
+ * The consecutive-failure count is reset by a success. `retry: false` restores "fail and stop".
  */
 import type { TimerHandle } from '../../util/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
 import { parseDeltaSeconds, splitHeaderList } from '../headers.js';
 import { parseNameAddr } from '../uri.js';
+import type { RandomSource } from '../transport/srv-order.js';
 import { DigestClient } from './digest-client.js';
 import { newCallId, newTag } from './ids.js';
+import { routeFailure } from './route-failure.js';
 import type { SipRoute, UaCore } from './ua-core.js';
 
+export interface RegistrationRetryOptions {
+  /** RFC 5626 §4.5 base-time in seconds (default 30). */
+  baseSeconds?: number;
+  /** RFC 5626 §4.5 max-time in seconds (default 1800). */
+  maxSeconds?: number;
+  /** Upper delay after a rejection (wrong password, 403, 404…), in seconds (default max-time). */
+  rejectedSeconds?: number;
+  /** In [0, 1), for the 50–100 % jitter (default Math.random). */
+  random?: RandomSource;
+}
+
 export interface RegisterOptions {
-  /** Registrar URI, e.g. `sip:127.0.0.1:5060` or `sip:registrar.example;transport=tcp`. */
+  /** Registrar URI, e.g. `sip:127.0.0.1:5060`, `sip:registrar.example;transport=tcp` or `sip:example.net` (SRV). */
   registrar: string;
   /** Address of record, e.g. `sip:alice@example.org`. */
   aor: string;
@@ -23,13 +53,24 @@ export interface RegisterOptions {
   password?: string;
   /** Requested binding lifetime in seconds (default 3600). */
   expires?: number;
+  /** Retry after failure (see the module comment); `false`: report the failure and stop. */
+  retry?: RegistrationRetryOptions | false;
 }
 
 export type RegistrationState = 'registering' | 'registered' | 'failed' | 'unregistering' | 'unregistered';
 
+export interface RegistrationFailure {
+  status: number;
+  reason: string;
+  /** Failures in a row, this one included. */
+  consecutiveFailures: number;
+  /** Seconds until the next attempt; absent when retries are off. */
+  retryInSeconds?: number;
+}
+
 export type RegistrationEvents = {
   registered: [{ expires: number; refreshInSeconds: number }];
-  failed: [{ status: number; reason: string }];
+  failed: [RegistrationFailure];
   unregistered: [];
 };
 
@@ -38,8 +79,37 @@ export function refreshDelaySeconds(granted: number): number {
   return granted > 1200 ? granted - 600 : granted / 2;
 }
 
+/** RFC 5626 §4.5: wait-time = min(max-time, base-time · 2^consecutive-failures). */
+export function retryWaitSeconds(consecutiveFailures: number, baseSeconds: number, maxSeconds: number): number {
+  const exp = Math.min(Math.max(0, Math.floor(consecutiveFailures)), 40); // 2^40·base is past any max
+  return Math.min(maxSeconds, baseSeconds * 2 ** exp);
+}
+
+/** RFC 5626 §4.5: "a random number between 50% and 100% of wait-time". */
+export function jittered(waitSeconds: number, random: RandomSource): number {
+  return waitSeconds * (0.5 + 0.5 * Math.min(Math.max(random(), 0), 1));
+}
+
+export type RetryKind = 'backoff' | 'rejected';
+
+/** Which delay a failure gets (module comment): `local` failures never reached a registrar. */
+export function retryKind(status: number, local: boolean): RetryKind {
+  if (local) return 'backoff';
+  if (status === 408 || status === 480 || (status >= 500 && status < 600)) return 'backoff';
+  return 'rejected';
+}
+
 /** How many times a registration attempt follows 401/407 or 423 before giving up. */
 const MAX_ROUNDS = 4;
+
+interface Failure {
+  status: number;
+  reason: string;
+  /** Raised here (timeout, transport, DNS), not answered by a registrar. */
+  local: boolean;
+  /** Seconds from a Retry-After header. */
+  retryAfter?: number;
+}
 
 export class Registration extends TypedEmitter<RegistrationEvents> {
   private stateValue: RegistrationState = 'registering';
@@ -49,7 +119,18 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   private requested: number;
   private granted = 0;
   private refreshTimer: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private nextRetryAtValue: number | undefined;
+  private failures = 0;
+  private lastFailureValue: { status: number; reason: string } | undefined;
   private readonly digest: DigestClient | undefined;
+  /** RFC 3263 targets of the current attempt, and the one in use. */
+  private routes: SipRoute[] = [];
+  private routeIndex = 0;
+  /** The Contact we sent last (the one whose binding we look for in the 2xx). */
+  private sentContact = '';
+  /** Bumped by every new attempt: answers to an older one are ignored. */
+  private generation = 0;
   private closed = false;
   /** Number of REGISTER requests sent (for tests and logs). */
   sentCount = 0;
@@ -57,8 +138,6 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   constructor(
     private readonly core: UaCore,
     private readonly opts: RegisterOptions,
-    private readonly route: SipRoute,
-    private readonly localContact: string,
     host: string,
   ) {
     super();
@@ -77,13 +156,72 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     return this.granted;
   }
 
-  start(): void {
-    this.attempt(this.requested, 0);
+  /** When the next retry starts (the UA clock's `now()` scale, ms), or undefined when none is scheduled. */
+  get nextRetryAt(): number | undefined {
+    return this.nextRetryAtValue;
   }
 
-  private build(expires: number): SipRequest {
+  /** Milliseconds until the next retry, or undefined when none is scheduled. */
+  get retryInMs(): number | undefined {
+    return this.nextRetryAtValue === undefined ? undefined : Math.max(0, this.nextRetryAtValue - this.core.clock.now());
+  }
+
+  /** Failed attempts in a row (0 after a success). */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  get lastFailure(): { status: number; reason: string } | undefined {
+    return this.lastFailureValue;
+  }
+
+  /** The registrar target in use: `udp:192.0.2.1:5060` (undefined before resolution). */
+  get target(): string | undefined {
+    const r = this.routes[this.routeIndex];
+    return r ? `${r.transport.protocol}:${r.dest.address}:${r.dest.port}` : undefined;
+  }
+
+  start(): void {
+    this.beginAttempt(this.requested);
+  }
+
+  /** Retry at once instead of waiting for the scheduled retry (an operator's "register now"). */
+  retryNow(): void {
+    if (this.closed || this.stateValue !== 'failed') return;
+    this.beginAttempt(this.requested);
+  }
+
+  /** A new attempt: locate the registrar (RFC 3263), then REGISTER to the first target. */
+  private beginAttempt(expires: number): void {
+    if (this.closed) return;
+    this.cancelRetry();
+    if (expires !== 0 && this.stateValue !== 'registered') this.stateValue = 'registering';
+    const gen = ++this.generation;
+    let located: SipRoute[] | Promise<SipRoute[]>;
+    try {
+      located = this.core.locate(this.opts.registrar);
+    } catch (err) {
+      this.fail({ ...routeFailure(err), local: true }, expires);
+      return;
+    }
+    const go = (routes: SipRoute[]) => {
+      if (this.closed || gen !== this.generation) return;
+      this.routes = routes;
+      this.routeIndex = 0;
+      this.attempt(expires, 0);
+    };
+    if (Array.isArray(located)) go(located);
+    else {
+      located.then(go, (err: unknown) => {
+        if (this.closed || gen !== this.generation) return;
+        this.fail({ ...routeFailure(err), local: true }, expires);
+      });
+    }
+  }
+
+  private build(expires: number, route: SipRoute): SipRequest {
     const h = new SipHeaders();
-    h.append('Via', this.core.via(this.route.transport));
+    h.append('Via', this.core.via(route.transport));
     h.append('Max-Forwards', '70');
     h.append('From', `<${this.opts.aor}>;tag=${this.fromTag}`);
     h.append('To', `<${this.opts.aor}>`);
@@ -91,7 +229,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     // §10.2: the same Call-ID for all registrations of this UA to this registrar, CSeq increasing.
     this.cseq += 1;
     h.append('CSeq', `${this.cseq} REGISTER`);
-    h.append('Contact', this.localContact);
+    this.sentContact = this.core.contact(route.transport);
+    h.append('Contact', this.sentContact);
     h.append('Expires', String(expires));
     h.append('User-Agent', this.core.userAgentName);
     h.append('Content-Length', '0');
@@ -102,20 +241,42 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
 
   private attempt(expires: number, round: number): void {
     if (this.closed) return;
-    const req = this.build(expires);
+    const route = this.routes[this.routeIndex];
+    if (!route) {
+      this.fail({ status: 503, reason: 'Service Unavailable (no registrar target)', local: true }, expires);
+      return;
+    }
+    const gen = ++this.generation;
+    const current = () => !this.closed && gen === this.generation;
+    const req = this.build(expires, route);
     this.sentCount += 1;
     try {
-      this.core.sendRequest(req, this.route, {
+      this.core.sendRequest(req, route, {
         onResponse: (res) => {
-          if (res.status >= 200) this.onFinal(res, expires, round);
+          if (res.status >= 200 && current()) this.onFinal(res, expires, round);
         },
-        onTimeout: () => this.fail(408, 'Request Timeout', expires),
-        onTransportError: () => this.fail(503, 'Service Unavailable (transport error)', expires),
+        onTimeout: () => {
+          if (current()) this.nextTargetOrFail({ status: 408, reason: 'Request Timeout', local: true }, expires);
+        },
+        onTransportError: () => {
+          if (current()) this.nextTargetOrFail({ status: 503, reason: 'Service Unavailable (transport error)', local: true }, expires);
+        },
       });
     } catch (err) {
       this.core.logger.warn({ err: String(err) }, 'sip: REGISTER could not be sent');
-      this.fail(503, 'Service Unavailable', expires);
+      this.nextTargetOrFail({ status: 503, reason: 'Service Unavailable', local: true }, expires);
     }
+  }
+
+  /** RFC 3263 §4.3: timeout, transport error or 503 → the next target; after the last, fail. */
+  private nextTargetOrFail(f: Failure, expires: number): void {
+    if (this.routeIndex + 1 < this.routes.length) {
+      this.routeIndex += 1;
+      this.core.logger.info({ registrar: this.opts.registrar, status: f.status, next: this.target }, 'sip: registrar target failed, trying the next one');
+      this.attempt(expires, 0);
+      return;
+    }
+    this.fail(f, expires);
   }
 
   private onFinal(res: SipResponse, expires: number, round: number): void {
@@ -128,13 +289,15 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
       }
       this.granted = this.grantedExpires(res, expires);
       if (this.granted === 0) {
-        this.fail(res.status, 'Registrar granted no binding', expires);
+        this.fail({ status: res.status, reason: 'Registrar granted no binding', local: false }, expires);
         return;
       }
       this.stateValue = 'registered';
+      this.failures = 0;
+      this.lastFailureValue = undefined;
       const refresh = refreshDelaySeconds(this.granted);
       this.refreshTimer?.cancel();
-      this.refreshTimer = this.core.clock.setTimer(refresh * 1000, () => this.attempt(this.requested, 0));
+      this.refreshTimer = this.core.clock.setTimer(refresh * 1000, () => this.beginAttempt(this.requested));
       this.emit('registered', { expires: this.granted, refreshInSeconds: refresh });
       return;
     }
@@ -145,7 +308,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
         return;
       }
       // 'rejected': the same nonce refused our credentials → wrong username/password.
-      this.fail(res.status, outcome === 'rejected' ? 'Credentials rejected' : 'Unusable challenge', expires);
+      this.fail({ status: res.status, reason: outcome === 'rejected' ? 'Credentials rejected' : 'Unusable challenge', local: false }, expires);
       return;
     }
     if (res.status === 423 && round < MAX_ROUNDS) {
@@ -157,10 +320,13 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
         return;
       }
     }
-    this.fail(res.status, res.reason, expires);
+    const retryAfter = retryAfterSeconds(res);
+    const f: Failure = { status: res.status, reason: res.reason, local: false, ...(retryAfter !== undefined ? { retryAfter } : {}) };
+    if (res.status === 503) this.nextTargetOrFail(f, expires);
+    else this.fail(f, expires);
   }
 
-  private fail(status: number, reason: string, expires: number): void {
+  private fail(f: Failure, expires: number): void {
     if (this.closed) return;
     this.refreshTimer?.cancel();
     if (expires === 0) {
@@ -168,8 +334,41 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
       this.emit('unregistered');
       return;
     }
+    this.failures += 1;
+    this.lastFailureValue = { status: f.status, reason: f.reason };
     this.stateValue = 'failed';
-    this.emit('failed', { status, reason });
+    const delay = this.retryDelaySeconds(f);
+    if (delay !== undefined) {
+      this.nextRetryAtValue = this.core.clock.now() + delay * 1000;
+      this.retryTimer = this.core.clock.setTimer(delay * 1000, () => {
+        this.retryTimer = undefined;
+        this.nextRetryAtValue = undefined;
+        this.beginAttempt(this.requested);
+      });
+    }
+    this.core.logger.warn(
+      { registrar: this.opts.registrar, status: f.status, reason: f.reason, failures: this.failures, retryInSeconds: delay },
+      'sip: registration failed',
+    );
+    this.emit('failed', { status: f.status, reason: f.reason, consecutiveFailures: this.failures, ...(delay !== undefined ? { retryInSeconds: delay } : {}) });
+  }
+
+  /** The delay before the next attempt (module comment), or undefined when retries are off. */
+  private retryDelaySeconds(f: Failure): number | undefined {
+    const r = this.opts.retry;
+    if (r === false) return undefined;
+    const base = r?.baseSeconds ?? 30;
+    const max = r?.maxSeconds ?? 1800;
+    const random = r?.random ?? Math.random;
+    if (f.retryAfter !== undefined) return Math.min(Math.max(f.retryAfter, 1), max);
+    if (retryKind(f.status, f.local) === 'rejected') return jittered(r?.rejectedSeconds ?? max, random);
+    return jittered(retryWaitSeconds(this.failures, base, max), random);
+  }
+
+  private cancelRetry(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = undefined;
+    this.nextRetryAtValue = undefined;
   }
 
   private minExpires(res: SipResponse): number | undefined {
@@ -184,7 +383,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
 
   /** §10.2.4: the registrar's expires for our Contact, else the Expires header, else what we asked. */
   private grantedExpires(res: SipResponse, asked: number): number {
-    const ours = contactKey(this.localContact);
+    const ours = contactKey(this.sentContact);
     for (const line of res.headers.getAll('Contact')) {
       let parts: string[] = [];
       try {
@@ -217,19 +416,33 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   /** Remove the binding (Expires: 0, §10.2.2). Resolves when the registrar answered (or failed). */
   unregister(): Promise<void> {
     this.refreshTimer?.cancel();
+    this.cancelRetry();
     if (this.closed || this.stateValue === 'unregistered') return Promise.resolve();
+    const hadRoute = this.routes[this.routeIndex] !== undefined && this.stateValue === 'registered';
     this.stateValue = 'unregistering';
     return new Promise<void>((resolve) => {
       this.once('unregistered', () => resolve());
-      this.attempt(0, 0);
+      // The registrar that holds the binding; else locate one (a binding may exist from a refresh
+      // whose answer we never saw).
+      if (hadRoute) this.attempt(0, 0);
+      else this.beginAttempt(0);
     });
   }
 
-  /** Stop refreshing without signalling (UA close). */
+  /** Stop refreshing and retrying without signalling (UA close). */
   close(): void {
     this.closed = true;
     this.refreshTimer?.cancel();
+    this.cancelRetry();
   }
+}
+
+/** Retry-After (§20.33): delta-seconds, then an optional comment and parameters. */
+function retryAfterSeconds(res: SipResponse): number | undefined {
+  const v = res.headers.get('Retry-After');
+  if (v === undefined) return undefined;
+  const m = /^\s*(\d{1,10})(?![\d])/.exec(v);
+  return m ? Number(m[1]) : undefined;
 }
 
 function contactKeyOf(user: string | undefined, host: string, port: number | undefined): string {

@@ -23,13 +23,6 @@ export interface UaCore {
   readonly logger: SipLogger;
   readonly userAgentName: string;
   /**
-   * Resolve a URI (Request-URI or first Route) to a transport and address (§8.1.2, RFC 3263)
-   * when that needs no DNS query: a numeric host, `localhost`, or a cached answer. Synchronous so
-   * that ACKs and retransmissions never wait on a microtask. Throws (SIP_UNRESOLVABLE when a DNS
-   * lookup is needed; the lookup is started so that a later call may find it cached).
-   */
-  resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute;
-  /**
    * Every target for a URI in the order to try them (RFC 3263 §4), never empty: synchronously
    * (an array) when no DNS query is needed, else a promise that rejects with SIP_DNS_NOT_FOUND /
    * SIP_DNS_FAILED. Throws synchronously for URIs no lookup can route (tel:, unknown transport,

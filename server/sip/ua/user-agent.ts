@@ -234,7 +234,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     return this.resolver.resolve(q).then((targets) => this.routesOf(targets, preferred, connectionId));
   }
 
-  /** See UaCore.resolve: the first target, when known without waiting. */
+  /**
+   * The first target of a URI when no DNS query is needed (numeric host, `localhost`, cached
+   * answer); kept for callers of the pre-DNS API. Throws SIP_UNRESOLVABLE when a lookup is needed
+   * (and starts it, so that a later call may find it cached). Prefer `locate`.
+   */
   resolve(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute {
     const r = this.locate(uri, preferred, connectionId);
     if (Array.isArray(r)) return r[0]!;

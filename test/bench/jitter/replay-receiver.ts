@@ -34,6 +34,13 @@ export interface ReplayGo {
   jb: JbSettings;
   /** Stop and score at this time on the trace clock (ms). */
   endMs: number;
+  /**
+   * Run each tick's pull from setImmediate, i.e. after the event loop's poll phase has read the
+   * datagrams waiting in the socket (Node runs timers before I/O: after a stall, the catch-up ticks
+   * would otherwise pull before the packets that arrived during the stall are read). Not what
+   * media-session.ts does today; default false.
+   */
+  tickAfterIo?: boolean;
 }
 
 export interface TimingSummary {
@@ -97,8 +104,7 @@ async function main(): Promise<void> {
     decode: () => new Float32Array(spf),
     conceal: () => new Float32Array(spf),
     onFrame: (f, t) => {
-      const e = outputEvent(f, t);
-      if (e) events.push(e);
+      events.push(outputEvent(f, t));
     },
   });
 
@@ -130,8 +136,12 @@ async function main(): Promise<void> {
     frameMs: trace.ptimeMs,
     clock,
     onTick: (_k, dueMs) => {
-      tickLate.push(now() - dueMs);
-      adapter.tick(dueMs);
+      const pull = () => {
+        tickLate.push(now() - dueMs);
+        adapter.tick(dueMs);
+      };
+      if (go.tickAfterIo) setImmediate(pull);
+      else pull();
     },
   });
   await new Promise<void>((resolve) => {

@@ -13,6 +13,7 @@
  * the receiver's event loop) p99 > 1.5 ms. Both are printed.
  *
  *   npx tsx test/bench/jitter/replay.ts [--profile wan] [--seed 1] [--seconds 60] [--latencies 20,40,60,100,200] [--no-gst]
+ *     [--min 0 --max 300] [--tick-after-io]
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -30,6 +31,8 @@ export interface JitterReplayOptions {
   /** GStreamer latencies (ms); each runs with and without drop-on-latency. Empty: acip only. */
   latencies?: number[];
   jb?: JbSettings;
+  /** Pull after the socket has been read in each event-loop turn (see ReplayGo.tickAfterIo). */
+  tickAfterIo?: boolean;
   /** Void threshold for the timing checks (ms, default 1.5). */
   maxTimingErrP99Ms?: number;
   print?: (line: string) => void;
@@ -78,9 +81,9 @@ export async function runJitterReplayCompare(opts: JitterReplayOptions = {}): Pr
     });
     const configs = latencies.flatMap((latencyMs) => [false, true].map((dropOnLatency) => ({ latencyMs, dropOnLatency })));
     const gst = await runGstCompare({
-      profile, seed, seconds, latencies, configs, extraPorts: [port], printTable: false, print,
+      profile, seed, seconds, latencies, configs, extraPorts: [port], printTable: false, print, leadMs: 1000,
       beforeReplay: (t0Abs) => {
-        const go: ReplayGo = { type: 'go', t0Abs, profile, seed, seconds, jb, endMs };
+        const go: ReplayGo = { type: 'go', t0Abs, profile, seed, seconds, jb, endMs, tickAfterIo: opts.tickAfterIo === true };
         child.send(go);
       },
     });
@@ -98,14 +101,14 @@ export async function runJitterReplayCompare(opts: JitterReplayOptions = {}): Pr
       acipSimulated,
       gst: gst.scores,
     };
-    for (const line of formatReplay(result, { profile, seed, seconds, jb })) print(line);
+    for (const line of formatReplay(result, { profile, seed, seconds, jb, tickAfterIo: opts.tickAfterIo === true })) print(line);
     return result;
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
 }
 
-export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed: number; seconds: number; jb: JbSettings }): string[] {
+export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed: number; seconds: number; jb: JbSettings; tickAfterIo?: boolean }): string[] {
   const f = (x: number, d = 1, w = 7) => (Number.isFinite(x) ? x.toFixed(d) : '–').padStart(w);
   const lines: string[] = [];
   const mode = ctx.jb.mode === 'fixed' ? `fixed ${ctx.jb.fixedDelayMs ?? ctx.jb.minDelayMs}` : `adaptive ${ctx.jb.minDelayMs}–${ctx.jb.maxDelayMs}`;
@@ -120,7 +123,7 @@ export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed
     mean: s.addedMean, p95: s.addedP95, p99: s.addedP99, last10: s.addedLast10sMean, conc: s.concealedPct, net: s.lostNetPct,
     late: s.latePct, stall: s.stallPct, jico: s.jicoPct, events: s.concealmentEvents,
   });
-  lines.push(row(`acip ${mode} (real time)`, acipRow(r.acip.scores)));
+  lines.push(row(`acip ${mode} (real time${ctx.tickAfterIo ? ', tick after I/O' : ''})`, acipRow(r.acip.scores)));
   lines.push(row(`acip ${mode} (fake clock)`, acipRow(r.acipSimulated)));
   for (const g of r.gst) {
     lines.push(row(`gst rtpjitterbuffer latency=${g.latencyMs}${g.dropOnLatency ? ' dol' : ''}`, {
@@ -150,6 +153,7 @@ if (isMain) {
     seconds: Number(arg('seconds') ?? 60),
     latencies: args.includes('--no-gst') ? [] : (arg('latencies') ?? '20,40,60,100,200').split(',').map(Number),
     jb: { mode: 'adaptive', minDelayMs: Number(min ?? 0), maxDelayMs: Number(max ?? 300) },
+    tickAfterIo: args.includes('--tick-after-io'),
   });
   process.exit(0);
 }

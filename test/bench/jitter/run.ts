@@ -67,8 +67,9 @@ export function benchRows(opts: JitterBenchOptions = {}): JitterBenchRow[] {
 export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADAPTIVE): string[] {
   const lines: string[] = [];
   const mode = jb.mode === 'fixed' ? `fixed ${jb.fixedDelayMs ?? jb.minDelayMs} ms` : `adaptive ${jb.minDelayMs}–${jb.maxDelayMs} ms`;
-  lines.push(`acip JitterBuffer (${mode}), fake clock, frame clock at ptime; medians over seeds (min–max)`);
-  const head = ['profile', 'added mean', 'p50', 'p95', 'p99', 'max', 'last 10 s', 'conc %', 'lost-net %', 'late %', 'stall %', 'JICO %', 'events', 'underruns', 'overflows', 'slope ms/min', 'step back ms', 'drift ppm', 'oracle fixed ms'];
+  const clock = jb.pullPeriodMs === undefined ? 'frame clock at ptime (as media-session.ts)' : `output clock every ${jb.pullPeriodMs} ms (min(ptime, ${jb.pullPeriodMs}))`;
+  lines.push(`acip JitterBuffer (${mode}), fake clock, ${clock}; medians over seeds (min–max)`);
+  const head = ['profile', 'added mean', 'p50', 'p95', 'p99', 'max', 'last 10 s', 'conc %', 'lost-net %', 'late %', 'stall %', 'JICO %', 'events', 'underruns', 'overflows', 'slope ms/min', 'step back ms', 'settle ms', 'settled ms', 'drift ppm', 'oracle fixed ms'];
   const table: string[][] = [head];
   for (const r of rows) {
     const g = (k: keyof JitterScores) => r.scores.map((s) => (s[k] as number | null) ?? NaN);
@@ -76,7 +77,7 @@ export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADA
       r.profile, cell(g('addedMean'), 1), cell(g('addedP50'), 1), cell(g('addedP95'), 1), cell(g('addedP99'), 1), cell(g('addedMax'), 1),
       cell(g('addedLast10sMean'), 1), cell(g('concealedPct'), 2), cell(g('lostNetPct'), 2), cell(g('latePct'), 2), cell(g('stallPct'), 2),
       cell(g('jicoPct'), 2), cell(g('concealmentEvents'), 0), cell(g('underruns'), 0), cell(g('overflows'), 0), cell(g('slopeMsPerMin'), 3),
-      cell(g('stepRecoveryMs'), 0), cell(g('driftPpm'), 1), cell(r.oracleFixedMs, 1),
+      cell(g('stepRecoveryMs'), 0), cell(g('settleMs'), 0), cell(g('settledMs'), 1), cell(g('driftPpm'), 1), cell(r.oracleFixedMs, 1),
     ]);
   }
   const widths = head.map((_, c) => Math.max(...table.map((row) => (row[c] ?? '').length)));
@@ -84,12 +85,23 @@ export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADA
   lines.push('added = handed to the output (first sample plays) − sent − trace minimum one-way delay; conc % of output frames;');
   lines.push('stall = frames inserted while waiting (jitter-induced); JICO = late + stall; slope over frames after 60 s (10 s for short traces);');
   lines.push('step back = from the first post-step arrival to the first frame within 10 ms of the pre-step mean delay;');
+  lines.push('settle = from the first played frame until the delay stays within 3 ms of the settled level (the highest of the last 10 s);');
   lines.push('oracle fixed = smallest fixed delay above the minimum one-way delay with ≤ 1 % of arrived packets late (offline bound).');
   return lines;
 }
 
-export async function runJitterBench(opts: JitterBenchOptions = {}): Promise<void> {
+export async function runJitterBench(opts: JitterBenchOptions & { finerClockMs?: number | null } = {}): Promise<void> {
   const print = opts.print ?? ((l: string) => console.log(l));
+  const jb = opts.jb ?? DEFAULT_ADAPTIVE;
   const rows = benchRows(opts);
-  for (const line of formatBench(rows, opts.jb ?? DEFAULT_ADAPTIVE)) print(line);
+  for (const line of formatBench(rows, jb)) print(line);
+  // The same buffer pulled by a finer output clock (a frame is taken at the first 5 ms tick after it is
+  // due, not the first packet-time tick): what media-session.ts would get by ticking its receive clock
+  // every min(ptime, 5 ms). Not what it does today.
+  const finer = opts.finerClockMs === undefined ? 5 : opts.finerClockMs;
+  if (finer !== null && jb.pullPeriodMs === undefined) {
+    print('');
+    const fine = { ...jb, pullPeriodMs: finer };
+    for (const line of formatBench(benchRows({ ...opts, jb: fine }), fine)) print(line);
+  }
 }

@@ -11,7 +11,8 @@
  * - added delay = handed time − send time − the trace's minimum one-way delay, over played frames:
  *   mean, p50, p95, p99, max, mean over the last 10 s; for `step`, recovery time after the step;
  * - concealed % of output frames, split into lost in the network, late (arrived, not played) and
- *   stalls (underrun frames inserted while waiting: jitter-induced as well); concealment events;
+ *   stalls (underrun frames inserted while waiting, and silent frames once playout has begun, e.g.
+ *   while the buffer re-anchors: jitter-induced as well); concealment events;
  * - JICO = (late + stall) / output frames;
  * - delay slope (ms per minute, least squares over frames after the first 60 s, 10 s for traces under 3 min), underruns, overflows.
  * The frame clock's phase is drawn from the seed (stream `tick-phase`).
@@ -96,7 +97,8 @@ export function slope(xs: number[], ys: number[]): number {
 export interface OutputEvent {
   /** Time (trace clock, ms) the frame's first sample plays. */
   t: number;
-  kind: 'play' | 'conceal';
+  /** `idle`: the buffer gave nothing to play (not started, sender silence); counted as a stall once playout has begun (these traces have no sender silence). */
+  kind: 'play' | 'conceal' | 'idle';
   /** Played: the packet's RTP sequence number. Concealed: the skipped sequence number when the buffer knows it (lost/late), else undefined (stall). */
   seq?: number;
 }
@@ -137,7 +139,13 @@ export function scoreOutputs(trace: Trace, events: readonly OutputEvent[], st: J
   let lastIndex = 0;
   /** Output frames in order: 'p' played, 'n' lost in the network, 'l' late, 's' stall. */
   const outKinds: string[] = [];
+  let begun = false;
   for (const e of events) {
+    if (e.kind === 'idle') {
+      if (begun) outKinds.push('s');
+      continue;
+    }
+    begun = true;
     if (e.kind === 'play' && e.seq !== undefined) {
       outKinds.push('p');
       const idx = indexOf(e.seq, lastIndex);
@@ -249,7 +257,11 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   const settings = opts.jb ?? DEFAULT_ADAPTIVE;
   const spf = trace.samplesPerFrame;
   const msPerUnit = 1000 / trace.clockRate;
-  const jb = new JitterBuffer({ ...settings, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
+  // The output clock: one tick every `period` ms consumes that much audio (default: one frame per
+  // packet time, as media-session.ts ticks today; pullPeriodMs models a finer output clock).
+  const period = Math.min(settings.pullPeriodMs ?? trace.ptimeMs, trace.ptimeMs);
+  const perTick = Math.round(period / msPerUnit);
+  const jb = new JitterBuffer({ ...settings, pullPeriodMs: period, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
   const arrivals = arrivalsInOrder(trace);
   let lastArrival = 0;
   for (const r of arrivals) lastArrival = Math.max(lastArrival, r.arrivalMs as number);
@@ -263,39 +275,39 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   const phase = opts.tickPhaseMs ?? componentStream('tick-phase', trace.seed)() * trace.ptimeMs;
   const endMs = lastArrival + (settings.maxDelayMs ?? 0) + 4 * trace.ptimeMs;
   for (let k = 0; ; k++) {
-    const now = phase + k * trace.ptimeMs;
+    const now = phase + k * period;
     if (now > endMs) break;
     while (a < arrivals.length && (arrivals[a]!.arrivalMs as number) <= now) {
       const r = arrivals[a++]!;
       jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs as number });
     }
     // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
-    for (let guard = 0; fifo < spf && guard < 8; guard++) {
+    for (let guard = 0; fifo < perTick && guard < 8; guard++) {
       // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
       const t = now + fifo * msPerUnit;
       const f = jb.pop(now, fifo * msPerUnit);
       fifo += spf + f.adjustSamples;
       const ev = outputEvent(f, t);
-      if (ev) events.push(ev);
+      events.push(ev);
       if (ix && opts.onFrame) {
         let more: { index: number; added: number } | { reason: string };
         if (f.kind === 'packet') {
           lastIndex = ix.indexOf(f.seq, lastIndex);
           more = { index: lastIndex, added: t - (ix.sendByIndex[lastIndex] as number) - ix.minOwd };
         } else more = { reason: f.reason };
-        opts.onFrame({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: ev ? ev.kind : 'idle', target: jb.targetDelayMs, ...more });
+        opts.onFrame({ t, tick: now, backlogMs: t - now, adjust: f.adjustSamples, kind: ev.kind, target: jb.targetDelayMs, ...more });
       }
     }
-    fifo -= spf;
+    fifo -= perTick;
   }
   return scoreOutputs(trace, events, jb.stats());
 }
 
-/** The scorer's view of one frame from the buffer (undefined: not started / sender silence, not scored). */
-export function outputEvent(f: PlayoutFrame, t: number): OutputEvent | undefined {
+/** The scorer's view of one frame from the buffer. */
+export function outputEvent(f: PlayoutFrame, t: number): OutputEvent {
   if (f.kind === 'packet') return { t, kind: 'play', seq: f.seq };
   if (f.reason === 'lost' || f.reason === 'underrun') return f.seq === undefined ? { t, kind: 'conceal' } : { t, kind: 'conceal', seq: f.seq };
-  return undefined;
+  return { t, kind: 'idle' };
 }
 
 export function simulateProfile(profile: ProfileName, seed: number, jb?: JbSettings, seconds?: number): JitterScores {

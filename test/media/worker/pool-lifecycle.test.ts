@@ -7,7 +7,6 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MediaWorkerPool, MEDIA_POOL_CLOSED, MEDIA_WORKER_EXIT } from '../../../server/media/worker/media-worker-pool.js';
-import type { MediaSessionLike } from '../../../server/media/worker/media-session-like.js';
 import { RemoteMediaSession } from '../../../server/media/worker/remote-media-session.js';
 import type { MediaErrorInfo } from '../../../server/media/session-types.js';
 import { AcipError } from '../../../server/util/errors.js';
@@ -129,13 +128,6 @@ describe('a media session in a worker', () => {
     expect(pool.workers().map((x) => x.sessions)).toEqual([0, 0]);
   });
 
-  it('satisfies MediaSessionLike', async () => {
-    const s: MediaSessionLike = await pool.open(sessionParams(opus20, { linkId: 'like', send: false, receive: false }));
-    expect(s.linkId).toBe('like');
-    expect(s.localRtpPort % 2).toBe(0);
-    await s.close();
-    expect(s.isClosed).toBe(true);
-  });
 });
 
 describe('a worker that dies', () => {

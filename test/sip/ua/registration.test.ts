@@ -115,15 +115,22 @@ describe('REGISTER as a client', () => {
     expect(granted).toBe(300);
   });
 
-  it('reports a wrong password as a failure instead of retrying forever', () => {
+  it('reports a wrong password as a failure at once, and tries again only after the long rejection delay', () => {
     const { clock, ua, seen, registrar } = setup({ password: 'right' });
     const reg = ua.register({ registrar, aor: 'sip:alice@test', username: 'alice', password: 'wrong', expires: 60 });
     const failures: number[] = [];
-    reg.on('failed', (f) => failures.push(f.status));
+    const delays: (number | undefined)[] = [];
+    reg.on('failed', (f) => {
+      failures.push(f.status);
+      delays.push(f.retryInSeconds);
+    });
     clock.advance(10_000);
     expect(seen.map((s) => s.status)).toEqual([401, 401]);
     expect(failures).toEqual([401]);
     expect(reg.state).toBe('failed');
+    // Default rejection delay: 50–100 % of max-time (1800 s).
+    expect(delays[0]).toBeGreaterThanOrEqual(900);
+    expect(delays[0]).toBeLessThanOrEqual(1800);
   });
 
   it('removes the binding with Expires: 0', async () => {

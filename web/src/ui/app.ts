@@ -22,6 +22,7 @@ import {
   liveDurationS,
 } from '../model/format.js';
 import { stateView } from '../model/link-state-view.js';
+import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
 import { setMeterSource } from './meter-element.js';
 import { refreshAllGraphs } from './graphs-element.js';
 
@@ -77,6 +78,10 @@ export class PanelApp {
   private notice: { text: string; kind: 'info' | 'error' } | null = null;
   private busy = new Set<string>();
   private graphsOpen = new Set<string>();
+  /** Hang-up is two presses: the first arms it for a few seconds (one accidental click never drops a link). */
+  private readonly hangupConfirm = new TwoStepConfirm(HANGUP_CONFIRM);
+  /** Profile picked in a connected card's "Change profile" select, until applied. */
+  private profilePick = new Map<string, string>();
   private renderQueued = false;
   private timers: number[] = [];
 
@@ -309,6 +314,36 @@ export class PanelApp {
   private hangup(id: string): Promise<void> {
     return this.act(`hangup:${id}`, 'Hang up', async () => {
       await this.api.del<LinkSnapshot>(`/api/links/${encodeURIComponent(id)}`);
+    });
+  }
+
+  /** A press of a card's hang-up button: arms it, confirms it (hangs up), or is a double-click to ignore. */
+  private pressHangup(id: string): void {
+    if (this.busy.has(`hangup:${id}`)) return;
+    const result = this.hangupConfirm.press(id, performance.now());
+    if (result === 'confirmed') void this.hangup(id);
+    if (result === 'armed') this.followConfirm(id);
+    this.scheduleRender();
+  }
+
+  /** Re-render when the armed hang-up changes by itself (guard over, window closed). */
+  private followConfirm(id: string): void {
+    const at = this.hangupConfirm.nextChangeAt(id, performance.now());
+    if (at === null) return;
+    window.setTimeout(() => {
+      this.scheduleRender();
+      this.followConfirm(id);
+    }, Math.max(0, at - performance.now()) + 10);
+  }
+
+  private changeProfile(l: LinkSnapshot): Promise<void> {
+    const profile = this.profilePick.get(l.id);
+    if (!profile || profile === l.profile) return Promise.resolve();
+    return this.act(`profile:${l.id}`, 'Change profile', async () => {
+      const updated = await this.api.post<LinkSnapshot>(`/api/links/${encodeURIComponent(l.id)}/profile`, { profile });
+      this.profilePick.delete(l.id);
+      this.store.apply({ type: 'link', link: updated }, performance.now(), Date.now());
+      this.info(`${updated.remoteName || updated.remote}: now ${updated.profile} · ${formatCodec(updated.codec)}`);
     });
   }
 
@@ -562,42 +597,46 @@ export class PanelApp {
       <article class="card tone-${sv.tone}" aria-label="Link ${title}" data-link-id=${l.id} data-state=${l.state}>
         <header>
           <span class="state tone-${sv.tone}" role="status"><span class="dot" aria-hidden="true"></span>${sv.word}</span>
-          <h3 class="remote-name">${title}</h3>
           <span class="duration" aria-label="Duration">${formatDuration(dur)}</span>
+          <h3 class="remote-name">${title}</h3>
+          ${l.remoteName ? html`<p class="uri">${l.remote}</p>` : nothing}
         </header>
-        ${l.remoteName ? html`<p class="uri">${l.remote}</p>` : nothing}
-        <dl class="facts">
-          <div><dt>Direction</dt><dd>${l.direction === 'outbound' ? '→ outbound' : '← inbound'}${l.permanent ? ' · permanent' : ''}${l.redials ? ` · ${l.redials} redials` : ''}</dd></div>
-          <div><dt>Profile</dt><dd>${l.profile}</dd></div>
-          <div><dt>Codec</dt><dd>${formatCodec(l.codec)}${l.mediaDirection && l.mediaDirection !== 'sendrecv' ? ` · ${l.mediaDirection}` : ''}</dd></div>
-          <div><dt>Jitter buffer</dt><dd>${formatJitterBuffer(l.ebuacip)}</dd></div>
-        </dl>
-        <div class="meters">
-          <div class="meter-row"><span class="meter-label">In</span><acip-meter .linkId=${l.id} .which=${'input'}></acip-meter></div>
-          <div class="meter-row"><span class="meter-label">Out</span><acip-meter .linkId=${l.id} .which=${'output'}></acip-meter></div>
+        <div class="card-cols">
+          <div class="card-main">
+            <dl class="facts">
+              <div><dt>Direction</dt><dd>${l.direction === 'outbound' ? '→ outbound' : '← inbound'}${l.permanent ? ' · permanent' : ''}${l.redials ? ` · ${l.redials} redials` : ''}</dd></div>
+              <div><dt>Profile</dt><dd>${l.profile}</dd></div>
+              <div><dt>Codec</dt><dd>${formatCodec(l.codec)}${l.mediaDirection && l.mediaDirection !== 'sendrecv' ? ` · ${l.mediaDirection}` : ''}</dd></div>
+              <div><dt>Jitter buffer</dt><dd>${formatJitterBuffer(l.ebuacip)}</dd></div>
+            </dl>
+            <div class="meters">
+              <div class="meter-row"><span class="meter-label">In</span><acip-meter .linkId=${l.id} .which=${'input'}></acip-meter></div>
+              <div class="meter-row"><span class="meter-label">Out</span><acip-meter .linkId=${l.id} .which=${'output'}></acip-meter></div>
+            </div>
+            <dl class="stats">
+              <div><dt>Buffer</dt><dd>${rx ? `${formatMs(rx.bufferMs, 0)}` : DASH}</dd></div>
+              <div><dt>Jitter</dt><dd>${formatMs(rx?.jitterMs)}</dd></div>
+              <div><dt>Loss</dt><dd>${formatPct(rx?.lossPct)}</dd></div>
+              <div><dt>Concealed</dt><dd>${formatPct(rx?.concealedPct)}</dd></div>
+              <div><dt>RTT</dt><dd>${formatMs(l.rttMs)}</dd></div>
+              <div><dt>Drift</dt><dd>${formatPpm(rx?.driftPpm)}</dd></div>
+            </dl>
+            ${failed ? html`<p class="failure"><strong>${l.state === 'redialling' ? 'Last call ended' : sv.word}:</strong> <span class="reason">${formatEndReason(l.endReason)}</span></p>` : nothing}
+          </div>
+          <details
+            class="graphs"
+            ?open=${graphsOpen}
+            @toggle=${(ev: Event) => {
+              const open = (ev.target as HTMLDetailsElement).open;
+              if (open) this.graphsOpen.add(l.id);
+              else this.graphsOpen.delete(l.id);
+              this.scheduleRender();
+            }}
+          >
+            <summary>Graphs (last 10 minutes)</summary>
+            ${graphsOpen ? html`<acip-graphs .series=${e.series}></acip-graphs>` : nothing}
+          </details>
         </div>
-        <dl class="stats">
-          <div><dt>Buffer</dt><dd>${rx ? `${formatMs(rx.bufferMs, 0)}` : DASH}</dd></div>
-          <div><dt>Jitter</dt><dd>${formatMs(rx?.jitterMs)}</dd></div>
-          <div><dt>Loss</dt><dd>${formatPct(rx?.lossPct)}</dd></div>
-          <div><dt>Concealed</dt><dd>${formatPct(rx?.concealedPct)}</dd></div>
-          <div><dt>RTT</dt><dd>${formatMs(l.rttMs)}</dd></div>
-          <div><dt>Drift</dt><dd>${formatPpm(rx?.driftPpm)}</dd></div>
-        </dl>
-        ${failed ? html`<p class="failure"><strong>${l.state === 'redialling' ? 'Last call ended' : sv.word}:</strong> <span class="reason">${formatEndReason(l.endReason)}</span></p>` : nothing}
-        <details
-          class="graphs"
-          ?open=${graphsOpen}
-          @toggle=${(ev: Event) => {
-            const open = (ev.target as HTMLDetailsElement).open;
-            if (open) this.graphsOpen.add(l.id);
-            else this.graphsOpen.delete(l.id);
-            this.scheduleRender();
-          }}
-        >
-          <summary>Graphs (last 10 minutes)</summary>
-          ${graphsOpen ? html`<acip-graphs .series=${e.series}></acip-graphs>` : nothing}
-        </details>
         ${l.localSdp || l.remoteSdp || l.ebuacip
           ? html`<details class="sdp">
               <summary>SDP and EBU ACIP</summary>
@@ -608,11 +647,65 @@ export class PanelApp {
           : nothing}
         ${this.canControl && sv.active && l.state !== 'offered'
           ? html`<footer>
-              <button type="button" class="danger" ?disabled=${this.busy.has(`hangup:${l.id}`)} @click=${() => void this.hangup(l.id)}>Hang up</button>
+              ${l.state === 'connected' ? this.profileControl(l) : nothing}
+              ${this.hangupControl(l)}
             </footer>`
           : nothing}
       </article>
     `;
+  }
+
+  /**
+   * "Hang up", and after one press "Confirm hang up" for a few seconds. The button element stays the
+   * same across both states, so keyboard focus stays on it; Escape disarms. While the double-click
+   * guard runs the button is aria-disabled (not `disabled`, which would drop the focus).
+   */
+  private hangupControl(l: LinkSnapshot): TemplateResult {
+    const state = this.hangupConfirm.state(l.id, performance.now());
+    const armed = state !== 'idle';
+    const hintId = `hangup-hint-${l.id}`;
+    return html`<div class="hangup">
+      <span id=${hintId} class="hangup-hint" aria-live="polite">${armed ? 'Press again to hang up · Esc cancels' : ''}</span>
+      <button
+        type="button"
+        class="danger ${armed ? 'armed' : ''}"
+        ?disabled=${this.busy.has(`hangup:${l.id}`)}
+        aria-disabled=${state === 'guard' ? 'true' : 'false'}
+        aria-describedby=${armed ? hintId : ''}
+        @click=${() => this.pressHangup(l.id)}
+        @keydown=${(ev: KeyboardEvent) => {
+          if (ev.key === 'Escape' && this.hangupConfirm.state(l.id, performance.now()) !== 'idle') {
+            ev.preventDefault();
+            this.hangupConfirm.cancel(l.id);
+            this.scheduleRender();
+          }
+        }}
+      >${armed ? 'Confirm hang up' : 'Hang up'}</button>
+    </div>`;
+  }
+
+  /** Mid-call codec change (re-INVITE with another profile): connected links, operators only. */
+  private profileControl(l: LinkSnapshot): TemplateResult {
+    const picked = this.profilePick.get(l.id) ?? l.profile;
+    const busy = this.busy.has(`profile:${l.id}`);
+    const selectId = `change-profile-${l.id}`;
+    return html`<form class="change-profile" @submit=${(ev: Event) => (ev.preventDefault(), void this.changeProfile(l))}>
+      <label for=${selectId}>Change profile</label>
+      <select
+        id=${selectId}
+        .value=${picked}
+        ?disabled=${busy}
+        @change=${(ev: Event) => {
+          this.profilePick.set(l.id, (ev.target as HTMLSelectElement).value);
+          this.scheduleRender();
+        }}
+      >
+        ${this.profiles.some((p) => p.name === l.profile) ? nothing : html`<option value=${l.profile} ?selected=${picked === l.profile}>${l.profile} (current)</option>`}
+        ${this.profiles.map((p) => html`<option value=${p.name} title=${p.title} ?selected=${picked === p.name}>${p.name}${p.name === l.profile ? ' (current)' : ''}</option>`)}
+      </select>
+      <button type="submit" ?disabled=${busy || picked === l.profile} aria-busy=${busy ? 'true' : 'false'}>Apply</button>
+      ${busy ? html`<span class="pending" aria-live="polite">Re-inviting…</span>` : nothing}
+    </form>`;
   }
 
   private dialForm(): TemplateResult {
@@ -623,50 +716,56 @@ export class PanelApp {
     return html`
       <form class="dial" aria-labelledby="dial-heading" @submit=${(e: Event) => void this.submitDial(e)}>
         <h2 id="dial-heading">Dial</h2>
-        <label for="dial-phonebook">Phonebook entry</label>
-        <select
-          id="dial-phonebook"
-          .value=${d.phonebookId}
-          @change=${(e: Event) => {
-            const id = (e.target as HTMLSelectElement).value;
-            const p = this.phonebook.find((x) => x.id === id);
-            this.dial = { ...this.dial, phonebookId: id, to: p ? p.uri : this.dial.to, profile: p?.profile ?? this.dial.profile };
-            this.scheduleRender();
-          }}
-        >
-          <option value="" ?selected=${d.phonebookId === ''}>— none: type a SIP URI —</option>
-          ${this.phonebook.map((p) => {
-            const r = reachabilityView(p.reachability);
-            return html`<option value=${p.id} ?selected=${d.phonebookId === p.id}>${p.reachability?.reachable ? '●' : '○'} ${p.name} — ${r.word}</option>`;
-          })}
-        </select>
-        ${rv ? html`<p class="reach"><span class="dot tone-${rv.tone}" aria-hidden="true"></span>${sel!.name}: ${rv.word}</p>` : nothing}
-        <label for="dial-to">SIP URI</label>
-        <input
-          id="dial-to"
-          type="text"
-          inputmode="url"
-          autocomplete="off"
-          spellcheck="false"
-          placeholder="sip:studio@host"
-          aria-invalid=${this.dialErrors.to ? 'true' : 'false'}
-          aria-describedby=${this.dialErrors.to ? 'dial-to-error' : ''}
-          .value=${d.to}
-          @input=${(e: Event) => {
-            const v = (e.target as HTMLInputElement).value;
-            const p = this.phonebook.find((x) => x.id === this.dial.phonebookId);
-            this.dial = { ...this.dial, to: v, phonebookId: p && p.uri === v ? p.id : '' };
-            this.scheduleRender();
-          }}
-        />
-        ${err('to')}
-        <label for="dial-profile">Profile</label>
-        <select id="dial-profile" .value=${d.profile} @change=${(e: Event) => ((this.dial = { ...this.dial, profile: (e.target as HTMLSelectElement).value }), this.scheduleRender())}>
-          <option value="" ?selected=${d.profile === ''}>Service default</option>
-          ${this.profiles.map((p) => html`<option value=${p.name} ?selected=${d.profile === p.name}>${p.title} (${p.name})</option>`)}
-        </select>
-        ${err('profile')}
-        <div class="two">
+        <div class="field">
+          <label for="dial-phonebook">Phonebook entry</label>
+          <select
+            id="dial-phonebook"
+            .value=${d.phonebookId}
+            @change=${(e: Event) => {
+              const id = (e.target as HTMLSelectElement).value;
+              const p = this.phonebook.find((x) => x.id === id);
+              this.dial = { ...this.dial, phonebookId: id, to: p ? p.uri : this.dial.to, profile: p?.profile ?? this.dial.profile };
+              this.scheduleRender();
+            }}
+          >
+            <option value="" ?selected=${d.phonebookId === ''}>— none: type a SIP URI —</option>
+            ${this.phonebook.map((p) => {
+              const r = reachabilityView(p.reachability);
+              return html`<option value=${p.id} ?selected=${d.phonebookId === p.id}>${p.reachability?.reachable ? '●' : '○'} ${p.name} — ${r.word}</option>`;
+            })}
+          </select>
+          ${rv ? html`<p class="reach"><span class="dot tone-${rv.tone}" aria-hidden="true"></span>${sel!.name}: ${rv.word}</p>` : nothing}
+        </div>
+        <div class="field">
+          <label for="dial-to">SIP URI</label>
+          <input
+            id="dial-to"
+            type="text"
+            inputmode="url"
+            autocomplete="off"
+            spellcheck="false"
+            placeholder="sip:studio@host"
+            aria-invalid=${this.dialErrors.to ? 'true' : 'false'}
+            aria-describedby=${this.dialErrors.to ? 'dial-to-error' : ''}
+            .value=${d.to}
+            @input=${(e: Event) => {
+              const v = (e.target as HTMLInputElement).value;
+              const p = this.phonebook.find((x) => x.id === this.dial.phonebookId);
+              this.dial = { ...this.dial, to: v, phonebookId: p && p.uri === v ? p.id : '' };
+              this.scheduleRender();
+            }}
+          />
+          ${err('to')}
+        </div>
+        <div class="field">
+          <label for="dial-profile">Profile</label>
+          <select id="dial-profile" .value=${d.profile} @change=${(e: Event) => ((this.dial = { ...this.dial, profile: (e.target as HTMLSelectElement).value }), this.scheduleRender())}>
+            <option value="" ?selected=${d.profile === ''}>Service default</option>
+            ${this.profiles.map((p) => html`<option value=${p.name} ?selected=${d.profile === p.name}>${p.title} (${p.name})</option>`)}
+          </select>
+          ${err('profile')}
+        </div>
+        <div class="field two">
           <div>
             <label for="dial-input">Input</label>
             <input id="dial-input" type="text" autocomplete="off" spellcheck="false" placeholder="default" .value=${d.input}

@@ -72,16 +72,23 @@ export class AcipMeter extends HTMLElement {
     this.observer = null;
   }
 
+  /** Bar height per channel and the scale strip below the bars, CSS px: big enough to read across a room. */
+  private static readonly ROW_PX = 16;
+  private static readonly SCALE_PX = 13;
+
+  /** Size the backing store to the element's CSS width (the canvas's CSS width is 100 %, so no feedback loop). */
   private resize(): void {
     const c = this.canvas;
     if (!c) return;
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(60, Math.floor(this.clientWidth || 240));
-    const h = 34;
-    c.style.width = `${w}px`;
+    const n = Math.max(1, this.channels.length || 2);
+    const h = n * AcipMeter.ROW_PX + AcipMeter.SCALE_PX + 2;
     c.style.height = `${h}px`;
-    c.width = Math.floor(w * dpr);
-    c.height = Math.floor(h * dpr);
+    const bw = Math.floor(w * dpr);
+    const bh = Math.floor(h * dpr);
+    if (c.width !== bw) c.width = bw;
+    if (c.height !== bh) c.height = bh;
   }
 
   private updateLabel(peaks: (number | null)[]): void {
@@ -97,8 +104,10 @@ export class AcipMeter extends HTMLElement {
     if (reading && side && reading.atMs !== this.lastFeedAt) {
       this.lastFeedAt = reading.atMs;
       const n = side.peak.length;
+      const resize = n !== this.channels.length;
       while (this.channels.length < n) this.channels.push(new ChannelBallistics());
       this.channels.length = n;
+      if (resize) this.resize();
       const clipped = this.lastClips >= 0 && side.clips > this.lastClips;
       this.lastClips = side.clips;
       side.peak.forEach((p, i) => this.channels[i]!.feed(p, now, clipped));
@@ -123,15 +132,15 @@ export class AcipMeter extends HTMLElement {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = COLORS.bg;
     ctx.fillRect(0, 0, W, H);
-    const labelW = 14;
-    const clipW = 26;
+    const labelW = 16;
+    const clipW = 34;
     const x0 = labelW;
     const barW = W - labelW - clipW - 4;
     const n = Math.max(1, this.channels.length);
-    const scaleH = 8;
+    const scaleH = AcipMeter.SCALE_PX;
     const rowH = (H - scaleH - 2) / n;
     const xAt = (db: number) => x0 + dbToFraction(db) * barW;
-    ctx.font = '9px system-ui, sans-serif';
+    ctx.font = '600 11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
     for (let i = 0; i < n; i++) {
       const ch = this.channels[i];
@@ -168,19 +177,26 @@ export class AcipMeter extends HTMLElement {
       ctx.fillRect(x0 + barW + 4, y, clipW - 2, h);
       if (lit) {
         ctx.fillStyle = '#fff';
-        ctx.fillText('CLIP', x0 + barW + 5, y + h / 2);
+        ctx.font = '700 10px system-ui, sans-serif';
+        ctx.fillText('CLIP', x0 + barW + 6, y + h / 2);
+        ctx.font = '600 11px system-ui, sans-serif';
       }
     }
-    // Scale: ticks every 10 dB, alignment level (−18) and permitted maximum (−9) marked.
+    // Scale: ticks every 10 dB, alignment level (−18) and permitted maximum (−9) marked and labelled.
     const ys = H - scaleH;
     ctx.fillStyle = COLORS.tick;
     for (const db of [-60, -50, -40, -30, -20, -18, -10, -9, 0]) {
       const x = xAt(db);
-      ctx.fillRect(x, ys, 1, db === -18 || db === -9 ? 4 : 2);
+      ctx.fillRect(x, ys, 1, db === -18 || db === -9 ? 5 : 3);
     }
     ctx.fillStyle = COLORS.text;
-    ctx.fillText('-18', xAt(-18) - 8, H - 2);
-    ctx.fillText('0', xAt(0) - 4, H - 2);
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textBaseline = 'alphabetic';
+    ctx.textAlign = 'center';
+    for (const db of [-40, -30, -18, -9]) ctx.fillText(String(db), xAt(db), H - 1);
+    ctx.textAlign = 'right';
+    ctx.fillText('0', xAt(0), H - 1);
+    ctx.textAlign = 'left';
   }
 }
 
