@@ -411,9 +411,13 @@ export class LinkManager implements LinksPort {
       this.deps.log.info({ aor: reg.aor, expires }, `registered ${reg.aor} at ${reg.registrar} for ${expires} s`);
       set('registered', { expiresAt: new Date(this.deps.clock.wallNow() + expires * 1000).toISOString() });
     });
-    r.on('failed', ({ status, reason }) => {
-      this.deps.log.warn({ aor: reg.aor, status }, `registration of ${reg.aor} failed: ${status} ${reason}`);
-      set('failed', { lastError: `${status} ${reason}` });
+    r.on('failed', (f) => {
+      const retry = f.retryInSeconds !== undefined ? `; retrying in ${Math.round(f.retryInSeconds)} s` : '';
+      this.deps.log.warn({ aor: reg.aor, status: f.status }, `registration of ${reg.aor} failed: ${f.status} ${f.reason}${retry}`);
+      set('failed', {
+        lastError: `${f.status} ${f.reason}`,
+        ...(f.retryInSeconds !== undefined ? { nextRetryAt: new Date(this.deps.clock.wallNow() + f.retryInSeconds * 1000).toISOString() } : {}),
+      });
     });
     r.on('unregistered', () => set('unregistered'));
   }

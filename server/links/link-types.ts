@@ -109,6 +109,8 @@ export interface RegistrationStatus {
   registrar: string;
   expiresAt?: string;
   lastError?: string;
+  /** After a failure: when the next attempt goes out (RFC 5626 §4.5 backoff). */
+  nextRetryAt?: string;
 }
 
 export interface Alarm {
