@@ -108,9 +108,14 @@ describe.skipIf(!has)('links on the panel with a real baresip studio', () => {
     await expect.poll(() => card.locator('acip-graphs canvas').count()).toBe(3);
 
     // The README screenshot: the link after about 5 s on air, so that the figures and graphs hold data.
+    const graphPoints = () => card.locator('acip-graphs').getAttribute('data-points').then(Number);
     await expect.poll(async () => durationS(await card.getByLabel('Duration').innerText()), { timeout: 15_000 }).toBeGreaterThanOrEqual(5);
-    await expect.poll(async () => Number(await card.locator('acip-graphs').getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(graphPoints, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
     await expect.poll(() => card.locator('.stats dd').first().innerText()).toMatch(/^\d+ ms$/);
+    // RTT needs an RTCP report from baresip (RFC 3550 §6.4.1: about every 5 s).
+    await expect.poll(() => card.locator('.stats dd').nth(4).innerText(), { timeout: 15_000 }).toMatch(/^\d+\.\d ms$/);
+    const pointsAtRtt = await graphPoints();
+    await expect.poll(graphPoints, { timeout: 10_000 }).toBeGreaterThanOrEqual(pointsAtRtt + 2); // a line on the RTT graph too
     const dismiss = page.getByRole('button', { name: 'Dismiss message' });
     if (await dismiss.count()) await dismiss.click();
     await page.screenshot({ path: artifactPath('panel-board-live.png') });

@@ -159,10 +159,18 @@ export class MediaWorkerPool implements RemoteSessionHost {
     await Promise.all(this.slots.map((s) => s.readyPromise));
   }
 
-  /** Opens a session on the least-loaded worker. Rejects with the session's own errors (bad params etc.). */
-  async open(params: MediaSessionParams): Promise<RemoteMediaSession> {
+  /**
+   * Opens a session on the least-loaded worker (or on worker `opts.worker`, for benchmarks and tests
+   * that need a placement). Rejects with the session's own errors (bad params etc.).
+   */
+  async open(params: MediaSessionParams, opts: { worker?: number } = {}): Promise<RemoteMediaSession> {
     if (this.closing) throw new AcipError(MEDIA_POOL_CLOSED, 'media worker pool is closed');
-    const slot = this.pick();
+    let slot: Slot;
+    if (opts.worker !== undefined) {
+      const s = this.slots[opts.worker];
+      if (!s) throw new AcipError('MEDIA_POOL_PARAMS', `no worker ${opts.worker} (pool of ${this.slots.length})`, 'worker');
+      slot = s;
+    } else slot = this.pick();
     const id = this.nextId++;
     slot.costs.set(id, sessionCost(params));
     let opened: OpenedValue;

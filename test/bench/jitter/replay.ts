@@ -116,9 +116,9 @@ export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed
   lines.push(`  sender timing error p50 ${f(r.sendErr.p50, 2, 0)} p99 ${f(r.sendErr.p99, 2, 0)} max ${f(r.sendErr.max, 2, 0)} ms; acip arrival-stamp error p50 ${f(r.acip.arrivalErr.p50, 2, 0)} p99 ${f(r.acip.arrivalErr.p99, 2, 0)} max ${f(r.acip.arrivalErr.max, 2, 0)} ms (n ${r.acip.arrivalErr.n});`);
   lines.push(`  acip frame clock lateness p50 ${f(r.acip.tickLate.p50, 2, 0)} p99 ${f(r.acip.tickLate.p99, 2, 0)} max ${f(r.acip.tickLate.max, 2, 0)} ms, skipped ticks ${r.acip.skippedTicks}, malformed ${r.acip.malformed}`);
   lines.push(r.void ? `  VOID RUN (machine too busy): ${r.voidReasons.join('; ')}` : '  timing checks passed (p99 ≤ 1.5 ms): run valid');
-  lines.push('receiver                              added mean     p95     p99  last10s   conc %  lost-net %  late %  stall %  JICO %  events');
+  lines.push(`${'receiver'.padEnd(48)} added mean     p95     p99  last10s   conc %  lost-net %  late %  stall %  JICO %  events`);
   const row = (name: string, s: { mean: number; p95: number; p99: number; last10: number; conc: number; net: number; late: number; stall: number; jico: number; events: number }) =>
-    `${name.padEnd(36)}${f(s.mean, 1, 11)} ${f(s.p95)} ${f(s.p99)} ${f(s.last10, 1, 8)} ${f(s.conc, 2, 8)} ${f(s.net, 2, 11)} ${f(s.late, 2, 7)} ${f(s.stall, 2, 8)} ${f(s.jico, 2, 7)} ${String(s.events).padStart(7)}`;
+    `${name.padEnd(48)}${f(s.mean, 1, 11)} ${f(s.p95)} ${f(s.p99)} ${f(s.last10, 1, 8)} ${f(s.conc, 2, 8)} ${f(s.net, 2, 11)} ${f(s.late, 2, 7)} ${f(s.stall, 2, 8)} ${f(s.jico, 2, 7)} ${String(s.events).padStart(7)}`;
   const acipRow = (s: JitterScores) => ({
     mean: s.addedMean, p95: s.addedP95, p99: s.addedP99, last10: s.addedLast10sMean, conc: s.concealedPct, net: s.lostNetPct,
     late: s.latePct, stall: s.stallPct, jico: s.jicoPct, events: s.concealmentEvents,

@@ -14,11 +14,15 @@
  * measured in the same run.
  *
  * Worker mode (`workers: N`, N ≥ 1; the default is os.availableParallelism()): every session runs in
- * a MediaWorkerPool of N worker threads instead, both ends of each link included. The pool puts a new
- * session on the least-loaded worker, so with two workers the two ends of every link land on
- * DIFFERENT workers (A on one, B on the other): each worker does what one acip instance's media does
- * for its half of the links, and every packet crosses between threads over loopback as it would
- * between two machines. CPU is then the whole process (all threads) as a share of ONE core, so it can
+ * a MediaWorkerPool of N worker threads instead, both ends of each link included. Placement
+ * (`placement`):
+ * - 'same' (default): both ends of link i on worker i mod N. Like the one-thread run, a scheduling
+ *   stall delays a link's sender and receiver together, so the figure compares like with like.
+ * - 'split': the pool's own least-loaded choice, which puts A and B of every link on DIFFERENT
+ *   workers: each worker is what one acip instance would be for its half of the links, and a stall of
+ *   one thread reaches the other end as network jitter (as between two machines). Stricter: on a busy
+ *   machine it counts underruns that the other placements hide.
+ * CPU is then the whole process (all threads) as a share of ONE core, so it can
  * reach N; the saturation limit scales to `cpuLimit` × N. Underruns and skipped ticks come from the
  * stats snapshots the workers push (at most one push interval, 100 ms, old at both ends of the window,
  * which does not bias the difference). Each worker's event-loop utilisation over the window is printed
@@ -70,6 +74,8 @@ export interface MediaBenchOptions {
   workers?: number;
   /** With workers > 0, run the one-thread search too, first (default true). */
   compareSingleThread?: boolean;
+  /** Worker mode: both ends of a link on the same worker (default) or split across two. */
+  placement?: 'same' | 'split';
   log?: (line: string) => void;
 }
 
@@ -92,6 +98,8 @@ export interface MediaBenchConfigResult {
   name: string;
   /** 0: one thread; N: N worker threads. */
   workers: number;
+  /** Worker mode: where the two ends of a link ran. */
+  placement: 'same' | 'split' | null;
   /** Largest link count with zero underruns and CPU under the limit; 0 if none. */
   maxCleanLinks: number;
   /** CPU per link at that count, % of one core. */
@@ -123,19 +131,24 @@ export interface MediaBenchResult {
 /** Where the sessions of a run live: this thread, or a worker pool. */
 interface SessionHost {
   workers: number;
-  open(p: MediaSessionParams): Promise<MediaSessionLike>;
+  placement: 'same' | 'split' | null;
+  label: string;
+  /** `pair`: the link index, for placement. */
+  open(p: MediaSessionParams, pair: number): Promise<MediaSessionLike>;
   /** Cumulative event-loop {idle, active} per worker (worker mode). */
   elu(): Array<{ idle: number; active: number }> | null;
 }
 
 function inProcessHost(): SessionHost {
-  return { workers: 0, open: (p) => MediaSession.open(p, { clock: systemClock }), elu: () => null };
+  return { workers: 0, placement: null, label: 'one thread', open: (p) => MediaSession.open(p, { clock: systemClock }), elu: () => null };
 }
 
-function poolHost(pool: MediaWorkerPool): SessionHost {
+function poolHost(pool: MediaWorkerPool, placement: 'same' | 'split'): SessionHost {
   return {
     workers: pool.size,
-    open: (p) => pool.open(p),
+    placement,
+    label: `${pool.size} workers, ends ${placement === 'same' ? 'on the same worker' : 'on different workers'}`,
+    open: (p, pair) => (placement === 'same' ? pool.open(p, { worker: pair % pool.size }) : pool.open(p)),
     elu: () => pool.workers().map((w) => ({ idle: w.eventLoopUtilization?.idle ?? 0, active: w.eventLoopUtilization?.active ?? 0 })),
   };
 }
@@ -167,9 +180,9 @@ function params(c: MediaBenchConfig, linkId: string): MediaSessionParams {
 async function openPairs(host: SessionHost, c: MediaBenchConfig, pairs: number, all: MediaSessionLike[]): Promise<void> {
   for (let i = 0; i < pairs; i++) {
     const pa = params(c, `a${i}`);
-    const a = await host.open(pa);
+    const a = await host.open(pa, i);
     all.push(a);
-    const b = await host.open({ ...params(c, `b${i}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } });
+    const b = await host.open({ ...params(c, `b${i}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } }, i);
     all.push(b);
     await a.update({ ...pa, remote: { address: '127.0.0.1', rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort } });
   }
@@ -256,7 +269,7 @@ async function searchConfig(host: SessionHost, c: MediaBenchConfig, o: StepOptio
     steps.push(s);
     const elu = s.workerElu ? `  worker ELU ${s.workerElu.map((e) => `${(100 * e).toFixed(0)}%`).join('/')}` : '';
     log(
-      `  ${c.name} [${threadsLabel(host.workers)}]: ${s.links} links  cpu ${(100 * s.cpuShare).toFixed(0)}% of a core  ${s.cpuPerLinkPct.toFixed(2)}%/link${elu}  ` +
+      `  ${c.name} [${host.label}]: ${s.links} links  cpu ${(100 * s.cpuShare).toFixed(0)}% of a core  ${s.cpuPerLinkPct.toFixed(2)}%/link${elu}  ` +
         `underrun frames ${s.underruns}  skipped ticks ${s.skippedTicks}  worst tick lateness (incl. start-up) ${s.maxTickLateMs.toFixed(1)} ms  load ${s.loadAvg1.toFixed(2)}  ${s.clean ? 'clean' : 'NOT clean'}`,
     );
     if (s.clean) good = !good || s.links > good.links ? s : good;
@@ -278,7 +291,7 @@ async function searchConfig(host: SessionHost, c: MediaBenchConfig, o: StepOptio
     }
     n = next;
   }
-  return { name: c.name, workers: host.workers, maxCleanLinks: good?.links ?? 0, cpuPerLinkPct: good?.cpuPerLinkPct ?? null, limitedBy: bad ? limitedBy : limitedBy === 'budget' ? 'budget' : 'cap', steps };
+  return { name: c.name, workers: host.workers, placement: host.placement, maxCleanLinks: good?.links ?? 0, cpuPerLinkPct: good?.cpuPerLinkPct ?? null, limitedBy: bad ? limitedBy : limitedBy === 'budget' ? 'budget' : 'cap', steps };
 }
 
 /** opusscript's own encode + decode cost per 20 ms stereo 48 kHz frame at 128 kbit/s. */
@@ -347,12 +360,12 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
     const pool = mode > 0 ? new MediaWorkerPool({ workers: mode }) : null;
     try {
       if (pool) await pool.ready();
-      const host = pool ? poolHost(pool) : inProcessHost();
+      const host = pool ? poolHost(pool, opts.placement ?? 'same') : inProcessHost();
       for (const c of opts.configs ?? MEDIA_BENCH_CONFIGS) {
         const r = await searchConfig(host, c, o, log);
         result.configs.push(r);
         log(
-          `${c.name} [${threadsLabel(mode)}]: ${r.maxCleanLinks} links clean, ${r.cpuPerLinkPct?.toFixed(2) ?? '-'} % of a core per link ` +
+          `${c.name} [${host.label}]: ${r.maxCleanLinks} links clean, ${r.cpuPerLinkPct?.toFixed(2) ?? '-'} % of a core per link ` +
             `(search stopped by ${r.limitedBy})`,
         );
       }
@@ -373,8 +386,9 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
   return result;
 }
 
-// `npx tsx test/bench/media/links-per-core.ts [--quick] [--workers N] [--no-single] [--opus] [--start N]`
-// runs it on its own (--workers 0: one thread only; --opus: the two Opus configurations only).
+// `npx tsx test/bench/media/links-per-core.ts [--quick] [--workers N] [--no-single] [--split] [--opus] [--start N]`
+// runs it on its own (--workers 0: one thread only; --split: the ends of a link on different workers;
+// --opus: the two Opus configurations only).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const num = (flag: string): number | undefined => {
@@ -390,6 +404,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...(workers !== undefined ? { workers } : {}),
     ...(startLinks !== undefined ? { startLinks } : {}),
     ...(argv.includes('--no-single') ? { compareSingleThread: false } : {}),
+    ...(argv.includes('--split') ? { placement: 'split' as const } : {}),
     ...(argv.includes('--opus') ? { configs: MEDIA_BENCH_CONFIGS.filter((c) => c.codecId === 'opus') } : {}),
   });
 }

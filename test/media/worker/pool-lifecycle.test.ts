@@ -128,6 +128,17 @@ describe('a media session in a worker', () => {
     expect(pool.workers().map((x) => x.sessions)).toEqual([0, 0]);
   });
 
+  it('places a session on a named worker when asked, and refuses a worker that does not exist', async () => {
+    const s = await pool.open(sessionParams(opus20, { linkId: 'placed', send: false, receive: false }), { worker: 1 });
+    try {
+      expect(pool.workers().map((x) => x.sessions)).toEqual([0, 1]);
+    } finally {
+      await s.close();
+    }
+    await expect(pool.open(sessionParams(opus20, { linkId: 'nowhere' }), { worker: 2 })).rejects.toMatchObject({ code: 'MEDIA_POOL_PARAMS' });
+    expect(pool.workers().map((x) => x.sessions)).toEqual([0, 0]);
+  });
+
 });
 
 describe('a worker that dies', () => {

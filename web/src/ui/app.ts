@@ -614,14 +614,22 @@ export class PanelApp {
               <div class="meter-row"><span class="meter-label">Out</span><acip-meter .linkId=${l.id} .which=${'output'}></acip-meter></div>
             </div>
             <dl class="stats">
-              <div><dt>Buffer</dt><dd>${rx ? `${formatMs(rx.bufferMs, 0)}` : DASH}</dd></div>
-              <div><dt>Jitter</dt><dd>${formatMs(rx?.jitterMs)}</dd></div>
-              <div><dt>Loss</dt><dd>${formatPct(rx?.lossPct)}</dd></div>
-              <div><dt>Concealed</dt><dd>${formatPct(rx?.concealedPct)}</dd></div>
-              <div><dt>RTT</dt><dd>${formatMs(l.rttMs)}</dd></div>
-              <div><dt>Drift</dt><dd>${formatPpm(rx?.driftPpm)}</dd></div>
+              <div><dt>Buffer</dt><dd>${figure(rx ? formatMs(rx.bufferMs, 0) : DASH)}</dd></div>
+              <div><dt>Jitter</dt><dd>${figure(formatMs(rx?.jitterMs))}</dd></div>
+              <div><dt>Loss</dt><dd>${figure(formatPct(rx?.lossPct))}</dd></div>
+              <div><dt>Concealed</dt><dd>${figure(formatPct(rx?.concealedPct))}</dd></div>
+              <div><dt>RTT</dt><dd>${figure(formatMs(l.rttMs))}</dd></div>
+              <div><dt>Drift</dt><dd>${figure(formatPpm(rx?.driftPpm))}</dd></div>
             </dl>
             ${failed ? html`<p class="failure"><strong>${l.state === 'redialling' ? 'Last call ended' : sv.word}:</strong> <span class="reason">${formatEndReason(l.endReason)}</span></p>` : nothing}
+            ${l.localSdp || l.remoteSdp || l.ebuacip
+              ? html`<details class="sdp">
+                  <summary>SDP and EBU ACIP</summary>
+                  ${l.ebuacip?.theirs.length ? html`<h4>Peer's a=ebuacip</h4><pre>${l.ebuacip.theirs.join('\n')}</pre>` : nothing}
+                  ${l.remoteSdp ? html`<h4>Remote SDP</h4><pre>${l.remoteSdp}</pre>` : nothing}
+                  ${l.localSdp ? html`<h4>Local SDP</h4><pre>${l.localSdp}</pre>` : nothing}
+                </details>`
+              : nothing}
           </div>
           <details
             class="graphs"
@@ -637,14 +645,6 @@ export class PanelApp {
             ${graphsOpen ? html`<acip-graphs .series=${e.series}></acip-graphs>` : nothing}
           </details>
         </div>
-        ${l.localSdp || l.remoteSdp || l.ebuacip
-          ? html`<details class="sdp">
-              <summary>SDP and EBU ACIP</summary>
-              ${l.ebuacip?.theirs.length ? html`<h4>Peer's a=ebuacip</h4><pre>${l.ebuacip.theirs.join('\n')}</pre>` : nothing}
-              ${l.remoteSdp ? html`<h4>Remote SDP</h4><pre>${l.remoteSdp}</pre>` : nothing}
-              ${l.localSdp ? html`<h4>Local SDP</h4><pre>${l.localSdp}</pre>` : nothing}
-            </details>`
-          : nothing}
         ${this.canControl && sv.active && l.state !== 'offered'
           ? html`<footer>
               ${l.state === 'connected' ? this.profileControl(l) : nothing}
@@ -794,30 +794,32 @@ export class PanelApp {
     return html`
       <section aria-labelledby="view-heading">
         <h2 id="view-heading" tabindex="-1">Phonebook</h2>
-        <table>
-          <caption class="sr-only">Remote studios</caption>
-          <thead><tr><th scope="col">Reachability</th><th scope="col">Name</th><th scope="col">SIP URI</th><th scope="col">Profile</th><th scope="col">Answered / attempts</th><th scope="col">Notes</th>${this.canControl ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
-          <tbody>
-            ${this.phonebook.length === 0 ? html`<tr><td colspan="7" class="empty">The phonebook is empty.</td></tr>` : nothing}
-            ${this.phonebook.map((p) => {
-              const r = reachabilityView(p.reachability);
-              return html`<tr>
-                <td><span class="dot tone-${r.tone}" aria-hidden="true"></span>${r.word}</td>
-                <td>${p.name}</td>
-                <td class="mono">${p.uri}</td>
-                <td>${p.profile ?? DASH}</td>
-                <td>${p.asr ? `${p.asr.answered} / ${p.asr.attempts}${p.asr.asr !== null ? ` (${Math.round(p.asr.asr * 100)} %)` : ''}` : DASH}</td>
-                <td>${p.notes ?? ''}</td>
-                ${this.canControl
-                  ? html`<td class="actions">
-                      <button type="button" class="small" aria-label="Edit ${p.name}" @click=${() => ((this.entry = { id: p.id, name: p.name, uri: p.uri, profile: p.profile ?? '', notes: p.notes ?? '', probe: p.probe !== false }), (this.entryErrors = {}), this.scheduleRender())}>Edit</button>
-                      <button type="button" class="small danger" aria-label="Delete ${p.name}" @click=${() => void this.deleteEntry(p)}>Delete</button>
-                    </td>`
-                  : nothing}
-              </tr>`;
-            })}
-          </tbody>
-        </table>
+        <div class="table-wrap">
+          <table class="phonebook">
+            <caption class="sr-only">Remote studios</caption>
+            <thead><tr><th scope="col">Reachability</th><th scope="col">Name</th><th scope="col">SIP URI</th><th scope="col">Profile</th><th scope="col">Answered / attempts</th><th scope="col">Notes</th>${this.canControl ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
+            <tbody>
+              ${this.phonebook.length === 0 ? html`<tr><td colspan="7" class="empty">The phonebook is empty.</td></tr>` : nothing}
+              ${this.phonebook.map((p) => {
+                const r = reachabilityView(p.reachability);
+                return html`<tr>
+                  <td><span class="dot tone-${r.tone}" aria-hidden="true"></span>${r.word}</td>
+                  <td>${p.name}</td>
+                  <td class="mono uri-cell">${p.uri}</td>
+                  <td>${p.profile ?? DASH}</td>
+                  <td>${p.asr ? `${p.asr.answered} / ${p.asr.attempts}${p.asr.asr !== null ? ` (${Math.round(p.asr.asr * 100)} %)` : ''}` : DASH}</td>
+                  <td>${p.notes ?? ''}</td>
+                  ${this.canControl
+                    ? html`<td class="actions">
+                        <button type="button" class="small" aria-label="Edit ${p.name}" @click=${() => ((this.entry = { id: p.id, name: p.name, uri: p.uri, profile: p.profile ?? '', notes: p.notes ?? '', probe: p.probe !== false }), (this.entryErrors = {}), this.scheduleRender())}>Edit</button>
+                        <button type="button" class="small danger" aria-label="Delete ${p.name}" @click=${() => void this.deleteEntry(p)}>Delete</button>
+                      </td>`
+                    : nothing}
+                </tr>`;
+              })}
+            </tbody>
+          </table>
+        </div>
         ${this.canControl
           ? html`<form class="entry" aria-labelledby="entry-heading" @submit=${(ev: Event) => void this.saveEntry(ev)}>
               <h3 id="entry-heading">${e.id ? `Edit ${e.name}` : 'New entry'}</h3>
@@ -949,6 +951,12 @@ export class PanelApp {
       </section>
     `;
   }
+}
+
+/** A live figure: the number big, its unit ("ms", "%", "ppm") small, so six fit across a narrow card. */
+function figure(text: string): TemplateResult {
+  const i = text.lastIndexOf(' ');
+  return i > 0 ? html`${text.slice(0, i)}<span class="unit">${text.slice(i)}</span>` : html`${text}`;
 }
 
 function alarmKindWord(kind: Alarm['kind']): string {

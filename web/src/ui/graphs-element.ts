@@ -154,6 +154,8 @@ export class AcipGraphs extends HTMLElement {
     }
     this.dataset.points = String(points);
     if (this.waiting) this.waiting.hidden = points >= 2;
+    // No point yet (a call still ringing, or one that failed): the caption only, no empty plot areas.
+    for (const c of this.charts) c.plot.root.hidden = points === 0;
   }
 
   disconnectedCallback(): void {
