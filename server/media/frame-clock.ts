@@ -91,11 +91,15 @@ export class FrameClock {
     return this.t0 + k * this.frameMs;
   }
 
-  /** Starts ticking; tick 0 is due now. Ignored if running or stopped. */
-  start(): void {
+  /**
+   * Starts ticking; tick 0 is due at `originMs` (default now; a past origin, e.g. when the owner was
+   * created, just makes the first wake-up deliver the ticks due since). Ignored if running or stopped.
+   */
+  start(originMs?: number): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    this.t0 = this.clock.now();
+    const now = this.clock.now();
+    this.t0 = originMs === undefined ? now : Math.min(originMs, now);
     this.next = 0;
     this.arm(0);
   }

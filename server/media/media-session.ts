@@ -9,11 +9,23 @@
  *   codec's audio rate and channels: the source resamples), meters it, encodes it and sends it with
  *   RTP timestamp k · (samples per frame · RTP clock / audio rate). The ratio comes from the codec
  *   record (G.722: RTP clock 8000 for 16 kHz audio, RFC 3551 §4.5.2), with no codec branches here.
- * - Receive: RTP packets only go into the jitter buffer. A second FrameClock ticks once per receive
- *   packet time and takes exactly one frame from the PlayoutAdapter (which pops, decodes or conceals
- *   through the codec record, and applies the buffer's drift/delay stretch hints), then meters it,
- *   runs the silence detector, writes it to the output and, for a `loopback` input, hands it to the
- *   send path. Packet arrival never drives playout.
+ * - Receive: RTP packets only go into the jitter buffer. A second FrameClock ticks every
+ *   `receiveTickMs` (default min(receive ptime, 5 ms)) and takes one tick's worth of audio from the
+ *   PlayoutAdapter (which pops whole frames, decodes or conceals them through the codec record, one
+ *   codec frame per missing packet, applies the buffer's drift/delay stretch hints and hands the
+ *   decoded audio out a tick at a time), then meters it, runs the silence detector, writes it to the
+ *   output and, for a `loopback` input, hands it to the send path. Packet arrival never drives playout.
+ *   Why a tick finer than the packet time: a frame can only start on a tick, so the buffer's delay
+ *   sits on the tick grid; at 20 ms packets a 5 ms grid saves up to 15 ms of delay (the jitter bench,
+ *   `npm run bench -- jitter`, measures it), and the buffer is told the grid as `pullPeriodMs`.
+ * - Receive work runs after socket reads: the receive clock's timer callback only queues the tick
+ *   (with its due time) and the playout runs from `setImmediate`. Node runs timers before it polls
+ *   for I/O, so after an event-loop stall (GC, a slow listener, a busy machine) the catch-up ticks
+ *   would otherwise run before the packets that arrived during the stall are read, and conceal
+ *   frames whose packets are already waiting in the socket (test/media/session/stall.test.ts
+ *   measures the difference). libuv reads at most 32 datagrams per socket per loop iteration, so a
+ *   long backlog of ticks is worked off in slices of RECEIVE_TICKS_PER_TURN per iteration, letting
+ *   the reads keep ahead.
  *
  * Ports (decision): the session binds its own sockets. The link layer opens the session BEFORE it
  * builds the SDP offer (remote null, send/receive false if it likes), reads `localRtpPort` /
@@ -73,7 +85,43 @@ export interface MediaSessionDeps {
    */
   clock: Clock;
   logger?: MediaSessionLogger;
+  /**
+   * Runs the queued receive ticks after pending socket reads (default `setImmediate`). Tests with a
+   * FakeClock may pass `(fn) => fn()` to run them inside the clock's tick; the stall test uses that to
+   * measure what the deferral buys.
+   */
+  deferReceive?: (fn: () => void) => void;
+  /**
+   * Observer of every receive tick, for tests and diagnostics (not carried to workers): where in the
+   * output stream the tick's audio starts (sample frames since the receive path started), how many
+   * frames it wrote, and what the jitter buffer gave for each frame pulled on it. Tests use it to tell
+   * concealed stretches of a recording from clean ones.
+   */
+  onPlayout?: (tick: PlayoutTickInfo) => void;
 }
+
+export interface PlayoutTickInfo {
+  /** Output sample frames written by this receive path before this tick. */
+  outputFrame: number;
+  frames: number;
+  /** One entry per frame pulled from the jitter buffer on this tick: 'packet' or the missing reason. */
+  pulled: Array<'packet' | 'lost' | 'underrun' | 'not-started' | 'gap'>;
+  /** Whether any frame pulled on this tick was stretched or shrunk (a splice, drift-corrector.ts). */
+  spliced: boolean;
+  /** Frames the buffer skipped unplayed on this tick (delay above its maximum). */
+  droppedFrames: number;
+}
+
+/** Default receive clock period cap, ms (see the file comment). */
+export const DEFAULT_RECEIVE_TICK_MS = 5;
+/** Shortest receive clock period, ms. */
+export const MIN_RECEIVE_TICK_MS = 1;
+/** Queued receive ticks worked off per event-loop iteration (see the file comment). */
+const RECEIVE_TICKS_PER_TURN = 16;
+
+const defaultDefer = (fn: () => void): void => {
+  setImmediate(fn);
+};
 
 /** What a codec change rebuilds. */
 interface CodecPath {
@@ -89,6 +137,13 @@ interface CodecPath {
   adapter: PlayoutAdapter | null;
   sendClock: FrameClock | null;
   receiveClock: FrameClock | null;
+  /** Receive clock period in force, ms. */
+  receiveTickMs: number;
+  /** Due times of receive ticks waiting for the deferred run. */
+  rxQueue: number[];
+  /** Output sample frames written by this path. */
+  rxFramesOut: number;
+  rxScheduled: boolean;
   /** RTP timestamp (caller origin) of send tick 0 of this path: timestamps continue across rebuilds. */
   tsBase: number;
   sentFrames: number;
@@ -119,6 +174,8 @@ function checkParams(p: MediaSessionParams): CodecRecord {
       badParam('jitterBuffer', `adaptive range ${jb.minMs}-${jb.maxMs} ms must satisfy 0 <= min <= max <= 10000`);
     }
   } else badParam('jitterBuffer.mode', 'jitter buffer mode must be fixed or adaptive');
+  const tick = p.receiveTickMs;
+  if (tick !== undefined && !(Number.isFinite(tick) && tick >= MIN_RECEIVE_TICK_MS)) badParam('receiveTickMs', `receiveTickMs ${tick} must be at least ${MIN_RECEIVE_TICK_MS} ms`);
   const t = p.noMediaTimeoutMs;
   if (t !== undefined && !(t >= 0 && Number.isFinite(t))) badParam('noMediaTimeoutMs', `noMediaTimeoutMs ${t} must be >= 0`);
   parseInputSpec(p.input);
@@ -126,10 +183,21 @@ function checkParams(p: MediaSessionParams): CodecRecord {
   return record;
 }
 
-function jitterOptions(p: MediaSessionParams, rtpClockRate: number, ptimeMs: number): JitterBufferOptions {
+/**
+ * Sample frames per receive tick: `receiveTickMs` (default min(ptime, 5 ms)) in whole samples, never
+ * more than a decoded frame and never less than 1 ms (at 1 ms packets the tick stays 1 ms; at 2.5 ms
+ * Opus, 2.5 ms).
+ */
+export function receiveTickSamples(p: Pick<MediaSessionParams, 'receiveTickMs'>, frameSamples: number, sampleRate: number): number {
+  const frameMs = (frameSamples * 1000) / sampleRate;
+  const wantMs = Math.max(MIN_RECEIVE_TICK_MS, Math.min(p.receiveTickMs ?? DEFAULT_RECEIVE_TICK_MS, frameMs));
+  return Math.min(frameSamples, Math.max(1, Math.round((wantMs * sampleRate) / 1000)));
+}
+
+function jitterOptions(p: MediaSessionParams, rtpClockRate: number, ptimeMs: number, pullPeriodMs: number): JitterBufferOptions {
   const jb = p.jitterBuffer;
   const samplesPerFrame = Math.round((rtpClockRate * ptimeMs) / 1000);
-  const base = { ptimeMs, rtpClockRate, samplesPerFrame };
+  const base = { ptimeMs, rtpClockRate, samplesPerFrame, pullPeriodMs: Math.min(pullPeriodMs, ptimeMs) };
   const noStretch = jb.stretch === false ? { maxShrinkFraction: 0, maxGrowFraction: 0, fastShrinkFraction: 0, driftCompensation: false } : {};
   if (jb.mode === 'fixed') {
     // Headroom above the set delay before frames are dropped as overflow (after a long outage).
@@ -148,6 +216,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private params: MediaSessionParams;
   private readonly clock: Clock;
   private readonly logger: MediaSessionLogger | undefined;
+  private readonly deferReceive: (fn: () => void) => void;
+  private readonly onPlayout: ((tick: PlayoutTickInfo) => void) | undefined;
   private rtp: RtpSession;
   private readonly ssrc: number;
   /** Sequence number of our first packet; later RTP sessions continue from it. */
@@ -224,6 +294,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.params = params;
     this.clock = deps.clock;
     this.logger = deps.logger;
+    this.deferReceive = deps.deferReceive ?? defaultDefer;
+    this.onPlayout = deps.onPlayout;
     this.rtp = rtp;
     this.ssrc = ssrc;
     this.initialSeq = initialSeq;
@@ -253,7 +325,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       void this.sink.close();
       throw e;
     }
-    this.startPath(this.path);
+    // Both clocks count from the moment the session opened (`openedAtMs` in the stats), not from
+    // after the codec set-up (Opus: tens of ms when its wasm module is first compiled), so that the
+    // stats tell exactly when input sample 0 was due and output sample 0 played.
+    this.startPath(this.path, this.openedAt);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -292,6 +367,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       next.payloadType !== prev.payloadType ||
       !sameJson(next.codecParams, prev.codecParams) ||
       (next.receivePtimeMs ?? next.codecParams.ptimeMs) !== (prev.receivePtimeMs ?? prev.codecParams.ptimeMs) ||
+      next.receiveTickMs !== prev.receiveTickMs ||
       !sameJson(next.jitterBuffer, prev.jitterBuffer) ||
       next.send !== prev.send ||
       next.receive !== prev.receive;
@@ -379,6 +455,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       jitterBuffer,
       playout: {
         frames: this.playedFrames,
+        tickMs: p.receiveTickMs,
         silenceFrames: this.silenceFrames + (adapterStats?.silenceFrames ?? 0),
         decodeErrors: this.decodeErrors,
         samplesInserted: this.samplesInserted + (adapterStats?.samplesInserted ?? 0),
@@ -508,6 +585,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       adapter: null,
       sendClock: null,
       receiveClock: null,
+      receiveTickMs: receivePtimeMs,
+      rxQueue: [],
+      rxFramesOut: 0,
+      rxScheduled: false,
       tsBase,
       sentFrames: 0,
     };
@@ -528,21 +609,25 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         const rxParams = { ...params, ptimeMs: receivePtimeMs };
         const dec = record.createDecoder(rxParams);
         path.decoder = dec;
-        const buffer = new JitterBuffer(jitterOptions(p, rtpClockRate, receivePtimeMs));
+        const tickSamples = receiveTickSamples(p, dec.samplesPerFrame, audioRate);
+        const tickMs = (tickSamples * 1000) / audioRate;
+        path.receiveTickMs = tickMs;
+        const buffer = new JitterBuffer(jitterOptions(p, rtpClockRate, receivePtimeMs, tickMs));
         path.buffer = buffer;
         path.adapter = new PlayoutAdapter({
           buffer,
           channels: dec.channels,
           sampleRate: audioRate,
-          frameSamples: dec.samplesPerFrame,
+          frameSamples: tickSamples,
+          codecFrameSamples: dec.samplesPerFrame,
           unitRatio: audioRate / rtpClockRate,
           decode: (payload) => this.decode(dec, payload),
           conceal: () => dec.conceal(),
         });
         path.receiveClock = new FrameClock({
-          frameMs: (dec.samplesPerFrame * 1000) / audioRate,
+          frameMs: tickMs,
           clock: this.clock,
-          onTick: (_k, dueMs) => this.receiveTick(path, dueMs),
+          onTick: (_k, dueMs) => this.queueReceiveTick(path, dueMs),
           onError: (e) => this.reportError(e, 'decode'),
         });
       }
@@ -554,9 +639,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     return path;
   }
 
-  private startPath(path: CodecPath): void {
-    path.sendClock?.start();
-    path.receiveClock?.start();
+  private startPath(path: CodecPath, originMs?: number): void {
+    path.sendClock?.start(originMs);
+    path.receiveClock?.start(originMs);
   }
 
   private stopPath(path: CodecPath): void {
@@ -570,6 +655,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       this.samplesRemoved += a.samplesRemoved;
     }
     path.adapter = null;
+    path.rxQueue.length = 0;
     path.encoder?.close();
     path.decoder?.close();
   }
@@ -622,6 +708,34 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
   }
 
+  /** The receive clock's callback: queue the tick and run it after pending socket reads (file comment). */
+  private queueReceiveTick(path: CodecPath, dueMs: number): void {
+    if (!path.adapter || this.path !== path) return;
+    path.rxQueue.push(dueMs);
+    if (path.rxScheduled) return;
+    path.rxScheduled = true;
+    this.deferReceive(() => this.runReceiveTicks(path));
+  }
+
+  private runReceiveTicks(path: CodecPath): void {
+    path.rxScheduled = false;
+    const q = path.rxQueue;
+    const n = Math.min(q.length, RECEIVE_TICKS_PER_TURN);
+    for (let i = 0; i < n; i++) {
+      try {
+        this.receiveTick(path, q[i] as number);
+      } catch (e) {
+        this.reportError(e, 'decode');
+      }
+    }
+    q.splice(0, n);
+    if (q.length > 0 && path.adapter && this.path === path) {
+      // More than a turn's worth (a long stall): let the next poll phase read more packets first.
+      path.rxScheduled = true;
+      this.deferReceive(() => this.runReceiveTicks(path));
+    }
+  }
+
   private receiveTick(path: CodecPath, dueMs: number): void {
     const adapter = path.adapter;
     if (!adapter || this.path !== path) return;
@@ -629,7 +743,20 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     // The buffer is asked at the tick's due time, not the wake-up time: at 1–2.5 ms packet times the
     // clock delivers ticks in batches, and the wake-up time would make the buffer see its delay
     // swing by the batch length within each batch (and correct it with needless stretching).
+    const droppedBefore = this.onPlayout && path.buffer ? path.buffer.stats().framesDropped : 0;
     const frame = adapter.tick(dueMs);
+    const frames = frame.length / (path.decoder?.channels ?? path.params.channels);
+    if (this.onPlayout) {
+      const pulled = adapter.lastFrames.map((f) => (f.kind === 'packet' ? 'packet' : f.reason));
+      const spliced = adapter.lastFrames.some((f) => f.adjustSamples !== 0);
+      const droppedFrames = (path.buffer ? path.buffer.stats().framesDropped : 0) - droppedBefore;
+      try {
+        this.onPlayout({ outputFrame: path.rxFramesOut, frames, pulled, spliced, droppedFrames });
+      } catch (e) {
+        this.logger?.warn({ err: e, link: this.linkId }, 'onPlayout observer threw');
+      }
+    }
+    path.rxFramesOut += frames;
     this.playedFrames++;
     this.outMeter.process(frame);
     this.outSilence.process(frame);

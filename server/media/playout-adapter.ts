@@ -1,12 +1,18 @@
 /**
- * Glue between the jitter buffer and an output that takes exactly one frame per frame-clock tick.
+ * Glue between the jitter buffer and an output that takes a fixed number of samples per
+ * frame-clock tick.
  *
- * Each `tick(now)` returns `frameSamples` sample frames (interleaved Float32). Underneath, it pulls
- * frames from the JitterBuffer whenever its FIFO holds less than a tick's worth, decodes or conceals
- * them through the caller's callbacks (the codec record), applies the buffer's stretch hint with the
- * DriftCorrector, and tells the buffer how much audio it still holds ahead of each new frame (the
- * `outputBacklogMs` argument of `pop`). Frames it cannot fill (before playout starts, sender
- * silence) are silence.
+ * Each `tick(now)` returns `frameSamples` sample frames (interleaved Float32). The tick may be
+ * shorter than a codec frame (`codecFrameSamples`): the media session ticks every min(ptime, 5 ms)
+ * so that the jitter buffer's level is not quantised to the packet time (the buffer is told that
+ * pull period as `pullPeriodMs`). Underneath, the adapter pulls whole frames from the JitterBuffer
+ * whenever its FIFO holds less than a tick's worth, decodes or conceals them through the caller's
+ * callbacks (the codec record: concealment is still one codec frame per missing packet), applies the
+ * buffer's stretch hint with the DriftCorrector, keeps the decoded audio in the FIFO and hands it out
+ * a tick at a time. It tells the buffer how much audio it still holds ahead of each new frame (the
+ * `outputBacklogMs` argument of `pop`). Before playout starts the output gets a tick of silence per
+ * tick (so playout can start on any tick); a sender pause (`gap`) is a codec frame of silence, the
+ * span the buffer moves its playout position by.
  */
 import type { JitterBuffer, PlayoutFrame } from './jitter-buffer.js';
 import { DriftCorrector } from './drift-corrector.js';
@@ -16,8 +22,13 @@ export interface PlayoutAdapterOptions {
   channels: number;
   /** Decoded (output) sample rate. */
   sampleRate: number;
-  /** Sample frames handed to the output per tick (ptime · sampleRate / 1000). */
+  /** Sample frames handed to the output per tick (tick period · sampleRate / 1000). */
   frameSamples: number;
+  /**
+   * Sample frames of one decoded codec frame (receive ptime · sampleRate / 1000; default
+   * `frameSamples`, i.e. one tick per packet time). Sets the length of the silence for a sender pause.
+   */
+  codecFrameSamples?: number;
   /** Decoded sample frames per RTP timestamp unit (sampleRate / rtpClockRate; 2 for G.722). */
   unitRatio?: number;
   /** Decode one packet's payload to interleaved Float32. */
@@ -48,7 +59,7 @@ export class PlayoutAdapter {
   lastFrames: PlayoutFrame[] = [];
 
   constructor(private readonly o: PlayoutAdapterOptions) {
-    this.fifo = new Float32Array(o.frameSamples * o.channels * 4);
+    this.fifo = new Float32Array(Math.max(o.frameSamples, o.codecFrameSamples ?? 0) * o.channels * 4);
     this.corrector = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5);
   }
 
@@ -57,7 +68,9 @@ export class PlayoutAdapter {
     const need = this.o.frameSamples;
     this.st.ticks++;
     this.lastFrames = [];
-    // Bounded: each pull adds at least half a frame (the buffer removes at most half a frame).
+    const codecFrame = this.o.codecFrameSamples ?? need;
+    // Bounded: each pull adds at least a tick's worth or half a codec frame (the buffer removes at
+    // most half a frame), and a tick is at most a codec frame.
     for (let guard = 0; this.fill < need && guard < 8; guard++) {
       const backlogMs = (this.fill * 1000) / this.o.sampleRate;
       const f = this.o.buffer.pop(nowMs, backlogMs);
@@ -68,7 +81,8 @@ export class PlayoutAdapter {
       else if (f.reason === 'lost' || f.reason === 'underrun') pcm = this.o.conceal(f.reason);
       else {
         this.st.silenceFrames++;
-        pcm = new Float32Array(need * ch);
+        // Not started: the buffer has not moved, one tick of silence. Gap: it moved by a frame.
+        pcm = new Float32Array((f.reason === 'gap' ? codecFrame : need) * ch);
       }
       if (f.adjustSamples !== 0) pcm = this.corrector.apply(pcm, f.adjustSamples);
       this.append(pcm);

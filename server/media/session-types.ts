@@ -50,8 +50,14 @@ export interface MediaSessionParams {
    * fec, dtx...). The audio rate is the codec's audio rate (G.722: 16000), not the RTP clock rate.
    */
   codecParams: CodecParams;
-  /** Packet time the far end sends (its a=ptime); the receive clock ticks at it. Default codecParams.ptimeMs. */
+  /** Packet time the far end sends (its a=ptime). Default codecParams.ptimeMs. */
   receivePtimeMs?: number;
+  /**
+   * Period of the receive (playout) clock, ms: each tick hands the output this much audio and lets
+   * the jitter buffer start the next frame, so the buffer's delay moves on this grid rather than on
+   * the packet time. Default min(receive ptime, 5); always at most the receive ptime; at least 1.
+   */
+  receiveTickMs?: number;
   /** Address both RTP sockets bind to. */
   localHost: string;
   /** Exact local ports (`{ rtp: 0 }` = two ephemeral ports, for tests). Wins over portRange. */
@@ -107,7 +113,10 @@ export interface MediaDirectionAudio {
 export interface MediaSessionStats {
   linkId: string;
   closed: boolean;
-  /** Monotonic ms (session clock) when the session was opened. */
+  /**
+   * Monotonic ms (session clock) when the session was opened: also the origin of the first send and
+   * receive frame clocks (input sample 0 is due and output sample 0 plays at this time).
+   */
   openedAtMs: number;
   codec: MediaCodecInfo;
   send: boolean;
@@ -123,9 +132,11 @@ export interface MediaSessionStats {
   /** Receive buffer (null when not receiving): delays, counts, concealment, drift, underruns, overflows. */
   jitterBuffer: (JitterBufferStats & { concealedMs: number; concealedPct: number }) | null;
   playout: {
-    /** Frames handed to the output. */
+    /** Chunks handed to the output: one per receive tick (`tickMs` of audio each). */
     frames: number;
-    /** Frames of silence because playout had not started or the sender paused (DTX). */
+    /** Receive clock period in force, ms (see `receiveTickMs`). */
+    tickMs: number;
+    /** Silences played: a tick's worth before playout starts, a frame's worth per sender pause (DTX). */
     silenceFrames: number;
     /** Payloads the decoder rejected (concealed instead). */
     decodeErrors: number;

@@ -6,8 +6,9 @@
  * - `currentParams()`, `localRtpPort`, `localRtcpPort` and `isClosed` are answered here, synchronously,
  *   from what the worker reported (ports never change after open; params change when update resolves).
  * - `stats()` is synchronous and returns the LATEST SNAPSHOT THE WORKER PUSHED: the worker pushes
- *   every session's stats every `statsIntervalMs` (100 ms by default), batched per worker, so the
- *   figures are at most one interval (plus message latency, normally < 1 ms) old. Counters are
+ *   every session's stats every `statsIntervalMs` (100 ms by default), batched per worker (a fifth
+ *   of its sessions every interval / 5, to spread the work), so the figures are at most one interval
+ *   (plus message latency, normally < 1 ms) old. Counters are
  *   therefore monotonic but coarse; a snapshot is also taken on open, on every update and on close
  *   (after close() resolves, stats() is the final one, with `closed: true`). Monotonic times inside it
  *   (`openedAtMs`, `lastRxMs`, event `sinceMs`) are comparable with the main thread's

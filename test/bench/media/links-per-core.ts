@@ -356,11 +356,14 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
     `media links (${modes.map(threadsLabel).join(', then ')}; ${result.cpus} cores available; ` +
       `load average ${result.loadAvgStart.map((l) => l.toFixed(2)).join(' ')}: figures are only meaningful on a quiet machine)`,
   );
-  for (const mode of modes) {
-    const pool = mode > 0 ? new MediaWorkerPool({ workers: mode }) : null;
-    try {
-      if (pool) await pool.ready();
-      const host = pool ? poolHost(pool, opts.placement ?? 'same') : inProcessHost();
+  // The pool starts before anything is measured, so that its workers load the same source files as
+  // this thread did (they import them afresh; an edit made during the run would otherwise be measured
+  // on one side only). Idle workers cost nothing during the one-thread search.
+  const pool = workers > 0 ? new MediaWorkerPool({ workers }) : null;
+  try {
+    if (pool) await pool.ready();
+    for (const mode of modes) {
+      const host = mode > 0 && pool ? poolHost(pool, opts.placement ?? 'same') : inProcessHost();
       for (const c of opts.configs ?? MEDIA_BENCH_CONFIGS) {
         const r = await searchConfig(host, c, o, log);
         result.configs.push(r);
@@ -369,9 +372,9 @@ export async function runMediaBench(opts: MediaBenchOptions = {}): Promise<Media
             `(search stopped by ${r.limitedBy})`,
         );
       }
-    } finally {
-      await pool?.close();
     }
+  } finally {
+    await pool?.close();
   }
   for (const complexity of [5, 10]) {
     const b = measureOpusscript(complexity);

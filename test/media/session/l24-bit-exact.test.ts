@@ -1,14 +1,20 @@
 /**
  * L24 in → L24 out is bit-exact: a 24-bit WAV sent by one session is recorded by the other with every
- * sample identical (after the leading silence the jitter buffer adds before playout starts).
- * The receive buffer runs with stretching off: drift/delay correction splices samples by design.
+ * sample identical (after the leading silence the jitter buffer adds before playout starts), over
+ * several seconds, with nothing concealed.
+ *
+ * The receive buffer is fixed, with stretching off (drift/delay correction splices samples by design),
+ * and deep enough to ride out event-loop stalls on a busy machine (CI runs the suite on 2 cores): the
+ * sender and receiver share this process, and after a stall the sender's catch-up packets are read
+ * before the receiver's catch-up ticks run (media-session.ts), so only the buffer depth bounds the
+ * stall that can pass without loss. Both ptimes run at the same time (real time is the cost).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWav, StreamingWavWriter } from '../../../server/media/wav.js';
-import { runOneWay, type CodecCase } from './session-harness.js';
+import { runOneWay, type CodecCase, type PairRun } from './session-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acip-l24-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,47 +48,70 @@ function findOffset(src: Float32Array, rec: Float32Array, recStart: number): num
   return -1;
 }
 
-describe('L24 through two media sessions', () => {
-  for (const ptimeMs of [5, 1]) {
-    it(`is bit-exact at ${ptimeMs} ms packets`, async () => {
+const RUN_MS = 5000;
+/** Fixed receive delay: far above a packet time, to absorb stalls of a loaded machine. */
+const FIXED_DELAY_MS = 100;
+const PTIMES = [5, 1];
+
+const runs = new Map<number, { src: Float32Array; run: PairRun }>();
+
+beforeAll(async () => {
+  const results = await Promise.all(
+    PTIMES.map(async (ptimeMs) => {
       const src = writeNoiseWav(join(dir, `in-${ptimeMs}.wav`));
       const c: CodecCase = { name: 'L24', codecId: 'L24', payloadType: 98, params: { sampleRate: RATE, channels: 2, ptimeMs } };
-      const run = await runOneWay(c, `file:${join(dir, `in-${ptimeMs}.wav`)}`, join(dir, `rx-${ptimeMs}.wav`), 2000, {
-        jitterBuffer: { mode: 'fixed', delayMs: 30, stretch: false },
+      const run = await runOneWay(c, `file:${join(dir, `in-${ptimeMs}.wav`)}`, join(dir, `rx-${ptimeMs}.wav`), RUN_MS, {
+        jitterBuffer: { mode: 'fixed', delayMs: FIXED_DELAY_MS, stretch: false },
       });
+      return { src, run };
+    }),
+  );
+  PTIMES.forEach((p, i) => runs.set(p, results[i]!));
+});
+
+describe('L24 through two media sessions', () => {
+  for (const ptimeMs of PTIMES) {
+    it(`is bit-exact at ${ptimeMs} ms packets`, () => {
+      const { src, run } = runs.get(ptimeMs)!;
       const rec = run.recording;
       expect(rec.bitDepth).toBe(24);
+      const jb = run.statsB.jitterBuffer!;
+      const why = `jb ${JSON.stringify({ ...jb, mode: undefined })} clocks ${JSON.stringify(run.statsB.clocks)} / ${JSON.stringify(run.statsA.clocks)}`;
+      // Compare only what was recorded while the sender was still sending (the stats snapshot): after
+      // that the receiver conceals the stream's end.
+      const recorded = run.statsB.output.sink.framesWritten * 2;
       // First recorded sample that is not the leading silence.
       let first = -1;
-      for (let i = 0; i < rec.samples.length; i++) {
+      for (let i = 0; i < recorded; i++) {
         if (rec.samples[i] !== 0) {
           first = i - (i % 2);
           break;
         }
       }
-      expect(first).toBeGreaterThanOrEqual(0);
+      expect(first, why).toBeGreaterThanOrEqual(0);
       const off = findOffset(src, rec.samples, first);
-      expect(off).toBeGreaterThanOrEqual(0);
-      // Compare block by block (one packet time each), wrapping around the looped source.
+      expect(off, why).toBeGreaterThanOrEqual(0);
+      // Every sample, block by block (one packet time each), wrapping around the looped source.
       const block = ((RATE * ptimeMs) / 1000) * 2;
-      const end = rec.samples.length - (rec.samples.length - first) % block;
+      const end = recorded - ((recorded - first) % block);
       let blocks = 0;
       let bad = 0;
+      let firstBad = -1;
       for (let b = first; b + block <= end; b += block) {
         blocks++;
         for (let i = 0; i < block; i++) {
           if (rec.samples[b + i] !== src[(off + b - first + i) % src.length]) {
+            if (firstBad < 0) firstBad = (b - first) / 2 / RATE;
             bad++;
             break;
           }
         }
       }
-      expect(blocks * ptimeMs).toBeGreaterThan(1000);
-      const jb = run.statsB.jitterBuffer!;
-      // Only frames the buffer had to conceal may differ (none on a quiet machine).
-      expect(bad).toBeLessThanOrEqual(jb.concealedFrames);
-      expect(jb.samplesInserted + jb.samplesDropped).toBe(0);
-      expect(bad / blocks).toBeLessThan(0.01);
+      // A long run: at least 3.5 s of audio compared (5 s sent, minus start-up and the buffer delay).
+      expect(blocks * ptimeMs, why).toBeGreaterThan(3500);
+      expect(bad, `${bad} of ${blocks} blocks differ, first at ${firstBad.toFixed(3)} s; ${why}`).toBe(0);
+      expect(jb.concealedFrames, why).toBe(0);
+      expect(jb.samplesInserted + jb.samplesDropped, why).toBe(0);
     });
   }
 });

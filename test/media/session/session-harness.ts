@@ -5,7 +5,7 @@
 import { estimateFrequency } from '../../helpers/audio-measure.js';
 import { codecRegistry } from '../../../server/codecs/registry.js';
 import type { CodecParams } from '../../../server/codecs/codec.js';
-import { MediaSession, type MediaSessionParams, type MediaSessionStats } from '../../../server/media/media-session.js';
+import { MediaSession, type MediaSessionDeps, type MediaSessionParams, type MediaSessionStats, type PlayoutTickInfo } from '../../../server/media/media-session.js';
 import { readWav, type WavData } from '../../../server/media/wav.js';
 import { systemClock } from '../../../server/util/clock.js';
 
@@ -50,9 +50,9 @@ export function sessionParams(c: Pick<CodecCase, 'codecId' | 'payloadType' | 'pa
 }
 
 /** Opens A and B and points each at the other. */
-export async function openPair(a: MediaSessionParams, b: MediaSessionParams): Promise<{ a: MediaSession; b: MediaSession }> {
+export async function openPair(a: MediaSessionParams, b: MediaSessionParams, depsB: Partial<MediaSessionDeps> = {}): Promise<{ a: MediaSession; b: MediaSession }> {
   const sa = await MediaSession.open(a, { clock: systemClock });
-  const sb = await MediaSession.open({ ...b, remote: { address: '127.0.0.1', rtpPort: sa.localRtpPort, rtcpPort: sa.localRtcpPort } }, { clock: systemClock });
+  const sb = await MediaSession.open({ ...b, remote: { address: '127.0.0.1', rtpPort: sa.localRtpPort, rtcpPort: sa.localRtcpPort } }, { clock: systemClock, ...depsB });
   await sa.update({ ...a, remote: { address: '127.0.0.1', rtpPort: sb.localRtpPort, rtcpPort: sb.localRtcpPort } });
   return { a: sa, b: sb };
 }
@@ -65,13 +65,68 @@ export interface PairRun {
   statsA: MediaSessionStats;
   statsB: MediaSessionStats;
   recording: WavData;
+  /** Receive ticks of B whose audio is not clean playout of packets (see `blemishOf`), in recording frames. */
+  blemishes: Blemish[];
+}
+
+/** A stretch of B's output that is not plain decoded audio: concealment, silence, a splice, dropped frames. */
+export interface Blemish {
+  /** Output (= recording) sample frame where the tick's audio starts, and the tick's length. */
+  at: number;
+  frames: number;
+  why: string;
+}
+
+/** What makes a receive tick's audio other than clean playout of consecutive packets ('' if clean). */
+export function blemishOf(t: PlayoutTickInfo): string {
+  const why: string[] = t.pulled.filter((k) => k !== 'packet');
+  if (t.spliced) why.push('splice');
+  if (t.droppedFrames > 0) why.push(`dropped ${t.droppedFrames}`);
+  return why.join(',');
+}
+
+/**
+ * The longest window [from, to) of the recording within [lo, hi) that no blemish touches. A blemish on
+ * a tick can affect audio from the tick's start to a codec frame past its end (the frames pulled on
+ * it play from the adapter's backlog on), and a decoder needs a few frames to recover from a gap, so
+ * each is widened by `beforeMs` and `frameFrames` + `afterMs`.
+ */
+export function longestCleanWindow(
+  blemishes: Blemish[],
+  lo: number,
+  hi: number,
+  sampleRate: number,
+  frameFrames: number,
+  beforeMs = 5,
+  afterMs = 50,
+): { from: number; to: number } {
+  const before = Math.round((beforeMs * sampleRate) / 1000);
+  const after = frameFrames + Math.round((afterMs * sampleRate) / 1000);
+  const cuts = blemishes.map((b) => ({ from: b.at - before, to: b.at + b.frames + after })).sort((x, y) => x.from - y.from);
+  let best = { from: lo, to: lo };
+  let cur = lo;
+  for (const c of cuts) {
+    const end = Math.min(c.from, hi);
+    if (end - cur > best.to - best.from) best = { from: cur, to: end };
+    cur = Math.max(cur, c.to);
+    if (cur >= hi) break;
+  }
+  if (hi - cur > best.to - best.from) best = { from: cur, to: hi };
+  return best;
 }
 
 /** A sends `input` for `ms` of real time; B records to `recordPath`. Both are closed before the file is read. */
 export async function runOneWay(c: CodecCase, input: string, recordPath: string, ms: number, over: Partial<MediaSessionParams> = {}): Promise<PairRun> {
+  const blemishes: Blemish[] = [];
   const { a, b } = await openPair(
     sessionParams(c, { linkId: 'tx', input, output: 'null', receive: false, ...over }),
     sessionParams(c, { linkId: 'rx', input: 'silence', output: `file:${recordPath}`, send: false, ...over }),
+    {
+      onPlayout: (t) => {
+        const why = blemishOf(t);
+        if (why) blemishes.push({ at: t.outputFrame, frames: t.frames, why });
+      },
+    },
   );
   try {
     await sleep(ms);
@@ -81,7 +136,7 @@ export async function runOneWay(c: CodecCase, input: string, recordPath: string,
     await a.close();
     await b.close();
   }
-  return { statsA, statsB, recording: readWav(recordPath) };
+  return { statsA, statsB, recording: readWav(recordPath), blemishes };
 }
 
 /** Index of the first sample frame whose |value| on any channel exceeds `threshold`, or -1. */

@@ -2,18 +2,31 @@
  * Two media sessions talking over UDP loopback with each codec: the receiving side's recording holds
  * the sent 1 kHz line-up tone at its level (±0.5 dB RMS) and frequency (±5 Hz). All codec pairs run
  * at the same time (real time is the expensive part), each on its own sockets.
+ *
+ * Level and frequency are measured over the longest stretch of the recording, at least a second,
+ * that the receiver played cleanly from consecutive packets: no concealment, no silence, no
+ * stretch/shrink splice, no frames dropped (the session reports every receive tick to the test). On
+ * a quiet machine that is nearly the whole run; on a loaded one (CI: 2 cores) an event-loop stall may
+ * force the buffer to conceal or splice somewhere, and those stretches prove nothing about the codec
+ * path. The output meter is checked against the recording over the meter's own last window.
+ *
+ * The receive buffer is fixed at 60 ms without stretching: this test is about the codec paths. A
+ * buffer that stretches keeps splicing on a loaded machine (an adaptive one re-targets, a fixed one
+ * re-aligns after the transit floor jumps) for most of a 3 s run (seen under load average 6), which
+ * leaves no clean second to measure; the stretching buffer has its own tests (test/media/jitter,
+ * test/interop/media/impairment).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmsDbfs } from '../../helpers/audio-measure.js';
-import { CODEC_CASES, channelSlice, medianFrequency, onset, runOneWay, type PairRun } from './session-harness.js';
+import { CODEC_CASES, channelSlice, longestCleanWindow, medianFrequency, onset, runOneWay, type PairRun } from './session-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acip-ms-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const RUN_MS = 2500;
+const RUN_MS = 3000;
 /** EBU line-up: -18 dBFS peak sine = -21.03 dBFS RMS. */
 const TONE_PEAK_DBFS = -18;
 const EXPECTED_RMS_DBFS = TONE_PEAK_DBFS - 10 * Math.log10(2);
@@ -22,7 +35,7 @@ const runs = new Map<string, PairRun>();
 
 beforeAll(async () => {
   const results = await Promise.all(
-    CODEC_CASES.map((c, i) => runOneWay(c, `tone:1000:${TONE_PEAK_DBFS}`, join(dir, `rx-${i}.wav`), RUN_MS)),
+    CODEC_CASES.map((c, i) => runOneWay(c, `tone:1000:${TONE_PEAK_DBFS}`, join(dir, `rx-${i}.wav`), RUN_MS, { jitterBuffer: { mode: 'fixed', delayMs: 60, stretch: false } })),
   );
   CODEC_CASES.forEach((c, i) => runs.set(c.name, results[i]!));
 });
@@ -40,12 +53,14 @@ describe('two media sessions over UDP loopback', () => {
       expect(run.statsB.jitterBuffer!.framesPlayed).toBeGreaterThan(0);
       const start = onset(rec.samples, rec.channels);
       expect(start).toBeGreaterThanOrEqual(0);
-      // Skip 200 ms of start-up (codec and buffer settling) and the last 50 ms (close).
-      const from = start + Math.round(0.2 * rec.sampleRate);
-      const to = rec.frames - Math.round(0.05 * rec.sampleRate);
-      expect(to - from).toBeGreaterThan(rec.sampleRate); // at least a second measured
+      // Skip 200 ms of start-up (codec and buffer settling) and the last 50 ms (close); within that,
+      // the longest clean stretch.
+      const frameFrames = Math.round((c.params.ptimeMs * rec.sampleRate) / 1000);
+      const { from, to } = longestCleanWindow(run.blemishes, start + Math.round(0.2 * rec.sampleRate), rec.frames - Math.round(0.05 * rec.sampleRate), rec.sampleRate, frameFrames);
       const jb = run.statsB.jitterBuffer!;
-      const why = `${c.name}: jb ${JSON.stringify({ ...jb, mode: undefined })} playout ${JSON.stringify(run.statsB.playout)}`;
+      const blemishes = run.blemishes.filter((b) => b.why !== 'not-started').map((b) => `${((b.at * 1000) / rec.sampleRate).toFixed(0)}ms:${b.why}`);
+      const why = `${c.name}: clean ${((from * 1000) / rec.sampleRate).toFixed(0)}–${((to * 1000) / rec.sampleRate).toFixed(0)} ms; blemishes ${blemishes.slice(0, 20).join(' ')}${blemishes.length > 20 ? ` (+${blemishes.length - 20})` : ''}; jb ${JSON.stringify({ ...jb, mode: undefined })} playout ${JSON.stringify(run.statsB.playout)}`;
+      expect(to - from, why).toBeGreaterThan(rec.sampleRate); // at least a second measured
       for (let ch = 0; ch < rec.channels; ch++) {
         const x = channelSlice(rec.samples, rec.channels, ch, from, to);
         expect(Math.abs(rmsDbfs(x) - EXPECTED_RMS_DBFS), why).toBeLessThanOrEqual(0.5);
@@ -54,8 +69,13 @@ describe('two media sessions over UDP loopback', () => {
       // The sender's input meter read the tone it sent.
       const meter = run.statsA.input.meter.channels[0]!;
       expect(meter.peakDbfs).toBeCloseTo(TONE_PEAK_DBFS, 0);
-      // And the receiver's output meter the tone it played.
-      expect(Math.abs(run.statsB.output.meter.channels[0]!.rmsDbfs - EXPECTED_RMS_DBFS)).toBeLessThan(1);
+      // And the receiver's output meter what it played: its last complete window, read from the recording.
+      const m = run.statsB.output.meter;
+      const wFrames = Math.round((m.windowMs * rec.sampleRate) / 1000);
+      expect(m.windows).toBeGreaterThan(10);
+      const played = channelSlice(rec.samples, rec.channels, 0, (m.windows - 1) * wFrames, m.windows * wFrames);
+      expect(Math.abs(m.channels[0]!.rmsDbfs - rmsDbfs(played)), why).toBeLessThan(0.05);
+      expect(m.channels[0]!.rmsDbfs, why).toBeGreaterThan(-40); // the tone, not silence
     });
   }
 });
