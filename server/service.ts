@@ -19,6 +19,7 @@ import { TcpSipTransport } from './sip/transport/tcp-transport.js';
 import type { SipTransport } from './sip/transport/sip-transport.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { LinkManager } from './links/link-manager.js';
+import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
 import { Phonebook } from './store/phonebook.js';
 import { CallHistory } from './store/call-history.js';
 import { parsePortRange } from './config/load-config.js';
@@ -105,7 +106,17 @@ export class AcipService {
     });
     const history = new CallHistory(this.dataDir, 10_000, (m) => this.log.warn(m));
     const range = parsePortRange(this.config.rtp.ports);
+    // media.workers > 0: media sessions run in worker threads (both cores); 0: in this thread.
+    let mediaPool: MediaWorkerPool | undefined;
+    if (this.config.media.workers > 0) {
+      const pool = new MediaWorkerPool({ workers: this.config.media.workers, logger: this.log.child({ part: 'media' }) });
+      mediaPool = pool;
+      // Pushed before 'links': closers run in reverse, so the links close their sessions first.
+      this.closers.push({ name: 'media-workers', close: () => pool.close() });
+      this.log.info({ workers: this.config.media.workers }, `media sessions run in ${this.config.media.workers} worker thread(s)`);
+    }
     const links = new LinkManager({
+      ...(mediaPool ? { openMedia: mediaPool.opener() } : {}),
       ua,
       clock: this.clock,
       config: this.config,

@@ -120,6 +120,20 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    media: Type.Object(
+      {
+        workers: flag(
+          Type.Integer({
+            minimum: 0,
+            maximum: 64,
+            default: 0,
+            description: 'Worker threads for media sessions (0: in the main thread); one per core lets a codec carry more links',
+          }),
+          { flag: 'media-workers', arg: 'N' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     links: Type.Object(
       {
         answerPolicy: flag(

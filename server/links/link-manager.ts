@@ -22,6 +22,7 @@ import { Link, type LinkDeps, type LinkLogger } from './link.js';
 import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
 import type { Alarm, LinkSnapshot, RegistrationStatus } from './link-types.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
+import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
 
 export interface LinkManagerDeps {
   ua: SipUserAgent;
@@ -39,6 +40,8 @@ export interface LinkManagerDeps {
   onCallSetup?: (seconds: number) => void;
   /** How long ended links stay visible on the board. */
   keepEndedMs?: number;
+  /** Media sessions' opener (a MediaWorkerPool's opener()); default: in this thread on `clock`. */
+  openMedia?: MediaSessionOpener;
 }
 
 interface Reachability {
@@ -83,6 +86,7 @@ export class LinkManager implements LinksPort {
       onChange: (link) => this.onLinkChange(link),
       onCallRecord: (r) => this.onCallRecord(r),
       onMediaEvent: (link, event, detail) => this.onMediaEvent(link, event, detail),
+      ...(deps.openMedia ? { openMedia: deps.openMedia } : {}),
     };
     deps.ua.on('incomingCall', (call) => void this.onIncoming(call));
   }

@@ -16,7 +16,8 @@ import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, ty
 import { ebuAcipSetToValues } from '../sdp/ebuacip.js';
 import { resolveProfile } from '../sdp/codec-match.js';
 import { codecRegistry } from '../codecs/registry.js';
-import { MediaSession } from '../media/media-session.js';
+import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } from '../media/worker/media-session-like.js';
+import { MEDIA_WORKER_EXIT } from '../media/worker/remote-media-session.js';
 import type { MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
 import { assertTransition, type LinkState } from './link-state.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -48,6 +49,8 @@ export interface LinkDeps {
   /** One call attempt ended: its history record. */
   onCallRecord: (record: CallRecord) => void;
   onMediaEvent: (link: Link, event: 'silence' | 'silence-cleared' | 'no-media' | 'media-restored', detail: Record<string, unknown>) => void;
+  /** Opens media sessions: a MediaWorkerPool's opener(), or in this thread (default, on `clock`). */
+  openMedia?: MediaSessionOpener;
 }
 
 export interface LinkInit {
@@ -86,7 +89,7 @@ export class Link {
   output: string;
   private stateValue: LinkState = 'idle';
   private call: SipCall | undefined;
-  private media: MediaSession | undefined;
+  private media: MediaSessionLike | undefined;
   private negotiated: NegotiatedMedia | undefined;
   private local: LocalSession | LocalOffer | undefined;
   private endReason: LinkEndReason | null = null;
@@ -120,7 +123,7 @@ export class Link {
     return this.stateValue;
   }
 
-  get mediaSession(): MediaSession | undefined {
+  get mediaSession(): MediaSessionLike | undefined {
     return this.media;
   }
 
@@ -347,6 +350,16 @@ export class Link {
     }
   }
 
+  private onMediaEngineLost(): void {
+    if (this.stateValue !== 'connected') return;
+    if (this.permanent && this.direction === 'outbound') {
+      this.onNoMedia();
+      return;
+    }
+    void this.hangupCall();
+    this.callOver({ by: 'error', reason: 'media engine failed (worker exited)' });
+  }
+
   /** User hang-up: BYE, CANCEL while ringing, or stop redialling. Idempotent. */
   async hangup(): Promise<void> {
     this.userHungUp = true;
@@ -458,7 +471,7 @@ export class Link {
    * Open the media session before the SDP is built, so the offer or answer can carry its ports:
    * provisional parameters from the profile's first codec, nothing sent or received yet.
    */
-  private async openProvisionalMedia(): Promise<MediaSession> {
+  private async openProvisionalMedia(): Promise<MediaSessionLike> {
     if (this.media && !this.media.isClosed) return this.media;
     const first = resolveProfile(this.profile, codecRegistry)[0]!;
     const params: MediaSessionParams = {
@@ -478,7 +491,8 @@ export class Link {
       silence: this.deps.silence,
       cname: `acip-${this.id}`,
     };
-    const media = await MediaSession.open(params, { clock: this.deps.clock, logger: this.deps.log });
+    const open = this.deps.openMedia ?? inProcessMediaOpener({ clock: this.deps.clock, logger: this.deps.log });
+    const media = await open(params);
     this.media = media;
     media.on('no-media', (d) => {
       this.deps.onMediaEvent(this, 'no-media', d);
@@ -487,7 +501,12 @@ export class Link {
     media.on('media-restored', (d) => this.deps.onMediaEvent(this, 'media-restored', d));
     media.on('silence', (d) => this.deps.onMediaEvent(this, 'silence', d as unknown as Record<string, unknown>));
     media.on('silence-cleared', (d) => this.deps.onMediaEvent(this, 'silence-cleared', d as unknown as Record<string, unknown>));
-    media.on('error', (e) => this.deps.log.warn({ link: this.id, ...e }, `link ${this.id}: media ${e.where}: ${e.message}`));
+    media.on('error', (e) => {
+      this.deps.log.warn({ link: this.id, ...e }, `link ${this.id}: media ${e.where}: ${e.message}`);
+      // The worker running this session died: the session is gone. A permanent link redials; any
+      // other connected link is hung up with the reason, rather than left connected without audio.
+      if (e.code === MEDIA_WORKER_EXIT && this.media === media) this.onMediaEngineLost();
+    });
     return media;
   }
 
@@ -517,9 +536,10 @@ export class Link {
     return this.withMedia(async () => {
       const media = this.media;
       if (!media) return;
-      this.lastStats = media.stats();
       this.media = undefined;
       await media.close('hang-up');
+      // After close: the final snapshot (a worker session's stats() is otherwise up to 100 ms old).
+      this.lastStats = media.stats();
     });
   }
 

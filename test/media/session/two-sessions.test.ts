@@ -59,7 +59,7 @@ describe('two media sessions over UDP loopback', () => {
       const { from, to } = longestCleanWindow(run.blemishes, start + Math.round(0.2 * rec.sampleRate), rec.frames - Math.round(0.05 * rec.sampleRate), rec.sampleRate, frameFrames);
       const jb = run.statsB.jitterBuffer!;
       const blemishes = run.blemishes.filter((b) => b.why !== 'not-started').map((b) => `${((b.at * 1000) / rec.sampleRate).toFixed(0)}ms:${b.why}`);
-      const why = `${c.name}: clean ${((from * 1000) / rec.sampleRate).toFixed(0)}–${((to * 1000) / rec.sampleRate).toFixed(0)} ms; blemishes ${blemishes.slice(0, 20).join(' ')}${blemishes.length > 20 ? ` (+${blemishes.length - 20})` : ''}; jb ${JSON.stringify({ ...jb, mode: undefined })} playout ${JSON.stringify(run.statsB.playout)}`;
+      const why = `${c.name}: clean ${((from * 1000) / rec.sampleRate).toFixed(0)}–${((to * 1000) / rec.sampleRate).toFixed(0)} ms; blemishes ${blemishes.slice(0, 20).join(' ')}${blemishes.length > 20 ? ` (+${blemishes.length - 20})` : ''}; jb ${JSON.stringify({ ...jb, mode: undefined })} playout ${JSON.stringify(run.statsB.playout)} clocks rx ${JSON.stringify(run.statsB.clocks.receive)} tx ${JSON.stringify(run.statsA.clocks.send)} rtp rx ${JSON.stringify({ ...run.statsB.rtp.rx, jitterMs: undefined })}`;
       expect(to - from, why).toBeGreaterThan(rec.sampleRate); // at least a second measured
       for (let ch = 0; ch < rec.channels; ch++) {
         const x = channelSlice(rec.samples, rec.channels, ch, from, to);
