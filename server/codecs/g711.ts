@@ -10,10 +10,10 @@
  * Decoded extremes: 0x80 -> +32124, 0x00 -> -32124, 0xFF -> 0.
  */
 import { AcipError } from '../util/errors.js';
-import { CODEC_CLOSED, CODEC_BAD_PAYLOAD, samplesPerPtime, type AudioDecoder, type AudioEncoder, type CodecParams, type CodecRecord } from './codec.js';
-import { FadeConcealer } from './fade-concealer.js';
+import { CODEC_BAD_PAYLOAD, samplesPerPtime, type CodecParams, type CodecRecord } from './codec.js';
 import { fmtpMap } from './fmtp.js';
-import { checkFrame, validateCommon } from './params.js';
+import { FadeConcealingDecoder, FrameEncoder } from './frame-codec.js';
+import { validateCommon } from './params.js';
 import { floatToInt16 } from './sample-convert.js';
 
 /** A-law code -> 16-bit linear. */
@@ -85,51 +85,28 @@ export function linearToUlaw(s16: number): number {
 
 type Law = 'A' | 'u';
 
-class G711Encoder implements AudioEncoder {
-  readonly channels = 1;
-  readonly sampleRate = 8000;
-  readonly samplesPerFrame: number;
-  private closed = false;
-  constructor(private readonly law: Law, private readonly id: string, ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(8000, ptimeMs);
+class G711Encoder extends FrameEncoder {
+  constructor(private readonly law: Law, id: string, ptimeMs: number) {
+    super(id, 8000, 1, ptimeMs);
   }
-  encode(frame: Float32Array): Buffer {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} encoder is closed`);
-    checkFrame(frame, this.samplesPerFrame, 1, this.id);
+  protected encodeFrame(frame: Float32Array): Buffer {
     const out = Buffer.allocUnsafe(frame.length);
     const f = this.law === 'A' ? linearToAlaw : linearToUlaw;
     for (let i = 0; i < frame.length; i++) out[i] = f(floatToInt16(frame[i] as number));
     return out;
   }
-  close(): void {
-    this.closed = true;
-  }
 }
 
-class G711Decoder implements AudioDecoder {
-  readonly channels = 1;
-  readonly sampleRate = 8000;
-  readonly samplesPerFrame: number;
-  private readonly plc: FadeConcealer;
-  private closed = false;
-  constructor(private readonly law: Law, private readonly id: string, ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(8000, ptimeMs);
-    this.plc = new FadeConcealer(this.samplesPerFrame, 1, 8000);
+class G711Decoder extends FadeConcealingDecoder {
+  constructor(private readonly law: Law, id: string, ptimeMs: number) {
+    super(id, 8000, 1, ptimeMs);
   }
-  decode(payload: Buffer): Float32Array {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} decoder is closed`);
+  protected decodePayload(payload: Buffer): Float32Array {
     if (payload.length === 0) throw new AcipError(CODEC_BAD_PAYLOAD, `${this.id}: empty payload`);
     const t = this.law === 'A' ? ALAW_TO_LINEAR : ULAW_TO_LINEAR;
     const out = new Float32Array(payload.length);
     for (let i = 0; i < payload.length; i++) out[i] = (t[payload[i] as number] as number) / 32768;
-    this.plc.good(out);
     return out;
-  }
-  conceal(): Float32Array {
-    return this.plc.conceal();
-  }
-  close(): void {
-    this.closed = true;
   }
 }
 

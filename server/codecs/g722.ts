@@ -5,70 +5,47 @@
  * The ADPCM itself is in g722/g722-codec.ts (64 kbit/s, mode 1).
  */
 import { AcipError } from '../util/errors.js';
-import { CODEC_BAD_PAYLOAD, CODEC_CLOSED, samplesPerPtime, type AudioDecoder, type AudioEncoder, type CodecParams, type CodecRecord } from './codec.js';
-import { FadeConcealer } from './fade-concealer.js';
+import { CODEC_BAD_PAYLOAD, samplesPerPtime, type CodecParams, type CodecRecord } from './codec.js';
 import { fmtpMap } from './fmtp.js';
+import { FadeConcealingDecoder, FrameEncoder } from './frame-codec.js';
 import { G722Decoder, G722Encoder } from './g722/g722-codec.js';
-import { checkFrame, validateCommon } from './params.js';
+import { validateCommon } from './params.js';
 import { floatToInt16 } from './sample-convert.js';
 
 export const G722_AUDIO_RATE = 16000;
 export const G722_RTP_CLOCK = 8000;
 
-class G722AudioEncoder implements AudioEncoder {
-  readonly channels = 1;
-  readonly sampleRate = G722_AUDIO_RATE;
-  readonly samplesPerFrame: number;
+class G722AudioEncoder extends FrameEncoder {
   private readonly enc = new G722Encoder();
   private readonly pcm: Int16Array;
-  private closed = false;
   constructor(ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(G722_AUDIO_RATE, ptimeMs);
+    super('G722', G722_AUDIO_RATE, 1, ptimeMs);
     this.pcm = new Int16Array(this.samplesPerFrame);
   }
-  encode(frame: Float32Array): Buffer {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, 'G722 encoder is closed');
-    checkFrame(frame, this.samplesPerFrame, 1, 'G722');
+  protected encodeFrame(frame: Float32Array): Buffer {
     for (let i = 0; i < frame.length; i++) this.pcm[i] = floatToInt16(frame[i] as number);
     const out = Buffer.alloc(this.samplesPerFrame >> 1);
     this.enc.encode(this.pcm, out);
     return out;
   }
-  close(): void {
-    this.closed = true;
-  }
 }
 
-class G722AudioDecoder implements AudioDecoder {
-  readonly channels = 1;
-  readonly sampleRate = G722_AUDIO_RATE;
-  readonly samplesPerFrame: number;
+/**
+ * Loss is concealed by the fade of the last frame (fade-concealer.ts). The ADPCM state is left as it
+ * was: after a loss the decoder and the far encoder disagree until the adaptive predictor and step
+ * size re-converge (a few ms). G.722 Appendices III/IV describe better PLC; not implemented.
+ */
+class G722AudioDecoder extends FadeConcealingDecoder {
   private readonly dec = new G722Decoder();
-  private readonly plc: FadeConcealer;
-  private closed = false;
   constructor(ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(G722_AUDIO_RATE, ptimeMs);
-    this.plc = new FadeConcealer(this.samplesPerFrame, 1, G722_AUDIO_RATE);
+    super('G722', G722_AUDIO_RATE, 1, ptimeMs);
   }
-  decode(payload: Buffer): Float32Array {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, 'G722 decoder is closed');
+  protected decodePayload(payload: Buffer): Float32Array {
     if (payload.length === 0) throw new AcipError(CODEC_BAD_PAYLOAD, 'G722: empty payload');
     const pcm = this.dec.decode(payload);
     const out = new Float32Array(pcm.length);
     for (let i = 0; i < pcm.length; i++) out[i] = (pcm[i] as number) / 32768;
-    this.plc.good(out);
     return out;
-  }
-  /**
-   * Fade of the last frame (fade-concealer.ts). The ADPCM state is left as it was: after a loss the
-   * decoder and the far encoder disagree until the adaptive predictor and step size re-converge
-   * (a few ms). G.722 Appendices III/IV describe better PLC; not implemented.
-   */
-  conceal(): Float32Array {
-    return this.plc.conceal();
-  }
-  close(): void {
-    this.closed = true;
   }
 }
 

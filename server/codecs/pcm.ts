@@ -10,20 +10,10 @@
  * e.g. 48 kHz L24 stereo: 1460 / 6 = 243 samples -> 5 ms; L16 mono: 730 -> 15 ms.
  */
 import { AcipError } from '../util/errors.js';
-import {
-  CODEC_BAD_PAYLOAD,
-  CODEC_CLOSED,
-  MAX_RTP_PAYLOAD_BYTES,
-  samplesPerPtime,
-  type AudioDecoder,
-  type AudioEncoder,
-  type CodecParams,
-  type CodecRecord,
-  type FmtpParams,
-} from './codec.js';
-import { FadeConcealer } from './fade-concealer.js';
+import { CODEC_BAD_PAYLOAD, MAX_RTP_PAYLOAD_BYTES, samplesPerPtime, type CodecParams, type CodecRecord, type FmtpParams } from './codec.js';
 import { fmtpMap } from './fmtp.js';
-import { checkFrame, validateCommon } from './params.js';
+import { FadeConcealingDecoder, FrameEncoder } from './frame-codec.js';
+import { validateCommon } from './params.js';
 import { floatToInt16, floatToInt24, INT16_SCALE, INT24_SCALE } from './sample-convert.js';
 
 export type PcmBits = 16 | 24;
@@ -48,35 +38,23 @@ function writeSample(bits: PcmBits, buf: Buffer, off: number, x: number): void {
   }
 }
 
-class PcmEncoder implements AudioEncoder {
-  readonly samplesPerFrame: number;
-  private closed = false;
-  constructor(private readonly bits: PcmBits, private readonly id: string, readonly sampleRate: number, readonly channels: number, ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(sampleRate, ptimeMs);
+class PcmEncoder extends FrameEncoder {
+  constructor(private readonly bits: PcmBits, id: string, sampleRate: number, channels: number, ptimeMs: number) {
+    super(id, sampleRate, channels, ptimeMs);
   }
-  encode(frame: Float32Array): Buffer {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} encoder is closed`);
-    checkFrame(frame, this.samplesPerFrame, this.channels, this.id);
+  protected encodeFrame(frame: Float32Array): Buffer {
     const bps = this.bits / 8;
     const out = Buffer.allocUnsafe(frame.length * bps);
     for (let i = 0; i < frame.length; i++) writeSample(this.bits, out, i * bps, frame[i] as number);
     return out;
   }
-  close(): void {
-    this.closed = true;
-  }
 }
 
-class PcmDecoder implements AudioDecoder {
-  readonly samplesPerFrame: number;
-  private readonly plc: FadeConcealer;
-  private closed = false;
-  constructor(private readonly bits: PcmBits, private readonly id: string, readonly sampleRate: number, readonly channels: number, ptimeMs: number) {
-    this.samplesPerFrame = samplesPerPtime(sampleRate, ptimeMs);
-    this.plc = new FadeConcealer(this.samplesPerFrame, channels, sampleRate);
+class PcmDecoder extends FadeConcealingDecoder {
+  constructor(private readonly bits: PcmBits, id: string, sampleRate: number, channels: number, ptimeMs: number) {
+    super(id, sampleRate, channels, ptimeMs);
   }
-  decode(payload: Buffer): Float32Array {
-    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} decoder is closed`);
+  protected decodePayload(payload: Buffer): Float32Array {
     const bps = this.bits / 8;
     const unit = bps * this.channels;
     // RFC 3551 §4.5.11: a packet holds whole sample frames (one sample per channel).
@@ -93,14 +71,7 @@ class PcmDecoder implements AudioDecoder {
         out[i] = v / INT24_SCALE;
       }
     }
-    this.plc.good(out);
     return out;
-  }
-  conceal(): Float32Array {
-    return this.plc.conceal();
-  }
-  close(): void {
-    this.closed = true;
   }
 }
 

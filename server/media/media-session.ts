@@ -53,7 +53,7 @@ import { createAudioSink } from './audio-sink.js';
 import { createAudioSource, isLoopbackSource } from './audio-source.js';
 import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import type { AudioSink, AudioSource } from './audio-io.js';
-import { FrameClock } from './frame-clock.js';
+import { FrameClock, type FrameClockStats } from './frame-clock.js';
 import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
 import { LevelMeter } from './level-meter.js';
 import { PlayoutAdapter } from './playout-adapter.js';
@@ -118,6 +118,12 @@ export const DEFAULT_RECEIVE_TICK_MS = 5;
 export const MIN_RECEIVE_TICK_MS = 1;
 /** Queued receive ticks worked off per event-loop iteration (see the file comment). */
 const RECEIVE_TICKS_PER_TURN = 16;
+/**
+ * A queued receive tick older than this when its turn comes is skipped (counted with the receive
+ * clock's skipped ticks), as the frame clock itself skips ticks after a longer stall: a process too
+ * starved to keep up must not play on ever further behind real time.
+ */
+const RECEIVE_MAX_LAG_MS = 200;
 
 const defaultDefer = (fn: () => void): void => {
   setImmediate(fn);
@@ -143,6 +149,8 @@ interface CodecPath {
   rxQueue: number[];
   /** Output sample frames written by this path. */
   rxFramesOut: number;
+  /** Queued receive ticks skipped for lagging more than RECEIVE_MAX_LAG_MS. */
+  rxLagSkipped: number;
   rxScheduled: boolean;
   /** RTP timestamp (caller origin) of send tick 0 of this path: timestamps continue across rebuilds. */
   tsBase: number;
@@ -468,7 +476,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       byeReceived: this.byeReceived,
       input: { meter: this.inMeter.snapshot(), silence: this.inSilence.state(), source: this.source.stats() },
       output: { meter: this.outMeter.snapshot(), silence: this.outSilence.state(), sink: this.sink.stats() },
-      clocks: { send: p.sendClock?.stats() ?? null, receive: p.receiveClock?.stats() ?? null },
+      clocks: { send: p.sendClock?.stats() ?? null, receive: this.receiveClockStats(p) },
     };
   }
 
@@ -588,6 +596,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       receiveTickMs: receivePtimeMs,
       rxQueue: [],
       rxFramesOut: 0,
+      rxLagSkipped: 0,
       rxScheduled: false,
       tsBase,
       sentFrames: 0,
@@ -708,6 +717,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
   }
 
+  private receiveClockStats(p: CodecPath): FrameClockStats | null {
+    const s = p.receiveClock?.stats();
+    if (!s) return null;
+    // Ticks delivered by the clock but skipped in the deferred queue count as skipped, not delivered.
+    return { ...s, ticks: s.ticks - p.rxLagSkipped, skippedTicks: s.skippedTicks + p.rxLagSkipped };
+  }
+
   /** The receive clock's callback: queue the tick and run it after pending socket reads (file comment). */
   private queueReceiveTick(path: CodecPath, dueMs: number): void {
     if (!path.adapter || this.path !== path) return;
@@ -720,6 +736,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private runReceiveTicks(path: CodecPath): void {
     path.rxScheduled = false;
     const q = path.rxQueue;
+    const oldest = this.clock.now() - RECEIVE_MAX_LAG_MS;
+    let stale = 0;
+    while (stale < q.length && (q[stale] as number) < oldest) stale++;
+    if (stale > 0) {
+      q.splice(0, stale);
+      path.rxLagSkipped += stale;
+    }
     const n = Math.min(q.length, RECEIVE_TICKS_PER_TURN);
     for (let i = 0; i < n; i++) {
       try {

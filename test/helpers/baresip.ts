@@ -67,69 +67,126 @@ export interface BaresipPeer {
   stop(): Promise<void>;
 }
 
-async function makeSourceWav(path: string, seconds: number): Promise<void> {
+/** One baresip `config` file on loopback; the lines every peer in the tests shares are written here. */
+export interface BaresipConfig {
+  sipPort: number;
+  /** `audio_source` value: `aufile,PATH` or `ausine,HZ`. */
+  audioSource: string;
+  /** `module X.so` lines in load order (account must follow the codec modules it resolves). */
+  modules: readonly string[];
+  /** `module_app X.so` lines. */
+  appModules?: readonly string[];
+  rtpPorts?: readonly [number, number];
+  /** `cons_listen` port (UDP console, for `command`). */
+  consPort?: number;
+  /** Further `key value` lines (opus_stereo yes, jitter_buffer_delay 5-10, …). */
+  settings?: readonly string[];
+}
+
+export function baresipConfigText(c: BaresipConfig): string {
+  return [
+    `sip_listen 127.0.0.1:${c.sipPort}`,
+    'net_interface 127.0.0.1',
+    ...(c.rtpPorts ? [`rtp_ports ${c.rtpPorts[0]}-${c.rtpPorts[1]}`] : []),
+    'module_path /usr/lib/baresip/modules',
+    ...c.modules.map((m) => `module ${m}.so`),
+    ...(c.appModules ?? []).map((m) => `module_app ${m}.so`),
+    ...(c.consPort !== undefined ? [`cons_listen 127.0.0.1:${c.consPort}`] : []),
+    `audio_source ${c.audioSource}`,
+    'audio_player aubridge,nil',
+    'ausrc_srate 48000',
+    'ausrc_channels 2',
+    ...(c.settings ?? []),
+    '',
+  ].join('\n');
+}
+
+/** Writes `config` and a one-line `accounts` file into baresip's config dir. */
+export function writeBaresipFiles(dir: string, config: BaresipConfig, accountLine: string): void {
+  writeFileSync(join(dir, 'config'), baresipConfigText(config));
+  writeFileSync(join(dir, 'accounts'), `${accountLine}\n`);
+}
+
+/** A stereo 48 kHz 16-bit sine WAV made by sox (`peakDbfs` is the peak level). */
+export async function makeToneWav(path: string, tone: { hz: number; peakDbfs: number; seconds: number }): Promise<void> {
   const r = await runProgram(
     'sox',
-    ['-n', '-r', '48000', '-c', '2', '-b', '16', path, 'synth', String(seconds), 'sine', String(SOURCE_TONE.hz), 'vol', `${SOURCE_TONE.peakDbfs}dB`],
+    ['-n', '-r', '48000', '-c', '2', '-b', '16', path, 'synth', String(tone.seconds), 'sine', String(tone.hz), 'vol', `${tone.peakDbfs}dB`],
     20_000,
   );
   if (r.code !== 0) throw new Error(`sox failed: ${r.stderr}`);
 }
 
+/**
+ * Starts `baresip -f dir …args` (a PeerProcess: stopped by its PID). With `ready`, waits up to 10 s
+ * for the output to match it, and stops the process and throws if it does not.
+ */
+export async function launchBaresip(dir: string, opts: { args?: readonly string[]; ready?: RegExp } = {}): Promise<PeerProcess> {
+  const proc = PeerProcess.start('baresip', ['-f', dir, ...(opts.args ?? [])], dir);
+  if (opts.ready && !(await proc.waitForOutput(opts.ready, 10_000))) {
+    await proc.stop();
+    throw new Error(`baresip did not start: ${proc.output.slice(-2000)}`);
+  }
+  return proc;
+}
+
+/** Sends command lines to baresip's `cons` module over UDP. */
+export function baresipConsole(consPort: number): { command(line: string): Promise<void>; close(): void } {
+  const sock = dgram.createSocket('udp4');
+  return {
+    command: (line) => new Promise((resolve, reject) => sock.send(Buffer.from(`${line}\n`), consPort, '127.0.0.1', (e) => (e ? reject(e) : resolve()))),
+    close() {
+      try {
+        sock.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
 export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPeer> {
-  const dir = mkdtempSync(join(tmpdir(), 'acip-lt-baresip-'));
-  const sndDir = join(dir, 'snd');
-  mkdirSync(sndDir);
   const sipPort = opts.sipPort ?? (await freePort());
   const consPort = opts.consPort ?? (await freePort());
   const rtpLo = opts.rtpRange?.[0] ?? 20000 + 2 * Math.floor(Math.random() * 15000);
   const rtpHi = opts.rtpRange?.[1] ?? rtpLo + 40;
-  const wav = opts.sourceWav ?? join(dir, 'source.wav');
-  // Longer than any test call: baresip hangs up when its source file ends.
-  if (!opts.sourceWav) await makeSourceWav(wav, 300);
-  const modules = ['g711', 'g722', 'l16', 'opus', 'aufile', 'aubridge', 'sndfile', 'account', 'cons', ...(opts.ebuacip ? ['ebuacip'] : [])];
-  writeFileSync(
-    join(dir, 'config'),
-    [
-      `sip_listen 127.0.0.1:${sipPort}`,
-      'net_interface 127.0.0.1',
-      `rtp_ports ${rtpLo}-${rtpHi}`,
-      'module_path /usr/lib/baresip/modules',
-      ...modules.map((m) => `module ${m}.so`),
-      'module_app menu.so',
-      `cons_listen 127.0.0.1:${consPort}`,
-      `audio_source aufile,${wav}`,
-      'audio_player aubridge,nil',
-      'ausrc_srate 48000',
-      'ausrc_channels 2',
-      'opus_stereo yes',
-      'opus_sprop_stereo yes',
-      'opus_bitrate 128000',
-      'opus_application audio',
-      `snd_path ${sndDir}`,
-      'call_max_calls 4',
-      ...(opts.jitterBufferDelay ? [`jitter_buffer_delay ${opts.jitterBufferDelay}`] : []),
-      ...(opts.audioBuffer ? [`audio_buffer ${opts.audioBuffer}`] : []),
-      ...(opts.ebuacipJbType ? [`ebuacip_jb_type ${opts.ebuacipJbType}`] : []),
-      '',
-    ].join('\n'),
-  );
   const codecs = (opts.codecs ?? Object.values(BARESIP_CODECS)).join(',');
   const params = `;answermode=auto;audio_codecs=${codecs}${opts.ptimeMs ? `;ptime=${opts.ptimeMs}` : ''}${opts.extraAccountParams ?? ''}`;
   const account = opts.registrar
     ? `<sip:${opts.registrar.user}@${opts.registrar.hostPort}>;auth_pass=${opts.registrar.authPass};regint=60${params}`
     : `<sip:studio@127.0.0.1:${sipPort}>;regint=0${params}`;
-  writeFileSync(join(dir, 'accounts'), `"LT studio" ${account}\n`);
+  const dir = mkdtempSync(join(tmpdir(), 'acip-lt-baresip-'));
+  const sndDir = join(dir, 'snd');
+  mkdirSync(sndDir);
+  const wav = opts.sourceWav ?? join(dir, 'source.wav');
+  // Longer than any test call: baresip hangs up when its source file ends.
+  if (!opts.sourceWav) await makeToneWav(wav, { ...SOURCE_TONE, seconds: 300 });
+  writeBaresipFiles(
+    dir,
+    {
+      sipPort,
+      rtpPorts: [rtpLo, rtpHi],
+      consPort,
+      audioSource: `aufile,${wav}`,
+      modules: ['g711', 'g722', 'l16', 'opus', 'aufile', 'aubridge', 'sndfile', 'account', 'cons', ...(opts.ebuacip ? ['ebuacip'] : [])],
+      appModules: ['menu'],
+      settings: [
+        'opus_stereo yes',
+        'opus_sprop_stereo yes',
+        'opus_bitrate 128000',
+        'opus_application audio',
+        `snd_path ${sndDir}`,
+        'call_max_calls 4',
+        ...(opts.jitterBufferDelay ? [`jitter_buffer_delay ${opts.jitterBufferDelay}`] : []),
+        ...(opts.audioBuffer ? [`audio_buffer ${opts.audioBuffer}`] : []),
+        ...(opts.ebuacipJbType ? [`ebuacip_jb_type ${opts.ebuacipJbType}`] : []),
+      ],
+    },
+    `"LT studio" ${account}`,
+  );
 
-  const sock = dgram.createSocket('udp4');
-  const launch = async (): Promise<PeerProcess> => {
-    const proc = PeerProcess.start('baresip', ['-f', dir], dir);
-    if (!(await proc.waitForOutput(/baresip is ready/i, 10_000))) {
-      await proc.stop();
-      throw new Error(`baresip did not start: ${proc.output.slice(-2000)}`);
-    }
-    return proc;
-  };
+  const cons = baresipConsole(consPort);
+  const launch = (): Promise<PeerProcess> => launchBaresip(dir, { ready: /baresip is ready/i });
   const peer: BaresipPeer = {
     sipPort,
     consPort,
@@ -138,7 +195,7 @@ export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPe
     sndDir,
     proc: await launch(),
     opts: { ...opts, sipPort, consPort, rtpRange: [rtpLo, rtpHi] },
-    command: (line) => new Promise((resolve, reject) => sock.send(Buffer.from(`${line}\n`), consPort, '127.0.0.1', (e) => (e ? reject(e) : resolve()))),
+    command: (line) => cons.command(line),
     decDumps: () =>
       readdirSync(sndDir)
         .filter((n) => n.endsWith('-dec.wav'))
@@ -156,11 +213,7 @@ export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPe
       peer.proc = await launch();
     },
     async stop() {
-      try {
-        sock.close();
-      } catch {
-        // already closed
-      }
+      cons.close();
       await peer.proc.stop();
       rmSync(dir, { recursive: true, force: true });
     },

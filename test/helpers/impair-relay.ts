@@ -14,6 +14,7 @@
  * the wall-clock delivery times vary with the timer's accuracy (about 1 ms).
  */
 import dgram from 'node:dgram';
+import { mulberry32 } from './prng.js';
 
 export interface GilbertElliott {
   /** P(good → bad) per packet. */
@@ -56,18 +57,6 @@ export interface DirectionCounters {
   longestBurst: number;
 }
 
-/** mulberry32: a small, well-distributed 32-bit PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Direction {
   readonly c: DirectionCounters = { received: 0, forwarded: 0, lost: 0, duplicated: 0, reordered: 0, longestBurst: 0 };
   private readonly rnd: () => number;
@@ -80,7 +69,7 @@ class Direction {
     private readonly imp: Impairment,
     seed: number,
   ) {
-    this.rnd = seededRandom(seed);
+    this.rnd = mulberry32(seed);
   }
 
   /** Decides one packet's fate: the delays (ms from now) at which copies leave, empty if lost. */

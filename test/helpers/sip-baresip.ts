@@ -2,11 +2,12 @@
  * Start baresip as an auto-answering UA on loopback (config in a temp dir, see PEERS.md),
  * sending a 1 kHz tone from a WAV made by sox, and decode the PCMU RTP it sends us.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dgram from 'node:dgram';
-import { freePort, PeerProcess, runProgram } from './sip-peer-process.js';
+import { launchBaresip, makeToneWav, writeBaresipFiles } from './baresip.js';
+import { freePort, type PeerProcess } from './sip-peer-process.js';
 
 export interface Baresip {
   port: number;
@@ -20,34 +21,24 @@ export async function startBaresip(opts: { extraAccountParams?: string; registra
   const port = await freePort();
   const wav = join(dir, 'tone.wav');
   // 1 kHz sine, peak -18 dBFS, longer than any test call (baresip hangs up when the file ends).
-  const sox = await runProgram('sox', ['-n', '-r', '48000', '-c', '2', '-b', '16', wav, 'synth', '30', 'sine', '1000', 'vol', '-18dB'], 20_000);
-  if (sox.code !== 0) throw new Error(`sox failed: ${sox.stderr}`);
+  await makeToneWav(wav, { hz: 1000, peakDbfs: -18, seconds: 30 });
   const rtpLo = 30000 + Math.floor(Math.random() * 20000);
-  writeFileSync(
-    join(dir, 'config'),
-    [
-      `sip_listen 127.0.0.1:${port}`,
-      'net_interface 127.0.0.1',
-      `rtp_ports ${rtpLo}-${rtpLo + 100}`,
-      'module_path /usr/lib/baresip/modules',
-      'module g711.so',
-      'module aufile.so',
-      'module aubridge.so',
-      'module account.so',
-      'module menu.so',
-      `audio_source aufile,${wav}`,
-      'audio_player aubridge,nil',
-      'ausrc_srate 48000',
-      'ausrc_channels 2',
-      'call_max_calls 4',
-      '',
-    ].join('\n'),
-  );
   const account = opts.registrar
     ? `<sip:${opts.registrar}>;auth_pass=${opts.authPass ?? ''};regint=60;answermode=auto;audio_codecs=PCMU/8000/1`
     : `<sip:uas@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1`;
-  writeFileSync(join(dir, 'accounts'), `${account}${opts.extraAccountParams ?? ''}\n`);
-  const proc = PeerProcess.start('baresip', ['-f', dir], dir);
+  writeBaresipFiles(
+    dir,
+    {
+      sipPort: port,
+      rtpPorts: [rtpLo, rtpLo + 100],
+      audioSource: `aufile,${wav}`,
+      modules: ['g711', 'aufile', 'aubridge', 'account', 'menu'],
+      settings: ['call_max_calls 4'],
+    },
+    `${account}${opts.extraAccountParams ?? ''}`,
+  );
+  // Not waited for here: callers wait for the output they need.
+  const proc = await launchBaresip(dir);
   return {
     port,
     proc,

@@ -3,18 +3,6 @@
  * reuse it). Deterministic for a given seed: a failure report's seed and case index reproduce it.
  */
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Bytes that matter to the SIP grammar, favoured when inserting or overwriting. */
 const INTERESTING = Buffer.from('\r\n:;,"<>\\ \t\x00%=@/?[]0123456789-+.\xff');
 

@@ -3,29 +3,22 @@
  * baresip must accept them and answer with a codec we read back with applyAnswer; an L24-only offer
  * must get 488 (baresip 1.0 has no L24). Signalling only: no ACK, no media; baresip is stopped by PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyAnswer, buildOffer } from '../../server/sdp/offer-answer.js';
+import { launchBaresip, writeBaresipFiles } from '../helpers/baresip.js';
 import { requireProgram } from '../helpers/require-program.js';
+import { freePort, type PeerProcess } from '../helpers/sip-peer-process.js';
 import { profile } from './helpers.js';
 
 const has = requireProgram('baresip');
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe.skipIf(!has)('baresip 1.0 answering our offers', () => {
   let dir = '';
-  let child: ChildProcess | undefined;
+  let proc: PeerProcess | undefined;
   let sock: Socket;
   let bsPort = 0;
   let myPort = 0;
@@ -35,47 +28,24 @@ describe.skipIf(!has)('baresip 1.0 answering our offers', () => {
     sock = createSocket('udp4');
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     myPort = sock.address().port;
-    bsPort = await freeUdpPort();
+    bsPort = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'acip-sdp-baresip-'));
-    writeFileSync(
-      join(dir, 'config'),
-      [
-        `sip_listen 127.0.0.1:${bsPort}`,
-        'net_interface 127.0.0.1',
-        'module_path /usr/lib/baresip/modules',
-        'audio_player aubridge,nil',
-        'audio_source ausine,1000',
-        'ausrc_srate 48000',
-        'ausrc_channels 2',
-        'opus_stereo yes',
-        'opus_sprop_stereo yes',
-        'ebuacip_jb_type auto',
-        'module aubridge.so',
-        'module ausine.so',
-        'module opus.so',
-        'module l16.so',
-        'module g722.so',
-        'module g711.so',
-        'module ebuacip.so',
-        'module account.so',
-        'module menu.so',
-        '',
-      ].join('\n'),
+    writeBaresipFiles(
+      dir,
+      {
+        sipPort: bsPort,
+        audioSource: 'ausine,1000',
+        modules: ['aubridge', 'ausine', 'opus', 'l16', 'g722', 'g711', 'ebuacip', 'account', 'menu'],
+        settings: ['opus_stereo yes', 'opus_sprop_stereo yes', 'ebuacip_jb_type auto'],
+      },
+      `<sip:uas@127.0.0.1:${bsPort}>;regint=0;answermode=auto`,
     );
-    writeFileSync(join(dir, 'accounts'), `<sip:uas@127.0.0.1:${bsPort}>;regint=0;answermode=auto\n`);
-    child = spawn('baresip', ['-f', dir, '-t', '30'], { stdio: 'ignore' });
+    proc = await launchBaresip(dir, { args: ['-t', '30'] });
   });
 
   afterAll(async () => {
-    const c = child;
-    if (c?.pid !== undefined && c.exitCode === null && c.signalCode === null) {
-      const exited = new Promise((r) => c.once('exit', r));
-      // baresip lingers on SIGTERM while it hangs up the un-ACKed calls: give it 2 s, then SIGKILL.
-      c.kill('SIGTERM');
-      const force = setTimeout(() => c.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(force);
-    }
+    // baresip lingers on SIGTERM while it hangs up the un-ACKed calls: stop() gives it 2 s, then SIGKILL (by PID).
+    await proc?.stop(2000);
     sock.close();
     rmSync(dir, { recursive: true, force: true });
   });

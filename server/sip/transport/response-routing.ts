@@ -5,8 +5,9 @@
 import { isIP } from 'node:net';
 import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../message.js';
 import { splitHeaderList } from '../headers.js';
+import { isSipParseError } from '../parse-error.js';
 import { formatVia, parseVia, type Via } from '../via.js';
-import type { InboundInfo, SipAddress, SipDestination } from './sip-transport.js';
+import type { InboundInfo, SipAddress, SipDestination, SipTransportHandler } from './sip-transport.js';
 
 /** RFC 3261 §18.1.1 / §19.1.2: the default port of SIP over UDP and TCP. */
 export const DEFAULT_SIP_PORT = 5060;
@@ -66,6 +67,19 @@ export function stampReceived(req: SipRequest, remote: SipAddress): boolean {
     }),
   );
   return true;
+}
+
+/**
+ * A message that failed to parse: a request the parser read far enough (not an ACK) is stamped and
+ * handed to the handler to be answered with a 400; responses are dropped (RFC 4475 §3.1.2.19).
+ */
+export function offerMalformedRequest(err: unknown, handler: SipTransportHandler | undefined, info: InboundInfo): void {
+  if (!isSipParseError(err)) return;
+  const partial = err.partial;
+  if (partial?.kind === 'request' && partial.method !== 'ACK') {
+    stampReceived(partial, info.remote);
+    handler?.onMalformedRequest?.(partial, err.message, info);
+  }
 }
 
 /**

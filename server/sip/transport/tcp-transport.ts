@@ -11,13 +11,12 @@
  */
 import net from 'node:net';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import { isSipParseError } from '../parse-error.js';
 import type { SipMessage } from '../message.js';
 import { parseMessageStream } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import { SipFramingError, SipStreamFramer } from './stream-framer.js';
 import { silentSipLogger, type SipLogger } from './sip-logger.js';
-import { stampReceived } from './response-routing.js';
+import { offerMalformedRequest, stampReceived } from './response-routing.js';
 import {
   newCounters,
   type InboundInfo,
@@ -159,11 +158,7 @@ export class TcpSipTransport implements SipTransport {
         if (err instanceof SipFramingError) for (const frame of err.messages) this.onFrame(conn, frame);
         this.counters.malformed++;
         this.logger.debug({ conn: conn.id, err: String(err) }, 'sip tcp: framing error; closing');
-        const partial = isSipParseError(err) ? err.partial : undefined;
-        if (partial?.kind === 'request' && partial.method !== 'ACK' && isSipParseError(err)) {
-          stampReceived(partial, conn.remote);
-          this.handler?.onMalformedRequest?.(partial, err.message, this.info(conn));
-        }
+        offerMalformedRequest(err, this.handler, this.info(conn));
         this.close1(conn);
         return;
       }
@@ -201,11 +196,7 @@ export class TcpSipTransport implements SipTransport {
       msg = parseMessageStream(frame);
     } catch (err) {
       this.counters.malformed++;
-      const partial = isSipParseError(err) ? err.partial : undefined;
-      if (partial?.kind === 'request' && partial.method !== 'ACK' && isSipParseError(err)) {
-        stampReceived(partial, conn.remote);
-        this.handler?.onMalformedRequest?.(partial, err.message, info);
-      }
+      offerMalformedRequest(err, this.handler, info);
       return;
     }
     // A new message completes: the stall clock restarts for whatever follows it.

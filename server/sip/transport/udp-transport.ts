@@ -4,12 +4,11 @@
  * escapes the socket handler: it is counted, logged, and dropped.
  */
 import dgram from 'node:dgram';
-import { isSipParseError } from '../parse-error.js';
 import type { SipMessage } from '../message.js';
 import { parseMessage } from '../parser.js';
 import { serializeMessage } from '../serializer.js';
 import { silentSipLogger, type SipLogger } from './sip-logger.js';
-import { stampReceived } from './response-routing.js';
+import { offerMalformedRequest, stampReceived } from './response-routing.js';
 import {
   newCounters,
   type InboundInfo,
@@ -79,13 +78,9 @@ export class UdpSipTransport implements SipTransport {
         msg = parseMessage(buf);
       } catch (err) {
         this.counters.malformed++;
-        const partial = isSipParseError(err) ? err.partial : undefined;
         this.logger.debug({ remote, err: String(err) }, 'sip udp: malformed datagram');
         // Requests get a 400 if they can be answered; responses are dropped (RFC 4475 §3.1.2.19).
-        if (partial?.kind === 'request' && partial.method !== 'ACK' && isSipParseError(err)) {
-          stampReceived(partial, remote);
-          this.handler?.onMalformedRequest?.(partial, err.message, info);
-        }
+        offerMalformedRequest(err, this.handler, info);
         return;
       }
       if (msg.kind === 'request') stampReceived(msg, remote);

@@ -7,12 +7,12 @@ import type { Clock } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../message.js';
-import { getTag, parseCSeq } from '../headers.js';
 import { createResponse } from '../response.js';
 import { parseUri } from '../uri.js';
 import { validateRequest, type Rejection } from '../validate.js';
 import { dialogKey, dialogKeyOfIncoming } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
+import { cseqOf, tagOf } from '../transaction/message-fields.js';
 import { SipTimers, type SipTimerBase } from '../transaction/timers.js';
 import { TransactionLayer, type ClientTransaction, type ServerTransaction } from '../transaction/transaction-layer.js';
 import type { ClientTransactionUser, TransactionChannel } from '../transaction/transaction.js';
@@ -437,11 +437,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     }
     if (this.layer.receiveResponse(res)) return;
     // A 2xx to INVITE after its transaction ended: the dialog re-ACKs it (§13.2.2.4).
-    const cseq = safeCSeq(res);
+    const cseq = cseqOf(res);
     if (res.status >= 200 && res.status < 300 && cseq?.method === 'INVITE') {
       const callId = res.headers.get('Call-ID');
-      const localTag = safeTag(res.headers.get('From'));
-      const remoteTag = safeTag(res.headers.get('To'));
+      const localTag = tagOf(res.headers.get('From'));
+      const remoteTag = tagOf(res.headers.get('To'));
       if (callId !== undefined && localTag !== undefined && remoteTag !== undefined) {
         const d = this.dialogs.get(dialogKey({ callId, localTag, remoteTag }));
         if (d) {
@@ -511,7 +511,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     }
     const invalid = validateRequest(req);
     // §8.2.2.2 merged requests (loop detection) must be checked before a transaction is created.
-    const toTag = safeTag(req.headers.get('To'));
+    const toTag = tagOf(req.headers.get('To'));
     const mergeKey = invalid === null && toTag === undefined ? this.mergeKeyOf(req) : undefined;
     const mergedWith = mergeKey === undefined ? undefined : this.merged.get(mergeKey);
     const tx = this.layer.createServerTransaction(req, this.serverChannel(info));
@@ -570,7 +570,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   }
 
   private mergeKeyOf(req: SipRequest): string | undefined {
-    const fromTag = safeTag(req.headers.get('From'));
+    const fromTag = tagOf(req.headers.get('From'));
     const callId = req.headers.get('Call-ID');
     const cseq = req.headers.get('CSeq');
     if (fromTag === undefined || callId === undefined || cseq === undefined) return undefined;
@@ -637,24 +637,5 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     const call = new IncomingCall(this, tx, info, newTag());
     this.track(call);
     this.emit('incomingCall', call);
-  }
-}
-
-function safeTag(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  try {
-    return getTag(v);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeCSeq(msg: SipMessage): { seq: number; method: string } | undefined {
-  const v = msg.headers.get('CSeq');
-  if (v === undefined) return undefined;
-  try {
-    return parseCSeq(v);
-  } catch {
-    return undefined;
   }
 }

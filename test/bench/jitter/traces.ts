@@ -29,6 +29,10 @@
  * - Sequence numbers start at 65000 and timestamps at 2^32 − 3 s of samples, so that every trace longer
  *   than ~11 s crosses both wrap-arounds (override with `startSeq` / `startTs`). RTP clock: 48 kHz.
  */
+import { mulberry32 } from '../../helpers/prng.js';
+
+/** The generator, re-exported for test/media/jitter/traces.test.ts (see test/helpers/prng.ts). */
+export { mulberry32 };
 
 export type JitterModel =
   | { kind: 'none' }
@@ -148,16 +152,6 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: a small 32-bit-state generator; returns uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function componentStream(component: string, seed: number): () => number {
   return mulberry32(fnv1a32(`acip-jitter/${component}/${seed}`));

@@ -86,12 +86,12 @@ export function blemishOf(t: PlayoutTickInfo): string {
 }
 
 /**
- * The longest window [from, to) of the recording within [lo, hi) that no blemish touches. A blemish on
- * a tick can affect audio from the tick's start to a codec frame past its end (the frames pulled on
+ * The windows [from, to) of the recording within [lo, hi) that no blemish touches, in order. A blemish
+ * on a tick can affect audio from the tick's start to a codec frame past its end (the frames pulled on
  * it play from the adapter's backlog on), and a decoder needs a few frames to recover from a gap, so
  * each is widened by `beforeMs` and `frameFrames` + `afterMs`.
  */
-export function longestCleanWindow(
+export function cleanWindows(
   blemishes: Blemish[],
   lo: number,
   hi: number,
@@ -99,19 +99,26 @@ export function longestCleanWindow(
   frameFrames: number,
   beforeMs = 5,
   afterMs = 50,
-): { from: number; to: number } {
+): Array<{ from: number; to: number }> {
   const before = Math.round((beforeMs * sampleRate) / 1000);
   const after = frameFrames + Math.round((afterMs * sampleRate) / 1000);
   const cuts = blemishes.map((b) => ({ from: b.at - before, to: b.at + b.frames + after })).sort((x, y) => x.from - y.from);
-  let best = { from: lo, to: lo };
+  const out: Array<{ from: number; to: number }> = [];
   let cur = lo;
   for (const c of cuts) {
     const end = Math.min(c.from, hi);
-    if (end - cur > best.to - best.from) best = { from: cur, to: end };
+    if (end > cur) out.push({ from: cur, to: end });
     cur = Math.max(cur, c.to);
     if (cur >= hi) break;
   }
-  if (hi - cur > best.to - best.from) best = { from: cur, to: hi };
+  if (hi > cur) out.push({ from: cur, to: hi });
+  return out;
+}
+
+/** The longest of `cleanWindows` (an empty window at `lo` if there is none). */
+export function longestCleanWindow(...args: Parameters<typeof cleanWindows>): { from: number; to: number } {
+  let best = { from: args[1], to: args[1] };
+  for (const w of cleanWindows(...args)) if (w.to - w.from > best.to - best.from) best = w;
   return best;
 }
 

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmsDbfs } from '../../helpers/audio-measure.js';
-import { CODEC_CASES, channelSlice, longestCleanWindow, medianFrequency, onset, runOneWay, type PairRun } from './session-harness.js';
+import { CODEC_CASES, channelSlice, longestCleanWindow, medianFrequency, onset, runOneWay, sleep, type PairRun } from './session-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'acip-ms-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +35,12 @@ const runs = new Map<string, PairRun>();
 
 beforeAll(async () => {
   const results = await Promise.all(
-    CODEC_CASES.map((c, i) => runOneWay(c, `tone:1000:${TONE_PEAK_DBFS}`, join(dir, `rx-${i}.wav`), RUN_MS, { jitterBuffer: { mode: 'fixed', delayMs: 60, stretch: false } })),
+    // Staggered by 100 ms so that the sessions' start-up work (Opus's wasm set-up above all) does not
+    // pile up into one long stall at the start of every pair.
+    CODEC_CASES.map(async (c, i) => {
+      await sleep(100 * i);
+      return runOneWay(c, `tone:1000:${TONE_PEAK_DBFS}`, join(dir, `rx-${i}.wav`), RUN_MS, { jitterBuffer: { mode: 'fixed', delayMs: 60, stretch: false } });
+    }),
   );
   CODEC_CASES.forEach((c, i) => runs.set(c.name, results[i]!));
 });

@@ -7,7 +7,8 @@ import { SipFramingError, SipStreamFramer } from '../../../server/sip/transport/
 import type { SipMessage } from '../../../server/sip/message.js';
 import { parseNameAddr } from '../../../server/sip/uri.js';
 import { parseVia } from '../../../server/sip/via.js';
-import { mulberry32, mutate } from '../../helpers/sip-mutator.js';
+import { mulberry32 } from '../../helpers/prng.js';
+import { mutate } from '../../helpers/sip-mutator.js';
 import { CAPTURES, capture, rfc4475, rfc4475Files } from './fixtures.js';
 
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 0x5eed4475);

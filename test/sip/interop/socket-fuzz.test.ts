@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32, mutate } from '../../helpers/sip-mutator.js';
+import { mulberry32 } from '../../helpers/prng.js';
+import { mutate } from '../../helpers/sip-mutator.js';
 import { rewriteViaSentBy } from '../../helpers/sip-fixture-rewrite.js';
 import { UdpRawPeer, optionsRequest } from '../../helpers/sip-raw-peer.js';
 import { startUa, type UaHarness } from '../../helpers/sip-ua-harness.js';

@@ -3,7 +3,8 @@ import { FakeClock } from '../../../server/util/clock.js';
 import { SipResolver, type ResolveQuery } from '../../../server/sip/transport/resolver.js';
 import { orderSrv, type SrvRecord } from '../../../server/sip/transport/srv-order.js';
 import { TtlCache } from '../../../server/sip/transport/ttl-cache.js';
-import { FakeDns, seededRandom } from '../fake-dns.js';
+import { mulberry32 } from '../../helpers/prng.js';
+import { FakeDns } from '../fake-dns.js';
 
 function q(host: string, extra: Partial<ResolveQuery> = {}): ResolveQuery {
   return { host, secure: false, protocols: ['udp', 'tcp'], families: [4], ...extra };
@@ -42,7 +43,7 @@ describe('RFC 2782 SRV ordering', () => {
 
   it('chooses first targets in proportion to their weights (60/30/10 over 20 000 seeded draws)', () => {
     const records = [srv('w60', 1, 1, 60), srv('w30', 1, 1, 30), srv('w10', 1, 1, 10)];
-    const random = seededRandom(42);
+    const random = mulberry32(42);
     const firsts = new Map<string, number>();
     const n = 20_000;
     for (let i = 0; i < n; i++) {

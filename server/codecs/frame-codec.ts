@@ -1,0 +1,53 @@
+/**
+ * Scaffolding shared by the frame-at-a-time codecs (G.711, L16/L24, G.722): the closed check, the
+ * frame-size check on encode, and fade concealment (fade-concealer.ts) fed with every good frame on
+ * decode. A subclass supplies only the sample conversion. Opus keeps its own classes: it wraps a
+ * native decoder with its own loss concealment.
+ */
+import { AcipError } from '../util/errors.js';
+import { CODEC_CLOSED, samplesPerPtime, type AudioDecoder, type AudioEncoder } from './codec.js';
+import { FadeConcealer } from './fade-concealer.js';
+import { checkFrame } from './params.js';
+
+export abstract class FrameEncoder implements AudioEncoder {
+  readonly samplesPerFrame: number;
+  private closed = false;
+  constructor(protected readonly id: string, readonly sampleRate: number, readonly channels: number, ptimeMs: number) {
+    this.samplesPerFrame = samplesPerPtime(sampleRate, ptimeMs);
+  }
+  encode(frame: Float32Array): Buffer {
+    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} encoder is closed`);
+    checkFrame(frame, this.samplesPerFrame, this.channels, this.id);
+    return this.encodeFrame(frame);
+  }
+  /** `frame` has passed checkFrame: exactly one packet time of interleaved samples. */
+  protected abstract encodeFrame(frame: Float32Array): Buffer;
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export abstract class FadeConcealingDecoder implements AudioDecoder {
+  readonly samplesPerFrame: number;
+  private readonly plc: FadeConcealer;
+  private closed = false;
+  constructor(protected readonly id: string, readonly sampleRate: number, readonly channels: number, ptimeMs: number) {
+    this.samplesPerFrame = samplesPerPtime(sampleRate, ptimeMs);
+    this.plc = new FadeConcealer(this.samplesPerFrame, channels, sampleRate);
+  }
+  decode(payload: Buffer): Float32Array {
+    if (this.closed) throw new AcipError(CODEC_CLOSED, `${this.id} decoder is closed`);
+    const out = this.decodePayload(payload);
+    this.plc.good(out);
+    return out;
+  }
+  /** Samples of one payload; throws CODEC_BAD_PAYLOAD when it is malformed. */
+  protected abstract decodePayload(payload: Buffer): Float32Array;
+  /** A fade of the last good frame (fade-concealer.ts). */
+  conceal(): Float32Array {
+    return this.plc.conceal();
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
