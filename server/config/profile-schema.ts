@@ -19,12 +19,20 @@ export const CodecChoiceSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Whether the receive buffer may stretch or shrink decoded audio by a few samples to follow its target
+ * and cancel clock drift (default true). false keeps decoded audio untouched (PCM bit-exact end to end);
+ * drift and delay changes are then absorbed by whole frames (a concealed or dropped frame).
+ */
+const StretchSchema = Type.Boolean({ description: 'Let the buffer stretch decoded audio for drift and delay control (false: bit-exact PCM)' });
+
 export const JitterBufferSettingsSchema = Type.Union([
   Type.Object(
     {
       mode: Type.Literal('adaptive'),
       minMs: Type.Integer({ minimum: 0, maximum: 5000 }),
       maxMs: Type.Integer({ minimum: 1, maximum: 10000 }),
+      stretch: Type.Optional(StretchSchema),
     },
     { additionalProperties: false },
   ),
@@ -32,6 +40,7 @@ export const JitterBufferSettingsSchema = Type.Union([
     {
       mode: Type.Literal('fixed'),
       delayMs: Type.Integer({ minimum: 0, maximum: 10000 }),
+      stretch: Type.Optional(StretchSchema),
     },
     { additionalProperties: false },
   ),

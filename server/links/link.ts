@@ -512,7 +512,10 @@ export class Link {
 
   private jitterParams(n: NegotiatedMedia | undefined): MediaSessionParams['jitterBuffer'] {
     const jb = n?.jitterBuffer ?? this.profile.jitterBuffer;
-    return jb.mode === 'fixed' ? { mode: 'fixed', delayMs: jb.delayMs } : { mode: 'adaptive', minMs: jb.minMs, maxMs: jb.maxMs };
+    // Stretching is our own choice (the profile's), whoever set the delay (a peer's jbdef may).
+    const stretch = this.profile.jitterBuffer.stretch;
+    const extra = stretch === undefined ? {} : { stretch };
+    return jb.mode === 'fixed' ? { mode: 'fixed', delayMs: jb.delayMs, ...extra } : { mode: 'adaptive', minMs: jb.minMs, maxMs: jb.maxMs, ...extra };
   }
 
   private async applyNegotiated(n: NegotiatedMedia): Promise<void> {

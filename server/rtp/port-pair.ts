@@ -30,10 +30,16 @@ export function socketTypeFor(host: string): 'udp4' | 'udp6' {
   return net.isIPv6(host) ? 'udp6' : 'udp4';
 }
 
+/**
+ * Receive buffer asked of the kernel (it caps at net.core.rmem_max). The 208 KiB default holds only
+ * ~160 ms of 1 ms L24 stereo, so an event-loop stall longer than that lost packets that had arrived.
+ */
+export const RTP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
+
 /** Bind a UDP socket; resolves with it bound or rejects with the bind error (socket closed). */
 export function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: socketTypeFor(host) });
+    const sock = dgram.createSocket({ type: socketTypeFor(host), recvBufferSize: RTP_RECV_BUFFER_BYTES });
     const onError = (err: Error): void => {
       sock.removeListener('listening', onListening);
       try {
