@@ -1,7 +1,7 @@
 /**
  * Seeded network traces for scoring a receive jitter buffer.
  *
- * Implements the model of ../shared/bench/JITTER-TRACES.md (copied, with its source, into
+ * Implements the model of the workspace bench spec JITTER-TRACES.md (copied, with its source, into
  * test/fixtures/jitter/README.md). One row per RTP packet (plus one row per duplicate):
  * packet i is sent at `i · ptime · (1 + ppm·1e-6)` ms (receiver clock, from the trace start) and
  * arrives at `send + D0 + J + S + step`, with
