@@ -67,7 +67,7 @@ export function benchRows(opts: JitterBenchOptions = {}): JitterBenchRow[] {
 export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADAPTIVE): string[] {
   const lines: string[] = [];
   const mode = jb.mode === 'fixed' ? `fixed ${jb.fixedDelayMs ?? jb.minDelayMs} ms` : `adaptive ${jb.minDelayMs}–${jb.maxDelayMs} ms`;
-  const clock = jb.pullPeriodMs === undefined ? 'frame clock at ptime (as media-session.ts)' : `output clock every ${jb.pullPeriodMs} ms (min(ptime, ${jb.pullPeriodMs}))`;
+  const clock = jb.pullPeriodMs === undefined ? 'output clock at the packet time (the media session before its 5 ms receive tick)' : `output clock every ${jb.pullPeriodMs} ms (min(ptime, ${jb.pullPeriodMs}))`;
   lines.push(`acip JitterBuffer (${mode}), fake clock, ${clock}; medians over seeds (min–max)`);
   const head = ['profile', 'added mean', 'p50', 'p95', 'p99', 'max', 'last 10 s', 'conc %', 'lost-net %', 'late %', 'stall %', 'JICO %', 'events', 'underruns', 'overflows', 'slope ms/min', 'step back ms', 'settle ms', 'settled ms', 'drift ppm', 'oracle fixed ms'];
   const table: string[][] = [head];

@@ -258,7 +258,7 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   const spf = trace.samplesPerFrame;
   const msPerUnit = 1000 / trace.clockRate;
   // The output clock: one tick every `period` ms consumes that much audio (default: one frame per
-  // packet time, as media-session.ts ticks today; pullPeriodMs models a finer output clock).
+  // packet time; pullPeriodMs models the finer output clock the media session now uses: min(ptime, 5 ms)).
   const period = Math.min(settings.pullPeriodMs ?? trace.ptimeMs, trace.ptimeMs);
   const perTick = Math.round(period / msPerUnit);
   const jb = new JitterBuffer({ ...settings, pullPeriodMs: period, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
