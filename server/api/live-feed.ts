@@ -41,10 +41,7 @@ export function registerLiveFeed(app: FastifyInstance, partial: Partial<LiveFeed
     statsTimer = opts.clock.setTimer(opts.statsIntervalMs, tickStats);
   };
   const tickMeters = () => {
-    const meters = opts.links
-      .list()
-      .filter((l) => l.meters !== null)
-      .map((l) => ({ id: l.id, meters: l.meters! }));
+    const meters = opts.links.meters();
     if (meters.length) broadcast({ type: 'meters', meters }, true);
     metersTimer = opts.clock.setTimer(opts.metersIntervalMs, tickMeters);
   };

@@ -28,10 +28,6 @@ export function envName(flag: string): string {
   return `ACIP_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-function unwrapOptional(schema: TSchema): TSchema {
-  return schema;
-}
-
 /** Walk the schema and collect every flag definition. */
 export function flagDefs(schema: TSchema = ConfigSchema, prefix = ''): FlagDef[] {
   const out: FlagDef[] = [];
@@ -47,7 +43,7 @@ export function flagDefs(schema: TSchema = ConfigSchema, prefix = ''): FlagDef[]
         env: envName(meta.flag),
         description: String((child as { description?: string }).description ?? ''),
         defaultValue: (child as { default?: unknown }).default,
-        schema: unwrapOptional(child),
+        schema: child,
       });
     }
     if ((child as { type?: string }).type === 'object') out.push(...flagDefs(child, path));

@@ -20,9 +20,10 @@ import { validateSipUri, type Phonebook } from '../store/phonebook.js';
 import type { CallHistory, CallRecord } from '../store/call-history.js';
 import { Link, type LinkDeps, type LinkLogger } from './link.js';
 import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
-import type { Alarm, LinkSnapshot, RegistrationStatus } from './link-types.js';
+import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
+import type { MediaSessionStats } from '../media/session-types.js';
 
 export interface LinkManagerDeps {
   ua: SipUserAgent;
@@ -106,6 +107,15 @@ export class LinkManager implements LinksPort {
 
   get(id: string): LinkSnapshot | undefined {
     return this.links.get(id)?.snapshot();
+  }
+
+  meters(): { id: string; meters: LinkMeters }[] {
+    const out: { id: string; meters: LinkMeters }[] = [];
+    for (const l of this.links.values()) {
+      const m = l.meters();
+      if (m) out.push({ id: l.id, meters: m });
+    }
+    return out;
   }
 
   private activeCount(): number {
@@ -350,8 +360,8 @@ export class LinkManager implements LinksPort {
     const keep = this.deps.keepEndedMs ?? 10 * 60_000;
     for (const [id, link] of this.links) {
       if (link.state === 'connected') {
-        link.sample();
-        this.checkLoss(link);
+        const s = link.sample();
+        if (s) this.checkLoss(link, s);
       }
       const ended = this.endedAt.get(id);
       if (ended !== undefined && now - ended > keep) {
@@ -365,9 +375,8 @@ export class LinkManager implements LinksPort {
   }
 
   /** Loss over the last 10 s against the configured threshold. */
-  private checkLoss(link: Link): void {
-    const s = link.mediaSession?.stats();
-    if (!s || !s.receive) return;
+  private checkLoss(link: Link, s: MediaSessionStats): void {
+    if (!s.receive) return;
     const w = this.lossWindow.get(link.id) ?? [];
     w.push({ expected: s.rtp.rx.expected, lost: Math.max(0, s.rtp.rx.lost) });
     if (w.length > 11) w.shift();

@@ -16,6 +16,7 @@ import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, ty
 import { ebuAcipSetToValues } from '../sdp/ebuacip.js';
 import { resolveProfile } from '../sdp/codec-match.js';
 import { codecRegistry } from '../codecs/registry.js';
+import { parseUri } from '../sip/uri.js';
 import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } from '../media/worker/media-session-like.js';
 import { MEDIA_WORKER_EXIT } from '../media/worker/remote-media-session.js';
 import type { MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
@@ -74,6 +75,18 @@ interface QualityAcc {
 
 function dbOrNull(v: number | undefined): number | null {
   return v === undefined || !Number.isFinite(v) || v <= -120 ? null : Math.round(v * 10) / 10;
+}
+
+function meterOf(m: MediaSessionStats['input'] | MediaSessionStats['output']): LinkMeters['input'] {
+  return {
+    peak: m.meter.channels.map((c) => dbOrNull(c.peakDbfs)),
+    rms: m.meter.channels.map((c) => dbOrNull(c.rmsDbfs)),
+    clips: m.meter.clipEvents,
+  };
+}
+
+function metersOf(s: MediaSessionStats): LinkMeters {
+  return { input: meterOf(s.input), output: meterOf(s.output) };
 }
 
 export class Link {
@@ -554,8 +567,11 @@ export class Link {
   // ---- bookkeeping -------------------------------------------------------------------------
 
   private remoteHost(): string | undefined {
-    const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)/i.exec(this.remote);
-    return m?.[1]?.replace(/^\[|\]$/g, '');
+    try {
+      return parseUri(this.remote).host || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private startAttempt(): void {
@@ -574,15 +590,16 @@ export class Link {
     return this.attempt.answerMono === undefined ? undefined : this.attempt.answerMono - this.attempt.startMono;
   }
 
-  /** Called at 1 Hz by the manager while connected: feeds the quality summary. */
-  sample(): void {
+  /** Called at 1 Hz by the manager while connected: feeds the quality summary; returns the stats it read. */
+  sample(): MediaSessionStats | undefined {
     const s = this.media?.stats();
-    if (!s || !s.jitterBuffer) return;
+    if (!s || !s.jitterBuffer) return s;
     this.lastStats = s;
     this.quality.maxJitterMs = Math.max(this.quality.maxJitterMs, s.rtp.rx.jitterMs);
     this.quality.bufferSum += s.jitterBuffer.currentDelayMs;
     this.quality.bufferCount++;
     this.quality.maxBufferMs = Math.max(this.quality.maxBufferMs, s.jitterBuffer.currentDelayMs);
+    return s;
   }
 
   private qualitySummary(s: MediaSessionStats | undefined): CallQuality {
@@ -638,15 +655,15 @@ export class Link {
     return { name: n.encodingName, clockRate: n.rtpClockRate, channels: n.channels, ptimeMs: n.ptimeMs, payloadType: n.payloadType, params };
   }
 
+  /** Just the meters (the 10 Hz feed), without building the whole snapshot. */
+  meters(): LinkMeters | null {
+    return this.media && !this.media.isClosed ? metersOf(this.media.stats()) : null;
+  }
+
   snapshot(): LinkSnapshot {
     const s = this.media && !this.media.isClosed ? this.media.stats() : undefined;
     const n = this.negotiated;
     const connected = this.stateValue === 'connected' && this.attempt.answerMono !== undefined;
-    const meters = (m: MediaSessionStats['input'] | MediaSessionStats['output']): LinkMeters['input'] => ({
-      peak: m.meter.channels.map((c) => dbOrNull(c.peakDbfs)),
-      rms: m.meter.channels.map((c) => dbOrNull(c.rmsDbfs)),
-      clips: m.meter.clipEvents,
-    });
     const rx = s?.rtp.rx;
     const jb = s?.jitterBuffer;
     return {
@@ -695,7 +712,7 @@ export class Link {
           }
         : null,
       rttMs: s?.rttMs ?? null,
-      meters: s ? { input: meters(s.input), output: meters(s.output) } : null,
+      meters: s ? metersOf(s) : null,
       ebuacip: n
         ? {
             applied: { ...(n.jitterBuffer.mode === 'fixed' ? { mode: 'fixed' as const, delayMs: n.jitterBuffer.delayMs } : { mode: 'adaptive' as const, minMs: n.jitterBuffer.minMs, maxMs: n.jitterBuffer.maxMs }), source: n.jitterBuffer.source },

@@ -3,7 +3,7 @@
  * The API depends on this interface only, so its routes are testable without SIP or media.
  */
 import type { TypedEmitter } from '../util/typed-emitter.js';
-import type { Alarm, LinkSnapshot, RegistrationStatus } from './link-types.js';
+import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
 
 export interface DialRequest {
   to: string;
@@ -26,6 +26,8 @@ export interface LinksPort {
   readonly events: TypedEmitter<LinksEvents>;
   list(): LinkSnapshot[];
   get(id: string): LinkSnapshot | undefined;
+  /** Meters of every link that has media (the 10 Hz feed): cheaper than list(). */
+  meters(): { id: string; meters: LinkMeters }[];
   /** Validates (throws AcipError VALIDATION naming the field) and starts dialling. */
   dial(req: DialRequest): LinkSnapshot;
   hangup(id: string): LinkSnapshot;

@@ -35,6 +35,9 @@ class MemoryLinks implements LinksPort {
   get(id: string) {
     return this.links.get(id);
   }
+  meters() {
+    return this.list().flatMap((l) => (l.meters ? [{ id: l.id, meters: l.meters }] : []));
+  }
   dial(req: DialRequest): LinkSnapshot {
     if (!req.to.startsWith('sip:')) throw new AcipError('VALIDATION', 'to: not a SIP URI', 'to');
     const link: LinkSnapshot = {

@@ -34,13 +34,17 @@ export class ScriptedLinks implements LinksPort {
   list(): LinkSnapshot[] {
     // Like the real manager: connected links report their duration and live meters.
     return [...this.links.values()].map((l) =>
-      l.state === 'connected' && l.connectedAt ? { ...l, durationS: (Date.now() - Date.parse(l.connectedAt)) / 1000, meters: this.meters() } : l,
+      l.state === 'connected' && l.connectedAt ? { ...l, durationS: (Date.now() - Date.parse(l.connectedAt)) / 1000, meters: this.toneMeters() } : l,
     );
   }
   get(id: string) {
     return this.links.get(id);
   }
-  private meters(): LinkMeters {
+  meters(): { id: string; meters: LinkMeters }[] {
+    return this.list().flatMap((l) => (l.meters ? [{ id: l.id, meters: l.meters }] : []));
+  }
+
+  private toneMeters(): LinkMeters {
     const wobble = Math.sin(Date.now() / 150) * 3;
     const p = this.level + wobble;
     return { input: { peak: [p, p - 1], rms: [p - 3, p - 4], clips: 0 }, output: { peak: [p - 2, p - 2], rms: [p - 5, p - 5], clips: 0 } };
