@@ -21,7 +21,7 @@ import type { CallHistory, CallRecord } from '../store/call-history.js';
 import { Link, type LinkDeps, type LinkLogger } from './link.js';
 import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
 import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
-import { DEFAULT_BACKOFF } from './backoff.js';
+import { DEFAULT_BACKOFF } from '../util/backoff.js';
 import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
 import type { MediaSessionStats } from '../media/session-types.js';
 

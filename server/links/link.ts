@@ -21,7 +21,7 @@ import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } 
 import { MEDIA_WORKER_EXIT } from '../media/worker/remote-media-session.js';
 import type { MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
 import { assertTransition, type LinkState } from './link-state.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import type { LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
 import type { CallQuality, CallRecord } from '../store/call-history.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LINK_STATES, assertTransition, canTransition } from '../../server/links/link-state.js';
-import { backoffDelay } from '../../server/links/backoff.js';
+import { backoffDelay } from '../../server/util/backoff.js';
 
 describe('link state machine', () => {
   it.each([
