@@ -36,9 +36,8 @@ import {
   type AudioEncoder,
   type CodecParams,
   type CodecRecord,
-  type FmtpParams,
 } from './codec.js';
-import { fmtpBool, fmtpInt, fmtpMap, fmtpMs, formatFmtpPairs } from './fmtp.js';
+import { fmtpDefaultsOf, formatFmtpWithTable, OPUS_FMTP, parseFmtpWithTable } from './fmtp.js';
 import { MAX_PACKET_BYTES, OPUS_APPLICATION, OPUS_AUTO, OPUS_BANDWIDTH, OPUS_CTL, OPUS_MODE, OpusDecodeError, OpusNative } from './opus/opus-native.js';
 import { buildOpusPacket, lossPacket, parseOpusPacket, parseToc } from './opus/opus-packet.js';
 import { badParams, checkFrame, validateCommon } from './params.js';
@@ -244,76 +243,27 @@ export const opusCodec: CodecRecord = {
   defaultPtimeMs: 20,
   defaultParams: { sampleRate: 48000, channels: 2, ptimeMs: 20, bitrate: 128000, complexity: 10, application: 'audio', fec: false, dtx: false },
   // RFC 7587 §6.1 defaults for what a peer may leave out.
-  fmtpDefaults: { maxplaybackrate: '48000', 'sprop-maxcapturerate': '48000', maxptime: '120', ptime: '20', maxaveragebitrate: '510000', stereo: '0', 'sprop-stereo': '0', cbr: '0', useinbandfec: '0', usedtx: '0' },
+  fmtpDefaults: fmtpDefaultsOf(OPUS_FMTP),
   rtpClockRate: () => 48000,
   audioSampleRate: () => 48000,
   rtpmapChannels: () => 2,
   // RFC 7587 §7: the rtpmap MUST be opus/48000/2, whatever is actually sent.
   matchesRtpmap: (clock, ch) => clock === 48000 && ch === 2,
   validate: validateOpus,
-  parseFmtp(fmtp): FmtpParams {
-    const m = fmtpMap(fmtp);
-    const out: FmtpParams = { unknown: new Map() };
-    const unknown = new Map<string, string>();
-    for (const [k, v] of m) {
-      switch (k) {
-        case 'stereo':
-          out.receiveChannels = fmtpBool(k, v) ? 2 : 1;
-          break;
-        case 'sprop-stereo':
-          out.sendChannels = fmtpBool(k, v) ? 2 : 1;
-          break;
-        case 'maxaveragebitrate':
-          // §6.1: 6000..510000; larger values are capped rather than refused.
-          out.maxAverageBitrate = Math.max(OPUS_MIN_BITRATE, Math.min(OPUS_MAX_BITRATE, fmtpInt(k, v, 0, 4_294_967_295)));
-          break;
-        case 'useinbandfec':
-          out.useInbandFec = fmtpBool(k, v);
-          break;
-        case 'usedtx':
-          out.useDtx = fmtpBool(k, v);
-          break;
-        case 'cbr':
-          out.cbr = fmtpBool(k, v);
-          break;
-        case 'maxplaybackrate':
-          out.maxPlaybackRate = fmtpInt(k, v, 8000, 48000);
-          break;
-        case 'sprop-maxcapturerate':
-          out.spropMaxCaptureRate = fmtpInt(k, v, 8000, 48000);
-          break;
-        // ptime/maxptime/minptime belong in a=ptime/a=maxptime, but some peers put them in fmtp.
-        case 'ptime':
-          out.ptimeMs = fmtpMs(k, v, 2.5, 120);
-          break;
-        case 'maxptime':
-          out.maxPtimeMs = fmtpMs(k, v, 2.5, 120);
-          break;
-        case 'minptime':
-          out.minPtimeMs = fmtpMs(k, v, 2.5, 120);
-          break;
-        default:
-          unknown.set(k, v);
-      }
-    }
-    out.unknown = unknown;
-    return out;
-  },
-  formatFmtp(p) {
-    const stereo = p.channels === 2 ? 1 : 0;
-    const pairs: Array<[string, string | number]> = [
-      ['maxplaybackrate', Math.min(p.maxPlaybackRate ?? p.sampleRate, p.sampleRate)],
-      ['sprop-maxcapturerate', p.sampleRate],
-      ['stereo', stereo],
-      ['sprop-stereo', stereo],
-      ['maxaveragebitrate', p.bitrate ?? defaultBitrate(p.channels)],
+  // The keys, their ranges and defaults are the OPUS_FMTP table (RFC 7587 §6.1).
+  parseFmtp: (fmtp) => parseFmtpWithTable(OPUS_FMTP, fmtp),
+  formatFmtp: (p) =>
+    formatFmtpWithTable(OPUS_FMTP, {
+      maxPlaybackRate: Math.min(p.maxPlaybackRate ?? p.sampleRate, p.sampleRate),
+      spropMaxCaptureRate: p.sampleRate,
+      receiveChannels: p.channels,
+      sendChannels: p.channels,
+      maxAverageBitrate: p.bitrate ?? defaultBitrate(p.channels),
       // We cannot use received FEC (see the header comment), whatever we send.
-      ['useinbandfec', 0],
-      ['usedtx', p.dtx ? 1 : 0],
-    ];
-    if (p.cbr) pairs.push(['cbr', 1]);
-    return formatFmtpPairs(pairs);
-  },
+      useInbandFec: false,
+      useDtx: p.dtx === true,
+      ...(p.cbr ? { cbr: true } : {}),
+    }),
   maxPayloadBytes(_p, ptimeMs) {
     // One frame of at most 1275 bytes per 20 ms (RFC 6716 §3.2.1), plus TOC, count and length bytes.
     const frames = Math.max(1, Math.round(ptimeMs / MAX_NATIVE_FRAME_MS));

@@ -1,7 +1,8 @@
 /**
- * Codec facts for SDP, read from the codec records (STYLE.md "Data instead of branches"): turning a
- * profile's codec choice into concrete parameters and rtpmap/fmtp, matching a peer's rtpmap to a
- * choice, choosing packet times, and estimating bandwidth. Nothing here names a particular codec.
+ * Codec facts for SDP, read from the codec records (data, not branches: adding a codec adds a record):
+ * turning a profile's codec choice into concrete parameters and rtpmap/fmtp, matching a peer's rtpmap
+ * to a choice, choosing packet times, the parameters we send, and estimating bandwidth. Nothing here
+ * names a particular codec, and nothing here reads or writes SDP text beyond rtpmap and fmtp values.
  */
 import type { CodecParams, CodecRecord, FmtpParams } from '../codecs/codec.js';
 import { IPV4_HEADER_BYTES, RTP_HEADER_BYTES, UDP_HEADER_BYTES } from '../codecs/codec.js';
@@ -79,6 +80,10 @@ export interface ResolvedChoice {
   record: CodecRecord;
   /** Our parameters: what we prefer to receive and, unless the peer says otherwise, send. */
   params: CodecParams;
+  /** The rtpmap form of these parameters (`opus/48000/2`). */
+  rtpmap: string;
+  /** The fmtp we write for these parameters, if the codec has one. */
+  fmtp?: string;
 }
 
 /** Turns each codec choice of the profile into validated parameters. Throws AcipError(SDP_BAD_PROFILE, field). */
@@ -106,7 +111,8 @@ export function resolveProfile(profile: Profile, codecs: CodecRegistry): Resolve
       ptimeMs = choice.ptimeMs !== undefined ? choice.ptimeMs : choosePtime(rec, base, [wanted, rec.defaultPtimeMs], wanted);
       const params = { ...base, ptimeMs };
       rec.validate(params);
-      return { choiceIndex: i, choice, record: rec, params };
+      const fmtp = rec.formatFmtp(params);
+      return { choiceIndex: i, choice, record: rec, params, rtpmap: rtpmapText(rec, params), ...(fmtp !== undefined ? { fmtp } : {}) };
     } catch (err) {
       const field = err instanceof AcipError && err.field ? `codecs[${i}].${err.field}` : `codecs[${i}]`;
       throw new AcipError(SDP_BAD_PROFILE, `profile ${profile.name}: ${(err as Error).message}`, field, { cause: err });

@@ -1,45 +1,33 @@
 /**
- * EBU Tech 3368 ("ACIP" SDP extensions) `a=ebuacip:` attributes: pure parse and format.
- *
- * Grammar handled (the value after `a=ebuacip:`):
- *   version <n>                          Tech 3368 version the sender follows (0 today)
- *   jb <option>                          the jitter-buffer option (index into jbdef) the sender prefers
- *   jbdef <option> fixed <ms>            option <option>: a fixed buffer of <ms>
- *   jbdef <option> auto <min>-<max>      option <option>: an adaptive buffer between <min> and <max> ms
- *   plength <pt> <ms>                    packet length (ms) used for payload type <pt>
- *   qosrec <qos parameters>              recommended QoS (baresip writes a DSCP value, `qosrec 46`)
- * Anything else (fec/fecdef and future sub-attributes) is kept verbatim as `unknown`, so nothing a
- * peer said is lost and it can be shown on the panel.
+ * EBU Tech 3368 `a=ebuacip:` lines of one media section as a set: collecting a peer's lines,
+ * deriving our own set, writing a set back as values, and reading what a set means for the link
+ * (the packet length of a payload type, the selected jitter-buffer definition). One line at a time
+ * is parsed and formatted by the table in ebuacip-table.ts.
  *
  * Peer input never throws out of `collectEbuAcip`: a malformed line is kept in `invalid` with the
  * reason. `parseEbuAcip` (one value) throws AcipError(SDP_BAD_EBUACIP) for callers that want it.
  */
-import { AcipError } from '../util/errors.js';
 import type { JitterBufferSettings } from '../config/profile-schema.js';
+import {
+  EBUACIP_MAX_VALUE_LENGTH,
+  EBUACIP_TABLE,
+  EBUACIP_WRITE_ORDER,
+  formatEbuAcip,
+  parseEbuAcip,
+  type EbuAcipAttribute,
+  type EbuAcipJbdef,
+  type KnownEbuAcipKind,
+} from './ebuacip-table.js';
 
-export const SDP_BAD_EBUACIP = 'SDP_BAD_EBUACIP';
-
-/** The attribute name as it appears in SDP (`a=ebuacip:...`). */
-export const EBUACIP_ATTRIBUTE = 'ebuacip';
-
-/** Longest ebuacip value we look at (a line is a few dozen bytes; anything huge is hostile). */
-export const EBUACIP_MAX_VALUE_LENGTH = 512;
-
-/** Jitter-buffer delays beyond this are refused (the profile schema's own limit). */
-const MAX_JB_MS = 10000;
-/** Packet lengths above this are refused (RFC 4566 ptime values in practice stay <= 120 ms). */
-const MAX_PLENGTH_MS = 1000;
-
-export type EbuAcipAttribute =
-  | { kind: 'version'; version: number }
-  | { kind: 'jb'; option: number }
-  | { kind: 'jbdef'; option: number; mode: 'fixed'; delayMs: number }
-  | { kind: 'jbdef'; option: number; mode: 'auto'; minMs: number; maxMs: number }
-  | { kind: 'plength'; payloadType: number; ptimeMs: number }
-  | { kind: 'qosrec'; value: string }
-  | { kind: 'unknown'; name: string; value: string };
-
-export type EbuAcipJbdef = Extract<EbuAcipAttribute, { kind: 'jbdef' }>;
+export {
+  EBUACIP_ATTRIBUTE,
+  EBUACIP_MAX_VALUE_LENGTH,
+  formatEbuAcip,
+  parseEbuAcip,
+  SDP_BAD_EBUACIP,
+  type EbuAcipAttribute,
+  type EbuAcipJbdef,
+} from './ebuacip-table.js';
 
 /** Everything one SDP media section said with `a=ebuacip:`, plain and serialisable. */
 export interface EbuAcipSet {
@@ -58,99 +46,29 @@ export interface EbuAcipSet {
   invalid: { value: string; reason: string }[];
 }
 
-function bad(message: string): AcipError {
-  return new AcipError(SDP_BAD_EBUACIP, message, 'a=ebuacip');
-}
+type Of<K extends EbuAcipAttribute['kind']> = Extract<EbuAcipAttribute, { kind: K }>;
 
-function uint(token: string | undefined, what: string, max: number): number {
-  if (token === undefined || !/^\d{1,9}$/.test(token)) throw bad(`${what} must be a non-negative integer, got ${JSON.stringify(token ?? '')}`);
-  const n = Number(token);
-  if (n > max) throw bad(`${what} ${n} exceeds ${max}`);
-  return n;
-}
+/** Where each kind of attribute lives in a set: how to add one, and how to read them back. */
+const SET_SLOTS: { [K in EbuAcipAttribute['kind']]: { add(set: EbuAcipSet, a: Of<K>): void; read(set: EbuAcipSet): Of<K>[] } } = {
+  version: {
+    add: (s, a) => void (s.version = a.version),
+    read: (s) => (s.version !== undefined ? [{ kind: 'version', version: s.version }] : []),
+  },
+  jb: {
+    add: (s, a) => void (s.jbOption = a.option),
+    read: (s) => (s.jbOption !== undefined ? [{ kind: 'jb', option: s.jbOption }] : []),
+  },
+  jbdef: { add: (s, a) => void s.jbdefs.push(a), read: (s) => s.jbdefs },
+  qosrec: { add: (s, a) => void s.qosrec.push(a.value), read: (s) => s.qosrec.map((value) => ({ kind: 'qosrec', value })) },
+  plength: {
+    add: (s, a) => void s.plengths.push({ payloadType: a.payloadType, ptimeMs: a.ptimeMs }),
+    read: (s) => s.plengths.map((p) => ({ kind: 'plength', ...p })),
+  },
+  unknown: { add: (s, a) => void s.unknown.push({ name: a.name, value: a.value }), read: (s) => s.unknown.map((u) => ({ kind: 'unknown', ...u })) },
+};
 
-/** Packet lengths may be fractional (Opus 2.5 ms). */
-function ms(token: string | undefined, what: string, max: number): number {
-  if (token === undefined || !/^\d{1,6}(\.\d{1,3})?$/.test(token)) throw bad(`${what} must be a number of ms, got ${JSON.stringify(token ?? '')}`);
-  const n = Number(token);
-  if (n <= 0 || n > max) throw bad(`${what} ${n} is outside 0..${max} ms`);
-  return n;
-}
-
-function expectCount(tokens: readonly string[], n: number, form: string): void {
-  if (tokens.length !== n) throw bad(`expected "${form}", got ${tokens.length - 1} argument(s)`);
-}
-
-/**
- * Parses the value of one `a=ebuacip:` line (without the `ebuacip:` prefix), e.g. `jbdef 0 auto 20-160`.
- * Sub-attribute names are compared case-insensitively; unknown ones come back as `unknown`.
- */
-export function parseEbuAcip(value: string): EbuAcipAttribute {
-  if (value.length > EBUACIP_MAX_VALUE_LENGTH) throw bad(`value longer than ${EBUACIP_MAX_VALUE_LENGTH} characters`);
-  const text = value.trim();
-  const tokens = text.split(/\s+/);
-  const head = tokens[0] ?? '';
-  if (head === '') throw bad('empty ebuacip attribute');
-  const name = head.toLowerCase();
-  switch (name) {
-    case 'version':
-      expectCount(tokens, 2, 'version N');
-      return { kind: 'version', version: uint(tokens[1], 'version', 1e6) };
-    case 'jb':
-      expectCount(tokens, 2, 'jb N');
-      return { kind: 'jb', option: uint(tokens[1], 'jb option', 1e6) };
-    case 'jbdef': {
-      const option = uint(tokens[1], 'jbdef option', 1e6);
-      const mode = (tokens[2] ?? '').toLowerCase();
-      if (mode === 'fixed') {
-        expectCount(tokens, 4, 'jbdef N fixed MS');
-        return { kind: 'jbdef', option, mode: 'fixed', delayMs: uint(tokens[3], 'jbdef fixed delay', MAX_JB_MS) };
-      }
-      if (mode === 'auto') {
-        expectCount(tokens, 4, 'jbdef N auto MIN-MAX');
-        const m = /^(\d{1,9})-(\d{1,9})$/.exec(tokens[3] ?? '');
-        if (!m) throw bad(`jbdef auto range must be MIN-MAX, got ${JSON.stringify(tokens[3] ?? '')}`);
-        const minMs = uint(m[1], 'jbdef auto min', MAX_JB_MS);
-        const maxMs = uint(m[2], 'jbdef auto max', MAX_JB_MS);
-        if (minMs > maxMs) throw bad(`jbdef auto range ${minMs}-${maxMs}: min exceeds max`);
-        return { kind: 'jbdef', option, mode: 'auto', minMs, maxMs };
-      }
-      throw bad(`jbdef mode must be "fixed" or "auto", got ${JSON.stringify(tokens[2] ?? '')}`);
-    }
-    case 'plength':
-      expectCount(tokens, 3, 'plength PT MS');
-      return { kind: 'plength', payloadType: uint(tokens[1], 'plength payload type', 127), ptimeMs: ms(tokens[2], 'plength', MAX_PLENGTH_MS) };
-    case 'qosrec': {
-      const rest = text.slice(head.length).trim();
-      if (rest === '') throw bad('qosrec needs its QoS parameters');
-      return { kind: 'qosrec', value: rest };
-    }
-    default:
-      return { kind: 'unknown', name: head, value: text.slice(head.length).trim() };
-  }
-}
-
-function fmtMs(n: number): string {
-  // Integers print without a decimal point; 2.5 prints as 2.5.
-  return String(Number(n.toFixed(3)));
-}
-
-/** Formats one attribute as the value of an `a=ebuacip:` line (without the `ebuacip:` prefix). */
-export function formatEbuAcip(a: EbuAcipAttribute): string {
-  switch (a.kind) {
-    case 'version':
-      return `version ${a.version}`;
-    case 'jb':
-      return `jb ${a.option}`;
-    case 'jbdef':
-      return a.mode === 'fixed' ? `jbdef ${a.option} fixed ${a.delayMs}` : `jbdef ${a.option} auto ${a.minMs}-${a.maxMs}`;
-    case 'plength':
-      return `plength ${a.payloadType} ${fmtMs(a.ptimeMs)}`;
-    case 'qosrec':
-      return `qosrec ${a.value}`;
-    case 'unknown':
-      return a.value === '' ? a.name : `${a.name} ${a.value}`;
-  }
+function addToSet(set: EbuAcipSet, a: EbuAcipAttribute): void {
+  (SET_SLOTS[a.kind].add as (s: EbuAcipSet, x: EbuAcipAttribute) => void)(set, a);
 }
 
 export function emptyEbuAcipSet(): EbuAcipSet {
@@ -173,39 +91,24 @@ export function collectEbuAcip(values: readonly string[]): EbuAcipSet {
   return set;
 }
 
-function addToSet(set: EbuAcipSet, a: EbuAcipAttribute): void {
-  switch (a.kind) {
-    case 'version':
-      set.version = a.version;
-      break;
-    case 'jb':
-      set.jbOption = a.option;
-      break;
-    case 'jbdef':
-      set.jbdefs.push(a);
-      break;
-    case 'plength':
-      set.plengths.push({ payloadType: a.payloadType, ptimeMs: a.ptimeMs });
-      break;
-    case 'qosrec':
-      set.qosrec.push(a.value);
-      break;
-    case 'unknown':
-      set.unknown.push({ name: a.name, value: a.value });
-      break;
-  }
+/** The set as attribute values in the table's order (version, jb, jbdef, qosrec, plength), then unknown ones. */
+export function ebuAcipSetToValues(set: EbuAcipSet): string[] {
+  const kinds: ReadonlyArray<KnownEbuAcipKind | 'unknown'> = [...EBUACIP_WRITE_ORDER, 'unknown'];
+  return kinds.flatMap((k) => SET_SLOTS[k].read(set) as EbuAcipAttribute[]).map(formatEbuAcip);
 }
 
-/** The set as attribute values in a conventional order (version, jb, jbdef, qosrec, plength, others). */
-export function ebuAcipSetToValues(set: EbuAcipSet): string[] {
-  const out: EbuAcipAttribute[] = [];
-  if (set.version !== undefined) out.push({ kind: 'version', version: set.version });
-  if (set.jbOption !== undefined) out.push({ kind: 'jb', option: set.jbOption });
-  out.push(...set.jbdefs);
-  for (const q of set.qosrec) out.push({ kind: 'qosrec', value: q });
-  for (const p of set.plengths) out.push({ kind: 'plength', ...p });
-  for (const u of set.unknown) out.push({ kind: 'unknown', ...u });
-  return out.map(formatEbuAcip);
+/**
+ * Our own set: the table's defaults (version 0, jb 0), our buffer as jbdef option 0, qosrec when
+ * configured, and a plength for every payload type whose packet time differs from a=ptime.
+ */
+export function deriveEbuAcip(ours: { jitterBuffer: JitterBufferSettings; qosrec?: string }, plengths: readonly { payloadType: number; ptimeMs: number }[] = []): EbuAcipSet {
+  const set = emptyEbuAcipSet();
+  addToSet(set, EBUACIP_TABLE.version.default);
+  addToSet(set, EBUACIP_TABLE.jb.default);
+  addToSet(set, settingsToJbdef(EBUACIP_TABLE.jb.default.option, ours.jitterBuffer));
+  if (ours.qosrec !== undefined) addToSet(set, { kind: 'qosrec', value: ours.qosrec });
+  for (const p of plengths) addToSet(set, { kind: 'plength', ...p });
+  return set;
 }
 
 /** The packet length the set gives for a payload type, if any (the last one wins). */

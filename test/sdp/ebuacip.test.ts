@@ -13,7 +13,7 @@ import {
 } from '../../server/sdp/ebuacip.js';
 import { AcipError } from '../../server/util/errors.js';
 
-// Values as baresip's ebuacip module and EBU Tech 3368 write them (see /work/shared/PEERS.md).
+// Values as baresip's ebuacip module and EBU Tech 3368 write them.
 const wellFormed: Array<[string, EbuAcipAttribute]> = [
   ['version 0', { kind: 'version', version: 0 }],
   ['jb 0', { kind: 'jb', option: 0 }],

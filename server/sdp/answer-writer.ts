@@ -1,0 +1,62 @@
+/**
+ * Our answer (RFC 3264 §6): the same m-lines as the offer, in order. The chosen audio stream is
+ * accepted with one codec under the offerer's payload type number and rtpmap spelling (§6.1); every
+ * other stream is refused with port 0 and its offered formats.
+ */
+import type { MediaDescription } from 'sdp-transform';
+import type { CodecParams } from '../codecs/codec.js';
+import { bandwidthFor } from './codec-match.js';
+import type { EbuAcipSet } from './ebuacip.js';
+import type { Choice } from './negotiate/choose.js';
+import { addressFamily, type Direction, type SdpSessionView } from './sdp-model.js';
+import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
+import type { LocalSession } from './session-types.js';
+
+/** What we say about the accepted stream. */
+export interface AnswerLines {
+  /** Our receive parameters (packet time included). */
+  params: CodecParams;
+  fmtp: string | undefined;
+  ebuacip: EbuAcipSet;
+  /** Our direction after negotiation (RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly...). */
+  direction: Direction;
+}
+
+export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choice, ours: AnswerLines): string {
+  const rec = c.rc.record;
+  const f = c.format;
+  // b= in an answer: what we are prepared to receive with our parameters.
+  const bw = bandwidthFor(rec, ours.params, addressFamily(local.localAddress));
+  const rtcp = rtcpAttribute(local);
+  const accepted: MediaDescription = {
+    type: c.peer.type,
+    port: local.rtpPort,
+    protocol: c.peer.protocol,
+    payloads: String(f.payloadType),
+    rtp: [
+      {
+        payload: f.payloadType,
+        codec: f.encodingName ?? rec.encodingName,
+        rate: f.clockRate ?? rec.rtpClockRate(ours.params),
+        ...(f.channels !== undefined ? { encoding: f.channels } : {}),
+      },
+    ],
+    fmtp: ours.fmtp !== undefined ? [{ payload: f.payloadType, config: ours.fmtp }] : [],
+    bandwidth: [
+      { type: 'AS', limit: bw.asKbps },
+      { type: 'TIAS', limit: bw.tiasBps },
+    ],
+    ptime: ours.params.ptimeMs,
+    maxptime: Math.min(MAX_ANNOUNCED_PTIME_MS, Math.max(ours.params.ptimeMs, rec.ptime.maxMs(ours.params))),
+    direction: ours.direction,
+    ...(rtcp ? { rtcp } : {}),
+    invalid: ebuacipAttributes(ours.ebuacip),
+  };
+  const media: MediaDescription[] = offer.media.map((m) =>
+    m.index === c.peer.index
+      ? accepted
+      : // RFC 3264 §6: a rejected stream keeps its m-line with port 0 and the offered formats.
+        { type: m.type, port: 0, protocol: m.protocol, payloads: m.rawFormats === '' ? '0' : m.rawFormats, rtp: [], fmtp: [] },
+  );
+  return writeSession(local, media);
+}
