@@ -2,6 +2,11 @@
  * The acip service: owns every socket and timer of a running instance and closes them
  * in reverse order of opening. `main.ts` is only the process shell around it (flags, signals,
  * exit codes), so tests can start real services on free ports in-process or as a child.
+ *
+ * SIP transports have one owner at a time: the service opens them and hands them to the
+ * `SipUserAgent` at once, which owns them from then on; the service closes the UA (which closes
+ * them) and never the transports themselves. Until the hand-over succeeds, the service closes what
+ * it opened.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -82,20 +87,29 @@ export class AcipService {
 
     const sipLog = this.log.child({ part: 'sip' });
     const transports = await this.openSipTransports(sipLog);
-    const sipMetrics = registerLinkMetrics(this.metrics.registry, {
-      links: () => this.links?.list() ?? [],
-      registration: () => this.links?.registration() ?? null,
-    });
-    const counted = transports.map((t) => countingTransport(t, sipMetrics));
-    const ua = new SipUserAgent({
-      clock: this.clock,
-      transports: counted,
-      userAgentName: `${this.config.sip.userAgent}/${VERSION}`,
-      displayName: this.config.sip.displayName,
-      ...(this.advertisedSipHost() ? { advertisedHost: this.advertisedSipHost()! } : {}),
-      logger: sipLog,
-    });
+    let ua: SipUserAgent;
+    let sipMetrics: ReturnType<typeof registerLinkMetrics>;
+    try {
+      sipMetrics = registerLinkMetrics(this.metrics.registry, {
+        links: () => this.links?.list() ?? [],
+        registration: () => this.links?.registration() ?? null,
+      });
+      const counted = transports.map((t) => countingTransport(t, sipMetrics));
+      ua = new SipUserAgent({
+        clock: this.clock,
+        transports: counted,
+        userAgentName: `${this.config.sip.userAgent}/${VERSION}`,
+        displayName: this.config.sip.displayName,
+        ...(this.advertisedSipHost() ? { advertisedHost: this.advertisedSipHost()! } : {}),
+        logger: sipLog,
+      });
+    } catch (err) {
+      // Not handed over: the transports are still ours to close.
+      await Promise.all(transports.map((t) => t.close()));
+      throw err;
+    }
     this.ua = ua;
+    // The UA owns the transports now: closing it closes them (see the class comment).
     this.closers.push({ name: 'sip', close: () => ua.close() });
 
     const phonebook = new Phonebook({
@@ -187,7 +201,6 @@ export class AcipService {
           const addr = `${t.protocol}:${t.local.address}:${t.local.port}`;
           this.sipAddresses.push(addr);
           this.log.info({ socket: `sip-${t.protocol}`, address: t.local.address, port: t.local.port }, `listening: SIP over ${t.protocol.toUpperCase()} on ${t.local.address}:${t.local.port}`);
-          this.closers.push({ name: `sip-${t.protocol}`, close: () => t.close() });
         }
         return opened;
       } catch (err) {

@@ -10,7 +10,7 @@
  *
  * Pure bookkeeping: times are passed in (monotonic ms), nothing here reads a clock.
  */
-import type { ReportBlock } from './rtcp-packet.js';
+import type { ReportBlock } from './rtcp/report-block.js';
 import { msToCompactNtp } from './ntp.js';
 import { SEQ_MOD, seqDelta, seqDiff, tsDiff } from './seq.js';
 

@@ -6,219 +6,58 @@
  * Network input never throws out of a socket handler: every malformed or unwanted datagram is
  * dropped and counted by reason (and logged, rate-limited).
  *
+ * When RTCP goes out is `RtcpScheduler`'s; the session's shapes (options, events, stats) are in
+ * rtp-session-types.ts and re-exported here.
+ *
  * Not here: jitter buffering, decoding, the no-media timeout (the media session's job; it reads
- * `lastRxMs`), SRTP, rtcp-mux (RFC 5761), RTCP feedback (RFC 4585) and RTCP timer
- * reconsideration for large groups (§6.3.3–6.3.7; this is a two-party session).
+ * `lastRxMs`), SRTP, rtcp-mux (RFC 5761), RTCP feedback (RFC 4585).
  */
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { AcipError } from '../util/errors.js';
-import { parseRtp, RtpParseError, serializeRtp, type RtpPacket, type RtpParseErrorCode } from './rtp-packet.js';
-import {
-  parseRtcp,
-  RtcpParseError,
-  sdesItem,
-  SDES_CNAME,
-  serializeRtcp,
-  type ReportBlock,
-  type RtcpPacket,
-  type RtcpParseErrorCode,
-} from './rtcp-packet.js';
-import { ReceiverStats, type SeqVerdict, type ReceiverStatsSnapshot } from './receiver-stats.js';
+import { parseRtp, RtpParseError, serializeRtp, type RtpPacket } from './rtp-packet.js';
+import { parseRtcp, serializeRtcp, type RtcpPacket } from './rtcp/compound.js';
+import { RtcpParseError } from './rtcp/rtcp-common.js';
+import type { ReportBlock } from './rtcp/report-block.js';
+import { sdesItem, SDES_CNAME } from './rtcp/sdes.js';
+import { ReceiverStats } from './receiver-stats.js';
 import { ntpFromUnixMs, ntpMiddle32 } from './ntp.js';
 import { rttFromCompactNtp, SrSendLog } from './rtt.js';
-import {
-  rtcpBandwidthOctets,
-  rtcpIntervalS,
-  reducedMinimumS,
-  updateAvgRtcpSize,
-  RTCP_MIN_TIME_S,
-  UDP_IPV4_OVERHEAD,
-  UDP_IPV6_OVERHEAD,
-} from './rtcp-interval.js';
-import { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type BoundPortPair, type PortRange } from './port-pair.js';
+import { RtcpScheduler } from './rtcp-scheduler.js';
+import { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type BoundPortPair } from './port-pair.js';
 import { RateMeter } from './rate-meter.js';
 import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
-import { isIPv6 } from 'node:net';
+import {
+  RTCP_PARSE_ERROR_CODES,
+  RTP_PARSE_ERROR_CODES,
+  validateRtpSessionOptions,
+  zeroMalformedCounts,
+  type RtcpMalformedCounts,
+  type RtpEndpoint,
+  type RtpLogger,
+  type RtpMalformedCounts,
+  type RtpReceived,
+  type RtpRemoteReport,
+  type RtpSessionEvents,
+  type RtpSessionOptions,
+  type RtpSessionStats,
+} from './rtp-session-types.js';
 
 export { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type PortRange, type BoundPortPair } from './port-pair.js';
-
-export interface RtpEndpoint {
-  address: string;
-  rtpPort: number;
-  /** Defaults to rtpPort + 1. */
-  rtcpPort?: number;
-}
-
-/** pino's Logger satisfies this. */
-export interface RtpLogger {
-  warn(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
-export interface RtpSessionOptions {
-  /** Drives RTCP scheduling and arrival stamps (`now()`), and SR NTP timestamps (`wallNow()`). */
-  clock: Clock;
-  /** Address to bind both sockets on, e.g. '0.0.0.0' or '127.0.0.1'. */
-  localHost: string;
-  /**
-   * Exact ports to bind. `{ rtp: 0, rtcp: 0 }` binds two ephemeral ports (not an even/odd pair:
-   * for tests). When absent, a free even/odd pair is allocated in `portRange`.
-   */
-  ports?: { rtp: number; rtcp?: number };
-  /** Default 5004–5999 (EBU Tech 3326 starts at 5004/5005). */
-  portRange?: PortRange;
-  /** Where to send; may come later with `setRemote()` or by latching (symmetric RTP). */
-  remote?: RtpEndpoint;
-  /** Our SSRC; random (RFC 3550 §8.1) when absent. */
-  ssrc?: number;
-  /** SDES CNAME (§6.5.1), e.g. `acip@<host>` or a random token. */
-  cname: string;
-  /** RTP clock rate of the negotiated payload format (e.g. 48000; 8000 for G.722). */
-  clockRate: number;
-  /** Payload type we send. */
-  payloadType: number;
-  /** Payload types we accept; defaults to [payloadType]. Others are dropped and counted. */
-  acceptPayloadTypes?: number[];
-  /** RFC 4961 symmetric RTP with latching. Default true. */
-  symmetric?: boolean;
-  /** Session bandwidth in kbit/s for the RTCP interval (§6.2); default 128. */
-  sessionBandwidthKbps?: number;
-  /** Use the §6.2 reduced minimum interval 360/kbps instead of 5 s. Default false. */
-  rtcpReducedMinimum?: boolean;
-  /** Override the minimum RTCP interval in seconds (tests, or a profile setting). */
-  rtcpMinIntervalS?: number;
-  /** RFC 5506 reduced-size RTCP: accept compound packets not starting with SR/RR. Default false. */
-  rtcpReducedSize?: boolean;
-  /** Random source in [0,1) for the RTCP interval (A.7 drand48); Math.random by default. */
-  random?: () => number;
-  /** Initial sequence number and timestamp offset (random per §5.1 when absent; tests may fix them). */
-  initialSeq?: number;
-  initialTimestamp?: number;
-  logger?: RtpLogger;
-}
-
-export interface RtpReceived {
-  packet: RtpPacket;
-  /** `clock.now()` when the datagram was handled. */
-  arrivalMs: number;
-  /** What the A.1 bookkeeping made of it ('ok', 'reordered', 'duplicate', 'restart'). */
-  verdict: Exclude<SeqVerdict, 'bad' | 'probation'>;
-}
-
-export interface RtpRemoteReport {
-  /** Fraction of our packets the far end lost in its last interval, 0..1. */
-  fractionLost: number;
-  /** Cumulative packets of ours the far end lost (signed, §6.4.1). */
-  cumulativeLost: number;
-  /** Interarrival jitter of our stream at the far end, ms. */
-  jitterMs: number;
-  /** Extended highest sequence number the far end received from us. */
-  highestSeq: number;
-  /** `clock.now()` when the report arrived. */
-  receivedAtMs: number;
-}
-
-export type RtpMalformedCounts = Record<RtpParseErrorCode, number>;
-export type RtcpMalformedCounts = Record<RtcpParseErrorCode, number>;
-
-/** Plain, JSON-serialisable snapshot (crosses a worker boundary as is). */
-export interface RtpSessionStats {
-  ssrc: number;
-  cname: string;
-  local: { address: string; rtpPort: number; rtcpPort: number };
-  /** Where we send RTP/RTCP now (configured or latched), null if nowhere yet. */
-  remote: { address: string; rtpPort: number; rtcpPort: number } | null;
-  /** RTP destination latched from the peer's media (RFC 4961). */
-  latched: boolean;
-  rtcpLatched: boolean;
-  remoteSsrc: number | null;
-  remoteCname: string | null;
-  /** `clock.now()` of the last RTP packet accepted, null before the first. */
-  lastRxMs: number | null;
-  closed: boolean;
-  tx: {
-    packets: number;
-    /** Payload octets (as the SR octet count, §6.4.1). */
-    octets: number;
-    /** RTP packets (header + payload) over the last ~2 s, bit/s. */
-    bitrateBps: number;
-    /** Sends with no destination yet, or failed at the socket. */
-    dropped: number;
-    rtcpPackets: number;
-    rtcpOctets: number;
-  };
-  rx: {
-    /** Packets accepted from the remote source (A.1 counting for the current source: duplicates included). */
-    packets: number;
-    /** Payload octets accepted (all sources). */
-    octets: number;
-    bitrateBps: number;
-    expected: number;
-    /** A.3 cumulative lost (expected − received); may be negative with duplicates. */
-    lost: number;
-    /** lost / expected over the whole session for the current source, 0..1. */
-    lossFraction: number;
-    duplicates: number;
-    reordered: number;
-    jitterMs: number;
-    /** Datagrams that failed to parse, total and by reason. */
-    malformed: number;
-    malformedByReason: RtpMalformedCounts;
-    wrongPt: number;
-    /** From an address other than the latched one (RTP bleed attempts). */
-    foreignSource: number;
-    /** Dropped by A.1 as a large sequence jump or too late (bad_seq). */
-    badSeq: number;
-    /** Times the remote SSRC changed. */
-    ssrcChanges: number;
-    rtcpPackets: number;
-    rtcpMalformed: number;
-    rtcpMalformedByReason: RtcpMalformedCounts;
-    rtcpForeignSource: number;
-  };
-  /** What the far end reports about our stream (from its last SR/RR block about our SSRC). */
-  remoteReport: RtpRemoteReport | null;
-  /** Latest round-trip time from LSR/DLSR, ms. */
-  rttMs: number | null;
-  /** Full A.1/A.3/A.8 view of the current remote source. */
-  source: ReceiverStatsSnapshot | null;
-}
-
-export type RtpSessionEvents = {
-  /** A packet accepted from the remote source (in arrival order; probation packets released in order). */
-  rtp: [RtpReceived];
-  /** A compound RTCP packet accepted. */
-  rtcp: [{ packets: RtcpPacket[]; arrivalMs: number }];
-  /** The remote source said BYE (§6.6). */
-  bye: [{ ssrc: number; reason: string | undefined }];
-  /** We latched a send destination from the peer's traffic (RFC 4961). */
-  latched: [{ kind: 'rtp' | 'rtcp'; address: string; port: number }];
-  /** A socket error (the session stays open; sends may fail). */
-  error: [Error];
-};
+export type {
+  RtcpMalformedCounts,
+  RtpEndpoint,
+  RtpLogger,
+  RtpMalformedCounts,
+  RtpReceived,
+  RtpRemoteReport,
+  RtpSessionEvents,
+  RtpSessionOptions,
+  RtpSessionStats,
+} from './rtp-session-types.js';
 
 type MutableRemote = { address: string; rtpPort: number; rtcpPort: number };
-
-function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
-  const o = {} as Record<K, number>;
-  for (const k of keys) o[k] = 0;
-  return o;
-}
-
-const RTP_ERROR_CODES: readonly RtpParseErrorCode[] = ['RTP_SHORT', 'RTP_VERSION', 'RTP_CSRC_OVERRUN', 'RTP_EXT_OVERRUN', 'RTP_PADDING'];
-const RTCP_ERROR_CODES: readonly RtcpParseErrorCode[] = [
-  'RTCP_SHORT',
-  'RTCP_VERSION',
-  'RTCP_LENGTH_OVERRUN',
-  'RTCP_COUNT_OVERRUN',
-  'RTCP_PADDING',
-  'RTCP_SDES',
-  'RTCP_BYE',
-  'RTCP_NOT_REPORT_FIRST',
-];
 
 function random32(): number {
   return randomBytes(4).readUInt32BE(0);
@@ -239,11 +78,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly acceptPt: Set<number>;
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
-  private readonly random: () => number;
   private readonly requireReportFirst: boolean;
-  private readonly sessionKbps: number;
-  private readonly minIntervalS: number;
-  private readonly ipOverhead: number;
 
   // Send side.
   private remote: MutableRemote | null;
@@ -270,8 +105,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private rxOctets = 0;
   private readonly rxRate = new RateMeter();
   private rxSinceReport = false;
-  private malformedByReason: RtpMalformedCounts = zeroCounts(RTP_ERROR_CODES);
-  private rtcpMalformedByReason: RtcpMalformedCounts = zeroCounts(RTCP_ERROR_CODES);
+  private malformedByReason: RtpMalformedCounts = zeroMalformedCounts(RTP_PARSE_ERROR_CODES);
+  private rtcpMalformedByReason: RtcpMalformedCounts = zeroMalformedCounts(RTCP_PARSE_ERROR_CODES);
   private wrongPt = 0;
   private foreign = 0;
   private rtcpForeign = 0;
@@ -281,16 +116,13 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private remoteReport: RtpRemoteReport | null = null;
   private rtt: number | null = null;
 
-  // RTCP scheduling.
-  private avgRtcpSize: number;
-  private initialReport = true;
-  private rtcpTimer: TimerHandle | null = null;
+  private readonly rtcp: RtcpScheduler;
   private closing: Promise<void> | null = null;
   private logCounts = new Map<string, number>();
 
   /** Open a session: binds its sockets, starts RTCP. */
   static async open(options: RtpSessionOptions): Promise<RtpSession> {
-    validateOptions(options);
+    validateRtpSessionOptions(options);
     const pair = options.ports
       ? await bindPortPair(options.localHost, options.ports.rtp, options.ports.rtcp)
       : await allocatePortPair(options.portRange ?? DEFAULT_PORT_RANGE, options.localHost);
@@ -312,25 +144,35 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.acceptPt = new Set(options.acceptPayloadTypes ?? [options.payloadType]);
     this.symmetric = options.symmetric ?? true;
     this.logger = options.logger;
-    this.random = options.random ?? Math.random;
     this.requireReportFirst = !(options.rtcpReducedSize ?? false);
-    this.sessionKbps = options.sessionBandwidthKbps ?? 128;
-    this.minIntervalS =
-      options.rtcpMinIntervalS ?? (options.rtcpReducedMinimum ? reducedMinimumS(this.sessionKbps) : RTCP_MIN_TIME_S);
-    this.ipOverhead = isIPv6(options.localHost) ? UDP_IPV6_OVERHEAD : UDP_IPV4_OVERHEAD;
     // §5.1: initial sequence number and timestamp SHOULD be random.
     this.seq = seq16(options.initialSeq ?? random32());
     this.tsOffset = ts32(options.initialTimestamp ?? random32());
     this.remote = options.remote ? toRemote(options.remote) : null;
-    // §6.3.2: avg_rtcp_size starts at the probable size of the first compound packet (RR + SDES).
-    this.avgRtcpSize = this.ipOverhead + 8 + 24 + 4 + 4 + 2 + Buffer.byteLength(this.cname) + 4;
+    this.rtcp = new RtcpScheduler(
+      {
+        clock: this.clock,
+        localHost: options.localHost,
+        cname: this.cname,
+        random: options.random ?? Math.random,
+        sessionBandwidthKbps: options.sessionBandwidthKbps,
+        rtcpReducedMinimum: options.rtcpReducedMinimum,
+        rtcpMinIntervalS: options.rtcpMinIntervalS,
+      },
+      () => ({
+        members: 1 + (this.source ? 1 : 0),
+        senders: (this.sentSinceReport ? 1 : 0) + (this.rxSinceReport ? 1 : 0),
+        weSent: this.sentSinceReport,
+      }),
+      () => this.safely('rtcp-timer', () => this.sendCompound([])),
+    );
     this.onListenerError = (event, err) => this.logger?.warn({ event, err }, 'rtp session listener threw');
 
     this.rtpSock.on('message', (msg, rinfo) => this.safely('rtp', () => this.onRtp(msg, rinfo)));
     this.rtcpSock.on('message', (msg, rinfo) => this.safely('rtcp', () => this.onRtcp(msg, rinfo)));
     this.rtpSock.on('error', (err) => this.emit('error', err));
     this.rtcpSock.on('error', (err) => this.emit('error', err));
-    this.scheduleRtcp();
+    this.rtcp.start();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -469,8 +311,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
    */
   close(reason?: string): Promise<void> {
     if (this.closing) return this.closing;
-    this.rtcpTimer?.cancel();
-    this.rtcpTimer = null;
+    this.rtcp.stop();
     this.closing = new Promise<void>((resolve) => {
       const finish = (): void => {
         let open = 2;
@@ -668,32 +509,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   // ------------------------------------------------------------------------------------------
   // RTCP send path
 
-  private scheduleRtcp(): void {
-    if (this.closing) return;
-    const members = 1 + (this.source ? 1 : 0);
-    const senders = (this.sentSinceReport ? 1 : 0) + (this.rxSinceReport ? 1 : 0);
-    const intervalS = rtcpIntervalS(
-      {
-        members,
-        senders,
-        rtcpBandwidth: rtcpBandwidthOctets(this.sessionKbps),
-        weSent: this.sentSinceReport,
-        avgRtcpSize: this.avgRtcpSize,
-        initial: this.initialReport,
-        minIntervalS: this.minIntervalS,
-      },
-      this.random,
-    );
-    this.rtcpTimer = this.clock.setTimer(intervalS * 1000, () => {
-      this.rtcpTimer = null;
-      this.safely('rtcp-timer', () => {
-        this.initialReport = false;
-        this.sendCompound([]);
-      });
-      this.scheduleRtcp();
-    });
-  }
-
   /** Build and send SR-or-RR + SDES CNAME (+ extra, e.g. BYE). Returns false if nowhere to send. */
   private sendCompound(extra: RtcpPacket[], onSent?: () => void): boolean {
     const dest = this.rtcpDestination();
@@ -734,7 +549,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.rxSinceReport = false;
     this.txRtcpPackets++;
     this.txRtcpOctets += buf.length;
-    this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, buf.length + this.ipOverhead);
+    this.rtcp.sent(buf.length);
     this.rtcpSock.send(buf, dest.port, dest.address, (err) => {
       if (err) this.logLimited('rtcp-tx-error', { err: err.message }, 'rtcp send failed');
       onSent?.();
@@ -759,19 +574,4 @@ function sum(o: Record<string, number>): number {
 
 function toRemote(r: RtpEndpoint): MutableRemote {
   return { address: r.address, rtpPort: r.rtpPort, rtcpPort: r.rtcpPort ?? r.rtpPort + 1 };
-}
-
-function validateOptions(o: RtpSessionOptions): void {
-  if (!Number.isInteger(o.clockRate) || o.clockRate <= 0) {
-    throw new AcipError('RTP_OPTIONS', `clockRate ${o.clockRate} must be a positive integer`, 'clockRate');
-  }
-  if (!Number.isInteger(o.payloadType) || o.payloadType < 0 || o.payloadType > 127) {
-    throw new AcipError('RTP_OPTIONS', `payloadType ${o.payloadType} must be 0..127`, 'payloadType');
-  }
-  if (o.ssrc !== undefined && (!Number.isInteger(o.ssrc) || o.ssrc < 0 || o.ssrc > 0xffff_ffff)) {
-    throw new AcipError('RTP_OPTIONS', `ssrc ${o.ssrc} must be a 32-bit unsigned integer`, 'ssrc');
-  }
-  if (Buffer.byteLength(o.cname) > 255) {
-    throw new AcipError('RTP_OPTIONS', 'cname longer than 255 octets', 'cname');
-  }
 }

@@ -74,11 +74,6 @@ export function tsLess(a: number, b: number): boolean {
   return tsDiff(b, a) > 0;
 }
 
-/** True when timestamp `a` comes before or equals `b`. */
-export function tsLessOrEqual(a: number, b: number): boolean {
-  return tsDiff(b, a) >= 0;
-}
-
 /**
  * Unwraps a stream of 16-bit sequence numbers into a monotone-ish extended counter
  * (cycles · 2^16 + seq), choosing for each input the extended value nearest to the previous one.

@@ -33,10 +33,6 @@ export function parseCSeq(value: string): CSeq {
   return { seq, method };
 }
 
-export function formatCSeq(c: CSeq): string {
-  return `${c.seq} ${c.method}`;
-}
-
 /** §20.22 Max-Forwards = 1*DIGIT; §8.1.1.6 gives the range 0..255. */
 export function parseMaxForwards(value: string): number {
   return parseDigits(trimWsp(value), 255, 'Max-Forwards');

@@ -296,11 +296,6 @@ export function parseHead(buf: Buffer, limits?: Partial<SipLimits>): SipMessage 
   return buildMessage(parseStartLine(section.startLine), section.fields, EMPTY);
 }
 
-/** Same as `parseMessage(buf, limits)`: explicit name for UDP. */
-export function parseMessageDatagram(buf: Buffer, limits?: Partial<SipLimits>): SipMessage {
-  return parseMessage(buf, limits, { framing: 'datagram' });
-}
-
 /** For one message cut out of a stream by `SipStreamFramer`: Content-Length is mandatory. */
 export function parseMessageStream(buf: Buffer, limits?: Partial<SipLimits>): SipMessage {
   return parseMessage(buf, limits, { framing: 'stream' });

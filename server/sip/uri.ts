@@ -70,14 +70,6 @@ function isSchemeText(s: string): boolean {
   return true;
 }
 
-/** The scheme of an absolute URI, lower-cased, or undefined when the text has none. */
-export function uriScheme(text: string): string | undefined {
-  const colon = text.indexOf(':');
-  if (colon <= 0) return undefined;
-  const s = text.slice(0, colon);
-  return isSchemeText(s) ? s.toLowerCase() : undefined;
-}
-
 // ---- hosts -------------------------------------------------------------------------------------
 /** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0..255. */
 export function isIPv4(s: string): boolean {

@@ -2,12 +2,12 @@
  * UAS checks of a parsed request that RFC 3261 §8.2 and RFC 4475 ask for *before* any method,
  * extension or body decisions (those belong to the UA core: 405/415/420/501/...).
  *
- *   505  version is not SIP/2.0                              (§8.2.? / §21.5.20, RFC 4475 §3.1.2.16)
+ *   505  version is not SIP/2.0                              (§21.5.6, RFC 4475 §3.1.2.16)
  *   400  missing or duplicated Via/From/To/Call-ID/CSeq/Max-Forwards, malformed values,
  *        CSeq method different from the request method      (§8.1.1, RFC 4475 §3.3.8, §3.1.2.17)
  *   416  Request-URI scheme other than sip/sips/tel          (§8.2.2.1, RFC 4475 §3.3.2)
  *
- * The reason phrase names the fault (issue: "400 with a reason phrase that names the fault").
+ * The reason phrase names the fault (§21.4.1: the Reason-Phrase SHOULD identify the syntax problem).
  */
 import type { SipRequest } from './message.js';
 import { SipParseError } from './parse-error.js';

@@ -4,7 +4,7 @@
  * Built by mutating the real/hand-assembled fixtures so that exactly one thing is wrong.
  */
 import type { RtpParseErrorCode } from '../../server/rtp/rtp-packet.js';
-import type { RtcpParseErrorCode } from '../../server/rtp/rtcp-packet.js';
+import type { RtcpParseErrorCode } from '../../server/rtp/rtcp/rtcp-common.js';
 import { loadHex } from './fixtures.js';
 
 export interface RtpMalformedCase {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  parseRtcp,
-  RtcpParseError,
-  sdesCname,
-  SDES_CNAME,
-  SDES_TOOL,
-  serializeRtcp,
-  type RtcpPacket,
-} from '../../server/rtp/rtcp-packet.js';
+import { parseRtcp, serializeRtcp, type RtcpPacket } from '../../server/rtp/rtcp/compound.js';
+import { RtcpParseError } from '../../server/rtp/rtcp/rtcp-common.js';
+import { sdesCname, SDES_CNAME, SDES_TOOL } from '../../server/rtp/rtcp/sdes.js';
 import { loadHex } from './fixtures.js';
 import { rtcpMalformedCases } from './malformed-cases.js';
 

@@ -2,7 +2,7 @@ import dgram from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../server/util/clock.js';
 import { allocatePortPair, RtpSession, type RtpReceived, type RtpSessionOptions } from '../../server/rtp/rtp-session.js';
-import { parseRtcp, type RtcpPacket } from '../../server/rtp/rtcp-packet.js';
+import { parseRtcp, type RtcpPacket } from '../../server/rtp/rtcp/compound.js';
 import { serializeRtp } from '../../server/rtp/rtp-packet.js';
 import { rtcpMalformedCases, rtpMalformedCases } from './malformed-cases.js';
 

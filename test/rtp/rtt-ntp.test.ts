@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactNtpToMs, msToCompactNtp, ntpFromUnixMs, ntpMiddle32, unixMsFromNtp } from '../../server/rtp/ntp.js';
 import { rttFromCompactNtp, SrSendLog } from '../../server/rtp/rtt.js';
-import { parseRtcp, serializeRtcp, type RtcpPacket } from '../../server/rtp/rtcp-packet.js';
+import { parseRtcp, serializeRtcp, type RtcpPacket } from '../../server/rtp/rtcp/compound.js';
 import { ReceiverStats } from '../../server/rtp/receiver-stats.js';
 
 describe('NTP timestamps (RFC 3550 §4)', () => {

@@ -4,7 +4,8 @@ import type { Clock, TimerHandle } from '../../util/clock.js';
 /**
  * A guarded state machine: string-literal states, an explicit table of allowed edges, one
  * `transition(to)` that throws on an illegal edge, and timers that belong to a state
- * (cancelled automatically when the state is left — the enter/leave shape of STYLE.md).
+ * (cancelled automatically when the state is left: entering a state starts its timers, leaving
+ * it clears them).
  */
 export type EdgeTable<S extends string> = { readonly [K in S]: readonly S[] };
 

@@ -96,5 +96,3 @@ export class SipTimers {
     return 64 * this.t1;
   }
 }
-
-export const defaultSipTimers = new SipTimers();

@@ -5,8 +5,8 @@ import { EdgeTable, StateMachine } from './state-machine.js';
 import type { SipTimers } from './timers.js';
 
 /**
- * The seam between a transaction and the transport below it (STYLE.md: "a transport has a
- * protocol name and a send"). `reliable` decides whether the transaction retransmits (§17: only
+ * The seam between a transaction and the transport below it: a reliability flag and a send.
+ * `reliable` decides whether the transaction retransmits (§17: only
  * over unreliable transports) and whether Timers D/I/J/K are zero.
  */
 export interface TransactionChannel {

@@ -65,6 +65,6 @@ export interface SipTransport {
   setHandler(handler: SipTransportHandler): void;
   /** Send a message (serialized here) or pre-serialized bytes. Rejects on failure; never throws synchronously. */
   send(msg: SipMessage | Buffer, dest: SipDestination): Promise<void>;
-  /** Idempotent. */
+  /** Idempotent: every call resolves once the sockets are closed. */
   close(): Promise<void>;
 }

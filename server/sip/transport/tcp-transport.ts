@@ -61,6 +61,7 @@ export class TcpSipTransport implements SipTransport {
   private readonly conns = new Map<string, Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly logger: SipLogger;
   private readonly clock: Clock;
   private readonly maxConnections: number;
@@ -288,10 +289,12 @@ export class TcpSipTransport implements SipTransport {
     this.counters.messagesOut++;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Idempotent; every call resolves once the listening socket is closed. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     for (const c of [...this.conns.values()]) this.destroy(c);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.closing = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    return this.closing;
   }
 }

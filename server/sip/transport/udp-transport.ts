@@ -38,6 +38,7 @@ export class UdpSipTransport implements SipTransport {
   readonly counters = newCounters();
   private handler: SipTransportHandler | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly logger: SipLogger;
 
   private constructor(
@@ -114,15 +115,17 @@ export class UdpSipTransport implements SipTransport {
     });
   }
 
+  /** Idempotent; every call resolves once the socket is closed. */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closing) return this.closing;
     this.closed = true;
-    return new Promise<void>((resolve) => {
+    this.closing = new Promise<void>((resolve) => {
       try {
         this.socket.close(() => resolve());
       } catch {
         resolve();
       }
     });
+    return this.closing;
   }
 }

@@ -12,7 +12,8 @@
  * - Transient failures — no answer (408), transport error, DNS failure, 480, any 5xx — are
  *   retried with the RFC 5626 §4.5 backoff: wait-time = min(max-time, base-time · 2^failures),
  *   the delay a random value between 50 % and 100 % of it; base-time 30 s (§4.5's value when all
- *   flows failed, we have one), max-time 1800 s.
+ *   flows failed, we have one), max-time 1800 s. This is the shared `backoffDelay` in its 'down'
+ *   jitter mode with jitter 0.5 (`registrationBackoff`).
  * - Rejections only an operator can fix — credentials refused (401/407 after our answer to the
  *   challenge), 403, 404, other 4xx, 6xx, a 2xx that grants no binding — are retried too, but
  *   only after `rejectedSeconds` (default max-time, 1800 s, with the same 50–100 % jitter).
@@ -22,6 +23,7 @@
  *   [1 s, max-time].
  * The consecutive-failure count is reset by a success. `retry: false` restores "fail and stop".
  */
+import { backoffDelay, type BackoffOptions } from '../../util/backoff.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
@@ -79,15 +81,13 @@ export function refreshDelaySeconds(granted: number): number {
   return granted > 1200 ? granted - 600 : granted / 2;
 }
 
-/** RFC 5626 §4.5: wait-time = min(max-time, base-time · 2^consecutive-failures). */
-export function retryWaitSeconds(consecutiveFailures: number, baseSeconds: number, maxSeconds: number): number {
-  const exp = Math.min(Math.max(0, Math.floor(consecutiveFailures)), 40); // 2^40·base is past any max
-  return Math.min(maxSeconds, baseSeconds * 2 ** exp);
-}
-
-/** RFC 5626 §4.5: "a random number between 50% and 100% of wait-time". */
-export function jittered(waitSeconds: number, random: RandomSource): number {
-  return waitSeconds * (0.5 + 0.5 * Math.min(Math.max(random(), 0), 1));
+/**
+ * RFC 5626 §4.5 as the shared backoff: wait-time = min(max-time, base-time · 2^consecutive-failures),
+ * then "a random number between 50% and 100% of wait-time" (the 'down' jitter mode, jitter 0.5).
+ * `backoffDelay(consecutiveFailures, registrationBackoff(...))` is the retry delay in ms.
+ */
+export function registrationBackoff(baseSeconds: number, maxSeconds: number, random: RandomSource): BackoffOptions {
+  return { initialMs: baseSeconds * 1000, maxMs: maxSeconds * 1000, factor: 2, jitter: 0.5, jitterMode: 'down', random };
 }
 
 export type RetryKind = 'backoff' | 'rejected';
@@ -361,8 +361,12 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     const max = r?.maxSeconds ?? 1800;
     const random = r?.random ?? Math.random;
     if (f.retryAfter !== undefined) return Math.min(Math.max(f.retryAfter, 1), max);
-    if (retryKind(f.status, f.local) === 'rejected') return jittered(r?.rejectedSeconds ?? max, random);
-    return jittered(retryWaitSeconds(this.failures, base, max), random);
+    if (retryKind(f.status, f.local) === 'rejected') {
+      // A fixed wait (no doubling) with the same 50–100 % jitter.
+      const rejected = r?.rejectedSeconds ?? max;
+      return backoffDelay(0, registrationBackoff(rejected, rejected, random)) / 1000;
+    }
+    return backoffDelay(this.failures, registrationBackoff(base, max, random)) / 1000;
   }
 
   private cancelRetry(): void {

@@ -1,7 +1,7 @@
 /**
  * The one table that turns a failure to route a request (RFC 3263 resolution, missing transport)
- * into the SIP status a call or registration reports (STYLE.md: "the UA maps failures to SIP
- * statuses in one place").
+ * into the SIP status a call or registration reports, so that every caller maps failures the
+ * same way.
  */
 import { isAcipError } from '../../util/errors.js';
 

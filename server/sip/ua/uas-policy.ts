@@ -1,9 +1,12 @@
 /**
  * What this UA supports, in one table, and the UAS checks of RFC 3261 §8.2.1–§8.2.3 that depend
- * on it (the grammar-level checks — 400/416/505 — are `validateRequest`'s).
+ * on it (the grammar-level checks — 400/416/505 — are `validateRequest`'s), plus the one builder
+ * of Warning header values.
  */
 import type { SipRequest } from '../message.js';
-import { parseTokenList } from '../headers.js';
+import { parseParams, parseTokenList, splitHeaderList } from '../headers.js';
+import { isTokenChar, quote, trimWsp } from '../lex.js';
+import { parseHostPortAt } from '../uri.js';
 import type { Rejection } from '../validate.js';
 
 /** Methods this UA implements (Allow, §20.5). */
@@ -60,11 +63,91 @@ export function checkContent(req: SipRequest): Rejection | null {
 }
 
 /**
- * A Warning header value (§20.43): `warn-code SP warn-agent SP "text"`. Codes used here:
- * 304 media type not available, 305 incompatible media format, 399 miscellaneous.
+ * §8.2.3 / §21.4.7: the response to an INVITE carries SDP (our answer, or our offer when the
+ * INVITE had none), so an Accept header that excludes application/sdp leaves nothing we may send
+ * → 406 Not Acceptable with Accept naming what we send (RFC 4475 §3.3.15). No Accept header means
+ * application/sdp (§20.1); an empty one accepts nothing; a range with q=0 excludes (the most
+ * specific matching range decides, as in HTTP).
+ */
+export function checkAccept(req: SipRequest): Rejection | null {
+  if (req.method !== 'INVITE') return null;
+  const lines = req.headers.getAll('Accept');
+  if (lines.length === 0) return null;
+  let best: { specificity: number; q: number } | undefined;
+  for (const line of lines) {
+    let ranges: string[];
+    try {
+      ranges = splitHeaderList(line, 'Accept');
+    } catch {
+      return { status: 400, reason: 'Bad Accept header' };
+    }
+    for (const r of ranges) {
+      const m = acceptRangeFor(r);
+      if (m && (!best || m.specificity > best.specificity)) best = m;
+    }
+  }
+  if (best && best.q > 0) return null;
+  return { status: 406, reason: 'Not Acceptable', extraHeaders: [['Accept', ACCEPT_HEADER]] };
+}
+
+/** How specifically one media-range (§20.1) matches application/sdp: 2 exact, 1 for application/any, 0 for any/any; undefined: no match. */
+function acceptRangeFor(range: string): { specificity: number; q: number } | undefined {
+  if (range === '') return undefined;
+  const semi = range.indexOf(';');
+  const [type, subtype] = trimWsp(semi < 0 ? range : range.slice(0, semi)).toLowerCase().split('/');
+  let specificity: number;
+  if (type === 'application' && subtype === 'sdp') specificity = 2;
+  else if (type === 'application' && subtype === '*') specificity = 1;
+  else if (type === '*' && subtype === '*') specificity = 0;
+  else return undefined;
+  let q = 1;
+  if (semi >= 0) {
+    try {
+      const qv = parseParams(range.slice(semi), 'Accept').get('q');
+      // §25.1 qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); anything else counts as 1.
+      if (qv !== undefined && qv !== null && /^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(qv)) q = Number(qv);
+    } catch {
+      // Unparsable parameters: the range still names the type.
+    }
+  }
+  return { specificity, q };
+}
+
+/** Characters of warn-text kept (a Warning is for a log line, not a document). */
+const WARN_TEXT_MAX = 200;
+
+/**
+ * A Warning header value (§20.43): `warn-code SP warn-agent SP warn-text`, with
+ * warn-code = 3DIGIT (anything else becomes 399), warn-agent = hostport / pseudonym (a token; any
+ * other character becomes '-', empty becomes `acip`), warn-text = quoted-string (§25.1: `"` and
+ * `\` as quoted-pairs; CR, LF and other controls, which qdtext does not allow and quoted-pair
+ * cannot carry safely, become spaces; cut to 200 characters before quoting so an escape is never
+ * cut in half). Codes used: 304 media type not available, 305 incompatible media format, 399 misc.
  */
 export function warningHeader(agent: string, code: number, text: string): string {
-  const safeAgent = agent.replace(/[^A-Za-z0-9.\-_~!*'()%+`]/g, '-') || 'acip';
-  const safeText = text.replace(/["\\\r\n]/g, ' ').slice(0, 200);
-  return `${code} ${safeAgent} "${safeText}"`;
+  const warnCode = Number.isInteger(code) && code >= 100 && code <= 999 ? code : 399;
+  return `${warnCode} ${warnAgent(agent)} ${quote(warnText(text))}`;
+}
+
+function warnAgent(agent: string): string {
+  if (agent === '') return 'acip';
+  try {
+    if (parseHostPortAt(agent, 0, 'warn-agent').end === agent.length) return agent;
+  } catch {
+    // not a hostport: make it a pseudonym
+  }
+  let out = '';
+  for (let i = 0; i < agent.length; i++) out += isTokenChar(agent.charCodeAt(i)) ? agent[i] : '-';
+  return out;
+}
+
+function warnText(text: string): string {
+  // By code points, so a surrogate pair is never split.
+  return Array.from(text)
+    .slice(0, WARN_TEXT_MAX)
+    .map((ch) => {
+      const c = ch.codePointAt(0)!;
+      return (c < 0x20 && c !== 0x09) || c === 0x7f ? ' ' : ch;
+    })
+    .join('');
 }

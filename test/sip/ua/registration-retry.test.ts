@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../../server/util/clock.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
-import { jittered, retryKind, retryWaitSeconds, type RegistrationFailure } from '../../../server/sip/ua/registration.js';
+import { registrationBackoff, retryKind, type RegistrationFailure } from '../../../server/sip/ua/registration.js';
+import { backoffDelay } from '../../../server/util/backoff.js';
 import { createResponse } from '../../../server/sip/response.js';
 import type { SipRequest } from '../../../server/sip/message.js';
 import { TcpSipTransport } from '../../../server/sip/transport/tcp-transport.js';
@@ -44,8 +45,10 @@ function setup(random: () => number, retry: { baseSeconds?: number; maxSeconds?:
 
 describe('RFC 5626 §4.5 retry arithmetic', () => {
   it('doubles the wait from base-time up to max-time and jitters it between 50 % and 100 %', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 60].map((n) => retryWaitSeconds(n, 30, 1800))).toEqual([60, 120, 240, 480, 960, 1800, 1800, 1800]);
-    expect([jittered(240, () => 0), jittered(240, () => 0.5), jittered(240, () => 0.999999)].map(Math.round)).toEqual([120, 180, 240]);
+    const top = registrationBackoff(30, 1800, () => 0.999999);
+    expect([1, 2, 3, 4, 5, 6, 7, 60].map((n) => Math.round(backoffDelay(n, top) / 1000))).toEqual([60, 120, 240, 480, 960, 1800, 1800, 1800]);
+    const at = (r: number) => backoffDelay(3, registrationBackoff(30, 1800, () => r)) / 1000;
+    expect([at(0), at(0.5), at(0.999999)].map(Math.round)).toEqual([120, 180, 240]);
   });
 
   it('backs off on timeouts, transport errors and 5xx, and waits long after rejections', () => {

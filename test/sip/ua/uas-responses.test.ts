@@ -6,9 +6,14 @@ import { minimalSdp, startUa, type UaHarness } from '../../helpers/sip-ua-harnes
 let h: UaHarness;
 let peer: UdpRawPeer;
 let seq = 0;
+/** Call-IDs of the INVITEs the UA offered to its listener. */
+const offered: string[] = [];
 beforeAll(async () => {
-  h = await startUa({ maxCalls: 1 });
-  h.ua.on('incomingCall', (call) => call.ringing()); // keeps the one allowed call ringing
+  h = await startUa();
+  h.ua.on('incomingCall', (call) => {
+    offered.push(call.callId);
+    call.ringing(); // keeps every call ringing
+  });
   peer = await UdpRawPeer.open();
 });
 afterAll(async () => {
@@ -81,7 +86,7 @@ describe('responses a UAS must give (RFC 3261 §8.2, §12.2.2)', () => {
     expect(r?.headers.get('Accept')).toBe('application/sdp');
   });
 
-  it('answers 486 once the call limit is reached, and 482 to a merged request (same From tag, Call-ID, CSeq, other branch)', async () => {
+  it('answers 482 to a merged request (same From tag, Call-ID, CSeq, other branch), and leaves any call limit to its listener', async () => {
     const sdp = ['Content-Type: application/sdp'];
     await peer.send(request({ method: 'INVITE', callId: 'busy-1', fromTag: 'ft', branch: 'z9hG4bK-first', extra: sdp, body: minimalSdp() }), h.udp.local.port);
     const ringing = await peer.waitFor((m) => m.kind === 'response' && m.status === 180 && m.headers.get('Call-ID') === 'busy-1', 1500);
@@ -90,7 +95,46 @@ describe('responses a UAS must give (RFC 3261 §8.2, §12.2.2)', () => {
     seq--; // keep the same CSeq-independent numbering; CSeq is always 1 here
     const merged = await ask(request({ method: 'INVITE', callId: 'busy-1', fromTag: 'ft', branch: 'z9hG4bK-second', extra: sdp, body: minimalSdp() }), 'busy-1');
     expect(status(merged)).toBe(482);
-    expect(status(await ask(request({ method: 'INVITE', callId: 'busy-2', extra: sdp, body: minimalSdp() }), 'busy-2'))).toBe(486);
+    // A second call while the first rings is offered too: the link manager's limit decides.
+    await peer.send(request({ method: 'INVITE', callId: 'busy-2', extra: sdp, body: minimalSdp() }), h.udp.local.port);
+    const second = await peer.waitFor((m) => m.kind === 'response' && m.status === 180 && m.headers.get('Call-ID') === 'busy-2', 1500);
+    expect(second).toBeDefined();
+    expect(offered).toEqual(expect.arrayContaining(['busy-1', 'busy-2']));
+  });
+
+  it('answers 406 with Accept to the RFC 4475 §3.3.15 INVITE whose Accept excludes application/sdp, without offering the call', async () => {
+    // RFC 4475 §3.3.15 (sdp01), hosts moved to 127.0.0.1 and the Via to our raw peer.
+    const body = [
+      'v=0',
+      'o=mhandley 29739 7272939 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 49217 RTP/AVP 0 12',
+      'm=video 3227 RTP/AVP 31',
+      'a=rtpmap:31 LPC',
+      '',
+    ].join('\r\n');
+    const msg = [
+      `INVITE sip:user@127.0.0.1:${h.udp.local.port} SIP/2.0`,
+      'To: sip:j_user@127.0.0.1',
+      'Contact: <sip:caller@127.0.0.1>',
+      'From: sip:caller@127.0.0.1;tag=234',
+      'Max-Forwards: 5',
+      'Call-ID: sdp01.ndaksdj9342dasdd',
+      'Accept: text/nobodyKnowsThis',
+      'CSeq: 8 INVITE',
+      `Via: SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKkdjuw`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Content-Type: application/sdp',
+      '',
+      body,
+    ].join('\r\n');
+    const r = await ask(Buffer.from(msg), 'sdp01.ndaksdj9342dasdd');
+    expect(status(r)).toBe(406);
+    expect(r?.headers.get('Accept')).toBe('application/sdp');
+    expect(r?.body.length).toBe(0);
+    expect(offered).not.toContain('sdp01.ndaksdj9342dasdd');
   });
 
   it('drops stray responses, responses above 699 and stray ACKs, and keeps answering', async () => {

@@ -6,13 +6,13 @@ import type { SipMessage } from '../../../server/sip/message.js';
 import { MemoryNetwork } from '../../helpers/sip-memory-transport.js';
 import { minimalSdp } from '../../helpers/sip-ua-harness.js';
 
-function pair(opts: { maxCallsB?: number } = {}) {
+function pair() {
   const clock = new FakeClock();
   const net = new MemoryNetwork(clock, 10);
   const ta = net.transport();
   const tb = net.transport();
   const a = new SipUserAgent({ clock, transports: [ta], userAgentName: 'ua-a', localUser: 'a' });
-  const b = new SipUserAgent({ clock, transports: [tb], userAgentName: 'ua-b', localUser: 'b', ...(opts.maxCallsB ? { maxCalls: opts.maxCallsB } : {}) });
+  const b = new SipUserAgent({ clock, transports: [tb], userAgentName: 'ua-b', localUser: 'b' });
   const target = `sip:b@127.0.0.1:${tb.local.port}`;
   return { clock, net, a, b, ta, tb, target };
 }
@@ -116,14 +116,20 @@ describe('a call between two user agents', () => {
     expect(log).toEqual(['b ended remote 487', 'a failed 487']);
   });
 
-  it('answers 486 when the configured call limit is reached', () => {
-    const { clock, a, b, target } = pair({ maxCallsB: 1 });
-    b.on('incomingCall', (call) => call.ringing());
+  it("leaves the call limit to its listener: every INVITE is offered, and the listener's 486 reaches the caller", () => {
+    const { clock, a, b, target } = pair();
+    let offered = 0;
+    b.on('incomingCall', (call) => {
+      offered += 1;
+      if (b.activeCalls > 1) call.reject(486, 'Busy Here');
+      else call.ringing();
+    });
     const first = a.invite(target, { sdp: minimalSdp() });
     const second = a.invite(target, { sdp: minimalSdp() });
     const failed: number[] = [];
     second.on('failed', (f) => failed.push(f.status));
     clock.advance(500);
+    expect(offered).toBe(2);
     expect(first.state).toBe('proceeding');
     expect(failed).toEqual([486]);
   });

@@ -1,0 +1,255 @@
+/**
+ * The inbound half of the user-agent core (RFC 3261 §8.2, §9.2, §11.2, §12.2.2, §17): every
+ * message a transport delivers comes here and goes to its transaction, its dialog, or an answer
+ * the core gives itself (errors of §8.2, OPTIONS, CANCEL). New INVITEs outside a dialog are handed
+ * back to the user agent, which turns them into incoming calls.
+ */
+import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import { createResponse } from '../response.js';
+import { validateRequest, type Rejection } from '../validate.js';
+import { dialogKey, dialogKeyOfIncoming } from '../dialog/dialog.js';
+import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
+import { cseqOf, tagOf } from '../transaction/message-fields.js';
+import type { ServerTransaction, TransactionLayer } from '../transaction/transaction-layer.js';
+import type { TransactionChannel } from '../transaction/transaction.js';
+import { responseDestination } from '../transport/response-routing.js';
+import type { SipLogger } from '../transport/sip-logger.js';
+import type { InboundInfo } from '../transport/sip-transport.js';
+import type { IncomingCall } from './incoming-call.js';
+import { newTag } from './ids.js';
+import type { DialogUser } from './ua-core.js';
+import { ACCEPT_HEADER, ALLOW_HEADER, SUPPORTED_OPTIONS, checkAccept, checkContent, checkMethod, checkRequire } from './uas-policy.js';
+
+export interface UaCounters {
+  /** Responses that matched no transaction and no dialog (dropped). */
+  strayResponses: number;
+  /** ACKs that matched nothing (dropped). */
+  strayAcks: number;
+  /** Requests answered with an error status by the core. */
+  rejectedRequests: number;
+  /** Malformed requests answered with 400. */
+  badRequests: number;
+  /** Exceptions caught while handling a message (a bug if ever non-zero; the message was dropped). */
+  internalErrors: number;
+}
+
+/** The statuses the core answers with itself, named in one table. */
+export const UAS_STATUS = {
+  trying: 100,
+  ok: 200,
+  badRequest: 400,
+  temporarilyUnavailable: 480,
+  noSuchDialog: 481,
+  loop: 482,
+} as const;
+
+const NO_SUCH_DIALOG: Rejection = { status: UAS_STATUS.noSuchDialog, reason: 'Call/Transaction Does Not Exist' };
+
+/** What the dispatcher needs from the user agent. */
+export interface UasHost {
+  readonly layer: TransactionLayer;
+  readonly counters: UaCounters;
+  readonly logger: SipLogger;
+  readonly userAgentName: string;
+  isClosed(): boolean;
+  dialogFor(key: string): DialogUser | undefined;
+  /** The live incoming call whose INVITE is `invite` (a CANCEL's target). */
+  incomingCallFor(invite: SipRequest): IncomingCall | undefined;
+  /** A new INVITE outside any dialog, 100 Trying already sent: start a call, or say why not. */
+  offerCall(tx: InviteServerTransaction, info: InboundInfo): Rejection | null;
+}
+
+export class UasDispatcher {
+  /** §8.2.2.2: (From tag, Call-ID, CSeq) of requests without To tag → their server transaction. */
+  private readonly merged = new Map<string, ServerTransaction>();
+
+  constructor(private readonly host: UasHost) {}
+
+  /** Forget merge-detection state (UA close). */
+  clear(): void {
+    this.merged.clear();
+  }
+
+  /** Add our Server header (§20.35) unless the response has one. */
+  stampServer(res: SipResponse): void {
+    if (!res.headers.has('Server')) res.headers.append('Server', this.host.userAgentName);
+  }
+
+  onMessage(msg: SipMessage, info: InboundInfo): void {
+    if (this.host.isClosed()) return;
+    if (msg.kind === 'response') this.onResponse(msg);
+    else this.onRequest(msg, info);
+  }
+
+  /** A request the transport could not fully parse: 400 when there is a Via to answer to. */
+  onMalformed(partial: SipRequest, reason: string, info: InboundInfo): void {
+    if (this.host.isClosed()) return;
+    if (!partial.headers.has('Via')) return; // nowhere to send a response
+    this.host.counters.badRequests++;
+    this.sendResponseStateless(createResponse(partial, UAS_STATUS.badRequest, reason), info);
+  }
+
+  private onResponse(res: SipResponse): void {
+    // §8.1.3.1 / RFC 4475 §3.1.2.19: statuses outside 100–699 are dropped (the parser rejects most).
+    if (res.status < 100 || res.status > 699) {
+      this.host.counters.strayResponses++;
+      return;
+    }
+    if (this.host.layer.receiveResponse(res)) return;
+    // A 2xx to INVITE after its transaction ended: the dialog re-ACKs it (§13.2.2.4).
+    const cseq = cseqOf(res);
+    if (res.status >= 200 && res.status < 300 && cseq?.method === 'INVITE') {
+      const callId = res.headers.get('Call-ID');
+      const localTag = tagOf(res.headers.get('From'));
+      const remoteTag = tagOf(res.headers.get('To'));
+      if (callId !== undefined && localTag !== undefined && remoteTag !== undefined) {
+        const d = this.host.dialogFor(dialogKey({ callId, localTag, remoteTag }));
+        if (d) {
+          d.onStray2xx(res);
+          return;
+        }
+      }
+    }
+    this.host.counters.strayResponses++;
+  }
+
+  /** A response outside any transaction (requests that cannot have one). */
+  private sendResponseStateless(res: SipResponse, info: InboundInfo): void {
+    this.stampServer(res);
+    const dest = responseDestination(res, info);
+    if (!dest) return;
+    info.transport.send(res, dest).catch((err: unknown) => this.host.logger.debug({ err: String(err) }, 'sip: response send failed'));
+  }
+
+  private serverChannel(info: InboundInfo): TransactionChannel {
+    return {
+      reliable: info.transport.reliable,
+      send: (m) => {
+        const dest = m.kind === 'response' ? responseDestination(m, info) : undefined;
+        if (!dest) return Promise.reject(new Error('no destination for response'));
+        return info.transport.send(m, dest);
+      },
+    };
+  }
+
+  private reject(tx: ServerTransaction, req: SipRequest, r: Rejection): void {
+    this.host.counters.rejectedRequests++;
+    const res = createResponse(req, r.status, r.reason, { toTag: newTag(), ...(r.extraHeaders ? { headers: r.extraHeaders } : {}) });
+    this.stampServer(res);
+    tx.respond(res);
+  }
+
+  private onRequest(req: SipRequest, info: InboundInfo): void {
+    const { layer } = this.host;
+    if (req.method === 'ACK') {
+      const tx = layer.matchRequest(req);
+      if (tx) {
+        tx.receiveRequest(req);
+        return;
+      }
+      const key = dialogKeyOfIncoming(req);
+      const d = key === undefined ? undefined : this.host.dialogFor(key);
+      if (d) d.onAck(req);
+      else this.host.counters.strayAcks++; // §17.2.3 / RFC 4475: a stray ACK is dropped
+      return;
+    }
+    const existing = layer.matchRequest(req);
+    if (existing) {
+      existing.receiveRequest(req); // retransmission
+      return;
+    }
+    const invalid = validateRequest(req);
+    // §8.2.2.2 merged requests (loop detection) must be checked before a transaction is created.
+    const toTag = tagOf(req.headers.get('To'));
+    const mergeKey = invalid === null && toTag === undefined ? mergeKeyOf(req) : undefined;
+    const mergedWith = mergeKey === undefined ? undefined : this.merged.get(mergeKey);
+    const tx = layer.createServerTransaction(req, this.serverChannel(info));
+    if (!tx) {
+      // No transaction key (unusable Via or CSeq): answer statelessly if we can.
+      const r = invalid ?? { status: UAS_STATUS.badRequest, reason: 'Bad Request: unusable Via or CSeq' };
+      this.host.counters.rejectedRequests++;
+      this.sendResponseStateless(createResponse(req, r.status, r.reason, r.extraHeaders ? { headers: r.extraHeaders } : {}), info);
+      return;
+    }
+    if (invalid) {
+      this.reject(tx, req, invalid);
+      return;
+    }
+    if (mergedWith && mergedWith !== tx && !mergedWith.isTerminated) {
+      this.reject(tx, req, { status: UAS_STATUS.loop, reason: 'Loop Detected' });
+      return;
+    }
+    if (mergeKey !== undefined) {
+      this.merged.set(mergeKey, tx);
+      tx.onTerminated(() => {
+        if (this.merged.get(mergeKey) === tx) this.merged.delete(mergeKey);
+      });
+    }
+    // §8.2.1 method inspection, then §8.2.2 header inspection, then §8.2.3 content (415), then
+    // whether the answer we would send is acceptable to the caller (406).
+    const bad =
+      checkMethod(req) ?? (req.method === 'CANCEL' ? null : checkRequire(req)) ?? (req.method === 'INVITE' ? checkContent(req) ?? checkAccept(req) : null);
+    if (bad) {
+      this.reject(tx, req, bad);
+      return;
+    }
+    if (req.method === 'CANCEL') this.onCancel(req, tx);
+    else if (req.method === 'OPTIONS') this.answerOptions(req, tx);
+    else if (toTag !== undefined) this.onInDialog(req, tx);
+    else if (req.method === 'INVITE' && tx.kind === 'invite-server') this.onInvite(tx, info);
+    else this.reject(tx, req, NO_SUCH_DIALOG); // BYE (or anything else allowed) outside a dialog
+  }
+
+  /** §11.2: 200 with what we allow, accept and support. */
+  private answerOptions(req: SipRequest, tx: ServerTransaction): void {
+    const res = createResponse(req, UAS_STATUS.ok, 'OK', {
+      toTag: newTag(),
+      headers: [
+        ['Allow', ALLOW_HEADER],
+        ['Accept', ACCEPT_HEADER],
+        ['Accept-Encoding', 'identity'],
+        ['Accept-Language', 'en'],
+        ['Supported', SUPPORTED_OPTIONS.join(', ')],
+      ],
+    });
+    this.stampServer(res);
+    tx.respond(res);
+  }
+
+  /** §9.2: CANCEL → 200 for the CANCEL, 487 for the INVITE (by the call); 481 when nothing matches. */
+  private onCancel(req: SipRequest, tx: ServerTransaction): void {
+    const inviteTx = this.host.layer.findInviteForCancel(req);
+    if (!inviteTx) {
+      this.reject(tx, req, NO_SUCH_DIALOG);
+      return;
+    }
+    const res = createResponse(req, UAS_STATUS.ok, 'OK', { toTag: inviteTx.finalToTag ?? newTag() });
+    this.stampServer(res);
+    tx.respond(res);
+    this.host.incomingCallFor(inviteTx.request)?.onCancel();
+  }
+
+  private onInDialog(req: SipRequest, tx: ServerTransaction): void {
+    const key = dialogKeyOfIncoming(req);
+    const d = key === undefined ? undefined : this.host.dialogFor(key);
+    if (d) d.onInDialogRequest(req, tx);
+    else this.reject(tx, req, NO_SUCH_DIALOG); // §12.2.2
+  }
+
+  private onInvite(tx: InviteServerTransaction, info: InboundInfo): void {
+    // §17.2.1: 100 Trying at once, so the caller stops retransmitting.
+    const trying = createResponse(tx.request, UAS_STATUS.trying, 'Trying');
+    this.stampServer(trying);
+    tx.respond(trying);
+    const refused = this.host.offerCall(tx, info);
+    if (refused) this.reject(tx, tx.request, refused);
+  }
+}
+
+function mergeKeyOf(req: SipRequest): string | undefined {
+  const fromTag = tagOf(req.headers.get('From'));
+  const callId = req.headers.get('Call-ID');
+  const cseq = req.headers.get('CSeq');
+  if (fromTag === undefined || callId === undefined || cseq === undefined) return undefined;
+  return `${fromTag}\u0000${callId}\u0000${cseq}`;
+}
