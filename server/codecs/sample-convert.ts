@@ -1,7 +1,7 @@
 /**
  * Exact conversions between Float32 samples in [-1, 1) and integer PCM. Integer -> float divides by
- * a power of two, which is exact in float32 for 16- and 24-bit values (24 significant bits), so
- * int -> float -> int is the identity: L24 in -> L24 out stays bit-exact.
+ * the scale below, a power of two, which is exact in float32 for 16- and 24-bit values (24
+ * significant bits), so int -> float -> int is the identity: L24 in -> L24 out stays bit-exact.
  * float -> int rounds to nearest and clamps (a +1.0 sample becomes the largest positive code).
  */
 export const INT16_SCALE = 32768;
@@ -15,12 +15,4 @@ export function floatToInt16(x: number): number {
 export function floatToInt24(x: number): number {
   const v = Math.round(x * INT24_SCALE);
   return v > 8388607 ? 8388607 : v < -8388608 ? -8388608 : v;
-}
-
-export function int16ToFloat(v: number): number {
-  return v / INT16_SCALE;
-}
-
-export function int24ToFloat(v: number): number {
-  return v / INT24_SCALE;
 }

@@ -1,26 +1,16 @@
 /** Builds the audio source an `--input` spec names, at the link's rate and channel count. */
-import type { InputSpec } from './audio-spec.js';
+import { findSourceKind, type AudioSourceParams, type InputSpec } from './audio-kinds.js';
 import type { AudioSource } from './audio-io.js';
-import type { AlsaSampleFormat } from './alsa-pcm.js';
-import { AlsaSource } from './alsa-source.js';
+import { specError } from './audio-spec-grammar.js';
 import { LoopbackSource } from './loopback-source.js';
-import { SilenceSource } from './silence-source.js';
-import { ToneSource } from './tone-source.js';
-import { WavFileSource } from './wav-file-source.js';
 
 export type { AudioSource, AudioSourceStats } from './audio-io.js';
+export type { AudioSourceParams } from './audio-kinds.js';
 export { LoopbackSource } from './loopback-source.js';
 
 /** The media session feeds a loopback input from its receive path: `if (isLoopbackSource(s)) s.push(frame)`. */
 export function isLoopbackSource(s: AudioSource): s is LoopbackSource {
   return s instanceof LoopbackSource;
-}
-
-export interface AudioSourceParams {
-  sampleRate: number;
-  channels: number;
-  /** ALSA capture options. */
-  alsa?: { sampleFormat?: AlsaSampleFormat; periodMs?: number; queueMs?: number; env?: NodeJS.ProcessEnv; command?: string };
 }
 
 /**
@@ -29,17 +19,7 @@ export interface AudioSourceParams {
  * media session feeds it with `push()` from its receive path.
  */
 export function createAudioSource(spec: InputSpec, params: AudioSourceParams): AudioSource {
-  const { sampleRate, channels } = params;
-  switch (spec.kind) {
-    case 'tone':
-      return new ToneSource({ sampleRate, channels, frequencyHz: spec.frequencyHz, levelDbfs: spec.levelDbfs });
-    case 'silence':
-      return new SilenceSource(sampleRate, channels);
-    case 'file':
-      return new WavFileSource(spec.path, { sampleRate, channels });
-    case 'loopback':
-      return new LoopbackSource({ sampleRate, channels });
-    case 'alsa':
-      return new AlsaSource({ ...params.alsa, device: spec.device, sampleRate, channels });
-  }
+  const record = findSourceKind(spec.kind);
+  if (!record) specError('input', `unknown audio input '${String(spec.kind)}'`);
+  return record.create(spec, params);
 }

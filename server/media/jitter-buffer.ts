@@ -1,12 +1,12 @@
 /**
  * Receive jitter buffer, one per incoming RTP stream.
  *
- * Packet arrival never drives playout (ARCHITECTURE.md "Clocks"): `push` only stores and measures;
- * the media session's frame clock calls `pop(now)` whenever its output needs the next frame (once per
- * packet time on average) and gets either a packet to decode or a "missing" frame to conceal through
- * the codec record. With every frame comes a stretch hint `adjustSamples` (RTP timestamp units, per
- * channel): the PCM-domain corrector (drift-corrector.ts) removes (−) or inserts (+) that many samples
- * where least audible. That is how the buffer both follows its target delay and cancels clock drift.
+ * Packet arrival never drives playout: `push` only stores and measures; the media session's frame
+ * clock calls `pop(now)` whenever its output needs the next frame (once per packet time on average)
+ * and gets either a packet to decode or a "missing" frame to conceal through the codec record. With
+ * every frame comes a stretch hint `adjustSamples` (RTP timestamp units, per channel): the PCM-domain
+ * corrector (drift-corrector.ts) removes (−) or inserts (+) that many samples where least audible.
+ * That is how the buffer both follows its target delay and cancels clock drift.
  *
  * Terms (all ms):
  * - d, relative transit of a packet: arrival − media time of its RTP timestamp (constant offset unknown).
@@ -31,7 +31,8 @@
  *   pull below target) stall: concealed as `underrun` without advancing, so the delay grows at once
  *   by a frame per pull until packets come (a spike's burst then plays in full).
  * - A gap with later packets present is a loss: the slot is concealed (`lost`) and passed.
- * - Target = quantile of a forgetting histogram of r (slow to come down, `forgetMs`), or faster: when
+ * - Target (jb-target-controller.ts decides it; this file follows it) = quantile of a forgetting
+ *   histogram of r (slow to come down, `forgetMs`), or faster: when
  *   3 (and ≥ 30 ms worth of) packets in a row are later than the target, it jumps to the least late of
  *   them at once; that part decays with a 1 s time constant unless the histogram confirms it.
  * - A route change (the floor stepping by > 15 ms) re-bases the histogram, so a delay step that ends
@@ -62,133 +63,20 @@
  */
 
 import { seq16, seqDiff, ts32, tsDiff } from '../rtp/seq.js';
-import { DelayHistogram } from './jb-delay-histogram.js';
-import { DriftEstimator, type DriftEstimatorOptions } from './drift-estimator.js';
-import { AcipError } from '../util/errors.js';
+import { DriftEstimator } from './drift-estimator.js';
+import { TargetController } from './jb-target-controller.js';
+import {
+  validateJitterBufferOptions,
+  type IncomingPacket,
+  type JitterBufferMode,
+  type JitterBufferOptions,
+  type JitterBufferStats,
+  type MissingReason,
+  type PlayoutFrame,
+} from './jitter-buffer-types.js';
 
-export type JitterBufferMode = 'fixed' | 'adaptive';
-
-export interface JitterBufferOptions {
-  mode: JitterBufferMode;
-  /** Fixed mode: the delay to hold (ms above the fastest transit). Defaults to minDelayMs. */
-  fixedDelayMs?: number;
-  minDelayMs: number;
-  maxDelayMs: number;
-  /** Nominal frame duration (ms). */
-  ptimeMs: number;
-  /**
-   * How often the output pulls (its tick period, ms; default ptimeMs, at most ptimeMs). Frames are
-   * still whole packets, but a frame can only be taken at a pull, so the delay sits on a grid of this
-   * step: with pulls every ptime, up to a whole frame of delay is lost to the phase between packet
-   * arrivals and ticks; with pulls every 5 ms at most 5 ms (see `correction`).
-   */
-  pullPeriodMs?: number;
-  rtpClockRate: number;
-  /** RTP timestamp units per packet. */
-  samplesPerFrame: number;
-  /** Most packets held; beyond it the oldest is dropped. Default: enough for 2 × maxDelay + 1 s. */
-  maxPackets?: number;
-  /** Adaptive: starting target before any statistics (default clamp(40, min, max)). */
-  initialDelayMs?: number;
-  /** Adaptive: quantile of relative delay to cover (default 0.99). */
-  quantile?: number;
-  /**
-   * Adaptive: jitter-induced concealment to aim for, as a fraction of output frames (default 0.01;
-   * 0 = always use `quantile`). The buffer measures its own rate of late packets and stall frames
-   * (30 s average) and slowly moves the quantile it covers (from `quantile`, within 0.97–0.999) to hold
-   * that rate at the budget: a heavy-tailed network gets a higher quantile, a calm one a lower delay.
-   * (3GPP TS 26.114 §8.2.3 asks at most 1 % jitter-induced concealment.)
-   */
-  jicoBudget?: number;
-  /** Adaptive: added to the quantile (default 0). */
-  marginMs?: number;
-  /** Adaptive: time constant of the histogram's forgetting (default 60 s). */
-  forgetMs?: number;
-  /** Adaptive: start-up forgetting weight of the histogram (default 5; 0 = off; see jb-delay-histogram.ts). */
-  startForgetWeight?: number;
-  /** No correction while |L − target| is within this (default max(1, ptime/8) ms). */
-  deadbandMs?: number;
-  /** Fraction of the level error corrected per frame (default 0.1). */
-  gain?: number;
-  /** Most removed per frame, as a fraction of samplesPerFrame (default 0.1). */
-  maxShrinkFraction?: number;
-  /** Most removed per frame while the delay is more than `fastShrinkAboveMs` above target (default 0.5). */
-  fastShrinkFraction?: number;
-  /** Default max(3 · ptime, 40) ms. */
-  fastShrinkAboveMs?: number;
-  /** Most inserted per frame, as a fraction of samplesPerFrame (default 0.1). */
-  maxGrowFraction?: number;
-  /** Apply the drift estimate as a feed-forward correction (default true). */
-  driftCompensation?: boolean;
-  drift?: DriftEstimatorOptions;
-}
-
-export interface IncomingPacket {
-  seq: number;
-  timestamp: number;
-  payload: Buffer;
-  arrivalMs: number;
-  marker?: boolean;
-}
-
-export type MissingReason = 'lost' | 'underrun' | 'not-started' | 'gap';
-
-export type PlayoutFrame =
-  | {
-      kind: 'packet';
-      payload: Buffer;
-      seq: number;
-      timestamp: number;
-      marker: boolean;
-      /** Samples (RTP timestamp units, per channel) to remove (< 0) or insert (> 0) in this frame's PCM. */
-      adjustSamples: number;
-    }
-  | {
-      kind: 'missing';
-      reason: MissingReason;
-      /** Sequence number of the skipped packet (reason `lost`, and `underrun` in fixed mode). */
-      seq?: number;
-      /** RTP timestamp of the slot being concealed, once the stream has started. */
-      timestamp?: number;
-      adjustSamples: number;
-    };
-
-export interface JitterBufferStats {
-  mode: JitterBufferMode;
-  currentDelayMs: number;
-  targetDelayMs: number;
-  /** Media held ahead of the playout position (ms). */
-  bufferedMs: number;
-  bufferedPackets: number;
-  received: number;
-  /** Slots concealed as lost whose packet never came (late arrivals are moved to `late`). */
-  lost: number;
-  late: number;
-  duplicate: number;
-  reordered: number;
-  /** Packets dropped because the buffer held maxPackets. */
-  overflowDropped: number;
-  /** Overflow events (packet-count overflow or delay above maxDelayMs). */
-  overflows: number;
-  /** Packets with a sequence jump beyond the RFC 3550 A.1 limits that did not lead to a resync. */
-  outOfRange: number;
-  resyncs: number;
-  /** Frames returned `missing` for lost, underrun (not not-started or gap). */
-  concealedFrames: number;
-  /** Runs of consecutive concealed frames. */
-  concealmentEvents: number;
-  underrunFrames: number;
-  /** Runs of consecutive underrun frames. */
-  underruns: number;
-  gapFrames: number;
-  framesPlayed: number;
-  /** Frames skipped without playing because the delay exceeded maxDelayMs. */
-  framesDropped: number;
-  samplesInserted: number;
-  samplesDropped: number;
-  driftPpm: number;
-  routeChanges: number;
-}
+export type { IncomingPacket, JitterBufferMode, JitterBufferOptions, JitterBufferStats, MissingReason, PlayoutFrame } from './jitter-buffer-types.js';
+export { validateJitterBufferOptions } from './jitter-buffer-types.js';
 
 interface Entry {
   extSeq: number;
@@ -205,41 +93,9 @@ const MAX_MISORDER = 100;
 const RING = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;
-/** Consecutive packets later than the target that trigger the fast attack. */
-const ATTACK_RUN = 3;
-/** …and at least this much time's worth of them (short packet times). */
-const ATTACK_RUN_MS = 30;
 /** Consecutive late packets (and ms of them) after which playout re-anchors on the latest. */
 const LATE_RUN_RESYNC = 4;
 const LATE_RUN_RESYNC_MS = 40;
-/** The histogram forgets faster over the first this long of packets (see jb-delay-histogram.ts). */
-const START_FORGET_MS = 2000;
-/** Averaging time of the measured jitter-induced concealment rate. */
-const JICO_AVG_MS = 30_000;
-/** Time constant of the quantile's adjustment to the concealment budget (per unit of relative error). */
-const JICO_CONTROL_MS = 60_000;
-/** Range of the tail (1 − quantile) the budget control may choose. */
-const TAIL_MIN = 0.001;
-const TAIL_MAX = 0.03;
-/** Time constant with which the fast-attack part of the target decays. */
-const ATTACK_DECAY_MS = 1000;
-
-export function validateJitterBufferOptions(o: JitterBufferOptions): void {
-  const bad = (field: string, why: string): never => {
-    throw new AcipError('JB_BAD_OPTION', `jitter buffer option ${field}: ${why}`, field);
-  };
-  if (o.mode !== 'fixed' && o.mode !== 'adaptive') bad('mode', 'must be fixed or adaptive');
-  if (!(o.ptimeMs > 0)) bad('ptimeMs', 'must be > 0');
-  if (o.pullPeriodMs !== undefined && !(o.pullPeriodMs > 0 && o.pullPeriodMs <= o.ptimeMs)) bad('pullPeriodMs', 'must be in (0, ptimeMs]');
-  if (!(o.rtpClockRate > 0)) bad('rtpClockRate', 'must be > 0');
-  if (!(o.samplesPerFrame > 0) || !Number.isInteger(o.samplesPerFrame)) bad('samplesPerFrame', 'must be a positive integer');
-  if (!(o.minDelayMs >= 0)) bad('minDelayMs', 'must be ≥ 0');
-  if (!(o.maxDelayMs >= o.minDelayMs)) bad('maxDelayMs', 'must be ≥ minDelayMs');
-  if (o.fixedDelayMs !== undefined && !(o.fixedDelayMs >= 0 && o.fixedDelayMs <= o.maxDelayMs)) bad('fixedDelayMs', 'must be in [0, maxDelayMs]');
-  if (o.maxPackets !== undefined && !(o.maxPackets >= 2)) bad('maxPackets', 'must be ≥ 2');
-  if (o.quantile !== undefined && !(o.quantile > 0 && o.quantile < 1)) bad('quantile', 'must be in (0, 1)');
-  if (o.jicoBudget !== undefined && !(o.jicoBudget >= 0 && o.jicoBudget < 0.5)) bad('jicoBudget', 'must be in [0, 0.5)');
-}
 
 export class JitterBuffer {
   readonly mode: JitterBufferMode;
@@ -248,8 +104,8 @@ export class JitterBuffer {
     initialDelayMs: number;
   };
   private readonly msPerUnit: number;
-  private readonly hist: DelayHistogram;
   private readonly drift: DriftEstimator;
+  private readonly tc: TargetController;
 
   private buf: Entry[] = [];
   private haveStream = false;
@@ -264,13 +120,6 @@ export class JitterBuffer {
   private readonly seenRing = new Float64Array(RING).fill(NaN);
   private readonly lostRing = new Float64Array(RING).fill(NaN);
   private candidate: { p: IncomingPacket } | undefined;
-  private target: number;
-  private lastTargetCalcMs = -Infinity;
-  private measured = 0;
-  private overRun = 0;
-  private overRunMin = Infinity;
-  private attack = 0;
-  private attackAt = 0;
   private currentDelay = 0;
   private adjustAcc = 0;
   private inConcealRun = false;
@@ -281,11 +130,6 @@ export class JitterBuffer {
   /** Time of the last `pop` (the playout position's clock). */
   private lastPullMs = 0;
   private inOverflow = false;
-  /** ln(1 − quantile) currently covered (moved by the concealment budget control). */
-  private lnTail: number;
-  /** Measured jitter-induced concealment per output frame (EWMA), and events not yet counted in it. */
-  private jicoRate: number;
-  private jicoPending = 0;
   private readonly s: JitterBufferStats;
 
   constructor(opts: JitterBufferOptions) {
@@ -318,15 +162,21 @@ export class JitterBuffer {
       driftCompensation: opts.driftCompensation ?? true,
     };
     this.msPerUnit = 1000 / opts.rtpClockRate;
-    const binMs = Math.max(0.05, Math.min(1, opts.ptimeMs / 20));
-    this.hist = new DelayHistogram(binMs, opts.maxDelayMs + 2 * opts.ptimeMs, Math.exp(-opts.ptimeMs / this.o.forgetMs),
-      this.o.startForgetWeight, Math.ceil(START_FORGET_MS / opts.ptimeMs));
     this.drift = new DriftEstimator(opts.drift);
-    this.target = this.mode === 'fixed' ? this.o.fixedDelayMs : this.o.initialDelayMs;
-    this.lnTail = Math.log(1 - this.o.quantile);
-    this.jicoRate = this.o.jicoBudget;
+    this.tc = new TargetController({
+      mode: this.mode,
+      ptimeMs: opts.ptimeMs,
+      minDelayMs: opts.minDelayMs,
+      maxDelayMs: opts.maxDelayMs,
+      initialTargetMs: this.mode === 'fixed' ? this.o.fixedDelayMs : this.o.initialDelayMs,
+      quantile: this.o.quantile,
+      jicoBudget: this.o.jicoBudget,
+      marginMs: this.o.marginMs,
+      forgetMs: this.o.forgetMs,
+      startForgetWeight: this.o.startForgetWeight,
+    });
     this.s = {
-      mode: opts.mode, currentDelayMs: 0, targetDelayMs: this.target, bufferedMs: 0, bufferedPackets: 0,
+      mode: opts.mode, currentDelayMs: 0, targetDelayMs: this.tc.targetMs, bufferedMs: 0, bufferedPackets: 0,
       received: 0, lost: 0, late: 0, duplicate: 0, reordered: 0, overflowDropped: 0, overflows: 0,
       outOfRange: 0, resyncs: 0, concealedFrames: 0, concealmentEvents: 0, underrunFrames: 0, underruns: 0,
       gapFrames: 0, framesPlayed: 0, framesDropped: 0, samplesInserted: 0, samplesDropped: 0, driftPpm: 0,
@@ -391,7 +241,7 @@ export class JitterBuffer {
       if (!first) return this.missing('not-started');
       const l = nowMs - this.mediaMs(this.pointerTs) - floor;
       this.currentDelay = l + backlog;
-      if (l < this.target) return this.missing('not-started');
+      if (l < this.tc.targetMs) return this.missing('not-started');
       this.started = true;
     }
     // Bounded: every pass removes a buffered packet or moves the playout position forward.
@@ -423,7 +273,7 @@ export class JitterBuffer {
         // Never stall beyond the maximum delay: a stall there would push the next packet into the
         // overflow branch above, which drops it, and the buffer would then stall and drop for ever (seen
         // with baresip's L16 4 ms stream, sent about 2.5 % slower than real time).
-        if (this.mode === 'adaptive' && l + backlog + this.o.ptimeMs <= this.o.maxDelayMs && (this.inUnderrunRun || this.inConcealRun || l < this.target)) {
+        if (this.mode === 'adaptive' && l + backlog + this.o.ptimeMs <= this.o.maxDelayMs && (this.inUnderrunRun || this.inConcealRun || l < this.tc.targetMs)) {
           return this.conceal('underrun');
         }
         return this.skipSlot(this.mode === 'adaptive' ? 'lost' : 'underrun');
@@ -434,7 +284,7 @@ export class JitterBuffer {
         // Contiguous sequence number, later timestamp: sender silence (DTX), or the previous packet
         // was longer than one frame. Wait while the packet is not due; play it once it is.
         const lHead = nowMs - this.mediaMs(head.extTs) - floor;
-        if (lHead < this.target - this.o.ptimeMs / 2) {
+        if (lHead < this.tc.targetMs - this.o.ptimeMs / 2) {
           if (lHead < -(this.o.maxDelayMs + 1000)) {
             // The timestamp leapt far ahead with contiguous sequence numbers: a new timeline.
             this.s.resyncs++;
@@ -457,7 +307,7 @@ export class JitterBuffer {
   stats(): JitterBufferStats {
     const last = this.buf[this.buf.length - 1];
     this.s.currentDelayMs = this.currentDelay;
-    this.s.targetDelayMs = this.target;
+    this.s.targetDelayMs = this.tc.targetMs;
     this.s.bufferedPackets = this.buf.length;
     this.s.bufferedMs = last ? Math.max(0, (last.extTs + this.o.samplesPerFrame - this.pointerTs) * this.msPerUnit) : 0;
     this.s.driftPpm = this.drift.driftPpm;
@@ -466,7 +316,12 @@ export class JitterBuffer {
   }
 
   get targetDelayMs(): number {
-    return this.target;
+    return this.tc.targetMs;
+  }
+
+  /** The quantile of relative delay the target covers now (adaptive mode; see jb-target-controller.ts). */
+  get coveredQuantile(): number {
+    return this.tc.coveredQuantile;
   }
 
   get driftPpm(): number {
@@ -530,7 +385,7 @@ export class JitterBuffer {
       if (this.started) {
         // RFC 3550 leaves late packets to the receiver; ours: its slot has passed, drop and count.
         this.s.late++;
-        this.jicoPending++;
+        this.tc.countLate();
         if (this.lostRing[slot] === extSeq) {
           this.lostRing[slot] = NaN;
           this.s.lost--;
@@ -581,42 +436,8 @@ export class JitterBuffer {
   private measure(arrivalMs: number, extTs: number): void {
     const d = arrivalMs - this.mediaMs(extTs);
     this.drift.add(arrivalMs, d);
-    const jump = this.drift.lastJumpMs;
-    // The histogram holds delays relative to the floor. When the floor rises (a slower route, seen
-    // once the old minima leave the window) the samples taken since were measured against the old,
-    // too low floor: move them down. When it falls (a faster route) the old samples were measured
-    // against the floor of the route they travelled: keep them, so the target does not jump up.
-    if (jump > 0) this.hist.shift(-jump);
     const floor = this.drift.floorAt(arrivalMs) ?? d;
-    const r = d - floor;
-    this.hist.add(r);
-    this.measured++;
-    // Fast attack: several packets in a row later than the target mean the delay has moved (a step
-    // or the start of a long spike), not a stray late packet: raise the target to the least late of
-    // them at once. This part of the target then decays with ATTACK_DECAY_MS while the histogram,
-    // which has seen the same packets, takes over if the new delay persists.
-    if (this.mode === 'adaptive') {
-      if (r > this.target) {
-        this.overRun++;
-        this.overRunMin = Math.min(this.overRunMin, r);
-      } else {
-        this.overRun = 0;
-        this.overRunMin = Infinity;
-      }
-      if (this.overRun >= Math.max(ATTACK_RUN, Math.ceil(ATTACK_RUN_MS / this.o.ptimeMs))) {
-        this.attack = Math.max(this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS), this.overRunMin);
-        this.attackAt = arrivalMs;
-      }
-    }
-    // Hold the initial target until ~1 s of packets has been seen, unless packets are later than it.
-    const warm = this.measured * this.o.ptimeMs >= 1000;
-    if (this.mode === 'adaptive' && (warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jump !== 0)) {
-      this.lastTargetCalcMs = arrivalMs;
-      let q = this.hist.quantile(this.coveredQuantile) + this.o.marginMs;
-      q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
-      if (!warm) q = Math.max(q, this.target);
-      this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
-    }
+    this.tc.observe(arrivalMs, d - floor, this.drift.lastJumpMs);
   }
 
   /** The slot's packet is missing: conceal it and let its time pass (the sequence number stays expected). */
@@ -647,30 +468,9 @@ export class JitterBuffer {
     }
   }
 
-  /** The quantile of relative delay the target covers now. */
-  get coveredQuantile(): number {
-    return 1 - Math.exp(this.lnTail);
-  }
-
-  /**
-   * Once per output frame: update the measured jitter-induced concealment rate (late packets and stall
-   * frames) and move the covered tail towards the budget — multiplicatively, slowly (JICO_CONTROL_MS),
-   * so that it follows the network's character rather than single events.
-   */
-  private accountFrame(stall: boolean): void {
-    if (this.mode !== 'adaptive' || this.o.jicoBudget <= 0) return;
-    const a = Math.exp(-this.o.ptimeMs / JICO_AVG_MS);
-    const events = this.jicoPending + (stall ? 1 : 0);
-    this.jicoPending = 0;
-    this.jicoRate = a * this.jicoRate + (1 - a) * events;
-    const err = (this.o.jicoBudget - this.jicoRate) / this.o.jicoBudget;
-    this.lnTail += (this.o.ptimeMs / JICO_CONTROL_MS) * Math.max(-2, Math.min(2, err));
-    this.lnTail = Math.min(Math.log(TAIL_MAX), Math.max(Math.log(TAIL_MIN), this.lnTail));
-  }
-
   private play(e: Entry, lPull: number, backlog: number): PlayoutFrame {
     this.s.framesPlayed++;
-    this.accountFrame(false);
+    this.tc.accountFrame(false);
     this.inConcealRun = false;
     this.inUnderrunRun = false;
     const adj = this.correction(lPull, backlog);
@@ -701,7 +501,7 @@ export class JitterBuffer {
     const period = this.o.pullPeriodMs;
     // Respect the maximum: the pull-time delay may sit on the grid point just below maxDelayMs rather
     // than just above it (then lOut < maxDelayMs + deadband, not up to maxDelayMs + period).
-    const target = Math.max(this.o.minDelayMs, Math.min(this.target, this.o.maxDelayMs - period));
+    const target = Math.max(this.o.minDelayMs, Math.min(this.tc.targetMs, this.o.maxDelayMs - period));
     const ePull = lPull - target;
     const maxShrink = (ePull > this.o.fastShrinkAboveMs ? this.o.fastShrinkFraction : this.o.maxShrinkFraction) * spf;
     const maxGrow = this.o.maxGrowFraction * spf;
@@ -739,7 +539,7 @@ export class JitterBuffer {
 
   private conceal(reason: 'lost' | 'underrun', seq?: number, ts?: number): PlayoutFrame {
     this.s.concealedFrames++;
-    this.accountFrame(reason === 'underrun' && this.mode === 'adaptive');
+    this.tc.accountFrame(reason === 'underrun' && this.mode === 'adaptive');
     if (!this.inConcealRun) this.s.concealmentEvents++;
     this.inConcealRun = true;
     if (reason === 'underrun') {

@@ -1,10 +1,10 @@
 /**
- * The media session (issue 4, item 6): ties the RTP session (sockets, RTP/RTCP, statistics,
- * symmetric latching), the codec record's encoder and decoder, the receive jitter buffer, the audio
- * source and sink, meters and silence detectors together for one link. Created and closed by the
+ * The media session: ties the RTP session (sockets, RTP/RTCP, statistics, symmetric latching), the
+ * codec record's encoder and decoder, the receive jitter buffer, the audio source and sink, meters
+ * and silence detectors together for one link. Created and closed by the
  * link layer from plain negotiated values (session-types.ts); knows nothing of SIP or SDP.
  *
- * Clocks (ARCHITECTURE.md "Clocks"):
+ * Clocks:
  * - Send: a FrameClock ticks once per send packet time; tick k pulls one frame from the input (at the
  *   codec's audio rate and channels: the source resamples), meters it, encodes it and sends it with
  *   RTP timestamp k · (samples per frame · RTP clock / audio rate). The ratio comes from the codec
@@ -19,13 +19,12 @@
  *   sits on the tick grid; at 20 ms packets a 5 ms grid saves up to 15 ms of delay (the jitter bench,
  *   `npm run bench -- jitter`, measures it), and the buffer is told the grid as `pullPeriodMs`.
  * - Receive work runs after socket reads: the receive clock's timer callback only queues the tick
- *   (with its due time) and the playout runs from `setImmediate`. Node runs timers before it polls
- *   for I/O, so after an event-loop stall (GC, a slow listener, a busy machine) the catch-up ticks
- *   would otherwise run before the packets that arrived during the stall are read, and conceal
- *   frames whose packets are already waiting in the socket (test/media/session/stall.test.ts
- *   measures the difference). libuv reads at most 32 datagrams per socket per loop iteration, so a
- *   long backlog of ticks is worked off in slices of RECEIVE_TICKS_PER_TURN per iteration, letting
- *   the reads keep ahead.
+ *   (with its due time) and the playout runs from `setImmediate` (receive-queue.ts says why).
+ *
+ * Parts: parameter checks and derived settings (media-session-params.ts), the codec path a codec
+ * change rebuilds (codec-path.ts), the receive tick queue (receive-queue.ts), the stats snapshot
+ * (media-session-stats.ts). This file wires them to the RTP session, the source, the sink and the
+ * meters, and runs the send and receive ticks.
  *
  * Ports (decision): the session binds its own sockets. The link layer opens the session BEFORE it
  * builds the SDP offer (remote null, send/receive false if it likes), reads `localRtpPort` /
@@ -43,35 +42,38 @@
  * `noMediaTimeoutMs` since start (or since the receive path was enabled) or since the last packet →
  * 'no-media', once per outage; the next packet → 'media-restored'.
  */
-import { codecRegistry } from '../codecs/registry.js';
-import type { AudioDecoder, AudioEncoder, CodecParams, CodecRecord } from '../codecs/codec.js';
+import type { AudioDecoder, CodecParams, CodecRecord } from '../codecs/codec.js';
 import { RtpSession, type RtpLogger, type RtpReceived } from '../rtp/rtp-session.js';
 import type { Clock } from '../util/clock.js';
-import { AcipError, isAcipError } from '../util/errors.js';
+import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { createAudioSink } from './audio-sink.js';
 import { createAudioSource, isLoopbackSource } from './audio-source.js';
 import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import type { AudioSink, AudioSource } from './audio-io.js';
-import { FrameClock, type FrameClockStats } from './frame-clock.js';
-import { JitterBuffer, type JitterBufferOptions } from './jitter-buffer.js';
+import { buildCodecPath, startCodecPath, stopCodecPath, type CodecPath } from './codec-path.js';
 import { LevelMeter } from './level-meter.js';
-import { PlayoutAdapter } from './playout-adapter.js';
+import {
+  badParam,
+  checkParams,
+  DEFAULT_NO_MEDIA_TIMEOUT_MS,
+  MEDIA_SESSION_CLOSED,
+  plainError,
+  sameJson,
+} from './media-session-params.js';
+import { sessionStats } from './media-session-stats.js';
 import { SilenceDetector } from './silence-detector.js';
-import type {
-  MediaCodecInfo,
-  MediaDirection,
-  MediaErrorInfo,
-  MediaSessionEvents,
-  MediaSessionParams,
-  MediaSessionStats,
-} from './session-types.js';
+import type { MediaDirection, MediaSessionEvents, MediaSessionParams, MediaSessionStats } from './session-types.js';
 
 export type * from './session-types.js';
-
-export const MEDIA_SESSION_PARAMS = 'MEDIA_SESSION_PARAMS';
-export const MEDIA_SESSION_CLOSED = 'MEDIA_SESSION_CLOSED';
-export const DEFAULT_NO_MEDIA_TIMEOUT_MS = 5000;
+export {
+  DEFAULT_NO_MEDIA_TIMEOUT_MS,
+  DEFAULT_RECEIVE_TICK_MS,
+  MEDIA_SESSION_CLOSED,
+  MEDIA_SESSION_PARAMS,
+  MIN_RECEIVE_TICK_MS,
+  receiveTickSamples,
+} from './media-session-params.js';
 
 export interface MediaSessionLogger extends RtpLogger {
   info?(obj: object, msg: string): void;
@@ -112,112 +114,9 @@ export interface PlayoutTickInfo {
   droppedFrames: number;
 }
 
-/** Default receive clock period cap, ms (see the file comment). */
-export const DEFAULT_RECEIVE_TICK_MS = 5;
-/** Shortest receive clock period, ms. */
-export const MIN_RECEIVE_TICK_MS = 1;
-/** Queued receive ticks worked off per event-loop iteration (see the file comment). */
-const RECEIVE_TICKS_PER_TURN = 16;
-/**
- * A queued receive tick older than this when its turn comes is skipped (counted with the receive
- * clock's skipped ticks), as the frame clock itself skips ticks after a longer stall: a process too
- * starved to keep up must not play on ever further behind real time.
- */
-const RECEIVE_MAX_LAG_MS = 200;
-
 const defaultDefer = (fn: () => void): void => {
   setImmediate(fn);
 };
-
-/** What a codec change rebuilds. */
-interface CodecPath {
-  record: CodecRecord;
-  params: CodecParams;
-  receivePtimeMs: number;
-  rtpClockRate: number;
-  /** RTP timestamp units per send frame. */
-  rtpUnitsPerFrame: number;
-  encoder: AudioEncoder | null;
-  decoder: AudioDecoder | null;
-  buffer: JitterBuffer | null;
-  adapter: PlayoutAdapter | null;
-  sendClock: FrameClock | null;
-  receiveClock: FrameClock | null;
-  /** Receive clock period in force, ms. */
-  receiveTickMs: number;
-  /** Due times of receive ticks waiting for the deferred run. */
-  rxQueue: number[];
-  /** Output sample frames written by this path. */
-  rxFramesOut: number;
-  /** Queued receive ticks skipped for lagging more than RECEIVE_MAX_LAG_MS. */
-  rxLagSkipped: number;
-  rxScheduled: boolean;
-  /** RTP timestamp (caller origin) of send tick 0 of this path: timestamps continue across rebuilds. */
-  tsBase: number;
-  sentFrames: number;
-}
-
-function plainError(e: unknown, where: string): MediaErrorInfo {
-  if (isAcipError(e)) return { code: e.code, message: e.message, where };
-  const err = e as { code?: unknown; message?: unknown };
-  return { code: typeof err?.code === 'string' ? err.code : 'MEDIA_ERROR', message: String(err?.message ?? e), where };
-}
-
-function badParam(field: string, message: string): never {
-  throw new AcipError(MEDIA_SESSION_PARAMS, message, field);
-}
-
-/** Checks what the records and parsers below do not; returns the codec record. */
-function checkParams(p: MediaSessionParams): CodecRecord {
-  if (typeof p.linkId !== 'string' || p.linkId === '') badParam('linkId', 'linkId must be a non-empty string');
-  const record = codecRegistry.get(p.codecId);
-  record.validate(p.codecParams);
-  if (p.receivePtimeMs !== undefined) record.validate({ ...p.codecParams, ptimeMs: p.receivePtimeMs });
-  if (!Number.isInteger(p.payloadType) || p.payloadType < 0 || p.payloadType > 127) badParam('payloadType', `payload type ${p.payloadType} must be 0..127`);
-  const jb = p.jitterBuffer;
-  if (jb.mode === 'fixed') {
-    if (!(jb.delayMs >= 0 && jb.delayMs <= 10_000)) badParam('jitterBuffer.delayMs', `fixed delay ${jb.delayMs} ms outside 0..10000`);
-  } else if (jb.mode === 'adaptive') {
-    if (!(jb.minMs >= 0 && jb.maxMs >= jb.minMs && jb.maxMs <= 10_000)) {
-      badParam('jitterBuffer', `adaptive range ${jb.minMs}-${jb.maxMs} ms must satisfy 0 <= min <= max <= 10000`);
-    }
-  } else badParam('jitterBuffer.mode', 'jitter buffer mode must be fixed or adaptive');
-  const tick = p.receiveTickMs;
-  if (tick !== undefined && !(Number.isFinite(tick) && tick >= MIN_RECEIVE_TICK_MS)) badParam('receiveTickMs', `receiveTickMs ${tick} must be at least ${MIN_RECEIVE_TICK_MS} ms`);
-  const t = p.noMediaTimeoutMs;
-  if (t !== undefined && !(t >= 0 && Number.isFinite(t))) badParam('noMediaTimeoutMs', `noMediaTimeoutMs ${t} must be >= 0`);
-  parseInputSpec(p.input);
-  parseOutputSpec(p.output);
-  return record;
-}
-
-/**
- * Sample frames per receive tick: `receiveTickMs` (default min(ptime, 5 ms)) in whole samples, never
- * more than a decoded frame and never less than 1 ms (at 1 ms packets the tick stays 1 ms; at 2.5 ms
- * Opus, 2.5 ms).
- */
-export function receiveTickSamples(p: Pick<MediaSessionParams, 'receiveTickMs'>, frameSamples: number, sampleRate: number): number {
-  const frameMs = (frameSamples * 1000) / sampleRate;
-  const wantMs = Math.max(MIN_RECEIVE_TICK_MS, Math.min(p.receiveTickMs ?? DEFAULT_RECEIVE_TICK_MS, frameMs));
-  return Math.min(frameSamples, Math.max(1, Math.round((wantMs * sampleRate) / 1000)));
-}
-
-function jitterOptions(p: MediaSessionParams, rtpClockRate: number, ptimeMs: number, pullPeriodMs: number): JitterBufferOptions {
-  const jb = p.jitterBuffer;
-  const samplesPerFrame = Math.round((rtpClockRate * ptimeMs) / 1000);
-  const base = { ptimeMs, rtpClockRate, samplesPerFrame, pullPeriodMs: Math.min(pullPeriodMs, ptimeMs) };
-  const noStretch = jb.stretch === false ? { maxShrinkFraction: 0, maxGrowFraction: 0, fastShrinkFraction: 0, driftCompensation: false } : {};
-  if (jb.mode === 'fixed') {
-    // Headroom above the set delay before frames are dropped as overflow (after a long outage).
-    const max = jb.delayMs + Math.max(100, 4 * ptimeMs);
-    return { ...base, ...noStretch, mode: 'fixed', fixedDelayMs: jb.delayMs, minDelayMs: 0, maxDelayMs: max };
-  }
-  return { ...base, ...noStretch, mode: 'adaptive', minDelayMs: jb.minMs, maxDelayMs: jb.maxMs };
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly linkId: string;
@@ -336,7 +235,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     // Both clocks count from the moment the session opened (`openedAtMs` in the stats), not from
     // after the codec set-up (Opus: tens of ms when its wasm module is first compiled), so that the
     // stats tell exactly when input sample 0 was due and output sample 0 played.
-    this.startPath(this.path, this.openedAt);
+    startCodecPath(this.path, this.openedAt);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -420,64 +319,31 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (formatChanged || next.output !== prev.output) await this.replaceSink(next);
     if (next.receive && !prev.receive) this.rxWatchFrom = this.clock.now();
     this.path = this.buildPath(next, record, nextTs);
-    this.startPath(this.path);
+    startCodecPath(this.path);
   }
 
   stats(): MediaSessionStats {
-    const p = this.path;
-    const rtp = this.rtp.stats();
-    let jitterBuffer: MediaSessionStats['jitterBuffer'] = null;
-    if (p.buffer) {
-      const s = p.buffer.stats();
-      const concealedMs = s.concealedFrames * p.receivePtimeMs;
-      const total = s.framesPlayed + s.concealedFrames;
-      jitterBuffer = { ...s, concealedMs, concealedPct: total > 0 ? (100 * s.concealedFrames) / total : 0 };
-    }
-    const codec: MediaCodecInfo = {
-      id: p.record.id,
-      encodingName: p.record.encodingName,
-      payloadType: this.params.payloadType,
-      rtpClockRate: p.rtpClockRate,
-      sampleRate: p.params.sampleRate,
-      channels: p.params.channels,
-      sendPtimeMs: p.params.ptimeMs,
-      receivePtimeMs: p.receivePtimeMs,
-      bitrate: p.params.bitrate ?? null,
-      complexity: p.params.complexity ?? null,
-      application: p.params.application ?? null,
-    };
-    const adapterStats = p.adapter?.stats();
-    return {
+    return sessionStats({
       linkId: this.linkId,
       closed: this.closing !== null,
       openedAtMs: this.openedAt,
-      codec,
-      send: this.params.send,
-      receive: this.params.receive,
-      localRtpPort: rtp.local.rtpPort,
-      localRtcpPort: rtp.local.rtcpPort,
-      rtp,
-      txBitrateBps: rtp.tx.bitrateBps,
-      rxBitrateBps: rtp.rx.bitrateBps,
-      rttMs: rtp.rttMs,
-      jitterBuffer,
-      playout: {
-        frames: this.playedFrames,
-        tickMs: p.receiveTickMs,
-        silenceFrames: this.silenceFrames + (adapterStats?.silenceFrames ?? 0),
+      params: this.params,
+      path: this.path,
+      rtp: this.rtp.stats(),
+      counters: {
+        playedFrames: this.playedFrames,
+        silenceFrames: this.silenceFrames,
         decodeErrors: this.decodeErrors,
-        samplesInserted: this.samplesInserted + (adapterStats?.samplesInserted ?? 0),
-        samplesRemoved: this.samplesRemoved + (adapterStats?.samplesRemoved ?? 0),
+        encodeErrors: this.encodeErrors,
+        samplesInserted: this.samplesInserted,
+        samplesRemoved: this.samplesRemoved,
+        noMedia: this.noMedia,
+        noMediaEvents: this.noMediaEvents,
+        byeReceived: this.byeReceived,
       },
-      encode: { frames: p.sentFrames, errors: this.encodeErrors },
-      noMedia: this.noMedia,
-      noMediaEvents: this.noMediaEvents,
-      lastRxMs: rtp.lastRxMs,
-      byeReceived: this.byeReceived,
       input: { meter: this.inMeter.snapshot(), silence: this.inSilence.state(), source: this.source.stats() },
       output: { meter: this.outMeter.snapshot(), silence: this.outSilence.state(), sink: this.sink.stats() },
-      clocks: { send: p.sendClock?.stats() ?? null, receive: this.receiveClockStats(p) },
-    };
+    });
   }
 
   /**
@@ -576,100 +442,29 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   }
 
   private buildPath(p: MediaSessionParams, record: CodecRecord, tsBase: number): CodecPath {
-    const params = p.codecParams;
-    const receivePtimeMs = p.receivePtimeMs ?? params.ptimeMs;
-    const rtpClockRate = record.rtpClockRate(params);
-    const audioRate = record.audioSampleRate(rtpClockRate);
-    if (audioRate !== params.sampleRate) badParam('codecParams.sampleRate', `${record.id} at RTP clock ${rtpClockRate} runs at ${audioRate} Hz, not ${params.sampleRate}`);
-    const path: CodecPath = {
-      record,
-      params,
-      receivePtimeMs,
-      rtpClockRate,
-      rtpUnitsPerFrame: 0,
-      encoder: null,
-      decoder: null,
-      buffer: null,
-      adapter: null,
-      sendClock: null,
-      receiveClock: null,
-      receiveTickMs: receivePtimeMs,
-      rxQueue: [],
-      rxFramesOut: 0,
-      rxLagSkipped: 0,
-      rxScheduled: false,
-      tsBase,
-      sentFrames: 0,
-    };
-    try {
-      if (p.send) {
-        const enc = record.createEncoder(params);
-        path.encoder = enc;
-        // Audio samples → RTP clock units, from the record (G.722: 320 samples = 160 units).
-        path.rtpUnitsPerFrame = Math.round((enc.samplesPerFrame * rtpClockRate) / audioRate);
-        path.sendClock = new FrameClock({
-          frameMs: (enc.samplesPerFrame * 1000) / audioRate,
-          clock: this.clock,
-          onTick: (k) => this.sendTick(path, k),
-          onError: (e) => this.reportError(e, 'encode'),
-        });
-      }
-      if (p.receive) {
-        const rxParams = { ...params, ptimeMs: receivePtimeMs };
-        const dec = record.createDecoder(rxParams);
-        path.decoder = dec;
-        const tickSamples = receiveTickSamples(p, dec.samplesPerFrame, audioRate);
-        const tickMs = (tickSamples * 1000) / audioRate;
-        path.receiveTickMs = tickMs;
-        const buffer = new JitterBuffer(jitterOptions(p, rtpClockRate, receivePtimeMs, tickMs));
-        path.buffer = buffer;
-        path.adapter = new PlayoutAdapter({
-          buffer,
-          channels: dec.channels,
-          sampleRate: audioRate,
-          frameSamples: tickSamples,
-          codecFrameSamples: dec.samplesPerFrame,
-          unitRatio: audioRate / rtpClockRate,
-          decode: (payload) => this.decode(dec, payload),
-          conceal: () => dec.conceal(),
-        });
-        path.receiveClock = new FrameClock({
-          frameMs: tickMs,
-          clock: this.clock,
-          onTick: (_k, dueMs) => this.queueReceiveTick(path, dueMs),
-          onError: (e) => this.reportError(e, 'decode'),
-        });
-      }
-    } catch (e) {
-      path.encoder?.close();
-      path.decoder?.close();
-      throw e;
-    }
-    return path;
-  }
-
-  private startPath(path: CodecPath, originMs?: number): void {
-    path.sendClock?.start(originMs);
-    path.receiveClock?.start(originMs);
+    return buildCodecPath(p, record, tsBase, {
+      clock: this.clock,
+      deferReceive: this.deferReceive,
+      isCurrent: (path) => this.path === path,
+      sendTick: (path, k) => this.sendTick(path, k),
+      receiveTick: (path, dueMs) => this.receiveTick(path, dueMs),
+      decode: (dec, payload) => this.decode(dec, payload),
+      reportError: (e, where) => this.reportError(e, where),
+    });
   }
 
   private stopPath(path: CodecPath): void {
-    path.sendClock?.stop();
-    path.receiveClock?.stop();
     // Keep the totals of a replaced path.
-    const a = path.adapter?.stats();
+    const a = stopCodecPath(path);
     if (a) {
       this.silenceFrames += a.silenceFrames;
       this.samplesInserted += a.samplesInserted;
       this.samplesRemoved += a.samplesRemoved;
     }
-    path.adapter = null;
-    path.rxQueue.length = 0;
-    path.encoder?.close();
-    path.decoder?.close();
   }
 
   // ------------------------------------------------------------------------------------------
+
   // Running
 
   private sendTick(path: CodecPath, k: number): void {
@@ -708,54 +503,12 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     try {
       return dec.decode(payload);
     } catch (e) {
-      // A malformed payload is network input: count it and conceal (ARCHITECTURE.md "Errors").
+      // A malformed payload is network input: count it and conceal, never fail the link on it.
       this.decodeErrors++;
       if (this.decodeErrors === 1 || this.decodeErrors % 1000 === 0) {
         this.logger?.warn({ err: e, link: this.linkId, occurrences: this.decodeErrors }, 'undecodable payload concealed');
       }
       return dec.conceal();
-    }
-  }
-
-  private receiveClockStats(p: CodecPath): FrameClockStats | null {
-    const s = p.receiveClock?.stats();
-    if (!s) return null;
-    // Ticks delivered by the clock but skipped in the deferred queue count as skipped, not delivered.
-    return { ...s, ticks: s.ticks - p.rxLagSkipped, skippedTicks: s.skippedTicks + p.rxLagSkipped };
-  }
-
-  /** The receive clock's callback: queue the tick and run it after pending socket reads (file comment). */
-  private queueReceiveTick(path: CodecPath, dueMs: number): void {
-    if (!path.adapter || this.path !== path) return;
-    path.rxQueue.push(dueMs);
-    if (path.rxScheduled) return;
-    path.rxScheduled = true;
-    this.deferReceive(() => this.runReceiveTicks(path));
-  }
-
-  private runReceiveTicks(path: CodecPath): void {
-    path.rxScheduled = false;
-    const q = path.rxQueue;
-    const oldest = this.clock.now() - RECEIVE_MAX_LAG_MS;
-    let stale = 0;
-    while (stale < q.length && (q[stale] as number) < oldest) stale++;
-    if (stale > 0) {
-      q.splice(0, stale);
-      path.rxLagSkipped += stale;
-    }
-    const n = Math.min(q.length, RECEIVE_TICKS_PER_TURN);
-    for (let i = 0; i < n; i++) {
-      try {
-        this.receiveTick(path, q[i] as number);
-      } catch (e) {
-        this.reportError(e, 'decode');
-      }
-    }
-    q.splice(0, n);
-    if (q.length > 0 && path.adapter && this.path === path) {
-      // More than a turn's worth (a long stall): let the next poll phase read more packets first.
-      path.rxScheduled = true;
-      this.deferReceive(() => this.runReceiveTicks(path));
     }
   }
 

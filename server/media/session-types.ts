@@ -1,8 +1,8 @@
 /**
  * The media session's interface: parameters in, events and stats out. Every type here is plain,
  * JSON-serialisable data (no functions, no class instances, no Buffers), so the same interface can
- * be carried over a `MessagePort` when sessions move into worker threads (ARCHITECTURE.md: "The
- * media session is driven by messages and returns stats by snapshot").
+ * be carried over a `MessagePort` when sessions run in worker threads (the session is driven by
+ * messages and returns its stats by snapshot).
  *
  * The media session knows nothing of SIP or SDP: the link layer turns the negotiated SDP into these
  * values (codec record id, payload type, codec parameters, packet times, remote address, jitter
@@ -166,6 +166,15 @@ export interface MediaErrorInfo {
   where: string;
 }
 
+/**
+ * Why a media session ended without `close()`. Only a session in a worker thread can: its worker
+ * died ('worker-exit'), and the session with it.
+ */
+export interface MediaSessionClosed {
+  reason: 'worker-exit';
+  message: string;
+}
+
 /** Event map. Every payload is plain data. */
 export type MediaSessionEvents = {
   /** Nothing received for noMediaTimeoutMs after start or since the last packet (once per outage). */
@@ -181,4 +190,9 @@ export type MediaSessionEvents = {
   latched: [{ kind: 'rtp' | 'rtcp'; address: string; port: number }];
   /** Something failed (device, file, codec, socket); the session keeps running where it can. */
   error: [MediaErrorInfo];
+  /**
+   * The session ended without `close()` (its worker died): emitted once, `isClosed` is then true and
+   * nothing more will come from it. Never emitted for a session closed by `close()`.
+   */
+  closed: [info: MediaSessionClosed];
 };

@@ -1,7 +1,7 @@
 /** Line-up tone: a phase-continuous sine at a set frequency and peak level, the same on every channel. */
 import { AcipError } from '../util/errors.js';
 import { checkChannels } from './resampler.js';
-import { AUDIO_SPEC_INVALID, DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ } from './audio-spec.js';
+import { AUDIO_SPEC_INVALID, DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ } from './audio-spec-grammar.js';
 import { AudioIoBase, type AudioSource, type AudioSourceStats } from './audio-io.js';
 
 export interface ToneOptions {

@@ -6,8 +6,8 @@
  * Differences a caller must know (see remote-media-session.ts):
  * - `stats()` of a remote session is the latest snapshot the worker pushed (at most one push
  *   interval old, 100 ms by default), not a fresh read.
- * - A remote session can end without `close()`: when its worker dies it emits 'error' with code
- *   `MEDIA_WORKER_EXIT` (where 'worker') and `isClosed` turns true. A local session never does.
+ * - A remote session can end without `close()`: when its worker dies it emits 'closed'
+ *   `{ reason: 'worker-exit' }` once and `isClosed` turns true. A local session never does.
  */
 import { MediaSession, type MediaSessionDeps } from '../media-session.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
@@ -46,6 +46,7 @@ export const MEDIA_SESSION_EVENT_NAMES = [
   'bye',
   'latched',
   'error',
+  'closed',
 ] as const satisfies ReadonlyArray<keyof MediaSessionEvents>;
 
 // Compile-time proof that the event list is complete (adding an event to MediaSessionEvents without

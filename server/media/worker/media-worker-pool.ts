@@ -1,7 +1,6 @@
 /**
- * Media sessions in worker threads (ARCHITECTURE.md: "The media session is driven by messages and
- * returns stats by snapshot, so that it can run in a worker thread"; issue 4's links-per-core target
- * needs both cores of the 2-core machine).
+ * Media sessions in worker threads: the session is driven by messages and returns its stats by
+ * snapshot, so it can run off the main thread, and a link count beyond one core's worth uses them all.
  *
  * - `open(params)` puts the session on the least-loaded worker (sum of `sessionCost`, ties by session
  *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it.
@@ -12,10 +11,10 @@
  *   own errors) ends that worker and so every session on it, where in one thread it would end the
  *   process. The pool's restart keeps the service up; the links redial.
  * - A worker that exits unasked (crash, uncaught error, `terminate()`): every session on it emits
- *   'error' `MEDIA_WORKER_EXIT` and reads closed, its pending requests reject (a pending close
- *   resolves: the session is gone), and the pool starts a new worker in its place (at once if the dead
- *   one had started, with capped exponential backoff if it died before becoming ready, so a worker
- *   that cannot even load does not spin). No rejection is left unhandled in the main thread.
+ *   'closed' `{ reason: 'worker-exit' }` and reads closed, its pending requests reject with
+ *   MEDIA_WORKER_EXIT (a pending close resolves: the session is gone), and the pool starts a new
+ *   worker in its place (at once if the dead one had started, with capped exponential backoff if it
+ *   died before becoming ready, so a worker that cannot even load does not spin). No rejection is left unhandled in the main thread.
  * - Idle workers are unref'd: a pool with no sessions and no requests does not keep the process up.
  * - `close()` is idempotent: asks each worker to close all its sessions (RTCP BYE, sockets, WAV
  *   recordings flushed), then terminates the threads.
@@ -24,7 +23,8 @@ import { availableParallelism } from 'node:os';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock, type TimerHandle } from '../../util/clock.js';
-import { AcipError } from '../../util/errors.js';
+import { backoffDelay, type BackoffOptions } from '../../util/backoff.js';
+import { AcipError, isAcipErrorCode } from '../../util/errors.js';
 import type { MediaSessionLogger } from '../media-session.js';
 import type { MediaSessionParams, MediaSessionStats } from '../session-types.js';
 import type { MediaSessionOpener } from './media-session-like.js';
@@ -34,6 +34,12 @@ import type { FromWorker, MediaWorkerData, OpenedValue, PlainErrorInfo, ToWorker
 
 export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
 export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
+
+/**
+ * Restart delay of a worker that died before it was ready: 100 ms, doubling, at most 10 s, without
+ * jitter (one process restarts its own workers; nothing to de-synchronise from).
+ */
+const RESTART_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0, random: () => 0.5 };
 
 export interface MediaWorkerPoolOptions {
   /** Worker threads (default `os.availableParallelism()`). */
@@ -91,8 +97,13 @@ interface Slot {
   restartTimer: TimerHandle | null;
 }
 
+/**
+ * Back to an AcipError. A code that is not one of ours (a Node error's 'EADDRINUSE' from inside the
+ * worker) becomes MEDIA_WORKER_ERROR, with the original code kept in the message.
+ */
 function toError(e: PlainErrorInfo): AcipError {
-  return new AcipError(e.code, e.message, e.field);
+  if (isAcipErrorCode(e.code)) return new AcipError(e.code, e.message, e.field);
+  return new AcipError('MEDIA_WORKER_ERROR', `${e.code}: ${e.message}`, e.field);
 }
 
 export class MediaWorkerPool implements RemoteSessionHost {
@@ -320,7 +331,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
       if (wasReady) this.start(slot);
       else {
         slot.failedStarts++;
-        const delay = Math.min(10_000, 100 * 2 ** (slot.failedStarts - 1));
+        const delay = backoffDelay(slot.failedStarts - 1, RESTART_BACKOFF);
         slot.restartTimer = this.clock.setTimer(delay, () => {
           slot.restartTimer = null;
           if (!this.closing) this.start(slot);

@@ -15,15 +15,21 @@
  *   `performance.now()`: Node's worker threads share the process's time origin. The returned object is
  *   shared between callers until the next push: do not mutate it.
  * - Events are the worker session's events, re-emitted here in order.
- * - If the worker thread dies, the session emits 'error' `{ code: 'MEDIA_WORKER_EXIT', where: 'worker' }`
- *   once, `isClosed` turns true and its last snapshot is kept (with `closed: true`). Nothing more will
- *   come from it: its owner should treat it like a dead link (close it — a no-op — and redial).
+ * - If the worker thread dies, the session emits 'closed' `{ reason: 'worker-exit', message }` once
+ *   (after an 'error' `{ code: 'MEDIA_WORKER_EXIT', where: 'worker' }` for listeners that log errors),
+ *   `isClosed` turns true and its last snapshot is kept (with `closed: true`). Nothing more will come
+ *   from it: its owner should treat it like a dead link (close it — a no-op — and redial). A session
+ *   ended by `close()` emits neither.
  */
 import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
 import type { MediaSessionLike } from './media-session-like.js';
 
+/**
+ * Code of the requests that fail because the worker died, and of the 'error' event a session emits
+ * then (its 'closed' event is the signal to act on).
+ */
 export const MEDIA_WORKER_EXIT = 'MEDIA_WORKER_EXIT';
 
 /** What a RemoteMediaSession asks of its pool. */
@@ -125,7 +131,8 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   /** @internal */
   deliver(name: keyof MediaSessionEvents, args: unknown[]): void {
-    if (this.lost) return;
+    // 'closed' is this side's own finding (workerExited), never the worker's to report.
+    if (this.lost || name === 'closed') return;
     (this.emit as (n: keyof MediaSessionEvents, ...a: unknown[]) => void)(name, ...args);
   }
 
@@ -146,6 +153,7 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
     this.lost = true;
     this.markSnapshotClosed();
     this.emit('error', { code: MEDIA_WORKER_EXIT, message, where: 'worker' });
+    this.emit('closed', { reason: 'worker-exit', message });
   }
 
   private markSnapshotClosed(): void {

@@ -16,7 +16,7 @@ export interface CodecCase {
   params: CodecParams;
 }
 
-/** The codec configurations of the loopback test. */
+/** One configuration per codec and packet-time family the loopback tests cover (Opus at 20 and 5 ms, L16, L24 at 5 and 1 ms, G.722, G.711). */
 export const CODEC_CASES: CodecCase[] = [
   { name: 'opus stereo 20 ms', codecId: 'opus', payloadType: 96, params: { sampleRate: 48000, channels: 2, ptimeMs: 20, bitrate: 128000, complexity: 5, application: 'audio' } },
   { name: 'opus stereo 5 ms restricted-lowdelay', codecId: 'opus', payloadType: 96, params: { sampleRate: 48000, channels: 2, ptimeMs: 5, bitrate: 128000, complexity: 5, application: 'restricted-lowdelay' } },

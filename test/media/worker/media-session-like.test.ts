@@ -52,6 +52,6 @@ describe('MediaSessionLike', () => {
   });
 
   it('lists every media session event for forwarding', () => {
-    expect([...MEDIA_SESSION_EVENT_NAMES].sort()).toEqual(['bye', 'error', 'latched', 'media-restored', 'no-media', 'silence', 'silence-cleared']);
+    expect([...MEDIA_SESSION_EVENT_NAMES].sort()).toEqual(['bye', 'closed', 'error', 'latched', 'media-restored', 'no-media', 'silence', 'silence-cleared']);
   });
 });
