@@ -1,7 +1,7 @@
 /**
  * A remote "studio" for the panel's end-to-end tests: baresip on loopback that auto-answers, sends a
  * 1 kHz tone at −18 dBFS from a looping WAV, and can be told to dial out through its `cons` module
- * (UDP command lines, PEERS.md). Stopped by PID.
+ * (one command per UDP datagram). Stopped by PID.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

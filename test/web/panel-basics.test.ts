@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startAcip, type AcipProcess } from '../helpers/acip-process.js';
 import { artifactPath, ensurePanelBuilt, hasChromium, launchChromium, openPanelPage } from '../helpers/browser.js';
-import type { HealthBody, Profile } from '../../web/src/model/api-types.js';
+import type { HealthBody, ProfileSummary } from '../../web/src/model/api-types.js';
 
 const has = hasChromium();
 
@@ -61,7 +61,7 @@ describe.skipIf(!has)('control panel basics in chromium', () => {
   });
 
   it('lists every profile with its codecs in the order they are offered', async () => {
-    const { profiles } = (await (await fetch(`${acip.httpUrl}/api/profiles`)).json()) as { profiles: Profile[] };
+    const { profiles } = (await (await fetch(`${acip.httpUrl}/api/profiles`)).json()) as { profiles: ProfileSummary[] };
     expect(profiles.length).toBeGreaterThan(0);
     await page.getByRole('link', { name: 'Profiles' }).click();
     await page.getByRole('heading', { name: 'Profiles', exact: true }).waitFor();

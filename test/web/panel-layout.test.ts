@@ -1,5 +1,5 @@
 /**
- * The board at the sizes issue 6 names: a 1280×720 control-room window and a tablet both ways
+ * The board at the sizes it must work at: a 1280×720 control-room window and a tablet both ways
  * (1024×768, 768×1024). With live links on the (scripted) service it checks what an engineer across
  * the room relies on: nothing scrolls sideways or sticks out of its card, the state word and the
  * figures are big, the meters are tall and wide, and at 1280×720 one link fits whole, graphs and

@@ -1,5 +1,5 @@
 /**
- * Login and the read-only viewer role (issue 6 §6), in chromium against the real service started
+ * Login and the read-only viewer role, in chromium against the real service started
  * with an admin and a viewer password. The session is an HttpOnly cookie; state-changing requests
  * carry the CSRF header; a viewer sees no dial or hang-up controls and the API refuses them (403).
  */

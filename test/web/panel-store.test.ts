@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alarm, LinkMeters } from '../../server/links/link-types.js';
+import type { Alarm, LinkMeters } from '../../web/src/model/api-types.js';
 import { PanelStore, parseLiveMessage } from '../../web/src/model/panel-store.js';
 import { snapshot } from './snapshots.js';
 

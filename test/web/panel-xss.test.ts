@@ -1,5 +1,5 @@
 /**
- * Caller-supplied text is rendered as text, never as HTML (issue 6 §7): a display name carrying an
+ * Caller-supplied text is rendered as text, never as HTML: a display name carrying an
  * <img onerror> payload arrives in a real SIP INVITE and in a phonebook entry; the panel shows the
  * characters and runs nothing.
  */

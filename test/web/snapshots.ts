@@ -1,5 +1,5 @@
 /** Link snapshots for the panel's unit tests, built field by field like the service sends them. */
-import type { LinkSnapshot, LinkRxStats } from '../../server/links/link-types.js';
+import type { LinkRxStats, LinkSnapshot } from '../../web/src/model/api-types.js';
 
 export function rxStats(over: Partial<LinkRxStats> = {}): LinkRxStats {
   return {

@@ -5,7 +5,7 @@
  * (which would make the browser hold the request for its own password dialog). Errors come back as ApiError with the service's `{code, message, field?}`; a 401 also
  * calls `onUnauthorized` so the panel can show its login form. `fetch` is injected for tests.
  */
-import type { ApiErrorBody } from './api-types.js';
+import type { ErrorBody } from './api-types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -72,7 +72,7 @@ export class ApiClient {
     }
     if (!res.ok) {
       if (res.status === 401) this.o.onUnauthorized?.();
-      const b = (parsed ?? {}) as Partial<ApiErrorBody>;
+      const b = (parsed ?? {}) as Partial<ErrorBody>;
       throw new ApiError(res.status, typeof b.code === 'string' ? b.code : `HTTP_${res.status}`, typeof b.message === 'string' ? b.message : `HTTP ${res.status}`, typeof b.field === 'string' ? b.field : undefined);
     }
     return parsed as T;

@@ -1,53 +1,41 @@
 /**
- * Shapes of the REST bodies the panel reads. Link, alarm and registration shapes come straight from
- * the server's own types (type-only imports, so the panel and the service never drift).
+ * The shapes of the REST bodies and live-feed messages the panel reads, straight from the service's
+ * API contract (type-only: nothing of the service lands in the bundle, and the panel cannot drift
+ * from what the service validates and sends). The panel imports them from here only.
  */
-import type { LinkSnapshot, RegistrationStatus, Alarm } from '../../../server/links/link-types.js';
-import type { Profile } from '../../../server/config/profile-schema.js';
-import type { CallRecord } from '../../../server/store/call-history.js';
-import type { PhonebookEntry } from '../../../server/store/phonebook.js';
+import type { Reachability } from '../../../server/api/contract/index.js';
 
-export type { LinkSnapshot, RegistrationStatus, Alarm, Profile, CallRecord, PhonebookEntry };
-
-export type Role = 'admin' | 'viewer' | 'open';
-
-export interface Listening {
-  sip: string[];
-  http: string | undefined | null;
-}
-
-export interface HealthBody {
-  status: string;
-  version: string;
-  uptimeSeconds: number;
-  listening: Listening;
-}
-
-export interface StatusBody {
-  version: string;
-  listening: Listening;
-  registration: RegistrationStatus | null;
-  links: { total: number; byState: Record<string, number> };
-  role: Role;
-}
-
-export interface Reachability {
-  reachable: boolean | null;
-  rttMs: number | null;
-  status: number | null;
-  checkedAt: string | null;
-}
-
-export interface PhonebookRow extends PhonebookEntry {
-  reachability?: Reachability;
-  asr?: { attempts: number; answered: number; asr: number | null };
-}
-
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-}
+export type {
+  Alarm,
+  AlarmKind,
+  AlarmList,
+  ChangeProfileBody,
+  CodecChoice,
+  DialBody,
+  EbuAcipInfo,
+  EndReason,
+  ErrorBody,
+  HealthBody,
+  HistoryList,
+  HistoryRecord,
+  LinkCodecInfo,
+  LinkMeters,
+  LinkRxStats,
+  LinkSnapshot,
+  LinkState,
+  Listening,
+  LiveMessage,
+  LoginResult,
+  PhonebookEntry,
+  PhonebookInput,
+  PhonebookList,
+  ProfileList,
+  ProfileSummary,
+  Reachability,
+  RegistrationStatus,
+  Role,
+  StatusBody,
+} from '../../../server/api/contract/index.js';
 
 /** Reachability as a word and a tone: never colour alone. */
 export function reachabilityView(r: Reachability | undefined): { word: string; tone: 'ok' | 'bad' | 'off' } {

@@ -2,7 +2,7 @@
  * Formatting for the panel: pure functions from API values to the short strings an engineer reads
  * across the room. No DOM here, so the unit tests run in node.
  */
-import type { EbuAcipInfo, LinkCodecInfo, LinkEndReason } from '../../../server/links/link-types.js';
+import type { EbuAcipInfo, EndReason, LinkCodecInfo } from './api-types.js';
 
 export const DASH = '—';
 
@@ -75,7 +75,7 @@ export function formatJitterBuffer(ebu: EbuAcipInfo | null | undefined): string 
   return `adaptive ${a.minMs ?? '?'}–${a.maxMs ?? '?'} ms (${from})`;
 }
 
-const BY_WORD: Record<LinkEndReason['by'], string> = {
+const BY_WORD: Record<EndReason['by'], string> = {
   local: 'hung up here',
   remote: 'hung up by far end',
   network: 'network',
@@ -83,7 +83,7 @@ const BY_WORD: Record<LinkEndReason['by'], string> = {
 };
 
 /** "486 Busy Here — hung up by far end" */
-export function formatEndReason(r: LinkEndReason | null | undefined): string {
+export function formatEndReason(r: EndReason | null | undefined): string {
   if (!r) return '';
   const status = r.sipStatus ? `${r.sipStatus} ` : '';
   return `${status}${r.reason} — ${BY_WORD[r.by] ?? r.by}`;

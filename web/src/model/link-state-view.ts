@@ -1,8 +1,8 @@
 /**
- * Link state → what the card shows: always a word AND a colour (never colour alone, issue 6 §1).
+ * Link state → what the card shows: always a word AND a colour, never colour alone (colour-blind operators, monochrome screens).
  * `tone` selects the CSS colour class; the word is what screen readers and tests read.
  */
-import type { LinkState } from '../../../server/links/link-state.js';
+import type { LinkState } from './api-types.js';
 
 export type StateTone = 'ok' | 'progress' | 'warn' | 'bad' | 'off';
 

@@ -4,7 +4,7 @@
  * Meter readings (10 Hz) are kept apart from the link snapshots so that they never cause a
  * re-render: the canvas loop reads them on its own schedule.
  */
-import type { Alarm, LinkMeters, LinkSnapshot, LiveMessage, RegistrationStatus } from '../../../server/links/link-types.js';
+import type { Alarm, LinkMeters, LinkSnapshot, LiveMessage, RegistrationStatus } from './api-types.js';
 import { boardRank } from './link-state-view.js';
 import { LinkSeries } from './ring-series.js';
 

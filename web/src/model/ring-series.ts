@@ -3,7 +3,7 @@
  * fixed-capacity ring so a link that stays up for a week uses the same memory as one up for a minute.
  * `columns()` gives uPlot's aligned-data layout: [times (s), series0, series1, …].
  */
-import type { LinkSnapshot } from '../../../server/links/link-types.js';
+import type { LinkSnapshot } from './api-types.js';
 
 export const GRAPH_WINDOW_S = 600;
 
@@ -76,7 +76,7 @@ export function counterDelta(prev: number | undefined, cur: number): number {
 }
 
 /**
- * The three graphs of a link (issue 6 §2): buffer delay vs jitter; lost / late / concealed packets
+ * The three graphs of a link: buffer delay vs jitter; lost / late / concealed packets
  * per interval; RTT. Fed with every stats snapshot.
  */
 export class LinkSeries {

@@ -1,5 +1,5 @@
 /**
- * <acip-graphs>: the three uPlot graphs of one link over the last 10 minutes (issue 6 §2):
+ * <acip-graphs>: the three uPlot graphs of one link over the last 10 minutes:
  * buffer delay vs jitter, lost / late / concealed packets per second, RTT. Created when shown
  * (the card's <details> opens), refreshed by the app at the stats rate. Each caption names the
  * series in their colours with the latest value (or the value under the pointer), in place of uPlot's

@@ -4,7 +4,7 @@
  * falls smoothly at any frame rate and independently of the 10 Hz meter messages.
  * `data-levels` carries the latest peak readings (dBFS, one per channel) for tests and tools.
  */
-import type { LinkMeters } from '../../../server/links/link-types.js';
+import type { LinkMeters } from '../model/api-types.js';
 import { ALIGNMENT_DB, ChannelBallistics, METER_FLOOR_DB, PERMITTED_MAX_DB, dbToFraction } from '../model/meter-math.js';
 import { formatDbfs } from '../model/format.js';
 import type { MeterReading } from '../model/panel-store.js';

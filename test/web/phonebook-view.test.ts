@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { emptyEntry, type PanelState } from '../../web/src/ui/panel-state.js';
+import { phonebookView } from '../../web/src/ui/views/phonebook-view.js';
+import { PROFILES, panelState, phonebookRow, recordingActions } from './panel-fixtures.js';
+import { button, buttonTexts, elements, fire, renderTemplate, startTags, textOf } from './render-template.js';
+
+function render(over: Partial<PanelState>) {
+  const { actions, calls } = recordingActions();
+  const r = renderTemplate(phonebookView(panelState({ view: 'phonebook', profiles: PROFILES, ...over }), actions));
+  return { ...r, text: textOf(r.html), calls };
+}
+
+/** The cells of each body row, as text. */
+function rows(html: string): string[][] {
+  const body = elements(html, 'tbody')[0]?.inner ?? '';
+  return elements(body, 'tr').map((tr) => elements(tr.inner, 'td').map((td) => td.text));
+}
+
+const studioB = phonebookRow();
+const studioC = phonebookRow({
+  id: 'p2',
+  name: 'Studio C',
+  uri: 'sip:c@studio-c.example',
+  profile: undefined,
+  notes: undefined,
+  reachability: { reachable: false, rttMs: null, status: null, checkedAt: '2024-05-01T10:00:00Z' },
+  asr: { attempts: 0, answered: 0, asr: null },
+});
+
+describe('phonebook view', () => {
+  it('says the phonebook is empty when it is', () => {
+    expect(rows(render({}).html)).toEqual([['The phonebook is empty.']]);
+  });
+
+  it('lists each studio with reachability in words, URI, profile, answer ratio and notes', () => {
+    expect(rows(render({ phonebook: [studioB, studioC], role: 'viewer' }).html)).toEqual([
+      ['reachable, 12 ms', 'Studio B', 'sip:b@studio-b.example', 'opus-stereo-music', '3 / 4 (75 %)', 'Back-up line'],
+      ['unreachable', 'Studio C', 'sip:c@studio-c.example', '—', '0 / 0', ''],
+    ]);
+  });
+
+  it('gives an operator Edit and Delete per row and the new-entry form', () => {
+    const { html, text } = render({ phonebook: [studioB] });
+    expect(buttonTexts(html)).toEqual(['Edit', 'Delete', 'Save entry']);
+    expect(button(html, 'Edit').attrs['aria-label']).toBe('Edit Studio B');
+    expect(text).toContain('New entry');
+  });
+
+  it('gives a viewer neither row buttons nor the entry form', () => {
+    const { html, text } = render({ phonebook: [studioB], role: 'viewer' });
+    expect(buttonTexts(html)).toEqual([]);
+    expect(text).not.toContain('New entry');
+    expect(elements(html, 'form')).toEqual([]);
+  });
+
+  it('shows the entry being edited, with Cancel, and the service’s error under its field', () => {
+    const { html, text } = render({
+      phonebook: [studioB],
+      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false },
+      entryErrors: { uri: 'uri: not a SIP URI' },
+    });
+    expect(elements(html, 'h3').map((h) => h.text)).toEqual(['Edit Studio B']);
+    expect(buttonTexts(html)).toEqual(['Edit', 'Delete', 'Save entry', 'Cancel']);
+    expect(text).toContain('uri: not a SIP URI');
+    expect(startTags(html, 'input').find((i) => i.id === 'entry-uri')?.value).toBe('sip:b@studio-b.example');
+    expect(startTags(html, 'input').find((i) => i.type === 'checkbox')?.checked).toBeUndefined();
+  });
+
+  it('disables Save entry while the save is in flight', () => {
+    expect(button(render({ busy: new Set(['entry']), entry: emptyEntry() }).html, 'Save entry').attrs.disabled).toBeDefined();
+  });
+
+  it('hands edit, delete and save to the controller', () => {
+    const r = render({ phonebook: [studioB] });
+    fire(r, button(r.html, 'Edit'), 'click');
+    fire(r, button(r.html, 'Delete'), 'click');
+    fire(r, elements(r.html, 'form')[0]!, 'submit');
+    expect(r.calls.map((c) => [c.name, (c.args[0] as { id?: string } | undefined)?.id])).toEqual([
+      ['startEntry', 'p1'],
+      ['deleteEntry', 'p1'],
+      ['saveEntry', undefined],
+    ]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * The phonebook: every remote studio with its reachability (OPTIONS probe), profile, answer ratio and
+ * notes; operators also get Edit/Delete per row and the entry form.
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import { reachabilityView, type PhonebookEntry } from '../../model/api-types.js';
+import { DASH } from '../../model/format.js';
+import { checkedOf, valueOf as value } from '../event-values.js';
+import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
+
+export function phonebookView(s: PanelState, a: PanelActions): TemplateResult {
+  const control = canControl(s);
+  return html`
+    <section aria-labelledby="view-heading">
+      <h2 id="view-heading" tabindex="-1">Phonebook</h2>
+      <div class="table-wrap">
+        <table class="phonebook">
+          <caption class="sr-only">Remote studios</caption>
+          <thead><tr><th scope="col">Reachability</th><th scope="col">Name</th><th scope="col">SIP URI</th><th scope="col">Profile</th><th scope="col">Answered / attempts</th><th scope="col">Notes</th>${control ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
+          <tbody>
+            ${s.phonebook.length === 0 ? html`<tr><td colspan="7" class="empty">The phonebook is empty.</td></tr>` : nothing}
+            ${s.phonebook.map((p) => phonebookRow(p, control, a))}
+          </tbody>
+        </table>
+      </div>
+      ${control ? entryForm(s, a) : nothing}
+    </section>
+  `;
+}
+
+function phonebookRow(p: PhonebookEntry, control: boolean, a: PanelActions): TemplateResult {
+  const r = reachabilityView(p.reachability);
+  return html`<tr>
+    <td><span class="dot tone-${r.tone}" aria-hidden="true"></span>${r.word}</td>
+    <td>${p.name}</td>
+    <td class="mono uri-cell">${p.uri}</td>
+    <td>${p.profile ?? DASH}</td>
+    <td>${p.asr ? `${p.asr.answered} / ${p.asr.attempts}${p.asr.asr !== null ? ` (${Math.round(p.asr.asr * 100)} %)` : ''}` : DASH}</td>
+    <td>${p.notes ?? ''}</td>
+    ${control
+      ? html`<td class="actions">
+          <button type="button" class="small" aria-label="Edit ${p.name}" @click=${() => a.startEntry(p)}>Edit</button>
+          <button type="button" class="small danger" aria-label="Delete ${p.name}" @click=${() => a.deleteEntry(p)}>Delete</button>
+        </td>`
+      : nothing}
+  </tr>`;
+}
+
+function entryForm(s: PanelState, a: PanelActions): TemplateResult {
+  const e = s.entry;
+  const err = (f: string) => (s.entryErrors[f] ? html`<p class="field-error" role="alert">${s.entryErrors[f]}</p>` : nothing);
+  return html`<form class="entry" aria-labelledby="entry-heading" @submit=${(ev: Event) => (ev.preventDefault(), a.saveEntry())}>
+    <h3 id="entry-heading">${e.id ? `Edit ${e.name}` : 'New entry'}</h3>
+    <label for="entry-name">Name</label>
+    <input id="entry-name" type="text" required maxlength="100" .value=${e.name} @input=${(ev: Event) => a.editEntry({ name: value(ev) })} />
+    ${err('name')}
+    <label for="entry-uri">Studio SIP URI</label>
+    <input id="entry-uri" type="text" required spellcheck="false" autocomplete="off" placeholder="sip:studio@host" .value=${e.uri} @input=${(ev: Event) => a.editEntry({ uri: value(ev) })} />
+    ${err('uri')}
+    <label for="entry-profile">Entry profile</label>
+    <select id="entry-profile" .value=${e.profile} @change=${(ev: Event) => a.editEntry({ profile: value(ev) })}>
+      <option value="" ?selected=${e.profile === ''}>Service default</option>
+      ${s.profiles.map((p) => html`<option value=${p.name} ?selected=${e.profile === p.name}>${p.title} (${p.name})</option>`)}
+    </select>
+    ${err('profile')}
+    <label for="entry-notes">Notes</label>
+    <textarea id="entry-notes" rows="2" maxlength="2000" .value=${e.notes} @input=${(ev: Event) => a.editEntry({ notes: value(ev) })}></textarea>
+    <label class="check"><input type="checkbox" .checked=${e.probe} @change=${(ev: Event) => a.editEntry({ probe: checkedOf(ev) })} /> Probe reachability (OPTIONS)</label>
+    <div class="buttons">
+      <button type="submit" class="primary" ?disabled=${s.busy.has('entry')}>Save entry</button>
+      ${e.id ? html`<button type="button" @click=${() => a.startEntry(null)}>Cancel</button>` : nothing}
+    </div>
+  </form>`;
+}
