@@ -10,15 +10,15 @@ import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { AcipConfig } from '../config/schema.js';
 import type { Profile } from '../config/profile-schema.js';
-import type { SipUserAgent } from '../sip/ua/user-agent.js';
-import type { IncomingCall } from '../sip/ua/incoming-call.js';
-import type { Registration } from '../sip/ua/registration.js';
+import { warningHeader } from '../sip/ua/uas-policy.js';
 import { parseUri } from '../sip/uri.js';
 import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
 import { isAcipError } from '../util/errors.js';
 import { validateSipUri, type Phonebook } from '../store/phonebook.js';
 import type { CallHistory, CallRecord } from '../store/call-history.js';
-import { Link, type LinkDeps, type LinkLogger } from './link.js';
+import { Link, type LinkDeps } from './link.js';
+import type { LinkLogger } from './link-logger.js';
+import type { LinkIncomingCall, LinkManagerUa, LinkRegistration } from './call-port.js';
 import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
 import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
 import { DEFAULT_BACKOFF } from '../util/backoff.js';
@@ -26,12 +26,13 @@ import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
 import type { MediaSessionStats } from '../media/session-types.js';
 
 export interface LinkManagerDeps {
-  ua: SipUserAgent;
+  /** The SIP user agent (`SipUserAgent`), through the calls, registration and probes links need. */
+  ua: LinkManagerUa;
   clock: Clock;
   config: AcipConfig;
   profiles: () => ReadonlyMap<string, Profile>;
-  phonebook: Phonebook;
-  history: CallHistory;
+  phonebook: Pick<Phonebook, 'get' | 'findByUri' | 'list'>;
+  history: Pick<CallHistory, 'add'>;
   log: LinkLogger;
   /** RTP port range, parsed from config. */
   portRange: { min: number; max: number };
@@ -64,7 +65,7 @@ export class LinkManager implements LinksPort {
   private readonly reach = new Map<string, Reachability>();
   private readonly lossWindow = new Map<string, { expected: number; lost: number }[]>();
   private registrationValue: RegistrationStatus | null = null;
-  private registrationHandle: Registration | undefined;
+  private registrationHandle: LinkRegistration | undefined;
   private sampler: TimerHandle | undefined;
   private prober: TimerHandle | undefined;
   private closed = false;
@@ -239,7 +240,7 @@ export class LinkManager implements LinksPort {
     });
   }
 
-  private async onIncoming(call: IncomingCall): Promise<void> {
+  private async onIncoming(call: LinkIncomingCall): Promise<void> {
     const from = call.from.uri;
     const policy = this.deps.config.links.answerPolicy;
     if (this.closed) {
@@ -261,7 +262,7 @@ export class LinkManager implements LinksPort {
     try {
       profile = this.profileOrThrow(entry?.profile, 'profile');
     } catch {
-      call.reject(500, 'Server Internal Error', [['Warning', '399 acip "no default profile loaded"']]);
+      call.reject(500, 'Server Internal Error', [['Warning', warningHeader(this.deps.ua.userAgentName, 399, 'no default profile loaded')]]);
       return;
     }
     const remoteName = entry?.name ?? call.from.displayName;

@@ -1,13 +1,13 @@
 /**
- * The states of a contribution link and the only edges allowed between them (STYLE.md: state
- * machines say their states out loud). A permanent link cycles through `redialling` instead of
- * ending when the far end hangs up, the call fails, or media stops.
+ * The states of a contribution link and the only edges allowed between them. A permanent link
+ * cycles through `redialling` instead of ending when the far end hangs up, the call fails, or
+ * media stops; nothing leaves `ended`.
  *
  *   idle ─▶ dialling ─▶ ringing ─▶ connected ─▶ ending ─▶ ended
  *     │        │           │           │                    ▲
  *     │        └───────────┴───────────┴──▶ failed ─────────┘ (terminal unless permanent)
  *     └─▶ offered (inbound, waiting for a manual answer) ─▶ connected
- *   failed / ended ─▶ redialling ─▶ dialling     (permanent links only)
+ *   connected / failed ─▶ redialling ─▶ dialling     (permanent links only)
  */
 import { AcipError } from '../util/errors.js';
 
@@ -26,9 +26,6 @@ const EDGES: Readonly<Record<LinkState, readonly LinkState[]>> = {
   ended: [],
   redialling: ['dialling', 'ended'],
 };
-
-/** States in which the link holds no call and will not get one again. */
-export const TERMINAL_STATES: ReadonlySet<LinkState> = new Set(['ended']);
 
 export function canTransition(from: LinkState, to: LinkState): boolean {
   return EDGES[from].includes(to);

@@ -93,16 +93,6 @@ export interface LinkSnapshot {
   endReason: LinkEndReason | null;
 }
 
-/** Messages on the WebSocket `/api/live`, server → client. */
-export type LiveMessage =
-  | { type: 'hello'; version: string; links: LinkSnapshot[]; registration: RegistrationStatus | null; alarms: Alarm[] }
-  | { type: 'link'; link: LinkSnapshot } // a state change, as it happens
-  | { type: 'link-removed'; id: string }
-  | { type: 'stats'; links: LinkSnapshot[] } // 1 Hz
-  | { type: 'meters'; meters: { id: string; meters: LinkMeters }[] } // 10 Hz
-  | { type: 'alarm'; alarm: Alarm }
-  | { type: 'registration'; registration: RegistrationStatus };
-
 export interface RegistrationStatus {
   state: 'unregistered' | 'registering' | 'registered' | 'failed';
   aor: string;

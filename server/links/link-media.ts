@@ -1,0 +1,150 @@
+/**
+ * A link's media session, through the injected opener: opened before the SDP is built (so the
+ * offer or answer can carry its ports), updated with each negotiation, closed once. Every
+ * operation runs in order on one chain, so a hang-up during set-up cannot leak a session.
+ */
+import type { Clock } from '../util/clock.js';
+import { AcipError } from '../util/errors.js';
+import type { Profile } from '../config/profile-schema.js';
+import type { NegotiatedMedia } from '../sdp/offer-answer.js';
+import { resolveProfile } from '../sdp/codec-match.js';
+import { codecRegistry } from '../codecs/registry.js';
+import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } from '../media/worker/media-session-like.js';
+import type { MediaSessionClosed, MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
+import type { LinkLogger } from './link-logger.js';
+
+export type LinkMediaEvent = 'silence' | 'silence-cleared' | 'no-media' | 'media-restored';
+
+export interface LinkMediaConfig {
+  clock: Clock;
+  log: LinkLogger;
+  /** Address RTP sockets bind to. */
+  mediaBindHost: string;
+  portRange: { min: number; max: number };
+  noMediaTimeoutMs: number;
+  silence: { thresholdDbfs: number; durationMs: number };
+  /** Opens media sessions: a MediaWorkerPool's opener(), or in this thread (default, on `clock`). */
+  openMedia?: MediaSessionOpener;
+}
+
+/** What the link hears from its session. */
+export interface LinkMediaHandlers {
+  event(event: LinkMediaEvent, detail: Record<string, unknown>): void;
+  /** The session ended without `close()` (its worker died): the link has no audio any more. */
+  lost(info: MediaSessionClosed): void;
+}
+
+/** Receive buffer settings: the negotiated ones (a peer's jbdef may set them), else the profile's. */
+export function jitterParams(profile: Profile, n: NegotiatedMedia | undefined): MediaSessionParams['jitterBuffer'] {
+  const jb = n?.jitterBuffer ?? profile.jitterBuffer;
+  // Stretching is our own choice (the profile's), whoever set the delay.
+  const stretch = profile.jitterBuffer.stretch;
+  const extra = stretch === undefined ? {} : { stretch };
+  return jb.mode === 'fixed' ? { mode: 'fixed', delayMs: jb.delayMs, ...extra } : { mode: 'adaptive', minMs: jb.minMs, maxMs: jb.maxMs, ...extra };
+}
+
+export class LinkMedia {
+  private media: MediaSessionLike | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  /** The final statistics of the last closed session (history needs them after close). */
+  lastStats: MediaSessionStats | undefined;
+
+  constructor(
+    private readonly linkId: string,
+    private readonly cfg: LinkMediaConfig,
+    private readonly handlers: LinkMediaHandlers,
+  ) {}
+
+  get session(): MediaSessionLike | undefined {
+    return this.media;
+  }
+
+  /** Stats of an open session, else undefined. */
+  openStats(): MediaSessionStats | undefined {
+    return this.media && !this.media.isClosed ? this.media.stats() : undefined;
+  }
+
+  /** Run `fn` after every media operation queued before it (it runs even if one of them failed). */
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Wait for pending media work (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /**
+   * The open session, or a new one with provisional parameters from the profile's first codec:
+   * nothing sent or received until `apply`. Call inside `run`.
+   */
+  async openProvisional(profile: Profile, input: string, output: string): Promise<MediaSessionLike> {
+    if (this.media && !this.media.isClosed) return this.media;
+    const first = resolveProfile(profile, codecRegistry)[0]!;
+    const params: MediaSessionParams = {
+      linkId: this.linkId,
+      codecId: first.record.id,
+      payloadType: first.record.staticPayloadType ?? 96,
+      codecParams: first.params,
+      localHost: this.cfg.mediaBindHost,
+      portRange: this.cfg.portRange,
+      remote: null,
+      send: false,
+      receive: false,
+      jitterBuffer: jitterParams(profile, undefined),
+      input,
+      output,
+      noMediaTimeoutMs: this.cfg.noMediaTimeoutMs,
+      silence: this.cfg.silence,
+      cname: `acip-${this.linkId}`,
+    };
+    const open = this.cfg.openMedia ?? inProcessMediaOpener({ clock: this.cfg.clock, logger: this.cfg.log });
+    const media = await open(params);
+    this.media = media;
+    this.lastStats = undefined;
+    const h = this.handlers;
+    media.on('no-media', (d) => h.event('no-media', d));
+    media.on('media-restored', (d) => h.event('media-restored', d));
+    media.on('silence', (d) => h.event('silence', { ...d }));
+    media.on('silence-cleared', (d) => h.event('silence-cleared', { ...d }));
+    media.on('error', (e) => this.cfg.log.warn({ link: this.linkId, ...e }, `link ${this.linkId}: media ${e.where}: ${e.message}`));
+    media.on('closed', (info) => {
+      if (this.media === media) h.lost(info);
+    });
+    return media;
+  }
+
+  /** Put a negotiation into effect. Call inside `run`. */
+  async apply(profile: Profile, n: NegotiatedMedia): Promise<void> {
+    const media = this.media;
+    if (!media || media.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session closed during set-up');
+    await media.update({
+      ...media.currentParams(),
+      codecId: n.codecId,
+      payloadType: n.payloadType,
+      codecParams: n.codecParams,
+      receivePtimeMs: n.ptimeMs,
+      remote: { address: n.remote.address, rtpPort: n.remote.rtpPort, rtcpPort: n.remote.rtcpPort },
+      send: n.localSends,
+      receive: n.localReceives,
+      jitterBuffer: jitterParams(profile, n),
+    });
+  }
+
+  /** Close the session (queued after pending work). Idempotent. */
+  close(): Promise<void> {
+    return this.run(async () => {
+      const media = this.media;
+      if (!media) return;
+      this.media = undefined;
+      await media.close('hang-up');
+      // After close: the final snapshot (a worker session's stats() is otherwise up to 100 ms old).
+      this.lastStats = media.stats();
+    });
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * The link manager with the same fakes as the link tests: inbound policy, the one link limit, ended
+ * links leaving the board, permanent links redialling, alarms, history, registration and probes.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../server/util/clock.js';
+import { validateConfig } from '../../server/config/load-config.js';
+import { LinkManager } from '../../server/links/link-manager.js';
+import type { PhonebookEntry } from '../../server/store/phonebook.js';
+import type { CallRecord } from '../../server/store/call-history.js';
+import type { LinkSnapshot } from '../../server/links/link-types.js';
+import { FakeIncomingCall, FakeMediaOpener, FakeUa, RecordingLog, flush, header, peerAnswer, peerOffer, profiles } from './fakes.js';
+
+const AGENT = 'studio-b';
+
+/** A phonebook held in memory, matching URIs as the real one does (scheme and parameters ignored). */
+class MemoryPhonebook {
+  constructor(private readonly entries: PhonebookEntry[] = []) {}
+  list(): PhonebookEntry[] {
+    return [...this.entries];
+  }
+  get(id: string): PhonebookEntry | undefined {
+    return this.entries.find((e) => e.id === id);
+  }
+  findByUri(uri: string): PhonebookEntry | undefined {
+    const norm = (u: string) => u.trim().toLowerCase().replace(/^sips?:/, '').replace(/;.*$/, '');
+    return this.entries.find((e) => norm(e.uri) === norm(uri));
+  }
+}
+
+function entry(id: string, name: string, uri: string, extra: Partial<PhonebookEntry> = {}): PhonebookEntry {
+  return { id, name, uri, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...extra };
+}
+
+function setup(opts: { config?: Record<string, unknown>; phonebook?: PhonebookEntry[]; keepEndedMs?: number } = {}) {
+  const clock = new FakeClock();
+  const ua = new FakeUa(AGENT);
+  const media = new FakeMediaOpener();
+  const log = new RecordingLog();
+  const records: CallRecord[] = [];
+  const setupTimes: number[] = [];
+  const raw = opts.config ?? {};
+  const config = validateConfig({
+    ...raw,
+    dataDir: '/nonexistent',
+    sip: { maxLinks: 2, ...(raw.sip as object | undefined) },
+    links: { probeIntervalS: 0, ...(raw.links as object | undefined) },
+  });
+  const manager = new LinkManager({
+    ua,
+    clock,
+    config,
+    profiles: () => profiles,
+    phonebook: new MemoryPhonebook(opts.phonebook),
+    history: { add: (r) => records.push(r) },
+    log,
+    portRange: { min: 6000, max: 6999 },
+    mediaAddressFor: () => '198.51.100.1',
+    onCallSetup: (s) => setupTimes.push(s),
+    keepEndedMs: opts.keepEndedMs ?? 60_000,
+    openMedia: media.open,
+  });
+  const published: LinkSnapshot[] = [];
+  const removed: string[] = [];
+  manager.events.on('link', (l) => published.push(l));
+  manager.events.on('removed', (id) => removed.push(id));
+  manager.start();
+  return { clock, ua, media, log, records, setupTimes, manager, published, removed };
+}
+
+type Env = ReturnType<typeof setup>;
+
+/** An INVITE from `from` with an offer the shipped interop profile can answer. */
+async function invite(env: Env, from = 'sip:studio@192.0.2.7', displayName?: string): Promise<FakeIncomingCall> {
+  const call = new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: from, ...(displayName ? { displayName } : {}) });
+  env.ua.incoming(call);
+  await flush();
+  return call;
+}
+
+/** Dial and let the far end answer. */
+async function dialAndAnswer(env: Env, req: { to: string; permanent?: boolean } = { to: 'sip:far@192.0.2.9' }): Promise<LinkSnapshot> {
+  const snap = env.manager.dial(req);
+  await flush();
+  const call = env.ua.lastInvite;
+  call.answer(peerAnswer(call.offer, 'ebu-3326-interop'));
+  await flush();
+  return env.manager.get(snap.id)!;
+}
+
+describe('inbound calls under the answer policy', () => {
+  it.each([
+    { policy: 'auto', from: 'sip:anyone@203.0.113.5', allowList: [], responses: [200], state: 'connected' },
+    { policy: 'manual', from: 'sip:anyone@203.0.113.5', allowList: [], responses: [180], state: 'offered' },
+    { policy: 'allow-list', from: 'sip:studio@192.0.2.7', allowList: ['studio@192.0.2.7'], responses: [200], state: 'connected' },
+    { policy: 'allow-list', from: 'sip:other@192.0.2.7', allowList: ['@192.0.2.7'], responses: [200], state: 'connected' },
+    { policy: 'allow-list', from: 'sip:desk@198.51.100.20', allowList: [], responses: [200], state: 'connected' },
+    { policy: 'allow-list', from: 'sip:stranger@203.0.113.5', allowList: ['studio@192.0.2.7'], responses: [403], state: undefined },
+  ])('$policy answers $from with $responses', async ({ policy, from, allowList, responses, state }) => {
+    const env = setup({ config: { links: { answerPolicy: policy, allowList } }, phonebook: [entry('e1', 'Desk', 'sip:desk@198.51.100.20')] });
+    const call = await invite(env, from);
+    expect(call.responses.map((r) => r.status)).toEqual(responses);
+    expect(env.manager.list().map((l) => l.state)).toEqual(state ? [state] : []);
+  });
+
+  it('names an inbound link after its phonebook entry, else the caller display name', async () => {
+    const env = setup({ phonebook: [entry('e1', 'Studio 2', 'sip:studio2@192.0.2.7')] });
+    await invite(env, 'sip:studio2@192.0.2.7', 'S2');
+    await invite(env, 'sip:guest@203.0.113.5', 'Guest codec');
+    expect(env.manager.list().map((l) => [l.remoteName, l.phonebookId])).toEqual([
+      ['Studio 2', 'e1'],
+      ['Guest codec', undefined],
+    ]);
+  });
+
+  it('answers a manually offered link through the port, and refuses to answer twice', async () => {
+    const env = setup({ config: { links: { answerPolicy: 'manual' } } });
+    const call = await invite(env);
+    const id = env.manager.list()[0]!.id;
+    env.manager.answer(id);
+    await flush();
+    expect(call.responses.map((r) => r.status)).toEqual([180, 200]);
+    expect(env.manager.get(id)?.state).toBe('connected');
+    expect(() => env.manager.answer(id)).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+  });
+
+  it('rejects a manually offered link through the port with 603', async () => {
+    const env = setup({ config: { links: { answerPolicy: 'manual' } } });
+    const call = await invite(env);
+    const snap = env.manager.reject(env.manager.list()[0]!.id);
+    expect(call.final?.status).toBe(603);
+    expect(snap.state).toBe('ended');
+    expect(env.records).toHaveLength(1);
+  });
+
+  it('answers 500 with a Warning naming our user agent when no default profile is loaded', async () => {
+    const env = setup({ config: { defaultProfile: 'not-shipped' } });
+    const call = await invite(env);
+    expect(call.final?.status).toBe(500);
+    expect(header(call.final, 'Warning')).toBe(`399 ${AGENT} "no default profile loaded"`);
+    expect(env.manager.list()).toEqual([]);
+  });
+
+  it('answers 503 once the manager is closed', async () => {
+    const env = setup();
+    await env.manager.close();
+    const call = new FakeIncomingCall(peerOffer('ebu-3326-interop'));
+    env.ua.incoming(call);
+    expect(call.final?.status).toBe(503);
+  });
+});
+
+describe('the link limit (sip.maxLinks)', () => {
+  it('refuses an inbound INVITE over the limit with 486 and an outbound dial with LINK_LIMIT', async () => {
+    const env = setup();
+    await invite(env);
+    await dialAndAnswer(env);
+    const third = await invite(env, 'sip:third@192.0.2.8');
+    expect(third.responses).toEqual([{ status: 486, reason: 'Busy Here', headers: [] }]);
+    expect(() => env.manager.dial({ to: 'sip:fourth@192.0.2.9' })).toThrow(expect.objectContaining({ code: 'LINK_LIMIT' }));
+    expect(env.manager.list()).toHaveLength(2);
+  });
+
+  it('counts offered links and links waiting to redial, but not ended ones', async () => {
+    const env = setup({ config: { links: { answerPolicy: 'manual' } } });
+    await invite(env);
+    const permanent = await dialAndAnswer(env, { to: 'sip:far@192.0.2.9', permanent: true });
+    env.ua.lastInvite.remoteBye();
+    await flush();
+    expect(env.manager.get(permanent.id)?.state).toBe('redialling');
+    expect((await invite(env, 'sip:third@192.0.2.8')).final?.status).toBe(486);
+
+    env.manager.hangup(permanent.id);
+    await flush();
+    expect(env.manager.get(permanent.id)?.state).toBe('ended');
+    expect((await invite(env, 'sip:fourth@192.0.2.8')).responses.map((r) => r.status)).toEqual([180]);
+  });
+
+  it('refuses every INVITE over the limit, however many arrive at once', async () => {
+    const env = setup();
+    const calls = [0, 1, 2, 3].map((i) => new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: `sip:c${i}@192.0.2.7` }));
+    for (const c of calls) env.ua.incoming(c);
+    await flush();
+    expect(calls.map((c) => c.final?.status)).toEqual([200, 200, 486, 486]);
+  });
+});
+
+describe('ended links', () => {
+  it('stay on the board for keepEndedMs, then are removed', async () => {
+    const env = setup({ keepEndedMs: 10_000 });
+    const snap = await dialAndAnswer(env);
+    env.manager.hangup(snap.id);
+    await flush();
+    expect(env.manager.get(snap.id)?.state).toBe('ended');
+    env.clock.advance(10_000);
+    expect(env.manager.get(snap.id)).toBeDefined();
+    env.clock.advance(1000);
+    expect(env.manager.get(snap.id)).toBeUndefined();
+    expect(env.removed).toEqual([snap.id]);
+  });
+
+  it('publish every state change and write one history record per attempt', async () => {
+    const env = setup();
+    const snap = await dialAndAnswer(env);
+    env.manager.hangup(snap.id);
+    await flush();
+    expect(env.published.filter((l) => l.id === snap.id).map((l) => l.state)).toEqual(['dialling', 'connected', 'ending', 'ended']);
+    expect(env.records).toHaveLength(1);
+    expect(env.records[0]).toMatchObject({ linkId: snap.id, direction: 'outbound', answered: true });
+    expect(env.setupTimes).toEqual([0]);
+  });
+});
+
+describe('permanent links', () => {
+  it('redial after the configured initial delay and raise, then clear, a link-down alarm', async () => {
+    const env = setup({ config: { links: { redialInitialS: 2 } } });
+    const snap = await dialAndAnswer(env, { to: 'sip:far@192.0.2.9', permanent: true });
+    env.ua.lastInvite.remoteBye();
+    await flush();
+    expect(env.manager.alarms()).toMatchObject([{ kind: 'link-down', linkId: snap.id }]);
+    // ±20 % jitter around 2 s.
+    env.clock.advance(1599);
+    await flush();
+    expect(env.ua.invites).toHaveLength(1);
+    env.clock.advance(801);
+    await flush();
+    expect(env.ua.invites).toHaveLength(2);
+    const call = env.ua.lastInvite;
+    call.answer(peerAnswer(call.offer, 'ebu-3326-interop'));
+    await flush();
+    expect(env.manager.get(snap.id)).toMatchObject({ state: 'connected', redials: 1 });
+    expect(env.manager.alarms()[0]!.clearedAt).toBeDefined();
+  });
+});
+
+describe('quality sampling', () => {
+  it('raises a loss alarm when more than lossAlarmPct is lost over 10 s', async () => {
+    const env = setup({ config: { links: { lossAlarmPct: 5 } } });
+    const snap = await dialAndAnswer(env);
+    const media = env.media.last;
+    for (let s = 1; s <= 3; s++) {
+      media.rx = { expected: 100 * s, lost: 10 * s };
+      env.clock.advance(1000);
+    }
+    expect(env.manager.alarms()).toMatchObject([{ kind: 'loss', linkId: snap.id }]);
+  });
+});
+
+describe('registration and probes', () => {
+  it('registers when configured and raises an alarm when a registration is lost', async () => {
+    const env = setup({ config: { sip: { registration: { registrar: 'sip:192.0.2.1', aor: 'sip:studio1@example.net' } } } });
+    const reg = env.ua.registrations[0]!;
+    expect(reg.opts).toMatchObject({ registrar: 'sip:192.0.2.1', aor: 'sip:studio1@example.net', username: 'studio1', expires: 600 });
+    expect(env.manager.registration()?.state).toBe('registering');
+    reg.emit('registered', { expires: 600, refreshInSeconds: 300 });
+    expect(env.manager.registration()?.state).toBe('registered');
+    reg.emit('failed', { status: 403, reason: 'Forbidden', consecutiveFailures: 1, retryInSeconds: 30 });
+    expect(env.manager.registration()).toMatchObject({ state: 'failed', lastError: '403 Forbidden' });
+    expect(env.manager.alarms()).toMatchObject([{ kind: 'registration-lost' }]);
+    await env.manager.close();
+    expect(reg.unregistered).toBe(1);
+    expect(reg.closed).toBe(true);
+  });
+
+  it('probes phonebook entries with OPTIONS and reports them reachable', async () => {
+    const env = setup({
+      config: { links: { probeIntervalS: 30 } },
+      phonebook: [entry('e1', 'Studio 2', 'sip:studio2@192.0.2.7'), entry('e2', 'Silent', 'sip:quiet@192.0.2.8', { probe: false })],
+    });
+    expect(env.manager.reachability('e1').reachable).toBeNull();
+    env.clock.advance(1000);
+    await flush();
+    expect(env.ua.probed).toEqual(['sip:studio2@192.0.2.7']);
+    expect(env.manager.reachability('e1')).toMatchObject({ reachable: true, status: 200 });
+  });
+});
