@@ -25,6 +25,8 @@ import { registerLinkRoutes } from './routes/links.js';
 import { registerPhonebookRoutes } from './routes/phonebook.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
+import { responses, textBody } from './responses.js';
+import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody } from './contract/index.js';
 
 export interface AppDeps {
   config: AcipConfig;
@@ -53,6 +55,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // Wrong types and unknown fields are errors that name the field, never silently fixed.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // Responses are serialized from the contract's schemas. A non-finite number (a silent meter's
+    // -Infinity dBFS) goes out as null, as JSON.stringify sends it, instead of matching no branch of
+    // a `number | null` schema and failing the whole reply.
+    serializerOpts: { ajv: { strictNumbers: false } },
   } as never) as unknown as FastifyInstance;
 
   const auth = new Auth({ password: deps.config.http.password, viewerPassword: deps.config.http.viewerPassword, nowMs: deps.nowMs });
@@ -78,45 +84,59 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await reply.code(status).send(body);
   });
   app.setNotFoundHandler(async (req, reply) => {
-    await reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+    const body: ErrorBody = { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` };
+    await reply.code(404).send(body);
   });
 
-  app.get('/api/health', { schema: { tags: ['status'], summary: 'Liveness: ok, version, uptime' } }, async () => ({
-    status: 'ok',
-    version: deps.version,
-    uptimeSeconds: Math.round((deps.nowMs() - deps.startedAtMs) / 100) / 10,
-    listening: deps.listening(),
-  }));
-
-  app.get('/api/status', { schema: { tags: ['status'], summary: 'Registration, listening sockets, link counts, your role' } }, async (req) => {
-    const links = deps.links?.list() ?? [];
-    const byState: Record<string, number> = {};
-    for (const l of links) byState[l.state] = (byState[l.state] ?? 0) + 1;
-    return {
+  app.get<{ Reply: HealthBody }>(
+    '/api/health',
+    { schema: { tags: ['status'], summary: 'Liveness: ok, version, uptime', response: responses({ 200: HealthBody }) } },
+    async () => ({
+      status: 'ok' as const,
       version: deps.version,
+      uptimeSeconds: Math.round((deps.nowMs() - deps.startedAtMs) / 100) / 10,
       listening: deps.listening(),
-      registration: deps.links?.registration() ?? null,
-      links: { total: links.length, byState },
-      role: req.acipRole ?? 'open',
-    };
-  });
+    }),
+  );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get<{ Reply: StatusBody }>(
+    '/api/status',
+    { schema: { tags: ['status'], summary: 'Registration, listening sockets, link counts, your role', response: responses({ 200: StatusBody }) } },
+    async (req) => {
+      const links = deps.links?.list() ?? [];
+      const byState: Record<string, number> = {};
+      for (const l of links) byState[l.state] = (byState[l.state] ?? 0) + 1;
+      return {
+        version: deps.version,
+        listening: deps.listening(),
+        registration: deps.links?.registration() ?? null,
+        links: { total: links.length, byState },
+        role: req.acipRole ?? 'open',
+      };
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true, response: { 200: textBody('text/plain', 'Prometheus text format 0.0.4') } } }, async (_req, reply) => {
     const text = await deps.metrics.registry.metrics();
     await reply.header('Content-Type', deps.metrics.registry.contentType).send(text);
   });
 
-  app.get('/api/profiles', { schema: { tags: ['profiles'], summary: 'Loaded profiles, codecs in the order offered' } }, async () => ({
-    profiles: [...deps.profiles().values()].map(({ source: _source, ...p }) => p),
-  }));
+  const withoutSource = ({ source: _source, ...p }: Profile & { source: string }): ProfileSummary => p;
+  app.get<{ Reply: ProfileList }>(
+    '/api/profiles',
+    { schema: { tags: ['profiles'], summary: 'Loaded profiles, codecs in the order offered', response: responses({ 200: ProfileList }) } },
+    async () => ({ profiles: [...deps.profiles().values()].map(withoutSource) }),
+  );
 
-  app.get('/api/profiles/:name', { schema: { tags: ['profiles'] } }, async (req) => {
-    const { name } = req.params as { name: string };
-    const p = deps.profiles().get(name);
-    if (!p) throw new AcipError('NOT_FOUND', `no profile named ${JSON.stringify(name)}`, 'name');
-    const { source: _source, ...rest } = p;
-    return rest;
-  });
+  app.get<{ Params: ProfileNameParams; Reply: ProfileSummary }>(
+    '/api/profiles/:name',
+    { schema: { tags: ['profiles'], summary: 'One profile', params: ProfileNameParams, response: responses({ 200: ProfileSummary }) } },
+    async (req) => {
+      const p = deps.profiles().get(req.params.name);
+      if (!p) throw new AcipError('NOT_FOUND', `no profile named ${JSON.stringify(req.params.name)}`, 'name');
+      return withoutSource(p);
+    },
+  );
 
   registerSessionRoutes(app, auth);
   if (deps.links) {
@@ -131,7 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (existsSync(join(dist, 'index.html'))) {
     await app.register(fastifyStatic, { root: dist, prefix: '/', wildcard: false, index: ['index.html'] });
   } else {
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+    app.get('/', { schema: { hide: true, response: { 200: textBody('text/html', 'The panel') } } }, async (_req, reply) => {
       const html = await readFile(join(deps.webRoot, 'index.html'), 'utf8');
       await reply.type('text/html; charset=utf-8').send(html);
     });

@@ -12,8 +12,10 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AcipErrorCode } from '../util/errors.js';
+import type { ErrorBody, Role } from './contract/index.js';
 
-export type Role = 'admin' | 'viewer' | 'open';
+export type { Role };
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -122,12 +124,16 @@ export function originAllowed(req: FastifyRequest): boolean {
   }
 }
 
+function errorBody(code: AcipErrorCode, message: string): ErrorBody {
+  return { code, message };
+}
+
 export function makeAuthHook(auth: Auth) {
   return async function authHook(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const path = req.url.split('?')[0] ?? '';
     const writes = !SAFE_METHODS.has(req.method);
     if ((writes || path === '/api/live') && !originAllowed(req)) {
-      await reply.code(403).send({ code: 'FORBIDDEN', message: 'cross-origin request refused' });
+      await reply.code(403).send(errorBody('FORBIDDEN', 'cross-origin request refused'));
       return;
     }
     const who = auth.identify(req);
@@ -140,18 +146,18 @@ export function makeAuthHook(auth: Auth) {
       if (req.headers['x-acip-csrf'] === undefined) reply.header('WWW-Authenticate', 'Basic realm="acip", charset="UTF-8"');
       await reply
         .code(401)
-        .send({ code: 'AUTH_REQUIRED', message: 'this acip requires a password (log in, or HTTP Basic with any user name)' });
+        .send(errorBody('AUTH_REQUIRED', 'this acip requires a password (log in, or HTTP Basic with any user name)'));
       return;
     }
     req.acipRole = who.role;
     req.acipViaCookie = who.viaCookie;
     if (writes && !PUBLIC_ROUTES.has(path)) {
       if (who.role === 'viewer') {
-        await reply.code(403).send({ code: 'FORBIDDEN', message: 'the viewer role can watch but not change anything' });
+        await reply.code(403).send(errorBody('FORBIDDEN', 'the viewer role can watch but not change anything'));
         return;
       }
       if (who.viaCookie && req.headers['x-acip-csrf'] === undefined) {
-        await reply.code(403).send({ code: 'FORBIDDEN', message: 'missing X-Acip-CSRF header' });
+        await reply.code(403).send(errorBody('FORBIDDEN', 'missing X-Acip-CSRF header'));
         return;
       }
     }

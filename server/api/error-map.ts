@@ -1,32 +1,35 @@
 /**
- * The one table from acip error codes to HTTP statuses (STYLE.md: errors carry stable codes and
- * are mapped at the edge). Bodies are always `{code, message, field?}`.
+ * The one table from acip error codes to HTTP statuses: errors carry stable codes inside the
+ * service and are mapped here, at the edge. Bodies are always the contract's `ErrorBody`.
  */
-import { isAcipError } from '../util/errors.js';
+import { isAcipError, type AcipErrorCode } from '../util/errors.js';
+import type { ErrorBody } from './contract/index.js';
 
-const HTTP_STATUS_BY_CODE: ReadonlyMap<string, number> = new Map([
-  ['CONFIG_INVALID', 400],
-  ['AUDIO_SPEC_INVALID', 400],
-  ['VALIDATION', 400],
-  ['AUTH_REQUIRED', 401],
-  ['FORBIDDEN', 403],
-  ['NOT_FOUND', 404],
-  ['CONFLICT', 409],
-  ['LINK_LIMIT', 503],
-  ['LINK_ILLEGAL_TRANSITION', 409],
-]);
+/**
+ * Codes a client can cause or fix. Every other code means the service failed, not the request:
+ * 500, with the code and message in the body so an operator can find it in the log.
+ */
+export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<AcipErrorCode, number>>> = {
+  CONFIG_INVALID: 400,
+  AUDIO_SPEC_INVALID: 400,
+  VALIDATION: 400,
+  AUTH_REQUIRED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  LINK_ILLEGAL_TRANSITION: 409,
+  LINK_LIMIT: 503,
+};
 
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  field?: string;
+export function httpStatusOf(code: AcipErrorCode): number {
+  return HTTP_STATUS_BY_CODE[code] ?? 500;
 }
 
-export function toHttpError(err: unknown): { status: number; body: ApiErrorBody } {
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   if (isAcipError(err)) {
-    const body: ApiErrorBody = { code: err.code, message: err.message };
+    const body: ErrorBody = { code: err.code, message: err.message };
     if (err.field) body.field = err.field;
-    return { status: HTTP_STATUS_BY_CODE.get(err.code) ?? 500, body };
+    return { status: httpStatusOf(err.code), body };
   }
   // fastify's own errors (schema validation, bad JSON, 404) carry statusCode and an FST_ code.
   const e = err as {

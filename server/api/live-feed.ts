@@ -1,13 +1,13 @@
 /**
  * The WebSocket feed `/api/live`: on connect a `hello` with the full state, then link state changes as
- * they happen, stats at 1 Hz, meters at 10 Hz, alarms and registration changes (LiveMessage in
- * links/link-types.ts). Timers run only while someone is listening. A slow client whose socket buffer
+ * they happen, stats at 1 Hz, meters at 10 Hz, alarms and registration changes (`LiveMessage` in the
+ * API contract). Timers run only while someone is listening. A slow client whose socket buffer
  * passes a bound is skipped for periodic updates (state changes still queue) rather than growing memory.
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { LinksPort } from '../links/links-port.js';
-import type { LiveMessage } from '../links/link-types.js';
+import { ErrorBody, LiveMessage } from './contract/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 
 export interface LiveFeedOptions {
@@ -69,7 +69,20 @@ export function registerLiveFeed(app: FastifyInstance, partial: Partial<LiveFeed
     clients.clear();
   });
 
-  app.get('/api/live', { websocket: true, schema: { tags: ['live'], summary: 'WebSocket feed of link states, stats (1 Hz), meters (10 Hz) and alarms' } }, (socket) => {
+  const schema = {
+    tags: ['live'],
+    summary: 'WebSocket feed of link states, stats (1 Hz), meters (10 Hz) and alarms',
+    response: {
+      101: {
+        description: 'Switching to the WebSocket feed: every message, server to client, is one JSON LiveMessage',
+        content: { 'application/json': { schema: LiveMessage } },
+      },
+      '4xx': ErrorBody,
+    },
+  };
+  // @fastify/websocket hides WebSocket routes from the OpenAPI document; this one is documented.
+  const swaggerTransform = ({ schema: s, url }: { schema: object; url: string }) => ({ schema: { ...s, hide: false }, url });
+  app.get('/api/live', { websocket: true, schema, config: { swaggerTransform } }, (socket) => {
     clients.add(socket);
     startTimers();
     send(socket, { type: 'hello', version: opts.version, links: opts.links.list(), registration: opts.links.registration(), alarms: opts.links.alarms() }, false);

@@ -9,7 +9,7 @@
  * The service is found at $ACIP_URL (default http://127.0.0.1:8080); $ACIP_HTTP_PASSWORD is sent as
  * HTTP Basic credentials when set. Exit codes: 0 ok, 1 the service refused or failed, 2 usage error.
  */
-import type { LinkSnapshot } from '../links/link-types.js';
+import type { DialBody, ErrorBody, LinkList, LinkSnapshot, StatusBody } from '../api/contract/index.js';
 
 export interface ClientEnv {
   url: string;
@@ -52,7 +52,7 @@ function flagValue(args: string[], name: string): string | undefined {
 export async function runClient(argv: string[], env: ClientEnv): Promise<number> {
   const [cmd, ...rest] = argv;
   const fail = (r: { status: number; json: unknown }) => {
-    const j = r.json as { message?: string; field?: string };
+    const j = r.json as Partial<ErrorBody> | string;
     env.err(`acip: ${r.status}${j && typeof j === 'object' && j.message ? `: ${j.message}` : ''}`);
     return 1;
   };
@@ -61,7 +61,7 @@ export async function runClient(argv: string[], env: ClientEnv): Promise<number>
       case 'status': {
         const r = await call(env, 'GET', '/api/status');
         if (r.status !== 200) return fail(r);
-        const s = r.json as { version: string; listening: { sip: string[]; http?: string }; registration: { state: string; aor: string } | null; links: { total: number; byState: Record<string, number> } };
+        const s = r.json as StatusBody;
         env.out(`acip ${s.version}`);
         env.out(`sip: ${s.listening.sip.join(', ') || '-'}   http: ${s.listening.http ?? '-'}`);
         env.out(`registration: ${s.registration ? `${s.registration.state} (${s.registration.aor})` : 'none configured'}`);
@@ -71,7 +71,7 @@ export async function runClient(argv: string[], env: ClientEnv): Promise<number>
       case 'links': {
         const r = await call(env, 'GET', '/api/links');
         if (r.status !== 200) return fail(r);
-        const links = (r.json as { links: LinkSnapshot[] }).links;
+        const links = (r.json as LinkList).links;
         if (links.length === 0) env.out('no links');
         for (const l of links) env.out(formatLink(l));
         return 0;
@@ -82,8 +82,8 @@ export async function runClient(argv: string[], env: ClientEnv): Promise<number>
           env.err(USAGE);
           return 2;
         }
-        const body: Record<string, unknown> = { to };
-        for (const k of ['profile', 'input', 'output']) {
+        const body: DialBody = { to };
+        for (const k of ['profile', 'input', 'output'] as const) {
           const v = flagValue(rest, k);
           if (v !== undefined) body[k] = v;
         }

@@ -5,85 +5,12 @@
  * validation naming fields, roles, CSRF, status codes, the feed's message flow.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
-import { buildApp } from '../../server/api/app.js';
-import { createMetrics } from '../../server/metrics/metrics.js';
-import { validateConfig } from '../../server/config/load-config.js';
-import { loadProfiles } from '../../server/config/load-profiles.js';
-import { knownCodecIds } from '../../server/codecs/known-codecs.js';
-import { ROOT_DIR } from '../../server/version.js';
-import { FakeClock } from '../../server/util/clock.js';
-import { TypedEmitter } from '../../server/util/typed-emitter.js';
-import { AcipError } from '../../server/util/errors.js';
-import { Phonebook } from '../../server/store/phonebook.js';
-import { CallHistory } from '../../server/store/call-history.js';
-import type { DialRequest, LinksEvents, LinksPort } from '../../server/links/links-port.js';
-import type { Alarm, LinkSnapshot, LiveMessage } from '../../server/links/link-types.js';
-
-class MemoryLinks implements LinksPort {
-  events = new TypedEmitter<LinksEvents>();
-  links = new Map<string, LinkSnapshot>();
-  alarmList: Alarm[] = [];
-  n = 0;
-  list() {
-    return [...this.links.values()];
-  }
-  get(id: string) {
-    return this.links.get(id);
-  }
-  meters() {
-    return this.list().flatMap((l) => (l.meters ? [{ id: l.id, meters: l.meters }] : []));
-  }
-  dial(req: DialRequest): LinkSnapshot {
-    if (!req.to.startsWith('sip:')) throw new AcipError('VALIDATION', 'to: not a SIP URI', 'to');
-    const link: LinkSnapshot = {
-      id: `l${++this.n}`, state: 'dialling', direction: 'outbound', remote: req.to, profile: req.profile ?? 'ebu-3326-interop',
-      permanent: req.permanent ?? false, input: req.input ?? 'tone', output: req.output ?? 'null', createdAt: new Date(0).toISOString(),
-      durationS: 0, redials: 0, codec: null, mediaDirection: null, rx: null, tx: null, rttMs: null,
-      meters: { input: { peak: [-18, -18], rms: [-21, -21], clips: 0 }, output: { peak: [null, null], rms: [null, null], clips: 0 } },
-      ebuacip: null, localSdp: null, remoteSdp: null, endReason: null,
-    };
-    this.links.set(link.id, link);
-    this.events.emit('link', link);
-    return link;
-  }
-  hangup(id: string) {
-    const l = { ...this.links.get(id)!, state: 'ended' as const, endReason: { by: 'local' as const, reason: 'hang-up' } };
-    this.links.set(id, l);
-    this.events.emit('link', l);
-    return l;
-  }
-  answer(id: string) {
-    return this.links.get(id)!;
-  }
-  async changeProfile(id: string, profile: string) {
-    const l = { ...this.links.get(id)!, profile };
-    this.links.set(id, l);
-    return l;
-  }
-  reject(id: string) {
-    return this.links.get(id)!;
-  }
-  registration() {
-    return null;
-  }
-  alarms() {
-    return this.alarmList;
-  }
-  ackAlarm(id: string) {
-    const a = this.alarmList.find((x) => x.id === id);
-    if (!a) throw new AcipError('NOT_FOUND', `no alarm ${id}`, 'id');
-    a.acknowledged = true;
-    return a;
-  }
-  reachability() {
-    return { reachable: true, rttMs: 1.5, status: 200, checkedAt: new Date(0).toISOString() };
-  }
-}
+import type { LinkSnapshot, LiveMessage } from '../../server/api/contract/index.js';
+import { makeApp } from './memory-links.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -92,20 +19,9 @@ afterEach(async () => {
 });
 
 async function make(http: Record<string, unknown> = {}) {
-  const clock = new FakeClock(1000);
-  const dataDir = mkdtempSync(join(tmpdir(), 'acip-api-'));
-  const config = validateConfig({ http, dataDir });
-  const profiles = loadProfiles([join(ROOT_DIR, 'profiles')], knownCodecIds()).profiles;
-  const metrics = createMetrics({ version: '1.0.0', startedAtMs: () => 1000, nowMs: () => clock.now(), processMetrics: false });
-  const links = new MemoryLinks();
-  const phonebook = new Phonebook({ dataDir, profileExists: (n) => profiles.has(n), wallNow: () => clock.wallNow() });
-  const history = new CallHistory(dataDir);
-  app = await buildApp({
-    config, version: '1.0.0', metrics, profiles: () => profiles, nowMs: () => clock.now(), startedAtMs: 1000,
-    listening: () => ({ sip: [], http: undefined }), webRoot: join(ROOT_DIR, 'web'), links, phonebook, history, logger: false,
-    live: { clock, statsIntervalMs: 1000, metersIntervalMs: 100 },
-  });
-  return { app, links, phonebook, history, clock, dataDir };
+  const made = await makeApp(http);
+  app = made.app;
+  return made;
 }
 
 describe('links routes', () => {

@@ -1,7 +1,8 @@
 /** Call history as JSON (filterable) and as CSV. */
 import type { FastifyInstance } from 'fastify';
 import { historyToCsv, type CallHistory, type HistoryQuery as StoreQuery } from '../../store/call-history.js';
-import { HistoryQuery } from '../schemas.js';
+import { HistoryList, HistoryQuery } from '../contract/index.js';
+import { responses, textBody } from '../responses.js';
 
 function toStoreQuery(q: HistoryQuery): StoreQuery {
   const out: StoreQuery = {};
@@ -16,13 +17,19 @@ function toStoreQuery(q: HistoryQuery): StoreQuery {
 }
 
 export function registerHistoryRoutes(app: FastifyInstance, history: CallHistory): void {
-  app.get('/api/history', { schema: { tags: ['history'], querystring: HistoryQuery } }, async (req) => ({
-    calls: history.query(toStoreQuery(req.query as HistoryQuery)),
-  }));
-  app.get('/api/history.csv', { schema: { tags: ['history'], querystring: HistoryQuery } }, async (req, reply) => {
-    await reply
-      .type('text/csv; charset=utf-8')
-      .header('Content-Disposition', 'attachment; filename="acip-history.csv"')
-      .send(historyToCsv(history.query(toStoreQuery(req.query as HistoryQuery))));
-  });
+  app.get<{ Querystring: HistoryQuery; Reply: HistoryList }>(
+    '/api/history',
+    { schema: { tags: ['history'], summary: 'Calls, newest first, filtered', querystring: HistoryQuery, response: responses({ 200: HistoryList }) } },
+    async (req) => ({ calls: history.query(toStoreQuery(req.query)) }),
+  );
+  app.get<{ Querystring: HistoryQuery }>(
+    '/api/history.csv',
+    { schema: { tags: ['history'], summary: 'Calls as a CSV download, filtered', querystring: HistoryQuery, response: responses({ 200: textBody('text/csv', 'Calls as CSV (RFC 4180): a header line, then one line per call') }) } },
+    async (req, reply) => {
+      await reply
+        .type('text/csv; charset=utf-8')
+        .header('Content-Disposition', 'attachment; filename="acip-history.csv"')
+        .send(historyToCsv(history.query(toStoreQuery(req.query))));
+    },
+  );
 }

@@ -1,0 +1,153 @@
+/**
+ * A link as the REST API and the live feed show it, and the bodies that create and change one.
+ * The service's own snapshot type lives with the link manager; the api layer checks at compile time
+ * that it fits these schemas, so the two cannot drift apart silently.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Direction, EndReason, IsoTime, Nullable } from './common.js';
+
+export const LinkState = Type.Union([
+  Type.Literal('idle'),
+  Type.Literal('offered'),
+  Type.Literal('dialling'),
+  Type.Literal('ringing'),
+  Type.Literal('connected'),
+  Type.Literal('ending'),
+  Type.Literal('ended'),
+  Type.Literal('failed'),
+  Type.Literal('redialling'),
+]);
+export type LinkState = Static<typeof LinkState>;
+
+export const LinkCodecInfo = Type.Object(
+  {
+    name: Type.String(),
+    clockRate: Type.Number(),
+    channels: Type.Number(),
+    ptimeMs: Type.Number(),
+    payloadType: Type.Number(),
+    params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+      description: 'Codec parameters as negotiated (bitrate, fec, stereo, …)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type LinkCodecInfo = Static<typeof LinkCodecInfo>;
+
+export const LinkRxStats = Type.Object(
+  {
+    packets: Type.Number(),
+    lost: Type.Number(),
+    late: Type.Number(),
+    duplicates: Type.Number(),
+    reordered: Type.Number(),
+    lossPct: Type.Number({ description: 'Lost / expected over the whole call, %' }),
+    concealedMs: Type.Number(),
+    concealedPct: Type.Number(),
+    jitterMs: Type.Number({ description: 'RFC 3550 §6.4.1 interarrival jitter, ms' }),
+    bufferMs: Type.Number({ description: 'Current jitter-buffer delay, ms' }),
+    targetBufferMs: Type.Number({ description: 'What the jitter buffer aims for, ms' }),
+    driftPpm: Type.Number(),
+    underruns: Type.Number(),
+    malformed: Type.Number(),
+    foreignSource: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type LinkRxStats = Static<typeof LinkRxStats>;
+
+export const LinkTxStats = Type.Object(
+  {
+    packets: Type.Number(),
+    bitrateKbps: Type.Number(),
+    remoteLossPct: Nullable(Type.Number({ description: "From the far end's RTCP receiver reports" })),
+    remoteJitterMs: Nullable(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+export type LinkTxStats = Static<typeof LinkTxStats>;
+
+/** dBFS per channel; silence (-Infinity) is null. */
+const Levels = Type.Object(
+  { peak: Type.Array(Nullable(Type.Number())), rms: Type.Array(Nullable(Type.Number())), clips: Type.Number() },
+  { additionalProperties: false },
+);
+
+export const LinkMeters = Type.Object({ input: Levels, output: Levels }, { additionalProperties: false });
+export type LinkMeters = Static<typeof LinkMeters>;
+
+export const EbuAcipInfo = Type.Object(
+  {
+    applied: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('fixed'), Type.Literal('adaptive')]),
+        minMs: Type.Optional(Type.Number()),
+        maxMs: Type.Optional(Type.Number()),
+        delayMs: Type.Optional(Type.Number()),
+        source: Type.Union([Type.Literal('profile'), Type.Literal('peer')]),
+      },
+      { additionalProperties: false, description: 'Jitter-buffer settings applied to the receive buffer, and where they came from' },
+    ),
+    theirs: Type.Array(Type.String(), { description: "The peer's a=ebuacip lines, raw" }),
+    ours: Type.Array(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type EbuAcipInfo = Static<typeof EbuAcipInfo>;
+
+export const MediaDirection = Type.Union([Type.Literal('sendrecv'), Type.Literal('sendonly'), Type.Literal('recvonly'), Type.Literal('inactive')]);
+export type MediaDirection = Static<typeof MediaDirection>;
+
+export const LinkSnapshot = Type.Object(
+  {
+    id: Type.String(),
+    state: LinkState,
+    direction: Direction,
+    remote: Type.String({ description: "The far end's SIP URI" }),
+    remoteName: Type.Optional(Type.String({ description: 'Display name or phonebook name, when known' })),
+    phonebookId: Type.Optional(Type.String()),
+    profile: Type.String(),
+    permanent: Type.Boolean(),
+    input: Type.String(),
+    output: Type.String(),
+    createdAt: IsoTime(),
+    connectedAt: Type.Optional(IsoTime()),
+    durationS: Type.Number({ description: 'Seconds connected (0 when not connected)' }),
+    redials: Type.Number(),
+    codec: Nullable(LinkCodecInfo),
+    mediaDirection: Nullable(MediaDirection),
+    rx: Nullable(LinkRxStats),
+    tx: Nullable(LinkTxStats),
+    rttMs: Nullable(Type.Number()),
+    meters: Nullable(LinkMeters),
+    ebuacip: Nullable(EbuAcipInfo),
+    localSdp: Nullable(Type.String()),
+    remoteSdp: Nullable(Type.String()),
+    endReason: Nullable(EndReason),
+  },
+  { additionalProperties: false },
+);
+export type LinkSnapshot = Static<typeof LinkSnapshot>;
+
+export const LinkList = Type.Object({ links: Type.Array(LinkSnapshot) }, { additionalProperties: false });
+export type LinkList = Static<typeof LinkList>;
+
+/** One link's meters in the 10 Hz feed. */
+export const LinkMeterFrame = Type.Object({ id: Type.String(), meters: LinkMeters }, { additionalProperties: false });
+export type LinkMeterFrame = Static<typeof LinkMeterFrame>;
+
+export const DialBody = Type.Object(
+  {
+    to: Type.String({ minLength: 1, maxLength: 512, description: 'SIP URI to call, e.g. sip:studio2@192.0.2.10' }),
+    profile: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Profile name (default: the configured default)' })),
+    input: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Audio input spec' })),
+    output: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'Audio output spec' })),
+    permanent: Type.Optional(Type.Boolean({ description: 'Redial with backoff until hung up by the user' })),
+    phonebookId: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type DialBody = Static<typeof DialBody>;
+
+export const ChangeProfileBody = Type.Object({ profile: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export type ChangeProfileBody = Static<typeof ChangeProfileBody>;
