@@ -1,0 +1,210 @@
+/**
+ * RTP retransmission payload format, RTX (RFC 4588), SSRC-multiplexed (§5.2, §8.3): the
+ * retransmission stream has its own SSRC, payload type and sequence numbers. Pure: no I/O and no
+ * timers (times are passed in as ms); malformed input throws `RecoveryError` with a stable code.
+ *
+ * RFC 4588 §4, a retransmission packet:
+ *
+ *     0                   1                   2                   3
+ *     0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |                         RTP Header                            |
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *    |            OSN                |                               |
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               |
+ *    |                  Original RTP Packet Payload                  |
+ *    |                                                               |
+ *    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *
+ * The header carries the RTX payload type, the RTX SSRC and the RTX stream's own sequence number
+ * (§4: one higher than the previous retransmission's); the timestamp MUST be the original's. We
+ * also carry over the marker bit, CSRCs and header extension so unwrapping restores the original.
+ */
+import { checkIntOption, RecoveryError } from './recovery/recovery-error.js';
+import type { RtpPacket } from './rtp-packet.js';
+import { seqAdd, seqDiff, seq16 } from './seq.js';
+
+const OSN_LEN = 2;
+
+export interface RtxStream {
+  payloadType: number;
+  ssrc: number;
+}
+
+/** Wrap `original` into an RTX packet with sequence number `rtxSeq` (the OSN goes in front). */
+export function wrapRtx(original: RtpPacket, rtx: RtxStream, rtxSeq: number): RtpPacket {
+  const payload = Buffer.alloc(OSN_LEN + original.payload.length);
+  payload.writeUInt16BE(original.sequenceNumber, 0);
+  original.payload.copy(payload, OSN_LEN);
+  return {
+    version: 2,
+    padding: 0,
+    marker: original.marker,
+    payloadType: rtx.payloadType,
+    sequenceNumber: seq16(rtxSeq),
+    timestamp: original.timestamp,
+    ssrc: rtx.ssrc,
+    csrcs: [...original.csrcs],
+    extension: original.extension,
+    payload,
+  };
+}
+
+/**
+ * Restore the original packet from an RTX packet, given the original stream's payload type (the
+ * `apt` of the RTX format, §8.1) and SSRC. Returns undefined for a packet with an empty payload:
+ * no OSN, nothing to restore (senders use such packets as padding for bandwidth probing).
+ */
+export function unwrapRtx(rtx: RtpPacket, original: RtxStream): RtpPacket | undefined {
+  if (rtx.payload.length === 0) return undefined;
+  if (rtx.payload.length < OSN_LEN) {
+    throw new RecoveryError('RTX_SHORT', `RTX payload of ${rtx.payload.length} octet, the OSN needs 2 (RFC 4588 §4)`, { offset: 0 });
+  }
+  return {
+    version: 2,
+    padding: 0,
+    marker: rtx.marker,
+    payloadType: original.payloadType,
+    sequenceNumber: rtx.payload.readUInt16BE(0),
+    timestamp: rtx.timestamp,
+    ssrc: original.ssrc,
+    csrcs: [...rtx.csrcs],
+    extension: rtx.extension,
+    payload: rtx.payload.subarray(OSN_LEN),
+  };
+}
+
+export interface RtxHistoryOptions {
+  /** Packets kept at most (1..32767, so a sequence number names one packet). */
+  capacityPackets: number;
+  /** Age in ms beyond which a packet is useless to resend (the far end's rtx-time, §8.1). */
+  capacityMs: number;
+  /** The RTX stream: its SSRC, and the RTX payload type for each original payload type. */
+  rtxSsrc: number;
+  rtxPayloadTypes: ReadonlyMap<number, number>;
+  /** The first RTX sequence number (random, RFC 3550 §5.1; chosen by the caller). */
+  initialRtxSeq: number;
+  /** Do not resend the same packet again within this many ms (default 0: always resend). */
+  minResendIntervalMs?: number;
+}
+
+export interface RtxHistoryStats {
+  stored: number;
+  evicted: number;
+  /** Retransmissions produced. */
+  resent: number;
+  /** Requested sequence numbers no longer (or never) in the history. */
+  missing: number;
+  /** Requests ignored because the packet was resent less than minResendIntervalMs ago. */
+  throttled: number;
+}
+
+interface Entry {
+  packet: RtpPacket;
+  sentMs: number;
+  lastResentMs: number | undefined;
+}
+
+/**
+ * The sender's memory of what it sent, by sequence number, bounded by a packet count and an age:
+ * the oldest entries go first. Answers a NACK with RTX packets carrying consecutive RTX sequence
+ * numbers.
+ */
+export class RtxHistory {
+  private readonly options: Required<RtxHistoryOptions>;
+  private readonly bySeq = new Map<number, Entry>();
+  private readonly order: Entry[] = [];
+  private head = 0;
+  private nextRtxSeq: number;
+  private readonly counts: RtxHistoryStats = { stored: 0, evicted: 0, resent: 0, missing: 0, throttled: 0 };
+
+  constructor(options: RtxHistoryOptions) {
+    checkIntOption(options.capacityPackets, 1, 0x7fff, 'capacityPackets');
+    checkIntOption(options.capacityMs, 1, 60_000, 'capacityMs');
+    checkIntOption(options.rtxSsrc, 0, 0xffff_ffff, 'rtxSsrc');
+    checkIntOption(options.initialRtxSeq, 0, 0xffff, 'initialRtxSeq');
+    checkIntOption(options.minResendIntervalMs ?? 0, 0, 60_000, 'minResendIntervalMs');
+    for (const [orig, rtx] of options.rtxPayloadTypes) {
+      checkIntOption(orig, 0, 127, 'rtxPayloadTypes (original)');
+      checkIntOption(rtx, 0, 127, 'rtxPayloadTypes (rtx)');
+    }
+    this.options = { minResendIntervalMs: 0, ...options };
+    this.nextRtxSeq = options.initialRtxSeq;
+  }
+
+  get stats(): Readonly<RtxHistoryStats> {
+    return this.counts;
+  }
+
+  /** Packets currently held. */
+  get size(): number {
+    return this.bySeq.size;
+  }
+
+  /** Remember a packet just sent at `sentMs`. A packet with the same sequence number replaces the older one. */
+  record(packet: RtpPacket, sentMs: number): void {
+    const entry: Entry = { packet, sentMs, lastResentMs: undefined };
+    this.bySeq.set(packet.sequenceNumber, entry);
+    this.order.push(entry);
+    this.counts.stored++;
+    this.evict(sentMs);
+  }
+
+  /** The stored original for `seq`, if still held at `nowMs`. */
+  get(seq: number, nowMs: number): RtpPacket | undefined {
+    this.evict(nowMs);
+    return this.bySeq.get(seq16(seq))?.packet;
+  }
+
+  /**
+   * Answer a NACK (RFC 4585 §6.2.1) received at `nowMs`: one RTX packet per requested sequence
+   * number still held (in request order), and the numbers that could not be resent.
+   */
+  onNack(seqs: readonly number[], nowMs: number): { packets: RtpPacket[]; missing: number[] } {
+    this.evict(nowMs);
+    const packets: RtpPacket[] = [];
+    const missing: number[] = [];
+    for (const raw of seqs) {
+      const seq = seq16(raw);
+      const entry = this.bySeq.get(seq);
+      const rtxPt = entry ? this.options.rtxPayloadTypes.get(entry.packet.payloadType) : undefined;
+      if (!entry || rtxPt === undefined) {
+        this.counts.missing++;
+        missing.push(seq);
+        continue;
+      }
+      if (entry.lastResentMs !== undefined && nowMs - entry.lastResentMs < this.options.minResendIntervalMs) {
+        this.counts.throttled++;
+        continue;
+      }
+      entry.lastResentMs = nowMs;
+      packets.push(wrapRtx(entry.packet, { payloadType: rtxPt, ssrc: this.options.rtxSsrc }, this.nextRtxSeq));
+      this.nextRtxSeq = seqAdd(this.nextRtxSeq, 1);
+      this.counts.resent++;
+    }
+    return { packets, missing };
+  }
+
+  private evict(nowMs: number): void {
+    while (this.head < this.order.length) {
+      const oldest = this.order[this.head] as Entry;
+      const superseded = this.bySeq.get(oldest.packet.sequenceNumber) !== oldest;
+      const tooMany = this.bySeq.size > this.options.capacityPackets;
+      const tooOld = nowMs - oldest.sentMs > this.options.capacityMs;
+      // Also drop anything half the sequence circle behind the newest: its number is ambiguous.
+      const newest = this.order[this.order.length - 1] as Entry;
+      const ambiguous = seqDiff(newest.packet.sequenceNumber, oldest.packet.sequenceNumber) < 0;
+      if (!superseded && !tooMany && !tooOld && !ambiguous) break;
+      if (!superseded) {
+        this.bySeq.delete(oldest.packet.sequenceNumber);
+        this.counts.evicted++;
+      }
+      this.head++;
+    }
+    // Compact the queue now and then instead of shifting on every eviction.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
