@@ -103,6 +103,10 @@ function semanticChecks(cfg: AcipConfig): void {
   }
   if (isIP(cfg.sip.host) === 0) throw new ConfigError('sip.host', cfg.sip.host, 'expected an IP address');
   if (isIP(cfg.rtp.host) === 0) throw new ConfigError('rtp.host', cfg.rtp.host, 'expected an IP address');
+  // RFC 4028 §4: a Session-Expires below our own Min-SE would be refused by ourselves with 422.
+  if (cfg.sip.sessionExpiresS < cfg.sip.minSeS) {
+    throw new ConfigError('sip.sessionExpiresS', cfg.sip.sessionExpiresS, `must be at least sip.minSeS (${cfg.sip.minSeS})`);
+  }
 }
 
 /** Keys that would reach an object's prototype when copied: refuse them by name before anything copies the input. */

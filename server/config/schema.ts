@@ -5,7 +5,7 @@
  *    carries `flag` metadata below becomes a flag (see cli.ts, which walks this schema);
  *  - the embedded defaults, so `npm start` works with no file at all.
  *
- * Changing a key here changes a public surface (ARCHITECTURE.md): do it deliberately.
+ * Changing a key here changes a public surface (config files in the field use it): do it deliberately.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
@@ -60,6 +60,18 @@ export const ConfigSchema = Type.Object(
         userAgent: Type.String({ default: 'acip', description: 'User-Agent / Server header product name' }),
         displayName: Type.String({ default: 'acip', description: 'Display name in From' }),
         maxLinks: Type.Integer({ minimum: 1, maximum: 1000, default: 16, description: 'Concurrent links; beyond it calls get 486' }),
+        sessionExpiresS: Type.Integer({
+          minimum: 90,
+          maximum: 86400,
+          default: 1800,
+          description: 'Session timer (RFC 4028): the Session-Expires we ask for, s; at least sip.minSeS',
+        }),
+        minSeS: Type.Integer({
+          minimum: 90,
+          maximum: 86400,
+          default: 90,
+          description: 'Smallest session interval we accept (RFC 4028 Min-SE), s; RFC 4028 §4 sets the floor at 90',
+        }),
         registration: Type.Optional(RegistrationSchema),
       },
       { additionalProperties: false, default: {} },
@@ -96,6 +108,12 @@ export const ConfigSchema = Type.Object(
         ),
         host: flag(Type.String({ default: '0.0.0.0', description: 'Address RTP sockets bind to' }), { flag: 'rtp-host', arg: 'HOST' }),
         noMediaTimeoutS: Type.Number({ minimum: 1, maximum: 3600, default: 5, description: 'Seconds without media before a link counts as dead' }),
+        inactivityTimeoutS: Type.Number({
+          minimum: 0,
+          maximum: 86400,
+          default: 30,
+          description: 'Hang up a connected link after this long without RTP or RTCP from the far end, s; 0 turns it off',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -155,6 +173,13 @@ export const ConfigSchema = Type.Object(
         lossAlarmPct: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'Raise a loss alarm when a link loses more than this over 10 s' }),
         silenceThresholdDbfs: Type.Number({ minimum: -120, maximum: 0, default: -60, description: 'Silence alarm threshold' }),
         silenceDurationS: Type.Number({ minimum: 1, maximum: 3600, default: 10, description: 'Silence alarm after this long below the threshold' }),
+        maxPerSource: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 4,
+          description: 'Concurrent inbound links from one source address; beyond it calls from there are refused',
+        }),
+        keepEnded: Type.Integer({ minimum: 0, maximum: 10000, default: 50, description: 'How many ended links the board keeps in memory (oldest dropped first)' }),
       },
       { additionalProperties: false, default: {} },
     ),

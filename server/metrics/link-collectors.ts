@@ -1,7 +1,7 @@
 /**
- * Link metrics, collected on scrape from the link manager's snapshots (ARCHITECTURE.md: metrics are
- * collected on scrape, not pushed per packet). Names and units per Prometheus conventions: base units
- * (seconds), `_total` for counters, levels in dBFS named as such.
+ * Link metrics, collected on scrape from the link manager's snapshots, never pushed per packet (the
+ * audio path pays nothing for them). Names and units per Prometheus conventions: base units (seconds),
+ * `_total` for counters, levels in dBFS named as such.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { LINK_STATES } from '../links/link-state.js';
@@ -18,11 +18,18 @@ export interface SipMetrics {
   callSetup: Histogram;
 }
 
-/** Counters are set to the link's own running totals on each scrape (reset, then inc to the value). */
+/**
+ * Counters are set to the link's own running totals on each scrape (reset, then inc to the value).
+ * Every listed link gets every row, 0 included: a series that appears only once it is non-zero
+ * breaks rate() and alerting on it ("avoid missing metrics" in the Prometheus instrumentation guide).
+ */
 function setTotals(c: Counter<string>, rows: [Record<string, string>, number][]): void {
   c.reset();
-  for (const [labels, v] of rows) if (Number.isFinite(v) && v > 0) c.inc(labels, v);
+  for (const [labels, v] of rows) c.inc(labels, Number.isFinite(v) && v > 0 ? v : 0);
 }
+
+/** A gauge's value when the link has none yet (no media, no RTCP round trip): NaN, since 0 would read as a measurement. */
+const UNKNOWN = Number.NaN;
 
 export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource): SipMetrics {
   const links = new Gauge({
@@ -48,11 +55,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     collect() {
       const all = src.links();
       this.set(all.length);
-      const rows = (f: (l: LinkSnapshot) => number | undefined) =>
-        all.flatMap((l): [Record<string, string>, number][] => {
-          const v = f(l);
-          return v === undefined ? [] : [[{ link: l.id }, v]];
-        });
+      const rows = (f: (l: LinkSnapshot) => number | undefined) => all.map((l): [Record<string, string>, number] => [{ link: l.id }, f(l) ?? 0]);
       setTotals(received, rows((l) => l.rx?.packets));
       setTotals(lost, rows((l) => l.rx?.lost));
       setTotals(late, rows((l) => l.rx?.late));
@@ -60,17 +63,16 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       setTotals(concealed, rows((l) => (l.rx ? l.rx.concealedMs / 1000 : undefined)));
       for (const g of [jitter, buffer, drift, rtt, level]) g.reset();
       for (const l of all) {
-        if (l.rx) {
-          jitter.set({ link: l.id }, l.rx.jitterMs / 1000);
-          buffer.set({ link: l.id }, l.rx.bufferMs / 1000);
-          drift.set({ link: l.id }, l.rx.driftPpm);
-        }
-        if (l.rttMs !== null) rtt.set({ link: l.id }, l.rttMs / 1000);
+        const link = { link: l.id };
+        jitter.set(link, l.rx ? l.rx.jitterMs / 1000 : UNKNOWN);
+        buffer.set(link, l.rx ? l.rx.bufferMs / 1000 : UNKNOWN);
+        drift.set(link, l.rx ? l.rx.driftPpm : UNKNOWN);
+        rtt.set(link, l.rttMs !== null ? l.rttMs / 1000 : UNKNOWN);
+        // The channel label needs the channel count, known once the link has meters. A null peak is
+        // digital silence (-Infinity in the snapshot, which JSON cannot carry).
         if (l.meters) {
           for (const direction of ['input', 'output'] as const) {
-            l.meters[direction].peak.forEach((v, ch) => {
-              if (v !== null) level.set({ link: l.id, direction, channel: String(ch + 1) }, v);
-            });
+            l.meters[direction].peak.forEach((v, ch) => level.set({ link: l.id, direction, channel: String(ch + 1) }, v ?? -Infinity));
           }
         }
       }

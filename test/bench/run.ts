@@ -8,6 +8,7 @@
  *   replay    the wan trace (seed 1) replayed over loopback UDP in real time into acip's buffer and, in the same
  *             run, into GStreamer's rtpjitterbuffer at latency 20/40/60/100/200 ms (void if the replay's own
  *             timing error p99 exceeds 1.5 ms)
+ *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 10–15 minutes on the 2-core machine). Figures are
  * only meaningful on a quiet machine: run nothing else meanwhile.
@@ -17,6 +18,7 @@ import { runLatencyBench } from './media/latency.js';
 import { runMediaBench } from './media/links-per-core.js';
 import { runJitterBench } from './jitter/run.js';
 import { runJitterReplayCompare } from './jitter/replay.js';
+import { runStartupBench } from './startup.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   sip: () => runSipBench(),
@@ -24,6 +26,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   links: () => runMediaBench(),
   jitter: () => runJitterBench(),
   replay: () => runJitterReplayCompare({ profile: 'wan', seed: 1, seconds: 60 }),
+  startup: () => runStartupBench(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

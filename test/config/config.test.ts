@@ -163,3 +163,42 @@ describe('flags and environment', () => {
     expect(text).toContain('--help');
   });
 });
+
+describe('keys for link supervision and session timers', () => {
+  it('defaults the inactivity timeout, per-source limit, ended-link board size and RFC 4028 timers', () => {
+    const cfg = loadConfig();
+    expect(cfg.rtp.inactivityTimeoutS).toBe(30);
+    expect(cfg.links.maxPerSource).toBe(4);
+    expect(cfg.links.keepEnded).toBe(50);
+    expect(cfg.sip.sessionExpiresS).toBe(1800);
+    expect(cfg.sip.minSeS).toBe(90);
+  });
+
+  it.each([
+    [{ rtp: { inactivityTimeoutS: 0 } }, (c: ReturnType<typeof validateConfig>) => c.rtp.inactivityTimeoutS, 0],
+    [{ links: { maxPerSource: 1 } }, (c: ReturnType<typeof validateConfig>) => c.links.maxPerSource, 1],
+    [{ links: { keepEnded: 0 } }, (c: ReturnType<typeof validateConfig>) => c.links.keepEnded, 0],
+    [{ sip: { sessionExpiresS: 90 } }, (c: ReturnType<typeof validateConfig>) => c.sip.sessionExpiresS, 90],
+    [{ sip: { sessionExpiresS: 600, minSeS: 600 } }, (c: ReturnType<typeof validateConfig>) => c.sip.minSeS, 600],
+  ])('accepts %j', (raw, read, expected) => {
+    expect(read(validateConfig(raw))).toBe(expected);
+  });
+
+  it.each([
+    [{ rtp: { inactivityTimeoutS: -1 } }, 'rtp.inactivityTimeoutS', -1, /greater or equal to 0/],
+    [{ rtp: { inactivityTimeoutS: 'soon' } }, 'rtp.inactivityTimeoutS', 'soon', /number/],
+    [{ links: { maxPerSource: 0 } }, 'links.maxPerSource', 0, /greater or equal to 1/],
+    [{ links: { maxPerSource: 2.5 } }, 'links.maxPerSource', 2.5, /integer/],
+    [{ links: { keepEnded: -5 } }, 'links.keepEnded', -5, /greater or equal to 0/],
+    [{ sip: { sessionExpiresS: 89 } }, 'sip.sessionExpiresS', 89, /greater or equal to 90/],
+    [{ sip: { minSeS: 60 } }, 'sip.minSeS', 60, /greater or equal to 90/],
+    [{ sip: { sessionExpiresS: 120, minSeS: 300 } }, 'sip.sessionExpiresS', 120, /at least sip\.minSeS \(300\)/],
+  ])('rejects %j naming the field %s and the value', (raw, field, value, message) => {
+    const err = configError(() => validateConfig(raw));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.field).toBe(field);
+    expect(err.value).toEqual(value);
+    expect(err.message).toMatch(message);
+    expect(err.message.startsWith(`${field}:`)).toBe(true);
+  });
+});

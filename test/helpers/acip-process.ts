@@ -3,6 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../../server/version.js';
+import { ensureServerBuilt, serviceEntryArgs } from './server-build.js';
+import { GROUP_LEADER, stopProcess, trackProcess, type ExitStatus } from './stop-process.js';
 
 export interface AcipProcess {
   child: ChildProcess;
@@ -11,17 +13,29 @@ export interface AcipProcess {
   stderr: () => string;
   httpUrl: string;
   /** Resolves with the exit code (or signal name). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<ExitStatus>;
+  /** `signal` (SIGTERM), then SIGKILL after 5 s, to the service and anything it spawned (arecord, aplay). */
+  stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
-/** Run the real service as a child process (`node --import tsx server/main.ts`). */
-export function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT_DIR, 'server/main.ts'), ...args], {
-    cwd: ROOT_DIR,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Time a stopping service gets before SIGKILL: beyond its own shutdown deadline. */
+const STOP_GRACE_MS = 5000;
+
+/**
+ * Run the real service as a child process, as `npm start` does (`node server/dist/main.js`, built
+ * first when stale), in its own process group.
+ */
+export async function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
+  await ensureServerBuilt();
+  const child = trackProcess(
+    spawn(process.execPath, [...serviceEntryArgs(), ...args], {
+      cwd: ROOT_DIR,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...GROUP_LEADER,
+    }),
+    { group: true },
+  );
   let out = '';
   let all = '';
   let err = '';
@@ -41,9 +55,7 @@ export function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) 
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<ExitStatus>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return { child, logs, stderr: () => err, stdout: () => all, exited };
 }
 
@@ -51,7 +63,7 @@ export function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) 
 export async function startAcip(extraArgs: string[] = [], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<AcipProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'acip-data-'));
   const base = ['--http-port', '0', '--sip-port', '0', '--data-dir', dataDir, '--log-level', 'info'];
-  const p = runAcip([...base, ...extraArgs], opts);
+  const p = await runAcip([...base, ...extraArgs], opts);
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let httpUrl: string | undefined;
   while (!httpUrl) {
@@ -59,7 +71,7 @@ export async function startAcip(extraArgs: string[] = [], opts: { timeoutMs?: nu
     if (line) httpUrl = /(http:\/\/\S+)/.exec(String(line.msg))?.[1];
     if (p.child.exitCode !== null) throw new Error(`acip exited early (${p.child.exitCode}): ${p.stderr()}`);
     if (Date.now() > deadline) {
-      p.child.kill('SIGKILL');
+      await stopProcess(p.child, { group: true, signal: 'SIGKILL' });
       throw new Error(`acip did not start in time; stderr: ${p.stderr()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -67,12 +79,6 @@ export async function startAcip(extraArgs: string[] = [], opts: { timeoutMs?: nu
   return {
     ...p,
     httpUrl,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (p.child.exitCode === null) p.child.kill(signal);
-      const killer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-      const r = await p.exited;
-      clearTimeout(killer);
-      return r;
-    },
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => stopProcess(p.child, { group: true, signal, graceMs: STOP_GRACE_MS }),
   };
 }

@@ -1,8 +1,8 @@
 /**
- * A real baresip (Debian 1.0) for the link acceptance tests (PEERS.md): a loopback UA that plays a
+ * A real baresip (Debian 1.0) for the link acceptance tests: a loopback UA that plays a
  * known looping WAV, records what it receives with `sndfile` (one dump folder per instance, so two
  * calls never overwrite each other's files), can be told to dial or hang up through `cons`, and can
- * be killed (SIGKILL) and restarted on the same ports. Stopped by PID only.
+ * be killed (SIGKILL) and restarted on the same ports. Stopped with its process group (stopProcess).
  */
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -118,7 +118,7 @@ export async function makeToneWav(path: string, tone: { hz: number; peakDbfs: nu
 }
 
 /**
- * Starts `baresip -f dir …args` (a PeerProcess: stopped by its PID). With `ready`, waits up to 10 s
+ * Starts `baresip -f dir …args` (a PeerProcess: stopped with its process group). With `ready`, waits up to 10 s
  * for the output to match it, and stops the process and throws if it does not.
  */
 export async function launchBaresip(dir: string, opts: { args?: readonly string[]; ready?: RegExp } = {}): Promise<PeerProcess> {
@@ -202,12 +202,7 @@ export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPe
         .sort()
         .map((n) => join(sndDir, n)),
     async kill() {
-      const pid = peer.proc.child.pid;
-      if (pid !== undefined && peer.proc.child.exitCode === null && peer.proc.child.signalCode === null) {
-        const gone = new Promise((r) => peer.proc.child.once('close', r));
-        process.kill(pid, 'SIGKILL');
-        await gone;
-      }
+      await peer.proc.kill();
     },
     async restart() {
       peer.proc = await launch();

@@ -3,12 +3,12 @@
  * `hasChromium` says whether to run (requireProgram: skipped locally when missing, a failure under CI);
  * `launchChromium` starts a headless instance; `buildPanel` runs the Vite build, bounded in time.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT_DIR } from '../../server/version.js';
 import { requireProgram } from './require-program.js';
+import { runProgram } from './sip-peer-process.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const ARTIFACTS_DIR = join(ROOT_DIR, 'test-artifacts');
@@ -25,7 +25,7 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A 1280×720 page (the control-room size in issue 6) that records console errors and page crashes. */
+/** A 1280×720 page (a control-room screen) that records console errors and page crashes. */
 export async function openPanelPage(browser: Browser, opts: { viewport?: { width: number; height: number } } = {}): Promise<{
   context: BrowserContext;
   page: Page;
@@ -39,16 +39,16 @@ export async function openPanelPage(browser: Browser, opts: { viewport?: { width
   return { context, page, errors };
 }
 
-/** Build web/ with Vite into web/dist (what the service serves at /). Rejects after `timeoutMs`. */
-export function buildPanel(timeoutMs = 60_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(ROOT_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
-      { cwd: ROOT_DIR, timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, NODE_ENV: 'production' } },
-      (err, _stdout, stderr) => (err ? reject(new Error(`vite build failed: ${err.message}\n${stderr}`)) : resolve()),
-    );
-  });
+/** Build web/ with Vite into web/dist (what the service serves at /). Rejects after `timeoutMs` (the build is stopped). */
+export async function buildPanel(timeoutMs = 60_000): Promise<void> {
+  const r = await runProgram(
+    process.execPath,
+    [join(ROOT_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'web/vite.config.ts'],
+    timeoutMs,
+    ROOT_DIR,
+    { ...process.env, NODE_ENV: 'production' },
+  );
+  if (r.code !== 0) throw new Error(`vite build failed (${r.timedOut ? `timed out after ${timeoutMs} ms` : `exit ${r.code ?? r.signal}`}):\n${r.stderr}`);
 }
 
 function newestMtime(path: string): number {

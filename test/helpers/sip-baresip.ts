@@ -1,5 +1,5 @@
 /**
- * Start baresip as an auto-answering UA on loopback (config in a temp dir, see PEERS.md),
+ * Start baresip as an auto-answering UA on loopback (config in a temp dir),
  * sending a 1 kHz tone from a WAV made by sox, and decode the PCMU RTP it sends us.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,6 +1,8 @@
 /**
- * A throw-away Kamailio registrar/proxy on loopback (PEERS.md): static digest credentials in an
- * htable, usrloc in memory (db_mode 0), config and runtime dir in a temp folder, stopped by PID.
+ * A throw-away Kamailio registrar/proxy on loopback: static digest credentials in an htable, usrloc
+ * in memory (db_mode 0), config and runtime dir in a temp folder. Kamailio forks its workers
+ * (children, tcp_children) and may ignore SIGTERM, so it runs as its own process group and is stopped
+ * with the whole group, SIGKILL after a short grace.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,7 +92,7 @@ request_route {
     port,
     proc,
     stop: async () => {
-      await proc.stop();
+      await proc.stop(1000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,11 +1,13 @@
 /**
- * Run real SIP peers (sipp, baresip, kamailio) from tests: spawn with bounded time, stop by PID,
- * pick free loopback ports, and read sipp's statistics file.
+ * Run real SIP peers (sipp, baresip, kamailio) from tests: spawn each as its own process group with
+ * bounded time, stop it (and whatever it forked) through stopProcess, pick free loopback ports, and
+ * read sipp's statistics file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { GROUP_LEADER, stopProcess, trackProcess } from './stop-process.js';
 
 export interface RunResult {
   code: number | null;
@@ -15,10 +17,10 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-/** Run a program to completion, killing it (by PID) after `timeoutMs`. */
-export function runProgram(cmd: string, args: string[], timeoutMs: number, cwd?: string): Promise<RunResult> {
+/** Run a program to completion; past `timeoutMs` it is stopped (SIGTERM, then SIGKILL) with its process group. */
+export function runProgram(cmd: string, args: string[], timeoutMs: number, cwd?: string, env?: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackProcess(spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], ...GROUP_LEADER }), { group: true });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -30,27 +32,28 @@ export function runProgram(cmd: string, args: string[], timeoutMs: number, cwd?:
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      stopProcess(child, { group: true, graceMs: 1000 }).catch(() => undefined);
     }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // Forks that outlived the program (none, for a well-behaved one) go with its group.
+      stopProcess(child, { group: true }).catch(() => undefined);
       resolve({ code, signal, stdout, stderr, timedOut });
     });
   });
 }
 
-/** A long-running peer, stopped by its PID. */
+/** A long-running peer in its own process group, stopped with everything it forked. */
 export class PeerProcess {
   output = '';
-  private exited: Promise<void>;
   constructor(readonly child: ChildProcess) {
+    trackProcess(child, { group: true });
     child.stdout?.on('data', (d: Buffer) => this.append(d));
     child.stderr?.on('data', (d: Buffer) => this.append(d));
-    this.exited = new Promise((resolve) => child.on('close', () => resolve()));
   }
 
   static start(cmd: string, args: string[], cwd?: string): PeerProcess {
-    return new PeerProcess(spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] }));
+    return new PeerProcess(spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], ...GROUP_LEADER }));
   }
 
   private append(d: Buffer): void {
@@ -68,24 +71,14 @@ export class PeerProcess {
     return re.test(this.output);
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`, by PID only. */
+  /** SIGTERM to the process group, then SIGKILL after `graceMs` (stopProcess). */
   async stop(graceMs = 2000): Promise<void> {
-    const pid = this.child.pid;
-    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const killer = setTimeout(() => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, graceMs);
-    await this.exited;
-    clearTimeout(killer);
+    await stopProcess(this.child, { group: true, graceMs });
+  }
+
+  /** SIGKILL at once, as a crash would (the group goes too). */
+  async kill(): Promise<void> {
+    await stopProcess(this.child, { group: true, signal: 'SIGKILL' });
   }
 }
 

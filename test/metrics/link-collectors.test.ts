@@ -31,14 +31,49 @@ describe('link metrics', () => {
     expect(text).toMatch(/^acip_concealed_seconds_total\{link="a"\} 0\.14$/m);
     expect(text).toMatch(/^acip_rtt_seconds\{link="a"\} 0\.003$/m);
     expect(text).toMatch(/^acip_audio_level_dbfs\{link="a",direction="input",channel="2"\} -18\.5$/m);
-    expect(text).not.toMatch(/acip_audio_level_dbfs\{link="a",direction="output",channel="2"\}/);
+    // A silent channel reads -Infinity dBFS, not a missing series.
+    expect(text).toMatch(/^acip_audio_level_dbfs\{link="a",direction="output",channel="2"\} -Inf$/m);
     expect(text).toMatch(/^acip_registration_up\{aor="sip:a@b"\} 1$/m);
-    expect(text).not.toMatch(/link="b"/);
+    // A ringing link has no media yet: its counters read 0 and its gauges NaN (unknown), never absent.
+    expect(text).toMatch(/^acip_rtp_packets_received_total\{link="b"\} 0$/m);
+    expect(text).toMatch(/^acip_rtp_jitter_seconds\{link="b"\} nan$/im); // prom-client writes "Nan"; Prometheus parses any case
+    expect(text).toMatch(/^acip_rtt_seconds\{link="b"\} nan$/im);
+    expect(text).not.toMatch(/acip_audio_level_dbfs\{link="b"/);
     links = [];
     registration = null;
     const after = await registry.metrics();
     expect(after).not.toMatch(/link="a"/);
     expect(after).not.toMatch(/^acip_registration_up\{/m);
+  });
+});
+
+describe('per-link series on a clean link', () => {
+  const PER_LINK_SERIES: [name: string, value: string][] = [
+    ['acip_rtp_packets_received_total', '500'],
+    ['acip_rtp_packets_lost_total', '0'],
+    ['acip_rtp_packets_late_total', '0'],
+    ['acip_rtp_packets_sent_total', '499'],
+    ['acip_concealed_seconds_total', '0'],
+    ['acip_rtp_jitter_seconds', '0'],
+    ['acip_jitter_buffer_delay_seconds', '0.04'],
+    ['acip_clock_drift_ppm', '0'],
+    ['acip_rtt_seconds', '0.003'],
+  ];
+
+  it('exports every per-link series from the first scrape of a connected link with no loss, zeros included', async () => {
+    const registry = new Registry();
+    const clean = link('clean', {
+      rx: { packets: 500, lost: 0, late: 0, duplicates: 0, reordered: 0, lossPct: 0, concealedMs: 0, concealedPct: 0, jitterMs: 0, bufferMs: 40, targetBufferMs: 40, driftPpm: 0, underruns: 0, malformed: 0, foreignSource: 0 },
+    });
+    registerLinkMetrics(registry, { links: () => [clean], registration: () => null });
+    const text = await registry.metrics();
+    for (const [name, value] of PER_LINK_SERIES) expect(text, name).toMatch(new RegExp(`^${name}\\{link="clean"\\} ${value.replace('.', '\\.')}$`, 'm'));
+    for (const direction of ['input', 'output']) {
+      for (const channel of ['1', '2']) expect(text).toMatch(new RegExp(`^acip_audio_level_dbfs\\{link="clean",direction="${direction}",channel="${channel}"\\} `, 'm'));
+    }
+    // Every per-link metric family the registry knows carries a series for this link.
+    const families = (await registry.getMetricsAsJSON()).filter((m) => m.values.some((v) => 'link' in v.labels));
+    expect(families.map((m) => m.name).sort()).toEqual([...PER_LINK_SERIES.map(([n]) => n), 'acip_audio_level_dbfs'].sort());
   });
 });
 

@@ -47,7 +47,7 @@ describe('the acip process', () => {
   });
 
   it('prints --help listing the flags and exits 0', async () => {
-    const p = runAcip(['--help']);
+    const p = await runAcip(['--help']);
     const r = await p.exited;
     expect(r.code).toBe(0);
     const out = p.stdout();
@@ -62,7 +62,7 @@ describe('the acip process', () => {
     [['--http-host', '0.0.0.0', '--http-port', '0'], /http\.password.*not a loopback/],
     [['--no-such-flag'], /--no-such-flag: unknown flag/],
   ])('refuses bad configuration %j with exit code 2 and a message naming the field', async (args, msg) => {
-    const p = runAcip(args);
+    const p = await runAcip(args);
     const r = await p.exited;
     expect(r.code).toBe(2);
     expect(p.stderr()).toMatch(msg);

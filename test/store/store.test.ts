@@ -114,10 +114,11 @@ function record(i: number, over: Partial<CallRecord> = {}): CallRecord {
 }
 
 describe('call history', () => {
-  it('persists records, queries newest first with filters, and computes the answer/seizure ratio', () => {
+  it('persists records, queries newest first with filters, and computes the answer/seizure ratio', async () => {
     const dir = tmp();
     const h = new CallHistory(dir);
     for (let i = 0; i < 6; i++) h.add(record(i));
+    await h.close();
     const again = new CallHistory(dir);
     expect(again.query().map((r) => r.id)).toEqual(['c5', 'c4', 'c3', 'c2', 'c1', 'c0']);
     expect(again.query({ remote: 'studio1', limit: 2 }).map((r) => r.id)).toEqual(['c5', 'c3']);
@@ -127,16 +128,18 @@ describe('call history', () => {
     expect(again.answerSeizureRatio('none')).toEqual({ attempts: 0, answered: 0, asr: null });
   });
 
-  it('survives a torn last line and keeps appending after it', () => {
+  it('survives a torn last line and keeps appending after it', async () => {
     const dir = tmp();
     const h = new CallHistory(dir);
     h.add(record(1));
+    await h.close();
     appendFileSync(h.path, '{"id":"c2","linkId":"l2","dire');
     const warnings: string[] = [];
     const again = new CallHistory(dir, 10_000, (m) => warnings.push(m));
     expect(again.query().map((r) => r.id)).toEqual(['c1']);
     expect(warnings[0]).toMatch(/skipped 1 unreadable line/);
     again.add(record(3));
+    await again.close();
     expect(new CallHistory(dir).query().map((r) => r.id)).toEqual(['c3', 'c1']);
   });
 
