@@ -100,6 +100,8 @@ export class AcipService {
         transports: counted,
         userAgentName: `${this.config.sip.userAgent}/${VERSION}`,
         displayName: this.config.sip.displayName,
+        sessionExpiresS: this.config.sip.sessionExpiresS,
+        minSeS: this.config.sip.minSeS,
         ...(this.advertisedSipHost() ? { advertisedHost: this.advertisedSipHost()! } : {}),
         logger: sipLog,
       });
@@ -118,7 +120,9 @@ export class AcipService {
       wallNow: () => this.clock.wallNow(),
       onWarning: (m) => this.log.warn(m),
     });
-    const history = new CallHistory(this.dataDir, 10_000, (m) => this.log.warn(m));
+    const history = new CallHistory(this.dataDir, { maxRecords: 10_000, clock: this.clock, onWarning: (m) => this.log.warn(m) });
+    // Before 'links': closers run in reverse, so links write their last records before the flush.
+    this.closers.push({ name: 'history', close: () => history.close() });
     const range = parsePortRange(this.config.rtp.ports);
     // media.workers > 0: media sessions run in worker threads (both cores); 0: in this thread.
     let mediaPool: MediaWorkerPool | undefined;

@@ -29,6 +29,7 @@ const COMPACT: ReadonlyMap<string, string> = new Map([
   ['o', 'Event'],
   ['r', 'Refer-To'],
   ['u', 'Allow-Events'],
+  ['x', 'Session-Expires'],
 ]);
 
 const KNOWN: ReadonlyMap<string, string> = new Map(

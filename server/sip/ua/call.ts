@@ -1,317 +1,175 @@
 /**
- * What outgoing and incoming calls share once a dialog exists (RFC 3261 §12–§15): BYE, re-INVITE
- * in both directions with glare handling (§14), the UAS 2xx retransmission until the ACK
- * arrives (§13.3.1.4), and re-ACKing retransmitted 2xx as a UAC (§13.2.2.4).
+ * What outgoing and incoming calls share on top of the dialog (`dialog-call.ts`): re-INVITE in
+ * both directions with glare handling (RFC 3261 §14), UPDATE received inside the dialog (RFC
+ * 3311), and the session timer (RFC 4028, see `session-refresh.ts`).
  */
-import type { TimerHandle } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
-import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { SipRequest, SipResponse } from '../message.js';
-import { parseCSeq } from '../headers.js';
 import { createResponse } from '../response.js';
-import { Dialog } from '../dialog/dialog.js';
+import type { Dialog } from '../dialog/dialog.js';
 import { glareRetryDelayMs } from '../dialog/glare.js';
+import { timerResponseHeaders, type UasTimerDecision } from '../dialog/session-timer.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
-import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
+import type { ReinviteOffer, ReinviteResult } from './call-types.js';
+import { DialogCall, SDP, bodyText } from './dialog-call.js';
+import { SessionRefresh, type RefreshOutcome } from './session-refresh.js';
+import type { SipRoute, UaCore } from './ua-core.js';
 import { ALLOW_HEADER, warningHeader } from './uas-policy.js';
 
-export type CallDirection = 'outgoing' | 'incoming';
+export type { CallDirection, CallEndInfo, CallEvents, ReinviteOffer, ReinviteResult } from './call-types.js';
 
-/** A re-INVITE received inside the dialog: the upper layer answers it (or rejects it, e.g. 488). */
-export interface ReinviteOffer {
-  /** The new offer, or undefined when the re-INVITE carries no body (then the answer is our offer). */
-  offerSdp: string | undefined;
-  request: SipRequest;
-  accept(answerSdp: string): void;
-  reject(status: number, reason?: string, headers?: [string, string][]): void;
-}
-
-export interface ReinviteResult {
-  status: number;
-  reason: string;
-  /** The peer's answer when status is 2xx. */
-  sdp?: string;
-}
-
-export interface CallEndInfo {
-  by: 'local' | 'remote';
-  /** The status that ended it, when a response did (487 for CANCEL, 408 for no ACK, …). */
-  status?: number;
-  reason?: string;
-}
-
-export type CallEvents = {
-  /** Outgoing: a provisional response (180/183…), with its SDP if any. */
-  progress: [{ status: number; reason: string; sdp?: string }];
-  /** Outgoing: the 2xx arrived (and was ACKed); `sdp` is the peer's answer. */
-  answered: [{ sdp: string | undefined }];
-  /** Incoming: the ACK for our 2xx arrived; media can flow both ways. */
-  confirmed: [];
-  /** Outgoing: the INVITE ended without a session (non-2xx, timeout, CANCEL → 487). */
-  failed: [{ status: number; reason: string }];
-  /** A session that existed (or an incoming offer) is over. */
-  ended: [CallEndInfo];
-  /** A re-INVITE from the peer (mid-call codec change, Tech 3326). No listener → 488. */
-  reinvite: [ReinviteOffer];
-  /**
-   * The peer's answer to the offer we put in our 2xx to a re-INVITE that carried no offer: it
-   * arrives in the ACK (RFC 3261 §13.2.2.4 / §14.2, RFC 3264 §5), and `remoteSdp` now holds it.
-   * `sdp` undefined: the ACK carried no answer (a protocol error; the upper layer decides, e.g.
-   * by hanging up as §13.2.2.4 asks of a UAC that cannot answer).
-   */
-  'reinvite-answer': [{ sdp: string | undefined }];
-};
-
-const SDP = 'application/sdp';
 /** Re-INVITE attempts after 491 before giving up (§14.1 leaves the count to us). */
 const MAX_GLARE_RETRIES = 3;
 
-function bodyText(msg: SipRequest | SipResponse): string | undefined {
-  return msg.body.length > 0 ? msg.body.toString('utf8') : undefined;
+/** §14.2 / RFC 3311 §5.2: an earlier offer is still unanswered → 500 with Retry-After 0–10 s. */
+function retryLater(req: SipRequest): SipResponse {
+  const retry = Math.floor(Math.random() * 11);
+  return createResponse(req, 500, 'Server Internal Error', { headers: [['Retry-After', String(retry)]] });
 }
 
-function cseqNumber(msg: SipRequest | SipResponse): number | undefined {
-  const v = msg.headers.get('CSeq');
-  if (v === undefined) return undefined;
-  try {
-    return parseCSeq(v).seq;
-  } catch {
-    return undefined;
-  }
+type AcceptedTimer = Extract<UasTimerDecision, { kind: 'accept' }>;
+
+/** Why we send a re-INVITE: a new offer from the layer above, or a session refresh (RFC 4028 §7.4). */
+type ReinvitePurpose = 'offer' | 'refresh';
+
+const SESSION_INTERVAL_TOO_SMALL = 422;
+
+/** One re-INVITE's outcome, with the final response when there was one. */
+interface Attempt {
+  result: ReinviteResult;
+  res?: SipResponse;
 }
 
-interface Pending2xx {
-  cseq: number;
-  tx: InviteServerTransaction;
-  res: SipResponse;
-  interval: number;
-  retransmit: TimerHandle | undefined;
-  deadline: TimerHandle;
-  onAck: () => void;
-  /** Our 2xx carried the offer (re-INVITE without SDP): the ACK carries the answer. */
-  answerInAck: boolean;
-}
-
-export abstract class SipCall extends TypedEmitter<CallEvents> implements DialogUser {
-  abstract readonly direction: CallDirection;
-  protected dialog: Dialog | undefined;
-  /** Offer/answer bodies as strings; the UA never looks inside them. */
-  localSdp: string | undefined;
-  remoteSdp: string | undefined;
-  protected endedFlag = false;
+export abstract class SipCall extends DialogCall {
+  /** An offer/answer exchange in flight (re-INVITE, or UPDATE with an offer): ours, or the peer's. */
   private reinvitePending: 'out' | 'in' | undefined;
-  private pending2xx: Pending2xx | undefined;
-  private lastAck: { cseq: number; ack: SipRequest; route: SipRoute } | undefined;
-  private timers = new Set<TimerHandle>();
+  /** RFC 4028: the session timer. */
+  protected readonly sessionTimer: SessionRefresh;
 
-  protected constructor(
-    protected readonly core: UaCore,
-    readonly callId: string,
-    /** The transport the dialog was set up over: in-dialog requests prefer it (and its connection). */
-    protected transport: SipTransport,
-    protected connectionId: string | undefined,
-  ) {
-    super();
-    this.onListenerError = (event, err) => core.logger.error({ event, err: String(err) }, 'sip call listener threw');
-  }
-
-  get ended(): boolean {
-    return this.endedFlag;
-  }
-
-  get dialogKey(): string | undefined {
-    return this.dialog?.key;
-  }
-
-  protected get ownsCallId(): boolean {
-    return this.direction === 'outgoing';
-  }
-
-  protected setTimer(ms: number, fn: () => void): TimerHandle {
-    const h = this.core.clock.setTimer(ms, () => {
-      this.timers.delete(h);
-      fn();
-    });
-    this.timers.add(h);
-    return h;
-  }
-
-  /** Mark the call over exactly once: stop timers, unbind the dialog, emit 'ended'. */
-  protected finish(info: CallEndInfo, emit = true): void {
-    if (this.endedFlag) return;
-    this.endedFlag = true;
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
-    this.stop2xx();
-    if (this.dialog) {
-      if (this.dialog.state !== 'terminated') this.dialog.transition('terminated');
-      this.core.unbindDialog(this.dialog.key, this);
-    }
-    if (emit) this.emit('ended', info);
-  }
-
-  // ---- sending inside the dialog -------------------------------------------------------------
-
-  /**
-   * The next hop of an in-dialog request (§12.2.1.1: first Route, else the remote target),
-   * located per RFC 3263 (§4: also inside dialogs). Calls `send` synchronously when no DNS query
-   * is needed (IP literal or cached name), so that the common case never waits on a microtask;
-   * otherwise after the lookup. `onError` gets routing failures (never thrown).
-   */
-  protected withDialogRoute(dialog: Dialog, send: (route: SipRoute) => void, onError: (err: unknown) => void): void {
-    let located: SipRoute[] | Promise<SipRoute[]>;
-    try {
-      located = this.core.locate(dialog.routing().nextHop, this.transport, this.connectionId);
-    } catch (err) {
-      onError(err);
-      return;
-    }
-    if (Array.isArray(located)) send(located[0]!);
-    else located.then((r) => send(r[0]!), onError);
-  }
-
-  /** §13.2.2.4: ACK for a 2xx, built like an in-dialog request with the INVITE's CSeq number. */
-  protected ack2xx(res: SipResponse): void {
-    const dialog = this.dialog;
-    if (!dialog) return;
-    const cseq = cseqNumber(res);
-    if (cseq === undefined) return;
-    if (this.lastAck && this.lastAck.cseq === cseq) {
-      this.core.sendStateless(this.lastAck.ack, this.lastAck.route);
-      return;
-    }
-    this.withDialogRoute(
-      dialog,
-      (route) => {
-        if (this.lastAck && this.lastAck.cseq === cseq) return; // sent meanwhile (after a lookup)
-        try {
-          const ack = dialog.createRequest('ACK', { via: this.core.via(route.transport), cseq, userAgent: this.core.userAgentName });
-          this.lastAck = { cseq, ack, route };
-          this.core.sendStateless(ack, route);
-        } catch (err) {
-          this.core.logger.warn({ err: String(err) }, 'sip: ACK could not be sent');
-        }
+  protected constructor(core: UaCore, callId: string, transport: SipTransport, connectionId: string | undefined) {
+    super(core, callId, transport, connectionId);
+    this.sessionTimer = new SessionRefresh(
+      {
+        logger: core.logger,
+        callId,
+        setTimer: (ms, fn) => this.setTimer(ms, fn),
+        busy: () => this.reinvitePending !== undefined || this.pending2xx !== undefined,
+        send: (method, headers, done) => (method === 'UPDATE' ? this.sendUpdate(headers, done) : this.refreshByReinvite(done)),
+        end: (status, reason, cause) => void this.hangUp({ by: 'network', ...(status !== undefined ? { status } : {}), reason, cause }),
       },
-      (err) => this.core.logger.warn({ err: String(err) }, 'sip: ACK has no route'),
+      core.sessionTimer,
     );
   }
 
-  protected safeAck(res: SipResponse): void {
-    try {
-      this.ack2xx(res);
-    } catch (err) {
-      this.core.logger.warn({ err: String(err) }, 'sip: ACK could not be sent');
-    }
+  /** The session interval in force (s) and who refreshes it, once the session has started. */
+  get sessionInterval(): { intervalS: number; refresher: 'local' | 'remote' } | undefined {
+    return this.sessionTimer.session;
   }
 
-  /** A 2xx retransmission reaching the UA core outside its transaction (§13.2.2.4): ACK again. */
-  onStray2xx(res: SipResponse): void {
-    const cseq = cseqNumber(res);
-    if (this.lastAck && cseq === this.lastAck.cseq) this.core.sendStateless(this.lastAck.ack, this.lastAck.route);
+  protected override onFinish(): void {
+    this.sessionTimer.stop();
   }
 
-  /** Hang up (§15.1.1). Resolves when the BYE transaction ends; 'ended' is emitted at once. */
-  async bye(): Promise<void> {
-    if (this.endedFlag || !this.dialog) return;
-    const dialog = this.dialog;
-    if (this.pending2xx) {
-      // §15: the callee must not send BYE before the ACK (or Timer H-style timeout); wait for it.
-      await new Promise<void>((resolve) => {
-        const p = this.pending2xx!;
-        const prev = p.onAck;
-        p.onAck = () => {
-          prev();
-          resolve();
-        };
-      });
-      if (this.endedFlag) return;
-    }
-    this.finish({ by: 'local' });
-    await new Promise<void>((resolve) => {
-      this.withDialogRoute(
-        dialog,
-        (route) => {
-          try {
-            const req = dialog.createRequest('BYE', { via: this.core.via(route.transport), userAgent: this.core.userAgentName });
-            this.core.sendRequest(req, route, {
-              onResponse: (r) => {
-                if (r.status >= 200) resolve();
-              },
-              onTimeout: () => resolve(),
-              onTransportError: () => resolve(),
-              onTerminated: () => resolve(),
-            });
-          } catch (err) {
-            this.core.logger.warn({ err: String(err) }, 'sip: BYE could not be sent');
-            resolve();
-          }
-        },
-        (err) => {
-          this.core.logger.warn({ err: String(err) }, 'sip: BYE has no route');
-          resolve();
-        },
-      );
-    });
+  /** A 2xx to an INVITE carrying the session-timer decision, which starts the session (RFC 4028 §9, §10). */
+  protected answerInvite(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, timer: AcceptedTimer, offerInAnswer = false): void {
+    this.send2xx(tx, req, sdp, onNoAck, { offerInAnswer, headers: timerResponseHeaders(timer) });
+    this.sessionTimer.accepted(timer);
   }
 
   /**
    * Send a re-INVITE with a new offer (§14.1). A 491 (glare) is retried after the §14.1 random
-   * delay, up to MAX_GLARE_RETRIES times; 481/408 end the call (§12.2.1.2); any other non-2xx
-   * leaves the session as it was.
+   * delay, up to MAX_GLARE_RETRIES times; a 422 once with the larger Min-SE (RFC 4028 §7.4);
+   * 481/408 end the call (§12.2.1.2); any other non-2xx leaves the session as it was. The
+   * re-INVITE carries the session-timer headers, and its 2xx refreshes the session (RFC 4028 §7.4).
    */
   async reinvite(sdp: string): Promise<ReinviteResult> {
     if (this.endedFlag || !this.dialog || this.dialog.state !== 'confirmed') {
       throw new AcipError('SIP_NOT_CONFIRMED', 're-INVITE needs a confirmed dialog');
     }
     if (this.reinvitePending) throw new AcipError('SIP_REINVITE_PENDING', 'a re-INVITE is already in progress');
-    for (let attempt = 0; ; attempt++) {
+    return new Promise<ReinviteResult>((resolve) => this.reinviteAttempts(sdp, 'offer', (out) => resolve(out.result)));
+  }
+
+  /**
+   * Re-INVITE until it is settled: after 491 again after the §14.1 delay, after 422 once more
+   * with the larger Min-SE. Callback-driven so that the in-flight flag clears with the final
+   * response itself, not a microtask later (a refresh may follow at once).
+   */
+  private reinviteAttempts(sdp: string, purpose: ReinvitePurpose, done: (out: Attempt) => void): void {
+    let retried422 = false;
+    let glare = 0;
+    const next = (): void => {
       this.reinvitePending = 'out';
-      let result: ReinviteResult;
-      try {
-        result = await this.reinviteOnce(sdp);
-      } finally {
+      this.reinviteOnce(sdp, purpose, (out) => {
         this.reinvitePending = undefined;
-      }
-      if (result.status !== 491 || attempt >= MAX_GLARE_RETRIES || this.endedFlag) return result;
-      const delay = glareRetryDelayMs(this.ownsCallId);
-      await new Promise<void>((resolve) => this.setTimer(delay, resolve));
-      if (this.endedFlag) return result;
+        const { status } = out.result;
+        if (this.endedFlag) return done(out);
+        if (status === SESSION_INTERVAL_TOO_SMALL && !retried422 && out.res && this.sessionTimer.adopt422(out.res)) {
+          retried422 = true;
+          return next();
+        }
+        if (status !== 491 || glare >= MAX_GLARE_RETRIES) return done(out);
+        glare += 1;
+        this.setTimer(glareRetryDelayMs(this.ownsCallId), () => (this.endedFlag ? done(out) : next()));
+      });
+    };
+    next();
+  }
+
+  /**
+   * RFC 4028 §10 refresh by re-INVITE: the current session description again, unchanged (same
+   * o= version, RFC 3264 §8: "the SDP MUST be identical to the last SDP sent").
+   */
+  private refreshByReinvite(done: (out: RefreshOutcome) => void): void {
+    if (this.endedFlag || !this.dialog || this.dialog.state !== 'confirmed' || this.localSdp === undefined) {
+      done({ status: 481, reason: 'no session to refresh' });
+      return;
     }
+    this.reinviteAttempts(this.localSdp, 'refresh', ({ result, res }) => done({ status: result.status, reason: result.reason, ...(res ? { res } : {}) }));
   }
 
-  private reinviteOnce(sdp: string): Promise<ReinviteResult> {
+  private reinviteOnce(sdp: string, purpose: ReinvitePurpose, done: (out: Attempt) => void): void {
     const dialog = this.dialog;
-    if (!dialog) return Promise.resolve({ status: 503, reason: 'no dialog' });
-    return new Promise<ReinviteResult>((resolve) => {
-      let done = false;
-      const finish = (r: ReinviteResult) => {
-        if (done) return;
-        done = true;
-        resolve(r);
-      };
-      this.withDialogRoute(
-        dialog,
-        (route) => {
-          if (this.endedFlag) {
-            finish({ status: 481, reason: 'Call ended' });
-            return;
-          }
-          this.sendReinvite(dialog, route, sdp, finish, () => done);
-        },
-        (err) => finish({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` }),
-      );
-    });
+    if (!dialog) {
+      done({ result: { status: 503, reason: 'no dialog' } });
+      return;
+    }
+    let settled = false;
+    const finish = (result: ReinviteResult, res?: SipResponse) => {
+      if (settled) return;
+      settled = true;
+      done({ result, ...(res ? { res } : {}) });
+    };
+    this.withDialogRoute(
+      dialog,
+      (route) => {
+        if (this.endedFlag) {
+          finish({ status: 481, reason: 'Call ended' });
+          return;
+        }
+        this.sendReinvite(dialog, route, sdp, purpose, finish, () => settled);
+      },
+      (err) => finish({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` }),
+    );
   }
 
-  private sendReinvite(dialog: Dialog, route: SipRoute, sdp: string, finish: (r: ReinviteResult) => void, isDone: () => boolean): void {
+  private sendReinvite(
+    dialog: Dialog,
+    route: SipRoute,
+    sdp: string,
+    purpose: ReinvitePurpose,
+    finish: (r: ReinviteResult, res?: SipResponse) => void,
+    isDone: () => boolean,
+  ): void {
     let req: SipRequest;
     try {
       req = dialog.createRequest('INVITE', {
         via: this.core.via(route.transport),
         body: sdp,
         contentType: SDP,
+        headers: [['Allow', ALLOW_HEADER], ...this.sessionTimer.requestHeaders()],
         userAgent: this.core.userAgentName,
       });
     } catch (err) {
@@ -329,20 +187,64 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
             this.localSdp = sdp;
             const answer = bodyText(res);
             if (answer !== undefined) this.remoteSdp = answer;
-            finish({ status: res.status, reason: res.reason, ...(answer !== undefined ? { sdp: answer } : {}) });
+            this.sessionTimer.answered(res);
+            finish({ status: res.status, reason: res.reason, ...(answer !== undefined ? { sdp: answer } : {}) }, res);
             return;
           }
-          finish({ status: res.status, reason: res.reason });
-          if (res.status === 481 || res.status === 408) this.finish({ by: 'remote', status: res.status, reason: res.reason });
+          finish({ status: res.status, reason: res.reason }, res);
+          // A failed refresh is ended by the session timer, with BYE and its reason (RFC 4028 §10).
+          if (purpose === 'offer' && (res.status === 481 || res.status === 408)) this.finish({ by: 'remote', status: res.status, reason: res.reason });
         },
         onTimeout: () => {
           finish({ status: 408, reason: 'Request Timeout' });
-          void this.bye();
+          if (purpose === 'offer') void this.bye();
         },
         onTransportError: () => finish({ status: 503, reason: 'Service Unavailable' }),
       });
     } catch (err) {
       finish({ status: 503, reason: String(err) });
+    }
+  }
+
+  /** RFC 4028 §10 refresh by UPDATE without a body (RFC 3311 §5.1: no offer, so no glare). */
+  private sendUpdate(headers: [string, string][], resolve: (out: RefreshOutcome) => void): void {
+    const dialog = this.dialog;
+    if (this.endedFlag || !dialog) {
+      resolve({ status: 481, reason: 'no session to refresh' });
+      return;
+    }
+    {
+      this.withDialogRoute(
+        dialog,
+        (route) => {
+          if (this.endedFlag) {
+            resolve({ status: 481, reason: 'Call ended' });
+            return;
+          }
+          try {
+            const req = dialog.createRequest('UPDATE', {
+              via: this.core.via(route.transport),
+              headers: [['Allow', ALLOW_HEADER], ...headers],
+              userAgent: this.core.userAgentName,
+            });
+            this.core.sendRequest(req, route, {
+              onResponse: (res) => {
+                if (res.status < 200) return;
+                if (res.status < 300) {
+                  dialog.refreshTarget(res);
+                  this.sessionTimer.answered(res);
+                }
+                resolve({ status: res.status, reason: res.reason, res });
+              },
+              onTimeout: () => resolve({ status: 408, reason: 'Request Timeout' }),
+              onTransportError: () => resolve({ status: 503, reason: 'Service Unavailable' }),
+            });
+          } catch (err) {
+            resolve({ status: 503, reason: String(err) });
+          }
+        },
+        (err) => resolve({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` }),
+      );
     }
   }
 
@@ -363,17 +265,21 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       this.onReinvite(req, tx);
       return;
     }
+    if (req.method === 'UPDATE' && tx.kind === 'non-invite-server') {
+      this.onUpdate(req, tx);
+      return;
+    }
     // Anything else that reached us in-dialog (OPTIONS is answered by the core).
     tx.respond(this.withServer(createResponse(req, 405, 'Method Not Allowed')));
   }
 
-  protected onRemoteBye(): void {
-    this.finish({ by: 'remote' });
-  }
-
-  protected withServer(res: SipResponse): SipResponse {
-    res.headers.append('Server', this.core.userAgentName);
-    return res;
+  /** RFC 4028 §9 / §6: a Session-Expires below our Min-SE → 422 with our Min-SE; else the decision. */
+  private timerDecisionOr422(req: SipRequest, respond: (res: SipResponse) => void): AcceptedTimer | undefined {
+    this.sessionTimer.learnAllow(req);
+    const decision = this.sessionTimer.decide(req);
+    if (decision.kind === 'accept') return decision;
+    respond(this.withServer(createResponse(req, SESSION_INTERVAL_TOO_SMALL, 'Session Interval Too Small', { headers: [['Min-SE', String(decision.minSeS)]] })));
+    return undefined;
   }
 
   private onReinvite(req: SipRequest, tx: InviteServerTransaction): void {
@@ -384,32 +290,89 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
     }
     if (this.reinvitePending === 'in' || this.pending2xx) {
       // §14.2: an earlier INVITE has not been answered (or ACKed) yet → 500 with Retry-After 0–10 s.
-      const retry = Math.floor(Math.random() * 11);
-      this.core.respondInvite(tx, createResponse(req, 500, 'Server Internal Error', { headers: [['Retry-After', String(retry)]] }));
+      this.core.respondInvite(tx, retryLater(req));
       return;
     }
-    this.reinvitePending = 'in';
+    const timer = this.timerDecisionOr422(req, (res) => this.core.respondInvite(tx, res));
+    if (!timer) return;
     this.dialog?.refreshTarget(req);
+    this.offerUp(req, (answerSdp, offered) => {
+      // Without an offer in the re-INVITE, `answerSdp` is our offer and the ACK answers it.
+      this.answerInvite(tx, req, answerSdp, () => undefined, timer, offered === undefined);
+    }, (res) => this.core.respondInvite(tx, res));
+  }
+
+  /**
+   * RFC 3311 §5.2: an UPDATE inside the dialog. Without a body it only refreshes the session
+   * (RFC 4028 §7.4 / §9): 200 with the session-timer headers. With an offer it goes up exactly as
+   * a re-INVITE's offer does, and the answer goes in the UPDATE's 200. While an offer of ours is
+   * unanswered → 491; while the peer's earlier offer is unanswered → 500 with Retry-After.
+   */
+  private onUpdate(req: SipRequest, tx: ServerTransaction): void {
+    const respond = (res: SipResponse) => tx.respond(this.withServer(res));
+    const offered = bodyText(req);
+    // An early dialog (we have not answered the INVITE): its offer is still ours to answer.
+    const early = this.dialog?.state !== 'confirmed';
+    if (offered !== undefined) {
+      if (this.reinvitePending === 'out' || this.pending2xx?.answerInAck) {
+        respond(createResponse(req, 491, 'Request Pending'));
+        return;
+      }
+      if (this.reinvitePending === 'in' || early) {
+        respond(retryLater(req));
+        return;
+      }
+    }
+    if (early) {
+      // Nothing to refresh before the session exists (RFC 4028 §10 counts from the 2xx).
+      respond(createResponse(req, 200, 'OK', { headers: [['Contact', this.core.contact(this.transport)], ['Allow', ALLOW_HEADER]] }));
+      return;
+    }
+    const timer = this.timerDecisionOr422(req, (res) => tx.respond(res));
+    if (!timer) return;
+    // RFC 3311 §5.2: UPDATE is a target refresh request.
+    this.dialog?.refreshTarget(req);
+    const ok = (sdp: string | undefined) => {
+      const res = createResponse(req, 200, 'OK', {
+        headers: [['Contact', this.core.contact(this.transport)], ['Allow', ALLOW_HEADER], ...timerResponseHeaders(timer)],
+        ...(sdp !== undefined ? { body: Buffer.from(sdp, 'utf8'), contentType: SDP } : {}),
+      });
+      respond(res);
+      this.sessionTimer.accepted(timer);
+    };
+    if (offered === undefined) {
+      ok(undefined);
+      return;
+    }
+    this.offerUp(req, (answerSdp) => ok(answerSdp), (res) => respond(res));
+  }
+
+  /**
+   * Hand an offer (re-INVITE or UPDATE) to the layer above as a `reinvite` event; `answer` sends
+   * the 2xx, `refuse` any other final response. No listener → 488.
+   */
+  private offerUp(req: SipRequest, answer: (answerSdp: string, offered: string | undefined) => void, refuse: (res: SipResponse) => void): void {
+    this.reinvitePending = 'in';
     let answered = false;
+    const offered = bodyText(req);
     const offer: ReinviteOffer = {
-      offerSdp: bodyText(req),
+      method: req.method === 'UPDATE' ? 'UPDATE' : 'INVITE',
+      offerSdp: offered,
       request: req,
       accept: (answerSdp: string) => {
         if (answered || this.endedFlag) return;
         answered = true;
         this.reinvitePending = undefined;
-        const offered = bodyText(req);
         if (offered !== undefined) this.remoteSdp = offered;
         this.localSdp = answerSdp;
-        // Without an offer in the re-INVITE, `answerSdp` is our offer and the ACK answers it.
-        this.send2xx(tx, req, answerSdp, () => undefined, offered === undefined);
+        answer(answerSdp, offered);
       },
       reject: (status, reason, headers) => {
         if (answered) return;
         answered = true;
         this.reinvitePending = undefined;
-        // §14.2: a rejected re-INVITE leaves the session unchanged.
-        this.core.respondInvite(tx, createResponse(req, status, reason, headers ? { headers } : {}));
+        // §14.2 / RFC 3311 §5.2: a rejected offer leaves the session unchanged.
+        refuse(createResponse(req, status, reason, headers ? { headers } : {}));
       },
     };
     if (this.listenerCount('reinvite') === 0) {
@@ -417,81 +380,5 @@ export abstract class SipCall extends TypedEmitter<CallEvents> implements Dialog
       return;
     }
     this.emit('reinvite', offer);
-  }
-
-  /**
-   * Send a 2xx to an INVITE and keep retransmitting it (T1 doubling to T2) until the ACK comes
-   * (§13.3.1.4). Over reliable transports only the 64·T1 ACK deadline is kept (deliberate: the 2xx
-   * cannot be lost on a direct TCP connection). `onNoAck` runs when the deadline passes.
-   */
-  protected send2xx(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, reinviteOfferInAnswer = false): void {
-    const contact = this.core.contact(this.transport);
-    const opts = {
-      toTag: this.dialog?.localTag ?? '',
-      headers: [['Contact', contact] as [string, string], ['Allow', ALLOW_HEADER] as [string, string]],
-      ...(sdp !== undefined ? { body: Buffer.from(sdp, 'utf8'), contentType: SDP } : {}),
-    };
-    const res = createResponse(req, 200, 'OK', opts);
-    this.core.respondInvite(tx, res);
-    const cseq = cseqNumber(req) ?? 0;
-    const t = this.core.timers;
-    const p: Pending2xx = {
-      cseq,
-      tx,
-      res,
-      interval: t.t1,
-      retransmit: undefined,
-      deadline: this.setTimer(t.h, () => {
-        if (this.pending2xx !== p) return;
-        this.stop2xx();
-        this.core.logger.warn({ callId: this.callId }, 'sip: no ACK for 2xx within 64*T1');
-        onNoAck();
-        p.onAck();
-      }),
-      onAck: () => undefined,
-      answerInAck: reinviteOfferInAnswer,
-    };
-    this.stop2xx();
-    this.pending2xx = p;
-    const arm = () => {
-      p.retransmit = this.setTimer(p.interval, () => {
-        if (this.pending2xx !== p) return;
-        this.core.respondInvite(tx, res);
-        p.interval = Math.min(p.interval * 2, t.t2);
-        arm();
-      });
-    };
-    if (!tx.reliable) arm();
-  }
-
-  private stop2xx(): void {
-    const p = this.pending2xx;
-    if (!p) return;
-    this.pending2xx = undefined;
-    p.retransmit?.cancel();
-    p.deadline.cancel();
-  }
-
-  /** The ACK for our 2xx (from the transaction in Accepted, or stray after it). */
-  onAck(ack: SipRequest): void {
-    const p = this.pending2xx;
-    if (!p || cseqNumber(ack) !== p.cseq) return; // ACK retransmission or stray: absorbed
-    this.stop2xx();
-    const sdp = bodyText(ack);
-    if (sdp !== undefined) this.remoteSdp = sdp;
-    this.onAckedInternal();
-    if (p.answerInAck) {
-      if (sdp === undefined) this.core.logger.warn({ callId: this.callId }, 'sip: the ACK carried no answer to the offer in our 2xx (RFC 3264 §5)');
-      this.emit('reinvite-answer', { sdp });
-    }
-    p.onAck();
-  }
-
-  /** Hook for the incoming call: first ACK confirms the dialog. */
-  protected onAckedInternal(): void {}
-
-  /** Close without signalling (UA shutdown). */
-  abandon(): void {
-    this.finish({ by: 'local', reason: 'user agent closed' });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * An INVITE we received (UAS, RFC 3261 §13.3): the upper layer rings, accepts with an answer,
- * or rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4); CANCEL ends it with 487
- * (§9.2).
+ * or rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4) and carries the session
+ * timer (RFC 4028 §9); CANCEL ends it with 487 (§9.2).
  */
 import type { SipRequest } from '../message.js';
 import { createResponse } from '../response.js';
@@ -83,11 +83,16 @@ export class IncomingCall extends SipCall {
     this.stateValue = 'accepted';
     this.localSdp = answerSdp;
     this.dialog?.transition('confirmed');
-    this.send2xx(this.tx, this.request, answerSdp, () => {
+    const onNoAck = () => {
       // §13.3.1.4: no ACK within 64·T1 → the session is over; send BYE.
       this.stateValue = 'confirmed';
       void this.bye();
-    });
+    };
+    // RFC 4028 §9 (the UA already answered 422 to an interval below our Min-SE).
+    this.sessionTimer.learnAllow(this.request);
+    const timer = this.sessionTimer.decide(this.request);
+    if (timer.kind === 'accept') this.answerInvite(this.tx, this.request, answerSdp, onNoAck, timer);
+    else this.send2xx(this.tx, this.request, answerSdp, onNoAck);
   }
 
   /** Reject with a final non-2xx (486, 488 with Warning, 603, …). */

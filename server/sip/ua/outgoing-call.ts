@@ -1,7 +1,8 @@
 /**
  * An INVITE we sent (UAC, RFC 3261 §13.2): provisional responses → 'progress'; the 2xx is ACKed
  * end to end by us (§13.2.2.4) → 'answered'; 401/407 → one retry with digest credentials
- * (§22.2); `cancel()` (§9.1) → 'failed' 487.
+ * (§22.2); 422 → one retry with the larger Min-SE (RFC 4028 §7.4); `cancel()` (§9.1) → 'failed' 487.
+ * The 2xx starts the session timer (RFC 4028 §7.2).
  *
  * Targets come from RFC 3263: while DNS is asked the call is 'resolving'; a timeout, a transport
  * error or a 503 moves the INVITE on to the next target (§4.3: the same request with a new
@@ -34,6 +35,7 @@ export class OutgoingCall extends SipCall {
   private cancelSent = false;
   private readonly digest: DigestClient | undefined;
   private authRetried = false;
+  private retried422 = false;
 
   /**
    * `invite` was built for `transport` (its Via and Contact); `start` or `startWhenResolved`
@@ -177,6 +179,11 @@ export class OutgoingCall extends SipCall {
       this.nextTargetOrFail(res.status, res.reason);
       return;
     }
+    if (res.status === 422 && !this.retried422 && !this.cancelWanted && this.sessionTimer.adopt422(res)) {
+      this.retried422 = true;
+      this.resend(this.sessionTimer.requestHeaders());
+      return;
+    }
     if ((res.status === 401 || res.status === 407) && this.digest && !this.authRetried && !this.cancelWanted) {
       this.authRetried = true;
       if (this.digest.onChallenge(res) === 'retry') {
@@ -189,10 +196,19 @@ export class OutgoingCall extends SipCall {
 
   /** §22.2: the same INVITE with credentials, a new branch and CSeq + 1 (§8.1.3.5). */
   private retryWithAuth(): void {
+    this.resend([]);
+  }
+
+  /**
+   * The same INVITE again with a new branch and CSeq + 1 (§8.1.3.5), credentials when we have them
+   * (§22.2), and `replace` instead of the headers of those names (RFC 4028 §7.4 after a 422).
+   */
+  private resend(replace: [string, string][]): void {
     const old = this.invite;
+    const replaced = new Set(replace.map(([n]) => n.toLowerCase()));
     const h = new SipHeaders();
     for (const e of old.headers.entries()) {
-      if (e.name === 'Via') continue;
+      if (e.name === 'Via' || e.name === 'Authorization' || e.name === 'Proxy-Authorization' || replaced.has(e.name.toLowerCase())) continue;
       if (e.name === 'CSeq') {
         let seq = 1;
         try {
@@ -205,9 +221,10 @@ export class OutgoingCall extends SipCall {
       }
       h.append(e.name, e.value);
     }
+    for (const [n, v] of replace) h.append(n, v);
     h.prepend('Via', this.core.via(this.route!.transport));
     this.invite = { ...old, headers: h };
-    this.digest!.authorize(this.invite);
+    if (this.authRetried) this.digest?.authorize(this.invite);
     this.gotProvisional = false;
     this.stateValue = 'calling';
     this.sendInvite();
@@ -232,6 +249,7 @@ export class OutgoingCall extends SipCall {
     const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
     this.remoteSdp = sdp;
     this.safeAck(res);
+    this.sessionTimer.answered(res);
     this.emit('answered', { sdp });
     if (this.cancelWanted) {
       // §9.1: the 2xx crossed our CANCEL; the call is up, so hang it up.

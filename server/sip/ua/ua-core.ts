@@ -10,6 +10,7 @@ import type { SipTimers } from '../transaction/timers.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { SipLogger } from '../transport/sip-logger.js';
 import type { SipDestination, SipTransport } from '../transport/sip-transport.js';
+import type { SessionTimerPolicy } from '../dialog/session-timer.js';
 
 /** A resolved next hop: which transport, and where. */
 export interface SipRoute {
@@ -22,6 +23,8 @@ export interface UaCore {
   readonly timers: SipTimers;
   readonly logger: SipLogger;
   readonly userAgentName: string;
+  /** RFC 4028: the Session-Expires we ask for and the Min-SE we accept, s. */
+  readonly sessionTimer: SessionTimerPolicy;
   /**
    * Every target for a URI in the order to try them (RFC 3263 §4), never empty: synchronously
    * (an array) when no DNS query is needed, else a promise that rejects with SIP_DNS_NOT_FOUND /

@@ -41,6 +41,8 @@ export const UAS_STATUS = {
   temporarilyUnavailable: 480,
   noSuchDialog: 481,
   loop: 482,
+  /** RFC 4028 §6: Session Interval Too Small (with our Min-SE). */
+  sessionIntervalTooSmall: 422,
 } as const;
 
 const NO_SUCH_DIALOG: Rejection = { status: UAS_STATUS.noSuchDialog, reason: 'Call/Transaction Does Not Exist' };
@@ -188,7 +190,9 @@ export class UasDispatcher {
     // §8.2.1 method inspection, then §8.2.2 header inspection, then §8.2.3 content (415), then
     // whether the answer we would send is acceptable to the caller (406).
     const bad =
-      checkMethod(req) ?? (req.method === 'CANCEL' ? null : checkRequire(req)) ?? (req.method === 'INVITE' ? checkContent(req) ?? checkAccept(req) : null);
+      checkMethod(req) ??
+      (req.method === 'CANCEL' ? null : checkRequire(req)) ??
+      (req.method === 'INVITE' ? checkContent(req) ?? checkAccept(req) : req.method === 'UPDATE' ? checkContent(req) : null);
     if (bad) {
       this.reject(tx, req, bad);
       return;
@@ -197,7 +201,7 @@ export class UasDispatcher {
     else if (req.method === 'OPTIONS') this.answerOptions(req, tx);
     else if (toTag !== undefined) this.onInDialog(req, tx);
     else if (req.method === 'INVITE' && tx.kind === 'invite-server') this.onInvite(tx, info);
-    else this.reject(tx, req, NO_SUCH_DIALOG); // BYE (or anything else allowed) outside a dialog
+    else this.reject(tx, req, NO_SUCH_DIALOG); // BYE, UPDATE (RFC 3311 §5.2) or anything else allowed outside a dialog
   }
 
   /** §11.2: 200 with what we allow, accept and support. */

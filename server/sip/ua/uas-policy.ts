@@ -10,15 +10,15 @@ import { parseHostPortAt } from '../uri.js';
 import type { Rejection } from '../validate.js';
 
 /** Methods this UA implements (Allow, §20.5). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE'] as const;
 /** Methods we recognise but do not allow here (→ 405 with Allow, §8.2.1); anything else → 501. */
 export const KNOWN_NOT_ALLOWED = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'PUBLISH',
+  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'INFO', 'PRACK', 'PUBLISH',
 ]);
 /** Body types we accept (§8.2.3 → 415 with Accept). */
 export const ACCEPTED_CONTENT_TYPES = ['application/sdp'] as const;
-/** Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3). */
-export const SUPPORTED_OPTIONS: readonly string[] = [];
+/** Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3). RFC 4028: timer. */
+export const SUPPORTED_OPTIONS: readonly string[] = ['timer'];
 
 export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
 export const ACCEPT_HEADER = ACCEPTED_CONTENT_TYPES.join(', ');

@@ -18,6 +18,7 @@ import { SipTimers, type SipTimerBase } from '../transaction/timers.js';
 import { TransactionLayer, type ClientTransaction } from '../transaction/transaction-layer.js';
 import type { ClientTransactionUser, TransactionChannel } from '../transaction/transaction.js';
 import { SipResolver, type DnsClient } from '../transport/resolver.js';
+import { RFC4028_MIN_SE_S, decideAsUas, readTimerRequest, timerRequestHeaders, type SessionTimerPolicy } from '../dialog/session-timer.js';
 import { silentSipLogger, type SipLogger } from '../transport/sip-logger.js';
 import type { InboundInfo, SipTransport } from '../transport/sip-transport.js';
 import type { SipCall } from './call.js';
@@ -55,6 +56,32 @@ export interface SipUserAgentOptions {
   resolver?: SipResolver;
   /** The DNS client of the default resolver (tests pass a fake; ignored when `resolver` is given). */
   dns?: DnsClient;
+  /** RFC 4028: the Session-Expires we ask for and offer, s (default 1800, at least `minSeS`). */
+  sessionExpiresS?: number;
+  /** RFC 4028: the smallest session interval we accept (our Min-SE), s (default 90). */
+  minSeS?: number;
+  /**
+   * The lowest `minSeS` this UA accepts, s. RFC 4028 §4 sets 90 (the default); only tests lower
+   * it, to watch refreshes and expiries happen in seconds against real peers. Never in service.
+   */
+  sessionTimerFloorS?: number;
+}
+
+/** Default RFC 4028 Session-Expires, s (the value §4 recommends). */
+const DEFAULT_SESSION_EXPIRES_S = 1800;
+
+function sessionTimerPolicy(opts: SipUserAgentOptions): SessionTimerPolicy {
+  const floor = opts.sessionTimerFloorS ?? RFC4028_MIN_SE_S;
+  const minSeS = opts.minSeS ?? RFC4028_MIN_SE_S;
+  const sessionExpiresS = opts.sessionExpiresS ?? Math.max(DEFAULT_SESSION_EXPIRES_S, minSeS);
+  if (!Number.isInteger(floor) || floor < 1) throw new AcipError('CONFIG_INVALID', `sessionTimerFloorS must be a positive integer, not ${floor}`, 'sessionTimerFloorS');
+  if (!Number.isInteger(minSeS) || minSeS < floor) {
+    throw new AcipError('CONFIG_INVALID', `minSeS must be an integer of at least ${floor} s (RFC 4028 §4), not ${minSeS}`, 'minSeS');
+  }
+  if (!Number.isInteger(sessionExpiresS) || sessionExpiresS < minSeS) {
+    throw new AcipError('CONFIG_INVALID', `sessionExpiresS must be an integer of at least minSeS (${minSeS} s), not ${sessionExpiresS}`, 'sessionExpiresS');
+  }
+  return { sessionExpiresS, minSeS };
 }
 
 export interface InviteOptions {
@@ -80,6 +107,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0, internalErrors: 0 };
   /** RFC 3263 server location; its cache is shared by every request of this UA. */
   readonly resolver: SipResolver;
+  readonly sessionTimer: SessionTimerPolicy;
   private readonly layer: TransactionLayer;
   private readonly router: UaRouter;
   private readonly inbound: UasDispatcher;
@@ -97,6 +125,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     super();
     if (opts.transports.length === 0) throw new AcipError('SIP_NO_TRANSPORT', 'SipUserAgent needs at least one transport');
     this.clock = opts.clock;
+    this.sessionTimer = sessionTimerPolicy(opts);
     this.timers = new SipTimers(opts.timers);
     this.logger = opts.logger ?? silentSipLogger;
     this.userAgentName = opts.userAgentName;
@@ -155,6 +184,11 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
       offerCall: (tx: InviteServerTransaction, info: InboundInfo): Rejection | null => {
         // How many calls at once is the upper layer's decision (it answers 486 over its limit).
         if (this.listenerCount('incomingCall') === 0) return { status: UAS_STATUS.temporarilyUnavailable, reason: 'Temporarily Unavailable' };
+        // RFC 4028 §9: an interval below our Min-SE is refused before anyone rings.
+        const timer = decideAsUas(readTimerRequest(tx.request), this.sessionTimer);
+        if (timer.kind === 'too-small') {
+          return { status: UAS_STATUS.sessionIntervalTooSmall, reason: 'Session Interval Too Small', extraHeaders: [['Min-SE', String(timer.minSeS)]] };
+        }
         const call = new IncomingCall(this, tx, info, newTag());
         this.track(call);
         this.emit('incomingCall', call);
@@ -249,6 +283,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     const contact = this.contact(transport);
     h.append('Contact', contact);
     h.append('Allow', ALLOW_HEADER);
+    // RFC 4028 §7.1: Supported: timer, our Session-Expires (the UAS picks the refresher) and Min-SE.
+    for (const [n, v] of timerRequestHeaders(this.sessionTimer.sessionExpiresS, this.sessionTimer.minSeS)) h.append(n, v);
     h.append('User-Agent', this.userAgentName);
     for (const [n, v] of opts.headers ?? []) h.append(n, v);
     const body = Buffer.from(opts.sdp, 'utf8');

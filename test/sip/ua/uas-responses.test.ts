@@ -63,7 +63,7 @@ describe('responses a UAS must give (RFC 3261 §8.2, §12.2.2)', () => {
   it('answers 405 with Allow to a method it knows but does not allow here (REGISTER)', async () => {
     const r = await ask(request({ method: 'REGISTER', callId: 'c405' }), 'c405');
     expect(status(r)).toBe(405);
-    expect(r?.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS');
+    expect(r?.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE');
   });
 
   it('answers 501 to an unknown method', async () => {

@@ -1,0 +1,71 @@
+/**
+ * The events and values a call shows the layers above (links): what ended it, the offers the peer
+ * makes inside the dialog, the result of ours.
+ */
+import type { SipRequest } from '../message.js';
+import type { SessionEndCause } from './session-refresh.js';
+
+export type CallDirection = 'outgoing' | 'incoming';
+
+/**
+ * A re-INVITE, or an UPDATE with an offer (RFC 3311 §5.2), received inside the dialog: the upper
+ * layer answers it (or rejects it, e.g. 488) the same way for both.
+ */
+export interface ReinviteOffer {
+  /**
+   * Which request carried the offer; the answer goes in its 2xx either way. The UA always sets it;
+   * optional so that hand-made offers (test fakes) written before UPDATE still type-check.
+   */
+  method?: 'INVITE' | 'UPDATE';
+  /** The new offer, or undefined when the re-INVITE carries no body (then the answer is our offer). */
+  offerSdp: string | undefined;
+  request: SipRequest;
+  accept(answerSdp: string): void;
+  reject(status: number, reason?: string, headers?: [string, string][]): void;
+}
+
+export interface ReinviteResult {
+  status: number;
+  reason: string;
+  /** The peer's answer when status is 2xx. */
+  sdp?: string;
+}
+
+export interface CallEndInfo {
+  /**
+   * Who ended it: we hung up, the peer did, or the network lost the peer (the session timer
+   * expired or its refresh failed, RFC 4028 §10; we sent BYE then).
+   */
+  by: 'local' | 'remote' | 'network';
+  /** The status that ended it, when a response did (487 for CANCEL, 408 for no ACK, …). */
+  status?: number;
+  /** Text a person can read, e.g. "session timer expired after 1800 s". */
+  reason?: string;
+  /** Set when the session timer ended the call (RFC 4028 §10). */
+  cause?: SessionEndCause;
+}
+
+export type CallEvents = {
+  /** Outgoing: a provisional response (180/183…), with its SDP if any. */
+  progress: [{ status: number; reason: string; sdp?: string }];
+  /** Outgoing: the 2xx arrived (and was ACKed); `sdp` is the peer's answer. */
+  answered: [{ sdp: string | undefined }];
+  /** Incoming: the ACK for our 2xx arrived; media can flow both ways. */
+  confirmed: [];
+  /** Outgoing: the INVITE ended without a session (non-2xx, timeout, CANCEL → 487). */
+  failed: [{ status: number; reason: string }];
+  /** A session that existed (or an incoming offer) is over. */
+  ended: [CallEndInfo];
+  /**
+   * An offer from the peer inside the dialog: a re-INVITE (mid-call codec change, Tech 3326) or an
+   * UPDATE with SDP (RFC 3311; `method` says which). No listener → 488.
+   */
+  reinvite: [ReinviteOffer];
+  /**
+   * The peer's answer to the offer we put in our 2xx to a re-INVITE that carried no offer: it
+   * arrives in the ACK (RFC 3261 §13.2.2.4 / §14.2, RFC 3264 §5), and `remoteSdp` now holds it.
+   * `sdp` undefined: the ACK carried no answer (a protocol error; the upper layer decides, e.g.
+   * by hanging up as §13.2.2.4 asks of a UAC that cannot answer).
+   */
+  'reinvite-answer': [{ sdp: string | undefined }];
+};
