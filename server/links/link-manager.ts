@@ -17,6 +17,7 @@ import { isAcipError } from '../util/errors.js';
 import { validateSipUri, type Phonebook } from '../store/phonebook.js';
 import type { CallHistory, CallRecord } from '../store/call-history.js';
 import { Link, type LinkDeps } from './link.js';
+import type { LinkMediaEvent } from './link-media.js';
 import type { LinkLogger } from './link-logger.js';
 import type { LinkIncomingCall, LinkManagerUa, LinkRegistration } from './call-port.js';
 import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
@@ -40,7 +41,7 @@ export interface LinkManagerDeps {
   mediaAddressFor: (remoteHost: string | undefined) => string;
   /** Outbound call set-up time (INVITE → 200 OK), for the histogram. */
   onCallSetup?: (seconds: number) => void;
-  /** How long ended links stay visible on the board. */
+  /** How long ended links stay visible on the board (at most `links.keepEnded` of them). */
   keepEndedMs?: number;
   /** Media sessions' opener (a MediaWorkerPool's opener()); default: in this thread on `clock`. */
   openMedia?: MediaSessionOpener;
@@ -54,10 +55,22 @@ interface Reachability {
 }
 
 const MAX_ALARMS = 500;
+/** How long an ended link stays on the board when the caller does not say. */
+const KEEP_ENDED_MS = 10 * 60_000;
+
+/** Sizes of the manager's collections, for leak checks: each stays bounded however many calls pass. */
+export interface LinkManagerCounts {
+  links: number;
+  ended: number;
+  lossWindows: number;
+  openAlarms: number;
+  alarms: number;
+}
 
 export class LinkManager implements LinksPort {
   readonly events = new TypedEmitter<LinksEvents>();
   private readonly links = new Map<string, Link>();
+  /** Ended links by id, oldest first (a Map keeps insertion order): when each ended. */
   private readonly endedAt = new Map<string, number>();
   private readonly alarmList: Alarm[] = [];
   /** Open alarms by key (kind + link), to clear them when the condition goes away. */
@@ -82,6 +95,7 @@ export class LinkManager implements LinksPort {
       mediaBindHost: cfg.rtp.host,
       portRange: deps.portRange,
       noMediaTimeoutMs: cfg.rtp.noMediaTimeoutS * 1000,
+      inactivityTimeoutMs: (cfg.rtp.inactivityTimeoutS ?? 30) * 1000,
       ringTimeoutMs: cfg.links.ringTimeoutS * 1000,
       backoff: { ...DEFAULT_BACKOFF, initialMs: cfg.links.redialInitialS * 1000, maxMs: cfg.links.redialMaxS * 1000 },
       silence: { thresholdDbfs: cfg.links.silenceThresholdDbfs, durationMs: cfg.links.silenceDurationS * 1000 },
@@ -123,6 +137,18 @@ export class LinkManager implements LinksPort {
     let n = 0;
     for (const l of this.links.values()) if (l.active) n++;
     return n;
+  }
+
+  /** Active inbound links whose INVITE came from `source` (outbound links count against no source). */
+  private sourceCount(source: string): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.active && l.source === source) n++;
+    return n;
+  }
+
+  /** Sizes of the internal collections (leak checks in tests, diagnostics). */
+  debugCounts(): LinkManagerCounts {
+    return { links: this.links.size, ended: this.endedAt.size, lossWindows: this.lossWindow.size, openAlarms: this.openAlarms.size, alarms: this.alarmList.length };
   }
 
   private profileOrThrow(name: string | undefined, field: string): Profile {
@@ -252,6 +278,15 @@ export class LinkManager implements LinksPort {
       call.reject(486, 'Busy Here');
       return;
     }
+    // Keyed by the packet source, never a header: From is whatever the caller writes. An IPv4 peer
+    // on a dual-stack socket shows as ::ffff:a.b.c.d; it is the same source as a.b.c.d.
+    const source = call.remoteAddress.address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    const perSource = this.deps.config.links.maxPerSource ?? 4;
+    if (this.sourceCount(source) >= perSource) {
+      this.deps.log.warn({ from, source }, `inbound call from ${from} refused: ${source} already holds ${perSource} links (links.maxPerSource)`);
+      call.reject(486, 'Busy Here', [['Warning', warningHeader(this.deps.ua.userAgentName, 399, `too many links from ${source} (limit ${perSource})`)]]);
+      return;
+    }
     if (policy === 'allow-list' && !this.allowed(from)) {
       this.deps.log.warn({ from }, `inbound call from ${from} refused: not on the allow-list`);
       call.reject(403, 'Forbidden');
@@ -275,6 +310,7 @@ export class LinkManager implements LinksPort {
       input: this.deps.config.audio.input,
       output: this.deps.config.audio.output,
       permanent: false,
+      source,
     });
     this.links.set(link.id, link);
     this.onLinkChange(link);
@@ -288,13 +324,33 @@ export class LinkManager implements LinksPort {
   // ---- publishing, history, alarms -------------------------------------------------------------
 
   private onLinkChange(link: Link): void {
+    // A link already dropped from the board stays dropped (its last steps may still report).
+    if (this.links.get(link.id) !== link) return;
     const snap = link.snapshot();
-    if (snap.state === 'ended') this.endedAt.set(link.id, this.deps.clock.now());
     if (snap.state === 'connected') this.clearAlarm('link-down', link.id);
+    else this.lossWindow.delete(link.id); // a new call starts a new window
     if ((snap.state === 'failed' || snap.state === 'redialling') && link.permanent) {
       this.raiseAlarm('link-down', link.id, `permanent link to ${link.remoteName ?? link.remote} is down: ${snap.endReason?.reason ?? snap.state}`);
     }
     this.events.emit('link', snap);
+    if (snap.state === 'ended') {
+      this.endedAt.set(link.id, this.deps.clock.now());
+      const keep = this.deps.config.links.keepEnded ?? 50;
+      for (const id of this.endedAt.keys()) {
+        if (this.endedAt.size <= keep) break;
+        this.forget(id);
+      }
+    }
+  }
+
+  /** Drop an ended link from memory and the board (its history record is on disk). */
+  private forget(id: string): void {
+    this.links.delete(id);
+    this.endedAt.delete(id);
+    this.lossWindow.delete(id);
+    // Its alarms stay in the alarm list; only the index of open ones lets go of them.
+    for (const [k, a] of this.openAlarms) if (a.linkId === id) this.openAlarms.delete(k);
+    this.events.emit('removed', id);
   }
 
   private onCallRecord(r: CallRecord): void {
@@ -306,7 +362,7 @@ export class LinkManager implements LinksPort {
     if (r.direction === 'outbound' && r.answerDelayMs !== undefined) this.deps.onCallSetup?.(r.answerDelayMs / 1000);
   }
 
-  private onMediaEvent(link: Link, event: 'silence' | 'silence-cleared' | 'no-media' | 'media-restored', detail: Record<string, unknown>): void {
+  private onMediaEvent(link: Link, event: LinkMediaEvent, detail: Record<string, unknown>): void {
     const who = link.remoteName ?? link.remote;
     switch (event) {
       case 'silence': {
@@ -322,6 +378,10 @@ export class LinkManager implements LinksPort {
         break;
       case 'media-restored':
         this.clearAlarm('link-down', link.id);
+        break;
+      case 'inactive':
+        // A permanent link redials, and its redialling raises the link-down alarm with the same reason.
+        if (detail.redials !== true) this.raiseAlarm('inactive', link.id, `link to ${who} hung up: nothing from it for ${String(detail.timeoutS)} s (no RTP, no RTCP)`, 'link-down');
         break;
     }
   }
@@ -358,19 +418,15 @@ export class LinkManager implements LinksPort {
   private sample(): void {
     if (this.closed) return;
     const now = this.deps.clock.now();
-    const keep = this.deps.keepEndedMs ?? 10 * 60_000;
-    for (const [id, link] of this.links) {
-      if (link.state === 'connected') {
-        const s = link.sample();
-        if (s) this.checkLoss(link, s);
-      }
-      const ended = this.endedAt.get(id);
-      if (ended !== undefined && now - ended > keep) {
-        this.links.delete(id);
-        this.endedAt.delete(id);
-        this.lossWindow.delete(id);
-        this.events.emit('removed', id);
-      }
+    const keep = this.deps.keepEndedMs ?? KEEP_ENDED_MS;
+    for (const link of this.links.values()) {
+      if (link.state !== 'connected') continue;
+      const s = link.sample();
+      if (s) this.checkLoss(link, s);
+    }
+    for (const [id, ended] of this.endedAt) {
+      if (now - ended <= keep) break; // oldest first: the rest ended later
+      this.forget(id);
     }
     this.sampler = this.deps.clock.setTimer(1000, () => this.sample());
   }

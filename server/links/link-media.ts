@@ -13,7 +13,8 @@ import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } 
 import type { MediaSessionClosed, MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
 import type { LinkLogger } from './link-logger.js';
 
-export type LinkMediaEvent = 'silence' | 'silence-cleared' | 'no-media' | 'media-restored';
+/** What a link reports of its media: the session's events, and `inactive` (the link's own inactivity watch). */
+export type LinkMediaEvent = 'silence' | 'silence-cleared' | 'no-media' | 'media-restored' | 'inactive';
 
 export interface LinkMediaConfig {
   clock: Clock;

@@ -20,6 +20,7 @@ import { assertTransition, type LinkState } from './link-state.js';
 import type { LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
 import type { CallPort, LinkCall, LinkIncomingCall, LinkOutgoingCall } from './call-port.js';
 import { LinkMedia, type LinkMediaConfig, type LinkMediaEvent } from './link-media.js';
+import { InactivityWatch, lastPeerActivity } from './inactivity-watch.js';
 import { answerReoffer, answerWithMedia, offerWithMedia, OFFER_REJECT_REASON, type FailureResponse, type SetupContext } from './link-setup.js';
 import { accumulateQuality, answerDelayOf, buildCallRecord, buildSnapshot, emptyQuality, metersOf, type AttemptTimes, type LinkFacts } from './link-record.js';
 
@@ -30,6 +31,8 @@ export interface LinkDeps extends LinkMediaConfig {
   /** Address written into our SDP (c=) for a given remote host. */
   mediaAddressFor: (remoteHost: string | undefined) => string;
   ringTimeoutMs: number;
+  /** A connected link with no RTP and no RTCP from the far end for this long is over (0: never). */
+  inactivityTimeoutMs: number;
   backoff: BackoffOptions;
   /** Published on every state change (and once when the link is created). */
   onChange: (link: Link) => void;
@@ -47,6 +50,8 @@ export interface LinkInit {
   input: string;
   output: string;
   permanent: boolean;
+  /** Inbound: the packet source address of the INVITE (the per-source link limit counts it). */
+  source?: string;
 }
 
 /** The states in which a call is being set up, under the ring timeout. */
@@ -59,6 +64,7 @@ export class Link {
   readonly remoteName: string | undefined;
   readonly phonebookId: string | undefined;
   readonly permanent: boolean;
+  readonly source: string | undefined;
   readonly createdAtWall: number;
   profile: Profile;
   input: string;
@@ -66,6 +72,7 @@ export class Link {
   private stateValue: LinkState = 'idle';
   private call: LinkCall | undefined;
   private readonly media: LinkMedia;
+  private readonly inactivity: InactivityWatch;
   private negotiated: NegotiatedMedia | undefined;
   private local: LocalSession | LocalOffer | undefined;
   private endReason: LinkEndReason | null = null;
@@ -91,6 +98,7 @@ export class Link {
     this.input = init.input;
     this.output = init.output;
     this.permanent = init.permanent;
+    this.source = init.source;
     this.createdAtWall = deps.clock.wallNow();
     this.media = new LinkMedia(this.id, deps, {
       event: (event, detail) => {
@@ -98,6 +106,12 @@ export class Link {
         if (event === 'no-media') this.onNoMedia();
       },
       lost: (info) => this.onMediaEngineLost(info),
+    });
+    this.inactivity = new InactivityWatch({
+      clock: deps.clock,
+      timeoutMs: deps.inactivityTimeoutMs,
+      lastActivity: () => lastPeerActivity(this.media.openStats()),
+      onInactive: (silentForMs) => this.onInactive(silentForMs),
     });
   }
 
@@ -137,6 +151,8 @@ export class Link {
       this.ringTimer?.cancel();
       this.ringTimer = undefined;
     }
+    if (to === 'connected') this.inactivity.start();
+    else if (from === 'connected') this.inactivity.stop();
     this.deps.onChange(this);
   }
 
@@ -357,6 +373,17 @@ export class Link {
     void this.hangupCall(call);
   }
 
+  /** Nothing from the far end for the inactivity timeout: hang up (a permanent link redials), reason first. */
+  private onInactive(silentForMs: number): void {
+    if (this.stateValue !== 'connected') return;
+    const seconds = this.deps.inactivityTimeoutMs / 1000;
+    this.deps.log.warn({ link: this.id, silentForMs }, `link ${this.id}: nothing from ${this.remote} for ${seconds} s, hanging up`);
+    this.deps.onMediaEvent(this, 'inactive', { silentForMs, timeoutS: seconds, redials: this.redialsOnLoss });
+    const call = this.call;
+    this.callOver({ by: 'network', reason: `no media for ${seconds} s` });
+    void this.hangupCall(call);
+  }
+
   /**
    * The worker running this session died: the session is gone. A permanent link redials; any other
    * connected link is hung up with the reason, rather than left connected without audio.
@@ -436,6 +463,7 @@ export class Link {
     this.local = res.local;
     this.negotiated = res.negotiated;
     offer.accept(res.sdp);
+    this.inactivity.touch();
     this.deps.log.info({ link: this.id, codec: res.negotiated.codecId }, `link ${this.id}: re-INVITE accepted, now ${res.negotiated.encodingName}`);
     this.deps.onChange(this);
   }
@@ -456,6 +484,7 @@ export class Link {
     this.profile = profile;
     this.local = offered;
     this.negotiated = res.negotiated;
+    this.inactivity.touch();
     this.deps.onChange(this);
   }
 
@@ -557,6 +586,7 @@ export class Link {
   async close(): Promise<void> {
     this.redialTimer?.cancel();
     this.ringTimer?.cancel();
+    this.inactivity.stop();
     if (this.stateValue === 'connected' || this.stateValue === 'dialling' || this.stateValue === 'ringing' || this.stateValue === 'offered') {
       await this.hangup().catch(() => undefined);
     }

@@ -19,6 +19,7 @@ export interface SessionCounters {
   noMedia: boolean;
   noMediaEvents: number;
   byeReceived: boolean;
+  lastRtcpRxMs: number | null;
 }
 
 export interface SessionStatsParts {
@@ -85,6 +86,7 @@ export function sessionStats(parts: SessionStatsParts): MediaSessionStats {
     noMedia: c.noMedia,
     noMediaEvents: c.noMediaEvents,
     lastRxMs: rtp.lastRxMs,
+    lastRtcpRxMs: c.lastRtcpRxMs,
     byeReceived: c.byeReceived,
     input: parts.input,
     output: parts.output,

@@ -40,7 +40,10 @@
  *
  * No-media: checked on the receive clock's ticks (no timer of its own): no RTP accepted for
  * `noMediaTimeoutMs` since start (or since the receive path was enabled) or since the last packet →
- * 'no-media', once per outage; the next packet → 'media-restored'.
+ * 'no-media', once per outage; the next packet → 'media-restored'. It runs only while receiving
+ * and counts RTP alone: it tells that the audio we expect is missing. The last RTCP arrival is in the
+ * stats (`lastRtcpRxMs`) for the link's inactivity rule, which counts both, since RTCP keeps flowing
+ * on held and receive-only streams (RFC 3264 §5.1).
  */
 import type { AudioDecoder, CodecParams, CodecRecord } from '../codecs/codec.js';
 import { RtpSession, type RtpLogger, type RtpReceived } from '../rtp/rtp-session.js';
@@ -145,6 +148,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private noMediaSince = 0;
   private noMediaEvents = 0;
   private byeReceived = false;
+  /** `clock.now()` of the last RTCP packet from the far end (kept across RTP session reopens). */
+  private lastRtcpRx: number | null = null;
   private decodeErrors = 0;
   private encodeErrors = 0;
   private playedFrames = 0;
@@ -340,6 +345,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
         noMedia: this.noMedia,
         noMediaEvents: this.noMediaEvents,
         byeReceived: this.byeReceived,
+        lastRtcpRxMs: this.lastRtcpRx,
       },
       input: { meter: this.inMeter.snapshot(), silence: this.inSilence.state(), source: this.source.stats() },
       output: { meter: this.outMeter.snapshot(), silence: this.outSilence.state(), sink: this.sink.stats() },
@@ -435,6 +441,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       rtp.on('bye', (b) => {
         this.byeReceived = true;
         this.emit('bye', { reason: b.reason ?? null });
+      }),
+      rtp.on('rtcp', (r) => {
+        this.lastRtcpRx = r.arrivalMs;
       }),
       rtp.on('latched', (l) => this.emit('latched', { ...l })),
       rtp.on('error', (e) => this.reportError(e, 'rtp')),

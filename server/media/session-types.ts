@@ -150,6 +150,12 @@ export interface MediaSessionStats {
   noMediaEvents: number;
   /** Monotonic ms of the last RTP packet accepted, null before the first. */
   lastRxMs: number | null;
+  /**
+   * Monotonic ms of the last RTCP packet accepted from the far end, null before the first. RTCP
+   * flows on a held or receive-only stream too (RFC 3264 §5.1), so it tells a live peer that sends
+   * no RTP from a dead one.
+   */
+  lastRtcpRxMs: number | null;
   /** RTCP BYE received from the far end. */
   byeReceived: boolean;
   input: MediaDirectionAudio & { source: AudioSourceStats };

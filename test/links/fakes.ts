@@ -180,14 +180,17 @@ export class FakeOutgoingCall extends FakeCall implements LinkOutgoingCall {
 export class FakeIncomingCall extends FakeCall implements LinkIncomingCall {
   /** Every response the link sent to the INVITE, in order (180, 200, or a final non-2xx). */
   readonly responses: SentResponse[] = [];
-  readonly remoteAddress = { address: PEER_ADDRESS };
+  /** The packet source of the INVITE (by default the address its SDP names). */
+  readonly remoteAddress: { address: string };
   private answered = false;
 
   constructor(
     readonly offerSdp: string | undefined,
     readonly from: { uri: string; displayName?: string } = { uri: 'sip:studio@192.0.2.7' },
+    source = PEER_ADDRESS,
   ) {
     super();
+    this.remoteAddress = { address: source };
     this.remoteSdp = offerSdp;
   }
 
@@ -298,6 +301,8 @@ function fakeStats(s: FakeMediaSession): MediaSessionStats {
       tx: { packets: 100 },
       remoteReport: null,
     },
+    lastRxMs: s.lastRxMs,
+    lastRtcpRxMs: s.lastRtcpRxMs,
     txBitrateBps: 128_000,
     rxBitrateBps: 128_000,
     rttMs: 12,
@@ -316,6 +321,9 @@ export class FakeMediaSession extends TypedEmitter<MediaSessionEvents> implement
   failNextUpdate: Error | undefined;
   /** Receive counters reported by stats() (a test moves them to simulate loss). */
   rx = { expected: 0, lost: 0 };
+  /** `clock.now()` of the last RTP and RTCP packets from the far end, as stats() reports them. */
+  lastRxMs: number | null = null;
+  lastRtcpRxMs: number | null = null;
 
   constructor(
     public params: MediaSessionParams,

@@ -4,81 +4,10 @@
  * real SDP from the real offer/answer code.
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../server/util/clock.js';
 import { AcipError } from '../../server/util/errors.js';
-import { Link, type LinkDeps, type LinkInit } from '../../server/links/link.js';
-import type { LinkState } from '../../server/links/link-state.js';
-import type { CallRecord } from '../../server/store/call-history.js';
 import { RETRY_AFTER_S } from '../../server/links/link-setup.js';
-import { FakeIncomingCall, FakeMediaOpener, FakeUa, PEER_ADDRESS, RecordingLog, flush, header, peerAnswer, peerOffer, profile } from './fakes.js';
-
-const AGENT = 'studio-b';
-const OUR_ADDRESS = '198.51.100.1';
-const REMOTE = 'sip:studio@192.0.2.7';
-/** random() = 0.5 puts the ±20 % jitter at zero: the delays are the plain doubling. */
-const BACKOFF = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2, random: () => 0.5 };
-
-function setup(init: Partial<LinkInit> = {}) {
-  const clock = new FakeClock();
-  const ua = new FakeUa(AGENT);
-  const media = new FakeMediaOpener();
-  const log = new RecordingLog();
-  const records: CallRecord[] = [];
-  const states: LinkState[] = [];
-  const mediaEvents: string[] = [];
-  const deps: LinkDeps = {
-    ua,
-    clock,
-    log,
-    mediaAddressFor: () => OUR_ADDRESS,
-    mediaBindHost: '0.0.0.0',
-    portRange: { min: 6000, max: 6999 },
-    noMediaTimeoutMs: 5000,
-    ringTimeoutMs: 60_000,
-    backoff: BACKOFF,
-    silence: { thresholdDbfs: -60, durationMs: 10_000 },
-    onChange: (l) => {
-      if (states[states.length - 1] !== l.state) states.push(l.state);
-    },
-    onCallRecord: (r) => records.push(r),
-    onMediaEvent: (_l, event) => mediaEvents.push(event),
-    openMedia: media.open,
-  };
-  const link = new Link(deps, {
-    direction: 'outbound',
-    remote: REMOTE,
-    profile: profile('ebu-3326-interop'),
-    input: 'tone',
-    output: 'null',
-    permanent: false,
-    ...init,
-  });
-  return { clock, ua, media, log, records, states, mediaEvents, link };
-}
-
-type Env = ReturnType<typeof setup>;
-
-/** Dial and let the far end answer with `peerProfile`; the link ends up connected. */
-async function connectOutbound(env: Env, peerProfile = 'ebu-3326-interop'): Promise<void> {
-  env.link.dial();
-  await flush();
-  const call = env.ua.lastInvite;
-  call.progress(180, 'Ringing');
-  call.answer(peerAnswer(call.offer, peerProfile));
-  await flush();
-  expect(env.link.state).toBe('connected');
-}
-
-/** An inbound call from a peer offering `peerProfile`, auto-answered. */
-async function connectInbound(env: Env, peerProfile = 'ebu-3326-interop'): Promise<FakeIncomingCall> {
-  const call = new FakeIncomingCall(peerOffer(peerProfile));
-  await env.link.acceptIncoming(call, true);
-  await flush();
-  expect(env.link.state).toBe('connected');
-  return call;
-}
-
-const inbound = { direction: 'inbound' as const, remote: 'sip:studio@192.0.2.7' };
+import { FakeIncomingCall, PEER_ADDRESS, flush, header, peerAnswer, peerOffer, profile } from './fakes.js';
+import { AGENT, OUR_ADDRESS, REMOTE, connectInbound, connectOutbound, inbound, setup } from './link-env.js';
 
 describe('an outbound link', () => {
   it('opens its media first, offers its ports, rings on 180 and connects on the answer', async () => {

@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): bad API input (unknown profile, malformed URI, wrong types) gets a 400 that
+ * Acceptance: bad API input (unknown profile, malformed URI, wrong types) gets a 400 that
  * names the offending field, and nothing persisted is corrupted: the phonebook file on disk keeps
  * the same bytes.
  */

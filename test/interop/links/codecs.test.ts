@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): baresip calls acip (auto-answer) and acip calls baresip via POST /api/links,
+ * Acceptance: baresip calls acip (auto-answer) and acip calls baresip via POST /api/links,
  * with Opus stereo, L16 stereo 48 kHz, G.722 and PCMA. Both recordings must hold the other side's
  * signal: acip's default tone (1 kHz, −18 dBFS peak) in baresip's sndfile dump, and baresip's known
  * file (440 Hz, −12 dBFS peak) in acip's `--output file:` recording.

@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): EBU Tech 3368 `a=ebuacip` with baresip's `ebuacip` module.
+ * Acceptance: EBU Tech 3368 `a=ebuacip` with baresip's `ebuacip` module.
  *
  * baresip 1.0 facts found here: the module announces its `audio_buffer MIN-MAX` (ms, default 20-160)
  * as `jbdef 0 auto MIN-MAX`, or `jbdef 0 fixed MIN` with `ebuacip_jb_type fixed`; without

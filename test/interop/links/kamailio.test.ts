@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): acip registered at Kamailio receives a call from baresip routed through
+ * Acceptance: acip registered at Kamailio receives a call from baresip routed through
  * Kamailio. acip's registration comes from its config file (sip.registration, digest auth against
  * Kamailio's htable credentials); baresip dials acip's AOR at Kamailio, which looks it up in usrloc
  * and relays the INVITE to acip's contact.

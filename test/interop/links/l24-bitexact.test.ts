@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): an L24 call between two acip instances carries bit-exact audio.
+ * Acceptance: an L24 call between two acip instances carries bit-exact audio.
  *
  * Instance A plays a known 24-bit stereo 48 kHz WAV (pseudo-random samples over the whole 24-bit range,
  * written by the test) into an l24-stereo-48k link to instance B, which records it to a 24-bit WAV.

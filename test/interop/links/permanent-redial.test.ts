@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): a permanent link to baresip is redialled after baresip is killed (SIGKILL) and
+ * Acceptance: a permanent link to baresip is redialled after baresip is killed (SIGKILL) and
  * restarted on the same port, and is connected again within 10 s of baresip being up.
  * Config: no-media timeout 1 s, redial backoff 0.2 s doubling to 1 s (links.redialInitialS/MaxS).
  */

@@ -1,5 +1,5 @@
 /**
- * Acceptance (issue 5): 20 consecutive calls (acip → baresip, short, each hung up with DELETE) leave
+ * Acceptance: 20 consecutive calls (acip → baresip, short, each hung up with DELETE) leave
  * no growth in sockets or memory. Read from the service process itself: its open sockets and file
  * descriptors from /proc/PID/fd, its RSS from /proc/PID/status — before (after 3 warm-up calls and a
  * settle) and after. Timers: Node offers no outside view of a process's timers; a leaked per-call
