@@ -2,6 +2,8 @@
  * What `arecord` and `aplay` share: the raw sample formats we ask them for and the argument list.
  * S32_LE carries 24-bit audio exactly (x · 2^31 of a Float32 that came from an int24 is an integer).
  */
+import { decodeIntLE, encodeIntLE } from '../codecs/sample-convert.js';
+
 export type AlsaSampleFormat = 'S16_LE' | 'S32_LE';
 
 export function bytesPerSample(f: AlsaSampleFormat): number {
@@ -10,30 +12,12 @@ export function bytesPerSample(f: AlsaSampleFormat): number {
 
 /** Raw little-endian integers → Float32 in [-1, 1). `bytes.length` must be a multiple of the sample size. */
 export function decodeRaw(bytes: Buffer, f: AlsaSampleFormat): Float32Array {
-  const bps = bytesPerSample(f);
-  const n = Math.floor(bytes.length / bps);
-  const out = new Float32Array(n);
-  if (f === 'S16_LE') for (let i = 0; i < n; i++) out[i] = bytes.readInt16LE(i * 2) / 32768;
-  else for (let i = 0; i < n; i++) out[i] = bytes.readInt32LE(i * 4) / 2147483648;
-  return out;
+  return decodeIntLE(bytes, f === 'S16_LE' ? 16 : 32);
 }
 
 /** Float32 → raw little-endian integers, rounded and clipped. */
 export function encodeRaw(samples: Float32Array, f: AlsaSampleFormat): Buffer {
-  const bps = bytesPerSample(f);
-  const buf = Buffer.allocUnsafe(samples.length * bps);
-  if (f === 'S16_LE') {
-    for (let i = 0; i < samples.length; i++) {
-      const v = Math.round(samples[i]! * 32768);
-      buf.writeInt16LE(v > 32767 ? 32767 : v < -32768 ? -32768 : v, i * 2);
-    }
-  } else {
-    for (let i = 0; i < samples.length; i++) {
-      const v = Math.round(samples[i]! * 2147483648);
-      buf.writeInt32LE(v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : v, i * 4);
-    }
-  }
-  return buf;
+  return encodeIntLE(samples, f === 'S16_LE' ? 16 : 32);
 }
 
 export interface AlsaProcessOptions {

@@ -11,8 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { AcipError } from '../util/errors.js';
 import { alsaArgs, bytesPerSample, decodeRaw, TailText, type AlsaProcessOptions } from './alsa-pcm.js';
-import { PrimedQueue } from './sample-ring.js';
-import { AudioIoBase, type AudioSource, type AudioSourceStats } from './audio-io.js';
+import { QueuedSource } from './queued-source.js';
 
 export interface AlsaSourceOptions extends AlsaProcessOptions {
   /** Capacity of the queue between arecord and the reader (default 200 ms). */
@@ -23,12 +22,11 @@ export interface AlsaSourceOptions extends AlsaProcessOptions {
 
 const KILL_GRACE_MS = 1000;
 
-export class AlsaSource extends AudioIoBase implements AudioSource {
+export class AlsaSource extends QueuedSource {
   readonly kind = 'alsa';
   readonly device: string;
   readonly pid: number | undefined;
   private readonly child: ChildProcess;
-  private readonly queue: PrimedQueue;
   private readonly frameBytes: number;
   private readonly format: NonNullable<AlsaSourceOptions['sampleFormat']>;
   private leftover: Buffer = Buffer.alloc(0);
@@ -37,15 +35,12 @@ export class AlsaSource extends AudioIoBase implements AudioSource {
   private closing = false;
   private exited = false;
   private readonly stderr = new TailText();
-  private framesRead = 0;
 
   constructor(opts: AlsaSourceOptions) {
-    super(opts.sampleRate, opts.channels);
+    super(opts.sampleRate, opts.channels, opts.queueMs, opts.primeFrames);
     this.device = opts.device;
     this.format = opts.sampleFormat ?? 'S32_LE';
     this.frameBytes = bytesPerSample(this.format) * opts.channels;
-    const capacity = Math.round(((opts.queueMs ?? 200) * opts.sampleRate) / 1000);
-    this.queue = new PrimedQueue(capacity, opts.channels, opts.primeFrames);
     const cmd = opts.command ?? 'arecord';
     this.child = spawn(cmd, alsaArgs(opts), { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     this.pid = this.child.pid;
@@ -59,11 +54,6 @@ export class AlsaSource extends AudioIoBase implements AudioSource {
         this.fail(`${cmd} -D ${this.device} ${why}${this.stderr.toString() ? `: ${this.stderr.toString()}` : ''}`);
       }
     });
-  }
-
-  /** Frames queued and ready to read. */
-  get queuedFrames(): number {
-    return this.queue.ring.availableFrames;
   }
 
   /** True once arecord has delivered audio. */
@@ -113,20 +103,10 @@ export class AlsaSource extends AudioIoBase implements AudioSource {
     }
   }
 
-  read(frames: number): Float32Array {
-    this.framesRead += frames;
-    const out = this.queue.read(frames);
+  override read(frames: number): Float32Array {
+    const out = super.read(frames);
     if (this.pending.length > 0 || this.paused) this.drainPending();
     return out;
-  }
-
-  stats(): AudioSourceStats {
-    return {
-      kind: this.kind,
-      framesRead: this.framesRead,
-      underrunFrames: this.queue.underrunFrames,
-      droppedFrames: this.queue.droppedFrames,
-    };
   }
 
   /** Kills arecord (SIGTERM, then SIGKILL if it lingers). Idempotent. */

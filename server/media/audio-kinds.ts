@@ -27,7 +27,7 @@ import { LoopbackSource } from './loopback-source.js';
 import { NullSink } from './null-sink.js';
 import { SilenceSource } from './silence-source.js';
 import { ToneSource } from './tone-source.js';
-import { WavFileSink } from './wav-file-sink.js';
+import { WavFileSink, type WavFileSinkOptions } from './wav-file-sink.js';
 import { WavFileSource } from './wav-file-source.js';
 import type { WavWriteDepth } from './wav.js';
 
@@ -83,6 +83,36 @@ export type NullOutput = { kind: 'null' };
 export type FileOutput = { kind: 'file'; path: string };
 export type AlsaOutput = { kind: 'alsa'; device: string };
 
+/** The spec grammar of a kind named by its name alone (`silence`, `loopback`, `null`). */
+function bareKind<K extends string>(name: K): Pick<AudioKindBase<{ kind: K }>, 'name' | 'usage' | 'parse' | 'format'> {
+  return {
+    name,
+    usage: name,
+    parse(rest, { field }) {
+      noArgs(field, name, rest);
+      return { kind: name };
+    },
+    format: () => name,
+  };
+}
+
+/** The spec grammar of a WAV file, `file:PATH.wav`; only an output's path may hold `{link}`. */
+function wavFileSpec(output: boolean): Pick<AudioKindBase<{ kind: 'file'; path: string }>, 'name' | 'parse' | 'format'> {
+  return {
+    name: 'file',
+    parse: (rest, { field }) => ({ kind: 'file', path: parseWavPath(field, rest, output) }),
+    format: (s) => `file:${s.path}`,
+  };
+}
+
+/** The spec grammar of an ALSA device, capture and playback alike: `alsa:DEVICE`. */
+const alsaDeviceSpec: Pick<AudioKindBase<{ kind: 'alsa'; device: string }>, 'name' | 'usage' | 'parse' | 'format'> = {
+  name: 'alsa',
+  usage: 'alsa:DEVICE',
+  parse: (rest, { field }) => ({ kind: 'alsa', device: parseAlsaDevice(field, rest) }),
+  format: (s) => `alsa:${s.device}`,
+};
+
 const toneSource: AudioSourceKind<ToneInput> = {
   name: 'tone',
   usage: 'tone[:HZ[:DBFS]]',
@@ -108,69 +138,44 @@ const toneSource: AudioSourceKind<ToneInput> = {
 };
 
 const silenceSource: AudioSourceKind<SilenceInput> = {
-  name: 'silence',
-  usage: 'silence',
+  ...bareKind('silence'),
   description: 'digital silence',
-  parse(rest, { field }) {
-    noArgs(field, 'silence', rest);
-    return { kind: 'silence' };
-  },
-  format: () => 'silence',
   create: (_s, { sampleRate, channels }) => new SilenceSource(sampleRate, channels),
 };
 
 const fileSource: AudioSourceKind<FileInput> = {
-  name: 'file',
+  ...wavFileSpec(false),
   usage: 'file:PATH.wav',
   description: 'looped WAV file, resampled/channel-mapped to the link',
-  parse: (rest, { field }) => ({ kind: 'file', path: parseWavPath(field, rest, false) }),
-  format: (s) => `file:${s.path}`,
   create: (s, { sampleRate, channels }) => new WavFileSource(s.path, { sampleRate, channels }),
 };
 
 const alsaSource: AudioSourceKind<AlsaInput> = {
-  name: 'alsa',
-  usage: 'alsa:DEVICE',
+  ...alsaDeviceSpec,
   description: 'ALSA capture through `arecord -D DEVICE`',
-  parse: (rest, { field }) => ({ kind: 'alsa', device: parseAlsaDevice(field, rest) }),
-  format: (s) => `alsa:${s.device}`,
   create: (s, { sampleRate, channels, alsa }) => new AlsaSource({ ...alsa, device: s.device, sampleRate, channels }),
 };
 
 const loopbackSource: AudioSourceKind<LoopbackInput> = {
-  name: 'loopback',
-  usage: 'loopback',
+  ...bareKind('loopback'),
   description: 'send back what arrives on the same link',
-  parse(rest, { field }) {
-    noArgs(field, 'loopback', rest);
-    return { kind: 'loopback' };
-  },
-  format: () => 'loopback',
   // The media session feeds it from its receive path (isLoopbackSource in audio-source.ts).
   create: (_s, { sampleRate, channels }) => new LoopbackSource({ sampleRate, channels }),
 };
 
 const nullSink: AudioSinkKind<NullOutput> = {
-  name: 'null',
-  usage: 'null',
+  ...bareKind('null'),
   description: 'discard what arrives',
   notAnInputHint: "use 'silence' to send nothing",
-  parse(rest, { field }) {
-    noArgs(field, 'null', rest);
-    return { kind: 'null' };
-  },
-  format: () => 'null',
   create: (_s, { sampleRate, channels }) => new NullSink(sampleRate, channels),
 };
 
 const fileSink: AudioSinkKind<FileOutput> = {
-  name: 'file',
+  ...wavFileSpec(true),
   usage: 'file:PATH.wav ({link} = link id)',
   description: 'streamed WAV recording; `{link}` in PATH is replaced by the link id',
-  parse: (rest, { field }) => ({ kind: 'file', path: parseWavPath(field, rest, true) }),
-  format: (s) => `file:${s.path}`,
   create(s, params) {
-    const opts: { sampleRate: number; channels: number; bitDepth?: WavWriteDepth; flushIntervalMs?: number } = {
+    const opts: WavFileSinkOptions = {
       sampleRate: params.sampleRate,
       channels: params.channels,
     };
@@ -181,11 +186,8 @@ const fileSink: AudioSinkKind<FileOutput> = {
 };
 
 const alsaSink: AudioSinkKind<AlsaOutput> = {
-  name: 'alsa',
-  usage: 'alsa:DEVICE',
+  ...alsaDeviceSpec,
   description: 'ALSA playback through `aplay -D DEVICE`',
-  parse: (rest, { field }) => ({ kind: 'alsa', device: parseAlsaDevice(field, rest) }),
-  format: (s) => `alsa:${s.device}`,
   create: (s, { sampleRate, channels, alsa }) => new AlsaSink({ ...alsa, device: s.device, sampleRate, channels }),
 };
 

@@ -16,7 +16,7 @@ import {
   type OutputKind,
   type OutputSpec,
 } from './audio-kinds.js';
-import { specError, splitKind } from './audio-spec-grammar.js';
+import { specError, splitKind, type SpecContext } from './audio-spec-grammar.js';
 
 export {
   AUDIO_SPEC_INVALID,
@@ -38,41 +38,65 @@ export const INPUT_SPEC_USAGE = AUDIO_SOURCE_KINDS.map((k) => k.usage).join(', '
 /** Every output spec's shape, for help texts: `null, file:PATH.wav ({link} = link id), ...`. */
 export const OUTPUT_SPEC_USAGE = AUDIO_SINK_KINDS.map((k) => k.usage).join(', ');
 
+/** What parsing and printing need of one direction of specs: inputs (sources) or outputs (sinks). */
+interface SpecSide<S extends { kind: string }> {
+  noun: 'input' | 'output';
+  kinds: readonly string[];
+  find(kind: string): { parse(rest: string | undefined, ctx: SpecContext): S; format(spec: S): string } | undefined;
+  /** The error for a kind of the other direction (undefined when `kind` is not one). */
+  misdirected(kind: string, expected: string): string | undefined;
+}
+
+const INPUT_SIDE: SpecSide<InputSpec> = {
+  noun: 'input',
+  kinds: INPUT_KINDS,
+  find: findSourceKind,
+  misdirected(kind, expected) {
+    const output = findSinkKind(kind);
+    return output && `'${kind}' is an output, not an input (${output.notAnInputHint ?? expected})`;
+  },
+};
+
+const OUTPUT_SIDE: SpecSide<OutputSpec> = {
+  noun: 'output',
+  kinds: OUTPUT_KINDS,
+  find: findSinkKind,
+  misdirected: (kind, expected) => (findSourceKind(kind) ? `'${kind}' is an input, not an output (${expected})` : undefined),
+};
+
+function parseSpec<S extends { kind: string }>(side: SpecSide<S>, text: string, field: string): S {
+  const expected = `expected one of: ${side.kinds.join(', ')}`;
+  if (typeof text !== 'string') specError(field, `audio ${side.noun} spec must be a string`);
+  const t = text.trim();
+  if (t === '') specError(field, `audio ${side.noun} spec is empty (${expected})`);
+  const { kind, rest } = splitKind(t);
+  const record = side.find(kind);
+  if (record) return record.parse(rest, { field, text: t });
+  specError(field, side.misdirected(kind, expected) ?? `unknown audio ${side.noun} '${kind}' (${expected})`);
+}
+
+function formatSpec<S extends { kind: string }>(side: SpecSide<S>, spec: S): string {
+  const record = side.find(spec.kind);
+  if (!record) specError(side.noun, `unknown audio ${side.noun} '${String(spec.kind)}'`);
+  return record.format(spec);
+}
+
 /** Parses an `--input` spec. `field` names the setting in error messages (default `input`). */
 export function parseInputSpec(text: string, field = 'input'): InputSpec {
-  if (typeof text !== 'string') specError(field, 'audio input spec must be a string');
-  const t = text.trim();
-  if (t === '') specError(field, `audio input spec is empty (expected one of: ${INPUT_KINDS.join(', ')})`);
-  const { kind, rest } = splitKind(t);
-  const record = findSourceKind(kind);
-  if (record) return record.parse(rest, { field, text: t });
-  const output = findSinkKind(kind);
-  if (output) specError(field, `'${kind}' is an output, not an input (${output.notAnInputHint ?? `expected one of: ${INPUT_KINDS.join(', ')}`})`);
-  specError(field, `unknown audio input '${kind}' (expected one of: ${INPUT_KINDS.join(', ')})`);
+  return parseSpec(INPUT_SIDE, text, field);
 }
 
 /** Parses an `--output` spec. `field` names the setting in error messages (default `output`). */
 export function parseOutputSpec(text: string, field = 'output'): OutputSpec {
-  if (typeof text !== 'string') specError(field, 'audio output spec must be a string');
-  const t = text.trim();
-  if (t === '') specError(field, `audio output spec is empty (expected one of: ${OUTPUT_KINDS.join(', ')})`);
-  const { kind, rest } = splitKind(t);
-  const record = findSinkKind(kind);
-  if (record) return record.parse(rest, { field, text: t });
-  if (findSourceKind(kind)) specError(field, `'${kind}' is an input, not an output (expected one of: ${OUTPUT_KINDS.join(', ')})`);
-  specError(field, `unknown audio output '${kind}' (expected one of: ${OUTPUT_KINDS.join(', ')})`);
+  return parseSpec(OUTPUT_SIDE, text, field);
 }
 
 /** Canonical text of an input spec; `parseInputSpec(formatInputSpec(s))` deep-equals `s`. */
 export function formatInputSpec(spec: InputSpec): string {
-  const record = findSourceKind(spec.kind);
-  if (!record) specError('input', `unknown audio input '${String(spec.kind)}'`);
-  return record.format(spec);
+  return formatSpec(INPUT_SIDE, spec);
 }
 
 /** Canonical text of an output spec; `parseOutputSpec(formatOutputSpec(s))` deep-equals `s`. */
 export function formatOutputSpec(spec: OutputSpec): string {
-  const record = findSinkKind(spec.kind);
-  if (!record) specError('output', `unknown audio output '${String(spec.kind)}'`);
-  return record.format(spec);
+  return formatSpec(OUTPUT_SIDE, spec);
 }

@@ -62,6 +62,7 @@
  * continues from them (then: resync).
  */
 
+import { MAX_DROPOUT, MAX_MISORDER } from '../rtp/receiver-stats.js';
 import { seq16, seqDiff, ts32, tsDiff } from '../rtp/seq.js';
 import { DriftEstimator } from './drift-estimator.js';
 import { TargetController } from './jb-target-controller.js';
@@ -87,9 +88,6 @@ interface Entry {
   marker: boolean;
 }
 
-/** RFC 3550 Appendix A.1 limits. */
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
 const RING = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;

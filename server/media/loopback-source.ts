@@ -7,8 +7,7 @@
  * Until the first frame arrives, reads are silence and not counted as underruns.
  */
 import { mapChannels } from './resampler.js';
-import { PrimedQueue } from './sample-ring.js';
-import { AudioIoBase, type AudioSource, type AudioSourceStats } from './audio-io.js';
+import { QueuedSource } from './queued-source.js';
 
 export interface LoopbackOptions {
   sampleRate: number;
@@ -17,40 +16,18 @@ export interface LoopbackOptions {
   primeFrames?: number;
 }
 
-export class LoopbackSource extends AudioIoBase implements AudioSource {
+export class LoopbackSource extends QueuedSource {
   readonly kind = 'loopback';
-  private readonly queue: PrimedQueue;
   private closed = false;
-  private framesRead = 0;
 
   constructor(opts: LoopbackOptions) {
-    super(opts.sampleRate, opts.channels);
-    const capacity = Math.round(((opts.capacityMs ?? 200) * opts.sampleRate) / 1000);
-    this.queue = new PrimedQueue(capacity, opts.channels, opts.primeFrames);
-  }
-
-  get queuedFrames(): number {
-    return this.queue.ring.availableFrames;
+    super(opts.sampleRate, opts.channels, opts.capacityMs, opts.primeFrames);
   }
 
   /** Called by the receive path with each frame it plays out (`channels` of that frame; mapped if different). */
   push(frame: Float32Array, channels = this.channels): void {
     if (this.closed) return;
     this.queue.push(mapChannels(frame, channels, this.channels));
-  }
-
-  read(frames: number): Float32Array {
-    this.framesRead += frames;
-    return this.queue.read(frames);
-  }
-
-  stats(): AudioSourceStats {
-    return {
-      kind: this.kind,
-      framesRead: this.framesRead,
-      underrunFrames: this.queue.underrunFrames,
-      droppedFrames: this.queue.droppedFrames,
-    };
   }
 
   close(): void {

@@ -7,18 +7,11 @@
  * longer recording continues seamlessly in `NAME-part2.wav`, `NAME-part3.wav`, ... (`files` lists them).
  */
 import { AcipError } from '../util/errors.js';
-import { StreamingWavWriter, type WavWriteDepth } from './wav.js';
+import { StreamingWavWriter, type WavWriteDepth, type WavWriterOptions } from './wav.js';
 import { AudioIoBase, type AudioSink, type AudioSinkStats } from './audio-io.js';
 
-export interface WavFileSinkOptions {
-  sampleRate: number;
-  channels: number;
-  bitDepth?: WavWriteDepth;
-  flushIntervalMs?: number;
-  fsync?: boolean;
-  /** Largest data chunk per file (tests; default the RIFF limit). */
-  maxDataBytes?: number;
-}
+/** The writer's options, applied to every file of the recording (`maxDataBytes` is per file). */
+export type WavFileSinkOptions = WavWriterOptions;
 
 export class WavFileSink extends AudioIoBase implements AudioSink {
   readonly kind = 'file';

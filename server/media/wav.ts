@@ -18,6 +18,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { AcipError } from '../util/errors.js';
+import { decodeIntLE, encodeIntLE, type IntSampleBits } from '../codecs/sample-convert.js';
 
 export type WavSampleFormat = 'pcm' | 'float';
 
@@ -153,12 +154,8 @@ export function decodeWavSamples(bytes: Buffer, info: WavInfo, out?: Float32Arra
     for (let i = 0; i < n; i++, p += bits / 8) samples[i] = bits === 32 ? bytes.readFloatLE(p) : bytes.readDoubleLE(p);
   } else if (bits === 8) {
     for (let i = 0; i < n; i++, p++) samples[i] = (bytes[p]! - 128) / 128;
-  } else if (bits === 16) {
-    for (let i = 0; i < n; i++, p += 2) samples[i] = bytes.readInt16LE(p) / 32768;
-  } else if (bits === 24) {
-    for (let i = 0; i < n; i++, p += 3) samples[i] = bytes.readIntLE(p, 3) / 8388608;
   } else {
-    for (let i = 0; i < n; i++, p += 4) samples[i] = bytes.readInt32LE(p) / 2147483648;
+    decodeIntLE(bytes, bits as IntSampleBits, n, samples);
   }
   return samples;
 }
@@ -184,20 +181,7 @@ export type WavWriteDepth = 16 | 24;
 
 /** Float → integer with rounding and clipping; the inverse of x / 2^(bits-1), so int→float→int is exact. */
 export function encodePcm(samples: Float32Array, bitDepth: WavWriteDepth, out?: Buffer): Buffer {
-  const bytes = bitDepth / 8;
-  const buf = out ?? Buffer.allocUnsafe(samples.length * bytes);
-  if (bitDepth === 16) {
-    for (let i = 0; i < samples.length; i++) {
-      const v = Math.round(samples[i]! * 32768);
-      buf.writeInt16LE(v > 32767 ? 32767 : v < -32768 ? -32768 : v, i * 2);
-    }
-  } else {
-    for (let i = 0; i < samples.length; i++) {
-      const v = Math.round(samples[i]! * 8388608);
-      buf.writeIntLE(v > 8388607 ? 8388607 : v < -8388608 ? -8388608 : v, i * 3, 3);
-    }
-  }
-  return buf;
+  return encodeIntLE(samples, bitDepth, out);
 }
 
 /** The 44-byte canonical PCM header for `dataBytes` of audio. */

@@ -30,30 +30,17 @@
  * The length counts 32-bit words of extension data, excluding the 4-octet extension header.
  * When P=1 the last octet of the packet holds the count of padding octets, itself included.
  */
-import { AcipError } from '../util/errors.js';
+import { AcipError, type RTP_PARSE_ERROR_CODES } from '../util/errors.js';
+import { PacketParseError } from './packet-parse-error.js';
 
 export const RTP_VERSION = 2;
 export const RTP_FIXED_HEADER_LEN = 12;
 export const RTP_MAX_CSRC = 15;
 
-export type RtpParseErrorCode =
-  | 'RTP_SHORT'
-  | 'RTP_VERSION'
-  | 'RTP_CSRC_OVERRUN'
-  | 'RTP_EXT_OVERRUN'
-  | 'RTP_PADDING';
+export type RtpParseErrorCode = (typeof RTP_PARSE_ERROR_CODES)[number];
 
-export class RtpParseError extends AcipError {
-  override readonly code: RtpParseErrorCode;
-  /** Byte offset where the problem was found. */
-  readonly offset: number;
-
-  constructor(code: RtpParseErrorCode, message: string, offset: number) {
-    super(code, message);
-    this.name = 'RtpParseError';
-    this.code = code;
-    this.offset = offset;
-  }
+export class RtpParseError extends PacketParseError<RtpParseErrorCode> {
+  override name = 'RtpParseError';
 }
 
 /** Serialization of a value that cannot be put on the wire (programming error, not network input). */

@@ -173,18 +173,6 @@ export function zeroMalformedCounts<K extends string>(keys: readonly K[]): Recor
   return o;
 }
 
-export const RTP_PARSE_ERROR_CODES: readonly RtpParseErrorCode[] = ['RTP_SHORT', 'RTP_VERSION', 'RTP_CSRC_OVERRUN', 'RTP_EXT_OVERRUN', 'RTP_PADDING'];
-export const RTCP_PARSE_ERROR_CODES: readonly RtcpParseErrorCode[] = [
-  'RTCP_SHORT',
-  'RTCP_VERSION',
-  'RTCP_LENGTH_OVERRUN',
-  'RTCP_COUNT_OVERRUN',
-  'RTCP_PADDING',
-  'RTCP_SDES',
-  'RTCP_BYE',
-  'RTCP_NOT_REPORT_FIRST',
-];
-
 /** Throws RTP_OPTIONS for options no session can run with. */
 export function validateRtpSessionOptions(o: RtpSessionOptions): void {
   if (!Number.isInteger(o.clockRate) || o.clockRate <= 0) {

@@ -15,8 +15,9 @@
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
+import { RTCP_PARSE_ERROR_CODES, RTP_PARSE_ERROR_CODES } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { parseRtp, RtpParseError, serializeRtp, type RtpPacket } from './rtp-packet.js';
+import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
 import { parseRtcp, serializeRtcp, type RtcpPacket } from './rtcp/compound.js';
 import { RtcpParseError } from './rtcp/rtcp-common.js';
 import type { ReportBlock } from './rtcp/report-block.js';
@@ -29,8 +30,6 @@ import { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type BoundPortPair 
 import { RateMeter } from './rate-meter.js';
 import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
 import {
-  RTCP_PARSE_ERROR_CODES,
-  RTP_PARSE_ERROR_CODES,
   validateRtpSessionOptions,
   zeroMalformedCounts,
   type RtcpMalformedCounts,
@@ -371,24 +370,13 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   }
 
   private onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    // RFC 4961 symmetric RTP: once latched, only the latched address:port is our peer. Checked
-    // before parsing so that a flood from elsewhere costs nothing.
-    if (this.symmetric && this.latchedRtp && (rinfo.address !== this.latchedRtp.address || rinfo.port !== this.latchedRtp.port)) {
+    // Checked before parsing so that a flood from elsewhere costs nothing.
+    if (this.fromForeignSource('rtp', this.latchedRtp, rinfo)) {
       this.foreign++;
-      this.logLimited('rtp-foreign', { from: `${rinfo.address}:${rinfo.port}` }, 'rtp from a foreign source dropped');
       return;
     }
-    let pkt: RtpPacket;
-    try {
-      pkt = parseRtp(msg);
-    } catch (err) {
-      if (err instanceof RtpParseError) {
-        this.malformedByReason[err.code]++;
-        this.logLimited(`rtp-${err.code}`, { from: `${rinfo.address}:${rinfo.port}`, reason: err.message }, 'malformed rtp dropped');
-        return;
-      }
-      throw err;
-    }
+    const pkt = this.parseOrDrop('rtp', () => parseRtp(msg), RtpParseError, this.malformedByReason, rinfo);
+    if (!pkt) return;
     if (!this.acceptPt.has(pkt.payloadType)) {
       this.wrongPt++;
       this.logLimited('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
@@ -427,10 +415,40 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.emit('rtp', { packet: pkt, arrivalMs: now, verdict });
   }
 
+  /**
+   * RFC 4961 symmetric RTP: once latched, only the latched address:port is our peer. True (and
+   * logged, rate-limited) for a datagram from anywhere else, which the caller counts and drops.
+   */
+  private fromForeignSource(kind: 'rtp' | 'rtcp', latched: { address: string; port: number } | null, rinfo: dgram.RemoteInfo): boolean {
+    if (!this.symmetric || !latched || (rinfo.address === latched.address && rinfo.port === latched.port)) return false;
+    this.logLimited(`${kind}-foreign`, { from: `${rinfo.address}:${rinfo.port}` }, `${kind} from a foreign source dropped`);
+    return true;
+  }
+
+  /**
+   * `parse(datagram)`, or undefined when the parser rejects it with `ParseError`: then the drop is
+   * counted by reason in `counts` and logged (rate-limited). Any other error is a bug and propagates.
+   */
+  private parseOrDrop<T, C extends string>(
+    kind: 'rtp' | 'rtcp',
+    parse: () => T,
+    ParseError: abstract new (...args: never[]) => { code: C; message: string },
+    counts: Record<C, number>,
+    rinfo: dgram.RemoteInfo,
+  ): T | undefined {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      counts[err.code]++;
+      this.logLimited(`${kind}-${err.code}`, { from: `${rinfo.address}:${rinfo.port}`, reason: err.message }, `malformed ${kind} dropped`);
+      return undefined;
+    }
+  }
+
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.symmetric && this.latchedRtcp && (rinfo.address !== this.latchedRtcp.address || rinfo.port !== this.latchedRtcp.port)) {
+    if (this.fromForeignSource('rtcp', this.latchedRtcp, rinfo)) {
       this.rtcpForeign++;
-      this.logLimited('rtcp-foreign', { from: `${rinfo.address}:${rinfo.port}` }, 'rtcp from a foreign source dropped');
       return;
     }
     // Before RTP latched, RTCP from a different host than the latched RTP one is foreign too.
@@ -438,17 +456,14 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.rtcpForeign++;
       return;
     }
-    let packets: RtcpPacket[];
-    try {
-      packets = parseRtcp(msg, { requireReportFirst: this.requireReportFirst });
-    } catch (err) {
-      if (err instanceof RtcpParseError) {
-        this.rtcpMalformedByReason[err.code]++;
-        this.logLimited(`rtcp-${err.code}`, { from: `${rinfo.address}:${rinfo.port}`, reason: err.message }, 'malformed rtcp dropped');
-        return;
-      }
-      throw err;
-    }
+    const packets = this.parseOrDrop(
+      'rtcp',
+      () => parseRtcp(msg, { requireReportFirst: this.requireReportFirst }),
+      RtcpParseError,
+      this.rtcpMalformedByReason,
+      rinfo,
+    );
+    if (!packets) return;
     const now = this.clock.now();
     if (this.symmetric && !this.latchedRtcp) {
       this.latchedRtcp = { address: rinfo.address, port: rinfo.port };

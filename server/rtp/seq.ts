@@ -75,20 +75,25 @@ export function tsLess(a: number, b: number): boolean {
 }
 
 /**
- * Unwraps a stream of 16-bit sequence numbers into a monotone-ish extended counter
- * (cycles · 2^16 + seq), choosing for each input the extended value nearest to the previous one.
- * Useful for consumers (jitter buffer, tests) that want plain integers to sort on.
+ * Unwraps a stream of numbers on a circle (`reduce` maps onto it, `diff` is the signed distance)
+ * into a monotone-ish extended counter, choosing for each input the extended value nearest to the
+ * previous one.
  */
-export class SeqUnwrapper {
+class Unwrapper {
   private last: number | undefined;
 
-  unwrap(seq: number): number {
-    const s = seq16(seq);
+  constructor(
+    private readonly reduce: (n: number) => number,
+    private readonly diff: (b: number, a: number) => number,
+  ) {}
+
+  unwrap(n: number): number {
+    const x = this.reduce(n);
     if (this.last === undefined) {
-      this.last = s;
-      return s;
+      this.last = x;
+      return x;
     }
-    const ext = this.last + seqDiff(s, seq16(this.last));
+    const ext = this.last + this.diff(x, this.reduce(this.last));
     // Keep the running value; negative extended values (reordering right at the start) are allowed.
     if (ext > this.last) this.last = ext;
     return ext;
@@ -99,22 +104,19 @@ export class SeqUnwrapper {
   }
 }
 
-/** Same idea for 32-bit RTP timestamps. */
-export class TsUnwrapper {
-  private last: number | undefined;
-
-  unwrap(ts: number): number {
-    const t = ts32(ts);
-    if (this.last === undefined) {
-      this.last = t;
-      return t;
-    }
-    const ext = this.last + tsDiff(t, ts32(this.last));
-    if (ext > this.last) this.last = ext;
-    return ext;
+/**
+ * 16-bit sequence numbers unwrapped into cycles · 2^16 + seq. Useful for consumers (jitter buffer,
+ * tests) that want plain integers to sort on.
+ */
+export class SeqUnwrapper extends Unwrapper {
+  constructor() {
+    super(seq16, seqDiff);
   }
+}
 
-  reset(): void {
-    this.last = undefined;
+/** Same idea for 32-bit RTP timestamps. */
+export class TsUnwrapper extends Unwrapper {
+  constructor() {
+    super(ts32, tsDiff);
   }
 }

@@ -6,6 +6,22 @@
  * Every code is listed here, by layer: a new code is added to this table first, so a typo in a
  * `new AcipError('…')` fails to compile and the edge tables can switch on the union.
  */
+
+/** Why the RTP parser (RtpParseError) rejected a datagram; an RTP session counts drops by these. */
+export const RTP_PARSE_ERROR_CODES = ['RTP_SHORT', 'RTP_VERSION', 'RTP_CSRC_OVERRUN', 'RTP_EXT_OVERRUN', 'RTP_PADDING'] as const;
+
+/** Why the RTCP parser (RtcpParseError) rejected a compound packet; an RTP session counts drops by these. */
+export const RTCP_PARSE_ERROR_CODES = [
+  'RTCP_SHORT',
+  'RTCP_VERSION',
+  'RTCP_LENGTH_OVERRUN',
+  'RTCP_COUNT_OVERRUN',
+  'RTCP_PADDING',
+  'RTCP_SDES',
+  'RTCP_BYE',
+  'RTCP_NOT_REPORT_FIRST',
+] as const;
+
 export const ACIP_ERROR_CODES = [
   // Requests and configuration
   'VALIDATION',
@@ -69,20 +85,9 @@ export const ACIP_ERROR_CODES = [
   'RTP_OPTIONS',
   'RTP_PORT_RANGE',
   'RTP_NO_PORTS',
-  'RTP_SHORT',
-  'RTP_VERSION',
-  'RTP_CSRC_OVERRUN',
-  'RTP_EXT_OVERRUN',
-  'RTP_PADDING',
+  ...RTP_PARSE_ERROR_CODES,
   'RTP_SERIALIZE',
-  'RTCP_SHORT',
-  'RTCP_VERSION',
-  'RTCP_LENGTH_OVERRUN',
-  'RTCP_COUNT_OVERRUN',
-  'RTCP_PADDING',
-  'RTCP_SDES',
-  'RTCP_BYE',
-  'RTCP_NOT_REPORT_FIRST',
+  ...RTCP_PARSE_ERROR_CODES,
   'RTCP_SERIALIZE',
   // Codecs
   'CODEC_UNKNOWN',

@@ -40,8 +40,14 @@ export class G722Band {
     this.det = this.stepFromLog(0);
   }
 
+  /** One sample's adaptation, the same in encoder and decoder: step size from `code` (block 3), predictor from `dq` (block 4). */
+  update(code: number, dq: number): void {
+    this.adaptStep(code);
+    this.predict(dq);
+  }
+
   /** Block 3: log-domain step adaptation with leakage 127/128, then the inverse log2 (SCALEL/SCALEH). */
-  adaptStep(code: number): void {
+  private adaptStep(code: number): void {
     let nb = ((this.nb * 32512) >> 15) + (this.logSteps[code] as number);
     if (nb < 0) nb = 0;
     else if (nb > this.nbMax) nb = this.nbMax;
@@ -57,7 +63,7 @@ export class G722Band {
   }
 
   /** Block 4, given the quantized difference dq of this sample: updates the predictor and computes s. */
-  predict(dq: number): void {
+  private predict(dq: number): void {
     // RECONS and PARREC: reconstructed and partially reconstructed signals.
     const r0 = sat16(this.s + dq);
     const p0 = sat16(dq + this.sz);

@@ -39,6 +39,11 @@ function newHighBand(): G722Band {
   return new G722Band(10, HIGH_NB_MAX, HIGH_LOG_STEP);
 }
 
+/** The decoder's reconstructed sub-band signal saturates to the 15-bit range (block LIMIT). */
+function limit15(x: number): number {
+  return x > 16383 ? 16383 : x < -16384 ? -16384 : x;
+}
+
 /** Ones' complement magnitude used by the quantizers (el < 0 -> -(el + 1)). */
 function magnitude(e: number): number {
   return e >= 0 ? e : -(e + 1);
@@ -84,8 +89,7 @@ export class G722Encoder {
     const code = lowCodeFor(mil, el < 0);
     const q4 = code >> 2;
     const dq = ((det * (LOW_INV_Q4[q4] as number)) >> 15);
-    band.adaptStep(q4);
-    band.predict(dq);
+    band.update(q4, dq);
     return code;
   }
 
@@ -96,8 +100,7 @@ export class G722Encoder {
     const large = magnitude(eh) >= ((HIGH_DECISION * det) >> 12);
     const code = highCodeFor(large, eh < 0);
     const dq = (det * (HIGH_INV_Q2[code] as number)) >> 15;
-    band.adaptStep(code);
-    band.predict(dq);
+    band.update(code, dq);
     return code;
   }
 }
@@ -139,11 +142,8 @@ export class G722Decoder {
     const q4 = code >> 2;
     const dq4 = (det * (LOW_INV_Q4[q4] as number)) >> 15;
     const dq6 = (det * (LOW_INV_Q6[code] as number)) >> 15;
-    let rl = band.s + dq6;
-    if (rl > 16383) rl = 16383;
-    else if (rl < -16384) rl = -16384;
-    band.adaptStep(q4);
-    band.predict(dq4);
+    const rl = limit15(band.s + dq6);
+    band.update(q4, dq4);
     return rl;
   }
 
@@ -151,11 +151,8 @@ export class G722Decoder {
     const band = this.high;
     const det = band.det;
     const dq = (det * (HIGH_INV_Q2[code] as number)) >> 15;
-    let rh = band.s + dq;
-    if (rh > 16383) rh = 16383;
-    else if (rh < -16384) rh = -16384;
-    band.adaptStep(code);
-    band.predict(dq);
+    const rh = limit15(band.s + dq);
+    band.update(code, dq);
     return rh;
   }
 }

@@ -12,7 +12,8 @@
  *
  *  `length` is the packet length in 32-bit words minus one, header and padding included.
  */
-import { AcipError } from '../../util/errors.js';
+import { AcipError, type RTCP_PARSE_ERROR_CODES } from '../../util/errors.js';
+import { PacketParseError } from '../packet-parse-error.js';
 
 export const RTCP_SR = 200;
 export const RTCP_RR = 201;
@@ -24,26 +25,10 @@ export const RTCP_HEADER_LEN = 4;
 /** RC / SC are 5-bit fields. */
 export const RTCP_MAX_COUNT = 31;
 
-export type RtcpParseErrorCode =
-  | 'RTCP_SHORT'
-  | 'RTCP_VERSION'
-  | 'RTCP_LENGTH_OVERRUN'
-  | 'RTCP_COUNT_OVERRUN'
-  | 'RTCP_PADDING'
-  | 'RTCP_SDES'
-  | 'RTCP_BYE'
-  | 'RTCP_NOT_REPORT_FIRST';
+export type RtcpParseErrorCode = (typeof RTCP_PARSE_ERROR_CODES)[number];
 
-export class RtcpParseError extends AcipError {
-  override readonly code: RtcpParseErrorCode;
-  readonly offset: number;
-
-  constructor(code: RtcpParseErrorCode, message: string, offset: number) {
-    super(code, message);
-    this.name = 'RtcpParseError';
-    this.code = code;
-    this.offset = offset;
-  }
+export class RtcpParseError extends PacketParseError<RtcpParseErrorCode> {
+  override name = 'RtcpParseError';
 }
 
 export class RtcpSerializeError extends AcipError {
