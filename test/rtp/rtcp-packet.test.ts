@@ -65,7 +65,7 @@ describe('compound RTCP (RFC 3550 §6.1, §6.4–6.6)', () => {
   it('keeps APP and unknown packet types opaque and round-trips them', () => {
     const rr = loadHex('rr-sdes-bye.rtcp.hex').subarray(0, 32);
     const app = Buffer.from('84cc0003' + '5eed0001' + '41434950' + 'deadbeef', 'hex');
-    const fb = Buffer.from('81cd0002' + '5eed0001' + '12345678', 'hex'); // RTPFB, FMT 1 (generic NACK)
+    const fb = Buffer.from('8fcd0002' + '5eed0001' + '12345678', 'hex'); // RTPFB, FMT 15: a feedback format we do not parse
     const bytes = Buffer.concat([rr, app, fb]);
     const pkts = parseRtcp(bytes);
     const a = only(pkts[1], 'app');
@@ -74,7 +74,7 @@ describe('compound RTCP (RFC 3550 §6.1, §6.4–6.6)', () => {
     expect(a.data.toString('hex')).toBe('deadbeef');
     const u = only(pkts[2], 'unknown');
     expect(u.packetType).toBe(205);
-    expect(u.count).toBe(1);
+    expect(u.count).toBe(15);
     expect(u.body.toString('hex')).toBe('5eed000112345678');
     expect(serializeRtcp(pkts).equals(bytes)).toBe(true);
   });

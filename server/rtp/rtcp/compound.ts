@@ -6,6 +6,7 @@
  */
 import { appCodec, type RtcpApp } from './app.js';
 import { byeCodec, type RtcpBye } from './bye.js';
+import { genericNackCodec, isGenericNack, type RtcpGenericNack } from './feedback.js';
 import { receiverReportCodec, type RtcpReceiverReport } from './receiver-report.js';
 import {
   checkUint,
@@ -34,7 +35,7 @@ export interface RtcpUnknown extends RtcpCommon {
   body: Buffer;
 }
 
-export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSdes | RtcpBye | RtcpApp | RtcpUnknown;
+export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpSdes | RtcpBye | RtcpApp | RtcpGenericNack | RtcpUnknown;
 
 export interface RtcpParseOptions {
   /**
@@ -63,6 +64,7 @@ const CODECS: { readonly [T in RtcpPacket['type']]: RtcpBodyCodec<PacketOf<T>> }
   sdes: sdesCodec,
   bye: byeCodec,
   app: appCodec,
+  nack: genericNackCodec,
   unknown: unknownCodec,
 };
 
@@ -111,7 +113,11 @@ function parseOne(buf: Buffer, at: number): { packet: RtcpPacket; length: number
     bodyEnd -= padding;
   }
   const body = buf.subarray(at + RTCP_HEADER_LEN, bodyEnd);
-  const codec = BY_PACKET_TYPE.get(pt) ?? (unknownCodec as RtcpBodyCodec<RtcpPacket>);
+  // PT 205 carries several feedback formats (RFC 4585 §6.2, RFC 8888 …): only FMT 1, generic NACK, is
+  // understood; any other format stays 'unknown' instead of being misread.
+  const codec = isGenericNack(pt, count)
+    ? (CODECS.nack as RtcpBodyCodec<RtcpPacket>)
+    : (BY_PACKET_TYPE.get(pt) ?? (unknownCodec as RtcpBodyCodec<RtcpPacket>));
   return { packet: codec.parse(body, count, padding, at, pt), length };
 }
 

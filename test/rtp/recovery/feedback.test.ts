@@ -141,3 +141,25 @@ describe('generic NACK packets (RFC 4585 §6.1, §6.2.1)', () => {
     expect(out.equals(body)).toBe(true);
   });
 });
+
+describe('generic NACK inside a compound RTCP packet', () => {
+  it('is parsed from a compound after the receiver report and written back byte for byte', async () => {
+    const { parseRtcp, serializeRtcp } = await import('../../../server/rtp/rtcp/compound.js');
+    const rr = { type: 'rr' as const, padding: 0, ssrc: 0x11111111, reports: [], extension: Buffer.alloc(0) };
+    const nack = { type: 'nack' as const, padding: 0, senderSsrc: 0x11111111, mediaSsrc: 0x22222222, fci: [{ pid: 65535, blp: 0b101 }] };
+    const bytes = serializeRtcp([rr, nack] as never);
+    const parsed = parseRtcp(bytes);
+    expect(parsed.map((p) => p.type)).toEqual(['rr', 'nack']);
+    expect(parsed[1]).toMatchObject({ senderSsrc: 0x11111111, mediaSsrc: 0x22222222, fci: [{ pid: 65535, blp: 0b101 }] });
+    expect(serializeRtcp(parsed)).toEqual(bytes);
+  });
+
+  it('leaves another transport-layer feedback format (FMT 15) as unknown', async () => {
+    const { parseRtcp, serializeRtcp } = await import('../../../server/rtp/rtcp/compound.js');
+    const rr = serializeRtcp([{ type: 'rr', padding: 0, ssrc: 1, reports: [], extension: Buffer.alloc(0) } as never]);
+    // V=2, FMT=15, PT=205, length 2 (3 words): sender SSRC, media SSRC.
+    const fb = Buffer.from([0x8f, 205, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2]);
+    const parsed = parseRtcp(Buffer.concat([rr, fb]));
+    expect(parsed.map((p) => p.type)).toEqual(['rr', 'unknown']);
+  });
+});
