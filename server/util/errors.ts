@@ -22,6 +22,11 @@ export const RTCP_PARSE_ERROR_CODES = [
   'RTCP_NOT_REPORT_FIRST',
 ] as const;
 
+/** Rejections of received SRTP/SRTCP packets (RFC 3711 §3.3), counted per code by the media session. */
+export const SRTP_ERROR_CODES = ['SRTP_AUTH_FAIL', 'SRTP_REPLAY', 'SRTP_TOO_OLD', 'SRTP_MALFORMED'] as const;
+/** Malformed RED (RFC 2198) / RTX (RFC 4588) payloads, and bad recovery options. */
+export const RECOVERY_ERROR_CODES = ['RED_SHORT', 'RED_BLOCK_OVERRUN', 'RED_SERIALIZE', 'RTX_SHORT', 'RECOVERY_BAD_OPTION'] as const;
+
 export const ACIP_ERROR_CODES = [
   // Requests and configuration
   'VALIDATION',
@@ -88,6 +93,9 @@ export const ACIP_ERROR_CODES = [
   ...RTP_PARSE_ERROR_CODES,
   'RTP_SERIALIZE',
   ...RTCP_PARSE_ERROR_CODES,
+  ...SRTP_ERROR_CODES,
+  'SRTP_CONFIG',
+  ...RECOVERY_ERROR_CODES,
   'RTCP_SERIALIZE',
   // Codecs
   'CODEC_UNKNOWN',

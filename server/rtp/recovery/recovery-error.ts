@@ -11,26 +11,22 @@
  *
  * RTCP feedback (feedback.ts) reuses the RTCP errors of rtcp-common.ts instead, so a malformed
  * NACK is counted like any other malformed RTCP packet.
- *
- * Not extending AcipError: its code union is closed and lives outside this folder.
  */
-export const RECOVERY_ERROR_CODES = ['RED_SHORT', 'RED_BLOCK_OVERRUN', 'RED_SERIALIZE', 'RTX_SHORT', 'RECOVERY_BAD_OPTION'] as const;
+import { AcipError, RECOVERY_ERROR_CODES } from '../../util/errors.js';
+
+export { RECOVERY_ERROR_CODES };
 
 export type RecoveryErrorCode = (typeof RECOVERY_ERROR_CODES)[number];
 
-export class RecoveryError extends Error {
-  readonly code: RecoveryErrorCode;
+export class RecoveryError extends AcipError {
+  declare readonly code: RecoveryErrorCode;
   /** Byte offset of the problem in the parsed payload, when a payload was being parsed. */
   readonly offset: number | undefined;
-  /** The offending option or field, when there is one. */
-  readonly field: string | undefined;
 
   constructor(code: RecoveryErrorCode, message: string, where: { offset?: number; field?: string } = {}) {
-    super(message);
+    super(code, message, where.field);
     this.name = 'RecoveryError';
-    this.code = code;
     this.offset = where.offset;
-    this.field = where.field;
   }
 }
 
