@@ -1,5 +1,5 @@
 /**
- * Process shell: flags → config → service; signals → clean shutdown.
+ * Process shell: flags → config → service; SIGINT/SIGTERM → clean shutdown; SIGHUP → TLS certificate reload.
  * Exit codes: 0 clean stop, 1 runtime failure (e.g. a port in use), 2 bad configuration.
  */
 import { parseArgs, helpText } from './config/cli.js';
@@ -51,6 +51,12 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP: new TLS certificate and key for new handshakes; connections and calls stay up.
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    service.log.info({ signal: 'SIGHUP' }, 'received SIGHUP, reloading the TLS certificate');
+    service.reloadTls();
+  });
 
   try {
     await service.start();

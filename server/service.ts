@@ -21,13 +21,14 @@ import { systemClock, type Clock } from './util/clock.js';
 import { knownCodecIds } from './codecs/known-codecs.js';
 import { UdpSipTransport } from './sip/transport/udp-transport.js';
 import { TcpSipTransport } from './sip/transport/tcp-transport.js';
+import { TlsSipTransport } from './sip/transport/tls-transport.js';
 import type { SipTransport } from './sip/transport/sip-transport.js';
 import { SipUserAgent } from './sip/ua/user-agent.js';
 import { LinkManager } from './links/link-manager.js';
 import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
 import { Phonebook } from './store/phonebook.js';
 import { CallHistory } from './store/call-history.js';
-import { parsePortRange } from './config/load-config.js';
+import { parsePortRange, readTlsFiles } from './config/load-config.js';
 import { registerLinkMetrics } from './metrics/link-collectors.js';
 import { countingTransport } from './metrics/counting-transport.js';
 import { mediaAddressChooser } from './links/media-address.js';
@@ -51,6 +52,8 @@ export class AcipService {
   private sipAddresses: string[] = [];
   ua: SipUserAgent | undefined;
   links: LinkManager | undefined;
+  /** The TLS transport when `sip.tls` has a certificate (kept for `reloadTls`; the UA owns it). */
+  private tls: TlsSipTransport | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(opts: ServiceOptions) {
@@ -87,6 +90,13 @@ export class AcipService {
 
     const sipLog = this.log.child({ part: 'sip' });
     const transports = await this.openSipTransports(sipLog);
+    try {
+      const tls = await this.openTlsTransport(sipLog);
+      if (tls) transports.push(tls);
+    } catch (err) {
+      await Promise.all(transports.map((t) => t.close()));
+      throw err;
+    }
     let ua: SipUserAgent;
     let sipMetrics: ReturnType<typeof registerLinkMetrics>;
     try {
@@ -213,6 +223,39 @@ export class AcipService {
       }
     }
     throw new Error('could not find a free port for SIP over both UDP and TCP');
+  }
+
+  /** SIP over TLS on `sip.tls.port` when a certificate and key are configured (RFC 3261 §26.2). */
+  private async openTlsTransport(log: Logger): Promise<TlsSipTransport | undefined> {
+    const files = readTlsFiles(this.config.sip.tls);
+    if (!files) return undefined;
+    const tls = await TlsSipTransport.listen({ clock: this.clock, host: this.config.sip.host, port: this.config.sip.tls.port, logger: log, credentials: files });
+    this.tls = tls;
+    this.sipAddresses.push(`tls:${tls.local.address}:${tls.local.port}`);
+    this.log.info({ socket: 'sip-tls', address: tls.local.address, port: tls.local.port }, `listening: SIP over TLS on ${tls.local.address}:${tls.local.port}`);
+    return tls;
+  }
+
+  /**
+   * Read `sip.tls`'s certificate, key and CA files again and use them for new TLS handshakes; open
+   * connections and calls carry on (SIGHUP). On failure the old pair stays in force and the reason
+   * is logged. Returns whether a new pair is in force.
+   */
+  reloadTls(): boolean {
+    if (!this.tls) {
+      this.log.info('SIGHUP: SIP over TLS is not configured; nothing to reload');
+      return false;
+    }
+    try {
+      const files = readTlsFiles(this.config.sip.tls);
+      if (!files) return false;
+      this.tls.reloadCredentials(files);
+      this.log.info({ certFile: this.config.sip.tls.certFile }, 'reloaded the SIP over TLS certificate and key');
+      return true;
+    } catch (err) {
+      this.log.error({ err: String(err) }, `reloading the SIP over TLS certificate failed; keeping the old one: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   /** Bound HTTP port (useful when configured as 0 in tests). */

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ConfigSchema, type AcipConfig } from './schema.js';
@@ -77,6 +78,58 @@ export function parsePortRange(text: string, field = 'rtp.ports'): { first: numb
   return { first, last };
 }
 
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca?: string;
+}
+
+/**
+ * Read and check `sip.tls`: certificate and key come together, every named file is readable PEM,
+ * and the key belongs to the certificate. Undefined when TLS is not configured. Used at start-up
+ * and again on SIGHUP (the reload keeps the old pair when this throws).
+ */
+export function readTlsFiles(tlsCfg: AcipConfig['sip']['tls'], readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): TlsFiles | undefined {
+  const { certFile, keyFile, caFile } = tlsCfg;
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) readPem('sip.tls.caFile', caFile, readFile);
+    return undefined;
+  }
+  if (certFile === undefined) throw new ConfigError('sip.tls.certFile', undefined, 'required when sip.tls.keyFile is set');
+  if (keyFile === undefined) throw new ConfigError('sip.tls.keyFile', undefined, 'required when sip.tls.certFile is set');
+  const cert = readPem('sip.tls.certFile', certFile, readFile);
+  const key = readPem('sip.tls.keyFile', keyFile, readFile);
+  const ca = caFile !== undefined ? readPem('sip.tls.caFile', caFile, readFile) : undefined;
+  if (ca !== undefined) {
+    try {
+      createSecureContext({ ca });
+    } catch (err) {
+      throw new ConfigError('sip.tls.caFile', caFile, `cannot be used (${(err as Error).message})`);
+    }
+  }
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    const m = (err as Error).message;
+    // OpenSSL names the key when it is unreadable or does not match ("key values mismatch").
+    if (/key/i.test(m)) throw new ConfigError('sip.tls.keyFile', keyFile, `cannot be used with sip.tls.certFile (${m})`);
+    throw new ConfigError('sip.tls.certFile', certFile, `cannot be used (${m})`);
+  }
+  return { cert, key, ...(ca !== undefined ? { ca } : {}) };
+}
+
+function readPem(field: string, path: string, readFile: (p: string) => string): string {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError(field, path, `cannot read file (${reason})`);
+  }
+  if (!text.includes('-----BEGIN ')) throw new ConfigError(field, path, 'not a PEM file');
+  return text;
+}
+
 /** Checks beyond the schema. The field names are the YAML paths. */
 function semanticChecks(cfg: AcipConfig): void {
   parsePortRange(cfg.rtp.ports);
@@ -107,6 +160,7 @@ function semanticChecks(cfg: AcipConfig): void {
   if (cfg.sip.sessionExpiresS < cfg.sip.minSeS) {
     throw new ConfigError('sip.sessionExpiresS', cfg.sip.sessionExpiresS, `must be at least sip.minSeS (${cfg.sip.minSeS})`);
   }
+  readTlsFiles(cfg.sip.tls);
 }
 
 /** Keys that would reach an object's prototype when copied: refuse them by name before anything copies the input. */

@@ -46,7 +46,7 @@ export const ConfigSchema = Type.Object(
   {
     sip: Type.Object(
       {
-        host: flag(Type.String({ default: '0.0.0.0', description: 'Address SIP listens on (UDP and TCP)' }), { flag: 'sip-host', arg: 'HOST' }),
+        host: flag(Type.String({ default: '0.0.0.0', description: 'Address SIP listens on (UDP, TCP and TLS)' }), { flag: 'sip-host', arg: 'HOST' }),
         port: flag(Port('SIP port, UDP and TCP (EBU Tech 3326: 5060)', 5060), { flag: 'sip-port', arg: 'N' }),
         transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), {
           default: ['udp', 'tcp'],
@@ -73,6 +73,34 @@ export const ConfigSchema = Type.Object(
           description: 'Smallest session interval we accept (RFC 4028 Min-SE), s; RFC 4028 §4 sets the floor at 90',
         }),
         registration: Type.Optional(RegistrationSchema),
+        tls: Type.Object(
+          {
+            port: flag(Port('SIP over TLS port (RFC 3261 §19.1.2: 5061); TLS listens only when certFile and keyFile are set', 5061), {
+              flag: 'sip-tls-port',
+              arg: 'N',
+            }),
+            certFile: flag(
+              Type.Optional(
+                Type.String({ minLength: 1, description: 'PEM certificate (chain) for SIP over TLS; reloaded on SIGHUP' }),
+              ),
+              { flag: 'sip-tls-cert', arg: 'FILE' },
+            ),
+            keyFile: flag(
+              Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of sip.tls.certFile; reloaded on SIGHUP' })),
+              { flag: 'sip-tls-key', arg: 'FILE' },
+            ),
+            caFile: flag(
+              Type.Optional(
+                Type.String({
+                  minLength: 1,
+                  description: 'PEM CA certificates that peers\' TLS certificates are verified against; default: the system CAs',
+                }),
+              ),
+              { flag: 'sip-tls-ca', arg: 'FILE' },
+            ),
+          },
+          { additionalProperties: false, default: {}, description: 'SIP over TLS (sips: and ;transport=tls)' },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

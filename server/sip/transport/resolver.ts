@@ -23,13 +23,12 @@ import { Resolver } from 'node:dns/promises';
 import type { Clock } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
 import { hostKind } from '../uri.js';
-import { DEFAULT_SIP_PORT } from './response-routing.js';
+import { DEFAULT_SIP_PORT, DEFAULT_SIPS_PORT } from './response-routing.js';
 import type { SipTransportProtocol } from './sip-transport.js';
 import { isNullTarget, orderSrv, type RandomSource, type SrvRecord } from './srv-order.js';
 import { TtlCache } from './ttl-cache.js';
 
-/** RFC 3261 §19.1.2: the default port of SIP over TLS (sips:). */
-export const DEFAULT_SIPS_PORT = 5061;
+export { DEFAULT_SIPS_PORT };
 
 export interface AddressRecord {
   address: string;

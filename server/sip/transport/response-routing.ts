@@ -11,6 +11,8 @@ import type { InboundInfo, SipAddress, SipDestination, SipTransportHandler } fro
 
 /** RFC 3261 §18.1.1 / §19.1.2: the default port of SIP over UDP and TCP. */
 export const DEFAULT_SIP_PORT = 5060;
+/** RFC 3261 §19.1.2: the default port of SIP over TLS (sips:). */
+export const DEFAULT_SIPS_PORT = 5061;
 
 /** Parse the first element of the top Via, or undefined if absent or malformed. */
 export function readTopVia(msg: SipMessage): Via | undefined {
@@ -97,7 +99,7 @@ export function responseDestination(res: SipResponse, info: InboundInfo | undefi
   }
   const address = via.received ?? (isIP(via.host) !== 0 ? via.host : info?.remote.address);
   if (address === undefined) return undefined;
-  const port = typeof via.rport === 'number' ? via.rport : (via.port ?? DEFAULT_SIP_PORT);
+  const port = typeof via.rport === 'number' ? via.rport : (via.port ?? (via.transport === 'TLS' ? DEFAULT_SIPS_PORT : DEFAULT_SIP_PORT));
   const dest: SipDestination = { address, port };
   if (info?.connectionId) dest.connectionId = info.connectionId;
   return dest;

@@ -1,8 +1,7 @@
 /**
  * The transport seam (RFC 3261 §18). A transport moves bytes and parsed messages; it knows
- * nothing of transactions. UDP and TCP implement it today; TLS will implement the same
- * interface (a stream transport over `tls` sockets), which is why `protocol` is a union
- * and the stream transport is written against `net.Socket`-shaped duplex streams.
+ * nothing of transactions. UDP, TCP and TLS (RFC 3261 §26.2) implement it; TCP and TLS share
+ * their connection handling (`stream-transport.ts`).
  */
 import type { SipMessage, SipRequest } from '../message.js';
 
@@ -16,6 +15,13 @@ export interface SipAddress {
 export interface SipDestination extends SipAddress {
   /** Stream transports: prefer this connection while it is open (§18.2.2: responses go back on it). */
   connectionId?: string;
+  /**
+   * TLS: the name to ask for with SNI (RFC 6066 §3) and to verify the certificate against (RFC 5922
+   * §7.2), when the target URI named a host rather than an address.
+   */
+  serverName?: string;
+  /** TLS: `false` accepts a certificate that fails verification (a per-call choice). Default true. */
+  tlsVerify?: boolean;
 }
 
 /** Where an inbound message came from. */

@@ -1,5 +1,5 @@
 /**
- * Cut a TCP (later TLS) byte stream into SIP messages (RFC 3261 §18.3): find the empty line that
+ * Cut a TCP or TLS byte stream into SIP messages (RFC 3261 §18.3): find the empty line that
  * ends the headers, read Content-Length from them (mandatory on streams), wait for that many body
  * bytes. Between messages, CRLFs are keep-alives (RFC 5626 §3.5.1: a double CRLF "ping" is
  * answered with a single CRLF "pong"; a single CRLF is a pong and is ignored).

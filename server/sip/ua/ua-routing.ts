@@ -3,11 +3,21 @@
  * list of next hops (transport + address), through the resolver and this UA's transports. No
  * sending here and no timers of its own (the resolver's cache runs on the UA's clock).
  */
+import { isIP } from 'node:net';
 import { AcipError } from '../../util/errors.js';
 import { parseUri } from '../uri.js';
 import type { AddressFamily, ResolveQuery, SipResolver, SipTarget } from '../transport/resolver.js';
 import type { SipTransport, SipTransportProtocol } from '../transport/sip-transport.js';
 import type { SipRoute } from './ua-core.js';
+
+/** Per-request routing choices made by the caller (a phonebook entry, an API request). */
+export interface RouteOptions {
+  /**
+   * TLS only: `false` accepts a peer certificate that fails verification (self-signed, wrong
+   * name). Default true: the certificate is checked against `sip.tls.caFile` or the system CAs.
+   */
+  tlsVerify?: boolean;
+}
 
 export class UaRouter {
   constructor(
@@ -35,11 +45,16 @@ export class UaRouter {
     const u = parseUri(uri, 'target URI');
     if (u.scheme === 'tel') throw new AcipError('SIP_UNROUTABLE', 'cannot route a tel: URI without a proxy');
     const param = u.params.get('transport');
-    let transport: SipTransportProtocol | undefined;
-    if (param !== undefined && param !== null) transport = this.transportFor(param, preferred).protocol;
     const secure = u.scheme === 'sips';
     if (secure && !this.transports.some((t) => t.protocol === 'tls')) {
       throw new AcipError('SIP_NO_TRANSPORT', `${uri.slice(0, 80)}: sips: URIs need TLS, which is not configured`);
+    }
+    let transport: SipTransportProtocol | undefined;
+    if (param !== undefined && param !== null) {
+      const p = param.toLowerCase();
+      // RFC 5630 §3.1.3: sips: with transport=tcp means TLS over TCP; over UDP it cannot be secure.
+      if (secure && p === 'udp') throw new AcipError('SIP_UNROUTABLE', `${uri.slice(0, 80)}: sips: cannot use transport=udp`);
+      transport = this.transportFor(secure && p === 'tcp' ? 'tls' : p, preferred).protocol;
     }
     // Our preference order (§4.1 leaves it to the client): the dialog's transport when there is
     // one, else UDP first (§4.1's default for sip:), then the others as configured.
@@ -59,7 +74,7 @@ export class UaRouter {
   }
 
   /** See UaCore.locate: RFC 3263 §4 through the resolver, synchronous when no DNS is needed. */
-  locate(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute[] | Promise<SipRoute[]> {
+  locate(uri: string, preferred?: SipTransport, connectionId?: string, opts: RouteOptions = {}): SipRoute[] | Promise<SipRoute[]> {
     const q = this.queryFor(uri, preferred);
     let now: SipTarget[] | undefined;
     try {
@@ -68,24 +83,32 @@ export class UaRouter {
       // A cached negative answer is a DNS outcome like any other: reported asynchronously.
       return Promise.reject(err as Error);
     }
-    if (now) return this.routesOf(now, preferred, connectionId);
-    return this.resolver.resolve(q).then((targets) => this.routesOf(targets, preferred, connectionId));
+    if (now) return this.routesOf(now, q.host, preferred, connectionId, opts);
+    return this.resolver.resolve(q).then((targets) => this.routesOf(targets, q.host, preferred, connectionId, opts));
   }
 
-  /** The transport a request to `uri` uses when DNS has not said otherwise (§4.1 defaults). */
+  /** The transport a request to `uri` uses when DNS has not said otherwise (§4.1 defaults; TLS for sips:). */
   defaultTransport(uri: string): SipTransport {
     const q = this.queryFor(uri);
-    return this.transportFor(q.transport ?? q.protocols[0]);
+    return this.transportFor(q.transport ?? (q.secure ? 'tls' : q.protocols[0]));
   }
 
-  private routeOf(t: SipTarget, preferred: SipTransport | undefined, connectionId: string | undefined): SipRoute {
+  private routeOf(t: SipTarget, host: string, preferred: SipTransport | undefined, connectionId: string | undefined, opts: RouteOptions): SipRoute {
     const transport = this.transportFor(t.protocol, preferred);
-    const dest = { address: t.address, port: t.port, ...(connectionId && transport === preferred ? { connectionId } : {}) };
+    const tls = transport.protocol === 'tls';
+    const dest = {
+      address: t.address,
+      port: t.port,
+      ...(connectionId && transport === preferred ? { connectionId } : {}),
+      // RFC 5922 §7.2 / RFC 6066 §3: the certificate must name the URI's host (not an SRV target): ask for it with SNI.
+      ...(tls && isIP(host) === 0 ? { serverName: host.toLowerCase() } : {}),
+      ...(tls && opts.tlsVerify === false ? { tlsVerify: false } : {}),
+    };
     return { transport, dest };
   }
 
-  private routesOf(targets: SipTarget[], preferred: SipTransport | undefined, connectionId: string | undefined): SipRoute[] {
-    const routes = targets.map((t) => this.routeOf(t, preferred, connectionId));
+  private routesOf(targets: SipTarget[], host: string, preferred: SipTransport | undefined, connectionId: string | undefined, opts: RouteOptions): SipRoute[] {
+    const routes = targets.map((t) => this.routeOf(t, host, preferred, connectionId, opts));
     if (routes.length === 0) throw new AcipError('SIP_DNS_NOT_FOUND', 'no target to send to');
     return routes;
   }
