@@ -1,8 +1,9 @@
 /**
  * The SDP side of setting up a call, with the media it needs: the offer of an outbound call and the
  * answer to an inbound one both carry the ports of a media session opened first (RFC 3264 §5, §6);
- * the answer to a re-offer changes the open session (§8). These steps send nothing: the link sends
- * the INVITE or the response, and changes state.
+ * the answer to a re-offer changes the open session (§8). An INVITE or re-INVITE without an offer
+ * gets ours in the 2xx, and its answer comes in the ACK (RFC 3261 §13.2.1, RFC 3264 §4, §8). These
+ * steps send nothing: the link sends the INVITE or the response, and changes state.
  *
  * Every INVITE we cannot answer gets a final response (RFC 3261 §13.3.1: else the caller waits
  * after 100 Trying until its Timer B): the offer's rejection (488/400), 503 with Retry-After when
@@ -11,7 +12,8 @@
 import { isAcipError, type AcipErrorCode } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
-import { answerOffer, buildOffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
+import { parseUri } from '../sip/uri.js';
+import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
 import type { LinkEndReason } from './link-types.js';
 import type { LinkMedia } from './link-media.js';
 
@@ -59,10 +61,74 @@ export interface SetupContext {
   agent: string;
 }
 
+/** The host of a SIP URI (the c= address of our offer follows it), undefined when it does not parse. */
+export function hostOfUri(uri: string): string | undefined {
+  try {
+    return parseUri(uri).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Open the media and build the offer carrying its ports. Call inside `media.run`; throws what the opener throws. */
 export async function offerWithMedia(ctx: SetupContext): Promise<{ sdp: string; offered: LocalOffer }> {
   const media = await ctx.media.openProvisional(ctx.profile, ctx.input, ctx.output);
   return buildOffer({ profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort });
+}
+
+/** Our offer in the 2xx to an INVITE or re-INVITE that had none: the ACK brings the answer. */
+export interface OfferedInAnswer {
+  ok: true;
+  sdp: string;
+  offered: LocalOffer;
+}
+
+/**
+ * RFC 3264 §4 / RFC 3261 §13.2.1: an INVITE without an offer. Open the media and offer from the
+ * profile, as when we dial. Never throws: a media failure comes back as the response to send
+ * (503/500). Call inside `media.run`.
+ */
+export async function offerForInvite(ctx: SetupContext): Promise<OfferedInAnswer | Refused> {
+  try {
+    return { ok: true, ...(await offerWithMedia(ctx)) };
+  } catch (err) {
+    const response = answerFailureResponse(err, ctx.agent);
+    return { ok: false, response, reason: { by: 'error', sipStatus: response.status, reason: `media: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+}
+
+/** Which message carried the peer's answer to our offer: the 2xx to our INVITE, or the ACK of our 2xx. */
+export type AnswerCarrier = '200 OK' | 'ACK';
+
+/** The peer's answer read, or why there is no session: the end reason to record before BYE. */
+export type PeerAnswer = { ok: true; negotiated: NegotiatedMedia } | { ok: false; reason: LinkEndReason };
+
+/**
+ * Read the peer's answer to our offer (RFC 3264 §5, §6). Without an answer no session can start
+ * (RFC 3261 §13.2.2.4: an ACK to a 2xx with an offer MUST carry one).
+ */
+export function readPeerAnswer(offered: LocalOffer | LocalSession | undefined, answerSdp: string | undefined, carrier: AnswerCarrier): PeerAnswer {
+  if (!offered || !('codecs' in offered) || answerSdp === undefined || answerSdp.trim() === '') {
+    return { ok: false, reason: { by: 'error', reason: `the ${carrier} carried no SDP answer` } };
+  }
+  const res = applyAnswer(offered, answerSdp);
+  if (!res.ok) return { ok: false, reason: { by: 'error', reason: `unusable SDP answer${carrier === 'ACK' ? ' in the ACK' : ''}: ${res.reason}` } };
+  return { ok: true, negotiated: res.negotiated };
+}
+
+/**
+ * The answer in an ACK to our offer, read and put into effect on the open media. Never throws.
+ * Not inside `media.run`: it queues its own media work.
+ */
+export async function applyAnswerInAck(offered: LocalOffer, answerSdp: string | undefined, ctx: Pick<SetupContext, 'media' | 'profile'>): Promise<PeerAnswer> {
+  const res = readPeerAnswer(offered, answerSdp, 'ACK');
+  if (!res.ok) return res;
+  try {
+    await ctx.media.run(() => ctx.media.apply(ctx.profile, res.negotiated));
+  } catch (err) {
+    return { ok: false, reason: { by: 'error', reason: `media: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+  return res;
 }
 
 /** An offer answered: the answer to send, and what it set up. */
@@ -73,8 +139,15 @@ export interface Answered {
   negotiated: NegotiatedMedia;
 }
 
-/** An INVITE answered, or not: then the final response to send, and the end reason to record with it. */
-export type AnswerOutcome = Answered | { ok: false; response: FailureResponse; reason: LinkEndReason };
+/** An INVITE not answered: the final response to send, and the end reason to record with it. */
+export interface Refused {
+  ok: false;
+  response: FailureResponse;
+  reason: LinkEndReason;
+}
+
+/** An INVITE answered, or not. */
+export type AnswerOutcome = Answered | Refused;
 
 /** A re-INVITE answered, or not: then the response to send (the session stays as it was). */
 export type ReanswerOutcome = Answered | { ok: false; response: FailureResponse };
@@ -104,17 +177,29 @@ export async function answerWithMedia(offerSdp: string, ctx: SetupContext): Prom
  * Answer a re-offer inside the dialog with the open session (its ports stay), and apply it. Never
  * throws: anything unanswerable comes back as the response to send, and then (RFC 3261 §14.2) the
  * session stays as it was. Not inside `media.run`: it queues its own media work.
+ *
+ * A re-INVITE without an offer asks for ours (RFC 3261 §14.2, RFC 3264 §8): the open session
+ * again, from the profile, same ports and o= session id, the version raised only if the
+ * description changed. Nothing changes until the ACK brings the answer.
  */
 export async function answerReoffer(
   offerSdp: string | undefined,
   ctx: Omit<SetupContext, 'input' | 'output'> & { previous: LocalSession | undefined },
-): Promise<ReanswerOutcome> {
+): Promise<ReanswerOutcome | OfferedInAnswer> {
   const reject = (code: number, text: string, status: 400 | 488 = 488): ReanswerOutcome => ({
     ok: false,
     response: { status, reason: OFFER_REJECT_REASON[status], headers: [['Warning', warningHeader(ctx.agent, code, text)]] },
   });
   const media = ctx.media.session;
-  if (!offerSdp || !media) return reject(399, 're-INVITE without an offer is not supported');
+  if (!media) return reject(399, 'no media session');
+  if (offerSdp === undefined) {
+    if (!ctx.previous) return reject(399, 'no session to offer');
+    try {
+      return { ok: true, ...buildReoffer(ctx.previous, ctx.profile) };
+    } catch (err) {
+      return reject(399, `offer: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const res = answerOffer(offerSdp, {
     profile: ctx.profile,
     localAddress: ctx.previous?.localAddress ?? ctx.localAddress,

@@ -9,9 +9,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { CallEndInfo, ReinviteOffer } from '../sip/ua/call.js';
-import { warningHeader } from '../sip/ua/uas-policy.js';
 import { applyAnswer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
-import { parseUri } from '../sip/uri.js';
 import type { MediaSessionLike } from '../media/worker/media-session-like.js';
 import type { MediaSessionClosed, MediaSessionStats } from '../media/session-types.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
@@ -21,7 +19,8 @@ import type { LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
 import type { CallPort, LinkCall, LinkIncomingCall, LinkOutgoingCall } from './call-port.js';
 import { LinkMedia, type LinkMediaConfig, type LinkMediaEvent } from './link-media.js';
 import { InactivityWatch, lastPeerActivity } from './inactivity-watch.js';
-import { answerReoffer, answerWithMedia, offerWithMedia, OFFER_REJECT_REASON, type FailureResponse, type SetupContext } from './link-setup.js';
+import { answerReoffer, answerWithMedia, applyAnswerInAck, hostOfUri, offerForInvite, offerWithMedia, readPeerAnswer } from './link-setup.js';
+import type { AnswerOutcome, FailureResponse, OfferedInAnswer, SetupContext } from './link-setup.js';
 import { accumulateQuality, answerDelayOf, buildCallRecord, buildSnapshot, emptyQuality, metersOf, type AttemptTimes, type LinkFacts } from './link-record.js';
 
 export type { LinkLogger } from './link-logger.js';
@@ -75,6 +74,8 @@ export class Link {
   private readonly inactivity: InactivityWatch;
   private negotiated: NegotiatedMedia | undefined;
   private local: LocalSession | LocalOffer | undefined;
+  /** Our offer in a 2xx to an INVITE or re-INVITE that had none, until the ACK answers it (RFC 3264 §4, §8). */
+  private offerInAck: LocalOffer | undefined;
   private endReason: LinkEndReason | null = null;
   private redials = 0;
   private redialTimer: TimerHandle | undefined;
@@ -156,11 +157,6 @@ export class Link {
     this.deps.onChange(this);
   }
 
-  /** A Warning header value (RFC 3261 §20.43) with our user-agent name as warn-agent. */
-  private warning(code: number, text: string): [string, string] {
-    return ['Warning', warningHeader(this.deps.ua.userAgentName, code, text)];
-  }
-
   // ---- outbound ---------------------------------------------------------------------------
 
   /** Start (or restart, for a permanent link) an outbound call. Errors end in `failed`, never throw. */
@@ -178,7 +174,7 @@ export class Link {
     });
     void this.media
       .run(async () => {
-        const { sdp, offered } = await offerWithMedia(this.setupContext(this.remoteHost()));
+        const { sdp, offered } = await offerWithMedia(this.setupContext(hostOfUri(this.remote)));
         if (this.stateValue !== 'dialling') return; // hung up meanwhile
         this.local = offered;
         const call = this.deps.ua.invite(this.remote, { sdp });
@@ -193,14 +189,9 @@ export class Link {
   }
 
   private async onAnswered(answerSdp: string | undefined): Promise<void> {
-    const offered = this.local as LocalOffer | undefined;
-    if (!answerSdp || !offered || !('codecs' in offered)) {
-      await this.failAndHangUp({ by: 'error', reason: 'the 200 OK carried no SDP answer' });
-      return;
-    }
-    const res = applyAnswer(offered, answerSdp);
+    const res = readPeerAnswer(this.local, answerSdp, '200 OK');
     if (!res.ok) {
-      await this.failAndHangUp({ by: 'error', reason: `unusable SDP answer: ${res.reason}` });
+      await this.failAndHangUp(res.reason);
       return;
     }
     this.negotiated = res.negotiated;
@@ -227,19 +218,12 @@ export class Link {
   // ---- inbound ----------------------------------------------------------------------------
 
   /**
-   * Take an incoming INVITE. An INVITE without an offer is rejected (488). With `autoAnswer` the
-   * call is answered at once; otherwise the link rings and waits in `offered`.
+   * Take an incoming INVITE. With `autoAnswer` the call is answered at once; otherwise the link
+   * rings and waits in `offered`.
    */
   async acceptIncoming(call: LinkIncomingCall, autoAnswer: boolean): Promise<void> {
     this.startAttempt();
     this.bindCall(call);
-    if (!call.offerSdp) {
-      // Deliberate deviation: RFC 3264 §4 lets the offer come in our 2xx and the answer in the ACK;
-      // acip always answers an offer.
-      const warning = this.warning(399, 'an INVITE without an SDP offer is not supported');
-      this.refuse(call, { status: 488, reason: OFFER_REJECT_REASON[488], headers: [warning] }, { by: 'error', sipStatus: 488, reason: 'INVITE without SDP offer' });
-      return;
-    }
     if (!autoAnswer) {
       call.ringing();
       this.transition('offered', 'waiting for a manual answer');
@@ -254,21 +238,24 @@ export class Link {
   /**
    * Answer an inbound call (auto-answer, or the manual answer from the panel/API). Every way it can
    * fail sends a final response and records the status sent: the offer's rejection (488/400), or
-   * 503/500 when the media could not be opened or started.
+   * 503/500 when the media could not be opened or started. Without an offer in the INVITE ours goes
+   * in the 200 (RFC 3264 §4); the media starts on the answer in the ACK (`onAnswerInAck`).
    */
   async answerIncoming(): Promise<void> {
     const call = this.incomingCall;
     if (!call || call.ended || this.answerStarted) throw new AcipError('CONFLICT', `link ${this.id} has no call to answer`, 'id');
     this.answerStarted = true;
-    const outcome = await this.media.run(() => answerWithMedia(call.offerSdp ?? '', this.setupContext(call.remoteAddress.address)));
+    const ctx = this.setupContext(call.remoteAddress.address);
+    const offer = call.offerSdp;
+    const outcome = await this.media.run<AnswerOutcome | OfferedInAnswer>(() => (offer === undefined ? offerForInvite(ctx) : answerWithMedia(offer, ctx)));
     if (!outcome.ok) {
       this.deps.log.warn({ link: this.id, status: outcome.response.status }, `link ${this.id}: not answered: ${outcome.reason.reason}`);
       this.refuse(call, outcome.response, outcome.reason);
       await this.media.close();
       return;
     }
-    this.local = outcome.local;
-    this.negotiated = outcome.negotiated;
+    if ('offered' in outcome) this.local = this.offerInAck = outcome.offered;
+    else [this.local, this.negotiated] = [outcome.local, outcome.negotiated];
     call.accept(outcome.sdp);
     if (call.ended) return; // the caller gave up meanwhile (CANCEL): its 'ended' did the rest
     this.markAnswered();
@@ -305,6 +292,8 @@ export class Link {
     this.call = call;
     call.on('ended', (info) => this.onCallEnded(call, info));
     call.on('reinvite', (offer) => void this.onReinvite(offer));
+    call.on('ack-answer', ({ sdp }) => void this.onAnswerInAck(call, sdp));
+    call.on('reinvite-answer', ({ sdp }) => void this.onAnswerInAck(call, sdp));
   }
 
   private onCallEnded(call: LinkCall, info: CallEndInfo): void {
@@ -460,11 +449,34 @@ export class Link {
       offer.reject(res.response.status, res.response.reason, res.response.headers);
       return;
     }
-    this.local = res.local;
-    this.negotiated = res.negotiated;
     offer.accept(res.sdp);
+    // RFC 3264 §8: without an offer in the re-INVITE, ours is in the 2xx and the ACK answers it.
+    if ('offered' in res) this.offerInAck = res.offered;
+    else this.adoptSession(res.local, res.negotiated, 're-INVITE accepted');
+  }
+
+  /**
+   * The answer to the offer in our 2xx, from the ACK (RFC 3264 §4, §8), put into effect as an
+   * answer in a 200 OK is. No answer, or one we cannot use, leaves no session: BYE, with why.
+   */
+  private async onAnswerInAck(call: LinkCall, answerSdp: string | undefined): Promise<void> {
+    const offered = this.offerInAck;
+    this.offerInAck = undefined;
+    if (call !== this.call || !offered || this.stateValue !== 'connected') return;
+    const res = await applyAnswerInAck(offered, answerSdp, { media: this.media, profile: this.profile });
+    if (this.stateValue !== 'connected') return;
+    if (res.ok) return this.adoptSession(offered, res.negotiated, 'the ACK answered our offer');
+    this.deps.log.warn({ link: this.id }, `link ${this.id}: ${res.reason.reason}; hanging up`);
+    this.callOver(res.reason);
+    await this.hangupCall(call);
+  }
+
+  /** A new offer/answer is in effect: remember it, restart the inactivity clock, publish. */
+  private adoptSession(local: LocalSession, negotiated: NegotiatedMedia, why: string): void {
+    this.local = local;
+    this.negotiated = negotiated;
     this.inactivity.touch();
-    this.deps.log.info({ link: this.id, codec: res.negotiated.codecId }, `link ${this.id}: re-INVITE accepted, now ${res.negotiated.encodingName}`);
+    this.deps.log.info({ link: this.id, codec: negotiated.codecId }, `link ${this.id}: ${why}, now ${negotiated.encodingName}`);
     this.deps.onChange(this);
   }
 
@@ -482,10 +494,7 @@ export class Link {
     if (!res.ok) throw new AcipError('CONFLICT', `unusable answer to the codec change: ${res.reason}`);
     await this.media.run(() => this.media.apply(profile, res.negotiated));
     this.profile = profile;
-    this.local = offered;
-    this.negotiated = res.negotiated;
-    this.inactivity.touch();
-    this.deps.onChange(this);
+    this.adoptSession(offered, res.negotiated, 'codec changed');
   }
 
   /** Wait for pending media work (tests, shutdown). */
@@ -494,14 +503,6 @@ export class Link {
   }
 
   // ---- bookkeeping -------------------------------------------------------------------------
-
-  private remoteHost(): string | undefined {
-    try {
-      return parseUri(this.remote).host || undefined;
-    } catch {
-      return undefined;
-    }
-  }
 
   private startAttempt(): void {
     this.attempt = { startMono: this.deps.clock.now(), startWall: this.deps.clock.wallNow(), answerMono: undefined, answerWall: undefined };

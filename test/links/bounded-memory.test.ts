@@ -43,8 +43,13 @@ async function shortCall(env: Env, i: number, silent: FakeIncomingCall[]): Promi
     case 2:
       // A flood from one source: it already holds its maximum of links.
       return ['refused per source', inviteFrom(env, '192.0.2.66')];
-    case 3:
-      return ['no offer', inviteFrom(env, source, null)];
+    case 3: {
+      // No offer: ours goes in the 200 (RFC 3264 §4); the ACK forgets the answer, so we hang up.
+      const c = inviteFrom(env, source, null);
+      await flush();
+      c.ack(undefined);
+      return ['no offer', c];
+    }
     case 4:
       env.media.failNextOpen = new AcipError('RTP_NO_PORTS', 'no free RTP/RTCP port pair');
       return ['no ports', inviteFrom(env, source)];
@@ -93,7 +98,7 @@ describe('the manager’s memory over many calls', () => {
     expect(Object.fromEntries([...kinds].map(([k, v]) => [k, [...v]]))).toEqual({
       'remote hang-up': [200],
       'refused per source': [486],
-      'no offer': [488],
+      'no offer': [200],
       'no ports': [503],
       cancelled: [487],
       'bad offer': [400],

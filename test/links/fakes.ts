@@ -136,6 +136,15 @@ abstract class FakeCall extends TypedEmitter<CallEvents> {
     return reply;
   }
 
+  /**
+   * The ACK of the 2xx to a re-INVITE without an offer: with the answer to the offer our 2xx
+   * carried, or without one (RFC 3264 §8).
+   */
+  reinviteAck(answerSdp: string | undefined): void {
+    if (answerSdp !== undefined) this.remoteSdp = answerSdp;
+    this.emit('reinvite-answer', { sdp: answerSdp });
+  }
+
   protected end(info: CallEndInfo): void {
     if (this.ended) return;
     this.ended = true;
@@ -215,6 +224,23 @@ export class FakeIncomingCall extends FakeCall implements LinkIncomingCall {
     if (this.answered || this.ended) return;
     this.responses.push({ status, reason, headers: headers ?? [] });
     this.end({ by: 'local', status, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  /**
+   * The ACK of our 2xx. When the INVITE had no offer, our 2xx carried one and the ACK brings the
+   * answer, or not (RFC 3264 §4).
+   */
+  ack(answerSdp?: string): void {
+    if (!this.answered || this.ended) return;
+    this.emit('confirmed');
+    if (this.offerSdp !== undefined) return;
+    if (answerSdp !== undefined) this.remoteSdp = answerSdp;
+    this.emit('ack-answer', { sdp: answerSdp });
+  }
+
+  /** No ACK within 64·T1: the user agent ends the call with BYE (RFC 3261 §13.3.1.4). */
+  noAck(): void {
+    this.end({ by: 'local', status: 408, reason: 'no ACK for our 2xx within 64·T1' });
   }
 
   /** The caller gives up before the final response (CANCEL → 487, RFC 3261 §9.2). */

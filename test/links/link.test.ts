@@ -283,16 +283,6 @@ describe('an inbound link', () => {
     expect(env.records[0]!.endReason).toMatchObject({ by: 'remote', sipStatus: 487 });
   });
 
-  it('rejects an INVITE without an offer with 488 and a Warning naming our user agent', async () => {
-    const env = setup(inbound);
-    const call = new FakeIncomingCall(undefined);
-    await env.link.acceptIncoming(call, true);
-    expect(call.final?.status).toBe(488);
-    expect(header(call.final, 'Warning')).toBe(`399 ${AGENT} "an INVITE without an SDP offer is not supported"`);
-    expect(env.records[0]!.endReason).toMatchObject({ by: 'error', sipStatus: 488 });
-    expect(env.link.state).toBe('ended');
-  });
-
   it('rejects an offer with no common codec with 488 and closes the media it opened', async () => {
     const env = setup({ ...inbound, profile: profile('opus-voice-64k') });
     const call = new FakeIncomingCall(peerOffer('g711-telephone'));
@@ -396,15 +386,6 @@ describe('re-INVITE', () => {
     expect(env.link.snapshot().codec?.name).toBe('L16');
     expect(env.states).toHaveLength(changes);
     expect(env.link.state).toBe('connected');
-  });
-
-  it('rejects a re-INVITE without an offer with 488 and our Warning', async () => {
-    const env = setup(inbound);
-    const call = await connectInbound(env);
-    const reply = call.remoteReinvite(undefined);
-    await flush();
-    expect(reply.rejected?.status).toBe(488);
-    expect(header(reply.rejected, 'Warning')).toBe(`399 ${AGENT} "re-INVITE without an offer is not supported"`);
   });
 
   it('rejects an unacceptable re-offer and keeps the session as it was', async () => {

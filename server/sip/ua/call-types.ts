@@ -17,9 +17,14 @@ export interface ReinviteOffer {
    * optional so that hand-made offers (test fakes) written before UPDATE still type-check.
    */
   method?: 'INVITE' | 'UPDATE';
-  /** The new offer, or undefined when the re-INVITE carries no body (then the answer is our offer). */
+  /**
+   * The new offer, or undefined when the re-INVITE carries no body: the peer asks us to offer
+   * (RFC 3261 §14.2; RFC 3264 §8: our current session, its o= version raised only if it changed).
+   * Then `accept` takes our offer, and the peer's answer arrives from the ACK as `reinvite-answer`.
+   */
   offerSdp: string | undefined;
   request: SipRequest;
+  /** 2xx with this SDP: the answer to `offerSdp`, or our offer when there is none. */
   accept(answerSdp: string): void;
   reject(status: number, reason?: string, headers?: [string, string][]): void;
 }
@@ -37,7 +42,7 @@ export interface CallEndInfo {
    * expired or its refresh failed, RFC 4028 §10; we sent BYE then).
    */
   by: 'local' | 'remote' | 'network';
-  /** The status that ended it, when a response did (487 for CANCEL, 408 for no ACK, …). */
+  /** The status that ended it, when a response did (487 for CANCEL, 408 for no ACK to our 2xx, …). */
   status?: number;
   /** Text a person can read, e.g. "session timer expired after 1800 s". */
   reason?: string;
@@ -52,6 +57,14 @@ export type CallEvents = {
   answered: [{ sdp: string | undefined }];
   /** Incoming: the ACK for our 2xx arrived; media can flow both ways. */
   confirmed: [];
+  /**
+   * Incoming: the INVITE carried no offer, so our 2xx carried ours (RFC 3261 §13.2.1, RFC 3264
+   * §4), and this is the peer's answer from the ACK, right after `confirmed`; `remoteSdp` now
+   * holds it. `sdp` undefined: the ACK had no SDP body, though §13.2.2.4 says it MUST — no session
+   * can start; the upper layer ends the call with BYE (as it does for an answer it cannot use).
+   * No ACK at all ends the call by itself (`ended` with status 408, §13.3.1.4).
+   */
+  'ack-answer': [{ sdp: string | undefined }];
   /** Outgoing: the INVITE ended without a session (non-2xx, timeout, CANCEL → 487). */
   failed: [{ status: number; reason: string }];
   /** A session that existed (or an incoming offer) is over. */
@@ -65,7 +78,8 @@ export type CallEvents = {
    * The peer's answer to the offer we put in our 2xx to a re-INVITE that carried no offer: it
    * arrives in the ACK (RFC 3261 §13.2.2.4 / §14.2, RFC 3264 §5), and `remoteSdp` now holds it.
    * `sdp` undefined: the ACK carried no answer (a protocol error; the upper layer decides, e.g.
-   * by hanging up as §13.2.2.4 asks of a UAC that cannot answer).
+   * by hanging up as §13.2.2.4 asks of a UAC that cannot answer). No ACK at all ends the call
+   * with BYE (`ended` with status 408, §13.3.1.4): our offer would stay unanswered.
    */
   'reinvite-answer': [{ sdp: string | undefined }];
 };

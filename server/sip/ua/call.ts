@@ -13,7 +13,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import type { ReinviteOffer, ReinviteResult } from './call-types.js';
-import { DialogCall, SDP, bodyText } from './dialog-call.js';
+import { DialogCall, SDP, bodyText, type OfferInAnswer } from './dialog-call.js';
 import { SessionRefresh, type RefreshOutcome } from './session-refresh.js';
 import type { SipRoute, UaCore } from './ua-core.js';
 import { ALLOW_HEADER, warningHeader } from './uas-policy.js';
@@ -73,7 +73,7 @@ export abstract class SipCall extends DialogCall {
   }
 
   /** A 2xx to an INVITE carrying the session-timer decision, which starts the session (RFC 4028 §9, §10). */
-  protected answerInvite(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, timer: AcceptedTimer, offerInAnswer = false): void {
+  protected answerInvite(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, timer: AcceptedTimer, offerInAnswer?: OfferInAnswer): void {
     this.send2xx(tx, req, sdp, onNoAck, { offerInAnswer, headers: timerResponseHeaders(timer) });
     this.sessionTimer.accepted(timer);
   }
@@ -297,8 +297,13 @@ export abstract class SipCall extends DialogCall {
     if (!timer) return;
     this.dialog?.refreshTarget(req);
     this.offerUp(req, (answerSdp, offered) => {
-      // Without an offer in the re-INVITE, `answerSdp` is our offer and the ACK answers it.
-      this.answerInvite(tx, req, answerSdp, () => undefined, timer, offered === undefined);
+      if (offered !== undefined) {
+        this.answerInvite(tx, req, answerSdp, () => undefined, timer);
+        return;
+      }
+      // RFC 3264 §8: without an offer in the re-INVITE, `answerSdp` is our offer and the ACK
+      // answers it. Without the ACK our offer stays unanswered: end the session (§13.3.1.4).
+      this.answerInvite(tx, req, answerSdp, () => this.endForNoAck(), timer, 'reinvite');
     }, (res) => this.core.respondInvite(tx, res));
   }
 

@@ -15,13 +15,34 @@ import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import type { CallDirection, CallEndInfo, CallEvents } from './call-types.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
-import { ALLOW_HEADER } from './uas-policy.js';
+import { ACCEPTED_CONTENT_TYPES, ALLOW_HEADER } from './uas-policy.js';
 
 export const SDP = 'application/sdp';
 
 export function bodyText(msg: SipRequest | SipResponse): string | undefined {
   return msg.body.length > 0 ? msg.body.toString('utf8') : undefined;
 }
+
+/**
+ * The session description an ACK carries: its body when the Content-Type is one we accept (RFC
+ * 3261 §8.2.3; an ACK cannot be refused with 415, so another body type counts as no answer).
+ */
+export function ackSdp(ack: SipRequest): string | undefined {
+  const text = bodyText(ack);
+  if (text === undefined) return undefined;
+  const type = (ack.headers.get('Content-Type') ?? SDP).split(';')[0]?.trim().toLowerCase() ?? '';
+  return (ACCEPTED_CONTENT_TYPES as readonly string[]).includes(type) ? text : undefined;
+}
+
+/**
+ * Which INVITE came without an offer, so that our 2xx carries the offer and the ACK the answer
+ * (RFC 3261 §13.2.1, RFC 3264 §4): the one that set up the call, or a re-INVITE (RFC 3264 §8:
+ * the peer asks us to offer the session again).
+ */
+export type OfferInAnswer = 'initial' | 'reinvite';
+
+/** The event that hands the ACK's answer up, per kind of offerless INVITE. */
+const ANSWER_EVENT = { initial: 'ack-answer', reinvite: 'reinvite-answer' } as const satisfies Record<OfferInAnswer, keyof CallEvents>;
 
 export function cseqNumber(msg: SipRequest | SipResponse): number | undefined {
   const v = msg.headers.get('CSeq');
@@ -41,14 +62,14 @@ export interface Pending2xx {
   retransmit: TimerHandle | undefined;
   deadline: TimerHandle;
   onAck: () => void;
-  /** Our 2xx carried the offer (re-INVITE without SDP): the ACK carries the answer. */
-  answerInAck: boolean;
+  /** Our 2xx carried the offer (the INVITE had none): the ACK carries the answer. */
+  answerInAck: OfferInAnswer | undefined;
 }
 
 /** Options of a 2xx to an INVITE (`send2xx`). */
 export interface TwoXxOptions {
-  /** Our 2xx carries an offer (the re-INVITE had none); the ACK answers it. */
-  offerInAnswer?: boolean;
+  /** Our 2xx carries an offer (the INVITE or re-INVITE had none); the ACK answers it. */
+  offerInAnswer?: OfferInAnswer | undefined;
   /** Extra headers of the 2xx (the session timer's, RFC 4028 §9). */
   headers?: [string, string][];
 }
@@ -272,7 +293,7 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
         p.onAck();
       }),
       onAck: () => undefined,
-      answerInAck: o.offerInAnswer ?? false,
+      answerInAck: o.offerInAnswer,
     };
     this.stop2xx();
     this.pending2xx = p;
@@ -295,19 +316,32 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
     p.deadline.cancel();
   }
 
-  /** The ACK for our 2xx (from the transaction in Accepted, or stray after it). */
+  /**
+   * The ACK for our 2xx (from the transaction in Accepted, or stray after it). When our 2xx carried
+   * the offer, the ACK carries the answer (RFC 3261 §13.2.2.4: it MUST) and it goes up with the
+   * event of that INVITE's kind; `sdp` undefined when the ACK has none (a protocol error the upper
+   * layer ends with BYE). Any other ACK body is neither offer nor answer and is ignored.
+   */
   onAck(ack: SipRequest): void {
     const p = this.pending2xx;
     if (!p || cseqNumber(ack) !== p.cseq) return; // ACK retransmission or stray: absorbed
     this.stop2xx();
-    const sdp = bodyText(ack);
+    const sdp = p.answerInAck ? ackSdp(ack) : undefined;
     if (sdp !== undefined) this.remoteSdp = sdp;
     this.onAckedInternal();
-    if (p.answerInAck) {
+    if (p.answerInAck && !this.endedFlag) {
       if (sdp === undefined) this.core.logger.warn({ callId: this.callId }, 'sip: the ACK carried no answer to the offer in our 2xx (RFC 3264 §5)');
-      this.emit('reinvite-answer', { sdp });
+      this.emit(ANSWER_EVENT[p.answerInAck], { sdp });
     }
     p.onAck();
+  }
+
+  /**
+   * §13.3.1.4: no ACK for our 2xx within 64·T1 — "the session SHOULD be terminated", with BYE.
+   * The status and reason say why to whoever records the end.
+   */
+  protected endForNoAck(): void {
+    void this.hangUp({ by: 'local', status: 408, reason: 'no ACK for our 2xx within 64·T1' });
   }
 
   /** Hook for the incoming call: first ACK confirms the dialog. */

@@ -1,6 +1,7 @@
 /**
- * An INVITE we received (UAS, RFC 3261 §13.3): the upper layer rings, accepts with an answer,
- * or rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4) and carries the session
+ * An INVITE we received (UAS, RFC 3261 §13.3): the upper layer rings, accepts with an answer
+ * (or, when the INVITE carried no offer, with our offer, answered in the ACK: §13.2.1), or
+ * rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4) and carries the session
  * timer (RFC 4028 §9); CANCEL ends it with 487 (§9.2).
  */
 import type { SipRequest } from '../message.js';
@@ -77,22 +78,26 @@ export class IncomingCall extends SipCall {
     this.core.respondInvite(this.tx, res);
   }
 
-  /** Answer with our SDP: 200 OK, retransmitted until the ACK (§13.3.1.4). */
-  accept(answerSdp: string): void {
+  /**
+   * Answer with our SDP: 200 OK, retransmitted until the ACK (§13.3.1.4). When the INVITE carried
+   * no offer (`offerSdp` undefined), `sdp` is our offer (RFC 3261 §13.2.1, RFC 3264 §4) and the
+   * peer's answer arrives from the ACK as `ack-answer`.
+   */
+  accept(sdp: string): void {
     if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
     this.stateValue = 'accepted';
-    this.localSdp = answerSdp;
+    this.localSdp = sdp;
     this.dialog?.transition('confirmed');
     const onNoAck = () => {
-      // §13.3.1.4: no ACK within 64·T1 → the session is over; send BYE.
       this.stateValue = 'confirmed';
-      void this.bye();
+      this.endForNoAck();
     };
+    const offerInAnswer = this.offerSdp === undefined ? 'initial' : undefined;
     // RFC 4028 §9 (the UA already answered 422 to an interval below our Min-SE).
     this.sessionTimer.learnAllow(this.request);
     const timer = this.sessionTimer.decide(this.request);
-    if (timer.kind === 'accept') this.answerInvite(this.tx, this.request, answerSdp, onNoAck, timer);
-    else this.send2xx(this.tx, this.request, answerSdp, onNoAck);
+    if (timer.kind === 'accept') this.answerInvite(this.tx, this.request, sdp, onNoAck, timer, offerInAnswer);
+    else this.send2xx(this.tx, this.request, sdp, onNoAck, { offerInAnswer });
   }
 
   /** Reject with a final non-2xx (486, 488 with Warning, 603, …). */

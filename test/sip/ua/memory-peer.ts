@@ -12,6 +12,8 @@ export interface PeerRequestSpec {
   branch: string;
   toTag?: string;
   body?: string;
+  /** Content-Type of `body` (application/sdp unless given). */
+  contentType?: string;
   headers?: string[];
   callId?: string;
 }
@@ -55,7 +57,7 @@ export class MemoryPeer {
       `CSeq: ${o.cseq} ${o.method}`,
       `Contact: <sip:peer@127.0.0.1:${this.port}>`,
       ...(o.headers ?? []),
-      ...(body ? ['Content-Type: application/sdp'] : []),
+      ...(body ? [`Content-Type: ${o.contentType ?? 'application/sdp'}`] : []),
       `Content-Length: ${Buffer.byteLength(body)}`,
       '',
       body,
