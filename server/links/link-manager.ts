@@ -11,7 +11,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { AcipConfig } from '../config/schema.js';
 import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
-import { parseUri } from '../sip/uri.js';
+import { parseUri } from '../sip/grammar/uri.js';
 import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
 import { isAcipError } from '../util/errors.js';
 import { validateSipUri, type Phonebook } from '../store/phonebook.js';

@@ -12,7 +12,7 @@
 import { isAcipError, type AcipErrorCode } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
-import { parseUri } from '../sip/uri.js';
+import { parseUri } from '../sip/grammar/uri.js';
 import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
 import type { LinkEndReason } from './link-types.js';
 import type { LinkMedia } from './link-media.js';

@@ -2,7 +2,7 @@
  * A SipTransport decorator that counts SIP requests by method and responses by status code, in and
  * out, for `acip_sip_requests_total` / `acip_sip_responses_total`. The SIP layers stay free of metrics.
  */
-import type { SipMessage } from '../sip/message.js';
+import type { SipMessage } from '../sip/grammar/message.js';
 import type { SipTransport, SipTransportHandler, SipDestination } from '../sip/transport/sip-transport.js';
 import type { SipMetrics } from './link-collectors.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AcipError } from '../util/errors.js';
-import { parseUri } from '../sip/uri.js';
+import { parseUri } from '../sip/grammar/uri.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 
 export const PhonebookInputSchema = Type.Object(

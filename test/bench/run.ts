@@ -22,6 +22,7 @@ import { runStartupBench } from './startup.js';
 
 const BENCHES: Record<string, () => Promise<unknown>> = {
   sip: () => runSipBench(),
+  'sip-service': () => import('./sip-service.js').then((m) => m.runSipServiceBench()),
   latency: () => runLatencyBench(),
   links: () => runMediaBench(),
   jitter: () => runJitterBench(),

@@ -4,9 +4,9 @@
  * messages to simulate loss. Used by UA tests that assert timer behaviour exactly.
  */
 import type { FakeClock } from '../../server/util/clock.js';
-import type { SipMessage } from '../../server/sip/message.js';
-import { parseMessage } from '../../server/sip/parser.js';
-import { serializeMessage } from '../../server/sip/serializer.js';
+import type { SipMessage } from '../../server/sip/grammar/message.js';
+import { parseMessage } from '../../server/sip/grammar/parser.js';
+import { serializeMessage } from '../../server/sip/grammar/serializer.js';
 import { stampReceived } from '../../server/sip/transport/response-routing.js';
 import {
   newCounters,

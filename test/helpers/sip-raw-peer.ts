@@ -4,8 +4,8 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import type { SipMessage } from '../../server/sip/message.js';
-import { parseMessage } from '../../server/sip/parser.js';
+import type { SipMessage } from '../../server/sip/grammar/message.js';
+import { parseMessage } from '../../server/sip/grammar/parser.js';
 import { SipStreamFramer } from '../../server/sip/transport/stream-framer.js';
 
 export class UdpRawPeer {

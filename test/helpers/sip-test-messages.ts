@@ -3,7 +3,7 @@
  * and a fake transaction channel that records what was sent and when.
  */
 import type { FakeClock } from '../../server/util/clock.js';
-import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../../server/sip/message.js';
+import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../../server/sip/grammar/message.js';
 import type { TransactionChannel } from '../../server/sip/transaction/transaction.js';
 
 export interface TestRequestOpts {

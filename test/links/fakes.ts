@@ -12,7 +12,7 @@ import type { RegisterOptions, RegistrationEvents } from '../../server/sip/ua/re
 import type { CallPort, LinkIncomingCall, LinkManagerUa, LinkOutgoingCall, LinkRegistration } from '../../server/links/call-port.js';
 import type { MediaSessionLike, MediaSessionOpener } from '../../server/media/worker/media-session-like.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../../server/media/session-types.js';
-import type { SipRequest } from '../../server/sip/message.js';
+import type { SipRequest } from '../../server/sip/grammar/message.js';
 import { loadProfiles } from '../../server/config/load-profiles.js';
 import type { Profile } from '../../server/config/profile-schema.js';
 import { codecRegistry } from '../../server/codecs/registry.js';

@@ -2,9 +2,9 @@
  * RFC 3261 §12 dialogs: identity (Call-ID, local tag, remote tag), route set, remote target,
  * local/remote CSeq, and the construction of in-dialog requests (§12.2.1.1).
  */
-import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
-import { MAX_CSEQ, getTag, parseCSeq, splitHeaderList } from '../headers.js';
-import { formatUri, parseNameAddr } from '../uri.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
+import { MAX_CSEQ, getTag, parseCSeq, splitHeaderList } from '../grammar/headers.js';
+import { formatUri, parseNameAddr } from '../grammar/uri.js';
 import { AcipError } from '../../util/errors.js';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';

@@ -4,9 +4,9 @@
  * retry after 422 (§7.4) and the two timer instants of §10. No clocks, no sockets: the call
  * (`server/sip/ua/session-refresh.ts`) arms the timers these functions compute.
  */
-import type { SipRequest, SipResponse } from '../message.js';
-import { parseDeltaSeconds, parseParams, parseTokenList } from '../headers.js';
-import { trimWsp } from '../lex.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
+import { parseDeltaSeconds, parseParams, parseTokenList } from '../grammar/headers.js';
+import { trimWsp } from '../grammar/lex.js';
 
 /** §4: the smallest Session-Expires and Min-SE a UA may use, s. */
 export const RFC4028_MIN_SE_S = 90;

@@ -1,4 +1,4 @@
-import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
 import { Transaction, type ClientTransactionUser, type TransactionChannel, type TransactionEnv } from './transaction.js';
 import type { EdgeTable } from './state-machine.js';
 

@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
 import { Transaction, type ServerTransactionUser, type TransactionChannel, type TransactionEnv } from './transaction.js';
 import type { EdgeTable } from './state-machine.js';
 import { tagOf } from './message-fields.js';

@@ -2,9 +2,9 @@
  * The few header fields the transaction layer matches on (§17.1.3, §17.2.3), read through the
  * grammar modules. Malformed fields read as undefined: matching then simply fails.
  */
-import type { SipMessage } from '../message.js';
-import { getTag, parseCSeq, splitHeaderList } from '../headers.js';
-import { parseVia, type Via } from '../via.js';
+import type { SipMessage } from '../grammar/message.js';
+import { getTag, parseCSeq, splitHeaderList } from '../grammar/headers.js';
+import { parseVia, type Via } from '../grammar/via.js';
 
 export interface TopVia {
   /** Raw text of the first Via element (the RFC 2543 match compares it whole). */

@@ -1,4 +1,4 @@
-import { BRANCH_MAGIC_COOKIE, type SipRequest, type SipResponse } from '../message.js';
+import { BRANCH_MAGIC_COOKIE, type SipRequest, type SipResponse } from '../grammar/message.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { cseqOf, tagOf, topVia } from './message-fields.js';

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { SipMessage, SipRequest, SipResponse } from '../message.js';
+import type { SipMessage, SipRequest, SipResponse } from '../grammar/message.js';
 import type { SipLogger } from '../transport/sip-logger.js';
 import { EdgeTable, StateMachine } from './state-machine.js';
 import type { SipTimers } from './timers.js';

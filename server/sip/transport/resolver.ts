@@ -22,7 +22,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { Clock } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
-import { hostKind } from '../uri.js';
+import { hostKind } from '../grammar/uri.js';
 import { DEFAULT_SIP_PORT, DEFAULT_SIPS_PORT } from './response-routing.js';
 import type { SipTransportProtocol } from './sip-transport.js';
 import { isNullTarget, orderSrv, type RandomSource, type SrvRecord } from './srv-order.js';

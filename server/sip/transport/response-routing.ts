@@ -3,10 +3,10 @@
  * (fills `rport`), and §18.2.2 (sending responses).
  */
 import { isIP } from 'node:net';
-import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../message.js';
-import { splitHeaderList } from '../headers.js';
-import { isSipParseError } from '../parse-error.js';
-import { formatVia, parseVia, type Via } from '../via.js';
+import { SipHeaders, type SipMessage, type SipRequest, type SipResponse } from '../grammar/message.js';
+import { splitHeaderList } from '../grammar/headers.js';
+import { isSipParseError } from '../grammar/parse-error.js';
+import { formatVia, parseVia, type Via } from '../grammar/via.js';
 import type { InboundInfo, SipAddress, SipDestination, SipTransportHandler } from './sip-transport.js';
 
 /** RFC 3261 §18.1.1 / §19.1.2: the default port of SIP over UDP and TCP. */

@@ -3,7 +3,7 @@
  * nothing of transactions. UDP, TCP and TLS (RFC 3261 §26.2) implement it; TCP and TLS share
  * their connection handling (`stream-transport.ts`).
  */
-import type { SipMessage, SipRequest } from '../message.js';
+import type { SipMessage, SipRequest } from '../grammar/message.js';
 
 export type SipTransportProtocol = 'udp' | 'tcp' | 'tls';
 

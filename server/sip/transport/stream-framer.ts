@@ -12,11 +12,11 @@
  * connection must be closed. Messages completed earlier in the same push ride on the error
  * (`messages`). The framer stays failed: later pushes throw the same error (with no messages).
  */
-import { SipParseError, type SipParseErrorCode } from '../parse-error.js';
-import type { SipMessage } from '../message.js';
-import { findBodyStart, parseHead, readHeaderSection } from '../parser.js';
-import { parseContentLength } from '../headers.js';
-import { resolveLimits, type SipLimits } from '../limits.js';
+import { SipParseError, type SipParseErrorCode } from '../grammar/parse-error.js';
+import type { SipMessage } from '../grammar/message.js';
+import { findBodyStart, parseHead, readHeaderSection } from '../grammar/parser.js';
+import { parseContentLength } from '../grammar/headers.js';
+import { resolveLimits, type SipLimits } from '../grammar/limits.js';
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -12,9 +12,9 @@
  */
 import type net from 'node:net';
 import type { Clock, TimerHandle } from '../../util/clock.js';
-import type { SipMessage } from '../message.js';
-import { parseMessageStream } from '../parser.js';
-import { serializeMessage } from '../serializer.js';
+import type { SipMessage } from '../grammar/message.js';
+import { parseMessageStream } from '../grammar/parser.js';
+import { serializeMessage } from '../grammar/serializer.js';
 import { SipFramingError, SipStreamFramer } from './stream-framer.js';
 import { silentSipLogger, type SipLogger } from './sip-logger.js';
 import { offerMalformedRequest, readTopVia, stampReceived } from './response-routing.js';

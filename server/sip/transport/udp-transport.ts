@@ -4,9 +4,9 @@
  * escapes the socket handler: it is counted, logged, and dropped.
  */
 import dgram from 'node:dgram';
-import type { SipMessage } from '../message.js';
-import { parseMessage } from '../parser.js';
-import { serializeMessage } from '../serializer.js';
+import type { SipMessage } from '../grammar/message.js';
+import { parseMessage } from '../grammar/parser.js';
+import { serializeMessage } from '../grammar/serializer.js';
 import { silentSipLogger, type SipLogger } from './sip-logger.js';
 import { offerMalformedRequest, stampReceived } from './response-routing.js';
 import {

@@ -2,7 +2,7 @@
  * The events and values a call shows the layers above (links): what ended it, the offers the peer
  * makes inside the dialog, the result of ours.
  */
-import type { SipRequest } from '../message.js';
+import type { SipRequest } from '../grammar/message.js';
 import type { SessionEndCause } from './session-refresh.js';
 
 export type CallDirection = 'outgoing' | 'incoming';

@@ -4,8 +4,8 @@
  * 3311), and the session timer (RFC 4028, see `session-refresh.ts`).
  */
 import { AcipError } from '../../util/errors.js';
-import type { SipRequest, SipResponse } from '../message.js';
-import { createResponse } from '../response.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
+import { createResponse } from '../grammar/response.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { glareRetryDelayMs } from '../dialog/glare.js';
 import { timerResponseHeaders, type UasTimerDecision } from '../dialog/session-timer.js';

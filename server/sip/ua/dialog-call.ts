@@ -6,9 +6,9 @@
  */
 import type { TimerHandle } from '../../util/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
-import type { SipRequest, SipResponse } from '../message.js';
-import { parseCSeq } from '../headers.js';
-import { createResponse } from '../response.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
+import { parseCSeq } from '../grammar/headers.js';
+import { createResponse } from '../grammar/response.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';

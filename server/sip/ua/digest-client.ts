@@ -4,8 +4,8 @@
  * the nonce with an incremented nc, and recognises a rejected password: a second challenge with
  * the same nonce and without stale=true.
  */
-import type { SipRequest, SipResponse } from '../message.js';
-import { buildAuthorization, chooseChallenge, makeCnonce, type DigestChallenge } from '../digest.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
+import { buildAuthorization, chooseChallenge, makeCnonce, type DigestChallenge } from '../grammar/digest.js';
 
 export interface DigestCredentials {
   username: string;

@@ -1,6 +1,6 @@
 /** Identifiers the UA core generates: tags (§19.3, ≥ 32 bits of randomness), branches (§8.1.1.7), Call-IDs (§8.1.1.4). */
 import { randomBytes } from 'node:crypto';
-import { BRANCH_MAGIC_COOKIE } from '../message.js';
+import { BRANCH_MAGIC_COOKIE } from '../grammar/message.js';
 
 export function newTag(): string {
   return randomBytes(6).toString('hex');

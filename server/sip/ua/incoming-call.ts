@@ -4,9 +4,9 @@
  * rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4) and carries the session
  * timer (RFC 4028 §9); CANCEL ends it with 487 (§9.2).
  */
-import type { SipRequest } from '../message.js';
-import { createResponse } from '../response.js';
-import { formatUri, parseNameAddr } from '../uri.js';
+import type { SipRequest } from '../grammar/message.js';
+import { createResponse } from '../grammar/response.js';
+import { formatUri, parseNameAddr } from '../grammar/uri.js';
 import { Dialog } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';

@@ -4,7 +4,7 @@
  * time of the last attempt.
  */
 import { AcipError } from '../../util/errors.js';
-import { SipHeaders, type SipRequest } from '../message.js';
+import { SipHeaders, type SipRequest } from '../grammar/message.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import { newCallId, newTag } from './ids.js';
 import type { SipRoute, UaCore } from './ua-core.js';

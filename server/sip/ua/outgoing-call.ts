@@ -10,8 +10,8 @@
  */
 import { AcipError } from '../../util/errors.js';
 import type { SipTransport } from '../transport/sip-transport.js';
-import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
-import { parseCSeq } from '../headers.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
+import { parseCSeq } from '../grammar/headers.js';
 import { Dialog } from '../dialog/dialog.js';
 import type { ClientTransaction } from '../transaction/transaction-layer.js';
 import { SipCall } from './call.js';

@@ -26,9 +26,9 @@
 import { backoffDelay, type BackoffOptions } from '../../util/backoff.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
-import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
-import { parseDeltaSeconds, splitHeaderList } from '../headers.js';
-import { parseNameAddr } from '../uri.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
+import { parseDeltaSeconds, splitHeaderList } from '../grammar/headers.js';
+import { parseNameAddr } from '../grammar/uri.js';
 import type { RandomSource } from '../transport/srv-order.js';
 import { DigestClient } from './digest-client.js';
 import { newCallId, newTag } from './ids.js';

@@ -8,7 +8,7 @@
  * functions of `dialog/session-timer.ts`; the timers run on the call's clock.
  */
 import type { TimerHandle } from '../../util/clock.js';
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
 import {
   allowsMethod,
   decideAsUas,

@@ -3,7 +3,7 @@
  * routing, dialog bookkeeping), so that they do not depend on `SipUserAgent` itself.
  */
 import type { Clock } from '../../util/clock.js';
-import type { SipRequest, SipResponse } from '../message.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
 import type { ClientTransaction } from '../transaction/transaction-layer.js';
 import type { ClientTransactionUser } from '../transaction/transaction.js';
 import type { SipTimers } from '../transaction/timers.js';

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { AcipError } from '../../util/errors.js';
-import { parseUri } from '../uri.js';
+import { parseUri } from '../grammar/uri.js';
 import type { AddressFamily, ResolveQuery, SipResolver, SipTarget } from '../transport/resolver.js';
 import type { SipTransport, SipTransportProtocol } from '../transport/sip-transport.js';
 import type { SipRoute } from './ua-core.js';

@@ -4,9 +4,9 @@
  * the core gives itself (errors of §8.2, OPTIONS, CANCEL). New INVITEs outside a dialog are handed
  * back to the user agent, which turns them into incoming calls.
  */
-import type { SipMessage, SipRequest, SipResponse } from '../message.js';
-import { createResponse } from '../response.js';
-import { validateRequest, type Rejection } from '../validate.js';
+import type { SipMessage, SipRequest, SipResponse } from '../grammar/message.js';
+import { createResponse } from '../grammar/response.js';
+import { validateRequest, type Rejection } from '../grammar/validate.js';
 import { dialogKey, dialogKeyOfIncoming } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import { cseqOf, tagOf } from '../transaction/message-fields.js';

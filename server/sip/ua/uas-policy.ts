@@ -3,11 +3,11 @@
  * on it (the grammar-level checks — 400/416/505 — are `validateRequest`'s), plus the one builder
  * of Warning header values.
  */
-import type { SipRequest } from '../message.js';
-import { parseParams, parseTokenList, splitHeaderList } from '../headers.js';
-import { isTokenChar, quote, trimWsp } from '../lex.js';
-import { parseHostPortAt } from '../uri.js';
-import type { Rejection } from '../validate.js';
+import type { SipRequest } from '../grammar/message.js';
+import { parseParams, parseTokenList, splitHeaderList } from '../grammar/headers.js';
+import { isTokenChar, quote, trimWsp } from '../grammar/lex.js';
+import { parseHostPortAt } from '../grammar/uri.js';
+import type { Rejection } from '../grammar/validate.js';
 
 /** Methods this UA implements (Allow, §20.5). */
 export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE'] as const;

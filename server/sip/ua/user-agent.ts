@@ -11,8 +11,8 @@
 import type { Clock } from '../../util/clock.js';
 import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
-import { SipHeaders, type SipRequest, type SipResponse } from '../message.js';
-import type { Rejection } from '../validate.js';
+import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
+import type { Rejection } from '../grammar/validate.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import { SipTimers, type SipTimerBase } from '../transaction/timers.js';
 import { TransactionLayer, type ClientTransaction } from '../transaction/transaction-layer.js';

@@ -10,8 +10,8 @@ import {
   retryAfter422,
   type SessionExpires,
 } from '../../../server/sip/dialog/session-timer.js';
-import { parseMessage } from '../../../server/sip/parser.js';
-import type { SipRequest, SipResponse } from '../../../server/sip/message.js';
+import { parseMessage } from '../../../server/sip/grammar/parser.js';
+import type { SipRequest, SipResponse } from '../../../server/sip/grammar/message.js';
 
 function request(extra: string[]): SipRequest {
   const text = [

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildAuthorization, chooseChallenge, computeDigestResponse, parseChallenge } from '../../../server/sip/digest.js';
-import { parseMessage } from '../../../server/sip/parser.js';
-import { SipParseError } from '../../../server/sip/parse-error.js';
+import { buildAuthorization, chooseChallenge, computeDigestResponse, parseChallenge } from '../../../server/sip/grammar/digest.js';
+import { parseMessage } from '../../../server/sip/grammar/parser.js';
+import { SipParseError } from '../../../server/sip/grammar/parse-error.js';
 import { capture } from './fixtures.js';
 
 // RFC 7616 §3.9.1: the same request authorized with SHA-256 and with MD5.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatVia, isRfc3261Branch, parseVia, type Via } from '../../../server/sip/via.js';
+import { formatVia, isRfc3261Branch, parseVia, type Via } from '../../../server/sip/grammar/via.js';
 import {
   getTag, parseContentLength, parseCSeq, parseDeltaSeconds, parseMaxForwards, parseParams, parseTokenList, splitHeaderList,
-} from '../../../server/sip/headers.js';
-import { SipParseError } from '../../../server/sip/parse-error.js';
+} from '../../../server/sip/grammar/headers.js';
+import { SipParseError } from '../../../server/sip/grammar/parse-error.js';
 
 const goodVias: [string, Partial<Via>[]][] = [
   ['SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds', [{ protocol: 'SIP/2.0', transport: 'UDP', host: '192.0.2.1', port: 5060, branch: 'z9hG4bK776asdhds' }]],

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, SipParseError } from '../../../server/sip/parser.js';
-import { serializeMessage } from '../../../server/sip/serializer.js';
-import { canonicalHeaderName, type SipMessage } from '../../../server/sip/message.js';
-import { parseNameAddr, parseUri } from '../../../server/sip/uri.js';
-import { parseVia } from '../../../server/sip/via.js';
-import { getTag, parseCSeq, parseMaxForwards, parseTokenList } from '../../../server/sip/headers.js';
+import { parseMessage, SipParseError } from '../../../server/sip/grammar/parser.js';
+import { serializeMessage } from '../../../server/sip/grammar/serializer.js';
+import { canonicalHeaderName, type SipMessage } from '../../../server/sip/grammar/message.js';
+import { parseNameAddr, parseUri } from '../../../server/sip/grammar/uri.js';
+import { parseVia } from '../../../server/sip/grammar/via.js';
+import { getTag, parseCSeq, parseMaxForwards, parseTokenList } from '../../../server/sip/grammar/headers.js';
 import { CAPTURES, capture, rfc4475, rfc4475Files } from './fixtures.js';
 
 /**

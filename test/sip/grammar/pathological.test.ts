@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, SipParseError } from '../../../server/sip/parser.js';
-import { parseNameAddr, parseNameAddrList, parseUri } from '../../../server/sip/uri.js';
-import { parseVia } from '../../../server/sip/via.js';
-import { parseCSeq, parseParams, splitHeaderList } from '../../../server/sip/headers.js';
-import { parseChallenge } from '../../../server/sip/digest.js';
+import { parseMessage, SipParseError } from '../../../server/sip/grammar/parser.js';
+import { parseNameAddr, parseNameAddrList, parseUri } from '../../../server/sip/grammar/uri.js';
+import { parseVia } from '../../../server/sip/grammar/via.js';
+import { parseCSeq, parseParams, splitHeaderList } from '../../../server/sip/grammar/headers.js';
+import { parseChallenge } from '../../../server/sip/grammar/digest.js';
 import { SipStreamFramer } from '../../../server/sip/transport/stream-framer.js';
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createResponse, reasonPhrase } from '../../../server/sip/response.js';
-import { rejectionForParseError, validateRequest } from '../../../server/sip/validate.js';
-import { parseMessage, SipParseError } from '../../../server/sip/parser.js';
-import { serializeMessage } from '../../../server/sip/serializer.js';
-import { getTag } from '../../../server/sip/headers.js';
-import type { SipRequest } from '../../../server/sip/message.js';
+import { createResponse, reasonPhrase } from '../../../server/sip/grammar/response.js';
+import { rejectionForParseError, validateRequest } from '../../../server/sip/grammar/validate.js';
+import { parseMessage, SipParseError } from '../../../server/sip/grammar/parser.js';
+import { serializeMessage } from '../../../server/sip/grammar/serializer.js';
+import { getTag } from '../../../server/sip/grammar/headers.js';
+import type { SipRequest } from '../../../server/sip/grammar/message.js';
 import { capture } from './fixtures.js';
 
 function request(text: string): SipRequest {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage, SipParseError } from '../../../server/sip/parser.js';
-import { rejectionForParseError, validateRequest } from '../../../server/sip/validate.js';
-import { parseNameAddr, parseUri } from '../../../server/sip/uri.js';
-import { parseVia } from '../../../server/sip/via.js';
-import { getTag, parseCSeq, parseMaxForwards } from '../../../server/sip/headers.js';
-import { createResponse } from '../../../server/sip/response.js';
-import { serializeMessage } from '../../../server/sip/serializer.js';
+import { parseMessage, SipParseError } from '../../../server/sip/grammar/parser.js';
+import { rejectionForParseError, validateRequest } from '../../../server/sip/grammar/validate.js';
+import { parseNameAddr, parseUri } from '../../../server/sip/grammar/uri.js';
+import { parseVia } from '../../../server/sip/grammar/via.js';
+import { getTag, parseCSeq, parseMaxForwards } from '../../../server/sip/grammar/headers.js';
+import { createResponse } from '../../../server/sip/grammar/response.js';
+import { serializeMessage } from '../../../server/sip/grammar/serializer.js';
 import { rfc4475, rfc4475Expected, rfc4475Files } from './fixtures.js';
 
 /** The grammar layer's verdict: accept, a status to answer with, or drop. */

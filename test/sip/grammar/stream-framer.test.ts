@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SipFramingError, SipStreamFramer, type KeepAliveKind } from '../../../server/sip/transport/stream-framer.js';
-import { parseMessage } from '../../../server/sip/parser.js';
-import { serializeMessage } from '../../../server/sip/serializer.js';
+import { parseMessage } from '../../../server/sip/grammar/parser.js';
+import { serializeMessage } from '../../../server/sip/grammar/serializer.js';
 import { CAPTURES, capture, rfc4475, rfc4475Expected, rfc4475Files } from './fixtures.js';
 
 interface Outcome {

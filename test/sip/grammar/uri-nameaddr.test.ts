@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatNameAddr, formatUri, parseNameAddr, parseNameAddrList, parseUri, type SipUri } from '../../../server/sip/uri.js';
-import { SipParseError } from '../../../server/sip/parse-error.js';
+import { formatNameAddr, formatUri, parseNameAddr, parseNameAddrList, parseUri, type SipUri } from '../../../server/sip/grammar/uri.js';
+import { SipParseError } from '../../../server/sip/grammar/parse-error.js';
 
 type UriRow = [string, Partial<Omit<SipUri, 'params' | 'headers'>> & { params?: [string, string | null][]; headers?: [string, string][] }];
 

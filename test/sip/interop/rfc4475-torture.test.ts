@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { rewriteViaSentBy } from '../../helpers/sip-fixture-rewrite.js';
 import { TcpRawPeer, UdpRawPeer, optionsRequest } from '../../helpers/sip-raw-peer.js';
 import { startUa, type UaHarness } from '../../helpers/sip-ua-harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import type { CallEndInfo, SipCall } from '../../../server/sip/ua/call.js';
 import type { IncomingCall } from '../../../server/sip/ua/incoming-call.js';
 import { requireProgram } from '../../helpers/require-program.js';

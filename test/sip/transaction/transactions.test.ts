@@ -7,7 +7,7 @@ import { InviteServerTransaction } from '../../../server/sip/transaction/invite-
 import { NonInviteServerTransaction } from '../../../server/sip/transaction/non-invite-server-transaction.js';
 import type { ClientTransactionUser, TransactionEnv } from '../../../server/sip/transaction/transaction.js';
 import { silentSipLogger } from '../../../server/sip/transport/sip-logger.js';
-import type { SipResponse } from '../../../server/sip/message.js';
+import type { SipResponse } from '../../../server/sip/grammar/message.js';
 import { FakeChannel, isRequest, isStatus, makeRequest, makeResponse } from '../../helpers/sip-test-messages.js';
 
 function env(clock: FakeClock): TransactionEnv {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../server/util/clock.js';
 import { TcpSipTransport } from '../../../server/sip/transport/tcp-transport.js';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { TcpRawPeer, optionsRequest } from '../../helpers/sip-raw-peer.js';
 
 const closers: Array<() => unknown> = [];

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../../server/util/clock.js';
 import { TlsSipTransport, type TlsCredentials } from '../../../server/sip/transport/tls-transport.js';
 import { isSipTransportError } from '../../../server/sip/transport/transport-error.js';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { makeTestCerts, type CertPair, type TestCerts } from '../../helpers/certs.js';
 import { requireProgram } from '../../helpers/require-program.js';
 

@@ -7,7 +7,7 @@ import { UdpSipTransport } from '../../../server/sip/transport/udp-transport.js'
 import { SipResolver } from '../../../server/sip/transport/resolver.js';
 import { UaRouter } from '../../../server/sip/ua/ua-routing.js';
 import { responseDestination } from '../../../server/sip/transport/response-routing.js';
-import { parseMessage } from '../../../server/sip/parser.js';
+import { parseMessage } from '../../../server/sip/grammar/parser.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
 import type { SipTransport } from '../../../server/sip/transport/sip-transport.js';
 import { makeTestCerts, type CertPair, type TestCerts } from '../../helpers/certs.js';

@@ -3,7 +3,7 @@
  * text (independent of the UA's serializer) and records what it receives, so a test can play a
  * peer that the UA under test cannot (no timer support, a silent caller, an UPDATE at a bad time).
  */
-import type { SipMessage, SipRequest, SipResponse } from '../../../server/sip/message.js';
+import type { SipMessage, SipRequest, SipResponse } from '../../../server/sip/grammar/message.js';
 import type { MemoryNetwork, MemoryTransport } from '../../helpers/sip-memory-transport.js';
 
 export interface PeerRequestSpec {

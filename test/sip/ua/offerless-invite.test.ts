@@ -3,7 +3,7 @@ import { FakeClock } from '../../../server/util/clock.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
 import type { CallEndInfo } from '../../../server/sip/ua/call.js';
 import type { IncomingCall } from '../../../server/sip/ua/incoming-call.js';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { MemoryNetwork } from '../../helpers/sip-memory-transport.js';
 import { minimalSdp } from '../../helpers/sip-ua-harness.js';
 import { MemoryPeer } from './memory-peer.js';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../server/util/clock.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
 import { refreshDelaySeconds } from '../../../server/sip/ua/registration.js';
-import { createResponse } from '../../../server/sip/response.js';
-import type { SipRequest } from '../../../server/sip/message.js';
+import { createResponse } from '../../../server/sip/grammar/response.js';
+import type { SipRequest } from '../../../server/sip/grammar/message.js';
 import { MemoryNetwork, type MemoryTransport } from '../../helpers/sip-memory-transport.js';
 import { minimalSdp } from '../../helpers/sip-ua-harness.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { SipHeaders, type SipRequest } from '../../../server/sip/message.js';
+import { SipHeaders, type SipRequest } from '../../../server/sip/grammar/message.js';
 import { checkAccept, warningHeader } from '../../../server/sip/ua/uas-policy.js';
-import { scanQuoted, unquote } from '../../../server/sip/lex.js';
-import { isToken } from '../../../server/sip/lex.js';
+import { scanQuoted, unquote } from '../../../server/sip/grammar/lex.js';
+import { isToken } from '../../../server/sip/grammar/lex.js';
 
 function request(method: string, accept: string[]): SipRequest {
   const headers = new SipHeaders();

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { UdpRawPeer, optionsRequest } from '../../helpers/sip-raw-peer.js';
 import { minimalSdp, startUa, type UaHarness } from '../../helpers/sip-ua-harness.js';
 

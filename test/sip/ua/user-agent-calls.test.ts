@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../server/util/clock.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
 import type { IncomingCall } from '../../../server/sip/ua/incoming-call.js';
-import type { SipMessage } from '../../../server/sip/message.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import { MemoryNetwork } from '../../helpers/sip-memory-transport.js';
 import { minimalSdp } from '../../helpers/sip-ua-harness.js';
 

@@ -7,7 +7,7 @@
  * Values that could inject a line (CR/LF) or names that are not tokens throw
  * `AcipError('SIP_BAD_OUTGOING_MESSAGE')`: that is a programming error above, not network input.
  */
-import { AcipError } from '../util/errors.js';
+import { AcipError } from '../../util/errors.js';
 import type { SipMessage } from './message.js';
 import { isToken } from './lex.js';
 

@@ -3,7 +3,7 @@
  * `code` is stable (callers switch on it); `message` names the fault and the header, and is
  * short and printable so that a UAS can use it as the reason phrase of its 400 response.
  */
-import { AcipError } from '../util/errors.js';
+import { AcipError } from '../../util/errors.js';
 import type { SipMessage } from './message.js';
 
 export type SipParseErrorCode =
