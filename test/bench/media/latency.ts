@@ -1,6 +1,5 @@
 /**
- * End-to-end latency, input to output, through two media sessions on UDP loopback (issue 4
- * benchmarks): session A plays a WAV file holding one short tone burst per second (sharp onset) as
+ * End-to-end latency, input to output, through two media sessions on UDP loopback: session A plays a WAV file holding one short tone burst per second (sharp onset) as
  * its input; session B records what it receives. Both sessions start their frame clocks when they
  * open, on the same monotonic clock, so a burst at input sample i (A's clock origin tA0) that shows
  * up at output sample j (B's origin tB0) took (tB0 + j/fs) − (tA0 + i/fs).

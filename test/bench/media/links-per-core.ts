@@ -1,5 +1,5 @@
 /**
- * Full-duplex links per core (issue 4 benchmarks).
+ * Full-duplex links per core.
  *
  * One "link" here is one MediaSession doing what one acip link end does: read a tone, encode, send
  * RTP/RTCP, receive, jitter-buffer, decode, meter and play out to a null sink, both directions at

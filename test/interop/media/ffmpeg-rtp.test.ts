@@ -1,5 +1,5 @@
 /**
- * Interop with ffmpeg's RTP stack (PEERS.md): ffmpeg decodes acip's Opus and L24 RTP streams from an
+ * Interop with ffmpeg's RTP stack: ffmpeg decodes acip's Opus and L24 RTP streams from an
  * SDP file into a WAV that holds the tone, and acip decodes ffmpeg's Opus and L24 streams (lavfi sine,
  * 1 kHz at its fixed amplitude 1/8 = -18.06 dBFS peak) into a recording that holds it.
  */
