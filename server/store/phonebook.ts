@@ -10,18 +10,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AcipError } from '../util/errors.js';
 import { parseUri } from '../sip/grammar/uri.js';
+import { PhonebookInput as ContractPhonebookInput } from '../api/contract/phonebook.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 
-export const PhonebookInputSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100, description: 'Studio name shown on the panel' }),
-    uri: Type.String({ minLength: 5, maxLength: 512, description: 'SIP URI, e.g. sip:studio2@192.0.2.10' }),
-    profile: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Profile to dial with' })),
-    notes: Type.Optional(Type.String({ maxLength: 2000 })),
-    probe: Type.Optional(Type.Boolean({ default: true, description: 'Probe reachability with OPTIONS' })),
-  },
-  { additionalProperties: false },
-);
+// What a client may send is defined once, in the API contract (a leaf module that imports nothing
+// from the service), so the store validates exactly what the API documents.
+export const PhonebookInputSchema = ContractPhonebookInput;
 export type PhonebookInput = Static<typeof PhonebookInputSchema>;
 
 export const PhonebookEntrySchema = Type.Object(

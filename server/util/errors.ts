@@ -93,6 +93,9 @@ export const ACIP_ERROR_CODES = [
   ...RTP_PARSE_ERROR_CODES,
   'RTP_SERIALIZE',
   ...RTCP_PARSE_ERROR_CODES,
+  // SIP over TLS (the stream transport's SipTransportError)
+  'SIP_TLS_VERIFY_FAILED',
+  'SIP_TLS_HANDSHAKE_FAILED',
   ...SRTP_ERROR_CODES,
   'SRTP_CONFIG',
   ...RECOVERY_ERROR_CODES,
