@@ -6,10 +6,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import type { AcipConfig } from '../config/schema.js';
 import type { Profile } from '../config/profile-schema.js';
@@ -26,6 +24,8 @@ import { registerPhonebookRoutes } from './routes/phonebook.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
 import { responses, textBody } from './responses.js';
+import { registerLazyDocs } from './docs.js';
+import { lazyCompilersFactory } from './lazy-compilers.js';
 import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody } from './contract/index.js';
 
 export interface AppDeps {
@@ -59,18 +59,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // -Infinity dBFS) goes out as null, as JSON.stringify sends it, instead of matching no branch of
     // a `number | null` schema and failing the whole reply.
     serializerOpts: { ajv: { strictNumbers: false } },
+    // Validators and serializers compile on a route's first request, not all at start-up.
+    schemaController: { compilersFactory: lazyCompilersFactory() },
   } as never) as unknown as FastifyInstance;
 
   const auth = new Auth({ password: deps.config.http.password, viewerPassword: deps.config.http.viewerPassword, nowMs: deps.nowMs });
   app.decorate('acipAuth', auth);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'acip API', version: deps.version, description: 'Links, phonebook, history, profiles and status of an acip codec.' },
-      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
-    },
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.addHook('onRequest', makeAuthHook(auth));
@@ -78,14 +73,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
-  app.setErrorHandler(async (err, _req, reply) => {
+  const onError = async (err: Error, _req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { status, body } = toHttpError(err);
     if (status >= 500) app.log.error({ err }, 'request failed');
     await reply.code(status).send(body);
-  });
-  app.setNotFoundHandler(async (req, reply) => {
+  };
+  const onNotFound = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const body: ErrorBody = { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` };
     await reply.code(404).send(body);
+  };
+  app.setErrorHandler(onError);
+  app.setNotFoundHandler(onNotFound);
+  registerLazyDocs(app, {
+    openapi: {
+      info: { title: 'acip API', version: deps.version, description: 'Links, phonebook, history, profiles and status of an acip codec.' },
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+    },
+    error: onError,
   });
 
   app.get<{ Reply: HealthBody }>(
