@@ -1,7 +1,11 @@
 /**
  * `npm run bench [-- NAME …]`: acip's benchmarks, printed, never asserted (tests never assert timings).
  *
- *   sip       session establishment rate (RFC 7501) with sipp against acip, and against baresip
+ *   sip       session establishment rate (RFC 7501) with sipp against the bare user agent (fixed SDP), and baresip
+ *   sip-service  the same through the whole service as npm start runs it (SDP, media, history per call),
+ *             beside baresip; --rates= --step-s= --cpu-prof --media-workers= --keep-going
+ *   sip-tls   OPTIONS round trips per second over one TLS connection against one TCP connection
+ *   srtp      CPU per SRTP protect+unprotect against one Opus encode+decode
  *   latency   input → output latency through two media sessions on loopback
  *   links     full-duplex links per core (Opus c5/c10, L24 5 ms / 1 ms) and opusscript's bare cost
  *   jitter    jitter buffer on the seeded traces (fake clock, all profiles × seeds 1–5)
@@ -10,7 +14,7 @@
  *             timing error p99 exceeds 1.5 ms)
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
- * With no names, all of them run in this order (about 10–15 minutes on the 2-core machine). Figures are
+ * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
  * only meaningful on a quiet machine: run nothing else meanwhile.
  */
 import { runSipBench } from './sip-bench.js';
@@ -28,6 +32,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   jitter: () => runJitterBench(),
   replay: () => runJitterReplayCompare({ profile: 'wan', seed: 1, seconds: 60 }),
   startup: () => runStartupBench(),
+  'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
+  srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -5,6 +5,7 @@
  *
  *   npx tsx test/bench/sip-tls.ts            (ACIP_SIP_TLS_BENCH_S=5 for longer runs)
  */
+import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../../server/util/clock.js';
 import { TcpSipTransport } from '../../server/sip/transport/tcp-transport.js';
@@ -41,7 +42,7 @@ async function measure(client: SipUserAgent, target: string, window: number): Pr
   return { rps: done / ((performance.now() - t0) / 1000), failures };
 }
 
-async function main(): Promise<void> {
+export async function runSipTlsBench(): Promise<void> {
   const certs = makeTestCerts();
   const a = await ua(certs.server, certs.ca.cert);
   const b = await ua(certs.client, certs.ca.cert);
@@ -64,7 +65,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`sip-tls bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+// Run directly (node --import tsx test/bench/sip-tls.ts) as well as from `npm run bench -- sip-tls`.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runSipTlsBench().catch((err: unknown) => {
+    process.stderr.write(`sip-tls bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

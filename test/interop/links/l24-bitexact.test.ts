@@ -69,9 +69,12 @@ describe('an L24 call between two acip instances', () => {
     src = knownSamples(SOURCE_S * RATE);
     const pcm = encodePcm(src, 24);
     writeFileSync(join(dir, 'known.wav'), Buffer.concat([wavHeader(RATE, CH, 24, pcm.length), pcm]));
+    writeFileSync(join(dir, 'b.yaml'), 'defaultProfile: l24-stereo-48k\n');
     [a, b] = await Promise.all([
       startLtAcip({ args: ['--input', `file:${join(dir, 'known.wav')}`], output: 'null' }),
-      startLtAcip({ args: ['--input', 'silence', '--answer-policy', 'auto'], output: `file:${dir}/rec-{link}.wav` }),
+      // The answering side uses the L24 profile too: its `stretch: false` is what keeps received PCM
+      // bit-exact (a receiver that may stretch splices while its buffer settles).
+      startLtAcip({ args: ['--input', 'silence', '--answer-policy', 'auto', '--config', join(dir, 'b.yaml')], output: `file:${dir}/rec-{link}.wav` }),
     ]);
   }, 40_000);
   afterAll(async () => {

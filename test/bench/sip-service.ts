@@ -1,0 +1,513 @@
+/**
+ * `npm run bench -- sip-service`: SIP session establishment rate of the service as users run it
+ * (RFC 7501 §3.3: the highest rate at which every session attempt of a sustained step succeeds),
+ * beside baresip answering the same calls.
+ *
+ * The service starts exactly as `npm start` runs it (the compiled build, npm start's node flags) with auto-answer,
+ * `sip.maxLinks` and `links.maxPerSource` at 1000 (sipp calls from one source) and a wide RTP range.
+ * sipp plays test/fixtures/sipp/bench-uac-g711.xml: an INVITE offering PCMA and PCMU, a 2xx whose SDP
+ * answer must carry an audio port (so every counted success opened media), ACK, CALL_MS of call, BYE.
+ * Steps go up in rate (RFC 7501 §5.1: steps of constant rate, default 30 s each); each prints attempted,
+ * succeeded and failed calls, the answerer's RSS and CPU share over the step (from /proc/PID/stat), and
+ * for acip the SIP counters from /metrics. The run stops after the first step with a failed call
+ * unless `--keep-going`. Between steps the bench waits (bounded) until the service holds no live link.
+ *
+ * Options, as `--name=value` (run.ts takes any word without a leading dash for a benchmark name) or
+ * the environment:
+ *   --rates=200,400,…    ACIP_SIP_SERVICE_RATES    calls/s per step (default 200,400,600,800,1000,1200)
+ *   --step-s=N           ACIP_SIP_SERVICE_STEP_S   seconds per step (default 30, the RFC 7501 figure)
+ *   --call-ms=N          ACIP_SIP_SERVICE_CALL_MS  call length between ACK and BYE (default 200)
+ *   --targets=acip,baresip  ACIP_SIP_SERVICE_TARGETS  answerers to measure (default both)
+ *   --cpu-prof[=DIR]     ACIP_SIP_SERVICE_CPU_PROF  profile the service with V8's sampling profiler (what
+ *                        `node --cpu-prof` runs), written to DIR (default test-artifacts/cpu-prof)
+ *                        as CPU.PID.cpuprofile when the service stops
+ *   --keep-going         run every step even after one failed
+ *   --media-workers=N    ACIP_SIP_SERVICE_MEDIA_WORKERS  acip's --media-workers (default 0, as shipped)
+ *
+ * Figures are only meaningful on a quiet machine.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT_DIR } from '../../server/version.js';
+import { ensureServerBuilt, serviceEntryArgs } from '../helpers/server-build.js';
+import { freePort, PeerProcess, readSippStats, runProgram } from '../helpers/sip-peer-process.js';
+import { GROUP_LEADER, stopProcess, trackProcess } from '../helpers/stop-process.js';
+
+export const BENCH_SCENARIO = join(ROOT_DIR, 'test/fixtures/sipp/bench-uac-g711.xml');
+
+export interface SipServiceOptions {
+  rates: number[];
+  stepS: number;
+  callMs: number;
+  targets: Set<string>;
+  cpuProfDir: string | undefined;
+  keepGoing: boolean;
+  /** acip's `--media-workers` (default 0, as the service ships). */
+  mediaWorkers: number;
+}
+
+/** Options from `--name=value` arguments, then ACIP_SIP_SERVICE_* variables, then the defaults. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): SipServiceOptions {
+  const flag = (name: string): string | undefined => {
+    const hit = argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (hit === undefined) return undefined;
+    return hit.includes('=') ? hit.slice(hit.indexOf('=') + 1) : '';
+  };
+  const pick = (name: string, envName: string): string | undefined => flag(name) ?? env[envName];
+  const positive = (raw: string | undefined, def: number, what: string): number => {
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${what}: expected a positive number, got ${raw}`);
+    return n;
+  };
+  const rates = (pick('rates', 'ACIP_SIP_SERVICE_RATES') ?? '200,400,600,800,1000,1200')
+    .split(',')
+    .filter((r) => r.trim() !== '')
+    .map((r) => positive(r.trim(), 0, 'rates'));
+  const prof = pick('cpu-prof', 'ACIP_SIP_SERVICE_CPU_PROF');
+  return {
+    rates,
+    stepS: positive(pick('step-s', 'ACIP_SIP_SERVICE_STEP_S'), 30, 'step-s'),
+    callMs: positive(pick('call-ms', 'ACIP_SIP_SERVICE_CALL_MS'), 200, 'call-ms'),
+    targets: new Set((pick('targets', 'ACIP_SIP_SERVICE_TARGETS') ?? 'acip,baresip').split(',').map((t) => t.trim())),
+    cpuProfDir: prof === undefined ? undefined : resolve(prof === '' ? join(ROOT_DIR, 'test-artifacts/cpu-prof') : prof),
+    keepGoing: flag('keep-going') !== undefined,
+    mediaWorkers: Math.floor(Number(pick('media-workers', 'ACIP_SIP_SERVICE_MEDIA_WORKERS') ?? 0)) || 0,
+  };
+}
+
+// ---- /proc sampling ------------------------------------------------------------------------------
+
+function getconf(name: string, def: number): number {
+  const r = spawnSync('getconf', [name], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return r.status === 0 && n > 0 ? n : def;
+}
+const CLK_TCK = getconf('CLK_TCK', 100);
+const PAGE_SIZE = getconf('PAGESIZE', 4096);
+
+export interface ProcSample {
+  atMs: number;
+  /** utime + stime, clock ticks. */
+  cpuTicks: number;
+  rssBytes: number;
+}
+
+/** proc(5): fields after the parenthesised command name, which may itself hold spaces or ')'. */
+export function parseProcStat(text: string, atMs: number): ProcSample {
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state): field N is rest[N - 3].
+  const field = (n: number) => Number(rest[n - 3]);
+  return { atMs, cpuTicks: field(14) + field(15), rssBytes: field(24) * PAGE_SIZE };
+}
+
+function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'), performance.now());
+  } catch {
+    return undefined; // the process is gone
+  }
+}
+
+/** CPU share of one core between two samples, percent. */
+function cpuPct(a: ProcSample, b: ProcSample): number {
+  const s = (b.atMs - a.atMs) / 1000;
+  return s > 0 ? ((b.cpuTicks - a.cpuTicks) / CLK_TCK / s) * 100 : 0;
+}
+
+// ---- /metrics ------------------------------------------------------------------------------------
+
+/** Sum of the samples of `name` whose labels include every `labels` pair (Prometheus text format). */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map<string, string>();
+    for (const p of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have.set(p[1]!, p[2]!);
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+interface SipCounters {
+  invitesIn: number;
+  byesIn: number;
+  ok200Out: number;
+  /** Final error responses sent, by status code. */
+  rejected: Record<string, number>;
+  /** prom-client's event-loop delay p99 over its monitoring window, s. */
+  lagP99S: number;
+}
+
+const REJECT_CODES = ['403', '408', '481', '486', '488', '500', '503'];
+
+async function sipCounters(httpUrl: string): Promise<SipCounters | undefined> {
+  try {
+    const res = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const t = await res.text();
+    return {
+      invitesIn: metricSum(t, 'acip_sip_requests_total', { method: 'INVITE', direction: 'in' }),
+      byesIn: metricSum(t, 'acip_sip_requests_total', { method: 'BYE', direction: 'in' }),
+      ok200Out: metricSum(t, 'acip_sip_responses_total', { code: '200', direction: 'out' }),
+      rejected: Object.fromEntries(REJECT_CODES.map((code) => [code, metricSum(t, 'acip_sip_responses_total', { code, direction: 'out' })])),
+      lagP99S: metricSum(t, 'nodejs_eventloop_lag_p99_seconds'),
+    };
+  } catch {
+    return undefined; // too busy to answer in time: reported as unknown
+  }
+}
+
+/** Links not yet ended, from /api/status (undefined when it does not answer in time). */
+async function liveLinks(httpUrl: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${httpUrl}/api/status`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { links: { total: number; byState: Record<string, number> } };
+    return body.links.total - (body.links.byState.ended ?? 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Datagrams the kernel dropped on the UDP socket bound to `port` (the `drops` column of
+ * /proc/net/udp, proc(5)): requests that never reached the service because its receive queue was full.
+ */
+export function udpDrops(procNetUdp: string, port: number): number {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops = 0;
+  for (const line of procNetUdp.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(hexPort)) drops += Number(f[f.length - 1]) || 0;
+  }
+  return drops;
+}
+
+function readUdpDrops(port: number): number | undefined {
+  try {
+    return udpDrops(readFileSync('/proc/net/udp', 'utf8'), port);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- sipp ----------------------------------------------------------------------------------------
+
+export interface StepResult {
+  rate: number;
+  attempted: number;
+  succeeded: number;
+  failed: number;
+  retransmissions: number;
+  /** Non-zero sipp failure counters, e.g. FailedMaxUDPRetrans(C) → 12. */
+  reasons: Record<string, number>;
+  sippExit: number | null;
+  timedOut: boolean;
+}
+
+/** One sustained sipp run of `rate` calls/s for `stepS` seconds against `target` (host:port). */
+export async function sippStep(o: { target: string; service: string; rate: number; stepS: number; callMs: number; dir: string }): Promise<StepResult> {
+  const calls = Math.round(o.rate * o.stepS);
+  const stf = join(o.dir, `step-${o.service}-${o.rate}.csv`);
+  rmSync(stf, { force: true });
+  const mediaPort = await freePort();
+  const limit = Math.max(200, o.rate * 4);
+  const r = await runProgram(
+    'sipp',
+    ['-sf', BENCH_SCENARIO, o.target, '-s', o.service, '-i', '127.0.0.1', '-mp', String(mediaPort), '-r', String(o.rate), '-m', String(calls),
+      '-l', String(limit), '-d', String(o.callMs), '-recv_timeout', '5000', '-nostdin', '-trace_stat', '-stf', stf, '-fd', '1',
+      '-timeout', `${Math.ceil(o.stepS + 30)}s`, '-timeout_error'],
+    (o.stepS + 60) * 1000,
+    o.dir,
+  );
+  const out: StepResult = { rate: o.rate, attempted: calls, succeeded: 0, failed: calls, retransmissions: 0, reasons: {}, sippExit: r.code, timedOut: r.timedOut };
+  try {
+    const s = readSippStats(stf);
+    const num = (k: string) => Number(s.get(k) ?? 0) || 0;
+    out.attempted = num('TotalCallCreated') || calls;
+    out.succeeded = num('SuccessfulCall(C)');
+    out.failed = out.attempted - out.succeeded;
+    out.retransmissions = num('Retransmissions(C)');
+    for (const [k, v] of s) if (k.startsWith('Failed') && k.endsWith('(C)') && Number(v) > 0) out.reasons[k.slice(6, -3)] = Number(v);
+  } catch {
+    // no statistics file: every call counts as failed
+  }
+  return out;
+}
+
+// ---- answerers -----------------------------------------------------------------------------------
+
+interface Answerer {
+  name: string;
+  pid: number;
+  target: string;
+  service: string;
+  sipPort?: number;
+  httpUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** The profiler preload: 1 ms sampling from start to exit (a session on the main thread answers synchronously). */
+function cpuProfPreload(outDir: string): string {
+  return [
+    "import { Session } from 'node:inspector';",
+    "import { writeFileSync } from 'node:fs';",
+    'const session = new Session();',
+    'session.connect();',
+    "session.post('Profiler.enable');",
+    "session.post('Profiler.setSamplingInterval', { interval: 1000 });",
+    "session.post('Profiler.start');",
+    "process.on('exit', () => {",
+    "  session.post('Profiler.stop', (err, res) => {",
+    `    if (!err) writeFileSync(${JSON.stringify(outDir)} + '/CPU.' + process.pid + '.cpuprofile', JSON.stringify(res.profile));`,
+    '  });',
+    '});',
+    '',
+  ].join('\n');
+}
+
+async function startAcipAnswerer(o: SipServiceOptions, dir: string): Promise<Answerer> {
+  const config = join(dir, 'acip.yaml');
+  writeFileSync(config, ['sip:', '  maxLinks: 1000', 'links:', '  maxPerSource: 1000', '  answerPolicy: auto', ''].join('\n'));
+  const env: NodeJS.ProcessEnv = {};
+  if (o.cpuProfDir !== undefined) {
+    mkdirSync(o.cpuProfDir, { recursive: true });
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS, and the npm start command line stays as it is; a
+    // preloaded module runs the same V8 sampling profiler through node:inspector and writes a
+    // .cpuprofile (Chrome DevTools / speedscope format) when the service exits.
+    const preload = join(dir, 'cpu-prof-preload.mjs');
+    writeFileSync(preload, cpuProfPreload(o.cpuProfDir));
+    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
+  }
+  // Spawned as test/helpers/acip-process.ts spawns it (npm start's node command line), but with the log
+  // going to a file as under a process manager: parsing thousands of log lines a second in this
+  // process would take CPU from the service on a small machine.
+  await ensureServerBuilt();
+  const logFile = join(dir, 'acip.log');
+  const fd = openSync(logFile, 'w');
+  const child = trackProcess(
+    spawn(process.execPath, [...serviceEntryArgs(), '--config', config, '--data-dir', join(dir, 'data'), '--http-port', '0', '--sip-port', '0',
+      '--sip-host', '127.0.0.1', '--rtp-host', '127.0.0.1', '--rtp-ports', '10000-59999', '--media-workers', String(o.mediaWorkers)], {
+      cwd: ROOT_DIR,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', fd, fd],
+      ...GROUP_LEADER,
+    }),
+    { group: true },
+  );
+  closeSync(fd);
+  const stop = async () => {
+    const st = await stopProcess(child, { group: true, graceMs: 5000 });
+    if (st.code !== 0) process.stdout.write(`  acip exited with ${st.code ?? st.signal}; log ${logFile}\n`);
+  };
+  let httpUrl: string | undefined;
+  let sipPort = 0;
+  for (let i = 0; i < 600 && (!httpUrl || !sipPort) && child.exitCode === null; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const log = readFileSync(logFile, 'utf8');
+    httpUrl ??= /listening: HTTP[^"]*?(http:\/\/[^\s"]+)/.exec(log)?.[1];
+    sipPort ||= Number(/listening: SIP over UDP on [^:"]+:(\d+)/.exec(log)?.[1] ?? 0);
+  }
+  if (!httpUrl || !sipPort) {
+    await stop();
+    throw new Error(`acip did not start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+  }
+  return {
+    name: 'acip',
+    pid: child.pid!,
+    target: `127.0.0.1:${sipPort}`,
+    service: 'acip',
+    sipPort,
+    httpUrl,
+    stop,
+  };
+}
+
+/** baresip with auto-answer and G.711, its audio bridged to nothing, as test/bench/sip-bench.ts runs it. */
+async function startBaresipAnswerer(dir: string): Promise<Answerer> {
+  const port = await freePort();
+  const cfg = join(dir, 'baresip');
+  mkdirSync(cfg, { recursive: true });
+  writeFileSync(
+    join(cfg, 'config'),
+    [`sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1', 'rtp_ports 10000-59999', 'module_path /usr/lib/baresip/modules',
+      'module g711.so', 'module aubridge.so', 'module account.so', 'module menu.so', 'audio_source aubridge,nil',
+      'audio_player aubridge,nil', 'call_max_calls 10000', ''].join('\n'),
+  );
+  writeFileSync(join(cfg, 'accounts'), `<sip:uas@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1,PCMU/8000/1\n`);
+  // Output ignored: an undrained pipe would block baresip once its buffer fills.
+  const peer = new PeerProcess(spawn('baresip', ['-f', cfg], { stdio: 'ignore', ...GROUP_LEADER }));
+  await new Promise((r) => setTimeout(r, 1500));
+  if (peer.child.exitCode !== null) throw new Error(`baresip exited at start (${peer.child.exitCode})`);
+  return { name: 'baresip', pid: peer.child.pid!, target: `127.0.0.1:${port}`, service: 'uas', sipPort: port, stop: () => peer.stop(3000) };
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+
+/** Share of samples by area of the code, first match wins (node_modules and node: internals by package). */
+const AREAS: [RegExp, string][] = [
+  [/^\((garbage collector)\)/, 'GC'],
+  [/^\((idle|program|root)\)/, 'idle/program'],
+  [/\/server\/dist\/([a-z-]+)\//, 'server/$1'],
+  [/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//, '$1'],
+  [/^node:([a-z_/]+)/, 'node:$1'],
+];
+
+function areaOf(fn: string, url: string): string {
+  const key = url === '' ? fn : url;
+  for (const [re, name] of AREAS) {
+    const m = re.exec(key);
+    if (m) return name.replace(/\$(\d)/g, (_, i: string) => m[Number(i)] ?? '');
+  }
+  return url === '' ? 'native' : 'other';
+}
+
+/** Top self-time functions and areas of a V8 .cpuprofile, as printable lines. */
+export function summariseCpuProfile(text: string, top = 25): string[] {
+  const prof = JSON.parse(text) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  prof.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)));
+  const fns = new Map<string, number>();
+  const areas = new Map<string, number>();
+  let total = 0;
+  let busy = 0;
+  for (const [id, us] of selfUs) {
+    const n = byId.get(id);
+    if (!n) continue;
+    const { functionName, url, lineNumber } = n.callFrame;
+    total += us;
+    const area = areaOf(functionName, url);
+    if (area !== 'idle/program') busy += us;
+    const file = url.replace(/^.*\/(server\/dist|node_modules)\//, '$1/').replace(/^file:\/\//, '');
+    const key = `${functionName || '(anonymous)'} ${file ? `${file}:${lineNumber + 1}` : ''}`.trim();
+    fns.set(key, (fns.get(key) ?? 0) + us);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+  }
+  const pct = (us: number) => `${((us / Math.max(1, busy)) * 100).toFixed(1).padStart(5)} %`;
+  const lines = [`profile: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (shares below are of busy time)`];
+  lines.push('  by area:');
+  for (const [k, v] of [...areas].filter(([k]) => k !== 'idle/program').sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`    ${pct(v)}  ${k}`);
+  lines.push('  top self time:');
+  for (const [k, v] of [...fns].sort((a, b) => b[1] - a[1]).filter(([k]) => !/^\((idle|program|root)\)/.test(k)).slice(0, top)) lines.push(`    ${pct(v)}  ${k}`);
+  return lines;
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+
+/** Run the steps against one answerer; returns the highest rate whose step had every call succeed. */
+async function measure(a: Answerer, o: SipServiceOptions, dir: string): Promise<number> {
+  let best = 0;
+  for (const rate of o.rates) {
+    const before = sampleProc(a.pid);
+    const cBefore = a.httpUrl ? await sipCounters(a.httpUrl) : undefined;
+    const dropsBefore = a.sipPort !== undefined ? readUdpDrops(a.sipPort) : undefined;
+    let peakRss = before?.rssBytes ?? 0;
+    // RSS peak over the step: one sample a second, for as long as sipp runs (bounded by the step).
+    let sampling = true;
+    const sampler = (async () => {
+      for (let i = 0; sampling && i < (o.stepS + 90) * 2; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        const s = sampleProc(a.pid);
+        if (s) peakRss = Math.max(peakRss, s.rssBytes);
+      }
+    })();
+    const r = await sippStep({ target: a.target, service: a.service, rate, stepS: o.stepS, callMs: o.callMs, dir });
+    sampling = false;
+    await sampler;
+    const after = sampleProc(a.pid);
+    const cAfter = a.httpUrl ? await sipCounters(a.httpUrl) : undefined;
+    const cpu = before && after ? `${cpuPct(before, after).toFixed(0)} %` : '?';
+    const rss = after ? `${mb(after.rssBytes)} (peak ${mb(peakRss)})` : 'gone';
+    let sip = '';
+    if (cBefore && cAfter) {
+      const d = (k: 'invitesIn' | 'byesIn' | 'ok200Out') => cAfter[k] - cBefore[k];
+      const rejected = REJECT_CODES.map((c) => [c, (cAfter.rejected[c] ?? 0) - (cBefore.rejected[c] ?? 0)] as const).filter(([, n]) => n > 0);
+      // A 200 answers each INVITE (retransmitted until the ACK) and each BYE: 200s less BYEs ≈ answered INVITEs.
+      sip =
+        `; INVITE in ${d('invitesIn')}, 200s to INVITEs (retransmissions included) ${d("ok200Out") - d("byesIn")}, ` +
+        `rejected ${rejected.length ? rejected.map(([c, n]) => `${c}×${n}`).join(' ') : 0}, event-loop lag p99 ${(cAfter.lagP99S * 1000).toFixed(0)} ms`;
+    }
+    const drops = a.sipPort !== undefined && dropsBefore !== undefined ? (readUdpDrops(a.sipPort) ?? dropsBefore) - dropsBefore : undefined;
+    if (drops !== undefined) sip += `, SIP datagrams dropped by the kernel ${drops}`;
+    const why = Object.entries(r.reasons).map(([k, v]) => `${k} ${v}`).join(', ');
+    process.stdout.write(
+      `  ${a.name.padEnd(7)} ${String(rate).padStart(5)}/s × ${o.stepS} s: attempted ${r.attempted}, succeeded ${r.succeeded}, failed ${r.failed}` +
+        `${why ? ` (${why})` : ''}, retransmissions ${r.retransmissions}; RSS ${rss}, CPU ${cpu}${sip}${r.timedOut ? '; sipp timed out' : ''}\n`,
+    );
+    const ok = r.failed === 0 && r.succeeded === r.attempted && r.sippExit === 0;
+    if (ok) best = rate;
+    if (a.httpUrl) {
+      // Let the links of this step end before the next (bounded).
+      for (let i = 0; i < 60; i++) {
+        const live = await liveLinks(a.httpUrl);
+        if (live === 0) break;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    } else {
+      await new Promise((res) => setTimeout(res, 2000));
+    }
+    if (!ok && !o.keepGoing) break;
+  }
+  return best;
+}
+
+export async function runSipServiceBench(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!has('sipp')) {
+    process.stdout.write('sip-service: sipp not installed, skipped\n');
+    return;
+  }
+  const o = parseOptions(argv, env);
+  const dir = mkdtempSync(join(tmpdir(), 'acip-sip-service-'));
+  const results: string[] = [];
+  try {
+    process.stdout.write(
+      `sip-service: session establishment rate (RFC 7501), sipp ${BENCH_SCENARIO.slice(ROOT_DIR.length + 1)}, ` +
+        `PCMA/PCMU offer, ${o.callMs} ms calls, ${o.stepS} s steps at ${o.rates.join(', ')} calls/s` +
+        `${o.mediaWorkers > 0 ? `, acip with ${o.mediaWorkers} media worker(s)` : ''}\n`,
+    );
+    if (o.targets.has('acip')) {
+      const a = await startAcipAnswerer(o, join(dir));
+      let rate = 0;
+      try {
+        rate = await measure(a, o, dir);
+      } finally {
+        await a.stop();
+      }
+      results.push(`acip (npm start) ${rate} calls/s`);
+      if (o.cpuProfDir !== undefined) {
+        const profiles = readdirSync(o.cpuProfDir).filter((f) => f.endsWith('.cpuprofile'));
+        process.stdout.write(`  CPU profile(s) in ${o.cpuProfDir}: ${profiles.join(', ') || 'none written'}\n`);
+        for (const f of profiles) process.stdout.write(`${summariseCpuProfile(readFileSync(join(o.cpuProfDir, f), 'utf8')).join('\n')}\n`);
+      }
+    }
+    if (o.targets.has('baresip') && has('baresip')) {
+      const b = await startBaresipAnswerer(dir);
+      let rate = 0;
+      try {
+        rate = await measure(b, o, dir);
+      } finally {
+        await b.stop();
+      }
+      results.push(`baresip ${rate} calls/s`);
+    }
+    process.stdout.write(`sip-service: ${results.join(', ')} (highest step rate with every call of a ${o.stepS} s step successful)\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) void runSipServiceBench();
