@@ -43,11 +43,17 @@ export interface LinkIncomingCall extends LinkCall {
   reject(status: number, reason?: string, headers?: [string, string][]): void;
 }
 
+/** Per-call choices a link passes to the user agent when it dials. */
+export interface DialOptions {
+  tlsVerify?: boolean;
+}
+
 /** What a link asks of the user agent. */
 export interface CallPort {
   /** Product token of User-Agent/Server headers: also the warn-agent of our Warning headers (§20.43). */
   readonly userAgentName: string;
-  invite(target: string, opts: { sdp: string }): LinkOutgoingCall;
+  /** `tlsVerify: false` accepts a TLS peer whose certificate fails verification (a phonebook entry's choice). */
+  invite(target: string, opts: DialOptions & { sdp: string }): LinkOutgoingCall;
 }
 
 /** A registration at a registrar (RFC 3261 §10). */
@@ -62,5 +68,5 @@ export interface LinkManagerUa extends CallPort {
   on(event: 'incomingCall', fn: (call: LinkIncomingCall) => void): () => void;
   register(opts: RegisterOptions): LinkRegistration;
   /** OPTIONS (§11): any final response, with its round-trip time. */
-  options(target: string): Promise<{ status: number; rttMs: number }>;
+  options(target: string, opts?: DialOptions): Promise<{ status: number; rttMs: number }>;
 }

@@ -184,6 +184,7 @@ export class LinkManager implements LinksPort {
       direction: 'outbound',
       remote: req.to.trim(),
       ...(entry ? { remoteName: entry.name, phonebookId: entry.id } : {}),
+      ...(entry?.tlsVerify === false ? { dial: { tlsVerify: false } } : {}),
       profile,
       input,
       output,
@@ -499,7 +500,8 @@ export class LinkManager implements LinksPort {
       entries.map(async (e) => {
         const checkedAt = new Date(this.deps.clock.wallNow()).toISOString();
         try {
-          const { status, rttMs } = await this.deps.ua.options(e.uri);
+          // A phonebook entry that accepts an unverifiable certificate is probed the same way.
+          const { status, rttMs } = await (e.tlsVerify === false ? this.deps.ua.options(e.uri, { tlsVerify: false }) : this.deps.ua.options(e.uri));
           // Any final response proves the far end is there; 2xx means it also accepts OPTIONS.
           this.reach.set(e.id, { reachable: status < 500 || status === 501, rttMs: Math.round(rttMs * 10) / 10, status, checkedAt });
         } catch {

@@ -16,7 +16,7 @@ import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
 import type { CallRecord } from '../store/call-history.js';
 import { assertTransition, type LinkState } from './link-state.js';
 import type { LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
-import type { CallPort, LinkCall, LinkIncomingCall, LinkOutgoingCall } from './call-port.js';
+import type { CallPort, DialOptions, LinkCall, LinkIncomingCall, LinkOutgoingCall } from './call-port.js';
 import { LinkMedia, type LinkMediaConfig, type LinkMediaEvent } from './link-media.js';
 import { InactivityWatch, lastPeerActivity } from './inactivity-watch.js';
 import { answerReoffer, answerWithMedia, applyAnswerInAck, hostOfUri, offerForInvite, offerWithMedia, readPeerAnswer } from './link-setup.js';
@@ -51,6 +51,8 @@ export interface LinkInit {
   permanent: boolean;
   /** Inbound: the packet source address of the INVITE (the per-source link limit counts it). */
   source?: string;
+  /** Outbound: per-call choices for the user agent (a phonebook entry's `tlsVerify: false`). */
+  dial?: DialOptions;
 }
 
 /** The states in which a call is being set up, under the ring timeout. */
@@ -89,7 +91,7 @@ export class Link {
 
   constructor(
     private readonly deps: LinkDeps,
-    init: LinkInit,
+    private readonly init: LinkInit,
   ) {
     this.direction = init.direction;
     this.remote = init.remote;
@@ -177,7 +179,7 @@ export class Link {
         const { sdp, offered } = await offerWithMedia(this.setupContext(hostOfUri(this.remote)));
         if (this.stateValue !== 'dialling') return; // hung up meanwhile
         this.local = offered;
-        const call = this.deps.ua.invite(this.remote, { sdp });
+        const call = this.deps.ua.invite(this.remote, { ...this.init.dial, sdp });
         this.bindCall(call);
         call.on('progress', (p) => {
           if (p.status >= 180 && this.stateValue === 'dialling') this.transition('ringing', `${p.status} ${p.reason}`);

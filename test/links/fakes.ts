@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { TypedEmitter } from '../../server/util/typed-emitter.js';
 import type { CallEndInfo, CallEvents, ReinviteOffer, ReinviteResult } from '../../server/sip/ua/call.js';
 import type { RegisterOptions, RegistrationEvents } from '../../server/sip/ua/registration.js';
-import type { CallPort, LinkIncomingCall, LinkManagerUa, LinkOutgoingCall, LinkRegistration } from '../../server/links/call-port.js';
+import type { CallPort, DialOptions, LinkIncomingCall, LinkManagerUa, LinkOutgoingCall, LinkRegistration } from '../../server/links/call-port.js';
 import type { MediaSessionLike, MediaSessionOpener } from '../../server/media/worker/media-session-like.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../../server/media/session-types.js';
 import type { SipRequest } from '../../server/sip/grammar/message.js';
@@ -269,15 +269,21 @@ export class FakeRegistration extends TypedEmitter<RegistrationEvents> implement
 /** The user agent: records INVITEs sent, delivers INVITEs received. */
 export class FakeUa extends TypedEmitter<{ incomingCall: [LinkIncomingCall] }> implements CallPort, LinkManagerUa {
   readonly invites: FakeOutgoingCall[] = [];
+  /** The per-call options of each INVITE, in the order sent (without the SDP). */
+  readonly inviteOptions: DialOptions[] = [];
   readonly registrations: FakeRegistration[] = [];
   readonly probed: string[] = [];
+  /** The options of each probe, in the order sent. */
+  readonly probeOptions: (DialOptions | undefined)[] = [];
 
   constructor(readonly userAgentName = 'studio-b/2.1') {
     super();
   }
 
-  invite(target: string, opts: { sdp: string }): FakeOutgoingCall {
-    const call = new FakeOutgoingCall(target, opts.sdp);
+  invite(target: string, opts: DialOptions & { sdp: string }): FakeOutgoingCall {
+    const { sdp, ...rest } = opts;
+    this.inviteOptions.push(rest);
+    const call = new FakeOutgoingCall(target, sdp);
     this.invites.push(call);
     return call;
   }
@@ -288,8 +294,9 @@ export class FakeUa extends TypedEmitter<{ incomingCall: [LinkIncomingCall] }> i
     return r;
   }
 
-  options(target: string): Promise<{ status: number; rttMs: number }> {
+  options(target: string, opts?: DialOptions): Promise<{ status: number; rttMs: number }> {
     this.probed.push(target);
+    this.probeOptions.push(opts);
     return Promise.resolve({ status: 200, rttMs: 1 });
   }
 

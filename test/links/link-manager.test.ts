@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeIncomingCall, flush, header, peerAnswer, peerOffer } from './fakes.js';
 import { AGENT, dialAndAnswer, entry, invite, setup } from './manager-env.js';
+import type { DialOptions } from '../../server/links/call-port.js';
+import type { PhonebookEntry } from '../../server/store/phonebook.js';
 
 describe('inbound calls under the answer policy', () => {
   it.each([
@@ -190,5 +192,45 @@ describe('registration and probes', () => {
     await flush();
     expect(env.ua.probed).toEqual(['sip:studio2@192.0.2.7']);
     expect(env.manager.reachability('e1')).toMatchObject({ reachable: true, status: 200 });
+  });
+});
+
+describe('TLS verification per phonebook entry', () => {
+  const rows: Array<{ name: string; extra: Partial<PhonebookEntry>; dial: DialOptions }> = [
+    { name: 'an entry with tlsVerify false dials without verification', extra: { tlsVerify: false }, dial: { tlsVerify: false } },
+    { name: 'an entry with tlsVerify true dials with verification', extra: { tlsVerify: true }, dial: {} },
+    { name: 'an entry without tlsVerify dials with verification', extra: {}, dial: {} },
+  ];
+  for (const r of rows) {
+    it(r.name, async () => {
+      const env = setup({ phonebook: [entry('e1', 'Studio 2', 'sips:studio2@192.0.2.7', r.extra)] });
+      env.manager.dial({ to: 'sips:studio2@192.0.2.7' });
+      await flush();
+      expect(env.ua.inviteOptions).toEqual([r.dial]);
+    });
+  }
+
+  it('dials a URI that is in no phonebook entry with verification', async () => {
+    const env = setup();
+    env.manager.dial({ to: 'sips:elsewhere@192.0.2.9' });
+    await flush();
+    expect(env.ua.inviteOptions).toEqual([{}]);
+  });
+
+  it('probes an entry with tlsVerify false without verification', async () => {
+    const env = setup({ config: { links: { probeIntervalS: 30 } }, phonebook: [entry('e1', 'Studio 2', 'sips:studio2@192.0.2.7', { tlsVerify: false })] });
+    env.clock.advance(1000);
+    await flush();
+    expect(env.ua.probeOptions).toEqual([{ tlsVerify: false }]);
+  });
+
+  it('shows a certificate that failed verification in the end reason of the link', async () => {
+    const env = setup();
+    const snap = env.manager.dial({ to: 'sips:studio2@192.0.2.7' });
+    await flush();
+    const reason = 'Service Unavailable (SIP_TLS_VERIFY_FAILED: TLS certificate of 192.0.2.7:5061 failed verification: DEPTH_ZERO_SELF_SIGNED_CERT)';
+    env.ua.lastInvite.fail(503, reason);
+    await flush();
+    expect(env.manager.get(snap.id)?.endReason).toEqual({ by: 'remote', sipStatus: 503, reason });
   });
 });

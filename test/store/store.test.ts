@@ -60,6 +60,16 @@ describe('phonebook', () => {
     expect(make(dir).list().map((e) => e.id)).toEqual([b.id]);
   });
 
+  it('keeps tlsVerify false across a restart and defaults it to true', () => {
+    const dir = tmp();
+    const pb = make(dir);
+    const selfSigned = pb.create({ name: 'Self-signed studio', uri: 'sips:studio3@127.0.0.1', tlsVerify: false });
+    const plain = pb.create({ name: 'Studio 4', uri: 'sips:studio4@127.0.0.1' });
+    const again = make(dir);
+    expect(again.get(selfSigned.id)?.tlsVerify).toBe(false);
+    expect(again.get(plain.id)?.tlsVerify).toBe(true);
+  });
+
   it.each([
     [{ name: '', uri: 'sip:a@127.0.0.1' }, 'name'],
     [{ name: 'x', uri: 'http://example.com' }, 'uri'],
@@ -67,6 +77,7 @@ describe('phonebook', () => {
     [{ name: 'x', uri: 'sip:a@127.0.0.1', profile: 'nope' }, 'profile'],
     [{ name: 'x', uri: 'sip:a@127.0.0.1', extra: 1 }, 'extra'],
     [{ name: 7, uri: 'sip:a@127.0.0.1' }, 'name'],
+    [{ name: 'x', uri: 'sips:a@127.0.0.1', tlsVerify: 'no' }, 'tlsVerify'],
   ])('rejects %j naming the field %s and saves nothing', (input, field) => {
     const dir = tmp();
     const pb = make(dir);

@@ -9,6 +9,9 @@ export const PhonebookInput = Type.Object(
     profile: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Profile to dial with' })),
     notes: Type.Optional(Type.String({ maxLength: 2000 })),
     probe: Type.Optional(Type.Boolean({ default: true, description: 'Probe reachability with OPTIONS' })),
+    tlsVerify: Type.Optional(
+      Type.Boolean({ default: true, description: 'TLS (sips:) only: false accepts a certificate that fails verification (self-signed, wrong name)' }),
+    ),
   },
   { additionalProperties: false },
 );

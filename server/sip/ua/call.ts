@@ -330,7 +330,7 @@ export abstract class SipCall extends DialogCall {
     }
     if (early) {
       // Nothing to refresh before the session exists (RFC 4028 §10 counts from the 2xx).
-      respond(createResponse(req, 200, 'OK', { headers: [['Contact', this.core.contact(this.transport)], ['Allow', ALLOW_HEADER]] }));
+      respond(createResponse(req, 200, 'OK', { headers: [['Contact', this.ownContact()], ['Allow', ALLOW_HEADER]] }));
       return;
     }
     const timer = this.timerDecisionOr422(req, (res) => tx.respond(res));
@@ -339,7 +339,7 @@ export abstract class SipCall extends DialogCall {
     this.dialog?.refreshTarget(req);
     const ok = (sdp: string | undefined) => {
       const res = createResponse(req, 200, 'OK', {
-        headers: [['Contact', this.core.contact(this.transport)], ['Allow', ALLOW_HEADER], ...timerResponseHeaders(timer)],
+        headers: [['Contact', this.ownContact()], ['Allow', ALLOW_HEADER], ...timerResponseHeaders(timer)],
         ...(sdp !== undefined ? { body: Buffer.from(sdp, 'utf8'), contentType: SDP } : {}),
       });
       respond(res);

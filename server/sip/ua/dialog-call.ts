@@ -15,6 +15,7 @@ import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import type { SipTransport } from '../transport/sip-transport.js';
 import type { CallDirection, CallEndInfo, CallEvents } from './call-types.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
+import type { RouteOptions } from './ua-routing.js';
 import { ACCEPTED_CONTENT_TYPES, ALLOW_HEADER } from './uas-policy.js';
 
 export const SDP = 'application/sdp';
@@ -85,6 +86,10 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
   protected pending2xx: Pending2xx | undefined;
   private lastAck: { cseq: number; ack: SipRequest; route: SipRoute } | undefined;
   private timers = new Set<TimerHandle>();
+  /** The caller's routing choices (TLS verification), kept for every in-dialog request. */
+  protected routeOptions: RouteOptions = {};
+  /** The dialog was set up with a sips: Request-URI: our Contact is sips: too (RFC 3261 §12.1.1, §12.1.2). */
+  protected secure = false;
 
   protected constructor(
     protected readonly core: UaCore,
@@ -108,6 +113,11 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
 
   get dialogKey(): string | undefined {
     return this.dialog?.key;
+  }
+
+  /** Our Contact for this dialog's requests and responses. */
+  protected ownContact(): string {
+    return this.core.contact(this.transport, this.secure);
   }
 
   protected get ownsCallId(): boolean {
@@ -156,7 +166,7 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
   protected withDialogRoute(dialog: Dialog, send: (route: SipRoute) => void, onError: (err: unknown) => void): void {
     let located: SipRoute[] | Promise<SipRoute[]>;
     try {
-      located = this.core.locate(dialog.routing().nextHop, this.transport, this.connectionId);
+      located = this.core.locate(dialog.routing().nextHop, this.transport, this.connectionId, this.routeOptions);
     } catch (err) {
       onError(err);
       return;
@@ -269,7 +279,7 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
    * cannot be lost on a direct TCP connection). `onNoAck` runs when the deadline passes.
    */
   protected send2xx(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, o: TwoXxOptions = {}): void {
-    const contact = this.core.contact(this.transport);
+    const contact = this.ownContact();
     const opts = {
       toTag: this.dialog?.localTag ?? '',
       headers: [['Contact', contact] as [string, string], ['Allow', ALLOW_HEADER] as [string, string], ...(o.headers ?? [])],

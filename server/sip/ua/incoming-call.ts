@@ -55,7 +55,9 @@ export class IncomingCall extends SipCall {
     }
     this.from = from;
     // The dialog exists from the first response with our tag (§12.1.1); build it now as early.
-    this.dialog = Dialog.asUas(tx.request, localTag, core.contact(info.transport), 'early');
+    // RFC 3261 §12.1.1: a sips: Request-URI makes our Contact sips: (RFC 5630 §3.1.3).
+    this.secure = /^sips:/i.test(tx.request.uri);
+    this.dialog = Dialog.asUas(tx.request, localTag, this.ownContact(), 'early');
     core.bindDialog(this.dialog.key, this);
     tx.user = {
       onAck: (ack) => this.onAck(ack),
@@ -73,7 +75,7 @@ export class IncomingCall extends SipCall {
     this.stateValue = 'ringing';
     const res = createResponse(this.request, 180, 'Ringing', {
       toTag: this.localTag,
-      headers: [['Contact', this.core.contact(this.transport)]],
+      headers: [['Contact', this.ownContact()]],
     });
     this.core.respondInvite(this.tx, res);
   }

@@ -16,8 +16,20 @@ import { Dialog } from '../dialog/dialog.js';
 import type { ClientTransaction } from '../transaction/transaction-layer.js';
 import { SipCall } from './call.js';
 import { DigestClient, type DigestCredentials } from './digest-client.js';
+import { isSipTransportError } from '../transport/transport-error.js';
 import { routeFailure } from './route-failure.js';
 import type { SipRoute, UaCore } from './ua-core.js';
+import type { RouteOptions } from './ua-routing.js';
+
+/**
+ * The reason of a 503 for a transport failure: the typed code and its reason when the transport
+ * says why (a certificate that failed verification: `SIP_TLS_VERIFY_FAILED: …`), so that the
+ * person dialling sees it.
+ */
+export function transportFailureReason(err: unknown): string {
+  if (isSipTransportError(err)) return `Service Unavailable (${err.code}: ${err.message})`;
+  return 'Service Unavailable (transport error)';
+}
 
 export type OutgoingCallState = 'resolving' | 'calling' | 'proceeding' | 'answered' | 'ended';
 
@@ -47,8 +59,11 @@ export class OutgoingCall extends SipCall {
     transport: SipTransport,
     private localContact: string,
     auth: DigestCredentials | undefined,
+    routeOptions: RouteOptions = {},
   ) {
     super(core, invite.headers.get('Call-ID') ?? '', transport, undefined);
+    this.routeOptions = routeOptions;
+    this.secure = /^sips:/i.test(invite.uri);
     this.invite = invite;
     this.localSdp = invite.body.length > 0 ? invite.body.toString('utf8') : undefined;
     this.digest = auth ? new DigestClient(auth) : undefined;
@@ -109,7 +124,7 @@ export class OutgoingCall extends SipCall {
     this.transport = route.transport;
     this.connectionId = route.dest.connectionId;
     if (!transportChanged && !freshBranch) return;
-    if (transportChanged) this.localContact = this.core.contact(route.transport);
+    if (transportChanged) this.localContact = this.core.contact(route.transport, this.secure);
     const h = new SipHeaders();
     for (const e of this.invite.headers.entries()) {
       if (e.name === 'Via') continue;
@@ -125,7 +140,7 @@ export class OutgoingCall extends SipCall {
       this.tx = this.core.sendRequest(this.invite, route, {
         onResponse: (res) => this.onResponse(res),
         onTimeout: () => this.nextTargetOrFail(408, 'Request Timeout'),
-        onTransportError: () => this.nextTargetOrFail(503, 'Service Unavailable (transport error)'),
+        onTransportError: (err) => this.nextTargetOrFail(503, transportFailureReason(err)),
       });
     } catch (err) {
       this.core.logger.warn({ err: String(err) }, 'sip: INVITE could not be sent');

@@ -11,6 +11,7 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { SipLogger } from '../transport/sip-logger.js';
 import type { SipDestination, SipTransport } from '../transport/sip-transport.js';
 import type { SessionTimerPolicy } from '../dialog/session-timer.js';
+import type { RouteOptions } from './ua-routing.js';
 
 /** A resolved next hop: which transport, and where. */
 export interface SipRoute {
@@ -29,13 +30,17 @@ export interface UaCore {
    * Every target for a URI in the order to try them (RFC 3263 §4), never empty: synchronously
    * (an array) when no DNS query is needed, else a promise that rejects with SIP_DNS_NOT_FOUND /
    * SIP_DNS_FAILED. Throws synchronously for URIs no lookup can route (tel:, unknown transport,
-   * sips: without TLS). `preferred` (the dialog's transport) narrows the protocol choice to it.
+   * sips: without TLS). `preferred` (the dialog's transport) narrows the protocol choice to it;
+   * `opts` carries the caller's choices (TLS verification) to every request of a call.
    */
-  locate(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute[] | Promise<SipRoute[]>;
+  locate(uri: string, preferred?: SipTransport, connectionId?: string, opts?: RouteOptions): SipRoute[] | Promise<SipRoute[]>;
   /** A top Via for a new request over `transport` (fresh branch, rport asked, §8.1.1.7 / RFC 3581). */
   via(transport: SipTransport): string;
-  /** Our Contact (name-addr) for requests and responses sent over `transport`. */
-  contact(transport: SipTransport): string;
+  /**
+   * Our Contact (name-addr) for requests and responses sent over `transport`; `secure` (a sips:
+   * Request-URI, RFC 3261 §8.1.1.8 / §12.1.1, RFC 5630 §3.1.3) makes it a sips: URI over TLS.
+   */
+  contact(transport: SipTransport, secure?: boolean): string;
   /** Start a client transaction for `req` over `route`. */
   sendRequest(req: SipRequest, route: SipRoute, user: ClientTransactionUser): ClientTransaction;
   /** Send without a transaction (ACK for 2xx, §13.2.2.4). Never throws. */

@@ -29,7 +29,7 @@ import { probeOptions, type OptionsResult } from './options-probe.js';
 import { OutgoingCall } from './outgoing-call.js';
 import { Registration, type RegisterOptions } from './registration.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
-import { UaRouter } from './ua-routing.js';
+import { UaRouter, type RouteOptions } from './ua-routing.js';
 import { UAS_STATUS, UasDispatcher, type UaCounters, type UasHost } from './uas-dispatch.js';
 import { ALLOW_HEADER } from './uas-policy.js';
 
@@ -93,6 +93,11 @@ export interface InviteOptions {
   headers?: [string, string][];
   /** Credentials for one retry after 401/407. */
   auth?: DigestCredentials;
+  /**
+   * TLS only: `false` accepts a peer certificate that fails verification, for the INVITE and
+   * every later request of the call (BYE, re-INVITE, UPDATE). Default true.
+   */
+  tlsVerify?: boolean;
 }
 
 export type SipUserAgentEvents = {
@@ -200,8 +205,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   // ---- UaCore ---------------------------------------------------------------------------------
 
   /** See UaCore.locate: RFC 3263 §4 through the resolver, synchronous when no DNS is needed. */
-  locate(uri: string, preferred?: SipTransport, connectionId?: string): SipRoute[] | Promise<SipRoute[]> {
-    return this.router.locate(uri, preferred, connectionId);
+  locate(uri: string, preferred?: SipTransport, connectionId?: string, opts?: RouteOptions): SipRoute[] | Promise<SipRoute[]> {
+    return this.router.locate(uri, preferred, connectionId, opts);
   }
 
   /**
@@ -222,12 +227,17 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   }
 
   via(transport: SipTransport): string {
-    return `SIP/2.0/${transport.protocol.toUpperCase()} ${this.hostOf(transport)}:${transport.local.port};branch=${newBranch()};rport`;
+    // RFC 5923 §6: `alias` over TLS lets the peer send its requests back on our connection.
+    const alias = transport.protocol === 'tls' ? ';alias' : '';
+    return `SIP/2.0/${transport.protocol.toUpperCase()} ${this.hostOf(transport)}:${transport.local.port};branch=${newBranch()};rport${alias}`;
   }
 
-  contact(transport: SipTransport): string {
+  contact(transport: SipTransport, secure = false): string {
+    const hostPort = `${this.hostOf(transport)}:${transport.local.port}`;
+    // RFC 5630 §3.1.3: a sips: URI means TLS on every hop, so it carries no transport parameter.
+    if (secure && transport.protocol === 'tls') return `<sips:${this.localUser}@${hostPort}>`;
     const tp = transport.protocol === 'udp' ? '' : `;transport=${transport.protocol}`;
-    return `<sip:${this.localUser}@${this.hostOf(transport)}:${transport.local.port}${tp}>`;
+    return `<sip:${this.localUser}@${hostPort}${tp}>`;
   }
 
   private channelTo(route: SipRoute): TransactionChannel {
@@ -267,7 +277,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
    */
   invite(target: string, opts: InviteOptions): OutgoingCall {
     if (this.isClosed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const located = this.locate(target);
+    const routeOpts: RouteOptions = opts.tlsVerify === false ? { tlsVerify: false } : {};
+    const located = this.locate(target, undefined, undefined, routeOpts);
     // Build the INVITE for the transport it will most likely use; the call rewrites Via and
     // Contact if the lookup picks another one (e.g. SRV offers only TCP).
     const transport = Array.isArray(located) ? located[0]!.transport : this.router.defaultTransport(target);
@@ -280,7 +291,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     h.append('To', `<${target}>`);
     h.append('Call-ID', newCallId(host));
     h.append('CSeq', '1 INVITE');
-    const contact = this.contact(transport);
+    // RFC 3261 §8.1.1.8: a sips: Request-URI asks for a sips: Contact.
+    const secure = /^sips:/i.test(target);
+    const contact = this.contact(transport, secure);
     h.append('Contact', contact);
     h.append('Allow', ALLOW_HEADER);
     // RFC 4028 §7.1: Supported: timer, our Session-Expires (the UAS picks the refresher) and Min-SE.
@@ -291,7 +304,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     if (body.length > 0) h.append('Content-Type', 'application/sdp');
     h.append('Content-Length', String(body.length));
     const req: SipRequest = { kind: 'request', method: 'INVITE', uri: target, version: 'SIP/2.0', headers: h, body };
-    const call = new OutgoingCall(this, req, transport, contact, opts.auth);
+    const call = new OutgoingCall(this, req, transport, contact, opts.auth, routeOpts);
     this.track(call);
     if (Array.isArray(located)) call.start(located);
     else call.startWhenResolved(located);
@@ -302,8 +315,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
    * Reachability probe (§11): OPTIONS out of dialog; resolves with the final status and the RTT
    * of the last attempt (408 on timeout). A timeout, transport error or 503 moves on to the next
    * RFC 3263 target (§4.3). Rejects when the target cannot be routed (DNS failure included).
+   * `opts.tlsVerify: false` probes a TLS peer whose certificate fails verification.
    */
-  options(target: string): Promise<OptionsResult> {
+  options(target: string, opts: RouteOptions = {}): Promise<OptionsResult> {
     return probeOptions(
       {
         clock: this.clock,
@@ -311,7 +325,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
         localUser: this.localUser,
         isClosed: () => this.isClosed,
         hostOf: (t) => this.hostOf(t),
-        locate: (uri, preferred, connectionId) => this.locate(uri, preferred, connectionId),
+        locate: (uri, preferred, connectionId) => this.locate(uri, preferred, connectionId, opts),
         via: (t) => this.via(t),
         contact: (t) => this.contact(t),
         sendRequest: (req, route, user) => this.sendRequest(req, route, user),

@@ -10,6 +10,10 @@ import { responseDestination } from '../../../server/sip/transport/response-rout
 import { parseMessage } from '../../../server/sip/grammar/parser.js';
 import { SipUserAgent } from '../../../server/sip/ua/user-agent.js';
 import type { SipTransport } from '../../../server/sip/transport/sip-transport.js';
+import type { SipMessage } from '../../../server/sip/grammar/message.js';
+import type { IncomingCall } from '../../../server/sip/ua/incoming-call.js';
+import type { OutgoingCall } from '../../../server/sip/ua/outgoing-call.js';
+import { minimalSdp } from '../../helpers/sip-ua-harness.js';
 import { makeTestCerts, type CertPair, type TestCerts } from '../../helpers/certs.js';
 import { requireProgram } from '../../helpers/require-program.js';
 
@@ -110,6 +114,95 @@ describe.skipIf(!hasOpenssl)('the user agent over TLS', () => {
     const r = await b.ua.options(`sips:acip@127.0.0.1:${a.tls.local.port}`);
     expect(r.status).toBe(503);
     expect(a.tls.counters.messagesIn).toBe(0);
+  });
+});
+
+/** Every message `t` sends, as the UA handed it over. */
+function recordSent(t: SipTransport): SipMessage[] {
+  const sent: SipMessage[] = [];
+  const send = t.send.bind(t);
+  t.send = (m, dest) => {
+    if (!Buffer.isBuffer(m)) sent.push(m);
+    return send(m, dest);
+  };
+  return sent;
+}
+
+/** Close every connection of a stream transport, as an idle timeout or a peer restart would. */
+async function dropConnections(t: TlsSipTransport): Promise<void> {
+  const conns = (t as unknown as { conns: Map<string, { socket: { destroy(): void } }> }).conns;
+  for (const c of conns.values()) c.socket.destroy();
+  const end = Date.now() + 3000;
+  while (t.connectionCount > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
+function outcome(call: OutgoingCall): Promise<{ answered: true } | { answered: false; status: number; reason: string }> {
+  return new Promise((resolve) => {
+    call.on('answered', () => resolve({ answered: true }));
+    call.on('failed', (f) => resolve({ answered: false, status: f.status, reason: f.reason }));
+  });
+}
+
+function answerCalls(ua: SipUserAgent): Promise<IncomingCall> {
+  return new Promise((resolve) => {
+    ua.on('incomingCall', (c) => {
+      c.accept(minimalSdp(40002));
+      resolve(c);
+    });
+  });
+}
+
+describe.skipIf(!hasOpenssl)('calls over TLS', () => {
+  it('fails a call to a peer whose certificate fails verification with the TLS reason in the 503', async () => {
+    const a = await tlsUa(certs.selfSigned);
+    const b = await tlsUa(certs.client);
+    const r = await outcome(b.ua.invite(`sips:acip@127.0.0.1:${a.tls.local.port}`, { sdp: minimalSdp() }));
+    expect(r).toMatchObject({ answered: false, status: 503 });
+    expect(r.answered === false && r.reason).toMatch(/^Service Unavailable \(SIP_TLS_VERIFY_FAILED: TLS certificate of 127\.0\.0\.1:\d+ failed verification: DEPTH_ZERO_SELF_SIGNED_CERT/);
+    expect(a.tls.counters.messagesIn).toBe(0);
+  });
+
+  it('calls a self-signed peer with tlsVerify false, and hangs up after the connection closed with the same choice', async () => {
+    const a = await tlsUa(certs.selfSigned);
+    const b = await tlsUa(certs.client);
+    const incoming = answerCalls(a.ua);
+    const call = b.ua.invite(`sips:acip@127.0.0.1:${a.tls.local.port}`, { sdp: minimalSdp(), tlsVerify: false });
+    expect(await outcome(call)).toEqual({ answered: true });
+    const callee = await incoming;
+    await dropConnections(b.tls);
+    const ended = new Promise((r) => callee.on('ended', r));
+    await call.bye();
+    expect(await ended).toMatchObject({ by: 'remote' });
+    expect(b.tls.counters.connectionsOpened).toBe(2);
+  });
+
+  it('sends a sips: Contact for a sips: target and answers a sips: INVITE with a sips: Contact (RFC 5630 §3.1.3)', async () => {
+    const a = await tlsUa(certs.server);
+    const b = await tlsUa(certs.client);
+    const aSent = recordSent(a.tls);
+    void answerCalls(a.ua);
+    const call = b.ua.invite(`sips:acip@localhost:${a.tls.local.port}`, { sdp: minimalSdp() });
+    expect(await outcome(call)).toEqual({ answered: true });
+    expect(call.request.headers.get('Contact')).toBe(`<sips:acip@127.0.0.1:${b.tls.local.port}>`);
+    const ok = aSent.find((m) => m.kind === 'response' && m.status === 200);
+    expect(ok?.headers.get('Contact')).toBe(`<sips:acip@127.0.0.1:${a.tls.local.port}>`);
+    await call.bye();
+  });
+
+  it('keeps a sip: Contact with transport=tls for a sip: target over TLS', async () => {
+    const a = await tlsUa(certs.server);
+    const b = await tlsUa(certs.client);
+    void answerCalls(a.ua);
+    const call = b.ua.invite(`sip:acip@127.0.0.1:${a.tls.local.port};transport=tls`, { sdp: minimalSdp() });
+    expect(await outcome(call)).toEqual({ answered: true });
+    expect(call.request.headers.get('Contact')).toBe(`<sip:acip@127.0.0.1:${b.tls.local.port};transport=tls>`);
+    await call.bye();
+  });
+
+  it('puts alias in its Via over TLS only (RFC 5923 §6)', async () => {
+    const a = await tlsUa(certs.server);
+    expect(a.ua.via(a.tls)).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;branch=z9hG4bK[^;]+;rport;alias$/);
+    expect(a.ua.via(a.udp)).not.toContain('alias');
   });
 });
 
