@@ -8,6 +8,7 @@
  * is compiled once.
  */
 import { createRequire } from 'node:module';
+import { serializerSchema } from './serializer-schema.js';
 
 export type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 export type Serialize = (data: unknown) => string;
@@ -19,12 +20,11 @@ export type Builder<F> = (externalSchemas: unknown, options: unknown) => (route:
 
 /** Fastify's default compiler builders, resolved from fastify itself so they are its own versions. */
 function fastifyDefault<F>(name: '@fastify/ajv-compiler' | '@fastify/fast-json-stringify-compiler'): () => Builder<F> {
-  let selector: (() => Builder<F>) | undefined;
-  return () => {
-    const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
-    selector ??= fromFastify(name) as () => Builder<F>;
-    return selector();
-  };
+  // Loaded now, not on the first request: loading ajv and fast-json-stringify takes tens of ms (more
+  // under tsx), and the first request may arrive while media runs on this thread.
+  const fromFastify = createRequire(createRequire(import.meta.url).resolve('fastify'));
+  const selector = fromFastify(name) as () => Builder<F>;
+  return () => selector();
 }
 
 const defaultValidatorBuilder = fastifyDefault<Validate>('@fastify/ajv-compiler');
@@ -67,10 +67,21 @@ export const lazyValidator = (compile: () => Validate): Validate => {
   return validate;
 };
 
+/** Hands the serializer compiler the rewritten response schema (serializer-schema.ts), not the contract's. */
+function withSerializerSchemas(load: () => Builder<Serialize>): () => Builder<Serialize> {
+  return () => {
+    const base = load();
+    return (externalSchemas, options) => {
+      const compile = base(externalSchemas, options);
+      return (route) => compile({ ...route, schema: serializerSchema(route.schema) });
+    };
+  };
+}
+
 /** For fastify's `schemaController.compilersFactory` server option. */
 export function lazyCompilersFactory(): { buildValidator: Builder<Validate>; buildSerializer: Builder<Serialize> } {
   return {
     buildValidator: lazyBuilder(defaultValidatorBuilder, lazyValidator),
-    buildSerializer: lazyBuilder(defaultSerializerBuilder, lazySerializer),
+    buildSerializer: lazyBuilder(withSerializerSchemas(defaultSerializerBuilder), lazySerializer),
   };
 }
