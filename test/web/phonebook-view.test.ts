@@ -56,7 +56,7 @@ describe('phonebook view', () => {
   it('shows the entry being edited, with Cancel, and the service’s error under its field', () => {
     const { html, text } = render({
       phonebook: [studioB],
-      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false },
+      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false, tlsVerify: true },
       entryErrors: { uri: 'uri: not a SIP URI' },
     });
     expect(elements(html, 'h3').map((h) => h.text)).toEqual(['Edit Studio B']);

@@ -382,7 +382,7 @@ export class PanelController implements PanelActions {
 
   startEntry(row: PhonebookEntry | null): void {
     this.state.entry = row
-      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false }
+      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false }
       : emptyEntry();
     if (row) this.state.entryErrors = {};
     this.scheduleRender();
@@ -396,7 +396,7 @@ export class PanelController implements PanelActions {
     const s = this.state;
     s.entryErrors = {};
     const e = s.entry;
-    const body: PhonebookInput = { name: e.name.trim(), uri: e.uri.trim(), probe: e.probe };
+    const body: PhonebookInput = { name: e.name.trim(), uri: e.uri.trim(), probe: e.probe, tlsVerify: e.tlsVerify };
     if (e.profile) body.profile = e.profile;
     if (e.notes.trim()) body.notes = e.notes.trim();
     void this.act('entry', 'Saving the entry', () =>

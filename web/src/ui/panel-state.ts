@@ -39,6 +39,8 @@ export interface EntryForm {
   profile: string;
   notes: string;
   probe: boolean;
+  /** Verify the studio's TLS certificate when dialling it over TLS (off for a self-signed one). */
+  tlsVerify: boolean;
 }
 
 export interface HistoryFilter {
@@ -61,7 +63,7 @@ export interface Notice {
 }
 
 export const emptyDial = (): DialForm => ({ phonebookId: '', to: '', profile: '', input: '', output: '', permanent: false });
-export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true });
+export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true });
 
 export interface PanelState {
   view: View;

@@ -66,6 +66,7 @@ function entryForm(s: PanelState, a: PanelActions): TemplateResult {
     <label for="entry-notes">Notes</label>
     <textarea id="entry-notes" rows="2" maxlength="2000" .value=${e.notes} @input=${(ev: Event) => a.editEntry({ notes: value(ev) })}></textarea>
     <label class="check"><input type="checkbox" .checked=${e.probe} @change=${(ev: Event) => a.editEntry({ probe: checkedOf(ev) })} /> Probe reachability (OPTIONS)</label>
+    <label class="check"><input type="checkbox" .checked=${e.tlsVerify} @change=${(ev: Event) => a.editEntry({ tlsVerify: checkedOf(ev) })} /> Verify the studio's TLS certificate (untick only for a self-signed one)</label>
     <div class="buttons">
       <button type="submit" class="primary" ?disabled=${s.busy.has('entry')}>Save entry</button>
       ${e.id ? html`<button type="button" @click=${() => a.startEntry(null)}>Cancel</button>` : nothing}
