@@ -4,6 +4,8 @@
  * self-signed certificate for the verification-failure cases. EC P-256 keys keep this fast.
  */
 import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { requireProgram } from './require-program.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,4 +79,30 @@ export function makeTestCerts(): TestCerts {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * The set-up every TLS test file shares: certificates made once for the file (when openssl is
+ * there), removed after it, and a list of closers run after each test. Call at the top level of a
+ * test file; read `certs` inside tests only.
+ */
+export function tlsTestEnv(): { hasOpenssl: boolean; closers: Array<() => unknown>; readonly certs: TestCerts } {
+  const hasOpenssl = requireProgram('openssl');
+  let made: TestCerts | undefined;
+  const closers: Array<() => unknown> = [];
+  beforeAll(() => {
+    if (hasOpenssl) made = makeTestCerts();
+  });
+  afterAll(() => made?.remove());
+  afterEach(async () => {
+    for (const c of closers.splice(0)) await c();
+  });
+  return {
+    hasOpenssl,
+    closers,
+    get certs(): TestCerts {
+      if (!made) throw new Error('no test certificates: openssl is missing');
+      return made;
+    },
+  };
 }

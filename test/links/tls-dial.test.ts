@@ -3,7 +3,7 @@
  * verification ends the link with the TLS reason (RFC 5922 §7), and a phonebook entry with
  * `tlsVerify: false` reaches the same peer.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../server/util/clock.js';
 import { validateConfig } from '../../server/config/load-config.js';
 import { LinkManager } from '../../server/links/link-manager.js';
@@ -11,24 +11,15 @@ import type { LinkSnapshot } from '../../server/links/link-types.js';
 import { TlsSipTransport } from '../../server/sip/transport/tls-transport.js';
 import { SipUserAgent } from '../../server/sip/ua/user-agent.js';
 import type { PhonebookEntry } from '../../server/store/phonebook.js';
-import { makeTestCerts, type CertPair, type TestCerts } from '../helpers/certs.js';
-import { requireProgram } from '../helpers/require-program.js';
+import { tlsTestEnv, type CertPair } from '../helpers/certs.js';
 import { FakeMediaOpener, RecordingLog, flush, peerAnswer, profiles } from './fakes.js';
 import { MemoryPhonebook, entry } from './manager-env.js';
 
-const hasOpenssl = requireProgram('openssl');
-let certs: TestCerts;
-beforeAll(() => {
-  if (hasOpenssl) certs = makeTestCerts();
-});
-afterAll(() => certs?.remove());
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
+const env = tlsTestEnv();
+const { hasOpenssl, closers } = env;
 
 async function tlsUa(pair: CertPair, localUser: string): Promise<{ ua: SipUserAgent; port: number }> {
-  const t = await TlsSipTransport.listen({ clock: systemClock, host: '127.0.0.1', port: 0, credentials: { cert: pair.cert, key: pair.key, ca: certs.ca.cert } });
+  const t = await TlsSipTransport.listen({ clock: systemClock, host: '127.0.0.1', port: 0, credentials: { cert: pair.cert, key: pair.key, ca: env.certs.ca.cert } });
   const ua = new SipUserAgent({ clock: systemClock, userAgentName: `${localUser}/0`, localUser, transports: [t] });
   closers.push(() => ua.close());
   return { ua, port: t.local.port };
@@ -67,8 +58,8 @@ async function until(m: LinkManager, id: string, done: (l: LinkSnapshot) => bool
 
 describe.skipIf(!hasOpenssl)('a link dialling a TLS peer', () => {
   it('ends with the TLS verification failure in its end reason when the peer certificate is self-signed', async () => {
-    const peer = await tlsUa(certs.selfSigned, 'peer');
-    const us = await tlsUa(certs.client, 'acip');
+    const peer = await tlsUa(env.certs.selfSigned, 'peer');
+    const us = await tlsUa(env.certs.client, 'acip');
     const m = manager(us.ua, []);
     const snap = m.dial({ to: `sips:peer@127.0.0.1:${peer.port}` });
     const l = await until(m, snap.id, (x) => x.state === 'ended' || x.state === 'failed' || x.endReason !== null);
@@ -77,13 +68,13 @@ describe.skipIf(!hasOpenssl)('a link dialling a TLS peer', () => {
   });
 
   it('reaches the same peer when its phonebook entry says tlsVerify false', async () => {
-    const peer = await tlsUa(certs.selfSigned, 'peer');
+    const peer = await tlsUa(env.certs.selfSigned, 'peer');
     const offers: string[] = [];
     peer.ua.on('incomingCall', (c) => {
       offers.push(c.offerSdp ?? '');
       c.accept(peerAnswer(c.offerSdp ?? '', 'ebu-3326-interop'));
     });
-    const us = await tlsUa(certs.client, 'acip');
+    const us = await tlsUa(env.certs.client, 'acip');
     const uri = `sips:peer@127.0.0.1:${peer.port}`;
     const m = manager(us.ua, [entry('e1', 'Self-signed studio', uri, { tlsVerify: false })]);
     const snap = m.dial({ to: uri });

@@ -1,25 +1,15 @@
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../../server/util/clock.js';
 import { TlsSipTransport, type TlsCredentials } from '../../../server/sip/transport/tls-transport.js';
 import { isSipTransportError } from '../../../server/sip/transport/transport-error.js';
 import type { SipMessage } from '../../../server/sip/grammar/message.js';
-import { makeTestCerts, type CertPair, type TestCerts } from '../../helpers/certs.js';
-import { requireProgram } from '../../helpers/require-program.js';
+import { tlsTestEnv, type CertPair } from '../../helpers/certs.js';
 
-const hasOpenssl = requireProgram('openssl');
-let certs: TestCerts;
-beforeAll(() => {
-  if (hasOpenssl) certs = makeTestCerts();
-});
-afterAll(() => certs?.remove());
+const env = tlsTestEnv();
+const { hasOpenssl, closers } = env;
 
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
-
-const creds = (p: CertPair, withCa = true): TlsCredentials => ({ cert: p.cert, key: p.key, ...(withCa ? { ca: certs.ca.cert } : {}) });
+const creds = (p: CertPair, withCa = true): TlsCredentials => ({ cert: p.cert, key: p.key, ...(withCa ? { ca: env.certs.ca.cert } : {}) });
 
 async function listen(credentials: TlsCredentials, connectTimeoutMs = 5000) {
   const t = await TlsSipTransport.listen({ clock: systemClock, credentials, stallTimeoutMs: 5000, idleTimeoutMs: 60_000, connectTimeoutMs });
@@ -61,7 +51,7 @@ function options(viaPort: number, target: number, id: string, viaParams = ''): B
 
 /** A bare TLS client that trusts the test CA and records what it receives and the server's certificate. */
 async function rawClient(port: number) {
-  const socket = tls.connect({ host: '127.0.0.1', port, ca: certs.ca.cert });
+  const socket = tls.connect({ host: '127.0.0.1', port, ca: env.certs.ca.cert });
   await new Promise<void>((resolve, reject) => {
     socket.once('secureConnect', resolve);
     socket.once('error', reject);
@@ -89,8 +79,8 @@ const until = async (pred: () => boolean, ms = 3000) => {
 
 describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   it('carries a request one way and its response back on the same verified connection, with SNI-free address verification', async () => {
-    const server = await listen(creds(certs.server));
-    const client = await listen(creds(certs.client));
+    const server = await listen(creds(env.certs.server));
+    const client = await listen(creds(env.certs.client));
     await client.t.send(options(client.t.local.port, server.t.local.port, 'a'), server.t.local);
     expect(await until(() => client.got.length === 1)).toBe(true);
     expect(server.got[0]!.kind).toBe('request');
@@ -102,8 +92,8 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('keeps one outbound connection per remote target when sends race', async () => {
-    const server = await listen(creds(certs.server));
-    const client = await listen(creds(certs.client));
+    const server = await listen(creds(env.certs.server));
+    const client = await listen(creds(env.certs.client));
     await Promise.all(['a', 'b', 'c'].map((id) => client.t.send(options(client.t.local.port, server.t.local.port, id), server.t.local)));
     expect(await until(() => server.got.length === 3)).toBe(true);
     expect(client.t.connectionCount).toBe(1);
@@ -111,7 +101,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('frames a message split across many TLS records and two messages in one record', async () => {
-    const server = await listen(creds(certs.server));
+    const server = await listen(creds(env.certs.server));
     const peer = await rawClient(server.t.local.port);
     const msg = options(5061, server.t.local.port, 'split');
     for (let i = 0; i < msg.length; i += 7) await peer.write(msg.subarray(i, i + 7));
@@ -122,7 +112,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('answers an oversized message as malformed and closes the connection, as over TCP', async () => {
-    const server = await listen(creds(certs.server));
+    const server = await listen(creds(env.certs.server));
     const peer = await rawClient(server.t.local.port);
     const head = options(5061, server.t.local.port, 'big').toString('latin1').replace('Content-Length: 0', `X-Pad: ${'a'.repeat(1000)}\r\nContent-Length: 65000`);
     await peer.write(head);
@@ -133,7 +123,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('closes a connection that sends garbage and keeps serving others', async () => {
-    const server = await listen(creds(certs.server));
+    const server = await listen(creds(env.certs.server));
     const bad = await rawClient(server.t.local.port);
     await bad.write('\x00\x01garbage without end\r\n\r\n');
     expect(await until(() => bad.ended)).toBe(true);
@@ -143,13 +133,13 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   const failures = [
-    { name: 'a self-signed certificate', server: () => certs.selfSigned, serverName: undefined, reason: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
-    { name: 'a certificate for another name', server: () => certs.server, serverName: 'sip.example.net', reason: 'ERR_TLS_CERT_ALTNAME_INVALID' },
+    { name: 'a self-signed certificate', server: () => env.certs.selfSigned, serverName: undefined, reason: 'DEPTH_ZERO_SELF_SIGNED_CERT' },
+    { name: 'a certificate for another name', server: () => env.certs.server, serverName: 'sip.example.net', reason: 'ERR_TLS_CERT_ALTNAME_INVALID' },
   ];
   for (const f of failures) {
     it(`refuses ${f.name} with SIP_TLS_VERIFY_FAILED naming the OpenSSL reason, and accepts it with tlsVerify: false`, async () => {
       const server = await listen(creds(f.server(), false));
-      const client = await listen(creds(certs.client));
+      const client = await listen(creds(env.certs.client));
       const dest = { ...server.t.local, ...(f.serverName ? { serverName: f.serverName } : {}) };
       const err = await client.t.send(options(client.t.local.port, server.t.local.port, 'v'), dest).then(
         () => undefined,
@@ -172,10 +162,10 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   }
 
   it('reloads certificate and key without dropping an open connection; new connections get the new certificate', async () => {
-    const server = await listen(creds(certs.server));
+    const server = await listen(creds(env.certs.server));
     const before = await rawClient(server.t.local.port);
     expect(before.cn).toBe('localhost');
-    const next = certs.issueServer('server2', 'reloaded');
+    const next = env.certs.issueServer('server2', 'reloaded');
     server.t.reloadCredentials(creds(next));
     await before.write(options(5061, server.t.local.port, 'after-reload'));
     expect(await until(() => before.data.includes('200 OK'))).toBe(true);
@@ -185,14 +175,14 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('refuses to reload a key that does not match the certificate and keeps the old pair', async () => {
-    const server = await listen(creds(certs.server));
-    expect(() => server.t.reloadCredentials({ cert: certs.server.cert, key: certs.client.key })).toThrow();
+    const server = await listen(creds(env.certs.server));
+    expect(() => server.t.reloadCredentials({ cert: env.certs.server.cert, key: env.certs.client.key })).toThrow();
     const peer = await rawClient(server.t.local.port);
     expect(peer.cn).toBe('localhost');
   });
 
   it('sends requests for a peer\'s Via alias over the connection that peer opened (RFC 5923)', async () => {
-    const server = await listen(creds(certs.server));
+    const server = await listen(creds(env.certs.server));
     const peer = await rawClient(server.t.local.port);
     // The peer claims 127.0.0.1:15061, where nothing listens: only the alias can reach it.
     await peer.write(options(15061, server.t.local.port, 'alias', ';alias'));
@@ -203,7 +193,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
   });
 
   it('does not take an alias for an address other than the connection\'s own', async () => {
-    const server = await listen(creds(certs.server), 300);
+    const server = await listen(creds(env.certs.server), 300);
     const peer = await rawClient(server.t.local.port);
     await peer.write(Buffer.from(options(15062, server.t.local.port, 'spoof', ';alias').toString('latin1').replace('Via: SIP/2.0/TLS 127.0.0.1', 'Via: SIP/2.0/TLS 192.0.2.7')));
     expect(await until(() => server.got.length === 1)).toBe(true);
@@ -218,7 +208,7 @@ describe.skipIf(!hasOpenssl)('SIP over TLS', () => {
 
   it('closes idle connections on the injected clock', async () => {
     const clock = new FakeClock();
-    const t = await TlsSipTransport.listen({ clock, credentials: creds(certs.server), idleTimeoutMs: 1000 });
+    const t = await TlsSipTransport.listen({ clock, credentials: creds(env.certs.server), idleTimeoutMs: 1000 });
     closers.push(() => t.close());
     const peer = await rawClient(t.local.port);
     expect(await until(() => t.connectionCount === 1)).toBe(true);

@@ -1,6 +1,6 @@
 /** The user agent over the TLS transport: OPTIONS both ways, sips: routing, verification failures. */
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../server/util/clock.js';
 import { TlsSipTransport } from '../../../server/sip/transport/tls-transport.js';
 import { UdpSipTransport } from '../../../server/sip/transport/udp-transport.js';
@@ -14,22 +14,13 @@ import type { SipMessage } from '../../../server/sip/grammar/message.js';
 import type { IncomingCall } from '../../../server/sip/ua/incoming-call.js';
 import type { OutgoingCall } from '../../../server/sip/ua/outgoing-call.js';
 import { minimalSdp } from '../../helpers/sip-ua-harness.js';
-import { makeTestCerts, type CertPair, type TestCerts } from '../../helpers/certs.js';
-import { requireProgram } from '../../helpers/require-program.js';
+import { tlsTestEnv, type CertPair } from '../../helpers/certs.js';
 
-const hasOpenssl = requireProgram('openssl');
-let certs: TestCerts;
-beforeAll(() => {
-  if (hasOpenssl) certs = makeTestCerts();
-});
-afterAll(() => certs?.remove());
-const closers: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
-});
+const env = tlsTestEnv();
+const { hasOpenssl, closers } = env;
 
 async function tlsUa(pair: CertPair) {
-  const tlsT = await TlsSipTransport.listen({ clock: systemClock, host: '127.0.0.1', port: 0, credentials: { cert: pair.cert, key: pair.key, ca: certs.ca.cert } });
+  const tlsT = await TlsSipTransport.listen({ clock: systemClock, host: '127.0.0.1', port: 0, credentials: { cert: pair.cert, key: pair.key, ca: env.certs.ca.cert } });
   const udp = await UdpSipTransport.listen({ host: '127.0.0.1', port: 0 });
   const ua = new SipUserAgent({ clock: systemClock, userAgentName: 'acip-test/0', transports: [udp, tlsT] });
   closers.push(() => ua.close());
@@ -38,8 +29,8 @@ async function tlsUa(pair: CertPair) {
 
 describe.skipIf(!hasOpenssl)('the user agent over TLS', () => {
   it('answers OPTIONS that arrive over TLS, on the same connection, with the TLS Via kept', async () => {
-    const a = await tlsUa(certs.server);
-    const socket = tls.connect({ host: '127.0.0.1', port: a.tls.local.port, ca: certs.ca.cert });
+    const a = await tlsUa(env.certs.server);
+    const socket = tls.connect({ host: '127.0.0.1', port: a.tls.local.port, ca: env.certs.ca.cert });
     closers.push(() => socket.destroy());
     let data = '';
     socket.on('data', (d: Buffer) => (data += d.toString()));
@@ -66,8 +57,8 @@ describe.skipIf(!hasOpenssl)('the user agent over TLS', () => {
   });
 
   it('answers a malformed request over TLS with 400 and the parser\'s reason, as over TCP', async () => {
-    const a = await tlsUa(certs.server);
-    const socket = tls.connect({ host: '127.0.0.1', port: a.tls.local.port, ca: certs.ca.cert });
+    const a = await tlsUa(env.certs.server);
+    const socket = tls.connect({ host: '127.0.0.1', port: a.tls.local.port, ca: env.certs.ca.cert });
     closers.push(() => socket.destroy());
     let data = '';
     socket.on('data', (d: Buffer) => (data += d.toString()));
@@ -99,8 +90,8 @@ describe.skipIf(!hasOpenssl)('the user agent over TLS', () => {
   ];
   for (const t of targets) {
     it(`sends OPTIONS to ${t.name} over TLS and gets 200 from a peer with a CA-signed certificate`, async () => {
-      const a = await tlsUa(certs.server);
-      const b = await tlsUa(certs.client);
+      const a = await tlsUa(env.certs.server);
+      const b = await tlsUa(env.certs.client);
       const r = await b.ua.options(t.uri(a.tls.local.port));
       expect(r.status).toBe(200);
       expect(b.tls.counters.messagesOut).toBe(1);
@@ -109,8 +100,8 @@ describe.skipIf(!hasOpenssl)('the user agent over TLS', () => {
   }
 
   it('gives up on a peer whose certificate fails verification (503, nothing sent)', async () => {
-    const a = await tlsUa(certs.selfSigned);
-    const b = await tlsUa(certs.client);
+    const a = await tlsUa(env.certs.selfSigned);
+    const b = await tlsUa(env.certs.client);
     const r = await b.ua.options(`sips:acip@127.0.0.1:${a.tls.local.port}`);
     expect(r.status).toBe(503);
     expect(a.tls.counters.messagesIn).toBe(0);
@@ -154,8 +145,8 @@ function answerCalls(ua: SipUserAgent): Promise<IncomingCall> {
 
 describe.skipIf(!hasOpenssl)('calls over TLS', () => {
   it('fails a call to a peer whose certificate fails verification with the TLS reason in the 503', async () => {
-    const a = await tlsUa(certs.selfSigned);
-    const b = await tlsUa(certs.client);
+    const a = await tlsUa(env.certs.selfSigned);
+    const b = await tlsUa(env.certs.client);
     const r = await outcome(b.ua.invite(`sips:acip@127.0.0.1:${a.tls.local.port}`, { sdp: minimalSdp() }));
     expect(r).toMatchObject({ answered: false, status: 503 });
     expect(r.answered === false && r.reason).toMatch(/^Service Unavailable \(SIP_TLS_VERIFY_FAILED: TLS certificate of 127\.0\.0\.1:\d+ failed verification: DEPTH_ZERO_SELF_SIGNED_CERT/);
@@ -163,8 +154,8 @@ describe.skipIf(!hasOpenssl)('calls over TLS', () => {
   });
 
   it('calls a self-signed peer with tlsVerify false, and hangs up after the connection closed with the same choice', async () => {
-    const a = await tlsUa(certs.selfSigned);
-    const b = await tlsUa(certs.client);
+    const a = await tlsUa(env.certs.selfSigned);
+    const b = await tlsUa(env.certs.client);
     const incoming = answerCalls(a.ua);
     const call = b.ua.invite(`sips:acip@127.0.0.1:${a.tls.local.port}`, { sdp: minimalSdp(), tlsVerify: false });
     expect(await outcome(call)).toEqual({ answered: true });
@@ -177,8 +168,8 @@ describe.skipIf(!hasOpenssl)('calls over TLS', () => {
   });
 
   it('sends a sips: Contact for a sips: target and answers a sips: INVITE with a sips: Contact (RFC 5630 §3.1.3)', async () => {
-    const a = await tlsUa(certs.server);
-    const b = await tlsUa(certs.client);
+    const a = await tlsUa(env.certs.server);
+    const b = await tlsUa(env.certs.client);
     const aSent = recordSent(a.tls);
     void answerCalls(a.ua);
     const call = b.ua.invite(`sips:acip@localhost:${a.tls.local.port}`, { sdp: minimalSdp() });
@@ -190,8 +181,8 @@ describe.skipIf(!hasOpenssl)('calls over TLS', () => {
   });
 
   it('keeps a sip: Contact with transport=tls for a sip: target over TLS', async () => {
-    const a = await tlsUa(certs.server);
-    const b = await tlsUa(certs.client);
+    const a = await tlsUa(env.certs.server);
+    const b = await tlsUa(env.certs.client);
     void answerCalls(a.ua);
     const call = b.ua.invite(`sip:acip@127.0.0.1:${a.tls.local.port};transport=tls`, { sdp: minimalSdp() });
     expect(await outcome(call)).toEqual({ answered: true });
@@ -200,7 +191,7 @@ describe.skipIf(!hasOpenssl)('calls over TLS', () => {
   });
 
   it('puts alias in its Via over TLS only (RFC 5923 §6)', async () => {
-    const a = await tlsUa(certs.server);
+    const a = await tlsUa(env.certs.server);
     expect(a.ua.via(a.tls)).toMatch(/^SIP\/2\.0\/TLS 127\.0\.0\.1:\d+;branch=z9hG4bK[^;]+;rport;alias$/);
     expect(a.ua.via(a.udp)).not.toContain('alias');
   });
