@@ -375,7 +375,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.foreign++;
       return;
     }
-    const pkt = this.parseOrDrop('rtp', () => parseRtp(msg), RtpParseError, this.malformedByReason, rinfo);
+    const pkt = this.parseOrDrop('rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
     if (!pkt) return;
     if (!this.acceptPt.has(pkt.payloadType)) {
       this.wrongPt++;
@@ -419,6 +419,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
    * RFC 4961 symmetric RTP: once latched, only the latched address:port is our peer. True (and
    * logged, rate-limited) for a datagram from anywhere else, which the caller counts and drops.
    */
+  private readonly parseRtcpDatagram = (datagram: Buffer): RtcpPacket[] => parseRtcp(datagram, { requireReportFirst: this.requireReportFirst });
+
   private fromForeignSource(kind: 'rtp' | 'rtcp', latched: { address: string; port: number } | null, rinfo: dgram.RemoteInfo): boolean {
     if (!this.symmetric || !latched || (rinfo.address === latched.address && rinfo.port === latched.port)) return false;
     this.logLimited(`${kind}-foreign`, { from: `${rinfo.address}:${rinfo.port}` }, `${kind} from a foreign source dropped`);
@@ -428,16 +430,18 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   /**
    * `parse(datagram)`, or undefined when the parser rejects it with `ParseError`: then the drop is
    * counted by reason in `counts` and logged (rate-limited). Any other error is a bug and propagates.
+   * The parser and the datagram come separately so the per-packet path allocates no closure.
    */
   private parseOrDrop<T, C extends string>(
     kind: 'rtp' | 'rtcp',
-    parse: () => T,
+    parse: (datagram: Buffer) => T,
+    datagram: Buffer,
     ParseError: abstract new (...args: never[]) => { code: C; message: string },
     counts: Record<C, number>,
     rinfo: dgram.RemoteInfo,
   ): T | undefined {
     try {
-      return parse();
+      return parse(datagram);
     } catch (err) {
       if (!(err instanceof ParseError)) throw err;
       counts[err.code]++;
@@ -458,7 +462,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     }
     const packets = this.parseOrDrop(
       'rtcp',
-      () => parseRtcp(msg, { requireReportFirst: this.requireReportFirst }),
+      this.parseRtcpDatagram,
+      msg,
       RtcpParseError,
       this.rtcpMalformedByReason,
       rinfo,

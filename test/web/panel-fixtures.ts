@@ -1,37 +1,10 @@
 /** A fixed panel state and recording actions, for rendering the views in node. */
 import type { PhonebookEntry, ProfileSummary } from '../../web/src/model/api-types.js';
-import { PanelStore } from '../../web/src/model/panel-store.js';
-import { HANGUP_CONFIRM, TwoStepConfirm } from '../../web/src/model/two-step-confirm.js';
-import { emptyDial, emptyEntry, type PanelActions, type PanelState } from '../../web/src/ui/panel-state.js';
+import { initialPanelState, type PanelActions, type PanelState } from '../../web/src/ui/panel-state.js';
 
 /** An admin's panel, live, with nothing loaded yet; `over` replaces whole fields. */
 export function panelState(over: Partial<PanelState> = {}): PanelState {
-  return {
-    view: 'links',
-    nowMs: 10_000,
-    store: new PanelStore(),
-    liveState: 'open',
-    retryAtMs: null,
-    role: 'admin',
-    needLogin: false,
-    loginError: '',
-    status: null,
-    health: null,
-    profiles: [],
-    phonebook: [],
-    history: [],
-    historyFilter: { remote: '', direction: '' },
-    dial: emptyDial(),
-    dialErrors: {},
-    entry: emptyEntry(),
-    entryErrors: {},
-    notice: null,
-    busy: new Set(),
-    graphsOpen: new Set(),
-    hangupConfirm: new TwoStepConfirm(HANGUP_CONFIRM),
-    profilePick: new Map(),
-    ...over,
-  };
+  return { ...initialPanelState(), nowMs: 10_000, liveState: 'open', role: 'admin', ...over };
 }
 
 export interface ActionCall {

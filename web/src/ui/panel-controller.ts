@@ -22,12 +22,11 @@ import type {
 } from '../model/api-types.js';
 import { formatCodec } from '../model/format.js';
 import { LiveConnection, type LiveState } from '../model/live-connection.js';
-import { PanelStore, parseLiveMessage } from '../model/panel-store.js';
-import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
+import { parseLiveMessage } from '../model/panel-store.js';
 import { refreshAllGraphs } from './graphs-element.js';
 import { setMeterSource } from './meter-element.js';
 import {
-  emptyDial,
+  initialPanelState,
   emptyEntry,
   historyQuery,
   isView,
@@ -51,31 +50,7 @@ const HISTORY_ROWS = 200;
 
 export class PanelController implements PanelActions {
   readonly api: ApiClient;
-  readonly state: PanelState = {
-    view: 'links',
-    nowMs: 0,
-    store: new PanelStore(),
-    liveState: 'connecting',
-    retryAtMs: null,
-    role: null,
-    needLogin: false,
-    loginError: '',
-    status: null,
-    health: null,
-    profiles: [],
-    phonebook: [],
-    history: [],
-    historyFilter: { remote: '', direction: '' },
-    dial: emptyDial(),
-    dialErrors: {},
-    entry: emptyEntry(),
-    entryErrors: {},
-    notice: null,
-    busy: new Set(),
-    graphsOpen: new Set(),
-    hangupConfirm: new TwoStepConfirm(HANGUP_CONFIRM),
-    profilePick: new Map(),
-  };
+  readonly state: PanelState = initialPanelState();
   private readonly live: LiveConnection;
   private renderQueued = false;
 

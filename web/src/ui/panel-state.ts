@@ -5,8 +5,8 @@
  */
 import type { HistoryRecord, HealthBody, LinkSnapshot, PhonebookEntry, ProfileSummary, Role, StatusBody } from '../model/api-types.js';
 import type { LiveState } from '../model/live-connection.js';
-import type { PanelStore } from '../model/panel-store.js';
-import type { TwoStepConfirm } from '../model/two-step-confirm.js';
+import { PanelStore } from '../model/panel-store.js';
+import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
 
 export type View = 'links' | 'phonebook' | 'history' | 'profiles' | 'alarms';
 
@@ -100,6 +100,35 @@ export interface PanelState {
 }
 
 /** Operators (admin, or a service without login) may act; a viewer only watches. */
+/** A panel before anything is loaded: not logged in as anyone yet, the live feed connecting. */
+export function initialPanelState(): PanelState {
+  return {
+    view: 'links',
+    nowMs: 0,
+    store: new PanelStore(),
+    liveState: 'connecting',
+    retryAtMs: null,
+    role: null,
+    needLogin: false,
+    loginError: '',
+    status: null,
+    health: null,
+    profiles: [],
+    phonebook: [],
+    history: [],
+    historyFilter: { remote: '', direction: '' },
+    dial: emptyDial(),
+    dialErrors: {},
+    entry: emptyEntry(),
+    entryErrors: {},
+    notice: null,
+    busy: new Set(),
+    graphsOpen: new Set(),
+    hangupConfirm: new TwoStepConfirm(HANGUP_CONFIRM),
+    profilePick: new Map(),
+  };
+}
+
 export function canControl(s: Pick<PanelState, 'role'>): boolean {
   return s.role !== null && s.role !== 'viewer';
 }
