@@ -387,6 +387,18 @@ export class LinkManager implements LinksPort {
     }
   }
 
+  /**
+   * An alarm that belongs to no link (a blocked source, an unsafe configuration, overload), keyed so the
+   * same condition is raised once until it is cleared.
+   */
+  raiseSystemAlarm(kind: 'source-blocked' | 'insecure-config' | 'overload', key: string, message: string): void {
+    this.raiseAlarm(`${kind}/${key}`, undefined, message, kind);
+  }
+
+  clearSystemAlarm(kind: 'source-blocked' | 'insecure-config' | 'overload', key: string): void {
+    this.clearAlarm(`${kind}/${key}`, undefined);
+  }
+
   private raiseAlarm(key: string, linkId: string | undefined, message: string, kind?: Alarm['kind']): void {
     const k = `${key}:${linkId ?? ''}`;
     if (this.openAlarms.has(k)) return;

@@ -105,7 +105,7 @@ export interface RegistrationStatus {
 
 export interface Alarm {
   id: string;
-  kind: 'silence' | 'loss' | 'link-down' | 'registration-lost';
+  kind: 'silence' | 'loss' | 'link-down' | 'registration-lost' | 'source-blocked' | 'insecure-config' | 'overload';
   linkId?: string;
   message: string;
   raisedAt: string;

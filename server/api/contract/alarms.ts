@@ -2,7 +2,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoTime } from './common.js';
 
-export const AlarmKind = Type.Union([Type.Literal('silence'), Type.Literal('loss'), Type.Literal('link-down'), Type.Literal('registration-lost')]);
+export const AlarmKind = Type.Union([
+  Type.Literal('silence'),
+  Type.Literal('loss'),
+  Type.Literal('link-down'),
+  Type.Literal('registration-lost'),
+  Type.Literal('source-blocked'),
+  Type.Literal('insecure-config'),
+  Type.Literal('overload'),
+]);
 export type AlarmKind = Static<typeof AlarmKind>;
 
 export const Alarm = Type.Object(
