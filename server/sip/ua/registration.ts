@@ -2,6 +2,10 @@
  * REGISTER as a client (RFC 3261 §10.2) with digest authentication (§22, RFC 7616/8760),
  * 423 Interval Too Brief handling (§10.2.8), refresh before expiry, and retry after failure.
  *
+ * Over TLS: a `sips:` registrar (or `;transport=tls`) is reached over the TLS transport; with
+ * `sips:` the Contact we register is a `sips:` URI as well (§8.1.1.8), so the registrar's proxy
+ * reaches us over TLS only.
+ *
  * Refresh policy (RFC 5626 §4.4.1 gives it for flows; we use it for every binding): with a granted
  * interval of more than 1200 s, refresh 600 s before expiry; otherwise refresh halfway through.
  *
@@ -134,6 +138,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
   private closed = false;
   /** Number of REGISTER requests sent (for tests and logs). */
   sentCount = 0;
+  /** The registrar is a sips: URI: every hop is TLS and our Contact is a sips: URI too. */
+  private readonly secure: boolean;
 
   constructor(
     private readonly core: UaCore,
@@ -144,6 +150,7 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.onListenerError = (event, err) => core.logger.error({ event, err: String(err) }, 'registration listener threw');
     this.callId = newCallId(host);
     this.requested = opts.expires ?? 3600;
+    this.secure = /^sips:/i.test(opts.registrar.trim());
     this.digest = opts.username !== undefined && opts.password !== undefined ? new DigestClient({ username: opts.username, password: opts.password }) : undefined;
   }
 
@@ -229,7 +236,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     // §10.2: the same Call-ID for all registrations of this UA to this registrar, CSeq increasing.
     this.cseq += 1;
     h.append('CSeq', `${this.cseq} REGISTER`);
-    this.sentContact = this.core.contact(route.transport);
+    // §8.1.1.8: a sips: Request-URI needs a sips: Contact (over TLS; RFC 5630 §3.1.3).
+    this.sentContact = this.core.contact(route.transport, this.secure);
     h.append('Contact', this.sentContact);
     h.append('Expires', String(expires));
     h.append('User-Agent', this.core.userAgentName);
