@@ -9,6 +9,7 @@ import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { SipRequest, SipResponse } from '../grammar/message.js';
 import { parseCSeq } from '../grammar/headers.js';
 import { createResponse } from '../grammar/response.js';
+import { tagOf } from '../transaction/message-fields.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
@@ -282,7 +283,12 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
     const contact = this.ownContact();
     const opts = {
       toTag: this.dialog?.localTag ?? '',
-      headers: [['Contact', contact] as [string, string], ['Allow', ALLOW_HEADER] as [string, string], ...(o.headers ?? [])],
+      headers: [
+        ...recordRouteOf(req),
+        ['Contact', contact] as [string, string],
+        ['Allow', ALLOW_HEADER] as [string, string],
+        ...(o.headers ?? []),
+      ],
       ...(sdp !== undefined ? { body: Buffer.from(sdp, 'utf8'), contentType: SDP } : {}),
     };
     const res = createResponse(req, 200, 'OK', opts);
@@ -361,4 +367,14 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
   abandon(): void {
     this.finish({ by: 'local', reason: 'user agent closed' });
   }
+}
+
+/**
+ * §12.1.1: a UAS copies every Record-Route of a dialog-creating request into its responses, in order, so
+ * the caller's route set passes through the proxies that asked to stay in the path. In-dialog requests
+ * (a To tag) create nothing, and a re-INVITE's Record-Route is not the route set.
+ */
+export function recordRouteOf(req: SipRequest): [string, string][] {
+  if (tagOf(req.headers.get('To')) !== undefined) return [];
+  return req.headers.getAll('Record-Route').map((v) => ['Record-Route', v]);
 }
