@@ -58,6 +58,22 @@ export const ProfileSchema = Type.Object(
     direction: Type.Union([Type.Literal('sendrecv'), Type.Literal('sendonly'), Type.Literal('recvonly'), Type.Literal('inactive')], {
       default: 'sendrecv',
     }),
+    srtp: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('mandatory')], {
+        description: 'SRTP keyed by SDES a=crypto (RFC 4568): off (default), optional (best effort, RTP/AVP with a=crypto) or mandatory (RTP/SAVP only)',
+      }),
+    ),
+    allowSdesWithoutTls: Type.Optional(
+      Type.Boolean({ description: 'Send and accept SRTP keys over clear (non-TLS) signalling: anyone on the path can read them (default false)' }),
+    ),
+    srtpSuites: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('AES_CM_128_HMAC_SHA1_80'), Type.Literal('AES_CM_128_HMAC_SHA1_32'), Type.Literal('AEAD_AES_128_GCM')]), {
+        minItems: 1,
+        maxItems: 3,
+        uniqueItems: true,
+        description: 'SRTP suites we offer, in order of preference (default AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -35,6 +35,11 @@ export interface LinkIncomingCall extends LinkCall {
   /** Where the INVITE came from (the SDP c= of our answer follows it). */
   readonly remoteAddress: { address: string };
   readonly offerSdp: string | undefined;
+  /**
+   * The INVITE as received: its top Via names the transport of the last hop, which tells whether
+   * SDES keys in the SDP travelled over TLS (RFC 4568 §8.1). Absent: treated as clear signalling.
+   */
+  readonly request?: { readonly headers: { get(name: string): string | undefined } };
   /** 180 Ringing. */
   ringing(): void;
   /** 200 OK with our answer. */

@@ -8,6 +8,7 @@ import { AcipError } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { NegotiatedMedia } from '../sdp/offer-answer.js';
 import { resolveProfile } from '../sdp/codec-match.js';
+import { srtpPolicy } from '../sdp/negotiate/security.js';
 import { codecRegistry } from '../codecs/registry.js';
 import { inProcessMediaOpener, type MediaSessionLike, type MediaSessionOpener } from '../media/worker/media-session-like.js';
 import type { MediaSessionClosed, MediaSessionParams, MediaSessionStats } from '../media/session-types.js';
@@ -103,6 +104,9 @@ export class LinkMedia {
       noMediaTimeoutMs: this.cfg.noMediaTimeoutMs,
       silence: this.cfg.silence,
       cname: `acip-${this.linkId}`,
+      // A profile that may run SRTP drops every packet until keys are negotiated: nothing clear is
+      // played or latched on before the answer says whether the media is encrypted.
+      ...(srtpPolicy(profile) !== 'off' ? { srtp: { send: null, receive: null } } : {}),
     };
     const open = this.cfg.openMedia ?? inProcessMediaOpener({ clock: this.cfg.clock, logger: this.cfg.log });
     const media = await open(params);
@@ -124,8 +128,11 @@ export class LinkMedia {
   async apply(profile: Profile, n: NegotiatedMedia): Promise<void> {
     const media = this.media;
     if (!media || media.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session closed during set-up');
+    const { srtp: _previousKeys, ...current } = media.currentParams();
     await media.update({
-      ...media.currentParams(),
+      ...current,
+      // SRTP keys (RFC 4568 §6.1: we send with ours, receive with the peer's); absent: clear RTP.
+      ...(n.srtp ? { srtp: { send: n.srtp.send, receive: n.srtp.receive } } : {}),
       codecId: n.codecId,
       payloadType: n.payloadType,
       codecParams: n.codecParams,

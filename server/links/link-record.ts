@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ebuAcipSetToValues } from '../sdp/ebuacip.js';
-import type { NegotiatedMedia } from '../sdp/offer-answer.js';
+import type { NegotiatedMedia, Signalling } from '../sdp/offer-answer.js';
+import { redactCryptoKeys } from '../sdp/sdes.js';
 import type { MediaSessionStats } from '../media/session-types.js';
 import type { CallQuality, CallRecord } from '../store/call-history.js';
 import type { LinkState } from './link-state.js';
-import type { LinkCodecInfo, LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
+import type { LinkCodecInfo, LinkEndReason, LinkMeters, LinkSecurity, LinkSnapshot } from './link-types.js';
 
 /** Per-call quality accumulators (history summary), sampled at 1 Hz by the manager. */
 export interface QualityAcc {
@@ -163,6 +164,24 @@ function txOf(s: MediaSessionStats): LinkSnapshot['tx'] {
   };
 }
 
+/** Whether signalling and media are encrypted, and why not (the panel draws its lock from this). */
+export function securityOf(signalling: Signalling | undefined, n: NegotiatedMedia | undefined, s: MediaSessionStats | undefined): LinkSecurity {
+  const sig = signalling ?? 'clear';
+  const media = n?.security?.media ?? 'rtp';
+  const reasons: string[] = [];
+  if (sig !== 'tls') reasons.push('signalling not encrypted: SIP without TLS');
+  if (media !== 'srtp') reasons.push(n ? (n.security?.reason ?? 'media not encrypted') : 'media not negotiated yet');
+  const srtp = s?.rtp.srtp;
+  return {
+    signalling: sig,
+    media,
+    ...(n?.security?.suite !== undefined ? { suite: n.security.suite } : {}),
+    encrypted: reasons.length === 0,
+    reason: reasons.join('; '),
+    ...(srtp ? { dropped: { rtp: { ...srtp.droppedByReason }, rtcp: { ...srtp.rtcpDroppedByReason } } } : {}),
+  };
+}
+
 function ebuAcipOf(n: NegotiatedMedia): LinkSnapshot['ebuacip'] {
   const jb = n.jitterBuffer;
   return {
@@ -183,6 +202,8 @@ export function buildSnapshot(input: {
   times: AttemptTimes;
   nowMono: number;
   negotiated: NegotiatedMedia | undefined;
+  /** The signalling of the call (TLS or not), once known. */
+  signalling: Signalling | undefined;
   /** Stats of an open media session, else undefined. */
   stats: MediaSessionStats | undefined;
   localSdp: string | undefined;
@@ -212,8 +233,10 @@ export function buildSnapshot(input: {
     rttMs: s?.rttMs ?? null,
     meters: s ? metersOf(s) : null,
     ebuacip: n ? ebuAcipOf(n) : null,
-    localSdp: input.localSdp ?? null,
-    remoteSdp: input.remoteSdp ?? null,
+    // SDES keys are secrets: the bodies are shown with their a=crypto keys redacted.
+    localSdp: input.localSdp === undefined ? null : redactCryptoKeys(input.localSdp),
+    remoteSdp: input.remoteSdp === undefined ? null : redactCryptoKeys(input.remoteSdp),
     endReason: input.endReason,
+    security: securityOf(input.signalling, n, s),
   };
 }

@@ -13,9 +13,12 @@ import { isAcipError, type AcipErrorCode } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
 import { parseUri } from '../sip/grammar/uri.js';
-import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
+import { parseVia } from '../sip/grammar/via.js';
+import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia, type Signalling } from '../sdp/offer-answer.js';
+import { AcipError } from '../util/errors.js';
 import type { LinkEndReason } from './link-types.js';
 import type { LinkMedia } from './link-media.js';
+import type { LinkCall, LinkIncomingCall } from './call-port.js';
 
 export interface FailureResponse {
   status: number;
@@ -59,6 +62,32 @@ export interface SetupContext {
   localAddress: string;
   /** warn-agent of our Warning headers (§20.43): the configured user-agent name. */
   agent: string;
+  /** Whether the SDP travels over TLS: SDES keys need it unless the profile allows otherwise (RFC 4568 §8.1). */
+  signalling: Signalling;
+}
+
+/**
+ * The signalling an outbound call will use, known before it is placed (the offer carries the keys):
+ * a sips: URI (RFC 3261 §26.2.2) or transport=tls. DNS may pick TLS for a plain sip: URI (RFC 3263),
+ * but no key is sent on a guess.
+ */
+export function signallingOfTarget(uri: string): Signalling {
+  try {
+    const u = parseUri(uri);
+    return u.scheme === 'sips' || u.params.get('transport')?.toLowerCase() === 'tls' ? 'tls' : 'clear';
+  } catch {
+    return 'clear';
+  }
+}
+
+/** The signalling an INVITE came over: the transport of its top Via (RFC 3261 §18.2.1: the last hop's). */
+export function signallingOfInvite(call: LinkIncomingCall): Signalling {
+  try {
+    const top = parseVia(call.request?.headers.get('Via') ?? '')[0];
+    return top?.transport === 'TLS' ? 'tls' : 'clear';
+  } catch {
+    return 'clear';
+  }
 }
 
 /** The host of a SIP URI (the c= address of our offer follows it), undefined when it does not parse. */
@@ -73,7 +102,7 @@ export function hostOfUri(uri: string): string | undefined {
 /** Open the media and build the offer carrying its ports. Call inside `media.run`; throws what the opener throws. */
 export async function offerWithMedia(ctx: SetupContext): Promise<{ sdp: string; offered: LocalOffer }> {
   const media = await ctx.media.openProvisional(ctx.profile, ctx.input, ctx.output);
-  return buildOffer({ profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort });
+  return buildOffer({ profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort, signalling: ctx.signalling });
 }
 
 /** Our offer in the 2xx to an INVITE or re-INVITE that had none: the ACK brings the answer. */
@@ -160,7 +189,7 @@ export type ReanswerOutcome = Answered | { ok: false; response: FailureResponse 
 export async function answerWithMedia(offerSdp: string, ctx: SetupContext): Promise<AnswerOutcome> {
   try {
     const media = await ctx.media.openProvisional(ctx.profile, ctx.input, ctx.output);
-    const res = answerOffer(offerSdp, { profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort });
+    const res = answerOffer(offerSdp, { profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort, signalling: ctx.signalling });
     if (!res.ok) {
       const headers: [string, string][] = [['Warning', warningHeader(ctx.agent, res.warning.code, res.warning.text)]];
       return { ok: false, response: { status: res.status, reason: OFFER_REJECT_REASON[res.status], headers }, reason: { by: 'error', sipStatus: res.status, reason: res.reason } };
@@ -184,7 +213,7 @@ export async function answerWithMedia(offerSdp: string, ctx: SetupContext): Prom
  */
 export async function answerReoffer(
   offerSdp: string | undefined,
-  ctx: Omit<SetupContext, 'input' | 'output'> & { previous: LocalSession | undefined },
+  ctx: Omit<SetupContext, 'input' | 'output' | 'signalling'> & { previous: LocalSession | undefined },
 ): Promise<ReanswerOutcome | OfferedInAnswer> {
   const reject = (code: number, text: string, status: 400 | 488 = 488): ReanswerOutcome => ({
     ok: false,
@@ -205,6 +234,8 @@ export async function answerReoffer(
     localAddress: ctx.previous?.localAddress ?? ctx.localAddress,
     rtpPort: media.localRtpPort,
     rtcpPort: media.localRtcpPort,
+    // Inside the dialog the signalling is the dialog's (RFC 3261 §12: same transport).
+    signalling: ctx.previous?.signalling ?? 'clear',
     ...(ctx.previous ? { previous: ctx.previous } : {}),
   });
   if (!res.ok) return reject(res.warning.code, res.warning.text, res.status);
@@ -214,4 +245,21 @@ export async function answerReoffer(
     return reject(399, `media: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { ok: true, sdp: res.sdp, local: res.local, negotiated: res.negotiated };
+}
+
+/**
+ * A mid-call change of profile (EBU Tech 3326 codec change): our re-offer (same keys when SRTP
+ * stays, RFC 4568 §7.1.4), the peer's answer read and put into effect. Throws CONFLICT when the far
+ * end refuses or answers with something unusable; the session then stays as it was.
+ */
+export async function reofferProfile(call: LinkCall, local: LocalSession, profile: Profile, media: LinkMedia): Promise<{ offered: LocalOffer; negotiated: NegotiatedMedia }> {
+  const { sdp, offered } = buildReoffer(local, profile);
+  const result = await call.reinvite(sdp);
+  if (result.status < 200 || result.status >= 300 || !result.sdp) {
+    throw new AcipError('CONFLICT', `the far end refused the codec change (${result.status} ${result.reason})`);
+  }
+  const res = applyAnswer(offered, result.sdp);
+  if (!res.ok) throw new AcipError('CONFLICT', `unusable answer to the codec change: ${res.reason}`);
+  await media.run(() => media.apply(profile, res.negotiated));
+  return { offered, negotiated: res.negotiated };
 }

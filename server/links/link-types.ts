@@ -91,6 +91,26 @@ export interface LinkSnapshot {
   localSdp: string | null;
   remoteSdp: string | null;
   endReason: LinkEndReason | null;
+  /** Whether signalling and media are encrypted (always set by the link; optional for older fixtures). */
+  security?: LinkSecurity;
+}
+
+/** SRTP drops by reason (RFC 3711 §3.3: authentication, replay, too old, malformed; no key yet). */
+export type SrtpDropCounts = Record<'SRTP_AUTH_FAIL' | 'SRTP_REPLAY' | 'SRTP_TOO_OLD' | 'SRTP_MALFORMED' | 'SRTP_NO_KEY', number>;
+
+export interface LinkSecurity {
+  /** SIP over TLS for this call, or not. */
+  signalling: 'tls' | 'clear';
+  /** SRTP (RFC 3711) or clear RTP. */
+  media: 'srtp' | 'rtp';
+  /** The SRTP suite in use (RFC 4568 §6.2 name). */
+  suite?: string;
+  /** Both signalling and media encrypted. */
+  encrypted: boolean;
+  /** Why not encrypted ('' when it is), e.g. "media not encrypted: peer offered no a=crypto". */
+  reason: string;
+  /** Inbound SRTP and SRTCP packets dropped, by reason, while the media session runs SRTP. */
+  dropped?: { rtp: SrtpDropCounts; rtcp: SrtpDropCounts };
 }
 
 export interface RegistrationStatus {

@@ -9,7 +9,7 @@ import type { TimerHandle } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { CallEndInfo, ReinviteOffer } from '../sip/ua/call.js';
-import { applyAnswer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia } from '../sdp/offer-answer.js';
+import type { LocalOffer, LocalSession, NegotiatedMedia, Signalling } from '../sdp/offer-answer.js';
 import type { MediaSessionLike } from '../media/worker/media-session-like.js';
 import type { MediaSessionClosed, MediaSessionStats } from '../media/session-types.js';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.js';
@@ -19,7 +19,7 @@ import type { LinkEndReason, LinkMeters, LinkSnapshot } from './link-types.js';
 import type { CallPort, DialOptions, LinkCall, LinkIncomingCall, LinkOutgoingCall } from './call-port.js';
 import { LinkMedia, type LinkMediaConfig, type LinkMediaEvent } from './link-media.js';
 import { InactivityWatch, lastPeerActivity } from './inactivity-watch.js';
-import { answerReoffer, answerWithMedia, applyAnswerInAck, hostOfUri, offerForInvite, offerWithMedia, readPeerAnswer } from './link-setup.js';
+import { answerReoffer, answerWithMedia, applyAnswerInAck, hostOfUri, offerForInvite, offerWithMedia, readPeerAnswer, reofferProfile, signallingOfInvite, signallingOfTarget } from './link-setup.js';
 import type { AnswerOutcome, FailureResponse, OfferedInAnswer, SetupContext } from './link-setup.js';
 import { accumulateQuality, answerDelayOf, buildCallRecord, buildSnapshot, emptyQuality, metersOf, type AttemptTimes, type LinkFacts } from './link-record.js';
 
@@ -176,7 +176,7 @@ export class Link {
     });
     void this.media
       .run(async () => {
-        const { sdp, offered } = await offerWithMedia(this.setupContext(hostOfUri(this.remote)));
+        const { sdp, offered } = await offerWithMedia(this.setupContext(hostOfUri(this.remote), signallingOfTarget(this.remote)));
         if (this.stateValue !== 'dialling') return; // hung up meanwhile
         this.local = offered;
         const call = this.deps.ua.invite(this.remote, { ...this.init.dial, sdp });
@@ -247,7 +247,7 @@ export class Link {
     const call = this.incomingCall;
     if (!call || call.ended || this.answerStarted) throw new AcipError('CONFLICT', `link ${this.id} has no call to answer`, 'id');
     this.answerStarted = true;
-    const ctx = this.setupContext(call.remoteAddress.address);
+    const ctx = this.setupContext(call.remoteAddress.address, signallingOfInvite(call));
     const offer = call.offerSdp;
     const outcome = await this.media.run<AnswerOutcome | OfferedInAnswer>(() => (offer === undefined ? offerForInvite(ctx) : answerWithMedia(offer, ctx)));
     if (!outcome.ok) {
@@ -264,9 +264,9 @@ export class Link {
     if (this.stateValue === 'idle' || this.stateValue === 'offered') this.transition('connected', 'answered');
   }
 
-  private setupContext(remoteHost: string | undefined): SetupContext {
+  private setupContext(remoteHost: string | undefined, signalling: Signalling): SetupContext {
     const { media, profile, input, output } = this;
-    return { media, profile, input, output, localAddress: this.deps.mediaAddressFor(remoteHost), agent: this.deps.ua.userAgentName };
+    return { media, profile, input, output, localAddress: this.deps.mediaAddressFor(remoteHost), agent: this.deps.ua.userAgentName, signalling };
   }
 
   reject(status = 603, reason = 'Decline'): void {
@@ -487,16 +487,9 @@ export class Link {
     if (this.stateValue !== 'connected' || !this.call || !this.local || !this.media.session) {
       throw new AcipError('CONFLICT', `link ${this.id} is ${this.stateValue}; only a connected link can change codec`, 'id');
     }
-    const { sdp, offered } = buildReoffer(this.local, profile);
-    const result = await this.call.reinvite(sdp);
-    if (result.status < 200 || result.status >= 300 || !result.sdp) {
-      throw new AcipError('CONFLICT', `the far end refused the codec change (${result.status} ${result.reason})`);
-    }
-    const res = applyAnswer(offered, result.sdp);
-    if (!res.ok) throw new AcipError('CONFLICT', `unusable answer to the codec change: ${res.reason}`);
-    await this.media.run(() => this.media.apply(profile, res.negotiated));
+    const { offered, negotiated } = await reofferProfile(this.call, this.local, profile, this.media);
     this.profile = profile;
-    this.adoptSession(offered, res.negotiated, 'codec changed');
+    this.adoptSession(offered, negotiated, 'codec changed');
   }
 
   /** Wait for pending media work (tests, shutdown). */
@@ -578,6 +571,7 @@ export class Link {
       times: this.attempt,
       nowMono: this.deps.clock.now(),
       negotiated: this.negotiated,
+      signalling: this.local?.signalling,
       stats: this.media.openStats(),
       localSdp: this.call?.localSdp,
       remoteSdp: this.call?.remoteSdp,

@@ -47,6 +47,7 @@
  */
 import type { AudioDecoder, CodecParams, CodecRecord } from '../codecs/codec.js';
 import { RtpSession, type RtpLogger, type RtpReceived } from '../rtp/rtp-session.js';
+import { sameSrtpKey, SrtpStage, type SrtpParams } from '../rtp/srtp-stage.js';
 import type { Clock } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -129,6 +130,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private readonly deferReceive: (fn: () => void) => void;
   private readonly onPlayout: ((tick: PlayoutTickInfo) => void) | undefined;
   private rtp: RtpSession;
+  /** SRTP contexts and counters: kept when the RTP session reopens (the rollover counter carries on). */
+  private srtp: SrtpStage | null;
   private readonly ssrc: number;
   /** Sequence number of our first packet; later RTP sessions continue from it. */
   private readonly initialSeq: number;
@@ -165,9 +168,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const record = checkParams(params);
     const ssrc = params.ssrc ?? (Math.random() * 0x1_0000_0000) >>> 0;
     const initialSeq = (Math.random() * 0x10000) >>> 0;
-    const rtp = await MediaSession.openRtp(params, record, deps, ssrc, initialSeq, params.ports ?? null);
+    const srtp = params.srtp ? new SrtpStage(params.srtp) : null;
+    const rtp = await MediaSession.openRtp(params, record, deps, ssrc, initialSeq, params.ports ?? null, srtp);
     try {
-      return new MediaSession(params, record, deps, rtp, ssrc, initialSeq);
+      return new MediaSession(params, record, deps, rtp, srtp, ssrc, initialSeq);
     } catch (e) {
       await rtp.close();
       throw e;
@@ -181,6 +185,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     ssrc: number,
     initialSeq: number,
     ports: { rtp: number; rtcp?: number } | null,
+    srtp: SrtpStage | null,
   ): Promise<RtpSession> {
     const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
     return RtpSession.open({
@@ -197,10 +202,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
       initialSeq,
       ...(deps.logger ? { logger: deps.logger } : {}),
+      ...(srtp ? { srtp } : {}),
     });
   }
 
-  private constructor(params: MediaSessionParams, record: CodecRecord, deps: MediaSessionDeps, rtp: RtpSession, ssrc: number, initialSeq: number) {
+  private constructor(params: MediaSessionParams, record: CodecRecord, deps: MediaSessionDeps, rtp: RtpSession, srtp: SrtpStage | null, ssrc: number, initialSeq: number) {
     super();
     this.linkId = params.linkId;
     this.params = params;
@@ -209,6 +215,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.deferReceive = deps.deferReceive ?? defaultDefer;
     this.onPlayout = deps.onPlayout;
     this.rtp = rtp;
+    this.srtp = srtp;
     this.ssrc = ssrc;
     this.initialSeq = initialSeq;
     this.onListenerError = (event, err) => this.logger?.warn({ event, err, link: this.linkId }, 'media session listener threw');
@@ -284,6 +291,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       next.send !== prev.send ||
       next.receive !== prev.receive;
     const rtpChanged = next.payloadType !== prev.payloadType || record.rtpClockRate(next.codecParams) !== this.path.rtpClockRate;
+    this.updateSrtp(next.srtp);
     if (!codecChanged && !rtpChanged) {
       this.params = next;
       if (next.remote && !sameJson(next.remote, prev.remote)) this.rtp.setRemote(next.remote);
@@ -306,7 +314,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       this.rtpOff = [];
       const ports = { rtp: this.rtp.localRtpPort, rtcp: this.rtp.localRtcpPort };
       await this.rtp.close('codec change');
-      this.rtp = await MediaSession.openRtp(next, record, { clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) }, this.ssrc, (this.initialSeq + this.seqSent) & 0xffff, ports);
+      this.rtp = await MediaSession.openRtp(next, record, { clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) }, this.ssrc, (this.initialSeq + this.seqSent) & 0xffff, ports, this.srtp);
       this.bindRtp();
     } else if (next.remote && !sameJson(next.remote, prev.remote)) {
       this.rtp.setRemote(next.remote);
@@ -325,6 +333,16 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (next.receive && !prev.receive) this.rxWatchFrom = this.clock.now();
     this.path = this.buildPath(next, record, nextTs);
     startCodecPath(this.path);
+  }
+
+  /** New, changed or removed SRTP keys (RFC 4568 §7.1.4): an unchanged direction keeps its context. */
+  private updateSrtp(next: SrtpParams | undefined): void {
+    const prev = this.params.srtp;
+    if (prev && next && sameSrtpKey(prev.send, next.send) && sameSrtpKey(prev.receive, next.receive)) return;
+    if (!next) this.srtp = null;
+    else if (this.srtp) this.srtp.rekey(next);
+    else this.srtp = new SrtpStage(next);
+    this.rtp.setSrtp(this.srtp);
   }
 
   stats(): MediaSessionStats {

@@ -2,7 +2,8 @@
  * The media session's interface: parameters in, events and stats out. Every type here is plain,
  * JSON-serialisable data (no functions, no class instances, no Buffers), so the same interface can
  * be carried over a `MessagePort` when sessions run in worker threads (the session is driven by
- * messages and returns its stats by snapshot).
+ * messages and returns its stats by snapshot). The one exception is SRTP key material: Uint8Array,
+ * which the structured clone of a `MessagePort` carries as is (a Buffer arrives as a Uint8Array).
  *
  * The media session knows nothing of SIP or SDP: the link layer turns the negotiated SDP into these
  * values (codec record id, payload type, codec parameters, packet times, remote address, jitter
@@ -10,6 +11,7 @@
  */
 import type { CodecParams } from '../codecs/codec.js';
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
+import type { SrtpParams } from '../rtp/srtp-stage.js';
 import type { JitterBufferStats } from './jitter-buffer.js';
 import type { FrameClockStats } from './frame-clock.js';
 import type { LevelSnapshot } from './level-meter.js';
@@ -87,6 +89,12 @@ export interface MediaSessionParams {
   recordBitDepth?: 16 | 24;
   /** RTCP: session bandwidth for the interval (default from the codec bitrate) and minimum interval. */
   rtcp?: { sessionBandwidthKbps?: number; minIntervalS?: number };
+  /**
+   * SRTP (RFC 3711), keyed by SDES (RFC 4568): we send with `send` (our a=crypto key) and receive
+   * with `receive` (the peer's). A null key is not negotiated yet: nothing is sent, or everything
+   * received is dropped. Absent: clear RTP.
+   */
+  srtp?: SrtpParams;
 }
 
 export interface MediaCodecInfo {

@@ -61,6 +61,15 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       setTotals(late, rows((l) => l.rx?.late));
       setTotals(sent, rows((l) => l.tx?.packets));
       setTotals(concealed, rows((l) => (l.rx ? l.rx.concealedMs / 1000 : undefined)));
+      // Every reason of every SRTP link, 0 included (a link without an SRTP stage has no rows).
+      setTotals(
+        srtpDropped,
+        all.flatMap((l) => {
+          const d = l.security?.dropped;
+          if (!d) return [];
+          return (['rtp', 'rtcp'] as const).flatMap((kind) => Object.entries(d[kind]).map(([reason, n]): [Record<string, string>, number] => [{ link: l.id, kind, reason }, n]));
+        }),
+      );
       for (const g of [jitter, buffer, drift, rtt, level]) g.reset();
       for (const l of all) {
         const link = { link: l.id };
@@ -84,6 +93,12 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
   const late = new Counter({ name: 'acip_rtp_packets_late_total', help: 'RTP packets that arrived after their playout time', labelNames: ['link'] as const, registers: [registry] });
   const sent = new Counter({ name: 'acip_rtp_packets_sent_total', help: 'RTP packets sent per link', labelNames: ['link'] as const, registers: [registry] });
   const concealed = new Counter({ name: 'acip_concealed_seconds_total', help: 'Audio concealed (lost or late) per link, seconds', labelNames: ['link'] as const, registers: [registry] });
+  const srtpDropped = new Counter({
+    name: 'acip_srtp_dropped_total',
+    help: 'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet)',
+    labelNames: ['link', 'kind', 'reason'] as const,
+    registers: [registry],
+  });
   const jitter = new Gauge({ name: 'acip_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per link', labelNames: ['link'] as const, registers: [registry] });
   const buffer = new Gauge({ name: 'acip_jitter_buffer_delay_seconds', help: 'Current jitter-buffer delay per link', labelNames: ['link'] as const, registers: [registry] });
   const drift = new Gauge({ name: 'acip_clock_drift_ppm', help: 'Estimated sender clock drift against ours, ppm', labelNames: ['link'] as const, registers: [registry] });

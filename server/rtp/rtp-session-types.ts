@@ -10,6 +10,7 @@ import type { RtcpPacket } from './rtcp/compound.js';
 import type { RtcpParseErrorCode } from './rtcp/rtcp-common.js';
 import type { PortRange } from './port-pair.js';
 import type { RtpPacket, RtpParseErrorCode } from './rtp-packet.js';
+import type { SrtpStage, SrtpStats } from './srtp-stage.js';
 
 export interface RtpEndpoint {
   address: string;
@@ -64,6 +65,11 @@ export interface RtpSessionOptions {
   initialSeq?: number;
   initialTimestamp?: number;
   logger?: RtpLogger;
+  /**
+   * SRTP (RFC 3711): protect what we send and authenticate what we receive, before latching and
+   * parsing. May be set or replaced later with `setSrtp()`. Absent: clear RTP.
+   */
+  srtp?: SrtpStage;
 }
 
 export interface RtpReceived {
@@ -151,6 +157,8 @@ export interface RtpSessionStats {
   rttMs: number | null;
   /** Full A.1/A.3/A.8 view of the current remote source. */
   source: ReceiverStatsSnapshot | null;
+  /** The SRTP stage's keys and drop counters, when the session runs SRTP. */
+  srtp?: SrtpStats;
 }
 
 export type RtpSessionEvents = {

@@ -4,13 +4,14 @@
  * source, RTCP reports at the §6.3 interval, statistics both ways, symmetric RTP (RFC 4961).
  *
  * Network input never throws out of a socket handler: every malformed or unwanted datagram is
- * dropped and counted by reason (and logged, rate-limited).
+ * dropped and counted by reason (and logged, rate-limited). With an SRTP stage (RFC 3711) every
+ * datagram is authenticated and decrypted first, before latching or parsing (srtp-stage.ts).
  *
  * When RTCP goes out is `RtcpScheduler`'s; the session's shapes (options, events, stats) are in
  * rtp-session-types.ts and re-exported here.
  *
  * Not here: jitter buffering, decoding, the no-media timeout (the media session's job; it reads
- * `lastRxMs`), SRTP, rtcp-mux (RFC 5761), RTCP feedback (RFC 4585).
+ * `lastRxMs`), keying SRTP (SDES, in sdp/), rtcp-mux (RFC 5761), RTCP feedback (RFC 4585).
  */
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
 import { parseRtcp, serializeRtcp, type RtcpPacket } from './rtcp/compound.js';
 import { RtcpParseError } from './rtcp/rtcp-common.js';
 import type { ReportBlock } from './rtcp/report-block.js';
-import { sdesItem, SDES_CNAME } from './rtcp/sdes.js';
+import { SDES_CNAME } from './rtcp/sdes.js';
 import { ReceiverStats } from './receiver-stats.js';
 import { ntpFromUnixMs, ntpMiddle32 } from './ntp.js';
 import { rttFromCompactNtp, SrSendLog } from './rtt.js';
@@ -29,6 +30,9 @@ import { RtcpScheduler } from './rtcp-scheduler.js';
 import { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type BoundPortPair } from './port-pair.js';
 import { RateMeter } from './rate-meter.js';
 import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
+import { buildReport } from './rtcp-report.js';
+import { DropLog, parseOrDrop } from './drop-log.js';
+import type { SrtpStage } from './srtp-stage.js';
 import {
   validateRtpSessionOptions,
   zeroMalformedCounts,
@@ -78,6 +82,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
   private readonly requireReportFirst: boolean;
+  private srtp: SrtpStage | null;
 
   // Send side.
   private remote: MutableRemote | null;
@@ -117,7 +122,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
 
   private readonly rtcp: RtcpScheduler;
   private closing: Promise<void> | null = null;
-  private logCounts = new Map<string, number>();
+  private readonly drops: DropLog;
 
   /** Open a session: binds its sockets, starts RTCP. */
   static async open(options: RtpSessionOptions): Promise<RtpSession> {
@@ -143,7 +148,9 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.acceptPt = new Set(options.acceptPayloadTypes ?? [options.payloadType]);
     this.symmetric = options.symmetric ?? true;
     this.logger = options.logger;
+    this.drops = new DropLog(options.logger, this.ssrc);
     this.requireReportFirst = !(options.rtcpReducedSize ?? false);
+    this.srtp = options.srtp ?? null;
     // §5.1: initial sequence number and timestamp SHOULD be random.
     this.seq = seq16(options.initialSeq ?? random32());
     this.tsOffset = ts32(options.initialTimestamp ?? random32());
@@ -201,6 +208,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.latchedRtcp = null;
   }
 
+  /** Put an SRTP stage in the path (keys negotiated or changed), or take it out (null: clear RTP). */
+  setSrtp(stage: SrtpStage | null): void {
+    this.srtp = stage;
+  }
+
   /**
    * Send one RTP packet. `timestamp` is in clock-rate units from the caller's own origin (e.g. the
    * sample count); the session adds its random offset (§5.1). Returns false if not sent
@@ -225,6 +237,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       extension: undefined,
       payload,
     });
+    const wire = this.srtp ? this.srtp.protectRtp(buf) : buf;
+    if (!wire) {
+      this.txDropped++;
+      return false;
+    }
     this.seq = seqAdd(this.seq, 1);
     const now = this.clock.now();
     this.txPackets++;
@@ -233,11 +250,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.lastTxRtpTs = rtpTs;
     this.lastTxMs = now;
     this.sentSinceReport = true;
-    this.txRate.add(now, buf.length);
-    this.rtpSock.send(buf, dest.port, dest.address, (err) => {
+    this.txRate.add(now, wire.length);
+    this.rtpSock.send(wire, dest.port, dest.address, (err) => {
       if (err) {
         this.txDropped++;
-        this.logLimited('tx-error', { err: err.message }, 'rtp send failed');
+        this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
       }
     });
     return true;
@@ -295,6 +312,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       remoteReport: this.remoteReport ? { ...this.remoteReport } : null,
       rttMs: this.rtt,
       source: src,
+      ...(this.srtp ? { srtp: this.srtp.stats() } : {}),
     };
   }
 
@@ -336,7 +354,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       try {
         sent = this.sendCompound([bye], finish);
       } catch (err) {
-        this.logLimited('bye', { err }, 'rtcp bye not sent');
+        this.drops.warn('bye', { err }, 'rtcp bye not sent');
       }
       if (!sent) finish();
     });
@@ -352,7 +370,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       fn();
     } catch (err) {
       // A bug, not bad input (bad input is handled below); never let it out of the socket handler.
-      this.logLimited(`bug-${kind}`, { err }, 'rtp session handler failed');
+      this.drops.warn(`bug-${kind}`, { err }, 'rtp session handler failed');
     }
   }
 
@@ -369,17 +387,19 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     return null;
   }
 
-  private onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onRtp(datagram: Buffer, rinfo: dgram.RemoteInfo): void {
     // Checked before parsing so that a flood from elsewhere costs nothing.
     if (this.fromForeignSource('rtp', this.latchedRtp, rinfo)) {
       this.foreign++;
       return;
     }
-    const pkt = this.parseOrDrop('rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
+    const msg = this.srtp ? this.unprotectOrDrop('rtp', datagram, rinfo) : datagram;
+    if (!msg) return;
+    const pkt = parseOrDrop(this.drops, 'rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
     if (!pkt) return;
     if (!this.acceptPt.has(pkt.payloadType)) {
       this.wrongPt++;
-      this.logLimited('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
+      this.drops.warn('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
       return;
     }
     const now = this.clock.now();
@@ -415,39 +435,25 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.emit('rtp', { packet: pkt, arrivalMs: now, verdict });
   }
 
+  private readonly parseRtcpDatagram = (datagram: Buffer): RtcpPacket[] => parseRtcp(datagram, { requireReportFirst: this.requireReportFirst });
+
   /**
    * RFC 4961 symmetric RTP: once latched, only the latched address:port is our peer. True (and
    * logged, rate-limited) for a datagram from anywhere else, which the caller counts and drops.
    */
-  private readonly parseRtcpDatagram = (datagram: Buffer): RtcpPacket[] => parseRtcp(datagram, { requireReportFirst: this.requireReportFirst });
 
   private fromForeignSource(kind: 'rtp' | 'rtcp', latched: { address: string; port: number } | null, rinfo: dgram.RemoteInfo): boolean {
     if (!this.symmetric || !latched || (rinfo.address === latched.address && rinfo.port === latched.port)) return false;
-    this.logLimited(`${kind}-foreign`, { from: `${rinfo.address}:${rinfo.port}` }, `${kind} from a foreign source dropped`);
+    this.drops.warn(`${kind}-foreign`, { from: `${rinfo.address}:${rinfo.port}` }, `${kind} from a foreign source dropped`);
     return true;
   }
 
-  /**
-   * `parse(datagram)`, or undefined when the parser rejects it with `ParseError`: then the drop is
-   * counted by reason in `counts` and logged (rate-limited). Any other error is a bug and propagates.
-   * The parser and the datagram come separately so the per-packet path allocates no closure.
-   */
-  private parseOrDrop<T, C extends string>(
-    kind: 'rtp' | 'rtcp',
-    parse: (datagram: Buffer) => T,
-    datagram: Buffer,
-    ParseError: abstract new (...args: never[]) => { code: C; message: string },
-    counts: Record<C, number>,
-    rinfo: dgram.RemoteInfo,
-  ): T | undefined {
-    try {
-      return parse(datagram);
-    } catch (err) {
-      if (!(err instanceof ParseError)) throw err;
-      counts[err.code]++;
-      this.logLimited(`${kind}-${err.code}`, { from: `${rinfo.address}:${rinfo.port}`, reason: err.message }, `malformed ${kind} dropped`);
-      return undefined;
-    }
+  /** RFC 3711 §3.3: authenticate and decrypt, or drop (the stage counts it by reason). */
+  private unprotectOrDrop(kind: 'rtp' | 'rtcp', datagram: Buffer, rinfo: dgram.RemoteInfo): Buffer | undefined {
+    const out = kind === 'rtp' ? this.srtp!.unprotectRtp(datagram) : this.srtp!.unprotectRtcp(datagram);
+    if (typeof out !== 'string') return out;
+    this.drops.warn(`s${kind}-${out}`, { from: `${rinfo.address}:${rinfo.port}` }, `s${kind} dropped: ${out}`);
+    return undefined;
   }
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -460,14 +466,9 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.rtcpForeign++;
       return;
     }
-    const packets = this.parseOrDrop(
-      'rtcp',
-      this.parseRtcpDatagram,
-      msg,
-      RtcpParseError,
-      this.rtcpMalformedByReason,
-      rinfo,
-    );
+    const plain = this.srtp ? this.unprotectOrDrop('rtcp', msg, rinfo) : msg;
+    if (!plain) return;
+    const packets = parseOrDrop(this.drops, 'rtcp', this.parseRtcpDatagram, plain, RtcpParseError, this.rtcpMalformedByReason, rinfo);
     if (!packets) return;
     const now = this.clock.now();
     if (this.symmetric && !this.latchedRtcp) {
@@ -529,7 +530,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   // ------------------------------------------------------------------------------------------
   // RTCP send path
 
-  /** Build and send SR-or-RR + SDES CNAME (+ extra, e.g. BYE). Returns false if nowhere to send. */
+  /** Build and send SR-or-RR + SDES CNAME (+ extra, e.g. BYE), SRTCP when keyed. Returns false if not sent. */
   private sendCompound(extra: RtcpPacket[], onSent?: () => void): boolean {
     const dest = this.rtcpDestination();
     if (!dest) {
@@ -538,51 +539,34 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       return false;
     }
     const now = this.clock.now();
-    const reports: ReportBlock[] = [];
-    // §6.4.2: one block per source we received RTP from since the last report.
-    if (this.source && this.source.isValid && this.rxSinceReport) reports.push(this.source.makeReportBlock(now));
-    let first: RtcpPacket;
-    if (this.sentSinceReport && this.lastTxRtpTs !== undefined) {
-      // §6.4.1 SR: the NTP and RTP timestamps denote the same instant; extrapolate the RTP
-      // timestamp from the last packet sent to now.
-      const ntp = ntpFromUnixMs(this.clock.wallNow());
-      const rtpTs = tsAdd(this.lastTxRtpTs, Math.round(((now - this.lastTxMs) * this.clockRate) / 1000));
-      first = {
-        type: 'sr',
-        padding: 0,
-        ssrc: this.ssrc,
-        ntpSeconds: ntp.seconds,
-        ntpFraction: ntp.fraction,
-        rtpTimestamp: rtpTs,
-        packetCount: this.txPackets % 0x1_0000_0000,
-        octetCount: this.txOctets % 0x1_0000_0000,
-        reports,
-        extension: Buffer.alloc(0),
-      };
-      this.srLog.record(ntpMiddle32(ntp), now);
-    } else {
-      first = { type: 'rr', padding: 0, ssrc: this.ssrc, reports, extension: Buffer.alloc(0) };
-    }
-    const sdes: RtcpPacket = { type: 'sdes', padding: 0, chunks: [{ ssrc: this.ssrc, items: [sdesItem(SDES_CNAME, this.cname)] }] };
-    const buf = serializeRtcp([first, sdes, ...extra]);
+    const report = buildReport({
+      ssrc: this.ssrc,
+      cname: this.cname,
+      clockRate: this.clockRate,
+      now,
+      wallNow: this.clock.wallNow(),
+      source: this.source,
+      rxSinceReport: this.rxSinceReport,
+      sentSinceReport: this.sentSinceReport,
+      lastTxRtpTs: this.lastTxRtpTs,
+      lastTxMs: this.lastTxMs,
+      txPackets: this.txPackets,
+      txOctets: this.txOctets,
+    });
+    if (report.srNtp !== undefined) this.srLog.record(report.srNtp, now);
     this.sentSinceReport = false;
     this.rxSinceReport = false;
+    const plain = serializeRtcp([...report.packets, ...extra]);
+    const buf = this.srtp ? this.srtp.protectRtcp(plain) : plain;
+    if (!buf) return false;
     this.txRtcpPackets++;
     this.txRtcpOctets += buf.length;
     this.rtcp.sent(buf.length);
     this.rtcpSock.send(buf, dest.port, dest.address, (err) => {
-      if (err) this.logLimited('rtcp-tx-error', { err: err.message }, 'rtcp send failed');
+      if (err) this.drops.warn('rtcp-tx-error', { err: err.message }, 'rtcp send failed');
       onSent?.();
     });
     return true;
-  }
-
-  private logLimited(key: string, obj: object, msg: string): void {
-    if (!this.logger) return;
-    const n = (this.logCounts.get(key) ?? 0) + 1;
-    this.logCounts.set(key, n);
-    // First occurrence, then every 1000th: a flood must not flood the log.
-    if (n === 1 || n % 1000 === 0) this.logger.warn({ ...obj, occurrences: n, ssrc: this.ssrc }, msg);
   }
 }
 

@@ -11,6 +11,7 @@ import type { Choice } from './negotiate/choose.js';
 import { addressFamily, type Direction, type SdpSessionView } from './sdp-model.js';
 import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
 import type { LocalSession } from './session-types.js';
+import { cryptoEntries } from './negotiate/security.js';
 
 /** What we say about the accepted stream. */
 export interface AnswerLines {
@@ -50,6 +51,8 @@ export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choic
     maxptime: Math.min(MAX_ANNOUNCED_PTIME_MS, Math.max(ours.params.ptimeMs, rec.ptime.maxMs(ours.params))),
     direction: ours.direction,
     ...(rtcp ? { rtcp } : {}),
+    // RFC 4568 §7.1.2: the accepted stream carries our one a=crypto line.
+    ...(local.crypto && local.crypto.length > 0 ? { crypto: cryptoEntries(local.crypto) } : {}),
     invalid: ebuacipAttributes(ours.ebuacip),
   };
   const media: MediaDescription[] = offer.media.map((m) =>

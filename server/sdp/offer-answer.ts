@@ -7,6 +7,8 @@
  * - applyAnswer: the offerer's side.
  * - buildReoffer / answering with `previous`: same o= session id; version + 1 when the description
  *   changed, unchanged for a refresh (RFC 3264 §8).
+ * - Media security (SRTP keyed by SDES a=crypto) follows the profile's policy and the signalling the
+ *   SDP travels over (negotiate/security.ts); the negotiated stream carries the keys.
  *
  * Answering runs one way through plain values, each stage called once:
  *   readSdp -> offeredAudio (the peer's m-lines as PeerMedia, a=ebuacip parsed once)
@@ -27,6 +29,19 @@ import { chooseForOffer, chooseFromAnswer, planSend, SDP_ANSWER_MISMATCH, SDP_NO
 import { negotiatedMedia } from './negotiate/negotiated.js';
 import { isSupportedProtocol, offeredAudio, readPeerMedia, SDP_NO_AUDIO, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT } from './negotiate/peer-media.js';
 import { offeredCodecs, plengthsOf, writeOffer } from './offer-writer.js';
+import {
+  answerSecurity,
+  isSdesProtocol,
+  judgeOfferedStream,
+  planOfferSecurity,
+  readAnswerSecurity,
+  srtpPolicy,
+  SDP_SRTP_INSECURE_SIGNALLING,
+  SDP_SRTP_REQUIRED,
+  type StreamSecurity,
+} from './negotiate/security.js';
+import type { PeerMedia } from './negotiate/peer-media.js';
+import type { SdesCryptoKnown } from './sdes.js';
 import { addressFamily, incrementDecimal, readSdp, SDP_MALFORMED, type Direction, type SdpSessionView } from './sdp-model.js';
 import type {
   AnswerOptions,
@@ -49,13 +64,16 @@ export type {
   LocalOffer,
   LocalOptions,
   LocalSession,
+  MediaSecurity,
   NegotiatedMedia,
+  NegotiatedSrtp,
   OfferedCodec,
   OfferResult,
   SdpOrigin,
+  Signalling,
 } from './session-types.js';
 export { directionOf } from './negotiate/negotiated.js';
-export { SDP_ANSWER_MISMATCH, SDP_NO_AUDIO, SDP_NO_COMMON_CODEC, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT };
+export { SDP_ANSWER_MISMATCH, SDP_NO_AUDIO, SDP_NO_COMMON_CODEC, SDP_SRTP_INSECURE_SIGNALLING, SDP_SRTP_REQUIRED, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT };
 
 /**
  * Why an offer is refused: the SIP status (488 Not Acceptable Here, RFC 3261 §21.4.26; 400 for a
@@ -67,6 +85,8 @@ const REJECTIONS: Readonly<Record<string, { status: 400 | 488; warnCode: number 
   [SDP_SRTP_UNSUPPORTED]: { status: 488, warnCode: 302 }, // incompatible transport protocol
   [SDP_UNSUPPORTED_TRANSPORT]: { status: 488, warnCode: 302 },
   [SDP_NO_COMMON_CODEC]: { status: 488, warnCode: 305 }, // incompatible media format
+  [SDP_SRTP_REQUIRED]: { status: 488, warnCode: 302 }, // the profile needs RTP/SAVP with usable keys
+  [SDP_SRTP_INSECURE_SIGNALLING]: { status: 488, warnCode: 399 },
 };
 
 function reject(code: string, reason: string): AnswerRejected {
@@ -95,6 +115,7 @@ function makeLocal(opts: LocalOptions): LocalSession {
     ...(opts.rtcpPort !== undefined ? { rtcpPort: opts.rtcpPort } : {}),
     direction: opts.direction ?? opts.profile.direction,
     ...(opts.qosrec !== undefined ? { qosrec: opts.qosrec } : {}),
+    signalling: opts.signalling ?? 'clear',
   };
 }
 
@@ -126,8 +147,11 @@ function offerFrom(local: LocalSession, codecs: CodecRegistry): OfferResult {
   const resolved = resolveProfile(local.profile, codecs);
   const offered = offeredCodecs(resolved);
   const ebuacip = ourEbuAcip(local, plengthsOf(offered, local.profile.ptimeMs));
-  const sdp = writeOffer(local, resolved, offered, ebuacip);
-  return { sdp, offered: { ...local, sdp, codecs: offered, ebuacip } };
+  // Our earlier lines are kept in a re-offer (same keys: the SRTP contexts carry on).
+  const sec = planOfferSecurity(local.profile, local.signalling ?? 'clear', local.crypto);
+  const secured: LocalSession = { ...local, protocol: sec.protocol, crypto: sec.crypto, cryptoReason: sec.reason };
+  const sdp = writeOffer(secured, resolved, offered, ebuacip);
+  return { sdp, offered: { ...secured, sdp, codecs: offered, ebuacip } };
 }
 
 /** An offer with one audio m-line built from the profile (RFC 3264 §5). Throws AcipError(SDP_BAD_PROFILE) on an unusable profile. */
@@ -180,22 +204,39 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
     return reject(SDP_MALFORMED, `Malformed SDP: ${msg}`);
   }
   const previous = opts.previous;
-  if (!previous) return answerWith(offer, makeLocal(opts), codecs);
-  // A re-offer in the same dialog: keep our o= session id (RFC 3264 §8).
+  if (!previous) return answerWith(offer, makeLocal(opts), codecs, undefined);
+  // A re-offer in the same dialog: keep our o= session id (RFC 3264 §8), and our key where the suite stays.
   const local: LocalSession = { ...makeLocal(opts), origin: { ...previous.origin, address: opts.localAddress, ipVer: addressFamily(opts.localAddress) } };
-  return nextVersion(previous, local, (l) => answerWith(offer, l, codecs), (r) => (r.ok ? r.sdp : ''));
+  return nextVersion(previous, local, (l) => answerWith(offer, l, codecs, previous.crypto), (r) => (r.ok ? r.sdp : ''));
 }
 
-function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecRegistry): AnswerResult {
+/** The streams whose security the profile accepts, with the verdict; else the first refusal. */
+function secureStreams(local: LocalSession, streams: readonly PeerMedia[]): { ok: true; streams: Map<PeerMedia, StreamSecurity & { ok: true }> } | { ok: false; code: string; reason: string } {
+  const usable = new Map<PeerMedia, StreamSecurity & { ok: true }>();
+  let refused: { code: string; reason: string } | undefined;
+  for (const s of streams) {
+    const j = judgeOfferedStream(local.profile, local.signalling ?? 'clear', s.protocol, s.crypto);
+    if (j.ok) usable.set(s, j);
+    else refused ??= j;
+  }
+  if (usable.size === 0 && refused) return { ok: false, ...refused };
+  return { ok: true, streams: usable };
+}
+
+function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecRegistry, previousCrypto: SdesCryptoKnown[] | undefined): AnswerResult {
   checkPort(local.rtpPort, 'rtpPort');
   const resolved = resolveProfile(local.profile, codecs);
-  // 1. The peer's audio streams, read once.
-  const audio = offeredAudio(offer);
+  // 1. The peer's audio streams, read once, and those whose security the profile accepts.
+  const audio = offeredAudio(offer, srtpPolicy(local.profile) !== 'off');
   if (!audio.ok) return reject(audio.code, audio.reason);
+  const secure = secureStreams(local, audio.streams);
+  if (!secure.ok) return reject(secure.code, secure.reason);
   // 2. The codec (EBU Tech 3326: OUR priority decides), then what we send.
-  const chosen = chooseForOffer(resolved, audio.streams, codecs);
+  const chosen = chooseForOffer(resolved, [...secure.streams.keys()], codecs);
   if (!chosen.ok) return reject(chosen.code, chosen.reason);
   const choice = chosen.choice;
+  const sec = answerSecurity(secure.streams.get(choice.peer)!, previousCrypto);
+  const secured: LocalSession = { ...local, protocol: choice.peer.protocol, ...(sec.crypto ? { crypto: [sec.crypto] } : {}) };
   if (choice.peer.address === undefined) {
     return reject(SDP_MALFORMED, 'Malformed SDP: no c= line for the audio stream or the session (RFC 4566 §5.7)');
   }
@@ -207,9 +248,13 @@ function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecReg
   // 3. Our a=ebuacip set.
   const ebuacip = ourEbuAcip(local);
   // 4. The negotiated stream, and the answer text.
-  const negotiated = negotiatedMedia(choice, send, local, { recvPtimeMs: send.sendPtimeMs, ebuacip, fmtp });
-  const sdp = writeAnswer(offer, local, choice, { params, fmtp, ebuacip, direction: negotiated.direction });
-  return { ok: true, sdp, negotiated, local: { ...local, sdp }, remoteOrigin: offer.origin };
+  const negotiated = {
+    ...negotiatedMedia(choice, send, secured, { recvPtimeMs: send.sendPtimeMs, ebuacip, fmtp }),
+    ...(sec.srtp ? { srtp: sec.srtp } : {}),
+    security: sec.security,
+  };
+  const sdp = writeAnswer(offer, secured, choice, { params, fmtp, ebuacip, direction: negotiated.direction });
+  return { ok: true, sdp, negotiated, local: { ...secured, sdp }, remoteOrigin: offer.origin };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +274,9 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   if (answer.media.length !== 1 || !media) return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer has ${answer.media.length} m-lines; our offer had 1` };
   if (media.type.toLowerCase() !== 'audio') return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer's m-line is ${media.type}, not audio` };
   if (media.port === 0) return { ok: false, code: SDP_NO_COMMON_CODEC, reason: 'the peer rejected the audio stream (port 0)' };
-  if (!isSupportedProtocol(media.protocol)) return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer uses ${media.protocol}; we offered RTP/AVP` };
+  if (!isSupportedProtocol(media.protocol) && !isSdesProtocol(media.protocol)) {
+    return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer uses ${media.protocol}; we offered ${offered.protocol ?? 'RTP/AVP'}` };
+  }
   if (media.address === undefined) return { ok: false, code: SDP_MALFORMED, reason: 'the answer has no c= line (RFC 4566 §5.7)' };
   let resolved: ResolvedChoice[];
   try {
@@ -237,11 +284,19 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   } catch (err) {
     return { ok: false, code: (err as AcipError).code ?? SDP_BAD_PROFILE, reason: (err as Error).message };
   }
-  // 1. The answer's m-line, read once; 2. the format it picked among ours, and what we send.
-  const chosen = chooseFromAnswer(offered, resolved, readPeerMedia(media), codecs);
+  // 1. The answer's m-line, read once, and its security against our offer (RFC 4568 §7.1.3).
+  const peer = readPeerMedia(media);
+  const sec = readAnswerSecurity(offered.profile, offered, peer.protocol, peer.crypto);
+  if (!sec.ok) return sec;
+  // 2. The format it picked among ours, and what we send.
+  const chosen = chooseFromAnswer(offered, resolved, peer, codecs);
   if (!chosen.ok) return chosen;
   const send = planSend(chosen.choice);
   // 3. Our side is what we offered.
-  const negotiated = negotiatedMedia(chosen.choice, send, offered, { recvPtimeMs: chosen.ours.params.ptimeMs, ebuacip: offered.ebuacip, fmtp: chosen.ours.fmtp });
+  const negotiated = {
+    ...negotiatedMedia(chosen.choice, send, offered, { recvPtimeMs: chosen.ours.params.ptimeMs, ebuacip: offered.ebuacip, fmtp: chosen.ours.fmtp }),
+    ...(sec.srtp ? { srtp: sec.srtp } : {}),
+    security: sec.security,
+  };
   return { ok: true, negotiated, remoteOrigin: answer.origin };
 }

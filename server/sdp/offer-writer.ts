@@ -10,6 +10,7 @@ import type { EbuAcipSet } from './ebuacip.js';
 import { addressFamily } from './sdp-model.js';
 import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
 import type { LocalSession, OfferedCodec } from './session-types.js';
+import { cryptoEntries } from './negotiate/security.js';
 
 const FIRST_DYNAMIC_PT = 96;
 const LAST_DYNAMIC_PT = 127;
@@ -67,7 +68,7 @@ export function writeOffer(local: LocalSession, resolved: readonly ResolvedChoic
   const media: MediaDescription = {
     type: 'audio',
     port: local.rtpPort,
-    protocol: 'RTP/AVP',
+    protocol: local.protocol ?? 'RTP/AVP',
     payloads: offered.map((o) => o.payloadType).join(' '),
     rtp: offered.map((o) => rtpEntry(o.payloadType, o.rtpmap)),
     fmtp: offered.filter((o) => o.fmtp !== undefined).map((o) => ({ payload: o.payloadType, config: o.fmtp as string })),
@@ -79,6 +80,7 @@ export function writeOffer(local: LocalSession, resolved: readonly ResolvedChoic
     maxptime: Math.max(maxPtime, profilePtime),
     direction: local.direction,
     ...(rtcp ? { rtcp } : {}),
+    ...(local.crypto && local.crypto.length > 0 ? { crypto: cryptoEntries(local.crypto) } : {}),
     invalid: ebuacipAttributes(ebuacip),
   };
   return writeSession(local, [media]);

@@ -328,3 +328,11 @@ export function srtpKeysOf(c: SdesCryptoKnown): { suite: SrtpSuiteName; masterKe
     encryptRtcp: !c.sessionParams.unencryptedSrtcp,
   };
 }
+
+/**
+ * The SDP text with the key material of every a=crypto line replaced (key||salt, lifetime and MKI
+ * of each inline: key), for showing and logging a description: SDES keys are secrets.
+ */
+export function redactCryptoKeys(sdp: string): string {
+  return sdp.replace(/^(a=crypto:[^\r\n]*)$/gim, (line) => line.replace(/inline:[^;\s]*/gi, 'inline:(redacted)'));
+}

@@ -71,6 +71,8 @@ export interface SdpMediaView {
   rtcp?: { port: number; address?: string };
   /** Values of the a=ebuacip: lines (without the `ebuacip:` prefix). */
   ebuacip: string[];
+  /** Values of the a=crypto lines (RFC 4568 §9.1), without the `crypto:` prefix, unparsed. */
+  crypto?: string[];
   /** Other attributes sdp-transform did not understand, verbatim (`name:value`). */
   otherAttributes: string[];
 }
@@ -225,6 +227,7 @@ function readMedia(m: MediaDescription, index: number, session: SessionDescripti
     ...(tias !== undefined ? { bandwidthTias: tias } : {}),
     ...(rtcpPort !== undefined && rtcpPort > 0 && rtcpPort <= 65535 ? { rtcp: { port: rtcpPort, ...(rtcpAddress ? { address: rtcpAddress } : {}) } } : {}),
     ebuacip,
+    crypto: (m.crypto ?? []).map((c) => `${String(c.id)} ${String(c.suite)} ${String(c.config)}${c.sessionConfig ? ` ${String(c.sessionConfig)}` : ''}`),
     otherAttributes,
   };
 }

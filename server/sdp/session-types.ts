@@ -7,9 +7,12 @@ import type { CodecId, CodecParams } from '../codecs/codec.js';
 import type { CodecRegistry } from '../codecs/registry.js';
 import type { JitterBufferSettings, Profile } from '../config/profile-schema.js';
 import type { EbuAcipSet } from './ebuacip.js';
+import type { SdesCryptoKnown } from './sdes.js';
+import type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
 import type { Direction, SdpOrigin } from './sdp-model.js';
 
 export type { Direction, SdpOrigin } from './sdp-model.js';
+export type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
 
 /** What we offered for one codec. */
 export interface OfferedCodec {
@@ -39,6 +42,14 @@ export interface LocalSession {
   qosrec?: string;
   /** The body we sent last (RFC 3264 §8: an unchanged description keeps its o= version). */
   sdp?: string;
+  /** The signalling this session's SDP travels over: SDES keys only go over TLS (RFC 4568 §8.1). */
+  signalling?: Signalling;
+  /** Our m-line's transport protocol (RTP/AVP, or RTP/SAVP when SRTP is mandatory). Default RTP/AVP. */
+  protocol?: string;
+  /** Our a=crypto lines as last written (offer: all we offered; answer: the one). Secret: never logged. */
+  crypto?: SdesCryptoKnown[];
+  /** Why our last offer carried no a=crypto. */
+  cryptoReason?: string;
 }
 
 export interface LocalOffer extends LocalSession {
@@ -82,6 +93,10 @@ export interface NegotiatedMedia {
   peerBandwidth: { asKbps?: number; tiasBps?: number };
   /** Things worth showing an engineer (a malformed peer fmtp ignored, a packet time adjusted...). */
   notes: string[];
+  /** SRTP keys (ours to send, the peer's to receive) when the stream runs SRTP. Secret: never logged. */
+  srtp?: NegotiatedSrtp;
+  /** Whether the media is encrypted, and why not. */
+  security?: MediaSecurity;
 }
 
 export interface AnswerOk {
@@ -126,6 +141,8 @@ export interface LocalOptions {
   qosrec?: string;
   /** The codec registry (default: the shipped one). */
   codecs?: CodecRegistry;
+  /** The signalling the SDP travels over (default clear): SDES keys need TLS unless the profile allows otherwise. */
+  signalling?: Signalling;
 }
 
 export interface AnswerOptions extends LocalOptions {

@@ -82,6 +82,10 @@ export const ACIP_ERROR_CODES = [
   'SDP_BAD_PROFILE',
   'SDP_NO_AUDIO',
   'SDP_SRTP_UNSUPPORTED',
+  /** The profile makes SRTP mandatory and the peer's offer or answer has no usable a=crypto. */
+  'SDP_SRTP_REQUIRED',
+  /** SDES keys would travel over signalling that is not TLS (RFC 4568 §8.1). */
+  'SDP_SRTP_INSECURE_SIGNALLING',
   'SDP_UNSUPPORTED_TRANSPORT',
   'SDP_NO_COMMON_CODEC',
   'SDP_ANSWER_MISMATCH',

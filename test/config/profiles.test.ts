@@ -5,6 +5,7 @@ import { knownCodecIds } from '../../server/codecs/known-codecs.js';
 import { ROOT_DIR } from '../../server/version.js';
 
 const known = knownCodecIds();
+const BASE = 'name: x\ntitle: t\ncodecs: [{codec: opus}]\nptimeMs: 20\njitterBuffer: {mode: fixed, delayMs: 40}\n';
 
 describe('shipped profiles', () => {
   const set = loadProfiles([join(ROOT_DIR, 'profiles')], known);
@@ -64,8 +65,19 @@ describe('profile loading', () => {
     ['name: x\ntitle: t\ncodecs: [{codec: opus}]\nptimeMs: 20\njitterBuffer: {mode: adaptive, minMs: 90, maxMs: 40}\n', 'jitterBuffer.minMs'],
     ['name: x\ntitle: t\ncodecs: [{codec: opus}]\nptimeMs: 20\njitterBuffer: {mode: fixed, delayMs: 40}\nextra: 1\n', 'extra'],
     ['- just\n- a list\n', '(file)'],
+    [`${BASE}srtp: maybe\n`, 'srtp'],
+    [`${BASE}srtp: true\n`, 'srtp'],
+    [`${BASE}srtp: mandatory\nallowSdesWithoutTls: sometimes\n`, 'allowSdesWithoutTls'],
+    [`${BASE}srtp: mandatory\nsrtpSuites: [AES_256_CM_HMAC_SHA1_80]\n`, 'srtpSuites[0]'],
+    [`${BASE}srtp: mandatory\nsrtpSuites: []\n`, 'srtpSuites'],
   ])('rejects a profile naming field %#', (text, field) => {
     const r = parseProfile(text, 'p.yaml', known);
     expect('field' in r && r.field).toBe(field);
+  });
+
+  it.each(['off', 'optional', 'mandatory'])('loads a profile with srtp: %s, and leaves srtp unset (off) when absent', (policy) => {
+    const r = parseProfile(`${BASE}srtp: ${policy}\nsrtpSuites: [AES_CM_128_HMAC_SHA1_32]\n`, 'p.yaml', known);
+    expect(r).toMatchObject({ srtp: policy, srtpSuites: ['AES_CM_128_HMAC_SHA1_32'] });
+    expect(parseProfile(BASE, 'p.yaml', known)).not.toHaveProperty('srtp');
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AcipError } from '../../server/util/errors.js';
 import { RETRY_AFTER_S } from '../../server/links/link-setup.js';
+import { answerOffer, buildOffer } from '../../server/sdp/offer-answer.js';
 import { FakeIncomingCall, PEER_ADDRESS, flush, header, peerAnswer, peerOffer, profile } from './fakes.js';
 import { AGENT, OUR_ADDRESS, REMOTE, connectInbound, connectOutbound, inbound, setup } from './link-env.js';
 
@@ -474,5 +475,73 @@ describe('the history record and the snapshot', () => {
     await env.link.hangup();
     expect(env.link.meters()).toBeNull();
     expect(env.link.snapshot()).toMatchObject({ state: 'ended', rx: null, tx: null, meters: null, endReason: { by: 'local', reason: 'hung up' } });
+  });
+});
+
+describe('a link whose profile makes SRTP mandatory', () => {
+  const srtpProfile = () => ({ ...profile('g711-telephone'), srtp: 'mandatory' as const });
+  const viaOver = (transport: string) => ({ headers: new Map([['via', `SIP/2.0/${transport} 192.0.2.7:5061;branch=z9hG4bK-1`]]) });
+  const secureOffer = () => buildOffer({ profile: srtpProfile(), localAddress: PEER_ADDRESS, rtpPort: 4000, signalling: 'tls' });
+  const keyOf = (sdp: string) => /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]+)/.exec(sdp)?.[1];
+
+  it('answers an RTP/SAVP offer that came over TLS with its own key, and keys its media crosswise', async () => {
+    const env = setup({ ...inbound, profile: srtpProfile() });
+    const offer = secureOffer();
+    const call = new FakeIncomingCall(offer.sdp);
+    Object.assign(call, { request: { headers: { get: (n: string) => viaOver('TLS').headers.get(n.toLowerCase()) } } });
+    await env.link.acceptIncoming(call, true);
+    await flush();
+    expect(env.link.state).toBe('connected');
+    const answer = call.localSdp!;
+    expect(answer).toMatch(/^m=audio \d+ RTP\/SAVP 8/m);
+    const ours = keyOf(answer)!;
+    expect(ours).not.toBe(keyOf(offer.sdp));
+    const srtp = env.media.last.params.srtp!;
+    // We receive with the key the peer sent, and send with ours (RFC 4568 §6.1).
+    expect(Buffer.from(srtp.receive!.masterKey).equals(Buffer.from(keyOf(offer.sdp)!, 'base64').subarray(0, 16))).toBe(true);
+    expect(Buffer.from(srtp.send!.masterKey).equals(Buffer.from(ours, 'base64').subarray(0, 16))).toBe(true);
+    const snap = env.link.snapshot();
+    expect(snap.security).toEqual({ signalling: 'tls', media: 'srtp', suite: 'AES_CM_128_HMAC_SHA1_80', encrypted: true, reason: '' });
+    expect(`${snap.localSdp}${snap.remoteSdp}`).not.toContain(ours);
+  });
+
+  it.each([
+    ['UDP', viaOver('UDP')],
+    ['an unknown transport (no request)', undefined],
+  ])('refuses the same offer over %s with 488: the keys would have travelled in clear', async (_what, request) => {
+    const env = setup({ ...inbound, profile: srtpProfile() });
+    const call = new FakeIncomingCall(secureOffer().sdp);
+    if (request) Object.assign(call, { request: { headers: { get: (n: string) => request.headers.get(n.toLowerCase()) } } });
+    await env.link.acceptIncoming(call, true);
+    expect(call.final?.status).toBe(488);
+    expect(header(call.final, 'Warning')).toMatch(/TLS/);
+    expect(env.media.openSessions).toEqual([]);
+  });
+
+  it('dials a sips: target with an RTP/SAVP offer and keys its media from the answer', async () => {
+    const env = setup({ profile: srtpProfile(), remote: 'sips:studio@192.0.2.7' });
+    env.link.dial();
+    await flush();
+    const call = env.ua.lastInvite;
+    expect(call.offer).toMatch(/^m=audio \d+ RTP\/SAVP 8/m);
+    // Before the answer the provisional session drops everything: no keys yet.
+    expect(env.media.last.params.srtp).toEqual({ send: null, receive: null });
+    const res = answerOffer(call.offer, { profile: srtpProfile(), localAddress: PEER_ADDRESS, rtpPort: 4000, signalling: 'tls' });
+    if (!res.ok) throw new Error(res.reason);
+    call.answer(res.sdp);
+    await flush();
+    expect(env.link.state).toBe('connected');
+    expect(env.media.last.params.srtp?.send?.suite).toBe('AES_CM_128_HMAC_SHA1_80');
+    expect(env.link.snapshot().security).toMatchObject({ signalling: 'tls', media: 'srtp', encrypted: true });
+  });
+
+  it('does not dial a plain sip: target: the offer would carry the keys in clear', async () => {
+    const env = setup({ profile: srtpProfile() });
+    env.link.dial();
+    await flush();
+    expect(env.ua.invites).toHaveLength(0);
+    expect(env.records[0]!.endReason).toMatchObject({ by: 'error' });
+    expect(env.records[0]!.endReason.reason).toMatch(/requires SRTP, but the signalling is not TLS/);
+    expect(env.media.openSessions).toEqual([]);
   });
 });

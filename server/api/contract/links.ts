@@ -98,6 +98,32 @@ export type EbuAcipInfo = Static<typeof EbuAcipInfo>;
 export const MediaDirection = Type.Union([Type.Literal('sendrecv'), Type.Literal('sendonly'), Type.Literal('recvonly'), Type.Literal('inactive')]);
 export type MediaDirection = Static<typeof MediaDirection>;
 
+const SrtpDropCounts = Type.Object(
+  {
+    SRTP_AUTH_FAIL: Type.Number({ description: 'Authentication tag did not verify (forged, corrupted or wrongly keyed)' }),
+    SRTP_REPLAY: Type.Number({ description: 'Packet index already received' }),
+    SRTP_TOO_OLD: Type.Number({ description: 'Packet index left of the replay window' }),
+    SRTP_MALFORMED: Type.Number({ description: 'Too short, or not RTP/RTCP version 2' }),
+    SRTP_NO_KEY: Type.Number({ description: 'Arrived before the keys were negotiated' }),
+  },
+  { additionalProperties: false },
+);
+
+export const LinkSecurity = Type.Object(
+  {
+    signalling: Type.Union([Type.Literal('tls'), Type.Literal('clear')], { description: 'SIP over TLS for this call, or not' }),
+    media: Type.Union([Type.Literal('srtp'), Type.Literal('rtp')], { description: 'SRTP (RFC 3711, keyed by SDES) or clear RTP' }),
+    suite: Type.Optional(Type.String({ description: 'SRTP crypto suite, e.g. AES_CM_128_HMAC_SHA1_80' })),
+    encrypted: Type.Boolean({ description: 'Both signalling and media are encrypted' }),
+    reason: Type.String({ description: 'Why not encrypted; empty when encrypted' }),
+    dropped: Type.Optional(
+      Type.Object({ rtp: SrtpDropCounts, rtcp: SrtpDropCounts }, { additionalProperties: false, description: 'Inbound SRTP/SRTCP packets dropped, by reason' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type LinkSecurity = Static<typeof LinkSecurity>;
+
 export const LinkSnapshot = Type.Object(
   {
     id: Type.String(),
@@ -124,6 +150,7 @@ export const LinkSnapshot = Type.Object(
     localSdp: Nullable(Type.String()),
     remoteSdp: Nullable(Type.String()),
     endReason: Nullable(EndReason),
+    security: Type.Optional(LinkSecurity),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@
  */
 import { collectEbuAcip, selectedJbdef, type EbuAcipJbdef, type EbuAcipSet } from '../ebuacip.js';
 import type { Direction, SdpFormat, SdpMediaView, SdpSessionView } from '../sdp-model.js';
+import { isSdesProtocol } from './security.js';
 
 export const SDP_NO_AUDIO = 'SDP_NO_AUDIO';
 export const SDP_SRTP_UNSUPPORTED = 'SDP_SRTP_UNSUPPORTED';
@@ -41,6 +42,8 @@ export interface PeerMedia {
   ebuacip: EbuAcipSet;
   /** The jitter-buffer definition its a=ebuacip selects (jb -> jbdef), if any. */
   jbdef?: EbuAcipJbdef;
+  /** The a=crypto lines (RFC 4568), unparsed: security.ts judges them. */
+  crypto: string[];
   /** Things worth showing an engineer (malformed ebuacip lines ignored). */
   notes: string[];
 }
@@ -76,6 +79,7 @@ export function readPeerMedia(m: SdpMediaView): PeerMedia {
     bandwidth: { ...(m.bandwidthAs !== undefined ? { asKbps: m.bandwidthAs } : {}), ...(m.bandwidthTias !== undefined ? { tiasBps: m.bandwidthTias } : {}) },
     ebuacip,
     ...(jbdef ? { jbdef } : {}),
+    crypto: m.crypto ?? [],
     notes: ebuacip.invalid.map((inv) => `ignored a=ebuacip:${inv.value} (${inv.reason})`),
   };
 }
@@ -89,14 +93,17 @@ export function listText(items: readonly string[]): string {
 
 export type OfferedAudio = { ok: true; streams: PeerMedia[] } | { ok: false; code: string; reason: string };
 
-/** The offer's enabled audio streams over a transport we run, in offer order; or why there is none. */
-export function offeredAudio(offer: SdpSessionView): OfferedAudio {
+/**
+ * The offer's enabled audio streams over a transport we run, in offer order; or why there is none.
+ * `acceptSdes`: RTP/SAVP and RTP/SAVPF (SDES-keyed SRTP) are runnable too (the profile allows SRTP).
+ */
+export function offeredAudio(offer: SdpSessionView, acceptSdes = false): OfferedAudio {
   const audio = offer.media.filter((m) => m.type.toLowerCase() === 'audio' && m.port !== 0);
   if (audio.length === 0) {
     const types = offer.media.map((m) => (m.port === 0 ? `${m.type} (disabled)` : m.type));
     return { ok: false, code: SDP_NO_AUDIO, reason: `Media type not available: no audio stream offered${types.length > 0 ? ` (offered ${listText(types)})` : ''}` };
   }
-  const rtpAudio = audio.filter((m) => isSupportedProtocol(m.protocol));
+  const rtpAudio = audio.filter((m) => isSupportedProtocol(m.protocol) || (acceptSdes && isSdesProtocol(m.protocol)));
   if (rtpAudio.length === 0) {
     const protos = listText(audio.map((m) => m.protocol));
     if (audio.every((m) => SRTP_PROTOCOL.test(m.protocol))) {

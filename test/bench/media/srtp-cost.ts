@@ -6,6 +6,10 @@
  *
  *   node --import tsx test/bench/media/srtp-cost.ts
  *
+ * Then the same through the link's packet path: two RTP sessions on 127.0.0.1 (send, UDP, receive,
+ * parse, statistics), once in clear and once with an SRTP stage in each, CPU per packet of both,
+ * and what SRTP adds as a share of a whole Opus link's packet (session path + encode + decode).
+ *
  * CPU time is process.cpuUsage() (user + system) around a loop, best of nine rounds (the least
  * disturbed by other processes). Printed, never asserted. Only meaningful on a quiet machine.
  */
@@ -14,6 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { opusCodec } from '../../../server/codecs/opus.js';
 import { SrtpContext } from '../../../server/rtp/srtp/srtp-context.js';
 import { SRTP_SUITES, type SrtpSuiteName } from '../../../server/rtp/srtp/srtp-suite.js';
+import { RtpSession } from '../../../server/rtp/rtp-session.js';
+import { SrtpStage, type SrtpKeyParams } from '../../../server/rtp/srtp-stage.js';
+import { systemClock } from '../../../server/util/clock.js';
 
 const ROUNDS = 9;
 const PACKETS_PER_ROUND = 10_000;
@@ -119,6 +126,52 @@ function opusMicros(): number {
   return us;
 }
 
+const SESSION_BATCH = 200;
+const SESSION_BATCHES = 25;
+
+function keyFor(suite: SrtpSuiteName): SrtpKeyParams {
+  const s = SRTP_SUITES[suite];
+  return { suite, masterKey: randomBytes(s.keyLength), masterSalt: randomBytes(s.saltLength) };
+}
+
+/**
+ * CPU µs per packet through two RTP sessions on loopback (A sends, B receives), in batches that wait
+ * for delivery (bounded: each batch waits at most 2 s). Best batch of the run.
+ */
+async function sessionMicros(suite: SrtpSuiteName | null, payloadBytes: number): Promise<number> {
+  const [ka, kb] = suite ? [keyFor(suite), keyFor(suite)] : [null, null];
+  const open = (srtp: SrtpStage | null) =>
+    RtpSession.open({ clock: systemClock, localHost: '127.0.0.1', ports: { rtp: 0, rtcp: 0 }, cname: 'bench', clockRate: 48000, payloadType: 96, rtcpMinIntervalS: 3600, ...(srtp ? { srtp } : {}) });
+  const a = await open(ka && kb ? new SrtpStage({ send: ka, receive: kb }) : null);
+  const b = await open(ka && kb ? new SrtpStage({ send: kb, receive: ka }) : null);
+  a.setRemote({ address: '127.0.0.1', rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort });
+  let received = 0;
+  b.on('rtp', () => received++);
+  const payload = randomBytes(payloadBytes);
+  let ts = 0;
+  let best = Infinity;
+  for (let batch = 0; batch < SESSION_BATCHES; batch++) {
+    const want = received + SESSION_BATCH;
+    const t0 = cpuMicros();
+    for (let k = 0; k < SESSION_BATCH; k++) a.send(payload, (ts += 960));
+    const deadline = Date.now() + 2000;
+    while (received < want && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    if (received >= want) best = Math.min(best, (cpuMicros() - t0) / SESSION_BATCH);
+    received = want;
+  }
+  await Promise.all([a.close(), b.close()]);
+  return best;
+}
+
+export interface SrtpLinkRow {
+  suite: SrtpSuiteName;
+  shape: string;
+  usClear: number;
+  usSrtp: number;
+  /** What SRTP adds, as a share of a whole link's packet (session path + one Opus encode + decode). */
+  percentAddedPerLink: number;
+}
+
 export async function runSrtpCostBench(): Promise<SrtpCostRow[]> {
   const opus = opusMicros();
   console.log(`Opus 20 ms 128 kbit/s stereo encode+decode: ${opus.toFixed(1)} µs CPU per packet`);
@@ -142,6 +195,20 @@ export async function runSrtpCostBench(): Promise<SrtpCostRow[]> {
     console.log(
       `${r.suite.padEnd(26)}${r.shape.padEnd(26)}${r.usProtect.toFixed(2).padStart(9)}${r.usUnprotect.toFixed(2).padStart(11)}${r.usPerPacket.toFixed(2).padStart(10)}${r.percentOfOpusPacket.toFixed(1).padStart(20)} %${r.percentOfCorePerLink.toFixed(3).padStart(22)} %`,
     );
+  }
+  const linkRows: SrtpLinkRow[] = [];
+  for (const shape of SHAPES) {
+    const clear = await sessionMicros(null, shape.payloadBytes);
+    for (const suite of Object.keys(SRTP_SUITES) as SrtpSuiteName[]) {
+      const srtp = await sessionMicros(suite, shape.payloadBytes);
+      linkRows.push({ suite, shape: shape.name, usClear: clear, usSrtp: srtp, percentAddedPerLink: (100 * (srtp - clear)) / (clear + opus) });
+    }
+  }
+  console.log('\nthrough two RTP sessions on 127.0.0.1 (send + UDP + receive), µs CPU per packet');
+  console.log('suite                     packet                      clear     SRTP   added: % of the clear session path   % of an Opus link packet (session + enc + dec)');
+  for (const r of linkRows) {
+    const ofPath = (100 * (r.usSrtp - r.usClear)) / r.usClear;
+    console.log(`${r.suite.padEnd(26)}${r.shape.padEnd(26)}${r.usClear.toFixed(2).padStart(7)}${r.usSrtp.toFixed(2).padStart(9)}${ofPath.toFixed(0).padStart(20)} %${r.percentAddedPerLink.toFixed(1).padStart(30)} %`);
   }
   return rows;
 }
