@@ -12,6 +12,7 @@
  *   replay    the wan trace (seed 1) replayed over loopback UDP in real time into acip's buffer and, in the same
  *             run, into GStreamer's rtpjitterbuffer at latency 20/40/60/100/200 ms (void if the replay's own
  *             timing error p99 exceeds 1.5 ms)
+ *   live-feed bytes/s on the live feed with 100 links, feed 1 against feed 2 (fake clock: same figures on any machine)
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
@@ -32,6 +33,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   jitter: () => runJitterBench(),
   replay: () => runJitterReplayCompare({ profile: 'wan', seed: 1, seconds: 60 }),
   startup: () => runStartupBench(),
+  'live-feed': () => import('./live-feed.js').then((m) => m.runLiveFeedBench()),
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
   srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),
 };

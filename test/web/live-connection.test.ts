@@ -8,8 +8,12 @@ class FakeSocket implements SocketLike {
   onclose: SocketLike['onclose'] = null;
   onerror: SocketLike['onerror'] = null;
   closed = false;
+  sent: string[] = [];
   close(): void {
     this.closed = true;
+  }
+  send(data: string): void {
+    this.sent.push(data);
   }
 }
 
@@ -95,5 +99,17 @@ describe('live feed connection', () => {
     expect(h.conn.state).toBe('connecting'); // the new socket is still connecting; no retry was scheduled
     h.clock.advance(60_000);
     expect(h.sockets).toHaveLength(2);
+  });
+
+  it('sends a frame to the service only while the socket is open', () => {
+    const h = harness();
+    expect(h.conn.send('{"type":"resync"}')).toBe(false);
+    h.conn.start();
+    expect(h.conn.send('{"type":"resync"}')).toBe(false);
+    h.sockets[0]!.onopen!({});
+    expect(h.conn.send('{"type":"resync"}')).toBe(true);
+    h.sockets[0]!.onclose!({ code: 1006 });
+    expect(h.conn.send('{"type":"resync"}')).toBe(false);
+    expect(h.sockets[0]!.sent).toEqual(['{"type":"resync"}']);
   });
 });

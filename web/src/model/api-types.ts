@@ -20,6 +20,7 @@ export type {
   HistoryRecord,
   LinkCodecInfo,
   LinkMeters,
+  LinkPatch,
   LinkRxStats,
   LinkSnapshot,
   LinkState,

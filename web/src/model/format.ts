@@ -66,6 +66,12 @@ export function formatCodec(codec: LinkCodecInfo | null | undefined): string {
   return parts.join(' · ');
 }
 
+/** The codec in a few characters, for a compact board row: "opus 48 kHz 2 ch". */
+export function formatCodecShort(codec: LinkCodecInfo | null | undefined): string {
+  if (!codec) return DASH;
+  return `${codec.name} ${formatRate(codec.clockRate)} ${codec.channels} ch`;
+}
+
 /** The receive jitter buffer as negotiated (EBU Tech 3368 jbdef), and where it came from. */
 export function formatJitterBuffer(ebu: EbuAcipInfo | null | undefined): string {
   if (!ebu) return DASH;

@@ -17,6 +17,7 @@ export interface SocketLike {
   onclose: ((ev: { code?: number; reason?: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
   close(code?: number, reason?: string): void;
+  send?(data: string): void;
 }
 
 export interface LiveConnectionOptions {
@@ -62,6 +63,18 @@ export class LiveConnection {
       }
     }
     this.setState('closed', {});
+  }
+
+  /** Send one frame to the service while open; false when there is no open socket to send on. */
+  send(text: string): boolean {
+    const s = this.socket;
+    if (this.state !== 'open' || !s?.send) return false;
+    try {
+      s.send(text);
+      return true;
+    } catch {
+      return false; // closing: the close event brings a reconnect, and with it the full state
+    }
   }
 
   /** Drop the current socket and reconnect now (e.g. after logging in). */

@@ -3,6 +3,8 @@
  * Drawing runs from requestAnimationFrame and reads the latest reading from the store, so the bar
  * falls smoothly at any frame rate and independently of the 10 Hz meter messages.
  * `data-levels` carries the latest peak readings (dBFS, one per channel) for tests and tools.
+ * A `compact` meter (a row of the compact board) is a thin bar per channel: no scale, no labels, a
+ * narrow clip lamp.
  */
 import type { LinkMeters } from '../model/api-types.js';
 import { ALIGNMENT_DB, ChannelBallistics, METER_FLOOR_DB, PERMITTED_MAX_DB, dbToFraction } from '../model/meter-math.js';
@@ -44,12 +46,15 @@ const COLORS = {
 export class AcipMeter extends HTMLElement {
   linkId = '';
   which: 'input' | 'output' = 'input';
+  compact = false;
   private canvas: HTMLCanvasElement | null = null;
   private channels: ChannelBallistics[] = [];
   private lastFeedAt = -1;
   private lastClips = -1;
   private lastLabelAt = -Infinity;
   private observer: ResizeObserver | null = null;
+  /** What the canvas shows now (size and each channel's bar, peak and clip light), to skip identical redraws. */
+  private drawnKey = '';
 
   connectedCallback(): void {
     if (!this.canvas) {
@@ -75,6 +80,15 @@ export class AcipMeter extends HTMLElement {
   /** Bar height per channel and the scale strip below the bars, CSS px: big enough to read across a room. */
   private static readonly ROW_PX = 16;
   private static readonly SCALE_PX = 13;
+  private static readonly COMPACT_ROW_PX = 6;
+
+  private get rowPx(): number {
+    return this.compact ? AcipMeter.COMPACT_ROW_PX : AcipMeter.ROW_PX;
+  }
+
+  private get scalePx(): number {
+    return this.compact ? 0 : AcipMeter.SCALE_PX;
+  }
 
   /** Size the backing store to the element's CSS width (the canvas's CSS width is 100 %, so no feedback loop). */
   private resize(): void {
@@ -83,7 +97,7 @@ export class AcipMeter extends HTMLElement {
     const dpr = window.devicePixelRatio || 1;
     const w = Math.max(60, Math.floor(this.clientWidth || 240));
     const n = Math.max(1, this.channels.length || 2);
-    const h = n * AcipMeter.ROW_PX + AcipMeter.SCALE_PX + 2;
+    const h = n * this.rowPx + this.scalePx + 2;
     c.style.height = `${h}px`;
     const bw = Math.floor(w * dpr);
     const bh = Math.floor(h * dpr);
@@ -119,6 +133,11 @@ export class AcipMeter extends HTMLElement {
       }
     }
     for (const ch of this.channels) ch.step(now);
+    // A board of a hundred meters mostly shows silence or a settled bar: redraw only what moved.
+    const c = this.canvas;
+    const key = `${c?.width}x${c?.height}|${this.channels.map((ch) => `${ch.barDb.toFixed(1)},${ch.peakDb.toFixed(1)},${ch.clipLit(now) ? 1 : 0}`).join('|')}`;
+    if (key === this.drawnKey) return;
+    this.drawnKey = key;
     this.draw(now);
   }
 
@@ -132,12 +151,12 @@ export class AcipMeter extends HTMLElement {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = COLORS.bg;
     ctx.fillRect(0, 0, W, H);
-    const labelW = 16;
-    const clipW = 34;
+    const labelW = this.compact ? 0 : 16;
+    const clipW = this.compact ? 8 : 34;
     const x0 = labelW;
     const barW = W - labelW - clipW - 4;
     const n = Math.max(1, this.channels.length);
-    const scaleH = AcipMeter.SCALE_PX;
+    const scaleH = this.scalePx;
     const rowH = (H - scaleH - 2) / n;
     const xAt = (db: number) => x0 + dbToFraction(db) * barW;
     ctx.font = '600 11px system-ui, sans-serif';
@@ -146,8 +165,10 @@ export class AcipMeter extends HTMLElement {
       const ch = this.channels[i];
       const y = 1 + i * rowH;
       const h = Math.max(2, rowH - 2);
-      ctx.fillStyle = COLORS.text;
-      ctx.fillText(n === 2 ? (i === 0 ? 'L' : 'R') : String(i + 1), 2, y + h / 2);
+      if (!this.compact) {
+        ctx.fillStyle = COLORS.text;
+        ctx.fillText(n === 2 ? (i === 0 ? 'L' : 'R') : String(i + 1), 2, y + h / 2);
+      }
       ctx.fillStyle = COLORS.track;
       ctx.fillRect(x0, y, barW, h);
       if (!ch) continue;
@@ -175,13 +196,14 @@ export class AcipMeter extends HTMLElement {
       const lit = ch.clipLit(now);
       ctx.fillStyle = lit ? COLORS.clipOn : COLORS.clipOff;
       ctx.fillRect(x0 + barW + 4, y, clipW - 2, h);
-      if (lit) {
+      if (lit && !this.compact) {
         ctx.fillStyle = '#fff';
         ctx.font = '700 10px system-ui, sans-serif';
         ctx.fillText('CLIP', x0 + barW + 6, y + h / 2);
         ctx.font = '600 11px system-ui, sans-serif';
       }
     }
+    if (this.compact) return;
     // Scale: ticks every 10 dB, alignment level (−18) and permitted maximum (−9) marked and labelled.
     const ys = H - scaleH;
     ctx.fillStyle = COLORS.tick;

@@ -21,6 +21,7 @@ import type {
   StatusBody,
 } from '../model/api-types.js';
 import { formatCodec } from '../model/format.js';
+import { parseBoardMode, type BoardMode, type LinkFilter } from '../model/link-filter.js';
 import { LiveConnection, type LiveState } from '../model/live-connection.js';
 import { parseLiveMessage } from '../model/panel-store.js';
 import { refreshAllGraphs } from './graphs-element.js';
@@ -47,6 +48,25 @@ const CLOCK_TICK_MS = 1000;
 const INFO_NOTICE_MS = 5000;
 /** Rows of history fetched per load. */
 const HISTORY_ROWS = 200;
+/** Where the browser remembers the operator's board layout. */
+const BOARD_MODE_KEY = 'acip.boardMode';
+
+/** localStorage may be missing or refuse (private windows, storage off): the panel works without it. */
+function remembered(key: string): string | null {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(key: string, value: string): void {
+  try {
+    window.localStorage.setItem(key, value);
+  } catch {
+    /* not remembered, still applied */
+  }
+}
 
 export class PanelController implements PanelActions {
   readonly api: ApiClient;
@@ -57,9 +77,11 @@ export class PanelController implements PanelActions {
   constructor(private readonly root: HTMLElement) {
     this.api = new ApiClient({ fetch: (u, i) => fetch(u, i), onUnauthorized: () => this.showLogin() });
     setMeterSource((id) => this.state.store.meters.get(id));
+    this.state.boardMode = parseBoardMode(remembered(BOARD_MODE_KEY));
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     this.live = new LiveConnection({
-      url: `${proto}//${location.host}/api/live`,
+      // Feed 2: only what changed since the last message (an older service ignores the query and sends feed 1).
+      url: `${proto}//${location.host}/api/live?feed=2`,
       createSocket: (url) => new WebSocket(url) as never,
       setTimer: (fn, ms) => window.setTimeout(fn, ms),
       clearTimer: (h) => window.clearTimeout(h as number),
@@ -160,10 +182,15 @@ export class PanelController implements PanelActions {
     const onHistory = this.state.view === 'history';
     const changed = this.state.store.apply(msg, performance.now(), Date.now());
     if (msg.type === 'hello') void this.loadStatus();
-    if (msg.type === 'link' && (msg.link.state === 'ended' || msg.link.state === 'failed') && onHistory) void this.loadHistoryNow();
+    if (this.state.store.takeResyncRequest()) this.live.send(JSON.stringify({ type: 'resync' }));
+    // A full card whose link went away closes (and does not come back if the id is reused).
+    if (this.state.openLinkId !== null && !this.state.store.links.has(this.state.openLinkId)) this.state.openLinkId = null;
+    const ended = (state: string | undefined) => state === 'ended' || state === 'failed';
+    if (msg.type === 'link' && ended(msg.link.state) && onHistory) void this.loadHistoryNow();
+    if (msg.type === 'link-patch' && ended(msg.link.state) && onHistory) void this.loadHistoryNow();
     if (msg.type === 'link-removed' && onHistory) void this.loadHistoryNow();
     if (changed) this.scheduleRender();
-    if (msg.type === 'stats') refreshAllGraphs(this.root);
+    if (msg.type === 'stats' || msg.type === 'stats-delta') refreshAllGraphs(this.root);
   }
 
   private onLiveState(state: LiveState, info: { retryInMs?: number }): void {
@@ -400,6 +427,28 @@ export class PanelController implements PanelActions {
 
   loadHistory(): void {
     void this.loadHistoryNow();
+  }
+
+  setBoardMode(mode: BoardMode): void {
+    this.state.boardMode = mode;
+    remember(BOARD_MODE_KEY, mode);
+    this.scheduleRender();
+  }
+
+  editLinkFilter(patch: Partial<LinkFilter>): void {
+    this.state.linkFilter = { ...this.state.linkFilter, ...patch };
+    this.scheduleRender();
+  }
+
+  openLink(linkId: string | null): void {
+    const was = this.state.openLinkId;
+    this.state.openLinkId = linkId;
+    this.scheduleRender();
+    // Focus goes into the card when it opens, and back to its row when it closes.
+    requestAnimationFrame(() => {
+      if (linkId !== null) this.root.querySelector<HTMLElement>('.card-dialog')?.focus();
+      else if (was !== null) this.root.querySelector<HTMLElement>(`tr.link-row[data-link-id="${CSS.escape(was)}"]`)?.focus();
+    });
   }
 
   dismissNotice(): void {

@@ -4,6 +4,7 @@
  * lit-html template, so a view renders in node from a fixed state with stub actions. No DOM here.
  */
 import type { HistoryRecord, HealthBody, LinkSnapshot, PhonebookEntry, ProfileSummary, Role, StatusBody } from '../model/api-types.js';
+import { emptyLinkFilter, type BoardMode, type LinkFilter } from '../model/link-filter.js';
 import type { LiveState } from '../model/live-connection.js';
 import { PanelStore } from '../model/panel-store.js';
 import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
@@ -97,9 +98,13 @@ export interface PanelState {
   hangupConfirm: TwoStepConfirm;
   /** Profile picked in a connected card's "Change profile" select, until applied. */
   profilePick: Map<string, string>;
+  /** Compact rows or full cards, as the operator chose ('auto': compact above a few links); remembered by the browser. */
+  boardMode: BoardMode;
+  linkFilter: LinkFilter;
+  /** The link whose full card is open over the compact board. */
+  openLinkId: string | null;
 }
 
-/** Operators (admin, or a service without login) may act; a viewer only watches. */
 /** A panel before anything is loaded: not logged in as anyone yet, the live feed connecting. */
 export function initialPanelState(): PanelState {
   return {
@@ -126,9 +131,13 @@ export function initialPanelState(): PanelState {
     graphsOpen: new Set(),
     hangupConfirm: new TwoStepConfirm(HANGUP_CONFIRM),
     profilePick: new Map(),
+    boardMode: 'auto',
+    linkFilter: emptyLinkFilter(),
+    openLinkId: null,
   };
 }
 
+/** Operators (admin, or a service without login) may act; a viewer only watches. */
 export function canControl(s: Pick<PanelState, 'role'>): boolean {
   return s.role !== null && s.role !== 'viewer';
 }
@@ -164,4 +173,8 @@ export interface PanelActions {
   editHistoryFilter(patch: Partial<HistoryFilter>): void;
   loadHistory(): void;
   ackAlarm(alarmId: string): void;
+  setBoardMode(mode: BoardMode): void;
+  editLinkFilter(patch: Partial<LinkFilter>): void;
+  /** Opens a link's full card over the compact board, or (null) closes it. */
+  openLink(linkId: string | null): void;
 }

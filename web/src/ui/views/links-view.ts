@@ -1,8 +1,9 @@
 /**
- * The links board: one card per link (state word and colour, duration, codec, jitter buffer, meters,
- * live figures, graphs, SDP), with hang-up and mid-call profile change for operators; beside it the
- * dial form (or a note for viewers) and the active alarms. Caller-supplied text goes through lit's
- * text bindings only.
+ * The links board: the filter bar, then either one full card per link (state word and colour,
+ * duration, codec, jitter buffer, meters, live figures, graphs, SDP, with hang-up and mid-call profile
+ * change for operators) or, with many links, the compact board of one row per link whose full card
+ * opens on demand (link-board-view.ts); beside it the dial form (or a note for viewers) and the
+ * active alarms. Caller-supplied text goes through lit's text bindings only.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { LinkSnapshot } from '../../model/api-types.js';
@@ -17,23 +18,34 @@ import {
   formatPpm,
   liveDurationS,
 } from '../../model/format.js';
+import { effectiveBoardMode, matchesFilter } from '../../model/link-filter.js';
 import { stateView } from '../../model/link-state-view.js';
 import type { LinkEntry } from '../../model/panel-store.js';
 import { keyOf, openOf, valueOf } from '../event-values.js';
 import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
 import { dialView } from './dial-view.js';
+import { cardDialog, compactBoard, filterBar } from './link-board-view.js';
 
 export function linksView(s: PanelState, a: PanelActions): TemplateResult {
-  const entries = s.store.boardLinks();
+  const all = s.store.boardLinks();
+  const entries = all.filter((e) => matchesFilter(e.snapshot, s.linkFilter, s.store.alarms));
+  const mode = effectiveBoardMode(s.boardMode, all.length);
+  const opened = mode === 'compact' && s.openLinkId !== null ? s.store.links.get(s.openLinkId) : undefined;
   const active = s.store.alarms.filter((al) => !al.clearedAt && !al.acknowledged);
   return html`
     <div class="links-layout">
-      <section class="board" aria-labelledby="view-heading">
+      <section class="board" aria-labelledby="view-heading" data-board-mode=${mode}>
         <h2 id="view-heading" tabindex="-1">Links</h2>
-        ${entries.length
-          ? html`<div class="cards">${entries.map((e) => linkCard(s, a, e))}</div>`
-          : html`<p class="empty">No links. Dial a studio to start one.</p>`}
+        ${all.length ? filterBar(s, a, entries.length, all.length) : nothing}
+        ${!all.length
+          ? html`<p class="empty">No links. Dial a studio to start one.</p>`
+          : !entries.length
+            ? html`<p class="empty">No link matches the filter.</p>`
+            : mode === 'compact'
+              ? compactBoard(s, a, entries)
+              : html`<div class="cards">${entries.map((e) => linkCard(s, a, e))}</div>`}
       </section>
+      ${opened ? cardDialog(a, opened, linkCard(s, a, opened)) : nothing}
       <aside class="side">
         ${canControl(s)
           ? dialView(s, a)
@@ -51,7 +63,7 @@ export function linksView(s: PanelState, a: PanelActions): TemplateResult {
   `;
 }
 
-function linkCard(s: PanelState, a: PanelActions, e: LinkEntry): TemplateResult {
+export function linkCard(s: PanelState, a: PanelActions, e: LinkEntry): TemplateResult {
   const l = e.snapshot;
   const sv = stateView(l.state);
   const title = l.remoteName || l.remote;
