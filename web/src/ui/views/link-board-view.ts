@@ -19,6 +19,7 @@ import { stateView } from '../../model/link-state-view.js';
 import type { LinkEntry } from '../../model/panel-store.js';
 import { checkedOf, keyOf, valueOf } from '../event-values.js';
 import type { PanelActions, PanelState } from '../panel-state.js';
+import { securityMark } from './security-view.js';
 
 const MODES: readonly { id: BoardMode; label: string }[] = [
   { id: 'auto', label: 'Auto' },
@@ -99,7 +100,7 @@ function linkRow(s: PanelState, a: PanelActions, e: LinkEntry): TemplateResult {
       ? html`<div class="problem">${problems.join(' · ')}</div>`
       : nothing}</td>
     <td class="remote-cell"><div class="row-name">${title}</div>${l.remoteName ? html`<div class="row-uri">${l.remote}</div>` : nothing}</td>
-    <td>${formatCodecShort(l.codec)}</td>
+    <td>${formatCodecShort(l.codec)} ${securityMark(l)}</td>
     <td class="meter-cell">${connected ? html`<acip-meter .linkId=${l.id} .which=${'input'} .compact=${true}></acip-meter>` : DASH}</td>
     <td class="num">${formatPct(l.rx?.lossPct)}</td>
     <td class="num">${l.rx ? formatMs(l.rx.bufferMs, 0) : DASH}</td>
