@@ -22,6 +22,7 @@ import { registerSessionRoutes } from './routes/session.js';
 import { registerLinkRoutes } from './routes/links.js';
 import { registerPhonebookRoutes } from './routes/phonebook.js';
 import { registerHistoryRoutes } from './routes/history.js';
+import { registerMessageRoutes, type MessagingPort } from './routes/messages.js';
 import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
 import { responses, textBody } from './responses.js';
 import { registerLazyDocs } from './docs.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   links?: LinksPort;
   phonebook?: Phonebook;
   history?: CallHistory;
+  /** Text messages (SIP MESSAGE); the routes exist only when the service provides it. */
+  messaging?: MessagingPort;
   live?: Partial<LiveFeedOptions>;
   logger?: FastifyBaseLogger | boolean;
 }
@@ -86,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(onNotFound);
   registerLazyDocs(app, {
     openapi: {
-      info: { title: 'acip API', version: deps.version, description: 'Links, phonebook, history, profiles and status of an acip codec.' },
+      info: { title: 'acip API', version: deps.version, description: 'Links, phonebook, history, messages, profiles and status of an acip codec.' },
       components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
     },
     error: onError,
@@ -149,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   if (deps.phonebook) registerPhonebookRoutes(app, deps.phonebook, deps.links, deps.history);
   if (deps.history) registerHistoryRoutes(app, deps.history);
+  if (deps.messaging) registerMessageRoutes(app, deps.messaging);
 
   // The panel: the Vite build in web/dist when present, else the source page (no build step needed to look).
   const dist = join(deps.webRoot, 'dist');

@@ -15,6 +15,8 @@
  *   history    HistoryQuery, CallQuality, HistoryRecord, HistoryList
  *   alarms     AlarmKind, Alarm, AlarmList
  *   profiles   CodecChoice, JitterBufferSettings, ProfileSummary, ProfileList, ProfileNameParams
+ *   messages   MessageDirection, MessageStatus, Message, MessageQuery, SendMessageBody, MessageList,
+ *              MESSAGE_TEXT_MAX (constant)
  *   live       LiveHello, LiveLink, LiveLinkRemoved, LiveStats, LiveMeters, LiveAlarm, LiveRegistration,
  *              LiveMessage, LiveMessageType (type)
  */
@@ -28,3 +30,4 @@ export * from './history.js';
 export * from './alarms.js';
 export * from './profiles.js';
 export * from './live.js';
+export * from './messages.js';
