@@ -25,6 +25,7 @@ import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link
 import { DEFAULT_BACKOFF } from '../util/backoff.js';
 import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
 import type { MediaSessionStats } from '../media/session-types.js';
+import type { OverloadGuard, OverloadStatus } from './overload-guard.js';
 
 export interface LinkManagerDeps {
   /** The SIP user agent (`SipUserAgent`), through the calls, registration and probes links need. */
@@ -45,6 +46,8 @@ export interface LinkManagerDeps {
   keepEndedMs?: number;
   /** Media sessions' opener (a MediaWorkerPool's opener()); default: in this thread on `clock`. */
   openMedia?: MediaSessionOpener;
+  /** Admission control (an OverloadMonitor's guard): new links are refused while it says overloaded. */
+  overload?: Pick<OverloadGuard, 'admit' | 'status' | 'onChange'>;
 }
 
 interface Reachability {
@@ -105,6 +108,12 @@ export class LinkManager implements LinksPort {
       ...(deps.openMedia ? { openMedia: deps.openMedia } : {}),
     };
     deps.ua.on('incomingCall', (call) => void this.onIncoming(call));
+    if (deps.overload) {
+      deps.overload.onChange = (state, reason) => {
+        if (state === 'overloaded') this.raiseSystemAlarm('overload', 'admission', `overloaded, new links refused: ${reason ?? ''}`);
+        else this.clearSystemAlarm('overload', 'admission');
+      };
+    }
   }
 
   start(): void {
@@ -131,6 +140,18 @@ export class LinkManager implements LinksPort {
       if (m) out.push({ id: l.id, meters: m });
     }
     return out;
+  }
+
+  /** Links per state without building snapshots (`/api/status`, metrics): O(links), no allocation per link. */
+  stateCounts(): { total: number; byState: Record<string, number> } {
+    const byState: Record<string, number> = {};
+    for (const l of this.links.values()) byState[l.state] = (byState[l.state] ?? 0) + 1;
+    return { total: this.links.size, byState };
+  }
+
+  /** The load the admission decision reads, null without admission control. */
+  load(): OverloadStatus | null {
+    return this.deps.overload?.status() ?? null;
   }
 
   private activeCount(): number {
@@ -179,6 +200,10 @@ export class LinkManager implements LinksPort {
     }
     if (this.activeCount() >= this.deps.config.sip.maxLinks) {
       throw new AcipError('LINK_LIMIT', `the link limit (${this.deps.config.sip.maxLinks}) is reached; hang up a link first`);
+    }
+    const admission = this.deps.overload?.admit();
+    if (admission && !admission.ok) {
+      throw new AcipError('LINK_LIMIT', `the service is overloaded (${admission.reason}); try again in ${admission.retryAfterS} s`);
     }
     const link = new Link(this.linkDeps, {
       direction: 'outbound',
@@ -293,6 +318,16 @@ export class LinkManager implements LinksPort {
       call.reject(403, 'Forbidden');
       return;
     }
+    const admission = this.deps.overload?.admit();
+    if (admission && !admission.ok) {
+      this.deps.log.warn({ from }, `inbound call from ${from} refused: overloaded (${admission.reason})`);
+      // RFC 3261 §21.5.4: 503 with Retry-After tells the caller when to try again, not to give up.
+      call.reject(503, 'Service Unavailable', [
+        ['Retry-After', String(admission.retryAfterS)],
+        ['Warning', warningHeader(this.deps.ua.userAgentName, 399, 'overloaded: new links refused')],
+      ]);
+      return;
+    }
     const entry = this.deps.phonebook.findByUri(from);
     let profile: Profile;
     try {
@@ -327,14 +362,16 @@ export class LinkManager implements LinksPort {
   private onLinkChange(link: Link): void {
     // A link already dropped from the board stays dropped (its last steps may still report).
     if (this.links.get(link.id) !== link) return;
-    const snap = link.snapshot();
-    if (snap.state === 'connected') this.clearAlarm('link-down', link.id);
+    const state = link.state;
+    if (state === 'connected') this.clearAlarm('link-down', link.id);
     else this.lossWindow.delete(link.id); // a new call starts a new window
-    if ((snap.state === 'failed' || snap.state === 'redialling') && link.permanent) {
-      this.raiseAlarm('link-down', link.id, `permanent link to ${link.remoteName ?? link.remote} is down: ${snap.endReason?.reason ?? snap.state}`);
+    if ((state === 'failed' || state === 'redialling') && link.permanent) {
+      const reason = link.snapshot().endReason?.reason ?? state;
+      this.raiseAlarm('link-down', link.id, `permanent link to ${link.remoteName ?? link.remote} is down: ${reason}`);
     }
-    this.events.emit('link', snap);
-    if (snap.state === 'ended') {
+    // A snapshot costs more than the rest of a state change: built only when someone listens.
+    if (this.events.listenerCount('link') > 0) this.events.emit('link', link.snapshot());
+    if (state === 'ended') {
       this.endedAt.set(link.id, this.deps.clock.now());
       const keep = this.deps.config.links.keepEnded ?? 50;
       for (const id of this.endedAt.keys()) {

@@ -4,6 +4,7 @@
  */
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
+import type { OverloadStatus } from './overload-guard.js';
 
 export interface DialRequest {
   to: string;
@@ -40,4 +41,8 @@ export interface LinksPort {
   ackAlarm(id: string): Alarm;
   /** OPTIONS reachability per phonebook entry id. */
   reachability(phonebookId: string): { reachable: boolean | null; rttMs: number | null; status: number | null; checkedAt: string | null };
+  /** Link count per state, cheaper than list() (no snapshots); absent on ports that do not offer it. */
+  stateCounts?(): { total: number; byState: Record<string, number> };
+  /** Load and admission state (`/api/status`, metrics); null or absent without admission control. */
+  load?(): OverloadStatus | null;
 }

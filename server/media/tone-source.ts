@@ -1,4 +1,13 @@
-/** Line-up tone: a phase-continuous sine at a set frequency and peak level, the same on every channel. */
+/**
+ * Line-up tone: a phase-continuous sine at a set frequency and peak level, the same on every channel.
+ *
+ * An integer frequency at an integer rate repeats exactly every fs / gcd(f, fs) samples (48 at 1 kHz
+ * and 48 kHz; at most fs), so its samples come from a table of one period in playback order, computed
+ * once and shared by every tone of the same frequency, rate and level: a link then pays a copy instead
+ * of a Math.sin per sample (a mono read is one slice of the table). The table holds the very values
+ * the per-sample computation gives (same formula, same positions), so both read the same. Other
+ * frequencies are computed per sample.
+ */
 import { AcipError } from '../util/errors.js';
 import { checkChannels } from './resampler.js';
 import { AUDIO_SPEC_INVALID, DEFAULT_TONE_DBFS, DEFAULT_TONE_HZ } from './audio-spec-grammar.js';
@@ -10,6 +19,43 @@ export interface ToneOptions {
   frequencyHz?: number;
   /** Peak level in dBFS (a sine's RMS is 3.01 dB lower). */
   levelDbfs?: number;
+}
+
+/**
+ * Frames a mono read can take as one copy out of the table: the table holds one period in playback
+ * order followed by this many more samples, so any read of up to this length from any phase is one
+ * contiguous slice (a memcpy), whatever the period.
+ */
+const UNROLLED_FRAMES = 4096;
+
+/** Tables by `rate:frequency:amplitude`, bounded (a new key past the bound starts the cache over). */
+const PERIOD_TABLES = new Map<string, { samples: Float32Array; period: number }>();
+const MAX_PERIOD_TABLES = 16;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * Sample i of the tone is amplitude·sin(2π·((i·f) mod fs)/fs), the position the per-sample path reaches
+ * after i steps; it repeats every fs / gcd(f, fs) samples. Null for a non-integer frequency or rate.
+ */
+function periodTable(fs: number, f: number, amplitude: number): { samples: Float32Array; period: number } | null {
+  if (!Number.isInteger(f) || !Number.isInteger(fs)) return null;
+  const key = `${fs}:${f}:${amplitude}`;
+  let t = PERIOD_TABLES.get(key);
+  if (!t) {
+    const period = fs / gcd(f, fs);
+    const k = (2 * Math.PI) / fs;
+    const samples = new Float32Array(period + UNROLLED_FRAMES);
+    for (let i = 0; i < period; i++) samples[i] = amplitude * Math.sin(k * ((i * f) % fs));
+    for (let i = period; i < samples.length; i++) samples[i] = samples[i % period] as number;
+    t = { samples, period };
+    if (PERIOD_TABLES.size >= MAX_PERIOD_TABLES) PERIOD_TABLES.clear();
+    PERIOD_TABLES.set(key, t);
+  }
+  return t;
 }
 
 export class ToneSource extends AudioIoBase implements AudioSource {
@@ -24,6 +70,9 @@ export class ToneSource extends AudioIoBase implements AudioSource {
    */
   private pos = 0;
   private framesRead = 0;
+  private readonly table: { samples: Float32Array; period: number } | null;
+  /** Playback index into the table (0 ≤ idx < period). */
+  private idx = 0;
 
   constructor(opts: ToneOptions) {
     super(opts.sampleRate, opts.channels);
@@ -41,9 +90,31 @@ export class ToneSource extends AudioIoBase implements AudioSource {
       throw new AcipError(AUDIO_SPEC_INVALID, `input: tone level ${this.levelDbfs} dBFS is above full scale`, 'input');
     }
     this.amplitude = 10 ** (this.levelDbfs / 20);
+    this.table = periodTable(opts.sampleRate, this.frequencyHz, this.amplitude);
   }
 
   read(frames: number): Float32Array {
+    this.framesRead += frames;
+    return this.table ? this.readTable(frames, this.table) : this.readComputed(frames);
+  }
+
+  private readTable(frames: number, t: { samples: Float32Array; period: number }): Float32Array {
+    const C = this.channels;
+    const { samples, period } = t;
+    const start = this.idx;
+    this.idx = (start + frames) % period;
+    if (C === 1 && frames <= UNROLLED_FRAMES) return samples.slice(start, start + frames);
+    const out = new Float32Array(frames * C);
+    let i = start;
+    for (let n = 0; n < frames; n++) {
+      const v = samples[i] as number;
+      for (let c = 0; c < C; c++) out[n * C + c] = v;
+      if (++i === period) i = 0;
+    }
+    return out;
+  }
+
+  private readComputed(frames: number): Float32Array {
     const C = this.channels;
     const fs = this.sampleRate;
     const f = this.frequencyHz;
@@ -57,7 +128,6 @@ export class ToneSource extends AudioIoBase implements AudioSource {
       if (pos >= fs) pos -= fs;
     }
     this.pos = pos;
-    this.framesRead += frames;
     return out;
   }
 

@@ -22,7 +22,12 @@
  *                        `node --cpu-prof` runs), written to DIR (default test-artifacts/cpu-prof)
  *                        as CPU.PID.cpuprofile when the service stops
  *   --keep-going         run every step even after one failed
- *   --media-workers=N    ACIP_SIP_SERVICE_MEDIA_WORKERS  acip's --media-workers (default 0, as shipped)
+ *   --media-workers=N    ACIP_SIP_SERVICE_MEDIA_WORKERS  acip's --media-workers (default: not passed, so the
+ *                        service runs with its shipped default)
+ *
+ * With admission control wired in, each acip step also prints the INVITEs refused for overload (503)
+ * and the media load and main-thread lag the service measured (acip_media_load_ratio,
+ * acip_event_loop_lag_seconds), read from /metrics at the end of the step.
  *
  * Figures are only meaningful on a quiet machine.
  */
@@ -44,8 +49,15 @@ export interface SipServiceOptions {
   targets: Set<string>;
   cpuProfDir: string | undefined;
   keepGoing: boolean;
-  /** acip's `--media-workers` (default 0, as the service ships). */
-  mediaWorkers: number;
+  /** acip's `--media-workers`; undefined: not passed (the service's default). */
+  mediaWorkers: number | undefined;
+}
+
+function workersOption(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`media-workers: expected a whole number, got ${raw}`);
+  return n;
 }
 
 /** Options from `--name=value` arguments, then ACIP_SIP_SERVICE_* variables, then the defaults. */
@@ -74,7 +86,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): SipService
     targets: new Set((pick('targets', 'ACIP_SIP_SERVICE_TARGETS') ?? 'acip,baresip').split(',').map((t) => t.trim())),
     cpuProfDir: prof === undefined ? undefined : resolve(prof === '' ? join(ROOT_DIR, 'test-artifacts/cpu-prof') : prof),
     keepGoing: flag('keep-going') !== undefined,
-    mediaWorkers: Math.floor(Number(pick('media-workers', 'ACIP_SIP_SERVICE_MEDIA_WORKERS') ?? 0)) || 0,
+    mediaWorkers: workersOption(pick('media-workers', 'ACIP_SIP_SERVICE_MEDIA_WORKERS')),
   };
 }
 
@@ -141,9 +153,25 @@ interface SipCounters {
   rejected: Record<string, number>;
   /** prom-client's event-loop delay p99 over its monitoring window, s. */
   lagP99S: number;
+  /** Admission control (absent from /metrics when not wired): links refused for overload so far. */
+  refusedOverload: number | undefined;
+  /** Its last sample: mean media load (0..1) and main-thread lag p99 (s). */
+  mediaLoad: number | undefined;
+  admissionLagS: number | undefined;
 }
 
 const REJECT_CODES = ['403', '408', '481', '486', '488', '500', '503'];
+
+/** The admission-control series, or undefined for each when the service does not export them. */
+function admissionFigures(t: string): Pick<SipCounters, 'refusedOverload' | 'mediaLoad' | 'admissionLagS'> {
+  const has = (name: string) => t.includes(`\n${name}`);
+  const loads = [...t.matchAll(/^acip_media_load_ratio\{[^}]*\}\s+(\S+)/gm)].map((m) => Number(m[1]));
+  return {
+    refusedOverload: has('acip_links_refused_overload_total') ? metricSum(t, 'acip_links_refused_overload_total') : undefined,
+    mediaLoad: loads.length > 0 ? loads.reduce((a, b) => a + b, 0) / loads.length : undefined,
+    admissionLagS: has('acip_event_loop_lag_seconds') ? metricSum(t, 'acip_event_loop_lag_seconds') : undefined,
+  };
+}
 
 async function sipCounters(httpUrl: string): Promise<SipCounters | undefined> {
   try {
@@ -155,6 +183,7 @@ async function sipCounters(httpUrl: string): Promise<SipCounters | undefined> {
       ok200Out: metricSum(t, 'acip_sip_responses_total', { code: '200', direction: 'out' }),
       rejected: Object.fromEntries(REJECT_CODES.map((code) => [code, metricSum(t, 'acip_sip_responses_total', { code, direction: 'out' })])),
       lagP99S: metricSum(t, 'nodejs_eventloop_lag_p99_seconds'),
+      ...admissionFigures(t),
     };
   } catch {
     return undefined; // too busy to answer in time: reported as unknown
@@ -290,7 +319,8 @@ async function startAcipAnswerer(o: SipServiceOptions, dir: string): Promise<Ans
   const fd = openSync(logFile, 'w');
   const child = trackProcess(
     spawn(process.execPath, [...serviceEntryArgs(), '--config', config, '--data-dir', join(dir, 'data'), '--http-port', '0', '--sip-port', '0',
-      '--sip-host', '127.0.0.1', '--rtp-host', '127.0.0.1', '--rtp-ports', '10000-59999', '--media-workers', String(o.mediaWorkers)], {
+      '--sip-host', '127.0.0.1', '--rtp-host', '127.0.0.1', '--rtp-ports', '10000-59999',
+      ...(o.mediaWorkers !== undefined ? ['--media-workers', String(o.mediaWorkers)] : [])], {
       cwd: ROOT_DIR,
       env: { ...process.env, ...env },
       stdio: ['ignore', fd, fd],
@@ -439,6 +469,11 @@ async function measure(a: Answerer, o: SipServiceOptions, dir: string): Promise<
       sip =
         `; INVITE in ${d('invitesIn')}, 200s to INVITEs (retransmissions included) ${d("ok200Out") - d("byesIn")}, ` +
         `rejected ${rejected.length ? rejected.map(([c, n]) => `${c}×${n}`).join(' ') : 0}, event-loop lag p99 ${(cAfter.lagP99S * 1000).toFixed(0)} ms`;
+      if (cAfter.refusedOverload !== undefined) {
+        const load = cAfter.mediaLoad !== undefined ? `${(cAfter.mediaLoad * 100).toFixed(0)} %` : '?';
+        const lag = cAfter.admissionLagS !== undefined ? `${(cAfter.admissionLagS * 1000).toFixed(0)} ms` : '?';
+        sip += `, refused for overload ${cAfter.refusedOverload - (cBefore.refusedOverload ?? 0)} (media load ${load}, lag ${lag} at the end)`;
+      }
     }
     const drops = a.sipPort !== undefined && dropsBefore !== undefined ? (readUdpDrops(a.sipPort) ?? dropsBefore) - dropsBefore : undefined;
     if (drops !== undefined) sip += `, SIP datagrams dropped by the kernel ${drops}`;
@@ -476,7 +511,7 @@ export async function runSipServiceBench(argv: string[] = process.argv.slice(2),
     process.stdout.write(
       `sip-service: session establishment rate (RFC 7501), sipp ${BENCH_SCENARIO.slice(ROOT_DIR.length + 1)}, ` +
         `PCMA/PCMU offer, ${o.callMs} ms calls, ${o.stepS} s steps at ${o.rates.join(', ')} calls/s` +
-        `${o.mediaWorkers > 0 ? `, acip with ${o.mediaWorkers} media worker(s)` : ''}\n`,
+        `${o.mediaWorkers !== undefined ? `, acip with --media-workers ${o.mediaWorkers}` : ''}\n`,
     );
     if (o.targets.has('acip')) {
       const a = await startAcipAnswerer(o, join(dir));

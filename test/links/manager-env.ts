@@ -8,6 +8,7 @@ import { LinkManager } from '../../server/links/link-manager.js';
 import type { PhonebookEntry } from '../../server/store/phonebook.js';
 import type { CallRecord } from '../../server/store/call-history.js';
 import type { LinkSnapshot } from '../../server/links/link-types.js';
+import type { OverloadGuard } from '../../server/links/overload-guard.js';
 import { FakeIncomingCall, FakeMediaOpener, FakeUa, RecordingLog, flush, peerAnswer, peerOffer, profiles } from './fakes.js';
 
 export const AGENT = 'studio-b';
@@ -31,7 +32,7 @@ export function entry(id: string, name: string, uri: string, extra: Partial<Phon
   return { id, name, uri, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', ...extra };
 }
 
-export function setup(opts: { config?: Record<string, unknown>; phonebook?: PhonebookEntry[]; keepEndedMs?: number } = {}) {
+export function setup(opts: { config?: Record<string, unknown>; phonebook?: PhonebookEntry[]; keepEndedMs?: number; overload?: OverloadGuard } = {}) {
   const clock = new FakeClock();
   const ua = new FakeUa(AGENT);
   const media = new FakeMediaOpener();
@@ -58,6 +59,7 @@ export function setup(opts: { config?: Record<string, unknown>; phonebook?: Phon
     onCallSetup: (s) => setupTimes.push(s),
     keepEndedMs: opts.keepEndedMs ?? 60_000,
     openMedia: media.open,
+    ...(opts.overload ? { overload: opts.overload } : {}),
   });
   const published: LinkSnapshot[] = [];
   const removed: string[] = [];

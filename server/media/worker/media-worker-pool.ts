@@ -4,9 +4,12 @@
  *
  * - `open(params)` puts the session on the least-loaded worker (sum of `sessionCost`, ties by session
  *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it.
- * - All workers start at construction (about 0.3 s each to load under tsx; `ready()` waits for them)
- *   and load TypeScript through media-worker-boot.mjs (tsx registered inside the worker; see there why
- *   not `execArgv`).
+ * - By default all workers start at construction (about 0.3 s each to load under tsx; `ready()` waits
+ *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the next
+ *   worker starts once every running one carries WARM_COST (it is warmed up at half that, so opens
+ *   rarely wait for a thread to load). An idle service then holds no worker heap (about 12 MB each).
+ *   Workers load TypeScript through media-worker-boot.mjs (tsx registered inside the worker; see there
+ *   why not `execArgv`).
  * - Blast radius: an exception that escapes a session inside a worker (a bug: sessions contain their
  *   own errors) ends that worker and so every session on it, where in one thread it would end the
  *   process. The pool's restart keeps the service up; the links redial.
@@ -41,11 +44,24 @@ export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
  */
 const RESTART_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 10_000, factor: 2, jitter: 0, random: () => 0.5 };
 
+/**
+ * On-demand start: sessions go to another worker once every running worker carries this much
+ * sessionCost (≈ % of a core). Low enough that links spread over the cores long before one is busy.
+ */
+export const WARM_COST = 10;
+
 export interface MediaWorkerPoolOptions {
   /** Worker threads (default `os.availableParallelism()`). */
   workers?: number;
-  /** How often each worker pushes its sessions' stats, ms (default 100). `stats()` is at most this stale. */
+  /** How often each worker pushes its sessions' meters, ms (default 100). Meters in `stats()` are at most this stale. */
   statsIntervalMs?: number;
+  /**
+   * How often it pushes their full stats, ms (default: statsIntervalMs, every push is full; at least
+   * statsIntervalMs, rounded to a multiple of it). The rest of `stats()` is at most this stale, except
+   * right after an event. A service with many links sets 500: the meters keep their 10 Hz and the
+   * worker copies a tenth of the bytes in between.
+   */
+  fullStatsIntervalMs?: number;
   /** Receives the workers' session log lines (warn/info; debug too with `forwardDebug`). */
   logger?: MediaSessionLogger;
   forwardDebug?: boolean;
@@ -55,6 +71,8 @@ export interface MediaWorkerPoolOptions {
   closeTimeoutMs?: number;
   /** Tests only: another worker module (file URL, .ts or .js) in place of media-worker.ts. */
   entryForTest?: string;
+  /** 'all' (default): every worker starts at construction; 'on-demand': as the load grows (see above). */
+  startWorkers?: 'all' | 'on-demand';
 }
 
 export interface MediaWorkerInfo {
@@ -93,6 +111,8 @@ interface Slot {
   failedStarts: number;
   /** Set when the pool itself ends the worker. */
   stopping: boolean;
+  /** Its worker has been started (on-demand pools start slots as the load grows). */
+  started: boolean;
   lastError: string | null;
   restartTimer: TimerHandle | null;
 }
@@ -109,6 +129,7 @@ function toError(e: PlainErrorInfo): AcipError {
 export class MediaWorkerPool implements RemoteSessionHost {
   private readonly slots: Slot[];
   private readonly statsIntervalMs: number;
+  private readonly fullStatsIntervalMs: number;
   private readonly logger: MediaSessionLogger | undefined;
   private readonly forwardDebug: boolean;
   private readonly clock: Clock;
@@ -124,6 +145,10 @@ export class MediaWorkerPool implements RemoteSessionHost {
     this.statsIntervalMs = opts.statsIntervalMs ?? 100;
     if (!(this.statsIntervalMs >= 10 && this.statsIntervalMs <= 10_000)) {
       throw new AcipError('MEDIA_POOL_PARAMS', `statsIntervalMs ${this.statsIntervalMs} must be 10..10000`, 'statsIntervalMs');
+    }
+    this.fullStatsIntervalMs = Math.max(this.statsIntervalMs, opts.fullStatsIntervalMs ?? this.statsIntervalMs);
+    if (!(this.fullStatsIntervalMs <= 60_000)) {
+      throw new AcipError('MEDIA_POOL_PARAMS', `fullStatsIntervalMs ${this.fullStatsIntervalMs} must be at most 60000`, 'fullStatsIntervalMs');
     }
     this.logger = opts.logger;
     this.forwardDebug = opts.forwardDebug ?? false;
@@ -144,11 +169,12 @@ export class MediaWorkerPool implements RemoteSessionHost {
         restarts: 0,
         failedStarts: 0,
         stopping: false,
+        started: false,
         lastError: null,
         restartTimer: null,
       };
       this.slots.push(slot);
-      this.start(slot);
+      if (opts.startWorkers !== 'on-demand') this.start(slot);
     }
   }
 
@@ -165,8 +191,9 @@ export class MediaWorkerPool implements RemoteSessionHost {
     return (params) => this.open(params);
   }
 
-  /** Wait until every worker has loaded (optional: open() waits for its own worker). */
+  /** Start every worker not started yet and wait until all have loaded (optional: open() waits for its own worker). */
   async ready(): Promise<void> {
+    for (const s of this.slots) if (!s.started && !this.closing) this.start(s);
     await Promise.all(this.slots.map((s) => s.readyPromise));
   }
 
@@ -182,8 +209,10 @@ export class MediaWorkerPool implements RemoteSessionHost {
       if (!s) throw new AcipError('MEDIA_POOL_PARAMS', `no worker ${opts.worker} (pool of ${this.slots.length})`, 'worker');
       slot = s;
     } else slot = this.pick();
+    if (!slot.started) this.start(slot);
     const id = this.nextId++;
     slot.costs.set(id, sessionCost(params));
+    this.warmNext();
     let opened: OpenedValue;
     try {
       await slot.readyPromise;
@@ -270,10 +299,32 @@ export class MediaWorkerPool implements RemoteSessionHost {
     return this.slots.find((s) => s.sessions.has(id));
   }
 
+  private static costOf(s: Slot): number {
+    let cost = 0;
+    for (const c of s.costs.values()) cost += c;
+    return cost;
+  }
+
+  /** The first slot not started yet, if every started one carries at least `cost`. */
+  private unstartedIfAllAbove(cost: number): Slot | undefined {
+    const idle = this.slots.find((s) => !s.started);
+    if (!idle) return undefined;
+    return this.slots.every((s) => !s.started || MediaWorkerPool.costOf(s) >= cost) ? idle : undefined;
+  }
+
+  /** On-demand pools: start the next worker before the running ones fill up. */
+  private warmNext(): void {
+    const next = this.unstartedIfAllAbove(WARM_COST / 2);
+    if (next && !this.closing) this.start(next);
+  }
+
   private pick(): Slot {
+    const fresh = this.unstartedIfAllAbove(WARM_COST);
+    if (fresh) return fresh;
     let best: Slot | null = null;
     let bestCost = Infinity;
     for (const s of this.slots) {
+      if (!s.started) continue;
       let cost = 0;
       for (const c of s.costs.values()) cost += c;
       // A slot waiting out a restart backoff is last choice.
@@ -287,11 +338,17 @@ export class MediaWorkerPool implements RemoteSessionHost {
   }
 
   private start(slot: Slot): void {
+    slot.started = true;
     slot.ready = false;
     slot.stopping = false;
     slot.lastError = null;
     slot.restartTimer = null;
-    const data: MediaWorkerData = { entry: this.entry, statsIntervalMs: this.statsIntervalMs, forwardDebug: this.forwardDebug };
+    const data: MediaWorkerData = {
+      entry: this.entry,
+      statsIntervalMs: this.statsIntervalMs,
+      fullStatsIntervalMs: this.fullStatsIntervalMs,
+      forwardDebug: this.forwardDebug,
+    };
     const worker = new Worker(new URL('./media-worker-boot.mjs', import.meta.url), { workerData: data, name: `acip-media-${slot.index}` });
     slot.worker = worker;
     let markReady!: () => void;
@@ -372,6 +429,9 @@ export class MediaWorkerPool implements RemoteSessionHost {
       }
       case 'stats':
         for (const [id, st] of m.batch) slot.sessions.get(id)?.applyStats(st);
+        return;
+      case 'meters':
+        for (const [id, pair] of m.batch) slot.sessions.get(id)?.applyMeters(pair);
         return;
       case 'event':
         slot.sessions.get(m.id)?.deliver(m.name, m.args);

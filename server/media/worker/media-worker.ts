@@ -5,8 +5,13 @@
  * API work.
  *
  * - Operations on one session run one after another (a close waits for a pending update).
- * - Every `statsIntervalMs` each session's stats go to the main thread, batched (in five slices).
- * - Session events are forwarded as they happen; log lines go to the main thread's logger.
+ * - Every `statsIntervalMs` each session's meters go to the main thread, batched (in five slices);
+ *   every `fullStatsIntervalMs` its full stats go instead. A full snapshot is about 3 kB to copy across
+ *   threads and rebuild on the main thread, the meters about a tenth of that, and only the meter feed
+ *   needs 10 Hz.
+ * - Session events are forwarded as they happen, each followed by the session's full stats (so what
+ *   the event changed, e.g. `noMedia`, is in the snapshot without waiting for the next full push); log
+ *   lines go to the main thread's logger.
  * - Anything that escapes (a bug) kills this thread; the pool reports its sessions lost and restarts it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -15,7 +20,7 @@ import type { MediaSessionStats } from '../session-types.js';
 import { systemClock } from '../../util/clock.js';
 import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
-import type { FromWorker, MediaWorkerData, PlainErrorInfo, ToWorker } from './worker-protocol.js';
+import type { FromWorker, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('media-worker.ts must run in a worker thread');
@@ -57,6 +62,8 @@ interface Hosted {
   session: MediaSession;
   /** Serialises update/close on this session. */
   chain: Promise<unknown>;
+  /** Stats pushes since it opened: every FULL_EVERY-th carries full stats (the open reply was full). */
+  pushes: number;
 }
 
 const sessions = new Map<number, Hosted>();
@@ -77,6 +84,8 @@ function queue<T>(h: Hosted, fn: () => Promise<T>): Promise<T> {
  * every frame clock of this worker for ~3 ms at 64 sessions.
  */
 const STATS_SLICES = 5;
+/** Every FULL_EVERY-th push of a session carries its full stats; the others only its meters. */
+const FULL_EVERY = Math.max(1, Math.round(data.fullStatsIntervalMs / data.statsIntervalMs));
 let slice = 0;
 
 function pushStats(): void {
@@ -84,15 +93,30 @@ function pushStats(): void {
   slice = (slice + 1) % STATS_SLICES;
   if (sessions.size === 0) return;
   const batch: Array<[number, MediaSessionStats]> = [];
+  const meters: Array<[number, MeterPair]> = [];
   for (const [id, h] of sessions) {
     if (id % STATS_SLICES !== current || h.session.isClosed) continue;
     try {
-      batch.push([id, h.session.stats()]);
+      const s = h.session.stats();
+      h.pushes = (h.pushes + 1) % FULL_EVERY;
+      if (h.pushes === 0) batch.push([id, s]);
+      else meters.push([id, { input: s.input.meter, output: s.output.meter }]);
     } catch (e) {
       logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
     }
   }
   if (batch.length > 0) post({ t: 'stats', batch });
+  if (meters.length > 0) post({ t: 'meters', batch: meters });
+}
+
+/** One session's full stats now (after an event it forwarded). */
+function pushOne(id: number, session: MediaSession): void {
+  if (session.isClosed) return;
+  try {
+    post({ t: 'stats', batch: [[id, session.stats()]] });
+  } catch (e) {
+    logger.warn({ err: e, link: session.linkId }, 'media worker: stats() failed');
+  }
 }
 
 async function handle(m: ToWorker): Promise<void> {
@@ -108,15 +132,18 @@ async function handle(m: ToWorker): Promise<void> {
         const session = await pending;
         if (shuttingDown) {
           // Shutdown awaits this open, then closes every session in the map: this one too.
-          sessions.set(m.id, { session, chain: Promise.resolve() });
+          sessions.set(m.id, { session, chain: Promise.resolve(), pushes: 0 });
           post({ t: 'reply', req: m.req, ok: false, error: { code: 'MEDIA_POOL_CLOSED', message: 'media worker is shutting down' } });
           return;
         }
         session.onListenerError = (event, err) => logger.warn({ event, err, link: session.linkId }, 'media worker: forwarding listener threw');
         for (const name of MEDIA_SESSION_EVENT_NAMES) {
-          session.on(name, (...args: unknown[]) => post({ t: 'event', id: m.id, name, args }));
+          session.on(name, (...args: unknown[]) => {
+            post({ t: 'event', id: m.id, name, args });
+            pushOne(m.id, session);
+          });
         }
-        sessions.set(m.id, { session, chain: Promise.resolve() });
+        sessions.set(m.id, { session, chain: Promise.resolve(), pushes: 0 });
         post({
           t: 'reply',
           req: m.req,

@@ -6,9 +6,10 @@
  * - `currentParams()`, `localRtpPort`, `localRtcpPort` and `isClosed` are answered here, synchronously,
  *   from what the worker reported (ports never change after open; params change when update resolves).
  * - `stats()` is synchronous and returns the LATEST SNAPSHOT THE WORKER PUSHED: the worker pushes
- *   every session's stats every `statsIntervalMs` (100 ms by default), batched per worker (a fifth
- *   of its sessions every interval / 5, to spread the work), so the figures are at most one interval
- *   (plus message latency, normally < 1 ms) old. Counters are
+ *   every session's meters every `statsIntervalMs` (100 ms by default) and its full stats every
+ *   `fullStatsIntervalMs` (by default the same interval) and after each event, batched per worker (a fifth of its
+ *   sessions every interval / 5, to spread the work), so the meters are at most one interval and the
+ *   rest at most one full interval (plus message latency, normally < 1 ms) old. Counters are
  *   therefore monotonic but coarse; a snapshot is also taken on open, on every update and on close
  *   (after close() resolves, stats() is the final one, with `closed: true`). Monotonic times inside it
  *   (`openedAtMs`, `lastRxMs`, event `sinceMs`) are comparable with the main thread's
@@ -24,6 +25,7 @@
 import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
+import type { MeterPair } from './worker-protocol.js';
 import type { MediaSessionLike } from './media-session-like.js';
 
 /**
@@ -122,6 +124,13 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   /** @internal */
   applyStats(s: MediaSessionStats): void {
     if (!this.isClosed) this.snapshot = s;
+  }
+
+  /** @internal Fresh meters between full snapshots: the rest of the snapshot stays as it was. */
+  applyMeters(m: MeterPair): void {
+    if (this.isClosed) return;
+    const s = this.snapshot;
+    this.snapshot = { ...s, input: { ...s.input, meter: m.input }, output: { ...s.output, meter: m.output } };
   }
 
   /** @internal */

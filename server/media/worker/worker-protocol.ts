@@ -4,6 +4,13 @@
  * number answered by exactly one `reply`; events and stats flow unrequested.
  */
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
+import type { LevelSnapshot } from '../level-meter.js';
+
+/** A session's two level meters: what the 10 Hz meter feed needs between full stats snapshots. */
+export interface MeterPair {
+  input: LevelSnapshot;
+  output: LevelSnapshot;
+}
 
 /** An error as it crosses the thread boundary (AcipError's code and field survive). */
 export interface PlainErrorInfo {
@@ -15,8 +22,10 @@ export interface PlainErrorInfo {
 export interface MediaWorkerData {
   /** Module the boot file imports (media-worker.ts or .js). */
   entry: string;
-  /** How often the worker pushes every session's stats, ms. */
+  /** How often the worker pushes every session's meters, ms. */
   statsIntervalMs: number;
+  /** How often it pushes every session's full stats instead (a multiple of statsIntervalMs), ms. */
+  fullStatsIntervalMs: number;
   /** Forward the sessions' debug log lines (RTP drops etc.) to the main thread's logger. */
   forwardDebug: boolean;
 }
@@ -41,4 +50,6 @@ export type FromWorker =
   | { t: 'reply'; req: number; ok: false; error: PlainErrorInfo; params?: MediaSessionParams }
   | { t: 'event'; id: number; name: keyof MediaSessionEvents; args: unknown[] }
   | { t: 'stats'; batch: Array<[number, MediaSessionStats]> }
+  /** Between full snapshots: only the meters (about a tenth of the bytes to copy across threads). */
+  | { t: 'meters'; batch: Array<[number, MeterPair]> }
   | { t: 'log'; level: 'warn' | 'info' | 'debug'; obj: Record<string, unknown>; msg: string };

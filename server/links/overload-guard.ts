@@ -1,0 +1,185 @@
+/**
+ * Admission control: the service refuses a new link while it is overloaded instead of taking it and
+ * letting every carried link degrade (late frames, concealment). Pure: it is fed load samples and
+ * asked for a decision; the sampling (event-loop delay, worker utilisation) lives in
+ * overload-monitor.ts.
+ *
+ * Two signals, each with a refuse threshold and a lower accept threshold (hysteresis, so the decision
+ * does not flap at the edge):
+ * - media load: the event-loop utilisation of the media workers (0..1, the share of the last interval
+ *   each worker spent running sessions). The pool spreads sessions over its workers, so the mean is
+ *   the headroom left; one worker near saturation also counts (its frame clocks run late first).
+ * - main-thread lag: the event-loop delay of the main thread (SIP, API and, without workers, media).
+ *   It trips only when LAG_TRIP_SAMPLES samples in a row are late: one stall (a GC pause, a burst of
+ *   set-ups) is not overload, and refusing calls for it would raise a false alarm.
+ *
+ *   normal ──(a signal above its refuse threshold)──▶ overloaded
+ *   overloaded ──(every signal below its accept threshold for `holdMs`)──▶ normal
+ *
+ * While overloaded, an INVITE gets 503 with Retry-After (RFC 3261 §21.5.4, §20.33) and a dial through
+ * the API a typed error; the 'overload' system alarm stays raised.
+ */
+import type { Clock } from '../util/clock.js';
+import { AcipError } from '../util/errors.js';
+
+export type OverloadState = 'normal' | 'overloaded';
+
+export interface LoadSample {
+  /** Main-thread event-loop delay over the last interval (99th percentile), seconds. */
+  eventLoopLagS: number;
+  /** Event-loop utilisation of each running media worker over the last interval (0..1); empty without workers. */
+  workers: readonly { index: number; loadRatio: number }[];
+}
+
+export interface OverloadThresholds {
+  /** Mean worker load at or above which new links are refused (0..1). */
+  refuseLoad: number;
+  /** Mean worker load below which they are accepted again. */
+  acceptLoad: number;
+  /** One worker at or above this load refuses too (it is the first whose links suffer). */
+  refuseWorkerLoad: number;
+  /** Main-thread lag (s) at or above which new links are refused. */
+  refuseLagS: number;
+  /** Main-thread lag (s) below which they are accepted again. */
+  acceptLagS: number;
+  /** How long every signal must stay below its accept threshold before links are accepted again, ms. */
+  holdMs: number;
+  /** Retry-After of a refusal, seconds. */
+  retryAfterS: number;
+}
+
+/**
+ * Defaults for media in worker threads: a worker above 85 % busy has little room for the frame-clock
+ * jitter of one more link; the main thread carries only SIP and the API there, whose timers (T1 = 500 ms)
+ * tolerate a lag of 100 ms.
+ */
+export const WORKER_THRESHOLDS: Readonly<OverloadThresholds> = {
+  refuseLoad: 0.85,
+  acceptLoad: 0.7,
+  refuseWorkerLoad: 0.95,
+  refuseLagS: 0.1,
+  acceptLagS: 0.05,
+  holdMs: 2000,
+  retryAfterS: 5,
+};
+
+/**
+ * Defaults for media on the main thread: its lag delays every 20 ms frame clock, so the bar is the
+ * playout margin, not SIP's timers.
+ */
+export const MAIN_THREAD_THRESHOLDS: Readonly<OverloadThresholds> = { ...WORKER_THRESHOLDS, refuseLagS: 0.04, acceptLagS: 0.02 };
+
+export type Admission = { ok: true } | { ok: false; reason: string; retryAfterS: number };
+
+export interface OverloadStatus {
+  state: OverloadState;
+  /** Why it is overloaded (the signal that tripped), null when normal. */
+  reason: string | null;
+  /** The last sample. */
+  eventLoopLagS: number;
+  mediaLoadRatio: number | null;
+  workers: readonly { index: number; loadRatio: number }[];
+  /** New links refused since start. */
+  refused: number;
+}
+
+/** Whether `to` may follow `from`: both edges exist, nothing else. */
+const EDGES: Readonly<Record<OverloadState, readonly OverloadState[]>> = { normal: ['overloaded'], overloaded: ['normal'] };
+
+function mean(xs: readonly { loadRatio: number }[]): number | null {
+  if (xs.length === 0) return null;
+  let s = 0;
+  for (const x of xs) s += x.loadRatio;
+  return s / xs.length;
+}
+
+/** Consecutive samples at or above the lag refuse threshold before the lag alone refuses. */
+export const LAG_TRIP_SAMPLES = 2;
+
+const pct = (r: number) => `${Math.round(r * 100)} %`;
+const ms = (s: number) => `${Math.round(s * 1000)} ms`;
+
+export class OverloadGuard {
+  private stateValue: OverloadState = 'normal';
+  private reasonValue: string | null = null;
+  private last: LoadSample = { eventLoopLagS: 0, workers: [] };
+  /** Since when every signal has been below its accept threshold while overloaded (clock ms), or null. */
+  private calmSince: number | null = null;
+  private refusedCount = 0;
+  /** Consecutive samples whose lag was at or above the refuse threshold. */
+  private lateSamples = 0;
+  /** Called on every state change (the link manager raises/clears the 'overload' alarm). */
+  onChange: ((state: OverloadState, reason: string | null) => void) | undefined;
+
+  constructor(
+    private readonly clock: Pick<Clock, 'now'>,
+    readonly thresholds: Readonly<OverloadThresholds> = WORKER_THRESHOLDS,
+  ) {
+    const t = thresholds;
+    if (!(t.acceptLoad <= t.refuseLoad && t.acceptLagS <= t.refuseLagS && t.holdMs >= 0 && t.retryAfterS >= 1)) {
+      throw new AcipError('CONFIG_INVALID', 'overload thresholds: accept must not exceed refuse, holdMs ≥ 0, retryAfterS ≥ 1', 'overload');
+    }
+  }
+
+  get state(): OverloadState {
+    return this.stateValue;
+  }
+
+  /** Feed one sample; may change the state. */
+  observe(sample: LoadSample): void {
+    this.last = sample;
+    const t = this.thresholds;
+    const load = mean(sample.workers);
+    const hot = sample.workers.find((w) => w.loadRatio >= t.refuseWorkerLoad);
+    this.lateSamples = sample.eventLoopLagS >= t.refuseLagS ? this.lateSamples + 1 : 0;
+    const trip =
+      load !== null && load >= t.refuseLoad
+        ? `media workers ${pct(load)} busy (refuse at ${pct(t.refuseLoad)})`
+        : hot
+          ? `media worker ${hot.index} ${pct(hot.loadRatio)} busy (refuse at ${pct(t.refuseWorkerLoad)})`
+          : this.lateSamples >= LAG_TRIP_SAMPLES
+            ? `main event loop ${ms(sample.eventLoopLagS)} late (refuse at ${ms(t.refuseLagS)})`
+            : null;
+    if (trip) {
+      this.calmSince = null;
+      if (this.stateValue === 'normal') this.transition('overloaded', trip);
+      else this.reasonValue = trip;
+      return;
+    }
+    if (this.stateValue === 'normal') return;
+    const calm = (load === null || load < t.acceptLoad) && sample.eventLoopLagS < t.acceptLagS && sample.workers.every((w) => w.loadRatio < t.refuseWorkerLoad);
+    if (!calm) {
+      this.calmSince = null;
+      return;
+    }
+    const now = this.clock.now();
+    this.calmSince ??= now;
+    if (now - this.calmSince >= t.holdMs) this.transition('normal', null);
+  }
+
+  /** The decision for one new link; a refusal is counted. */
+  admit(): Admission {
+    if (this.stateValue === 'normal') return { ok: true };
+    this.refusedCount++;
+    return { ok: false, reason: this.reasonValue ?? 'overloaded', retryAfterS: this.thresholds.retryAfterS };
+  }
+
+  status(): OverloadStatus {
+    return {
+      state: this.stateValue,
+      reason: this.reasonValue,
+      eventLoopLagS: this.last.eventLoopLagS,
+      mediaLoadRatio: mean(this.last.workers),
+      workers: this.last.workers,
+      refused: this.refusedCount,
+    };
+  }
+
+  private transition(to: OverloadState, reason: string | null): void {
+    if (!EDGES[this.stateValue].includes(to)) throw new AcipError('LINK_ILLEGAL_TRANSITION', `overload: illegal transition ${this.stateValue} → ${to}`);
+    this.stateValue = to;
+    this.reasonValue = reason;
+    this.calmSince = null;
+    this.onChange?.(to, reason);
+  }
+}

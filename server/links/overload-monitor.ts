@@ -1,0 +1,104 @@
+/**
+ * Measures the service's load and feeds it to an OverloadGuard every `intervalMs`:
+ * - the main thread's event-loop delay (perf_hooks monitorEventLoopDelay, 99th percentile of the
+ *   interval, then reset);
+ * - each media worker's event-loop utilisation over the interval (the share of time it ran sessions,
+ *   from `Worker.performance.eventLoopUtilization()` deltas). Without workers, media runs on the main
+ *   thread and its own utilisation stands in as the one "worker".
+ *
+ * `close()` is idempotent and stops the timer and the histogram.
+ */
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { MediaWorkerInfo } from '../media/worker/media-worker-pool.js';
+import { MAIN_THREAD_THRESHOLDS, OverloadGuard, WORKER_THRESHOLDS, type LoadSample, type OverloadThresholds } from './overload-guard.js';
+
+/** What the monitor reads of a MediaWorkerPool. */
+export interface WorkerLoadSource {
+  workers(): MediaWorkerInfo[];
+}
+
+export interface OverloadMonitorOptions {
+  clock: Clock;
+  /** The media worker pool; absent when media runs on the main thread. */
+  pool?: WorkerLoadSource;
+  /** Sampling interval, ms (default 500: a burst of calls is refused within half a second of the load it causes). */
+  intervalMs?: number;
+  /** Default: WORKER_THRESHOLDS with a pool, MAIN_THREAD_THRESHOLDS without. */
+  thresholds?: OverloadThresholds;
+}
+
+const NS_PER_S = 1e9;
+/** Histogram resolution of the event-loop delay monitor, ms. */
+const LAG_RESOLUTION_MS = 10;
+
+export class OverloadMonitor {
+  readonly guard: OverloadGuard;
+  private readonly histogram: IntervalHistogram;
+  private readonly intervalMs: number;
+  private timer: TimerHandle | undefined;
+  private closed = false;
+  /** Last cumulative utilisation per worker slot, with the thread it was read from (a restart starts over). */
+  private readonly lastElu = new Map<number, { threadId: number | null; elu: EventLoopUtilization }>();
+  private lastMainElu: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(private readonly opts: OverloadMonitorOptions) {
+    this.guard = new OverloadGuard(opts.clock, opts.thresholds ?? (opts.pool ? WORKER_THRESHOLDS : MAIN_THREAD_THRESHOLDS));
+    this.intervalMs = opts.intervalMs ?? 500;
+    this.histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  }
+
+  start(): void {
+    if (this.closed || this.timer) return;
+    this.histogram.enable();
+    this.arm();
+  }
+
+  /** Take a sample now (also what the timer does) and feed it to the guard. */
+  sample(): LoadSample {
+    const lag = this.histogram.count > 0 ? Math.max(0, this.histogram.percentile(99) / NS_PER_S - LAG_RESOLUTION_MS / 1000) : 0;
+    this.histogram.reset();
+    const s: LoadSample = { eventLoopLagS: lag, workers: this.opts.pool ? this.workerLoads(this.opts.pool) : [{ index: 0, loadRatio: this.mainLoad() }] };
+    this.guard.observe(s);
+    return s;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.histogram.disable();
+  }
+
+  private arm(): void {
+    this.timer = this.opts.clock.setTimer(this.intervalMs, () => {
+      if (this.closed) return;
+      this.sample();
+      this.arm();
+    });
+  }
+
+  private mainLoad(): number {
+    const now = performance.eventLoopUtilization();
+    const d = performance.eventLoopUtilization(now, this.lastMainElu);
+    this.lastMainElu = now;
+    return d.utilization;
+  }
+
+  private workerLoads(pool: WorkerLoadSource): { index: number; loadRatio: number }[] {
+    const out: { index: number; loadRatio: number }[] = [];
+    for (const w of pool.workers()) {
+      if (!w.ready || !w.eventLoopUtilization) {
+        this.lastElu.delete(w.index);
+        continue;
+      }
+      const prev = this.lastElu.get(w.index);
+      this.lastElu.set(w.index, { threadId: w.threadId, elu: w.eventLoopUtilization });
+      // A worker's first sample covers its whole life so far: good enough until the next one.
+      const d = prev && prev.threadId === w.threadId ? performance.eventLoopUtilization(w.eventLoopUtilization, prev.elu) : w.eventLoopUtilization;
+      out.push({ index: w.index, loadRatio: Number.isFinite(d.utilization) ? d.utilization : 0 });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Admission control on the fake clock: refuse above the refuse threshold, accept again only once every
+ * signal has stayed below its accept threshold for the hold time.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../server/util/clock.js';
+import { MAIN_THREAD_THRESHOLDS, OverloadGuard, WORKER_THRESHOLDS, type LoadSample, type OverloadState } from '../../server/links/overload-guard.js';
+import { isAcipError } from '../../server/util/errors.js';
+
+const workers = (...loads: number[]): LoadSample['workers'] => loads.map((loadRatio, index) => ({ index, loadRatio }));
+const sample = (lagMs: number, ...loads: number[]): LoadSample => ({ eventLoopLagS: lagMs / 1000, workers: workers(...loads) });
+
+describe('the admission decision with media workers', () => {
+  // Each row: at time `at` (ms) the sample arrives; `state` is the decision after it.
+  it.each([
+    {
+      name: 'mean worker load at the refuse threshold refuses',
+      rows: [
+        { at: 0, s: sample(5, 0.5, 0.6), state: 'normal' },
+        { at: 500, s: sample(5, 0.85, 0.85), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'one saturated worker refuses though the mean is low',
+      rows: [{ at: 0, s: sample(5, 0.96, 0.1), state: 'overloaded' }],
+    },
+    {
+      name: 'main-thread lag at 100 ms in two samples in a row refuses',
+      rows: [
+        { at: 0, s: sample(100, 0.2, 0.2), state: 'normal' },
+        { at: 500, s: sample(100, 0.2, 0.2), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'one late sample between punctual ones does not refuse',
+      rows: [
+        { at: 0, s: sample(400, 0.2, 0.2), state: 'normal' },
+        { at: 500, s: sample(5, 0.2, 0.2), state: 'normal' },
+        { at: 1000, s: sample(400, 0.2, 0.2), state: 'normal' },
+      ],
+    },
+    {
+      name: 'load between the thresholds keeps it refusing (hysteresis)',
+      rows: [
+        { at: 0, s: sample(5, 0.9, 0.9), state: 'overloaded' },
+        { at: 500, s: sample(5, 0.75, 0.75), state: 'overloaded' },
+        { at: 5000, s: sample(5, 0.75, 0.75), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'load below the accept threshold accepts again after the hold time',
+      rows: [
+        { at: 0, s: sample(5, 0.9, 0.9), state: 'overloaded' },
+        { at: 500, s: sample(5, 0.6, 0.6), state: 'overloaded' },
+        { at: 2000, s: sample(5, 0.6, 0.6), state: 'overloaded' },
+        { at: 2500, s: sample(5, 0.6, 0.6), state: 'normal' },
+      ],
+    },
+    {
+      name: 'a spike during the hold time starts the hold over',
+      rows: [
+        { at: 0, s: sample(5, 0.9, 0.9), state: 'overloaded' },
+        { at: 500, s: sample(5, 0.6, 0.6), state: 'overloaded' },
+        { at: 1500, s: sample(60, 0.6, 0.6), state: 'overloaded' },
+        { at: 2500, s: sample(5, 0.6, 0.6), state: 'overloaded' },
+        { at: 4000, s: sample(5, 0.6, 0.6), state: 'overloaded' },
+        { at: 4500, s: sample(5, 0.6, 0.6), state: 'normal' },
+      ],
+    },
+    {
+      name: 'lag between its thresholds keeps it refusing',
+      rows: [
+        { at: 0, s: sample(150, 0.1), state: 'normal' },
+        { at: 500, s: sample(150, 0.1), state: 'overloaded' },
+        { at: 3000, s: sample(70, 0.1), state: 'overloaded' },
+        { at: 6000, s: sample(70, 0.1), state: 'overloaded' },
+        { at: 6500, s: sample(10, 0.1), state: 'overloaded' },
+        { at: 8500, s: sample(10, 0.1), state: 'normal' },
+      ],
+    },
+  ])('$name', ({ rows }) => {
+    const clock = new FakeClock();
+    const guard = new OverloadGuard(clock, WORKER_THRESHOLDS);
+    for (const r of rows) {
+      clock.advance(r.at - clock.now());
+      guard.observe(r.s);
+      expect({ at: r.at, state: guard.state }).toEqual({ at: r.at, state: r.state });
+    }
+  });
+});
+
+describe('the admission decision with media on the main thread', () => {
+  it.each([
+    { lagMs: 30, state: 'normal' },
+    { lagMs: 40, state: 'overloaded' },
+  ])('a main-thread lag of $lagMs ms in two samples leaves it $state', ({ lagMs, state }) => {
+    const guard = new OverloadGuard(new FakeClock(), MAIN_THREAD_THRESHOLDS);
+    guard.observe(sample(lagMs, 0.3));
+    guard.observe(sample(lagMs, 0.3));
+    expect(guard.state).toBe(state);
+  });
+});
+
+describe('what the guard answers and reports', () => {
+  it('admits while normal and refuses with the reason and Retry-After while overloaded, counting refusals', () => {
+    const guard = new OverloadGuard(new FakeClock());
+    expect(guard.admit()).toEqual({ ok: true });
+    guard.observe(sample(5, 0.9, 0.95));
+    expect(guard.admit()).toEqual({ ok: false, reason: 'media workers 93 % busy (refuse at 85 %)', retryAfterS: 5 });
+    guard.admit();
+    expect(guard.status()).toEqual({
+      state: 'overloaded',
+      reason: 'media workers 93 % busy (refuse at 85 %)',
+      eventLoopLagS: 0.005,
+      mediaLoadRatio: 0.925,
+      workers: workers(0.9, 0.95),
+      refused: 2,
+    });
+  });
+
+  it('tells its listener each change of state, once', () => {
+    const clock = new FakeClock();
+    const guard = new OverloadGuard(clock);
+    const changes: [OverloadState, string | null][] = [];
+    guard.onChange = (s, r) => changes.push([s, r]);
+    guard.observe(sample(120, 0.1));
+    guard.observe(sample(130, 0.1));
+    clock.advance(100);
+    guard.observe(sample(1, 0.1));
+    clock.advance(2000);
+    guard.observe(sample(1, 0.1));
+    guard.observe(sample(1, 0.1));
+    expect(changes).toEqual([
+      ['overloaded', 'main event loop 130 ms late (refuse at 100 ms)'],
+      ['normal', null],
+    ]);
+  });
+
+  it('refuses thresholds whose accept level is above the refuse level', () => {
+    let err: unknown;
+    try {
+      new OverloadGuard(new FakeClock(), { ...WORKER_THRESHOLDS, acceptLoad: 0.9 });
+    } catch (e) {
+      err = e;
+    }
+    expect(isAcipError(err) && err.code).toBe('CONFIG_INVALID');
+  });
+});
