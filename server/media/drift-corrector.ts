@@ -16,7 +16,14 @@
  * two faded segments (the WSOLA idea): that is small where the audio is quiet (low short-term energy)
  * and where the two segments are in phase (a period of a tone, a zero crossing of slowly varying
  * audio), which is where a splice is least audible.
+ *
+ * That splice removes exactly k samples, and on periodic audio k that is not a whole number of periods
+ * shifts the phase however well it is placed (a tone's phase jump). The DriftCorrector's `wsola` mode
+ * (what the playout adapter uses) therefore lets the length follow the audio instead (tsm-wsola.ts):
+ * it collects the requests until they are worth a splice and then removes or repeats whole periods.
  */
+
+import { wsolaStretch } from './tsm-wsola.js';
 
 export interface StretchOptions {
   /** Sample rate of the frame, for the crossfade length (default 48000). */
@@ -107,6 +114,18 @@ export function stretchFrame(frame: Float32Array, channels: number, adjust: numb
 }
 
 /**
+ * How the corrector splices: `exact` removes or repeats exactly what is asked, frame by frame
+ * (`stretchFrame`); `wsola` waits until the request adds up to half a search window and then splices
+ * a length near it that the audio repeats (tsm-wsola.ts), keeping the difference as a remainder, so
+ * that a tone or a voice keeps its phase. Near-silent frames take the exact request at once: a splice
+ * there is inaudible whatever its length.
+ */
+export type SpliceMode = 'exact' | 'wsola';
+
+/** Frames quieter than this (RMS, full scale 1) are spliced exactly, whatever the mode. */
+const SILENT_RMS = 1e-3;
+
+/**
  * Applies the jitter buffer's stretch hints frame by frame, carrying over what a short frame could not
  * take. `unitRatio` converts the hint's RTP timestamp units to sample frames of the decoded audio
  * (decoded rate / RTP clock rate: 2 for G.722, whose RTP clock is 8000 for 16 kHz audio; 1 usually).
@@ -114,17 +133,21 @@ export function stretchFrame(frame: Float32Array, channels: number, adjust: numb
 export class DriftCorrector {
   private carry = 0;
   private readonly opts: StretchOptions;
+  private readonly wsolaHalf: number;
   /** Totals, in decoded sample frames. */
   inserted = 0;
   removed = 0;
 
   constructor(
     private readonly channels: number,
-    sampleRate: number,
+    private readonly sampleRate: number,
     private readonly unitRatio = 1,
     crossfadeMs = 2.5,
+    private readonly mode: SpliceMode = 'exact',
+    private readonly searchMs = 5,
   ) {
     this.opts = { sampleRate, crossfadeMs };
+    this.wsolaHalf = Math.max(1, Math.round((searchMs * sampleRate) / 2000));
   }
 
   /** Stretch `frame` by the hint (RTP units) plus any carried remainder; returns the new frame. */
@@ -132,7 +155,14 @@ export class DriftCorrector {
     this.carry += adjustRtpUnits * this.unitRatio;
     const want = Math.trunc(this.carry);
     if (want === 0) return frame;
-    const r = stretchFrame(frame, this.channels, want, this.opts);
+    let r: StretchResult | undefined;
+    if (this.mode === 'wsola' && !isSilent(frame)) {
+      // Below half a search window the remainder of a splice could turn the next one round: wait.
+      if (Math.abs(want) <= this.wsolaHalf) return frame;
+      r = wsolaStretch(frame, this.channels, want, { ...this.opts, searchMs: this.searchMs });
+      if (r.applied === 0) r = undefined;
+    }
+    r ??= stretchFrame(frame, this.channels, want, this.opts);
     this.carry -= r.applied;
     // Never let an unserviceable request pile up beyond one frame.
     const n = frame.length / this.channels;
@@ -142,8 +172,19 @@ export class DriftCorrector {
     return r.samples;
   }
 
-  /** Remainder not yet applied (decoded sample frames). */
+  /** Remainder not yet applied (decoded sample frames; > 0 to insert, < 0 to remove). */
   get pending(): number {
     return this.carry;
   }
+
+  /** The remainder in ms of audio: what the output's backlog will gain (or lose) once it is applied. */
+  get pendingMs(): number {
+    return (this.carry * 1000) / this.sampleRate;
+  }
+}
+
+function isSilent(frame: Float32Array): boolean {
+  let s = 0;
+  for (let i = 0; i < frame.length; i++) s += (frame[i] as number) * (frame[i] as number);
+  return s <= SILENT_RMS * SILENT_RMS * frame.length;
 }

@@ -83,6 +83,41 @@ export class DelayHistogram {
     return 0;
   }
 
+  /**
+   * Take in every sample of `other` with the recency it has there (both tables must have the same bin
+   * width and size): how an episode's samples join the long-term table once they are the new normal.
+   */
+  absorb(other: DelayHistogram): void {
+    if (other.bins.length !== this.bins.length || other.binMs !== this.binMs) throw new RangeError('histograms differ in shape');
+    if (other.total <= 0) return;
+    const k = this.weight / other.weight;
+    for (let i = 0; i < this.bins.length; i++) this.bins[i] = (this.bins[i] as number) + (other.bins[i] as number) * k;
+    this.total += other.total * k;
+  }
+
+  /**
+   * Quantile of the union of `tables` (same shape), each sample weighted by its recency in its own
+   * table: as if all samples were in one table. `minSamples`: the tail allowed above the quantile is
+   * at least 1 − q of this many samples (of the newest one's weight), so that while the tables are
+   * young a single burst of late packets cannot be most of the tail (see jb-target-controller.ts).
+   */
+  static quantileOf(tables: readonly DelayHistogram[], q: number, minSamples = 0): number {
+    const first = tables[0];
+    if (!first) return 0;
+    let total = 0;
+    for (const t of tables) total += t.total / t.weight;
+    if (total <= 0) return 0;
+    const allowed = (1 - q) * Math.max(total, minSamples);
+    let above = 0;
+    for (let i = first.bins.length - 1; i >= 0; i--) {
+      let b = 0;
+      for (const t of tables) b += (t.bins[i] as number) / t.weight;
+      if (above + b > allowed) return (i + 1) * first.binMs;
+      above += b;
+    }
+    return 0;
+  }
+
   reset(): void {
     this.bins.fill(0);
     this.total = 0;

@@ -13,6 +13,18 @@
  *   and the initial target is held until ~1 s of packets has been seen unless packets are later.
  * - The quantile covered is not fixed: a slow control (`jicoBudget`) moves it within 0.97–0.999 so
  *   that the measured jitter-induced concealment (late packets + stall frames) stays near the budget.
+ * - Episodes: when over EPISODE_WINDOW_MS at least EPISODE_ENTER of the packets are later than the
+ *   long-term target by more than a margin (both ends CPU-starved, packets moving in bursts; a delay
+ *   step), that is not the network's tail but a disturbance. Once EPISODE_SUSPECT of them are, the
+ *   samples go to a separate episode table (the target is the quantile of both tables together, so
+ *   it moves as before); if the share then reaches EPISODE_ENTER the episode is confirmed and the
+ *   concealment budget control holds still. When no packet has been that late for EPISODE_CALM_MS,
+ *   a confirmed episode's samples are dropped, and the target is the long-term one again at once
+ *   (otherwise they would hold it high for as long as the histogram remembers, a minute or more); a
+ *   suspicion that was never confirmed (a spike: a few percent of the packets) gives its samples to
+ *   the long-term table, whose memory of rare spikes is what covers them. A suspicion longer than
+ *   SUSPECT_MAX_MS or an episode longer than EPISODE_MAX_MS is the new normal: its samples join the
+ *   long-term table.
  */
 import { DelayHistogram } from './jb-delay-histogram.js';
 import type { JitterBufferMode } from './jitter-buffer-types.js';
@@ -46,6 +58,29 @@ const JICO_CONTROL_MS = 60_000;
 /** Range of the tail (1 − quantile) the budget control may choose. */
 const TAIL_MIN = 0.001;
 const TAIL_MAX = 0.03;
+/**
+ * The quantile's tail is taken over at least this much time's worth of packets. In a young histogram
+ * (the first seconds of a call) 1 % is a handful of packets, and one delay spike — whose held
+ * packets come out together, a packet time apart in lateness — would be most of it and lift the
+ * target to the spike's height for as long as the histogram remembers it (on heavy-tailed mobile
+ * paths: the maximum for tens of seconds). Counting the tail against this basis keeps it from
+ * covering one event the network has not shown to recur.
+ */
+const MIN_TAIL_BASIS_MS = 10_000;
+/** Window over which the share of packets later than the long-term target + margin is measured. */
+const EPISODE_WINDOW_MS = 3000;
+/** Shares of that window that start keeping the samples apart (suspicion) and that confirm an episode. */
+const EPISODE_SUSPECT = 0.02;
+const EPISODE_ENTER = 0.4;
+/** A suspicion this long without confirmation is the new normal. */
+const SUSPECT_MAX_MS = 10_000;
+/** An episode ends after this long without a packet later than the long-term target + margin. */
+const EPISODE_CALM_MS = 2000;
+/** An episode this long is the new normal. */
+const EPISODE_MAX_MS = 60_000;
+/** Margin over the long-term target above which a packet counts towards an episode (ms, and ptimes). */
+const EPISODE_MARGIN_MS = 10;
+const EPISODE_MARGIN_PTIMES = 2;
 
 export class TargetController {
   private readonly o: TargetControllerOptions;
@@ -55,6 +90,7 @@ export class TargetController {
   private measured = 0;
   private overRun = 0;
   private overRunMin = Infinity;
+  private prevR = 0;
   private attack = 0;
   private attackAt = 0;
   /** ln(1 − quantile) currently covered (moved by the concealment budget control). */
@@ -62,13 +98,28 @@ export class TargetController {
   /** Measured jitter-induced concealment per output frame (EWMA), and events not yet counted in it. */
   private jicoRate: number;
   private jicoPending = 0;
+  /** Disturbance episode (see the header): its own samples, its state, when it began, when a packet was last that late. */
+  private readonly episodeHist: DelayHistogram;
+  private episode: 'none' | 'suspect' | 'confirmed' = 'none';
+  private episodeFrom = 0;
+  private episodeLastLateMs = 0;
+  /** The last EPISODE_WINDOW_MS of packets: 1 where later than the long-term target + margin. */
+  private readonly lateRing: Uint8Array;
+  private lateRingAt = 0;
+  private lateRingCount = 0;
+  private lateRingFill = 0;
+  /** Long-term target (quantile of the long-term histogram + margin), refreshed with the target. */
+  private longTarget: number;
 
   constructor(o: TargetControllerOptions) {
     this.o = o;
     const binMs = Math.max(0.05, Math.min(1, o.ptimeMs / 20));
     this.hist = new DelayHistogram(binMs, o.maxDelayMs + 2 * o.ptimeMs, Math.exp(-o.ptimeMs / o.forgetMs),
       o.startForgetWeight, Math.ceil(START_FORGET_MS / o.ptimeMs));
+    this.episodeHist = new DelayHistogram(binMs, o.maxDelayMs + 2 * o.ptimeMs, Math.exp(-o.ptimeMs / o.forgetMs));
+    this.lateRing = new Uint8Array(Math.max(10, Math.ceil(EPISODE_WINDOW_MS / o.ptimeMs)));
     this.target = o.initialTargetMs;
+    this.longTarget = o.initialTargetMs;
     this.lnTail = Math.log(1 - o.quantile);
     this.jicoRate = o.jicoBudget;
   }
@@ -83,6 +134,11 @@ export class TargetController {
     return 1 - Math.exp(this.lnTail);
   }
 
+  /** Whether a disturbance episode is under way (see the header). */
+  get inEpisode(): boolean {
+    return this.episode === 'confirmed';
+  }
+
   /**
    * One packet measured at `arrivalMs`: its relative delay `r` against the floor, and `jumpMs`, how
    * far the floor stepped on this packet (DriftEstimator.lastJumpMs; 0 when it did not).
@@ -92,18 +148,30 @@ export class TargetController {
     // once the old minima leave the window) the samples taken since were measured against the old,
     // too low floor: move them down. When it falls (a faster route) the old samples were measured
     // against the floor of the route they travelled: keep them, so the target does not jump up.
-    if (jumpMs > 0) this.hist.shift(-jumpMs);
-    this.hist.add(r);
+    if (jumpMs > 0) {
+      this.hist.shift(-jumpMs);
+      this.episodeHist.shift(-jumpMs);
+    }
     this.measured++;
-    if (this.o.mode !== 'adaptive') return;
+    if (this.o.mode !== 'adaptive') {
+      this.hist.add(r);
+      return;
+    }
+    this.trackEpisode(arrivalMs, r);
+    if (this.episode === 'none') this.hist.add(r);
+    else this.episodeHist.add(r);
     // Fast attack: several packets in a row later than the target mean the delay has moved (a step
     // or the start of a long spike), not a stray late packet: raise the target to the least late of
     // them at once. This part of the target then decays with ATTACK_DECAY_MS while the histogram,
     // which has seen the same packets, takes over if the new delay persists.
-    if (r > this.target) {
+    // Not the drain of a spike, though: the packets held by a spike arrive together, each about a
+    // packet time less late than the one before, and the spike is over by then. A step keeps its level.
+    const draining = r < this.prevR - this.o.ptimeMs / 2;
+    this.prevR = r;
+    if (r > this.target && !draining) {
       this.overRun++;
       this.overRunMin = Math.min(this.overRunMin, r);
-    } else {
+    } else if (r <= this.target) {
       this.overRun = 0;
       this.overRunMin = Infinity;
     }
@@ -115,7 +183,10 @@ export class TargetController {
     const warm = this.measured * this.o.ptimeMs >= 1000;
     if ((warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jumpMs !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
-      let q = this.hist.quantile(this.coveredQuantile) + this.o.marginMs;
+      const minSamples = this.o.ptimeMs > 0 ? MIN_TAIL_BASIS_MS / this.o.ptimeMs : 0;
+      this.longTarget = DelayHistogram.quantileOf([this.hist], this.coveredQuantile, minSamples) + this.o.marginMs;
+      let q = this.longTarget;
+      if (this.episode !== 'none') q = DelayHistogram.quantileOf([this.hist, this.episodeHist], this.coveredQuantile, minSamples) + this.o.marginMs;
       q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
       if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
@@ -134,6 +205,11 @@ export class TargetController {
    */
   accountFrame(stall: boolean): void {
     if (this.o.mode !== 'adaptive' || this.o.jicoBudget <= 0) return;
+    if (this.inEpisode) {
+      // A disturbance is not the network's tail: the budget control holds still through it.
+      this.jicoPending = 0;
+      return;
+    }
     const a = Math.exp(-this.o.ptimeMs / JICO_AVG_MS);
     const events = this.jicoPending + (stall ? 1 : 0);
     this.jicoPending = 0;
@@ -141,5 +217,54 @@ export class TargetController {
     const err = (this.o.jicoBudget - this.jicoRate) / this.o.jicoBudget;
     this.lnTail += (this.o.ptimeMs / JICO_CONTROL_MS) * Math.max(-2, Math.min(2, err));
     this.lnTail = Math.min(Math.log(TAIL_MAX), Math.max(Math.log(TAIL_MIN), this.lnTail));
+  }
+
+  /**
+   * Episode bookkeeping for one packet (see the header): the share of recent packets later than the
+   * long-term target + margin starts a suspicion and confirms an episode; a calm spell ends either.
+   */
+  private trackEpisode(arrivalMs: number, r: number): void {
+    const margin = Math.max(EPISODE_MARGIN_MS, EPISODE_MARGIN_PTIMES * this.o.ptimeMs);
+    const late = r > Math.min(this.longTarget, this.o.maxDelayMs) + margin ? 1 : 0;
+    const n = this.lateRing.length;
+    this.lateRingCount += late - (this.lateRing[this.lateRingAt] as number);
+    this.lateRing[this.lateRingAt] = late;
+    this.lateRingAt = (this.lateRingAt + 1) % n;
+    this.lateRingFill = Math.min(n, this.lateRingFill + 1);
+    if (late) this.episodeLastLateMs = arrivalMs;
+    // Shares over a full window only: the first packets of a call are few.
+    const share = this.lateRingFill === n ? this.lateRingCount / n : 0;
+    switch (this.episode) {
+      case 'none':
+        if (late && share >= EPISODE_SUSPECT) {
+          this.episode = 'suspect';
+          this.episodeFrom = arrivalMs;
+          this.episodeHist.reset();
+        }
+        return;
+      case 'suspect':
+        if (share >= EPISODE_ENTER) this.episode = 'confirmed';
+        else if (arrivalMs - this.episodeLastLateMs >= EPISODE_CALM_MS || arrivalMs - this.episodeFrom >= SUSPECT_MAX_MS) this.endEpisode(true);
+        return;
+      case 'confirmed':
+        if (arrivalMs - this.episodeLastLateMs >= EPISODE_CALM_MS) this.endEpisode(false);
+        else if (arrivalMs - this.episodeFrom >= EPISODE_MAX_MS) this.endEpisode(true);
+        return;
+    }
+  }
+
+  /** Back to normal; `keep`: the episode's samples join the long-term table, else they are dropped. */
+  private endEpisode(keep: boolean): void {
+    if (keep) this.hist.absorb(this.episodeHist);
+    else {
+      // The disturbance's fast-attack part goes with it.
+      this.attack = 0;
+      this.lateRing.fill(0);
+      this.lateRingCount = 0;
+      this.lateRingFill = 0;
+    }
+    this.episode = 'none';
+    this.episodeHist.reset();
+    this.lastTargetCalcMs = -Infinity;
   }
 }

@@ -43,6 +43,9 @@
  * - The quantile covered is not fixed: a slow control (`jicoBudget`, default 1 %) moves it within
  *   0.97–0.999 so that the measured jitter-induced concealment (late packets + stall frames) stays
  *   near the budget — higher on heavy-tailed networks, lower (less delay) on calm ones.
+ * - A disturbance (most packets far later than the long-term target for seconds: both ends starved of
+ *   CPU, a delay step) is kept apart from the long-term statistics and forgotten once it is over, so
+ *   the delay comes back within seconds rather than after the histogram's minute of memory.
  * - The level respects maxDelayMs: the correction aims at most at maxDelayMs − pullPeriodMs (the grid
  *   point below the maximum), and frames are dropped only above maxDelayMs + pullPeriodMs.
  * - The packets behind a delay spike that went past the maximum arrive late, in a burst, each less

@@ -15,7 +15,7 @@
  * span the buffer moves its playout position by.
  */
 import type { JitterBuffer, PlayoutFrame } from './jitter-buffer.js';
-import { DriftCorrector } from './drift-corrector.js';
+import { DriftCorrector, type SpliceMode } from './drift-corrector.js';
 
 export interface PlayoutAdapterOptions {
   buffer: JitterBuffer;
@@ -36,6 +36,11 @@ export interface PlayoutAdapterOptions {
   /** One frame of concealment for a missing packet (the codec record's concealment). */
   conceal(reason: 'lost' | 'underrun'): Float32Array;
   crossfadeMs?: number;
+  /**
+   * How stretch hints are spliced into the PCM (default `wsola`: a length near the request that the
+   * audio repeats, so a tone keeps its phase; `exact`: exactly the request; see drift-corrector.ts).
+   */
+  splice?: SpliceMode;
   /**
    * Observer for every frame pulled from the buffer, with the time its first sample plays
    * (tick time + the audio the FIFO held before it). For scoring and tests; not needed for playout.
@@ -60,7 +65,7 @@ export class PlayoutAdapter {
 
   constructor(private readonly o: PlayoutAdapterOptions) {
     this.fifo = new Float32Array(Math.max(o.frameSamples, o.codecFrameSamples ?? 0) * o.channels * 4);
-    this.corrector = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5);
+    this.corrector = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
   }
 
   tick(nowMs: number): Float32Array {
@@ -73,7 +78,9 @@ export class PlayoutAdapter {
     // most half a frame), and a tick is at most a codec frame.
     for (let guard = 0; this.fill < need && guard < 8; guard++) {
       const backlogMs = (this.fill * 1000) / this.o.sampleRate;
-      const f = this.o.buffer.pop(nowMs, backlogMs);
+      // The corrector's remainder (a splice it is waiting to make) counts as done: otherwise the
+      // buffer, seeing the backlog unchanged, would ask again and the requests would pile up.
+      const f = this.o.buffer.pop(nowMs, Math.max(0, backlogMs + this.corrector.pendingMs));
       this.lastFrames.push(f);
       this.o.onFrame?.(f, nowMs + backlogMs);
       let pcm: Float32Array;

@@ -8,8 +8,8 @@
  *   udpsrc address=127.0.0.1 port=P caps=application/x-rtp,... ! rtpjitterbuffer latency=N mode=slave
  *     [drop-on-latency=true] ! udpsink host=127.0.0.1 port=Q sync=true processing-deadline=0
  *
- * The sink sends every packet back when the pipeline plays it (sync=true; processing-deadline=0 as the
- * issue asks, otherwise basesink adds 20 ms): its arrival at our socket Q is the hand-out time. Packets
+ * The sink sends every packet back when the pipeline plays it (sync=true; processing-deadline=0, as
+ * otherwise basesink adds 20 ms): its arrival at our socket Q is the hand-out time. Packets
  * never sent back were concealed: lost in the network if the trace lost them, else late. Scores as in
  * simulate.ts (added delay above the trace's minimum one-way delay, concealed %, JICO, events).
  * The replay's own timing error (actual − scheduled send) is reported; p99 > 1.5 ms voids the run.

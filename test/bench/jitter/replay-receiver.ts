@@ -1,19 +1,21 @@
 /**
  * acip's receiver for the real-time replay (replay.ts), run as a child process of its own so that its
  * event loop is not the sender's: a loopback UDP socket → RFC 3550 parser → JitterBuffer, and a
- * FrameClock on the system's monotonic clock pulling one frame per packet time through the
- * PlayoutAdapter (stretching applied by the DriftCorrector), exactly as a media session's receive path
- * does (media-session.ts: `pop` at the tick's due time, arrival stamps from the same clock).
+ * FrameClock on the system's monotonic clock pulling through the PlayoutAdapter (stretching applied
+ * by the DriftCorrector), as a media session's receive path does (codec-path.ts, receive-queue.ts):
+ * the output ticks every min(ptime, 5 ms) and each tick's pull runs after the socket reads of its
+ * event-loop turn (`setImmediate`), with `pop` at the tick's due time and arrival stamps from the same clock.
  *
  * Protocol over the IPC channel (process.send):
- *   parent → { type: 'go', t0Abs, profile, seed, seconds, jb, endMs }   (t0Abs: the trace's time 0 as
- *            performance.timeOrigin + performance.now(), comparable across processes)
+ *   parent → { type: 'go', t0Abs, profile, seed, seconds, jb, endMs, tickMs?, tickAfterIo? }   (t0Abs: the
+ *            trace's time 0 as performance.timeOrigin + performance.now(), comparable across processes)
  *   child  → { type: 'ready', port }  once the socket is bound (sent first, unasked)
  *   child  → { type: 'done', result }  after endMs on the trace clock
  *
  * Timing checks reported with the result: the arrival-stamp error (stamp − the trace's arrival time,
  * which includes the sender's error, the loopback hop and this process's event-loop delay) and the
- * frame clock's lateness (wake-up − due time).
+ * frame clock's lateness (wake-up − due time). The stamps themselves are returned too, so that the
+ * parent can replay them on the fake clock and split the real-time cost into stamping and ticking.
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
@@ -37,11 +39,16 @@ export interface ReplayGo {
   /**
    * Run each tick's pull from setImmediate, i.e. after the event loop's poll phase has read the
    * datagrams waiting in the socket (Node runs timers before I/O: after a stall, the catch-up ticks
-   * would otherwise pull before the packets that arrived during the stall are read). Not what
-   * media-session.ts does today; default false.
+   * would otherwise pull before the packets that arrived during the stall are read). What the media
+   * session does (receive-queue.ts); default true.
    */
   tickAfterIo?: boolean;
+  /** Output tick period (ms); default min(ptime, 5) as the media session's receive clock. */
+  tickMs?: number;
 }
+
+/** One datagram as the receiver stamped it: its sequence number and its arrival stamp (ms, trace clock). */
+export type ArrivalStamp = [seq: number, stampMs: number];
 
 export interface TimingSummary {
   n: number;
@@ -59,6 +66,9 @@ export interface ReplayReceiverResult {
   skippedTicks: number;
   malformed: number;
   tickPhaseMs: number;
+  tickMs: number;
+  /** Every datagram's arrival stamp (sequence number, ms on the trace clock), in arrival order. */
+  stamps: ArrivalStamp[];
 }
 
 export function summarize(xs: number[]): TimingSummary {
@@ -94,13 +104,16 @@ async function main(): Promise<void> {
   };
 
   const spf = trace.samplesPerFrame;
-  const jb = new JitterBuffer({ ...go.jb, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
+  const tickMs = go.tickMs ?? Math.min(trace.ptimeMs, 5);
+  const tickSamples = Math.round((tickMs * trace.clockRate) / 1000);
+  const jb = new JitterBuffer({ ...go.jb, pullPeriodMs: tickMs, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
   const events: OutputEvent[] = [];
   const adapter = new PlayoutAdapter({
     buffer: jb,
     channels: 1,
     sampleRate: trace.clockRate,
-    frameSamples: spf,
+    frameSamples: tickSamples,
+    codecFrameSamples: spf,
     decode: () => new Float32Array(spf),
     conceal: () => new Float32Array(spf),
     onFrame: (f, t) => {
@@ -109,6 +122,7 @@ async function main(): Promise<void> {
   });
 
   const arrivalErr: number[] = [];
+  const stamps: ArrivalStamp[] = [];
   const seen = new Set<number>();
   let malformed = 0;
   sock.on('message', (msg) => {
@@ -121,6 +135,7 @@ async function main(): Promise<void> {
       return;
     }
     jb.push({ seq: pkt.sequenceNumber, timestamp: pkt.timestamp, payload: pkt.payload, arrivalMs: t, marker: pkt.marker });
+    stamps.push([pkt.sequenceNumber, t]);
     const due = scheduled.get(pkt.sequenceNumber);
     if (due !== undefined && !seen.has(pkt.sequenceNumber)) {
       seen.add(pkt.sequenceNumber);
@@ -132,15 +147,16 @@ async function main(): Promise<void> {
   const phase = componentStream('tick-phase', go.seed)() * trace.ptimeMs;
   const tickLate: number[] = [];
   let startedAt = NaN;
+  const afterIo = go.tickAfterIo !== false;
   const fc = new FrameClock({
-    frameMs: trace.ptimeMs,
+    frameMs: tickMs,
     clock,
     onTick: (_k, dueMs) => {
       const pull = () => {
         tickLate.push(now() - dueMs);
         adapter.tick(dueMs);
       };
-      if (go.tickAfterIo) setImmediate(pull);
+      if (afterIo) setImmediate(pull);
       else pull();
     },
   });
@@ -168,6 +184,8 @@ async function main(): Promise<void> {
     skippedTicks: fc.stats().skippedTicks,
     malformed,
     tickPhaseMs: startedAt,
+    tickMs,
+    stamps,
   };
   send({ type: 'done', result });
   process.disconnect?.();

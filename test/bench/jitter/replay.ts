@@ -1,19 +1,28 @@
 /**
- * Real-time replay of one seeded trace (JITTER-TRACES.md "Running and scoring") into acip's own
+ * Real-time replay of seeded traces (test/fixtures/jitter/README.md, "Running and scoring") into acip's own
  * JitterBuffer and into GStreamer's rtpjitterbuffer in the same run: one sender (gst-compare.ts) sends
  * every packet over loopback UDP at its arrival time to every receiver at once —
  * - acip: a child process (replay-receiver.ts) with a FrameClock on the system clock driving a
- *   PlayoutAdapter over a JitterBuffer, scored by simulate.ts's scorer (`scoreOutputs`);
+ *   PlayoutAdapter over a JitterBuffer as the media session does (min(ptime, 5 ms) ticks, pulls after
+ *   the socket reads), scored by simulate.ts's scorer (`scoreOutputs`);
  * - GStreamer: `rtpjitterbuffer latency=N mode=slave [drop-on-latency=true]` for each latency, with and
- *   without drop-on-latency;
- * and prints them side by side with acip's fake-clock simulation of the same trace.
+ *   without drop-on-latency.
  *
- * The run is void when the replay's own timing is off: the sender's error (actual − scheduled send)
+ * Where real time loses against the fake clock, split in three rows of the same buffer and tick grid:
+ * fake clock on the trace's arrivals (ideal); fake clock on the receiver's own arrival stamps (what
+ * stamping after the event loop costs); real time (what the tick's wake-up and the pull order cost).
+ *
+ * "dominates": acip's point (p95 added delay, concealed %) against GStreamer's curve (every latency,
+ * with and without drop-on-latency): yes when no GStreamer setting is at least as good on both (lower
+ * or equal p95 and lower or equal concealment), no otherwise; the settings that are are named.
+ *
+ * A run is void when the replay's own timing is off: the sender's error (actual − scheduled send)
  * p99 > 1.5 ms, or acip's arrival-stamp error (stamp − scheduled arrival: sender error + loopback +
- * the receiver's event loop) p99 > 1.5 ms. Both are printed.
+ * the receiver's event loop) p99 > 1.5 ms. Both are printed; a void run's figures are printed but its
+ * verdict is "void".
  *
- *   npx tsx test/bench/jitter/replay.ts [--profile wan] [--seed 1] [--seconds 60] [--latencies 20,40,60,100,200] [--no-gst]
- *     [--min 0 --max 300] [--tick-after-io]
+ *   npx tsx test/bench/jitter/replay.ts [--profiles wan,mobile] [--seeds 1-5] [--seconds 60]
+ *     [--latencies 20,40,60,100,200] [--no-gst] [--min 0 --max 300] [--tick-ms 5] [--tick-before-io]
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { runGstCompare, type GstScore } from './gst-compare.js';
 import { DEFAULT_ADAPTIVE, simulateTrace, type JbSettings, type JitterScores } from './simulate.js';
-import { generateTrace, PROFILE_NAMES, type ProfileName } from './traces.js';
+import { generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
 import type { ReplayGo, ReplayReceiverResult } from './replay-receiver.js';
 
 export interface JitterReplayOptions {
@@ -31,8 +40,10 @@ export interface JitterReplayOptions {
   /** GStreamer latencies (ms); each runs with and without drop-on-latency. Empty: acip only. */
   latencies?: number[];
   jb?: JbSettings;
-  /** Pull after the socket has been read in each event-loop turn (see ReplayGo.tickAfterIo). */
+  /** Pull after the socket has been read in each event-loop turn (see ReplayGo.tickAfterIo; default true). */
   tickAfterIo?: boolean;
+  /** Output tick period (ms; default min(ptime, 5) as the media session). */
+  tickMs?: number;
   /** Void threshold for the timing checks (ms, default 1.5). */
   maxTimingErrP99Ms?: number;
   print?: (line: string) => void;
@@ -44,8 +55,13 @@ export interface JitterReplayResult {
   loadAvg: number[];
   sendErr: { p50: number; p99: number; max: number };
   acip: ReplayReceiverResult;
+  /** Fake clock, same buffer and tick grid, on the trace's arrivals. */
   acipSimulated: JitterScores;
+  /** Fake clock, same buffer and tick grid, on the receiver's own arrival stamps. */
+  acipStamped: JitterScores;
   gst: GstScore[];
+  /** GStreamer settings at least as good as acip on both p95 and concealment (empty: acip dominates). */
+  betterGst: string[];
 }
 
 const RECEIVER = fileURLToPath(new URL('./replay-receiver.ts', import.meta.url));
@@ -83,12 +99,15 @@ export async function runJitterReplayCompare(opts: JitterReplayOptions = {}): Pr
     const gst = await runGstCompare({
       profile, seed, seconds, latencies, configs, extraPorts: [port], printTable: false, print, leadMs: 1000,
       beforeReplay: (t0Abs) => {
-        const go: ReplayGo = { type: 'go', t0Abs, profile, seed, seconds, jb, endMs, tickAfterIo: opts.tickAfterIo === true };
+        const go: ReplayGo = { type: 'go', t0Abs, profile, seed, seconds, jb, endMs, tickAfterIo: opts.tickAfterIo !== false };
+        if (opts.tickMs !== undefined) go.tickMs = opts.tickMs;
         child.send(go);
       },
     });
     const acip = await done;
-    const acipSimulated = simulateTrace({ trace, jb });
+    const grid = { ...jb, pullPeriodMs: acip.tickMs };
+    const acipSimulated = simulateTrace({ trace, jb: grid, tickPhaseMs: acip.tickPhaseMs });
+    const acipStamped = simulateTrace({ trace, jb: grid, tickPhaseMs: acip.tickPhaseMs, arrivals: stampedArrivals(trace, acip.stamps) });
     const voidReasons: string[] = [];
     if (!(gst.replayErrP99 <= limit)) voidReasons.push(`sender timing error p99 ${gst.replayErrP99.toFixed(2)} ms > ${limit}`);
     if (!(acip.arrivalErr.p99 <= limit)) voidReasons.push(`acip arrival-stamp error p99 ${acip.arrivalErr.p99.toFixed(2)} ms > ${limit}`);
@@ -99,9 +118,11 @@ export async function runJitterReplayCompare(opts: JitterReplayOptions = {}): Pr
       sendErr: { p50: gst.replayErrP50, p99: gst.replayErrP99, max: gst.replayErrMax },
       acip,
       acipSimulated,
+      acipStamped,
       gst: gst.scores,
+      betterGst: betterSettings(acip.scores, gst.scores),
     };
-    for (const line of formatReplay(result, { profile, seed, seconds, jb, tickAfterIo: opts.tickAfterIo === true })) print(line);
+    for (const line of formatReplay(result, { profile, seed, seconds, jb, tickAfterIo: opts.tickAfterIo !== false })) print(line);
     return result;
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -116,15 +137,17 @@ export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed
   lines.push(`  sender timing error p50 ${f(r.sendErr.p50, 2, 0)} p99 ${f(r.sendErr.p99, 2, 0)} max ${f(r.sendErr.max, 2, 0)} ms; acip arrival-stamp error p50 ${f(r.acip.arrivalErr.p50, 2, 0)} p99 ${f(r.acip.arrivalErr.p99, 2, 0)} max ${f(r.acip.arrivalErr.max, 2, 0)} ms (n ${r.acip.arrivalErr.n});`);
   lines.push(`  acip frame clock lateness p50 ${f(r.acip.tickLate.p50, 2, 0)} p99 ${f(r.acip.tickLate.p99, 2, 0)} max ${f(r.acip.tickLate.max, 2, 0)} ms, skipped ticks ${r.acip.skippedTicks}, malformed ${r.acip.malformed}`);
   lines.push(r.void ? `  VOID RUN (machine too busy): ${r.voidReasons.join('; ')}` : '  timing checks passed (p99 ≤ 1.5 ms): run valid');
-  lines.push(`${'receiver'.padEnd(48)} added mean     p95     p99  last10s   conc %  lost-net %  late %  stall %  JICO %  events`);
+  lines.push(`${'receiver'.padEnd(56)} added mean     p95     p99  last10s   conc %  lost-net %  late %  stall %  JICO %  events`);
   const row = (name: string, s: { mean: number; p95: number; p99: number; last10: number; conc: number; net: number; late: number; stall: number; jico: number; events: number }) =>
-    `${name.padEnd(48)}${f(s.mean, 1, 11)} ${f(s.p95)} ${f(s.p99)} ${f(s.last10, 1, 8)} ${f(s.conc, 2, 8)} ${f(s.net, 2, 11)} ${f(s.late, 2, 7)} ${f(s.stall, 2, 8)} ${f(s.jico, 2, 7)} ${String(s.events).padStart(7)}`;
+    `${name.padEnd(56)}${f(s.mean, 1, 11)} ${f(s.p95)} ${f(s.p99)} ${f(s.last10, 1, 8)} ${f(s.conc, 2, 8)} ${f(s.net, 2, 11)} ${f(s.late, 2, 7)} ${f(s.stall, 2, 8)} ${f(s.jico, 2, 7)} ${String(s.events).padStart(7)}`;
   const acipRow = (s: JitterScores) => ({
     mean: s.addedMean, p95: s.addedP95, p99: s.addedP99, last10: s.addedLast10sMean, conc: s.concealedPct, net: s.lostNetPct,
     late: s.latePct, stall: s.stallPct, jico: s.jicoPct, events: s.concealmentEvents,
   });
-  lines.push(row(`acip ${mode} (real time${ctx.tickAfterIo ? ', tick after I/O' : ''})`, acipRow(r.acip.scores)));
-  lines.push(row(`acip ${mode} (fake clock)`, acipRow(r.acipSimulated)));
+  const tick = `${r.acip.tickMs} ms ticks`;
+  lines.push(row(`acip ${mode} (fake clock, trace arrivals)`, acipRow(r.acipSimulated)));
+  lines.push(row(`acip ${mode} (fake clock, receiver's stamps)`, acipRow(r.acipStamped)));
+  lines.push(row(`acip ${mode} (real time, ${tick}${ctx.tickAfterIo === false ? ', tick before I/O' : ''})`, acipRow(r.acip.scores)));
   for (const g of r.gst) {
     lines.push(row(`gst rtpjitterbuffer latency=${g.latencyMs}${g.dropOnLatency ? ' dol' : ''}`, {
       mean: g.addedMean, p95: g.addedP95, p99: g.addedP99, last10: g.addedLast10sMean, conc: g.concealedPct, net: g.lostNetPct,
@@ -133,7 +156,69 @@ export function formatReplay(r: JitterReplayResult, ctx: { profile: string; seed
   }
   lines.push('added = first sample handed to the output − sent − trace minimum one-way delay (acip: tick due time + output FIFO backlog;');
   lines.push('gst: the sink\'s send-back arriving over loopback, processing-deadline=0); dol = drop-on-latency; acip JICO = late + stall.');
+  lines.push(`p95 real time − fake clock: ${(r.acip.scores.addedP95 - r.acipSimulated.addedP95).toFixed(1)} ms, of which stamping ${(r.acipStamped.addedP95 - r.acipSimulated.addedP95).toFixed(1)} ms and ticking ${(r.acip.scores.addedP95 - r.acipStamped.addedP95).toFixed(1)} ms`);
+  lines.push(verdictLine(r));
   return lines;
+}
+
+/** "dominates: yes/no/void" with the point and, for no, the GStreamer settings at least as good on both. */
+export function verdictLine(r: JitterReplayResult): string {
+  const point = `acip p95 ${r.acip.scores.addedP95.toFixed(1)} ms at ${r.acip.scores.concealedPct.toFixed(2)} % concealed`;
+  if (r.void) return `dominates: void (${r.voidReasons.join('; ')}); ${point}`;
+  if (r.gst.length === 0) return `dominates: – (no GStreamer run); ${point}`;
+  return r.betterGst.length === 0 ? `dominates: yes; ${point}` : `dominates: no; ${point}; at least as good on both: ${r.betterGst.join(', ')}`;
+}
+
+/** GStreamer settings whose p95 and concealment are both at most acip's. */
+export function betterSettings(acip: JitterScores, gst: readonly GstScore[]): string[] {
+  return gst
+    .filter((g) => g.addedP95 <= acip.addedP95 && g.concealedPct <= acip.concealedPct)
+    .map((g) => `latency=${g.latencyMs}${g.dropOnLatency ? ' dol' : ''} (${g.addedP95.toFixed(1)} ms, ${g.concealedPct.toFixed(2)} %)`);
+}
+
+/** The trace's packets in the order and at the times the receiver stamped them (duplicates included). */
+export function stampedArrivals(trace: Trace, stamps: readonly [number, number][]): { seq: number; rtpTs: number; arrivalMs: number }[] {
+  const tsBySeq = new Map<number, number>();
+  for (const r of trace.rows) tsBySeq.set(r.seq, r.rtpTs);
+  const out: { seq: number; rtpTs: number; arrivalMs: number }[] = [];
+  for (const [seq, t] of stamps) {
+    const rtpTs = tsBySeq.get(seq);
+    if (rtpTs !== undefined) out.push({ seq, rtpTs, arrivalMs: t });
+  }
+  return out;
+}
+
+export interface JitterReplayMatrixOptions extends Omit<JitterReplayOptions, 'profile' | 'seed' | 'print'> {
+  profiles?: readonly ProfileName[];
+  seeds?: readonly number[];
+  print?: (line: string) => void;
+}
+
+/**
+ * Every profile × seed in turn (default: all profiles, seeds 1–5; each run takes its trace's length
+ * in real time, `seconds` default 60), then one summary line per run with its verdict.
+ */
+export async function runJitterReplayMatrix(opts: JitterReplayMatrixOptions = {}): Promise<JitterReplayResult[]> {
+  const print = opts.print ?? ((l: string) => console.log(l));
+  const profiles = opts.profiles ?? PROFILE_NAMES;
+  const seeds = opts.seeds ?? [1, 2, 3, 4, 5];
+  const results: { profile: string; seed: number; r: JitterReplayResult }[] = [];
+  for (const profile of profiles) {
+    for (const seed of seeds) {
+      print('');
+      const r = await runJitterReplayCompare({ ...opts, profile, seed, print });
+      results.push({ profile, seed, r });
+    }
+  }
+  print('');
+  print('summary (p95 added delay ms at concealed %; real time against the fake clock on the same grid; verdict against GStreamer)');
+  for (const { profile, seed, r } of results) {
+    const a = r.acip.scores;
+    print(`${profile.padEnd(11)} seed ${seed}: real ${a.addedP95.toFixed(1)} at ${a.concealedPct.toFixed(2)} %, fake ${r.acipSimulated.addedP95.toFixed(1)} at ${r.acipSimulated.concealedPct.toFixed(2)} % — ${verdictLine(r)}`);
+  }
+  const valid = results.filter((x) => !x.r.void && x.r.gst.length > 0);
+  print(`dominates: ${valid.filter((x) => x.r.betterGst.length === 0).length} of ${valid.length} valid runs; ${results.length - valid.length} void or without GStreamer`);
+  return results.map((x) => x.r);
 }
 
 const isMain = import.meta.url === `file://${process.argv[1]}`;
@@ -143,17 +228,21 @@ if (isMain) {
     const i = args.indexOf(`--${n}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const profile = (arg('profile') ?? 'wan') as ProfileName;
-  if (!PROFILE_NAMES.includes(profile)) throw new Error(`unknown profile ${profile}`);
-  const min = arg('min');
-  const max = arg('max');
-  await runJitterReplayCompare({
-    profile,
-    seed: Number(arg('seed') ?? 1),
+  const profiles = (arg('profiles') ?? arg('profile'))?.split(',') as ProfileName[] | undefined;
+  for (const p of profiles ?? []) if (!PROFILE_NAMES.includes(p)) throw new Error(`unknown profile ${p}`);
+  const seedArg = arg('seeds') ?? arg('seed') ?? '1-5';
+  const [a, b] = seedArg.split('-').map(Number);
+  const seeds = b === undefined ? [a as number] : Array.from({ length: (b as number) - (a as number) + 1 }, (_, k) => (a as number) + k);
+  const tickMs = arg('tick-ms');
+  const matrix: JitterReplayMatrixOptions = {
+    seeds,
     seconds: Number(arg('seconds') ?? 60),
     latencies: args.includes('--no-gst') ? [] : (arg('latencies') ?? '20,40,60,100,200').split(',').map(Number),
-    jb: { mode: 'adaptive', minDelayMs: Number(min ?? 0), maxDelayMs: Number(max ?? 300) },
-    tickAfterIo: args.includes('--tick-after-io'),
-  });
+    jb: { mode: 'adaptive', minDelayMs: Number(arg('min') ?? 0), maxDelayMs: Number(arg('max') ?? 300) },
+    tickAfterIo: !args.includes('--tick-before-io'),
+  };
+  if (profiles) matrix.profiles = profiles;
+  if (tickMs !== undefined) matrix.tickMs = Number(tickMs);
+  await runJitterReplayMatrix(matrix);
   process.exit(0);
 }

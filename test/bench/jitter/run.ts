@@ -1,5 +1,5 @@
 /**
- * Jitter-buffer benchmark, fake-clock part: every profile × seeds 1–5 of JITTER-TRACES.md through
+ * Jitter-buffer benchmark, fake-clock part: every profile × seeds 1–5 of the trace model (test/fixtures/jitter/README.md) through
  * the JitterBuffer (test/bench/jitter/simulate.ts), printed as medians with min–max over the seeds.
  * The real-time loopback replay and the GStreamer comparison are separate (test/bench/jitter/gst-compare.ts).
  *

@@ -7,7 +7,7 @@
  * less than a frame, and a frame's stretch hint changes how many samples it adds. A frame is "handed
  * to the output clock" when its first sample plays: tick time + what the FIFO held before it.
  *
- * Scores (JITTER-TRACES.md "Running and scoring" 1–4):
+ * Scores (test/fixtures/jitter/README.md, "Running and scoring" 1–4):
  * - added delay = handed time − send time − the trace's minimum one-way delay, over played frames:
  *   mean, p50, p95, p99, max, mean over the last 10 s; for `step`, recovery time after the step;
  * - concealed % of output frames, split into lost in the network, late (arrived, not played) and
@@ -59,8 +59,13 @@ export interface JitterScores {
 export interface SimulateOptions {
   trace: Trace;
   jb?: JbSettings;
-  /** Phase of the first tick within a frame (ms); default 0.37 · ptime. */
+  /** Time of the first tick (ms); default drawn from the seed (stream `tick-phase`), within a packet time. */
   tickPhaseMs?: number;
+  /**
+   * Arrivals to push instead of the trace's own, in arrival order (e.g. the stamps a real-time receiver
+   * put on the replayed trace, see replay.ts); scoring still measures against the trace.
+   */
+  arrivals?: readonly { seq: number; rtpTs: number; arrivalMs: number }[];
   /** Optional per-frame log for plotting. */
   onFrame?: (e: { t: number; tick: number; backlogMs: number; adjust: number; kind: 'play' | 'conceal' | 'idle'; index?: number; added?: number; reason?: string; target: number }) => void;
 }
@@ -262,9 +267,9 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   const period = Math.min(settings.pullPeriodMs ?? trace.ptimeMs, trace.ptimeMs);
   const perTick = Math.round(period / msPerUnit);
   const jb = new JitterBuffer({ ...settings, pullPeriodMs: period, ptimeMs: trace.ptimeMs, rtpClockRate: trace.clockRate, samplesPerFrame: spf });
-  const arrivals = arrivalsInOrder(trace);
+  const arrivals = opts.arrivals ?? arrivalsInOrder(trace).map((r) => ({ seq: r.seq, rtpTs: r.rtpTs, arrivalMs: r.arrivalMs as number }));
   let lastArrival = 0;
-  for (const r of arrivals) lastArrival = Math.max(lastArrival, r.arrivalMs as number);
+  for (const r of arrivals) lastArrival = Math.max(lastArrival, r.arrivalMs);
   const events: OutputEvent[] = [];
   const ix = opts.onFrame ? indexTrace(trace) : undefined;
   let lastIndex = 0;
@@ -277,9 +282,9 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   for (let k = 0; ; k++) {
     const now = phase + k * period;
     if (now > endMs) break;
-    while (a < arrivals.length && (arrivals[a]!.arrivalMs as number) <= now) {
+    while (a < arrivals.length && arrivals[a]!.arrivalMs <= now) {
       const r = arrivals[a++]!;
-      jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs as number });
+      jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs });
     }
     // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
     for (let guard = 0; fifo < perTick && guard < 8; guard++) {

@@ -1,7 +1,7 @@
 /**
  * Seeded network traces for scoring a receive jitter buffer.
  *
- * Implements the model of the workspace bench spec JITTER-TRACES.md (copied, with its source, into
+ * Implements the trace model of the bench specification (copied, with its source, into
  * test/fixtures/jitter/README.md). One row per RTP packet (plus one row per duplicate):
  * packet i is sent at `i · ptime · (1 + ppm·1e-6)` ms (receiver clock, from the trace start) and
  * arrives at `send + D0 + J + S + step`, with
@@ -25,6 +25,7 @@
  * - Ordering: arrivals are made non-decreasing (≥ 0.02 ms apart) over all packets, lost ones included
  *   (the network queue holds them even if they are then dropped); a reordered packet i then arrives at
  *   (ordered arrival of i+1) + 0.01 ms. The last packet is never reordered.
+ * - overload: a clean lan path whose ends were CPU-starved from 20 s to 50 s (see `starved`).
  * - l24_1ms drift is +10 ppm (the table says ±10; one sign is enough for a timing test).
  * - Sequence numbers start at 65000 and timestamps at 2^32 − 3 s of samples, so that every trace longer
  *   than ~11 s crosses both wrap-arounds (override with `startSeq` / `startTs`). RTP clock: 48 kHz.
@@ -51,17 +52,23 @@ export interface TraceProfile {
   ppm: number;
   step?: { fromMs: number; toMs: number; addMs: number };
   /**
-   * Start-up burst (not in JITTER-TRACES.md; added for acip's start-up test): the sender held its
+   * Start-up burst (not in the specification; added for acip's start-up test): the sender held its
    * first `packets` packets back and drains its queue at once when it starts sending (baresip's aufile,
    * ffmpeg's initial read burst), so packet i < packets is sent at (packets − 1)·ptime + i·spreadMs/(packets − 1)
    * instead of i·ptime; later packets keep their real-time schedule.
    */
   startBurst?: { packets: number; spreadMs: number };
   /**
-   * Receiver stall (not in JITTER-TRACES.md): the receiving process was busy (call set-up, a GC pause)
+   * Receiver stall (not in the specification): the receiving process was busy (call set-up, a GC pause)
    * from `atMs` for `lenMs`; packets that arrived meanwhile are read, and stamped, at its end.
    */
   stall?: { atMs: number; lenMs: number };
+  /**
+   * CPU starvation (not in the specification; added for acip's overload-recovery test): from `fromMs`
+   * to `toMs` both ends were starved, so packets move in bursts: an arrival in that time is delivered
+   * at the next of a series of read times spaced uniformly in [minGapMs, maxGapMs] (stream `starved`).
+   */
+  starved?: { fromMs: number; toMs: number; minGapMs: number; maxGapMs: number };
   /** Length used by the benchmark when the caller does not say. */
   defaultSeconds: number;
 }
@@ -93,6 +100,10 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
     name: 'startup', ptimeMs: 20, d0Ms: 5, jitter: { kind: 'none' }, reorder: 0, dup: 0, ppm: 0,
     startBurst: { packets: 25, spreadMs: 2 }, stall: { atMs: 700, lenMs: 150 }, defaultSeconds: 30,
   },
+  overload: {
+    name: 'overload', ptimeMs: 20, d0Ms: 5, jitter: lanJitter, reorder: 0, dup: 0, ppm: 0,
+    starved: { fromMs: 20_000, toMs: 50_000, minGapMs: 40, maxGapMs: 140 }, defaultSeconds: 110,
+  },
   l24_1ms: {
     name: 'l24_1ms', ptimeMs: 1, d0Ms: 1, jitter: { kind: 'ar1', sigma: 0.3, rho: 0.5 },
     spikes: { p: 0.0005, xs: 5, alpha: 2, capMs: 20 },
@@ -101,7 +112,7 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
   },
 };
 
-export const PROFILE_NAMES = ['clean', 'startup', 'lan', 'wan', 'mobile', 'step', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
+export const PROFILE_NAMES = ['clean', 'startup', 'lan', 'wan', 'mobile', 'step', 'overload', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export const TRACE_CLOCK_RATE = 48_000;
@@ -191,6 +202,8 @@ export function generateTrace(opts: TraceOptions): Trace {
   let spikeHeight = 0;
   let bad = false;
   let prevArrival = -Infinity;
+  const reads = starvedReads(profile, opts.seed);
+  let readAt = 0;
   for (let i = 0; i < n; i++) {
     const burst = profile.startBurst;
     const s = burst && i < burst.packets
@@ -241,6 +254,12 @@ export function generateTrace(opts: TraceOptions): Trace {
 
     const step = profile.step && s >= profile.step.fromMs && s < profile.step.toMs ? profile.step.addMs : 0;
     let a = s + profile.d0Ms + j + spike + step;
+    const sv = profile.starved;
+    if (sv && a >= sv.fromMs && a < sv.toMs) {
+      // Held until the next read (a burst of everything that came since the last one).
+      while (readAt < reads.length && (reads[readAt] as number) < a) readAt++;
+      a = reads[readAt] ?? sv.toMs;
+    }
     if (a < prevArrival + 0.02) a = prevArrival + 0.02;
     const st = profile.stall;
     if (st && a >= st.atMs && a < st.atMs + st.lenMs) a = Math.max(st.atMs + st.lenMs, prevArrival + 0.02);
@@ -259,6 +278,19 @@ export function generateTrace(opts: TraceOptions): Trace {
     if (arrival !== null && dup[i]) rows.push({ seq, rtpTs, index: i, sendMs, arrivalMs: arrival + 1, flags: 'D' });
   }
   return { profile, seed: opts.seed, seconds, ptimeMs, clockRate: TRACE_CLOCK_RATE, samplesPerFrame, packets: n, rows };
+}
+
+/** Read times of a starved receiver (see TraceProfile.starved), ending at or after its end. */
+function starvedReads(profile: TraceProfile, seed: number): number[] {
+  const sv = profile.starved;
+  if (!sv) return [];
+  const u = componentStream('starved', seed);
+  const reads: number[] = [];
+  for (let t = sv.fromMs; t < sv.toMs; ) {
+    t += sv.minGapMs + (sv.maxGapMs - sv.minGapMs) * u();
+    reads.push(t);
+  }
+  return reads;
 }
 
 /** CSV in the definition's column order: `seq,rtp_ts,send_ms,arrival_ms,flags` (arrival empty = lost). */

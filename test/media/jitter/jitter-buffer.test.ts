@@ -163,12 +163,13 @@ describe('JitterBuffer adaptive mode', () => {
     // Packets 0–9 on time, 10–14 held by a spike and delivered together at 300 ms, then on time again.
     // The first empty pull finds packet 10 overdue by the target's measure: it is taken for lost (and
     // counted late when it turns up); the next pulls stall, so 11–14 play and nothing else is lost.
-    // Driven through the PlayoutAdapter, whose FIFO makes the stretch hints take effect.
+    // Driven through the PlayoutAdapter, whose FIFO makes the stretch hints take effect (exact
+    // splices, so that what it removed is what the buffer asked, sample for sample).
     const rows: Row[] = stream(400).map(([s, t, a]) => [s, t, s >= 10 && s < 15 ? 300 : a] as Row);
     const sorted = [...rows].sort((a, b) => a[2] - b[2]);
     const jb = new JitterBuffer(adaptive());
     const ad = new PlayoutAdapter({
-      buffer: jb, channels: 1, sampleRate: 8000, frameSamples: SPF,
+      buffer: jb, channels: 1, sampleRate: 8000, frameSamples: SPF, splice: 'exact',
       decode: (p) => new Float32Array(SPF).fill((p[0] as number) / 256),
       conceal: () => new Float32Array(SPF),
     });

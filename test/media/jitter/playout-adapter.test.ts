@@ -78,6 +78,45 @@ describe('PlayoutAdapter', () => {
   });
 });
 
+describe('PlayoutAdapter with WSOLA splices', () => {
+  it('shrinks back after a spike in whole periods of a tone, applying what the buffer asked within the corrector\'s remainder', () => {
+    // 48 kHz, 20 ms packets, 5 ms ticks; packets 10–14 held by a 200 ms spike: the buffer stalls, then
+    // asks to shrink back. A 1 kHz tone, so the corrector waits for whole periods.
+    const rate = 48_000;
+    const spf = 960;
+    const jb = new JitterBuffer({ mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, initialDelayMs: 20, pullPeriodMs: 5, ptimeMs: 20, rtpClockRate: rate, samplesPerFrame: spf });
+    const ad = new PlayoutAdapter({
+      buffer: jb, channels: 1, sampleRate: rate, frameSamples: 240, codecFrameSamples: spf,
+      decode: (p) => {
+        const index = p.readUInt16BE(0);
+        return new Float32Array(spf).map((_, j) => 0.5 * Math.sin((2 * Math.PI * 1000 * (index * spf + j)) / rate));
+      },
+      conceal: () => new Float32Array(spf),
+    });
+    const arrival = (seq: number) => (seq >= 10 && seq < 15 ? 300 : seq * 20 + 1);
+    const order = Array.from({ length: 300 }, (_, seq) => seq).sort((a, b) => arrival(a) - arrival(b));
+    let k = 0;
+    let worst = 0;
+    for (let tick = 0; tick < 1200; tick++) {
+      const now = 2 + 5 * tick;
+      while (k < order.length && arrival(order[k]!) <= now) {
+        const seq = order[k++]!;
+        const payload = Buffer.alloc(2);
+        payload.writeUInt16BE(seq);
+        jb.push({ seq, timestamp: seq * spf, payload, arrivalMs: arrival(seq) });
+      }
+      expect(ad.tick(now).length).toBe(240);
+      // What the buffer asked for and what was spliced differ by at most the corrector's remainder
+      // (half its 5 ms search window), never by a pile of repeated requests.
+      worst = Math.max(worst, Math.abs(jb.stats().samplesDropped - jb.stats().samplesInserted - (ad.stats().samplesRemoved - ad.stats().samplesInserted)));
+    }
+    expect(jb.stats().samplesDropped).toBeGreaterThan(0);
+    expect(ad.stats().samplesRemoved % 48).toBe(0);
+    expect(worst).toBeLessThanOrEqual(120 + 48);
+    expect(ad.stats().shortTicks).toBe(0);
+  });
+});
+
 describe('runJitterBench', () => {
   it('prints one row per profile with the scored columns', async () => {
     const lines: string[] = [];

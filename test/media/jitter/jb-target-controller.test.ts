@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { DelayHistogram } from '../../../server/media/jb-delay-histogram.js';
+import { TargetController } from '../../../server/media/jb-target-controller.js';
+
+/**
+ * The target controller's episodes, driven packet by packet with relative delays r (ms later than the
+ * fastest packets), 20 ms packets, the fake clock being the packet index.
+ */
+const PTIME = 20;
+const opts = { mode: 'adaptive' as const, ptimeMs: PTIME, minDelayMs: 0, maxDelayMs: 300, initialTargetMs: 40, quantile: 0.99, jicoBudget: 0, marginMs: 0, forgetMs: 60_000, startForgetWeight: 5 };
+
+/** Feeds `seconds` of packets whose r is given by `r(i)` from time `fromMs`; returns the end time. */
+function feed(tc: TargetController, fromMs: number, seconds: number, r: (i: number) => number): number {
+  const n = (seconds * 1000) / PTIME;
+  for (let i = 0; i < n; i++) tc.observe(fromMs + i * PTIME, r(i), 0);
+  return fromMs + n * PTIME;
+}
+
+/** Small lan-like jitter: 0–4 ms. */
+const calm = (i: number) => (i * 37) % 5;
+
+describe('TargetController episodes', () => {
+  it('keeps a 30 s disturbance of bursty arrivals apart and drops it once calm returns', () => {
+    const tc = new TargetController(opts);
+    let t = feed(tc, 0, 30, calm);
+    const before = tc.targetMs;
+    // Packets read every 120 ms: each burst's packets are 120, 100, … 0 ms late.
+    t = feed(tc, t, 30, (i) => 120 - (i % 6) * PTIME);
+    expect(tc.inEpisode).toBe(true);
+    expect(tc.targetMs).toBeGreaterThan(90);
+    t = feed(tc, t, 3, calm);
+    expect(tc.inEpisode).toBe(false);
+    expect(tc.targetMs).toBeLessThanOrEqual(before + 1);
+  });
+
+  it('never makes an episode of a single spike, whose packets stay in the long-term memory', () => {
+    const tc = new TargetController({ ...opts, quantile: 0.995 });
+    let t = feed(tc, 0, 60, calm);
+    // A 400 ms spike: 20 packets held and released together, each 20 ms less late than the one before.
+    t = feed(tc, t, 0.4, (i) => 400 - i * PTIME);
+    const peakEpisode = tc.inEpisode;
+    t = feed(tc, t, 5, calm);
+    expect(peakEpisode).toBe(false);
+    expect(tc.inEpisode).toBe(false);
+    // Its 20 samples of about 3000 are more than the 0.5 % tail: the target covers part of the spike.
+    expect(tc.targetMs).toBeGreaterThan(100);
+  });
+
+  it('takes an episode longer than a minute for the new normal', () => {
+    const tc = new TargetController(opts);
+    let t = feed(tc, 0, 30, calm);
+    t = feed(tc, t, 65, (i) => 120 - (i % 6) * PTIME);
+    expect(tc.inEpisode).toBe(false);
+    t = feed(tc, t, 3, calm);
+    // The minute of bursts is now part of the long-term statistics: the target stays up.
+    expect(tc.targetMs).toBeGreaterThan(90);
+  });
+});
+
+describe('DelayHistogram union and absorption', () => {
+  const forget = Math.exp(-PTIME / 60_000);
+  it('gives the quantile of two tables as if their samples were in one', () => {
+    const one = new DelayHistogram(1, 400, forget);
+    const a = new DelayHistogram(1, 400, forget);
+    const b = new DelayHistogram(1, 400, forget);
+    for (let i = 0; i < 1000; i++) {
+      const r = (i * 7919) % 200;
+      one.add(r);
+      (i < 600 ? a : b).add(r);
+    }
+    for (const q of [0.5, 0.9, 0.99]) expect(Math.abs(DelayHistogram.quantileOf([a, b], q) - one.quantile(q))).toBeLessThanOrEqual(2);
+    const c = new DelayHistogram(1, 400, forget);
+    for (let i = 0; i < 600; i++) c.add((i * 7919) % 200);
+    c.absorb(b);
+    expect(Math.abs(c.quantile(0.9) - one.quantile(0.9))).toBeLessThanOrEqual(2);
+  });
+
+  it('does not let a handful of late samples be the whole tail of a young table', () => {
+    const h = new DelayHistogram(1, 400, forget);
+    for (let i = 0; i < 200; i++) h.add(2);
+    for (let i = 0; i < 5; i++) h.add(300 - 20 * i);
+    expect(h.quantile(0.99)).toBeGreaterThan(200);
+    // Against a basis of 500 samples, 1 % is 5 samples: the five late ones are the allowed tail.
+    expect(DelayHistogram.quantileOf([h], 0.99, 500)).toBeLessThanOrEqual(3);
+  });
+});
