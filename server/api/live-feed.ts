@@ -214,14 +214,20 @@ export function registerLiveFeed(app: FastifyInstance, partial: Partial<LiveFeed
     }
     metersTimer = opts.clock.setTimer(opts.metersIntervalMs, tickMeters);
   };
+  // Link changes are listened to only while a client is connected: the link manager builds a snapshot
+  // per state change only when someone listens, which matters under a call flood with no panel open.
+  let offLink: (() => void) | undefined;
   const startTimers = () => {
     statsTimer ??= opts.clock.setTimer(opts.statsIntervalMs, tickStats);
     metersTimer ??= opts.clock.setTimer(opts.metersIntervalMs, tickMeters);
+    offLink ??= opts.links.events.on('link', (link) => onLink(link));
   };
   const stopTimers = () => {
     statsTimer?.cancel();
     metersTimer?.cancel();
     statsTimer = metersTimer = undefined;
+    offLink?.();
+    offLink = undefined;
   };
 
   const onLink = (link: LinkSnapshot) => {
@@ -245,7 +251,6 @@ export function registerLiveFeed(app: FastifyInstance, partial: Partial<LiveFeed
   };
 
   const offs = [
-    opts.links.events.on('link', onLink),
     opts.links.events.on('removed', onRemoved),
     opts.links.events.on('alarm', (alarm) => toAll({ type: 'alarm', alarm })),
     opts.links.events.on('registration', (registration) => toAll({ type: 'registration', registration })),

@@ -140,6 +140,18 @@ async function seeded(): Promise<{ t: TestApp; ids: SeededIds }> {
 
 
 describe('feed 2 over the WebSocket', () => {
+  it('listens to link changes only while a client is connected, so no snapshot is built for nobody', async () => {
+    const { t } = await seeded();
+    expect(t.links.events.listenerCount('link')).toBe(0);
+    const c = await connect(t.app);
+    expect(t.links.events.listenerCount('link')).toBe(1);
+    const closed = new Promise((r) => c.ws.once('close', r));
+    c.ws.close();
+    await closed;
+    for (let i = 0; i < 100 && t.links.events.listenerCount('link') > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(t.links.events.listenerCount('link')).toBe(0);
+  });
+
   it('says hello with the full state and feed 2, then ticks with an empty delta while nothing changes', async () => {
     const { t } = await seeded();
     const c = await connect(t.app);
