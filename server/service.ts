@@ -28,7 +28,10 @@ import { LinkManager } from './links/link-manager.js';
 import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
 import { Phonebook } from './store/phonebook.js';
 import { CallHistory } from './store/call-history.js';
-import { parsePortRange, readTlsFiles } from './config/load-config.js';
+import { isLoopbackHost, parsePortRange, readTlsFiles } from './config/load-config.js';
+import { Admission, ADMISSION_REASONS } from './sip/admission/admission.js';
+import { CORE_REJECT_REASONS } from './sip/ua/uas-dispatch.js';
+import { registerSipRejectionMetrics } from './metrics/metrics.js';
 import { registerLinkMetrics } from './metrics/link-collectors.js';
 import { countingTransport } from './metrics/counting-transport.js';
 import { mediaAddressChooser } from './links/media-address.js';
@@ -97,9 +100,17 @@ export class AcipService {
       await Promise.all(transports.map((t) => t.close()));
       throw err;
     }
+    const phonebook = new Phonebook({
+      dataDir: this.dataDir,
+      profileExists: (n) => this.profiles.profiles.has(n),
+      wallNow: () => this.clock.wallNow(),
+      onWarning: (m) => this.log.warn(m),
+    });
     let ua: SipUserAgent;
     let sipMetrics: ReturnType<typeof registerLinkMetrics>;
+    let admission: Admission;
     try {
+      admission = this.admission(phonebook, sipLog);
       sipMetrics = registerLinkMetrics(this.metrics.registry, {
         links: () => this.links?.list() ?? [],
         registration: () => this.links?.registration() ?? null,
@@ -114,6 +125,12 @@ export class AcipService {
         minSeS: this.config.sip.minSeS,
         ...(this.advertisedSipHost() ? { advertisedHost: this.advertisedSipHost()! } : {}),
         logger: sipLog,
+        admission,
+      });
+      registerSipRejectionMetrics(this.metrics.registry, {
+        reasons: [...ADMISSION_REASONS, ...CORE_REJECT_REASONS],
+        counts: () => ua.counters.rejectedByReason,
+        blockedSources: () => admission.blockedSources,
       });
     } catch (err) {
       // Not handed over: the transports are still ours to close.
@@ -124,12 +141,6 @@ export class AcipService {
     // The UA owns the transports now: closing it closes them (see the class comment).
     this.closers.push({ name: 'sip', close: () => ua.close() });
 
-    const phonebook = new Phonebook({
-      dataDir: this.dataDir,
-      profileExists: (n) => this.profiles.profiles.has(n),
-      wallNow: () => this.clock.wallNow(),
-      onWarning: (m) => this.log.warn(m),
-    });
     const history = new CallHistory(this.dataDir, { maxRecords: 10_000, clock: this.clock, onWarning: (m) => this.log.warn(m) });
     // Before 'links': closers run in reverse, so links write their last records before the flush.
     this.closers.push({ name: 'history', close: () => history.close() });
@@ -159,6 +170,7 @@ export class AcipService {
     this.links = links;
     this.closers.push({ name: 'links', close: () => links.close() });
     links.start();
+    this.warnIfOpen(links, phonebook);
 
     const app = await buildApp({
       config: this.config,
@@ -182,6 +194,62 @@ export class AcipService {
       port: this.config.http.port,
       listenTextResolver: (address) => `listening: HTTP API and panel on ${address}`,
     });
+  }
+
+  /**
+   * Inbound admission from `links.*` (source rules, rate limit, digest users, lockout): blocked
+   * sources and lockouts are logged and raised as alarms (at most MAX_SOURCE_ALARMS at once; beyond
+   * that one alarm stands for the rest, so a flood from many addresses cannot flood the panel).
+   */
+  private admission(phonebook: Phonebook, log: Logger): Admission {
+    const cfg = this.config.links;
+    const users = new Map(cfg.inboundAuth.users.map((u) => [u.user, u.password]));
+    const raised = new Set<string>();
+    let overflow = 0;
+    const MAX_SOURCE_ALARMS = 16;
+    return new Admission({
+      clock: this.clock,
+      allowSources: cfg.allowSources,
+      rateExempt: cfg.rateLimit.exempt,
+      rateLimit: { ratePerS: cfg.rateLimit.requestsPerS, burst: cfg.rateLimit.burst, blockMs: cfg.rateLimit.blockS * 1000 },
+      lockout: { maxFailures: cfg.authLockout.maxFailures, lockoutMs: cfg.authLockout.lockoutS * 1000 },
+      digest: { realm: cfg.inboundAuth.realm, algorithms: cfg.inboundAuth.algorithms, nonceLifetimeMs: cfg.inboundAuth.nonceLifetimeS * 1000 },
+      // Configured users first: a phonebook entry cannot take over a user name of the config file.
+      passwordFor: (user) => users.get(user) ?? phonebook.inboundPassword(user),
+      authRequired: () => users.size > 0 || phonebook.hasInboundCredentials(),
+      onSourceBlocked: (source) => {
+        const msg = `SIP source ${source} blocked for ${cfg.rateLimit.blockS} s: over ${cfg.rateLimit.requestsPerS} requests/s (links.rateLimit); its requests are dropped`;
+        log.warn({ source }, msg);
+        if (raised.size < MAX_SOURCE_ALARMS) {
+          raised.add(source);
+          this.links?.raiseSystemAlarm('source-blocked', source, msg);
+        } else if (overflow++ === 0) {
+          this.links?.raiseSystemAlarm('source-blocked', 'more', `more than ${MAX_SOURCE_ALARMS} SIP sources are blocked by the rate limit`);
+        }
+      },
+      onSourceUnblocked: (source) => {
+        log.info({ source }, `SIP source ${source} unblocked`);
+        if (raised.delete(source)) this.links?.clearSystemAlarm('source-blocked', source);
+        else if (overflow > 0 && --overflow === 0) this.links?.clearSystemAlarm('source-blocked', 'more');
+      },
+      onLockout: (source, user) =>
+        log.warn({ source, user }, `SIP digest user ${JSON.stringify(user)} locked out for ${cfg.authLockout.lockoutS} s from ${source} after ${cfg.authLockout.maxFailures} failed attempts`),
+    });
+  }
+
+  /**
+   * Auto-answer on a SIP address reachable from elsewhere, with neither source rules nor caller
+   * authentication, answers anyone who finds the port: say so in the log and on the panel.
+   */
+  private warnIfOpen(links: LinkManager, phonebook: Phonebook): void {
+    const cfg = this.config.links;
+    if (cfg.answerPolicy !== 'auto' || isLoopbackHost(this.config.sip.host)) return;
+    if (cfg.allowSources.length > 0 || cfg.inboundAuth.users.length > 0 || phonebook.hasInboundCredentials()) return;
+    const msg =
+      `SIP listens on ${this.config.sip.host}, not a loopback address, and answers every call (links.answerPolicy auto) ` +
+      'with neither links.allowSources nor caller authentication (links.inboundAuth.users or phonebook credentials): anyone who reaches the port gets a link';
+    this.log.warn({ sipHost: this.config.sip.host }, msg);
+    links.raiseSystemAlarm('insecure-config', 'open-auto-answer', msg);
   }
 
   /** The host we put in Via/Contact: the configured public address, or the listen address unless it is a wildcard. */

@@ -67,6 +67,8 @@ function convert(def: FlagDef, raw: string, source: string): unknown {
     if (type === 'integer' && !Number.isSafeInteger(n)) throw new ConfigError(source, raw, `expected an integer for ${def.path}`);
     return n;
   }
+  // A list of strings is written comma-separated: --allow-sources 192.0.2.0/24,2001:db8::/32.
+  if (type === 'array') return raw.split(',').map((x) => x.trim()).filter((x) => x !== '');
   if (type === 'boolean') {
     if (raw === 'true' || raw === '1') return true;
     if (raw === 'false' || raw === '0') return false;

@@ -13,6 +13,7 @@ import { ConfigError } from './config-error.js';
 import type { ParsedArgs } from './cli.js';
 import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
 import { isAcipError } from '../util/errors.js';
+import { parseIpRule } from '../sip/admission/ip-rules.js';
 
 export interface LoadOptions {
   configFile?: string | undefined;
@@ -161,6 +162,28 @@ function semanticChecks(cfg: AcipConfig): void {
     throw new ConfigError('sip.sessionExpiresS', cfg.sip.sessionExpiresS, `must be at least sip.minSeS (${cfg.sip.minSeS})`);
   }
   readTlsFiles(cfg.sip.tls);
+  checkAdmission(cfg);
+}
+
+/** Source rules parse as IPs or CIDR ranges, and digest user names are unique. */
+function checkAdmission(cfg: AcipConfig): void {
+  for (const [field, list] of [
+    ['links.allowSources', cfg.links.allowSources],
+    ['links.rateLimit.exempt', cfg.links.rateLimit.exempt],
+  ] as const) {
+    list.forEach((text, i) => {
+      try {
+        parseIpRule(text);
+      } catch (err) {
+        throw new ConfigError(`${field}.${i}`, text, (err as Error).message);
+      }
+    });
+  }
+  const seen = new Set<string>();
+  cfg.links.inboundAuth.users.forEach((u, i) => {
+    if (seen.has(u.user)) throw new ConfigError(`links.inboundAuth.users.${i}.user`, u.user, 'appears twice');
+    seen.add(u.user);
+  });
 }
 
 /** Keys that would reach an object's prototype when copied: refuse them by name before anything copies the input. */
@@ -183,7 +206,9 @@ export function validateConfig(raw: Record<string, unknown>): AcipConfig {
     errors.sort((a, b) => b.path.split('/').length - a.path.split('/').length);
     const first = errors[0]!;
     const others = errors.length > 1 ? ` (+${errors.length - 1} more: ${errors.slice(1, 4).map((e) => pointerToField(e.path)).join(', ')})` : '';
-    throw new ConfigError(pointerToField(first.path), first.value, `${first.message}${others}`);
+    // A password is never echoed into an error message (start-up logs are often shared).
+    const value = /password$/i.test(first.path) ? '(hidden)' : first.value;
+    throw new ConfigError(pointerToField(first.path), value, `${first.message}${others}`);
   }
   const cfg = withDefaults as unknown as AcipConfig;
   semanticChecks(cfg);
@@ -198,7 +223,7 @@ export function loadConfig(opts: LoadOptions = {}): AcipConfig {
   } catch (err) {
     // Name the flag or env var when an override was the culprit.
     if (err instanceof ConfigError) {
-      const culprit = [...(opts.overrides ?? [])].reverse().find((o) => o.path === err.field);
+      const culprit = [...(opts.overrides ?? [])].reverse().find((o) => o.path === err.field || (err.field ?? '').startsWith(`${o.path}.`));
       if (culprit) throw new ConfigError(culprit.source, err.value, err.message.replace(/^[^:]+: /, ''));
     }
     throw err;

@@ -208,6 +208,63 @@ export const ConfigSchema = Type.Object(
           description: 'Concurrent inbound links from one source address; beyond it calls from there are refused',
         }),
         keepEnded: Type.Integer({ minimum: 0, maximum: 10000, default: 50, description: 'How many ended links the board keeps in memory (oldest dropped first)' }),
+        allowSources: flag(
+          Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+            default: [],
+            maxItems: 1000,
+            description:
+              'IP addresses and CIDR ranges (IPv4 and IPv6) allowed to send calls and other out-of-dialog requests, checked against the packet source; others are dropped unanswered. Empty: any source',
+          }),
+          { flag: 'allow-sources', arg: 'CIDR,...' },
+        ),
+        inboundAuth: Type.Object(
+          {
+            realm: Type.String({ minLength: 1, maxLength: 128, default: 'acip', description: 'Digest realm of our challenges (RFC 3261 §22.1)' }),
+            users: Type.Array(
+              Type.Object(
+                {
+                  user: Type.String({ minLength: 1, maxLength: 128, description: 'Digest user name a caller authenticates as' }),
+                  password: Type.String({ minLength: 8, maxLength: 256, description: 'Its password' }),
+                },
+                { additionalProperties: false },
+              ),
+              { default: [], maxItems: 1000, description: 'Callers that may authenticate, besides phonebook entries with inbound credentials' },
+            ),
+            algorithms: Type.Array(Type.Union([Type.Literal('SHA-256'), Type.Literal('MD5')]), {
+              default: ['SHA-256', 'MD5'],
+              minItems: 1,
+              uniqueItems: true,
+              description: 'Digest algorithms offered, most preferred first (RFC 8760 §2.4); a caller that only reads the first challenge uses the first',
+            }),
+            nonceLifetimeS: Type.Integer({ minimum: 5, maximum: 3600, default: 60, description: 'How long a challenge nonce may be answered, s' }),
+          },
+          {
+            additionalProperties: false,
+            default: {},
+            description:
+              'Digest authentication of inbound calls (RFC 3261 §22, RFC 8760): required of every caller as soon as a user here or a phonebook entry carries credentials',
+          },
+        ),
+        rateLimit: Type.Object(
+          {
+            requestsPerS: Type.Number({ minimum: 0.1, maximum: 100000, default: 20, description: 'Sustained SIP requests per second one source may send' }),
+            burst: Type.Integer({ minimum: 1, maximum: 100000, default: 40, description: 'Requests one source may send at once before the rate applies' }),
+            blockS: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'A source over the rate is dropped for this long after its last request, s' }),
+            exempt: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+              default: ['127.0.0.0/8', '::1'],
+              maxItems: 1000,
+              description: 'IP addresses and CIDR ranges the rate limit does not apply to',
+            }),
+          },
+          { additionalProperties: false, default: {}, description: 'Per-source SIP request rate limit with a temporary block' },
+        ),
+        authLockout: Type.Object(
+          {
+            maxFailures: Type.Integer({ minimum: 1, maximum: 10, default: 10, description: 'Failed authentications from one source for one user before it is locked out' }),
+            lockoutS: Type.Integer({ minimum: 1, maximum: 86400, default: 300, description: 'How long a locked-out source and user get 403 without a check, s' }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

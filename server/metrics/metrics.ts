@@ -43,3 +43,39 @@ export function createMetrics(opts: { version: string; startedAtMs: () => number
   });
   return { registry, buildInfo, uptime, profilesLoaded, profileErrors, httpRequests };
 }
+
+export interface SipRejectionSource {
+  /** Every reason that can be counted (each gets a series from the start, 0 included). */
+  reasons: readonly string[];
+  /** Running totals by reason (the UA's counters). */
+  counts: () => ReadonlyMap<string, number>;
+  /** Sources blocked by the rate limit right now. */
+  blockedSources: () => number;
+}
+
+/**
+ * `acip_sip_rejected_total{reason}`: requests the SIP core refused (answered with an error or
+ * dropped by admission), collected on scrape from the UA's running totals; and
+ * `acip_sip_blocked_sources`: sources the rate limit blocks right now.
+ */
+export function registerSipRejectionMetrics(registry: Registry, src: SipRejectionSource): void {
+  new Counter({
+    name: 'acip_sip_rejected_total',
+    help: 'SIP requests refused by reason: admission (source, rate, auth_required, auth_stale, auth_failed, locked_out) and the core (bad_request, method, …)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = src.counts();
+      for (const reason of src.reasons) this.inc({ reason }, counts.get(reason) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'acip_sip_blocked_sources',
+    help: 'Source addresses the SIP rate limit blocks right now',
+    registers: [registry],
+    collect() {
+      this.set(src.blockedSources());
+    },
+  });
+}

@@ -1,5 +1,7 @@
 /**
- * The phonebook of remote studios: name, SIP URI, profile, notes. Persisted as one JSON file under
+ * The phonebook of remote studios: name, SIP URI, profile, notes, and optionally the digest
+ * credentials a caller from there authenticates with (the password is write-only: no method here
+ * returns it except `inboundPassword`, which admission uses). Persisted as one JSON file under
  * the data dir with atomic writes (a kill -9 at any moment leaves the old or the new file, whole).
  * A file that cannot be read as a phonebook is moved aside (never overwritten) and reported.
  */
@@ -10,7 +12,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AcipError } from '../util/errors.js';
 import { parseUri } from '../sip/grammar/uri.js';
-import { PhonebookInput as ContractPhonebookInput } from '../api/contract/phonebook.js';
+import { InboundAuthView, PhonebookInput as ContractPhonebookInput } from '../api/contract/phonebook.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 
 // What a client may send is defined once, in the API contract (a leaf module that imports nothing
@@ -18,13 +20,35 @@ import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 export const PhonebookInputSchema = ContractPhonebookInput;
 export type PhonebookInput = Static<typeof PhonebookInputSchema>;
 
-export const PhonebookEntrySchema = Type.Object(
-  { ...PhonebookInputSchema.properties, id: Type.String(), createdAt: Type.String(), updatedAt: Type.String() },
+/** Inbound credentials as stored: the password is kept (digest needs it) but never leaves the store. */
+const StoredInboundAuth = Type.Object({ user: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false });
+type StoredInboundAuth = Static<typeof StoredInboundAuth>;
+
+const StoredEntrySchema = Type.Object(
+  { ...PhonebookInputSchema.properties, inboundAuth: Type.Optional(StoredInboundAuth), id: Type.String(), createdAt: Type.String(), updatedAt: Type.String() },
   { additionalProperties: false },
 );
-export type PhonebookEntry = PhonebookInput & { id: string; createdAt: string; updatedAt: string };
+type StoredEntry = Omit<PhonebookInput, 'inboundAuth'> & { inboundAuth?: StoredInboundAuth; id: string; createdAt: string; updatedAt: string };
 
-const FileSchema = Type.Object({ version: Type.Literal(1), entries: Type.Array(PhonebookEntrySchema) });
+/** An entry as the rest of the service and the API see it: inbound credentials without the password. */
+export type PhonebookEntry = Omit<PhonebookInput, 'inboundAuth'> & {
+  inboundAuth?: { user: string; hasPassword: boolean };
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+};
+export const PhonebookEntrySchema = Type.Object(
+  { ...StoredEntrySchema.properties, inboundAuth: Type.Optional(InboundAuthView) },
+  { additionalProperties: false },
+);
+
+const FileSchema = Type.Object({ version: Type.Literal(1), entries: Type.Array(StoredEntrySchema) });
+
+/** The public view of a stored entry (write-only password). */
+function view(e: StoredEntry): PhonebookEntry {
+  const { inboundAuth, ...rest } = e;
+  return inboundAuth ? { ...rest, inboundAuth: { user: inboundAuth.user, hasPassword: inboundAuth.password !== '' } } : rest;
+}
 
 /** Throws AcipError('VALIDATION', …, 'uri') when the text is not a sip:/sips: URI with a host. */
 export function validateSipUri(text: string, field = 'uri'): void {
@@ -50,7 +74,7 @@ export interface PhonebookOptions {
 }
 
 export class Phonebook {
-  private entries = new Map<string, PhonebookEntry>();
+  private entries = new Map<string, StoredEntry>();
   readonly path: string;
 
   constructor(private readonly opts: PhonebookOptions) {
@@ -72,7 +96,7 @@ export class Phonebook {
       this.quarantine(`does not match the phonebook schema at ${first?.path ?? '?'}: ${first?.message ?? ''}`);
       return;
     }
-    for (const e of doc.entries) this.entries.set(e.id, e as PhonebookEntry);
+    for (const e of doc.entries) this.entries.set(e.id, e as StoredEntry);
   }
 
   /** Keep the user's file: move it aside under a new name and start empty. */
@@ -91,7 +115,11 @@ export class Phonebook {
     writeFileAtomic(this.path, `${JSON.stringify(doc, null, 2)}\n`);
   }
 
-  private check(input: PhonebookInput): PhonebookInput {
+  /**
+   * Validate an input and resolve its credentials against the entry it replaces (`old`): a
+   * password left out keeps the stored one, and a user name another entry uses is refused.
+   */
+  private check(input: PhonebookInput, old?: StoredEntry): Omit<StoredEntry, 'id' | 'createdAt' | 'updatedAt'> {
     const clean = Value.Default(PhonebookInputSchema, Value.Clone(input)) as PhonebookInput;
     const first = Value.Errors(PhonebookInputSchema, clean).First();
     if (first) {
@@ -103,41 +131,70 @@ export class Phonebook {
     if (clean.profile !== undefined && !this.opts.profileExists(clean.profile)) {
       throw new AcipError('VALIDATION', `profile: no profile named ${JSON.stringify(clean.profile)}`, 'profile');
     }
-    return clean;
+    const { inboundAuth, ...rest } = clean;
+    if (!inboundAuth) return rest;
+    const password = inboundAuth.password ?? old?.inboundAuth?.password;
+    if (password === undefined) throw new AcipError('VALIDATION', 'inboundAuth.password: required when the entry has no stored password', 'inboundAuth.password');
+    for (const e of this.entries.values()) {
+      if (e.id !== old?.id && e.inboundAuth?.user === inboundAuth.user) {
+        throw new AcipError('VALIDATION', `inboundAuth.user: ${JSON.stringify(inboundAuth.user)} is already the user of ${JSON.stringify(e.name)}`, 'inboundAuth.user');
+      }
+    }
+    return { ...rest, inboundAuth: { user: inboundAuth.user, password } };
   }
 
   list(): PhonebookEntry[] {
-    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.entries.values()].sort((a, b) => a.name.localeCompare(b.name)).map(view);
   }
 
   get(id: string): PhonebookEntry | undefined {
-    return this.entries.get(id);
+    const e = this.entries.get(id);
+    return e ? view(e) : undefined;
   }
 
   /** Find the entry whose URI matches (for naming inbound callers and per-entry statistics). */
   findByUri(uri: string): PhonebookEntry | undefined {
     const norm = (u: string) => u.trim().toLowerCase().replace(/^sips?:/, '').replace(/;.*$/, '');
     const want = norm(uri);
-    return [...this.entries.values()].find((e) => norm(e.uri) === want);
+    const e = [...this.entries.values()].find((x) => norm(x.uri) === want);
+    return e ? view(e) : undefined;
+  }
+
+  /** The entry a digest user name belongs to. */
+  findByInboundUser(user: string): PhonebookEntry | undefined {
+    for (const e of this.entries.values()) if (e.inboundAuth?.user === user) return view(e);
+    return undefined;
+  }
+
+  /** The stored password of a digest user name (admission only); undefined when no entry has that user. */
+  inboundPassword(user: string): string | undefined {
+    for (const e of this.entries.values()) if (e.inboundAuth?.user === user) return e.inboundAuth.password;
+    return undefined;
+  }
+
+  /** Whether any entry carries inbound credentials. */
+  hasInboundCredentials(): boolean {
+    for (const e of this.entries.values()) if (e.inboundAuth) return true;
+    return false;
   }
 
   create(input: PhonebookInput): PhonebookEntry {
     const clean = this.check(input);
     const now = new Date(this.opts.wallNow()).toISOString();
-    const entry: PhonebookEntry = { ...clean, id: randomUUID(), createdAt: now, updatedAt: now };
+    const entry: StoredEntry = { ...clean, id: randomUUID(), createdAt: now, updatedAt: now };
     this.entries.set(entry.id, entry);
     this.save();
-    return entry;
+    return view(entry);
   }
 
   update(id: string, input: PhonebookInput): PhonebookEntry {
     const old = this.entries.get(id);
     if (!old) throw new AcipError('NOT_FOUND', `no phonebook entry ${JSON.stringify(id)}`, 'id');
-    const clean = this.check(input);
-    const entry: PhonebookEntry = { ...clean, id, createdAt: old.createdAt, updatedAt: new Date(this.opts.wallNow()).toISOString() };
+    const clean = this.check(input, old);
+    const entry: StoredEntry = { ...clean, id, createdAt: old.createdAt, updatedAt: new Date(this.opts.wallNow()).toISOString() };
     this.entries.set(id, entry);
     this.save();
-    return entry;
+    return view(entry);
   }
 
   remove(id: string): void {

@@ -202,3 +202,51 @@ describe('keys for link supervision and session timers', () => {
     expect(err.message.startsWith(`${field}:`)).toBe(true);
   });
 });
+
+describe('keys for inbound admission', () => {
+  it('defaults to no source rules, no users, SHA-256 before MD5, and loopback exempt from the rate limit', () => {
+    const cfg = validateConfig({});
+    expect(cfg.links.allowSources).toEqual([]);
+    expect(cfg.links.inboundAuth).toEqual({ realm: 'acip', users: [], algorithms: ['SHA-256', 'MD5'], nonceLifetimeS: 60 });
+    expect(cfg.links.rateLimit).toEqual({ requestsPerS: 20, burst: 40, blockS: 60, exempt: ['127.0.0.0/8', '::1'] });
+    expect(cfg.links.authLockout).toEqual({ maxFailures: 10, lockoutS: 300 });
+  });
+
+  it('accepts IPv4 and IPv6 addresses and ranges and users with passwords', () => {
+    const cfg = validateConfig({
+      links: { allowSources: ['192.0.2.7', '10.0.0.0/8', '2001:db8::/32', '::ffff:198.51.100.0/120'], inboundAuth: { users: [{ user: 'studio', password: 'secret-pw' }] } },
+    });
+    expect(cfg.links.allowSources).toHaveLength(4);
+    expect(cfg.links.inboundAuth.users[0]).toEqual({ user: 'studio', password: 'secret-pw' });
+  });
+
+  it.each([
+    [{ links: { allowSources: ['192.0.2.7', 'studio.example.net'] } }, 'links.allowSources.1'],
+    [{ links: { allowSources: ['10.0.0.0/40'] } }, 'links.allowSources.0'],
+    [{ links: { rateLimit: { exempt: ['::1/200'] } } }, 'links.rateLimit.exempt.0'],
+    [{ links: { inboundAuth: { users: [{ user: 'a', password: 'secret-pw' }, { user: 'a', password: 'secret-pw2' }] } } }, 'links.inboundAuth.users.1.user'],
+    [{ links: { inboundAuth: { algorithms: ['SHA-512'] } } }, 'links.inboundAuth.algorithms.0'],
+    [{ links: { authLockout: { maxFailures: 11 } } }, 'links.authLockout.maxFailures'],
+  ])('rejects %j naming %s', (raw, field) => {
+    expect(configError(() => validateConfig(raw)).field).toBe(field);
+  });
+
+  it('never echoes a password into the error', () => {
+    const err = configError(() => validateConfig({ links: { inboundAuth: { users: [{ user: 'a', password: 'short' }] } } }));
+    expect(err.field).toBe('links.inboundAuth.users.0.password');
+    expect(err.message).not.toContain('short');
+  });
+});
+
+describe('the allow-sources flag', () => {
+  it('takes a comma-separated list from the flag or ACIP_ALLOW_SOURCES', () => {
+    expect(loadConfig({ overrides: parseArgs(['--allow-sources', '192.0.2.0/24, 2001:db8::/32']).overrides }).links.allowSources).toEqual(['192.0.2.0/24', '2001:db8::/32']);
+    expect(loadConfig({ overrides: parseArgs([], { ACIP_ALLOW_SOURCES: '127.0.0.1' }).overrides }).links.allowSources).toEqual(['127.0.0.1']);
+  });
+
+  it('names the flag when one of its ranges is bad', () => {
+    const err = configError(() => loadConfig({ overrides: parseArgs(['--allow-sources', '192.0.2.0/24,nonsense']).overrides }));
+    expect(err.field).toBe('--allow-sources');
+    expect(err.message).toMatch(/nonsense/);
+  });
+});

@@ -2,6 +2,26 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { IsoTime, Nullable } from './common.js';
 
+/**
+ * Credentials a caller from this entry authenticates with (digest, RFC 3261 §22). Write-only: the
+ * password is never shown again; leave it out when editing to keep the stored one.
+ */
+export const InboundAuthInput = Type.Object(
+  {
+    user: Type.String({ minLength: 1, maxLength: 128, description: 'Digest user name the caller authenticates as' }),
+    password: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Its password; omit to keep the stored one' })),
+  },
+  { additionalProperties: false },
+);
+export type InboundAuthInput = Static<typeof InboundAuthInput>;
+
+/** What the API shows of inbound credentials: the user name, never the password. */
+export const InboundAuthView = Type.Object(
+  { user: Type.String(), hasPassword: Type.Boolean({ description: 'A password is stored (it is never returned)' }) },
+  { additionalProperties: false },
+);
+export type InboundAuthView = Static<typeof InboundAuthView>;
+
 export const PhonebookInput = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, description: 'Studio name shown on the panel' }),
@@ -12,6 +32,7 @@ export const PhonebookInput = Type.Object(
     tlsVerify: Type.Optional(
       Type.Boolean({ default: true, description: 'TLS (sips:) only: false accepts a certificate that fails verification (self-signed, wrong name)' }),
     ),
+    inboundAuth: Type.Optional(InboundAuthInput),
   },
   { additionalProperties: false },
 );
@@ -39,6 +60,7 @@ export type AnswerSeizure = Static<typeof AnswerSeizure>;
 export const PhonebookEntry = Type.Object(
   {
     ...PhonebookInput.properties,
+    inboundAuth: Type.Optional(InboundAuthView),
     id: Type.String(),
     createdAt: IsoTime(),
     updatedAt: IsoTime(),

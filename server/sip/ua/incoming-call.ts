@@ -30,6 +30,8 @@ export class IncomingCall extends SipCall {
   readonly to: string;
   readonly remoteAddress: SipAddress;
   readonly offerSdp: string | undefined;
+  /** The digest user name the INVITE authenticated as (RFC 3261 §22.4); undefined when none was required. */
+  readonly authenticatedUser: string | undefined;
   private stateValue: IncomingCallState = 'offered';
   private readonly localTag: string;
 
@@ -38,8 +40,10 @@ export class IncomingCall extends SipCall {
     private readonly tx: InviteServerTransaction,
     info: InboundInfo,
     localTag: string,
+    authenticatedUser?: string,
   ) {
     super(core, tx.request.headers.get('Call-ID') ?? '', info.transport, info.connectionId);
+    this.authenticatedUser = authenticatedUser;
     this.request = tx.request;
     this.localTag = localTag;
     this.remoteAddress = info.remote;

@@ -3,6 +3,11 @@
  * message a transport delivers comes here and goes to its transaction, its dialog, or an answer
  * the core gives itself (errors of §8.2, OPTIONS, CANCEL). New INVITEs outside a dialog are handed
  * back to the user agent, which turns them into incoming calls.
+ *
+ * Every new request but ACK first passes admission (`admit`, one place for every method): dropped
+ * there, it leaves no transaction and no answer; refused (401/403), it is answered before method
+ * and header inspection (a deliberate deviation from the order of RFC 3261 §8.2, explained with
+ * the admission gate), and nothing else is created for it.
  */
 import type { SipMessage, SipRequest, SipResponse } from '../grammar/message.js';
 import { createResponse } from '../grammar/response.js';
@@ -19,6 +24,7 @@ import type { IncomingCall } from './incoming-call.js';
 import { newTag } from './ids.js';
 import type { DialogUser } from './ua-core.js';
 import { ACCEPT_HEADER, ALLOW_HEADER, SUPPORTED_OPTIONS, checkAccept, checkContent, checkMethod, checkRequire } from './uas-policy.js';
+import type { AdmissionGate, AdmissionReason, AdmissionVerdict } from '../admission/admission.js';
 
 export interface UaCounters {
   /** Responses that matched no transaction and no dialog (dropped). */
@@ -31,6 +37,31 @@ export interface UaCounters {
   badRequests: number;
   /** Exceptions caught while handling a message (a bug if ever non-zero; the message was dropped). */
   internalErrors: number;
+  /** Requests refused (answered with an error or dropped by admission), by reason. */
+  rejectedByReason: Map<RejectReason, number>;
+}
+
+/** Why the core refused a request: admission's reasons, then the core's own, named by the status they answer. */
+export type RejectReason = AdmissionReason | CoreRejectReason;
+export const CORE_REJECT_REASONS = ['bad_request', 'method', 'extension', 'media_type', 'no_dialog', 'loop', 'session_interval', 'unavailable', 'other'] as const;
+export type CoreRejectReason = (typeof CORE_REJECT_REASONS)[number];
+
+/** The core's rejections by status (RFC 3261 §8.2 and RFC 4028 §6), for counting. */
+const CORE_REASON_BY_STATUS: ReadonlyMap<number, CoreRejectReason> = new Map([
+  [400, 'bad_request'],
+  [405, 'method'],
+  [501, 'method'],
+  [420, 'extension'],
+  [415, 'media_type'],
+  [406, 'media_type'],
+  [481, 'no_dialog'],
+  [482, 'loop'],
+  [422, 'session_interval'],
+  [480, 'unavailable'],
+]);
+
+function coreReasonOf(status: number): CoreRejectReason {
+  return CORE_REASON_BY_STATUS.get(status) ?? 'other';
 }
 
 /** The statuses the core answers with itself, named in one table. */
@@ -57,9 +88,16 @@ export interface UasHost {
   dialogFor(key: string): DialogUser | undefined;
   /** The live incoming call whose INVITE is `invite` (a CANCEL's target). */
   incomingCallFor(invite: SipRequest): IncomingCall | undefined;
-  /** A new INVITE outside any dialog, 100 Trying already sent: start a call, or say why not. */
-  offerCall(tx: InviteServerTransaction, info: InboundInfo): Rejection | null;
+  /** Inbound admission (source rules, rate limits, authentication); none: every request is admitted. */
+  readonly admission?: AdmissionGate | undefined;
+  /**
+   * A new INVITE outside any dialog, admitted, 100 Trying already sent: start a call, or say why
+   * not. `user`: the digest user name it authenticated as.
+   */
+  offerCall(tx: InviteServerTransaction, info: InboundInfo, user?: string): Rejection | null;
 }
+
+const ADMITTED: AdmissionVerdict = { kind: 'admit' };
 
 export class UasDispatcher {
   /** §8.2.2.2: (From tag, Call-ID, CSeq) of requests without To tag → their server transaction. */
@@ -87,7 +125,10 @@ export class UasDispatcher {
   onMalformed(partial: SipRequest, reason: string, info: InboundInfo): void {
     if (this.host.isClosed()) return;
     if (!partial.headers.has('Via')) return; // nowhere to send a response
+    const verdict = this.admit(partial, info, tagOf(partial.headers.get('To')) !== undefined, false);
+    if (verdict.kind !== 'admit') return; // a malformed request is only ever answered 400
     this.host.counters.badRequests++;
+    this.count(coreReasonOf(UAS_STATUS.badRequest));
     this.sendResponseStateless(createResponse(partial, UAS_STATUS.badRequest, reason), info);
   }
 
@@ -134,8 +175,29 @@ export class UasDispatcher {
     };
   }
 
-  private reject(tx: ServerTransaction, req: SipRequest, r: Rejection): void {
+  private count(reason: RejectReason): void {
+    const m = this.host.counters.rejectedByReason;
+    m.set(reason, (m.get(reason) ?? 0) + 1);
+  }
+
+  /**
+   * The one admission point: every new request (every method but ACK, whatever it would create)
+   * goes through here before the core creates anything for it.
+   */
+  private admit(req: SipRequest, info: InboundInfo, inDialog: boolean, wellFormed: boolean): AdmissionVerdict {
+    const gate = this.host.admission;
+    if (!gate) return ADMITTED;
+    const verdict = gate.admit(req, info.remote.address, { inDialog, wellFormed });
+    if (verdict.kind === 'drop') {
+      this.count(verdict.reason);
+      this.host.logger.debug({ method: req.method, source: info.remote.address, reason: verdict.reason }, 'sip: request dropped by admission');
+    }
+    return verdict;
+  }
+
+  private reject(tx: ServerTransaction, req: SipRequest, r: Rejection, reason: RejectReason = coreReasonOf(r.status)): void {
     this.host.counters.rejectedRequests++;
+    this.count(reason);
     const res = createResponse(req, r.status, r.reason, { toTag: newTag(), ...(r.extraHeaders ? { headers: r.extraHeaders } : {}) });
     this.stampServer(res);
     tx.respond(res);
@@ -165,16 +227,24 @@ export class UasDispatcher {
     const toTag = tagOf(req.headers.get('To'));
     const mergeKey = invalid === null && toTag === undefined ? mergeKeyOf(req) : undefined;
     const mergedWith = mergeKey === undefined ? undefined : this.merged.get(mergeKey);
+    // Admission before anything is created for the request: a dropped request leaves no trace.
+    const verdict = this.admit(req, info, toTag !== undefined, invalid === null);
+    if (verdict.kind === 'drop') return;
     const tx = layer.createServerTransaction(req, this.serverChannel(info));
     if (!tx) {
       // No transaction key (unusable Via or CSeq): answer statelessly if we can.
       const r = invalid ?? { status: UAS_STATUS.badRequest, reason: 'Bad Request: unusable Via or CSeq' };
       this.host.counters.rejectedRequests++;
+      this.count(coreReasonOf(r.status));
       this.sendResponseStateless(createResponse(req, r.status, r.reason, r.extraHeaders ? { headers: r.extraHeaders } : {}), info);
       return;
     }
     if (invalid) {
       this.reject(tx, req, invalid);
+      return;
+    }
+    if (verdict.kind === 'reject') {
+      this.reject(tx, req, verdict.rejection, verdict.reason);
       return;
     }
     if (mergedWith && mergedWith !== tx && !mergedWith.isTerminated) {
@@ -200,7 +270,7 @@ export class UasDispatcher {
     if (req.method === 'CANCEL') this.onCancel(req, tx);
     else if (req.method === 'OPTIONS') this.answerOptions(req, tx);
     else if (toTag !== undefined) this.onInDialog(req, tx);
-    else if (req.method === 'INVITE' && tx.kind === 'invite-server') this.onInvite(tx, info);
+    else if (req.method === 'INVITE' && tx.kind === 'invite-server') this.onInvite(tx, info, verdict.kind === 'admit' ? verdict.user : undefined);
     else this.reject(tx, req, NO_SUCH_DIALOG); // BYE, UPDATE (RFC 3311 §5.2) or anything else allowed outside a dialog
   }
 
@@ -240,12 +310,12 @@ export class UasDispatcher {
     else this.reject(tx, req, NO_SUCH_DIALOG); // §12.2.2
   }
 
-  private onInvite(tx: InviteServerTransaction, info: InboundInfo): void {
+  private onInvite(tx: InviteServerTransaction, info: InboundInfo, user: string | undefined): void {
     // §17.2.1: 100 Trying at once, so the caller stops retransmitting.
     const trying = createResponse(tx.request, UAS_STATUS.trying, 'Trying');
     this.stampServer(trying);
     tx.respond(trying);
-    const refused = this.host.offerCall(tx, info);
+    const refused = this.host.offerCall(tx, info, user);
     if (refused) this.reject(tx, tx.request, refused);
   }
 }

@@ -32,6 +32,7 @@ import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
 import { UaRouter, type RouteOptions } from './ua-routing.js';
 import { UAS_STATUS, UasDispatcher, type UaCounters, type UasHost } from './uas-dispatch.js';
 import { ALLOW_HEADER } from './uas-policy.js';
+import type { AdmissionGate } from '../admission/admission.js';
 
 export type { OptionsResult } from './options-probe.js';
 export type { UaCounters } from './uas-dispatch.js';
@@ -65,6 +66,12 @@ export interface SipUserAgentOptions {
    * it, to watch refreshes and expiries happen in seconds against real peers. Never in service.
    */
   sessionTimerFloorS?: number;
+  /**
+   * Inbound admission (source rules, rate limits, digest authentication) every new request passes
+   * before anything is created for it. Default: none, every request is admitted. The UA owns it
+   * and closes it.
+   */
+  admission?: AdmissionGate;
 }
 
 /** Default RFC 4028 Session-Expires, s (the value §4 recommends). */
@@ -109,13 +116,14 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   readonly timers: SipTimers;
   readonly logger: SipLogger;
   readonly userAgentName: string;
-  readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0, internalErrors: 0 };
+  readonly counters: UaCounters = { strayResponses: 0, strayAcks: 0, rejectedRequests: 0, badRequests: 0, internalErrors: 0, rejectedByReason: new Map() };
   /** RFC 3263 server location; its cache is shared by every request of this UA. */
   readonly resolver: SipResolver;
   readonly sessionTimer: SessionTimerPolicy;
   private readonly layer: TransactionLayer;
   private readonly router: UaRouter;
   private readonly inbound: UasDispatcher;
+  private readonly admission: AdmissionGate | undefined;
   private readonly transports: SipTransport[];
   private readonly localUser: string;
   private readonly advertisedHost: string | undefined;
@@ -141,6 +149,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     this.layer = new TransactionLayer({ clock: this.clock, timers: this.timers, logger: this.logger });
     this.resolver = opts.resolver ?? new SipResolver({ clock: this.clock, ...(opts.dns ? { dns: opts.dns } : {}) });
     this.router = new UaRouter(this.transports, this.resolver);
+    this.admission = opts.admission;
     this.inbound = new UasDispatcher(this.uasHost());
     this.onListenerError = (event, err) => this.logger.error({ event, err: String(err) }, 'sip ua listener threw');
     for (const t of this.transports) {
@@ -180,13 +189,14 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
       counters: this.counters,
       logger: this.logger,
       userAgentName: this.userAgentName,
+      admission: this.admission,
       isClosed: () => this.isClosed,
       dialogFor: (key: string) => this.dialogs.get(key),
       incomingCallFor: (invite: SipRequest) => {
         for (const call of this.calls) if (call instanceof IncomingCall && call.request === invite) return call;
         return undefined;
       },
-      offerCall: (tx: InviteServerTransaction, info: InboundInfo): Rejection | null => {
+      offerCall: (tx: InviteServerTransaction, info: InboundInfo, user?: string): Rejection | null => {
         // How many calls at once is the upper layer's decision (it answers 486 over its limit).
         if (this.listenerCount('incomingCall') === 0) return { status: UAS_STATUS.temporarilyUnavailable, reason: 'Temporarily Unavailable' };
         // RFC 4028 §9: an interval below our Min-SE is refused before anyone rings.
@@ -194,7 +204,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
         if (timer.kind === 'too-small') {
           return { status: UAS_STATUS.sessionIntervalTooSmall, reason: 'Session Interval Too Small', extraHeaders: [['Min-SE', String(timer.minSeS)]] };
         }
-        const call = new IncomingCall(this, tx, info, newTag());
+        const call = new IncomingCall(this, tx, info, newTag(), user);
         this.track(call);
         this.emit('incomingCall', call);
         return null;
@@ -361,6 +371,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     this.layer.close();
     this.dialogs.clear();
     this.inbound.clear();
+    this.admission?.close();
     this.closing = Promise.all(this.transports.map((t) => t.close().catch(() => undefined))).then(() => {
       this.removeAllListeners();
     });
