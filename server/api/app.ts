@@ -27,7 +27,7 @@ import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
 import { responses, textBody } from './responses.js';
 import { registerLazyDocs } from './docs.js';
 import { lazyCompilersFactory } from './lazy-compilers.js';
-import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody } from './contract/index.js';
+import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody, type ServiceLoad } from './contract/index.js';
 
 export interface AppDeps {
   config: AcipConfig;
@@ -110,14 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     '/api/status',
     { schema: { tags: ['status'], summary: 'Registration, listening sockets, link counts, your role', response: responses({ 200: StatusBody }) } },
     async (req) => {
-      const links = deps.links?.list() ?? [];
-      const byState: Record<string, number> = {};
-      for (const l of links) byState[l.state] = (byState[l.state] ?? 0) + 1;
       return {
         version: deps.version,
         listening: deps.listening(),
         registration: deps.links?.registration() ?? null,
-        links: { total: links.length, byState },
+        links: linkCounts(deps.links),
+        load: serviceLoad(deps.links),
         role: req.acipRole ?? 'open',
       };
     },
@@ -166,4 +164,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   return app;
+}
+
+/** Link counts per state, without a snapshot of every link when the port can count (it is polled under load). */
+function linkCounts(links: LinksPort | undefined): { total: number; byState: Record<string, number> } {
+  if (!links) return { total: 0, byState: {} };
+  if (links.stateCounts) return links.stateCounts();
+  const byState: Record<string, number> = {};
+  const all = links.list();
+  for (const l of all) byState[l.state] = (byState[l.state] ?? 0) + 1;
+  return { total: all.length, byState };
+}
+
+function serviceLoad(links: LinksPort | undefined): ServiceLoad | null {
+  const l = links?.load?.();
+  return l ? { ...l, workers: [...l.workers] } : null;
 }

@@ -19,6 +19,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<AcipErrorCode, number>
   CONFLICT: 409,
   LINK_ILLEGAL_TRANSITION: 409,
   LINK_LIMIT: 503,
+  OVERLOADED: 503,
 };
 
 export function httpStatusOf(code: AcipErrorCode): number {

@@ -7,7 +7,11 @@
  *
  * Changing a key here changes a public surface (config files in the field use it): do it deliberately.
  */
+import { availableParallelism } from 'node:os';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** One media worker per core: the codecs of many links spread over every core, off the SIP/API thread. */
+const DEFAULT_MEDIA_WORKERS = Math.min(64, Math.max(1, availableParallelism()));
 
 /** Metadata that turns a schema leaf into a command-line flag. */
 export interface FlagMeta {
@@ -172,8 +176,9 @@ export const ConfigSchema = Type.Object(
           Type.Integer({
             minimum: 0,
             maximum: 64,
-            default: 0,
-            description: 'Worker threads for media sessions (0: in the main thread); one per core lets a codec carry more links',
+            default: DEFAULT_MEDIA_WORKERS,
+            description:
+              'Worker threads for media sessions (0: in the main thread; default: one per core, started when the first links need them), so media never waits for SIP or the API',
           }),
           { flag: 'media-workers', arg: 'N' },
         ),

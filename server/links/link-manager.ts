@@ -203,7 +203,7 @@ export class LinkManager implements LinksPort {
     }
     const admission = this.deps.overload?.admit();
     if (admission && !admission.ok) {
-      throw new AcipError('LINK_LIMIT', `the service is overloaded (${admission.reason}); try again in ${admission.retryAfterS} s`);
+      throw new AcipError('OVERLOADED', `the service is overloaded (${admission.reason}); try again in ${admission.retryAfterS} s`);
     }
     const link = new Link(this.linkDeps, {
       direction: 'outbound',

@@ -37,6 +37,8 @@ export const ACIP_ERROR_CODES = [
   'CONFLICT',
   // Links
   'LINK_LIMIT',
+  /** The service is refusing new links until its media/event-loop load falls (503 + Retry-After). */
+  'OVERLOADED',
   'LINK_ILLEGAL_TRANSITION',
   // SIP grammar (the parser's SipParseError)
   'SIP_EMPTY',

@@ -39,7 +39,7 @@ describe('admission control in the link manager', () => {
     } catch (e) {
       err = e;
     }
-    expect(isAcipError(err) && [err.code, err.message]).toEqual(['LINK_LIMIT', 'the service is overloaded (media workers 94 % busy (refuse at 85 %)); try again in 5 s']);
+    expect(isAcipError(err) && [err.code, err.message]).toEqual(['OVERLOADED', 'the service is overloaded (media workers 94 % busy (refuse at 85 %)); try again in 5 s']);
     expect(env.manager.list()).toEqual([]);
   });
 

@@ -8,7 +8,7 @@
  *   common     IdParams, Direction, EndReason, IsoTime (helper), Nullable (helper)
  *   errors     ErrorBody
  *   auth       Role, LoginBody, LoginResult, LogoutResult
- *   status     Listening, RegistrationStatus, HealthBody, StatusBody
+ *   status     Listening, RegistrationStatus, HealthBody, ServiceLoad, StatusBody
  *   links      LinkState, LinkCodecInfo, LinkRxStats, LinkTxStats, LinkMeters, EbuAcipInfo, MediaDirection,
  *              LinkSnapshot, LinkList, LinkMeterFrame, DialBody, ChangeProfileBody
  *   phonebook  PhonebookInput, Reachability, AnswerSeizure, PhonebookEntry, PhonebookList

@@ -36,6 +36,19 @@ export const HealthBody = Type.Object(
 );
 export type HealthBody = Static<typeof HealthBody>;
 
+export const ServiceLoad = Type.Object(
+  {
+    state: Type.Union([Type.Literal('normal'), Type.Literal('overloaded')], { description: 'overloaded: new links are refused (SIP 503 + Retry-After, API 503 OVERLOADED)' }),
+    reason: Nullable(Type.String({ description: 'The signal that tripped, while overloaded' })),
+    eventLoopLagS: Type.Number({ description: 'Main-thread event-loop lag (p99 of the last sample), seconds' }),
+    mediaLoadRatio: Nullable(Type.Number({ description: 'Mean event-loop utilisation of the media workers, 0..1' })),
+    workers: Type.Array(Type.Object({ index: Type.Integer(), loadRatio: Type.Number() }, { additionalProperties: false })),
+    refused: Type.Integer({ description: 'New links refused for overload since start' }),
+  },
+  { additionalProperties: false },
+);
+export type ServiceLoad = Static<typeof ServiceLoad>;
+
 export const StatusBody = Type.Object(
   {
     version: Type.String(),
@@ -48,6 +61,7 @@ export const StatusBody = Type.Object(
       },
       { additionalProperties: false },
     ),
+    load: Type.Optional(Nullable(ServiceLoad)),
     role: Role,
   },
   { additionalProperties: false },
