@@ -14,6 +14,7 @@ import type { LinkState as DomainLinkState } from '../links/link-state.js';
 import type { DialRequest, LinksPort } from '../links/links-port.js';
 import type { PhonebookEntry as StoredPhonebookEntry, PhonebookInput as StorePhonebookInput } from '../store/phonebook.js';
 import type { CallRecord } from '../store/call-history.js';
+import type { MessageRecord } from '../store/message-log.js';
 import type { Profile } from '../config/profile-schema.js';
 import type { AppDeps } from './app.js';
 import type {
@@ -30,6 +31,7 @@ import type {
   Reachability,
   RegistrationStatus,
   HistoryRecord,
+  Message,
 } from './contract/index.js';
 
 /** Compiles only when D is assignable to C. */
@@ -50,8 +52,6 @@ type ExtraKeys<D, C> = D extends readonly (infer E)[]
 type NoExtraKeys<D, C, Extra = ExtraKeys<D, C>> = [Extra] extends [never] ? true : { extraProperty: Extra };
 type True<T extends true> = T;
 
-type ProfileSecurityKeys = 'srtp' | 'allowSdesWithoutTls' | 'srtpSuites';
-
 type PhonebookRow = StoredPhonebookEntry & { reachability: ReturnType<LinksPort['reachability']>; asr: AnswerSeizure };
 
 export type ContractFits = [
@@ -70,10 +70,11 @@ export type ContractFits = [
   Same<StorePhonebookInput, PhonebookInput>,
   Fits<CallRecord, HistoryRecord>,
   True<NoExtraKeys<CallRecord, HistoryRecord>>,
-  // The SRTP policy fields wait for the profile contract to name them (until then the API omits them).
-  Fits<Omit<Profile, ProfileSecurityKeys>, ProfileSummary>,
-  True<NoExtraKeys<Omit<Profile, ProfileSecurityKeys>, ProfileSummary>>,
+  Fits<Profile, ProfileSummary>,
+  True<NoExtraKeys<Profile, ProfileSummary>>,
   Fits<ReturnType<AppDeps['listening']>, Listening>,
+  Fits<MessageRecord, Message>,
+  True<NoExtraKeys<MessageRecord, Message>>,
   // Request bodies go to the link manager as they are.
   Fits<DialBody, DialRequest>,
 ];

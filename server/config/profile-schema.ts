@@ -46,6 +46,27 @@ export const JitterBufferSettingsSchema = Type.Union([
   ),
 ]);
 
+/**
+ * Loss recovery (RFC 2198 RED, RFC 4585/4588 NACK + RTX, RFC 7198 duplication). Each tool is offered
+ * in SDP and used only when the peer's answer accepts it: a plain peer gets plain RTP.
+ */
+export const RedundancySettingsSchema = Type.Object(
+  {
+    red: Type.Optional(
+      Type.Object(
+        {
+          depth: Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'Earlier frames carried in each packet (RFC 2198)' }),
+          distance: Type.Integer({ minimum: 1, maximum: 3, description: 'How many packets back each copy reaches (spreads the copies past a burst)' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    rtx: Type.Optional(Type.Boolean({ description: 'Generic NACK (RFC 4585) answered by RTX retransmissions (RFC 4588)' })),
+    duplicate: Type.Optional(Type.Boolean({ description: 'Send the stream twice over two paths and merge by sequence number (RFC 7198)' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProfileSchema = Type.Object(
   {
     name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', description: 'Identifier used by the API and phonebook' }),
@@ -66,6 +87,7 @@ export const ProfileSchema = Type.Object(
     allowSdesWithoutTls: Type.Optional(
       Type.Boolean({ description: 'Send and accept SRTP keys over clear (non-TLS) signalling: anyone on the path can read them (default false)' }),
     ),
+    redundancy: Type.Optional(RedundancySettingsSchema),
     srtpSuites: Type.Optional(
       Type.Array(Type.Union([Type.Literal('AES_CM_128_HMAC_SHA1_80'), Type.Literal('AES_CM_128_HMAC_SHA1_32'), Type.Literal('AEAD_AES_128_GCM')]), {
         minItems: 1,
@@ -81,3 +103,4 @@ export const ProfileSchema = Type.Object(
 export type CodecChoice = Static<typeof CodecChoiceSchema>;
 export type JitterBufferSettings = Static<typeof JitterBufferSettingsSchema>;
 export type Profile = Static<typeof ProfileSchema>;
+export type RedundancySettings = Static<typeof RedundancySettingsSchema>;

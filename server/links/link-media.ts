@@ -27,6 +27,12 @@ export interface LinkMediaConfig {
   silence: { thresholdDbfs: number; durationMs: number };
   /** Opens media sessions: a MediaWorkerPool's opener(), or in this thread (default, on `clock`). */
   openMedia?: MediaSessionOpener;
+  /**
+   * The second path of a duplicated stream (RFC 7198), for profiles with `redundancy.duplicate`: the
+   * local address its sockets bind to, and where its copy goes (a phonebook entry's second remote;
+   * absent: learnt by latching on the peer's second stream).
+   */
+  duplicatePath?: { localHost: string; remote?: { address: string; rtpPort: number; rtcpPort?: number } };
 }
 
 /** What the link hears from its session. */
@@ -43,6 +49,16 @@ export function jitterParams(profile: Profile, n: NegotiatedMedia | undefined): 
   const stretch = profile.jitterBuffer.stretch;
   const extra = stretch === undefined ? {} : { stretch };
   return jb.mode === 'fixed' ? { mode: 'fixed', delayMs: jb.delayMs, ...extra } : { mode: 'adaptive', minMs: jb.minMs, maxMs: jb.maxMs, ...extra };
+}
+
+/** The recovery parameters of a session: the negotiated RED and NACK/RTX, and the configured second path. */
+export function recoveryParams(profile: Profile, n: NegotiatedMedia | undefined, path: LinkMediaConfig['duplicatePath']): MediaSessionParams['recovery'] {
+  const duplicate = profile.redundancy?.duplicate && path ? { localHost: path.localHost, remote: path.remote ?? null } : undefined;
+  // RTX under SRTP would need its own SRTP context per SSRC (RFC 3711 §3.2.3); ours keeps one per
+  // direction, so a link running SRTP does without RTX rather than disturb the media's rollover count.
+  const rtx = n?.recovery?.rtx && !n.srtp ? n.recovery.rtx : undefined;
+  const r = { ...(n?.recovery?.red ? { red: n.recovery.red } : {}), ...(rtx ? { rtx } : {}), ...(duplicate ? { duplicate } : {}) };
+  return r.red || r.rtx || r.duplicate ? r : undefined;
 }
 
 export class LinkMedia {
@@ -108,6 +124,8 @@ export class LinkMedia {
       // played or latched on before the answer says whether the media is encrypted.
       ...(srtpPolicy(profile) !== 'off' ? { srtp: { send: null, receive: null } } : {}),
     };
+    const recovery = recoveryParams(profile, undefined, this.cfg.duplicatePath);
+    if (recovery) params.recovery = recovery;
     const open = this.cfg.openMedia ?? inProcessMediaOpener({ clock: this.cfg.clock, logger: this.cfg.log });
     const media = await open(params);
     this.media = media;
@@ -128,9 +146,11 @@ export class LinkMedia {
   async apply(profile: Profile, n: NegotiatedMedia): Promise<void> {
     const media = this.media;
     if (!media || media.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session closed during set-up');
-    const { srtp: _previousKeys, ...current } = media.currentParams();
+    const { srtp: _previousKeys, recovery: _previousRecovery, ...current } = media.currentParams();
+    const recovery = recoveryParams(profile, n, this.cfg.duplicatePath);
     await media.update({
       ...current,
+      ...(recovery ? { recovery } : {}),
       // SRTP keys (RFC 4568 §6.1: we send with ours, receive with the peer's); absent: clear RTP.
       ...(n.srtp ? { srtp: { send: n.srtp.send, receive: n.srtp.receive } } : {}),
       codecId: n.codecId,

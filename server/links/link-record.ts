@@ -10,7 +10,7 @@ import { redactCryptoKeys } from '../sdp/sdes.js';
 import type { MediaSessionStats } from '../media/session-types.js';
 import type { CallQuality, CallRecord } from '../store/call-history.js';
 import type { LinkState } from './link-state.js';
-import type { LinkCodecInfo, LinkEndReason, LinkMeters, LinkSecurity, LinkSnapshot } from './link-types.js';
+import type { LinkCodecInfo, LinkEndReason, LinkMeters, LinkRecovery, LinkSecurity, LinkSnapshot } from './link-types.js';
 
 /** Per-call quality accumulators (history summary), sampled at 1 Hz by the manager. */
 export interface QualityAcc {
@@ -182,6 +182,31 @@ export function securityOf(signalling: Signalling | undefined, n: NegotiatedMedi
   };
 }
 
+/** Loss recovery as the panel shows it (undefined when the session runs none). */
+export function recoveryOf(s: MediaSessionStats | undefined): LinkRecovery | undefined {
+  const r = s?.recovery;
+  if (!r) return undefined;
+  const paths = r.paths?.map((p) => ({
+    received: p.received,
+    lost: p.lost,
+    lossPct: p.received + p.lost > 0 ? Math.round((10000 * p.lost) / (p.received + p.lost)) / 100 : 0,
+    jitterMs: r2(p.jitterMs),
+    remote: p.remote ? `${p.remote.address}:${p.remote.rtpPort}` : null,
+  }));
+  return {
+    red: r.red,
+    rtx: r.rtx,
+    duplicate: r.duplicate,
+    recoveredByRed: r.recoveredByRed,
+    recoveredByRtx: r.recoveredByRtx,
+    recoveredByPath: r.recoveredByPath,
+    stillLost: r.stillLost,
+    nackRequests: r.nackRequests,
+    rtxSent: r.rtxSent,
+    ...(paths ? { paths } : {}),
+  };
+}
+
 function ebuAcipOf(n: NegotiatedMedia): LinkSnapshot['ebuacip'] {
   const jb = n.jitterBuffer;
   return {
@@ -238,5 +263,6 @@ export function buildSnapshot(input: {
     remoteSdp: input.remoteSdp === undefined ? null : redactCryptoKeys(input.remoteSdp),
     endReason: input.endReason,
     security: securityOf(input.signalling, n, s),
+    ...(s?.recovery ? { recovery: recoveryOf(s)! } : {}),
   };
 }

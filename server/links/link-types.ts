@@ -93,6 +93,33 @@ export interface LinkSnapshot {
   endReason: LinkEndReason | null;
   /** Whether signalling and media are encrypted (always set by the link; optional for older fixtures). */
   security?: LinkSecurity;
+  /** Loss recovery in force and what it did; absent when the link runs none. */
+  recovery?: LinkRecovery;
+}
+
+/** One path of a duplicated stream (RFC 7198), as a receiver of that path alone sees it. */
+export interface LinkRecoveryPath {
+  received: number;
+  lost: number;
+  lossPct: number;
+  jitterMs: number;
+  /** `address:port` the copy goes to, null before it is known. */
+  remote: string | null;
+}
+
+/** Loss recovery of a link: which tools run, what each recovered, what was still lost. */
+export interface LinkRecovery {
+  red: boolean;
+  rtx: boolean;
+  duplicate: boolean;
+  recoveredByRed: number;
+  recoveredByRtx: number;
+  recoveredByPath: number;
+  stillLost: number;
+  /** Sequence numbers we asked for (RFC 4585 generic NACK) and retransmissions we sent the peer. */
+  nackRequests: number;
+  rtxSent: number;
+  paths?: LinkRecoveryPath[];
 }
 
 /** SRTP drops by reason (RFC 3711 §3.3: authentication, replay, too old, malformed; no key yet). */

@@ -47,9 +47,29 @@ export function checkParams(p: MediaSessionParams): CodecRecord {
   if (tick !== undefined && !(Number.isFinite(tick) && tick >= MIN_RECEIVE_TICK_MS)) badParam('receiveTickMs', `receiveTickMs ${tick} must be at least ${MIN_RECEIVE_TICK_MS} ms`);
   const t = p.noMediaTimeoutMs;
   if (t !== undefined && !(t >= 0 && Number.isFinite(t))) badParam('noMediaTimeoutMs', `noMediaTimeoutMs ${t} must be >= 0`);
+  checkRecovery(p);
   parseInputSpec(p.input);
   parseOutputSpec(p.output);
   return record;
+}
+
+/** RED and RTX payload types of their own (RFC 2198 §5, RFC 4588 §8.1), RED depth 1–2 and distance 1–3. */
+function checkRecovery(p: MediaSessionParams): void {
+  const r = p.recovery;
+  if (!r) return;
+  const pt = (v: number, field: string): void => {
+    if (!Number.isInteger(v) || v < 0 || v > 127 || v === p.payloadType) badParam(field, `payload type ${v} must be 0..127 and not the codec's`);
+  };
+  if (r.red) {
+    pt(r.red.payloadType, 'recovery.red.payloadType');
+    if (r.red.depth !== 1 && r.red.depth !== 2) badParam('recovery.red.depth', 'RED depth must be 1 or 2');
+    if (!(Number.isInteger(r.red.distance) && r.red.distance >= 1 && r.red.distance <= 3)) badParam('recovery.red.distance', 'RED distance must be 1..3');
+  }
+  if (r.rtx) {
+    pt(r.rtx.payloadType, 'recovery.rtx.payloadType');
+    if (r.red && r.red.payloadType === r.rtx.payloadType) badParam('recovery.rtx.payloadType', 'RED and RTX need different payload types');
+    if (!(Number.isInteger(r.rtx.rtxTimeMs) && r.rtx.rtxTimeMs > 0)) badParam('recovery.rtx.rtxTimeMs', 'rtx-time must be a positive integer (ms)');
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { RtpSessionStats } from '../rtp/rtp-session.js';
 import type { AudioSinkStats, AudioSourceStats } from './audio-io.js';
 import { receiveClockStats, type CodecPath } from './codec-path.js';
-import type { MediaCodecInfo, MediaDirectionAudio, MediaSessionParams, MediaSessionStats } from './session-types.js';
+import type { MediaCodecInfo, MediaDirectionAudio, MediaRecoveryStats, MediaSessionParams, MediaSessionStats } from './session-types.js';
 
 /** The session's own counters (totals of replaced codec paths included). */
 export interface SessionCounters {
@@ -32,6 +32,8 @@ export interface SessionStatsParts {
   counters: SessionCounters;
   input: MediaDirectionAudio & { source: AudioSourceStats };
   output: MediaDirectionAudio & { sink: AudioSinkStats };
+  /** Loss recovery, when a tool is in force. */
+  recovery?: MediaRecoveryStats | undefined;
 }
 
 export function codecInfo(p: CodecPath, payloadType: number): MediaCodecInfo {
@@ -91,5 +93,6 @@ export function sessionStats(parts: SessionStatsParts): MediaSessionStats {
     input: parts.input,
     output: parts.output,
     clocks: { send: p.sendClock?.stats() ?? null, receive: receiveClockStats(p) },
+    ...(parts.recovery ? { recovery: parts.recovery } : {}),
   };
 }

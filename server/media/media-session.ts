@@ -22,9 +22,11 @@
  *   (with its due time) and the playout runs from `setImmediate` (receive-queue.ts says why).
  *
  * Parts: parameter checks and derived settings (media-session-params.ts), the codec path a codec
- * change rebuilds (codec-path.ts), the receive tick queue (receive-queue.ts), the stats snapshot
- * (media-session-stats.ts). This file wires them to the RTP session, the source, the sink and the
- * meters, and runs the send and receive ticks.
+ * change rebuilds (codec-path.ts), the network side (media-transport.ts: the RTP session, SRTP, the
+ * second path of a duplicated stream and the loss-recovery stage of recovery-stage.ts, which hands
+ * the jitter buffer each packet once), the receive tick queue (receive-queue.ts), the stats snapshot
+ * (media-session-stats.ts). This file wires them to the source, the sink and the meters, and runs
+ * the send and receive ticks (each receive tick also lets the recovery stage send NACKs due).
  *
  * Ports (decision): the session binds its own sockets. The link layer opens the session BEFORE it
  * builds the SDP offer (remote null, send/receive false if it likes), reads `localRtpPort` /
@@ -46,8 +48,9 @@
  * on held and receive-only streams (RFC 3264 §5.1).
  */
 import type { AudioDecoder, CodecParams, CodecRecord } from '../codecs/codec.js';
-import { RtpSession, type RtpLogger, type RtpReceived } from '../rtp/rtp-session.js';
-import { sameSrtpKey, SrtpStage, type SrtpParams } from '../rtp/srtp-stage.js';
+import type { RtpLogger } from '../rtp/rtp-session.js';
+import type { IncomingPacket } from './jitter-buffer-types.js';
+import { MediaTransport } from './media-transport.js';
 import type { Clock } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -129,13 +132,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private readonly logger: MediaSessionLogger | undefined;
   private readonly deferReceive: (fn: () => void) => void;
   private readonly onPlayout: ((tick: PlayoutTickInfo) => void) | undefined;
-  private rtp: RtpSession;
-  /** SRTP contexts and counters: kept when the RTP session reopens (the rollover counter carries on). */
-  private srtp: SrtpStage | null;
-  private readonly ssrc: number;
-  /** Sequence number of our first packet; later RTP sessions continue from it. */
-  private readonly initialSeq: number;
-  private seqSent = 0;
+  /** RTP session(s), SRTP and loss recovery (media-transport.ts). */
+  private transport: MediaTransport;
   private path: CodecPath;
   private source: AudioSource;
   private sink: AudioSink;
@@ -161,52 +159,35 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private samplesRemoved = 0;
   private errorCounts = new Map<string, number>();
   private closing: Promise<void> | null = null;
-  private rtpOff: Array<() => void> = [];
 
   /** Opens the sockets and starts the clocks of the enabled directions. */
   static async open(params: MediaSessionParams, deps: MediaSessionDeps): Promise<MediaSession> {
     const record = checkParams(params);
     const ssrc = params.ssrc ?? (Math.random() * 0x1_0000_0000) >>> 0;
     const initialSeq = (Math.random() * 0x10000) >>> 0;
-    const srtp = params.srtp ? new SrtpStage(params.srtp) : null;
-    const rtp = await MediaSession.openRtp(params, record, deps, ssrc, initialSeq, params.ports ?? null, srtp);
+    // The transport's handlers reach the session once it exists (nothing arrives before: no await between).
+    let session: MediaSession | null = null;
+    const transport = await MediaTransport.open(params, record, { clock: deps.clock, ...(deps.logger ? { logger: deps.logger } : {}) }, ssrc, initialSeq, {
+      packet: (p) => session?.onPacket(p),
+      arrived: () => session?.onArrived(),
+      bufferDelayMs: () => session?.path.buffer?.targetDelayMs,
+      bye: (reason) => session?.onBye(reason),
+      rtcp: (at) => {
+        if (session) session.lastRtcpRx = at;
+      },
+      latched: (l) => session?.emit('latched', l),
+      error: (e) => session?.reportError(e, 'rtp'),
+    });
     try {
-      return new MediaSession(params, record, deps, rtp, srtp, ssrc, initialSeq);
+      session = new MediaSession(params, record, deps, transport);
+      return session;
     } catch (e) {
-      await rtp.close();
+      await transport.close();
       throw e;
     }
   }
 
-  private static openRtp(
-    p: MediaSessionParams,
-    record: CodecRecord,
-    deps: MediaSessionDeps,
-    ssrc: number,
-    initialSeq: number,
-    ports: { rtp: number; rtcp?: number } | null,
-    srtp: SrtpStage | null,
-  ): Promise<RtpSession> {
-    const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
-    return RtpSession.open({
-      clock: deps.clock,
-      localHost: p.localHost,
-      ...(ports ? { ports } : {}),
-      ...(p.portRange ? { portRange: p.portRange } : {}),
-      ...(p.remote ? { remote: p.remote } : {}),
-      ssrc,
-      cname: p.cname,
-      clockRate: record.rtpClockRate(p.codecParams),
-      payloadType: p.payloadType,
-      sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
-      ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
-      initialSeq,
-      ...(deps.logger ? { logger: deps.logger } : {}),
-      ...(srtp ? { srtp } : {}),
-    });
-  }
-
-  private constructor(params: MediaSessionParams, record: CodecRecord, deps: MediaSessionDeps, rtp: RtpSession, srtp: SrtpStage | null, ssrc: number, initialSeq: number) {
+  private constructor(params: MediaSessionParams, record: CodecRecord, deps: MediaSessionDeps, transport: MediaTransport) {
     super();
     this.linkId = params.linkId;
     this.params = params;
@@ -214,10 +195,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.logger = deps.logger;
     this.deferReceive = deps.deferReceive ?? defaultDefer;
     this.onPlayout = deps.onPlayout;
-    this.rtp = rtp;
-    this.srtp = srtp;
-    this.ssrc = ssrc;
-    this.initialSeq = initialSeq;
+    this.transport = transport;
     this.onListenerError = (event, err) => this.logger?.warn({ event, err, link: this.linkId }, 'media session listener threw');
     this.openedAt = this.clock.now();
     this.rxWatchFrom = this.openedAt;
@@ -236,7 +214,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       this.source.close();
       throw e;
     }
-    this.bindRtp();
     try {
       this.path = this.buildPath(params, record, 0);
     } catch (e) {
@@ -254,11 +231,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   // Public surface
 
   get localRtpPort(): number {
-    return this.rtp.localRtpPort;
+    return this.transport.localRtpPort;
   }
 
   get localRtcpPort(): number {
-    return this.rtp.localRtcpPort;
+    return this.transport.localRtcpPort;
   }
 
   get isClosed(): boolean {
@@ -290,11 +267,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       !sameJson(next.jitterBuffer, prev.jitterBuffer) ||
       next.send !== prev.send ||
       next.receive !== prev.receive;
-    const rtpChanged = next.payloadType !== prev.payloadType || record.rtpClockRate(next.codecParams) !== this.path.rtpClockRate;
-    this.updateSrtp(next.srtp);
+    const rtpChanged = this.transport.needsReopen(next, record);
     if (!codecChanged && !rtpChanged) {
+      await this.transport.update(next, record, false);
       this.params = next;
-      if (next.remote && !sameJson(next.remote, prev.remote)) this.rtp.setRemote(next.remote);
       if (next.input !== prev.input) this.replaceSource(next);
       if (next.output !== prev.output) await this.replaceSink(next);
       if (!sameJson(next.silence, prev.silence)) {
@@ -308,17 +284,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const nextTs = old.tsBase + (old.sendClock ? old.sendClock.nextTick : 0) * old.rtpUnitsPerFrame;
     this.stopPath(old);
     this.params = next;
-    if (rtpChanged) {
-      this.seqSent += this.rtp.stats().tx.packets;
-      for (const off of this.rtpOff) off();
-      this.rtpOff = [];
-      const ports = { rtp: this.rtp.localRtpPort, rtcp: this.rtp.localRtcpPort };
-      await this.rtp.close('codec change');
-      this.rtp = await MediaSession.openRtp(next, record, { clock: this.clock, ...(this.logger ? { logger: this.logger } : {}) }, this.ssrc, (this.initialSeq + this.seqSent) & 0xffff, ports, this.srtp);
-      this.bindRtp();
-    } else if (next.remote && !sameJson(next.remote, prev.remote)) {
-      this.rtp.setRemote(next.remote);
-    }
+    await this.transport.update(next, record, rtpChanged);
     const formatChanged = next.codecParams.sampleRate !== prev.codecParams.sampleRate || next.codecParams.channels !== prev.codecParams.channels;
     if (formatChanged) {
       this.inMeter = new LevelMeter({ sampleRate: next.codecParams.sampleRate, channels: next.codecParams.channels });
@@ -335,16 +301,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     startCodecPath(this.path);
   }
 
-  /** New, changed or removed SRTP keys (RFC 4568 §7.1.4): an unchanged direction keeps its context. */
-  private updateSrtp(next: SrtpParams | undefined): void {
-    const prev = this.params.srtp;
-    if (prev && next && sameSrtpKey(prev.send, next.send) && sameSrtpKey(prev.receive, next.receive)) return;
-    if (!next) this.srtp = null;
-    else if (this.srtp) this.srtp.rekey(next);
-    else this.srtp = new SrtpStage(next);
-    this.rtp.setSrtp(this.srtp);
-  }
-
   stats(): MediaSessionStats {
     return sessionStats({
       linkId: this.linkId,
@@ -352,7 +308,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       openedAtMs: this.openedAt,
       params: this.params,
       path: this.path,
-      rtp: this.rtp.stats(),
+      rtp: this.transport.stats(),
+      recovery: this.transport.recoveryStats(this.path.buffer?.stats().lost ?? 0),
       counters: {
         playedFrames: this.playedFrames,
         silenceFrames: this.silenceFrames,
@@ -379,11 +336,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       this.stopPath(this.path);
-      for (const off of this.rtpOff) off();
-      this.rtpOff = [];
       const errors: unknown[] = [];
       try {
-        await this.rtp.close(reason);
+        await this.transport.close(reason);
       } catch (e) {
         errors.push(e);
       }
@@ -452,22 +407,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.sink = this.makeSink(p);
   }
 
-  private bindRtp(): void {
-    const rtp = this.rtp;
-    this.rtpOff = [
-      rtp.on('rtp', (r) => this.onRtp(r)),
-      rtp.on('bye', (b) => {
-        this.byeReceived = true;
-        this.emit('bye', { reason: b.reason ?? null });
-      }),
-      rtp.on('rtcp', (r) => {
-        this.lastRtcpRx = r.arrivalMs;
-      }),
-      rtp.on('latched', (l) => this.emit('latched', { ...l })),
-      rtp.on('error', (e) => this.reportError(e, 'rtp')),
-    ];
-  }
-
   private buildPath(p: MediaSessionParams, record: CodecRecord, tsBase: number): CodecPath {
     return buildCodecPath(p, record, tsBase, {
       clock: this.clock,
@@ -511,19 +450,23 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     path.sentFrames++;
     // RFC 3550 §5.1: the timestamp reflects the sampling instant of the first sample: tick k's frame.
     // Marker on the first packet of the stream (RFC 3551 §4.1: start of a talkspurt).
-    this.rtp.send(payload, path.tsBase + k * path.rtpUnitsPerFrame, path.sentFrames === 1);
+    this.transport.send(payload, path.tsBase + k * path.rtpUnitsPerFrame, path.sentFrames === 1);
   }
 
-  private onRtp(r: RtpReceived): void {
-    const buffer = this.path.buffer;
-    if (this.noMedia) {
-      this.noMedia = false;
-      // Now, not r.arrivalMs: a packet held in RFC 3550 A.1 probation is released with its old stamp.
-      this.emit('media-restored', { outageMs: this.clock.now() - this.noMediaSince });
-    }
-    if (!buffer) return;
-    const pkt = r.packet;
-    buffer.push({ seq: pkt.sequenceNumber, timestamp: pkt.timestamp, payload: pkt.payload, arrivalMs: r.arrivalMs, marker: pkt.marker });
+  private onArrived(): void {
+    if (!this.noMedia) return;
+    this.noMedia = false;
+    // Now, not the arrival stamp: a packet held in RFC 3550 A.1 probation is released with its old stamp.
+    this.emit('media-restored', { outageMs: this.clock.now() - this.noMediaSince });
+  }
+
+  private onPacket(p: IncomingPacket): void {
+    this.path.buffer?.push(p);
+  }
+
+  private onBye(reason: string | undefined): void {
+    this.byeReceived = true;
+    this.emit('bye', { reason: reason ?? null });
   }
 
   private decode(dec: AudioDecoder, payload: Buffer): Float32Array {
@@ -543,6 +486,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const adapter = path.adapter;
     if (!adapter || this.path !== path) return;
     this.checkNoMedia(this.clock.now());
+    this.transport.poll(this.clock.now());
     // The buffer is asked at the tick's due time, not the wake-up time: at 1–2.5 ms packet times the
     // clock delivers ticks in batches, and the wake-up time would make the buffer see its delay
     // swing by the batch length within each batch (and correct it with needless stretching).
@@ -570,7 +514,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private checkNoMedia(now: number): void {
     const timeout = this.params.noMediaTimeoutMs ?? DEFAULT_NO_MEDIA_TIMEOUT_MS;
     if (timeout <= 0 || this.noMedia) return;
-    const last = this.rtp.lastRxMs;
+    const last = this.transport.lastRxMs;
     const since = last === null || last < this.rxWatchFrom ? this.rxWatchFrom : last;
     if (now - since >= timeout) {
       this.noMedia = true;

@@ -95,6 +95,65 @@ export interface MediaSessionParams {
    * received is dropped. Absent: clear RTP.
    */
   srtp?: SrtpParams;
+  /** Loss recovery in force (negotiated RED and NACK/RTX; a configured second path). Absent: none. */
+  recovery?: MediaRecoveryParams;
+}
+
+/**
+ * Loss recovery of one media session. RED and RTX use the negotiated payload types both ways (as
+ * the codec does); the second path of a duplicated stream comes from configuration.
+ */
+export interface MediaRecoveryParams {
+  /** RFC 2198: send each frame with `depth` earlier frames `distance` packets back; take RED in. */
+  red?: { payloadType: number; depth: 1 | 2; distance: number };
+  /** RFC 4585 generic NACK for what we miss, RFC 4588 RTX for what the peer misses (kept `rtxTimeMs`). */
+  rtx?: { payloadType: number; rtxTimeMs: number };
+  /**
+   * RFC 7198: every packet also goes out of a second pair of local ports to a second remote, and the
+   * two received copies are merged by sequence number before the jitter buffer. `remote` null: not
+   * known yet (learnt by latching).
+   */
+  duplicate?: { localHost?: string; ports?: { rtp: number; rtcp?: number }; remote: MediaRemoteEndpoint | null };
+}
+
+/** Per path of a duplicated stream (RFC 3550 A.3, A.8 per path). */
+export interface MediaPathStats {
+  received: number;
+  /** What the merged stream expected minus what this path brought (a dead path's loss keeps growing). */
+  lost: number;
+  jitterMs: number;
+  /** Packets of this path that arrived first (the copy played). */
+  firstCopies: number;
+  localRtpPort: number;
+  remote: { address: string; rtpPort: number } | null;
+}
+
+/** What loss recovery did on the receive side (counts since the session opened) and costs on the send side. */
+export interface MediaRecoveryStats {
+  red: boolean;
+  rtx: boolean;
+  duplicate: boolean;
+  /** Frames played from a RED copy because their own packet was missing. */
+  recoveredByRed: number;
+  /** Frames played from an RTX retransmission that were missing. */
+  recoveredByRtx: number;
+  /** Packets lost on the first path but delivered by the second. */
+  recoveredByPath: number;
+  /** Frames concealed although recovery ran (the jitter buffer's lost count). */
+  stillLost: number;
+  /** Sequence numbers we asked for (a number asked twice counts twice), in `nacksSent` RTCP packets. */
+  nackRequests: number;
+  nacksSent: number;
+  /** RTX arrivals too late for their frame, or duplicates of what had arrived. */
+  rtxLate: number;
+  /** Sequence numbers the peer asked us for, RTX packets we sent for them, and those we no longer held. */
+  peerRequests: number;
+  rtxSent: number;
+  rtxMissing: number;
+  /** RED payloads that did not parse (played as lost). */
+  redMalformed: number;
+  /** Both paths of a duplicated stream. */
+  paths?: [MediaPathStats, MediaPathStats];
 }
 
 export interface MediaCodecInfo {
@@ -169,6 +228,8 @@ export interface MediaSessionStats {
   input: MediaDirectionAudio & { source: AudioSourceStats };
   output: MediaDirectionAudio & { sink: AudioSinkStats };
   clocks: { send: FrameClockStats | null; receive: FrameClockStats | null };
+  /** Loss recovery (present when any recovery tool is in force). */
+  recovery?: MediaRecoveryStats;
 }
 
 export type MediaDirection = 'input' | 'output';

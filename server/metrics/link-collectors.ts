@@ -70,6 +70,27 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
           return (['rtp', 'rtcp'] as const).flatMap((kind) => Object.entries(d[kind]).map(([reason, n]): [Record<string, string>, number] => [{ link: l.id, kind, reason }, n]));
         }),
       );
+      // Loss recovery: every source of every link that runs any recovery tool, 0 included.
+      setTotals(
+        recovered,
+        all.flatMap((l) => {
+          const r = l.recovery;
+          if (!r) return [];
+          const by: [string, number][] = [
+            ['red', r.recoveredByRed],
+            ['rtx', r.recoveredByRtx],
+            ['path', r.recoveredByPath],
+          ];
+          return by.map(([source, n]): [Record<string, string>, number] => [{ link: l.id, by: source }, n]);
+        }),
+      );
+      const withRecovery = all.filter((l) => l.recovery);
+      const recoveryRows = (f: (r: NonNullable<LinkSnapshot['recovery']>) => number) => withRecovery.map((l): [Record<string, string>, number] => [{ link: l.id }, f(l.recovery!)]);
+      setTotals(stillLost, recoveryRows((r) => r.stillLost));
+      setTotals(nackRequests, recoveryRows((r) => r.nackRequests));
+      setTotals(rtxSent, recoveryRows((r) => r.rtxSent));
+      pathLost.reset();
+      for (const l of withRecovery) l.recovery!.paths?.forEach((p, i) => pathLost.set({ link: l.id, path: String(i) }, p.lossPct / 100));
       for (const g of [jitter, buffer, drift, rtt, level]) g.reset();
       for (const l of all) {
         const link = { link: l.id };
@@ -97,6 +118,21 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     name: 'acip_srtp_dropped_total',
     help: 'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet)',
     labelNames: ['link', 'kind', 'reason'] as const,
+    registers: [registry],
+  });
+  const recovered = new Counter({
+    name: 'acip_recovered_packets_total',
+    help: 'Packets missing from the stream that loss recovery restored per link, by what restored them (red: RFC 2198 copy, rtx: RFC 4588 retransmission, path: the second path of RFC 7198)',
+    labelNames: ['link', 'by'] as const,
+    registers: [registry],
+  });
+  const stillLost = new Counter({ name: 'acip_recovery_still_lost_total', help: 'Frames concealed on links running loss recovery (lost despite it)', labelNames: ['link'] as const, registers: [registry] });
+  const nackRequests = new Counter({ name: 'acip_nack_requests_total', help: 'Sequence numbers asked for again with RFC 4585 generic NACK per link', labelNames: ['link'] as const, registers: [registry] });
+  const rtxSent = new Counter({ name: 'acip_rtx_sent_total', help: 'RFC 4588 retransmissions sent to the peer per link', labelNames: ['link'] as const, registers: [registry] });
+  const pathLost = new Gauge({
+    name: 'acip_path_loss_ratio',
+    help: 'Loss ratio of each path of a duplicated stream (RFC 7198) as that path alone sees it, 0..1',
+    labelNames: ['link', 'path'] as const,
     registers: [registry],
   });
   const jitter = new Gauge({ name: 'acip_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per link', labelNames: ['link'] as const, registers: [registry] });

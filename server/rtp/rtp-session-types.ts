@@ -49,6 +49,12 @@ export interface RtpSessionOptions {
   payloadType: number;
   /** Payload types we accept; defaults to [payloadType]. Others are dropped and counted. */
   acceptPayloadTypes?: number[];
+  /**
+   * Payload types of a second stream that shares the session's transport but not its SSRC and
+   * sequence numbers (an RFC 4588 RTX stream): emitted as 'side' after the source checks and
+   * latching, never counted in the A.1 statistics of the remote source.
+   */
+  sidePayloadTypes?: number[];
   /** RFC 4961 symmetric RTP with latching. Default true. */
   symmetric?: boolean;
   /** Session bandwidth in kbit/s for the RTCP interval (§6.2); default 128. */
@@ -164,6 +170,8 @@ export interface RtpSessionStats {
 export type RtpSessionEvents = {
   /** A packet accepted from the remote source (in arrival order; probation packets released in order). */
   rtp: [RtpReceived];
+  /** A packet of one of the side payload types (see `sidePayloadTypes`). */
+  side: [{ packet: RtpPacket; arrivalMs: number }];
   /** A compound RTCP packet accepted. */
   rtcp: [{ packets: RtcpPacket[]; arrivalMs: number }];
   /** The remote source said BYE (§6.6). */
@@ -195,4 +203,17 @@ export function validateRtpSessionOptions(o: RtpSessionOptions): void {
   if (Buffer.byteLength(o.cname) > 255) {
     throw new AcipError('RTP_OPTIONS', 'cname longer than 255 octets', 'cname');
   }
+}
+
+export type MutableRemote = { address: string; rtpPort: number; rtcpPort: number };
+
+export function sumCounts(o: Record<string, number>): number {
+  let n = 0;
+  for (const v of Object.values(o)) n += v;
+  return n;
+}
+
+/** A remote endpoint with its RTCP port filled in (RFC 3550 §11: RTP port + 1 by default). */
+export function toRemote(r: RtpEndpoint): MutableRemote {
+  return { address: r.address, rtpPort: r.rtpPort, rtcpPort: r.rtcpPort ?? r.rtpPort + 1 };
 }

@@ -11,14 +11,15 @@
  * rtp-session-types.ts and re-exported here.
  *
  * Not here: jitter buffering, decoding, the no-media timeout (the media session's job; it reads
- * `lastRxMs`), keying SRTP (SDES, in sdp/), rtcp-mux (RFC 5761), RTCP feedback (RFC 4585).
+ * `lastRxMs`), keying SRTP (SDES, in sdp/), rtcp-mux (RFC 5761), deciding on RTCP feedback (the
+ * session only carries it: `sendFeedback`, and the 'rtcp' event, RFC 4585) or retransmissions.
  */
 import type dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import { RTCP_PARSE_ERROR_CODES, RTP_PARSE_ERROR_CODES } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { parseRtp, RtpParseError, serializeRtp } from './rtp-packet.js';
+import { parseRtp, RtpParseError, serializeRtp, type RtpPacket } from './rtp-packet.js';
 import { parseRtcp, serializeRtcp, type RtcpPacket } from './rtcp/compound.js';
 import { RtcpParseError } from './rtcp/rtcp-common.js';
 import type { ReportBlock } from './rtcp/report-block.js';
@@ -35,7 +36,10 @@ import { DropLog, parseOrDrop } from './drop-log.js';
 import type { SrtpStage } from './srtp-stage.js';
 import {
   validateRtpSessionOptions,
+  sumCounts as sum,
+  toRemote,
   zeroMalformedCounts,
+  type MutableRemote,
   type RtcpMalformedCounts,
   type RtpEndpoint,
   type RtpLogger,
@@ -60,11 +64,7 @@ export type {
   RtpSessionStats,
 } from './rtp-session-types.js';
 
-type MutableRemote = { address: string; rtpPort: number; rtcpPort: number };
-
-function random32(): number {
-  return randomBytes(4).readUInt32BE(0);
-}
+const random32 = (): number => randomBytes(4).readUInt32BE(0);
 
 export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   readonly ssrc: number;
@@ -79,6 +79,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly rtpPort: number;
   private readonly rtcpPort: number;
   private readonly acceptPt: Set<number>;
+  private readonly sidePt: Set<number>;
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
   private readonly requireReportFirst: boolean;
@@ -146,6 +147,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.clockRate = options.clockRate;
     this.payloadType = options.payloadType;
     this.acceptPt = new Set(options.acceptPayloadTypes ?? [options.payloadType]);
+    this.sidePt = new Set(options.sidePayloadTypes ?? []);
     this.symmetric = options.symmetric ?? true;
     this.logger = options.logger;
     this.drops = new DropLog(options.logger, this.ssrc);
@@ -201,6 +203,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     return this.closing !== null;
   }
 
+  /** Latest round-trip time from LSR/DLSR (RFC 3550 §6.4.1), ms; null before the first. */
+  get rttMs(): number | null {
+    return this.rtt;
+  }
+
+  /** SSRC of the remote source, null before its first packet. */
+  get remoteSsrc(): number | null {
+    return this.source?.ssrc ?? null;
+  }
+
   /** Set or change the destination (e.g. after a re-INVITE). Clears any latch. */
   setRemote(remote: RtpEndpoint): void {
     this.remote = toRemote(remote);
@@ -219,28 +231,24 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
    * (no destination yet, or closed).
    */
   send(payload: Buffer, timestamp: number, marker = false): boolean {
-    if (this.closing) return false;
+    return this.sendPayload(payload, timestamp, marker) !== null;
+  }
+
+  /** `send` with another payload type of ours (RED, RFC 2198); returns the packet as sent, or null. */
+  sendPayload(payload: Buffer, timestamp: number, marker = false, payloadType = this.payloadType): RtpPacket | null {
+    if (this.closing) return null;
     const dest = this.rtpDestination();
     if (!dest) {
       this.txDropped++;
-      return false;
+      return null;
     }
     const rtpTs = tsAdd(this.tsOffset, ts32(timestamp));
-    const buf = serializeRtp({
-      padding: 0,
-      marker,
-      payloadType: this.payloadType,
-      sequenceNumber: this.seq,
-      timestamp: rtpTs,
-      ssrc: this.ssrc,
-      csrcs: [],
-      extension: undefined,
-      payload,
-    });
+    const packet: RtpPacket = { version: 2, padding: 0, marker, payloadType, sequenceNumber: this.seq, timestamp: rtpTs, ssrc: this.ssrc, csrcs: [], extension: undefined, payload };
+    const buf = serializeRtp(packet);
     const wire = this.srtp ? this.srtp.protectRtp(buf) : buf;
     if (!wire) {
       this.txDropped++;
-      return false;
+      return null;
     }
     this.seq = seqAdd(this.seq, 1);
     const now = this.clock.now();
@@ -257,7 +265,24 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
         this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
       }
     });
+    return packet;
+  }
+
+  /** Send a packet built elsewhere as is (RFC 4588 RTX, RFC 7198 copy); not in our SR counts (§6.4.1). */
+  sendPacket(packet: RtpPacket): boolean {
+    const dest = this.closing ? null : this.rtpDestination();
+    const buf = serializeRtp(packet);
+    const wire = dest ? (this.srtp ? this.srtp.protectRtp(buf) : buf) : null;
+    if (!dest || !wire) return false;
+    this.rtpSock.send(wire, dest.port, dest.address, (err) => {
+      if (err) this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
+    });
     return true;
+  }
+
+  /** Send RTCP feedback (RFC 4585 §3.5 early feedback) now, in a compound packet after our report. */
+  sendFeedback(packets: RtcpPacket[]): boolean {
+    return this.closing ? false : this.sendCompound(packets);
   }
 
   stats(): RtpSessionStats {
@@ -397,7 +422,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     if (!msg) return;
     const pkt = parseOrDrop(this.drops, 'rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
     if (!pkt) return;
-    if (!this.acceptPt.has(pkt.payloadType)) {
+    if (!this.acceptPt.has(pkt.payloadType) && !this.sidePt.has(pkt.payloadType)) {
       this.wrongPt++;
       this.drops.warn('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
       return;
@@ -406,6 +431,10 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     if (this.symmetric && !this.latchedRtp) {
       this.latchedRtp = { address: rinfo.address, port: rinfo.port };
       this.emit('latched', { kind: 'rtp', address: rinfo.address, port: rinfo.port });
+    }
+    if (this.sidePt.has(pkt.payloadType)) {
+      this.emit('side', { packet: pkt, arrivalMs: now });
+      return;
     }
     if (!this.source || this.source.ssrc !== pkt.ssrc) {
       if (this.source) this.ssrcChanges++;
@@ -441,7 +470,6 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
    * RFC 4961 symmetric RTP: once latched, only the latched address:port is our peer. True (and
    * logged, rate-limited) for a datagram from anywhere else, which the caller counts and drops.
    */
-
   private fromForeignSource(kind: 'rtp' | 'rtcp', latched: { address: string; port: number } | null, rinfo: dgram.RemoteInfo): boolean {
     if (!this.symmetric || !latched || (rinfo.address === latched.address && rinfo.port === latched.port)) return false;
     this.drops.warn(`${kind}-foreign`, { from: `${rinfo.address}:${rinfo.port}` }, `${kind} from a foreign source dropped`);
@@ -568,14 +596,4 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     });
     return true;
   }
-}
-
-function sum(o: Record<string, number>): number {
-  let n = 0;
-  for (const v of Object.values(o)) n += v;
-  return n;
-}
-
-function toRemote(r: RtpEndpoint): MutableRemote {
-  return { address: r.address, rtpPort: r.rtpPort, rtcpPort: r.rtcpPort ?? r.rtpPort + 1 };
 }

@@ -12,6 +12,7 @@ import { addressFamily, type Direction, type SdpSessionView } from './sdp-model.
 import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
 import type { LocalSession } from './session-types.js';
 import { cryptoEntries } from './negotiate/security.js';
+import type { RecoveryLines } from './negotiate/recovery.js';
 
 /** What we say about the accepted stream. */
 export interface AnswerLines {
@@ -21,6 +22,8 @@ export interface AnswerLines {
   ebuacip: EbuAcipSet;
   /** Our direction after negotiation (RFC 3264 §6.1: sendonly -> recvonly, recvonly -> sendonly...). */
   direction: Direction;
+  /** RED/RTX formats and NACK feedback accepted beside the codec (RFC 2198, RFC 4588, RFC 4585). */
+  recovery?: RecoveryLines;
 }
 
 export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choice, ours: AnswerLines): string {
@@ -33,7 +36,7 @@ export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choic
     type: c.peer.type,
     port: local.rtpPort,
     protocol: c.peer.protocol,
-    payloads: String(f.payloadType),
+    payloads: [f.payloadType, ...(ours.recovery?.rtp ?? []).map((r) => r.payload)].join(' '),
     rtp: [
       {
         payload: f.payloadType,
@@ -41,8 +44,10 @@ export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choic
         rate: f.clockRate ?? rec.rtpClockRate(ours.params),
         ...(f.channels !== undefined ? { encoding: f.channels } : {}),
       },
+      ...(ours.recovery?.rtp ?? []),
     ],
-    fmtp: ours.fmtp !== undefined ? [{ payload: f.payloadType, config: ours.fmtp }] : [],
+    fmtp: [...(ours.fmtp !== undefined ? [{ payload: f.payloadType, config: ours.fmtp }] : []), ...(ours.recovery?.fmtp ?? [])],
+    ...(ours.recovery && ours.recovery.rtcpFb.length > 0 ? { rtcpFb: ours.recovery.rtcpFb } : {}),
     bandwidth: [
       { type: 'AS', limit: bw.asKbps },
       { type: 'TIAS', limit: bw.tiasBps },

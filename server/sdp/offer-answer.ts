@@ -29,6 +29,7 @@ import { chooseForOffer, chooseFromAnswer, planSend, SDP_ANSWER_MISMATCH, SDP_NO
 import { negotiatedMedia } from './negotiate/negotiated.js';
 import { isSupportedProtocol, offeredAudio, readPeerMedia, SDP_NO_AUDIO, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT } from './negotiate/peer-media.js';
 import { offeredCodecs, plengthsOf, writeOffer } from './offer-writer.js';
+import { answerRecovery, peerRecovery, planOfferRecovery, readAnswerRecovery } from './negotiate/recovery.js';
 import {
   answerSecurity,
   isSdesProtocol,
@@ -51,6 +52,7 @@ import type {
   LocalOffer,
   LocalOptions,
   LocalSession,
+  NegotiatedMedia,
   OfferResult,
 } from './session-types.js';
 
@@ -150,8 +152,9 @@ function offerFrom(local: LocalSession, codecs: CodecRegistry): OfferResult {
   // Our earlier lines are kept in a re-offer (same keys: the SRTP contexts carry on).
   const sec = planOfferSecurity(local.profile, local.signalling ?? 'clear', local.crypto);
   const secured: LocalSession = { ...local, protocol: sec.protocol, crypto: sec.crypto, cryptoReason: sec.reason };
-  const sdp = writeOffer(secured, resolved, offered, ebuacip);
-  return { sdp, offered: { ...secured, sdp, codecs: offered, ebuacip } };
+  const recovery = planOfferRecovery(local.profile.redundancy, offered);
+  const sdp = writeOffer(secured, resolved, offered, ebuacip, recovery?.lines);
+  return { sdp, offered: { ...secured, sdp, codecs: offered, ebuacip, ...(recovery ? { recovery: recovery.offered } : {}) } };
 }
 
 /** An offer with one audio m-line built from the profile (RFC 3264 §5). Throws AcipError(SDP_BAD_PROFILE) on an unusable profile. */
@@ -248,12 +251,19 @@ function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecReg
   // 3. Our a=ebuacip set.
   const ebuacip = ourEbuAcip(local);
   // 4. The negotiated stream, and the answer text.
-  const negotiated = {
+  const negotiated: NegotiatedMedia = {
     ...negotiatedMedia(choice, send, secured, { recvPtimeMs: send.sendPtimeMs, ebuacip, fmtp }),
     ...(sec.srtp ? { srtp: sec.srtp } : {}),
     security: sec.security,
   };
-  const sdp = writeAnswer(offer, secured, choice, { params, fmtp, ebuacip, direction: negotiated.direction });
+  const rate = choice.format.clockRate ?? choice.rc.record.rtpClockRate(params);
+  const recovery = answerRecovery(local.profile.redundancy, peerRecovery(choice.peer.formats, choice.peer.rtcpFb), {
+    payloadType: choice.format.payloadType,
+    rtpmapRate: rate,
+    channels: choice.format.channels,
+  });
+  if (recovery) negotiated.recovery = recovery.negotiated;
+  const sdp = writeAnswer(offer, secured, choice, { params, fmtp, ebuacip, direction: negotiated.direction, ...(recovery ? { recovery: recovery.lines } : {}) });
   return { ok: true, sdp, negotiated, local: { ...secured, sdp }, remoteOrigin: offer.origin };
 }
 
@@ -293,10 +303,12 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   if (!chosen.ok) return chosen;
   const send = planSend(chosen.choice);
   // 3. Our side is what we offered.
-  const negotiated = {
+  const negotiated: NegotiatedMedia = {
     ...negotiatedMedia(chosen.choice, send, offered, { recvPtimeMs: chosen.ours.params.ptimeMs, ebuacip: offered.ebuacip, fmtp: chosen.ours.fmtp }),
     ...(sec.srtp ? { srtp: sec.srtp } : {}),
     security: sec.security,
   };
+  const recovery = readAnswerRecovery(offered.profile.redundancy, offered.recovery, peerRecovery(peer.formats, peer.rtcpFb), chosen.choice.format.payloadType);
+  if (recovery) negotiated.recovery = recovery;
   return { ok: true, negotiated, remoteOrigin: answer.origin };
 }

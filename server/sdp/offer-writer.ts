@@ -11,6 +11,7 @@ import { addressFamily } from './sdp-model.js';
 import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
 import type { LocalSession, OfferedCodec } from './session-types.js';
 import { cryptoEntries } from './negotiate/security.js';
+import type { RecoveryLines } from './negotiate/recovery.js';
 
 const FIRST_DYNAMIC_PT = 96;
 const LAST_DYNAMIC_PT = 127;
@@ -52,7 +53,13 @@ function rtpEntry(payload: number, rtpmap: string): { payload: number; codec: st
   return { payload, codec, rate: Number(rate), ...(ch !== undefined ? { encoding: Number(ch) } : {}) };
 }
 
-export function writeOffer(local: LocalSession, resolved: readonly ResolvedChoice[], offered: readonly OfferedCodec[], ebuacip: EbuAcipSet): string {
+export function writeOffer(
+  local: LocalSession,
+  resolved: readonly ResolvedChoice[],
+  offered: readonly OfferedCodec[],
+  ebuacip: EbuAcipSet,
+  recovery?: RecoveryLines,
+): string {
   const profilePtime = local.profile.ptimeMs;
   const maxPtime = Math.min(MAX_ANNOUNCED_PTIME_MS, Math.max(...resolved.map((rc) => rc.record.ptime.maxMs(rc.params))));
   // b=AS/b=TIAS: enough for the most demanding codec offered.
@@ -69,9 +76,11 @@ export function writeOffer(local: LocalSession, resolved: readonly ResolvedChoic
     type: 'audio',
     port: local.rtpPort,
     protocol: local.protocol ?? 'RTP/AVP',
-    payloads: offered.map((o) => o.payloadType).join(' '),
-    rtp: offered.map((o) => rtpEntry(o.payloadType, o.rtpmap)),
-    fmtp: offered.filter((o) => o.fmtp !== undefined).map((o) => ({ payload: o.payloadType, config: o.fmtp as string })),
+    // RED and RTX formats come after the codecs: a peer that does not know them picks a codec first.
+    payloads: [...offered.map((o) => o.payloadType), ...(recovery?.rtp ?? []).map((r) => r.payload)].join(' '),
+    rtp: [...offered.map((o) => rtpEntry(o.payloadType, o.rtpmap)), ...(recovery?.rtp ?? [])],
+    fmtp: [...offered.filter((o) => o.fmtp !== undefined).map((o) => ({ payload: o.payloadType, config: o.fmtp as string })), ...(recovery?.fmtp ?? [])],
+    ...(recovery && recovery.rtcpFb.length > 0 ? { rtcpFb: recovery.rtcpFb } : {}),
     bandwidth: [
       { type: 'AS', limit: bw.asKbps },
       { type: 'TIAS', limit: bw.tiasBps },

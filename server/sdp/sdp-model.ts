@@ -73,6 +73,8 @@ export interface SdpMediaView {
   ebuacip: string[];
   /** Values of the a=crypto lines (RFC 4568 §9.1), without the `crypto:` prefix, unparsed. */
   crypto?: string[];
+  /** Values of the a=rtcp-fb lines (RFC 4585 §4.2), e.g. `111 nack`. */
+  rtcpFb?: string[];
   /** Other attributes sdp-transform did not understand, verbatim (`name:value`). */
   otherAttributes: string[];
 }
@@ -228,6 +230,7 @@ function readMedia(m: MediaDescription, index: number, session: SessionDescripti
     ...(rtcpPort !== undefined && rtcpPort > 0 && rtcpPort <= 65535 ? { rtcp: { port: rtcpPort, ...(rtcpAddress ? { address: rtcpAddress } : {}) } } : {}),
     ebuacip,
     crypto: (m.crypto ?? []).map((c) => `${String(c.id)} ${String(c.suite)} ${String(c.config)}${c.sessionConfig ? ` ${String(c.sessionConfig)}` : ''}`),
+    rtcpFb: (m.rtcpFb ?? []).map((f) => `${String(f.payload)} ${String(f.type)}${f.subtype ? ` ${String(f.subtype)}` : ''}`),
     otherAttributes,
   };
 }

@@ -10,9 +10,11 @@ import type { EbuAcipSet } from './ebuacip.js';
 import type { SdesCryptoKnown } from './sdes.js';
 import type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
 import type { Direction, SdpOrigin } from './sdp-model.js';
+import type { NegotiatedRecovery, OfferedRecovery } from './negotiate/recovery.js';
 
 export type { Direction, SdpOrigin } from './sdp-model.js';
 export type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
+export type { NegotiatedRecovery, OfferedRecovery } from './negotiate/recovery.js';
 
 /** What we offered for one codec. */
 export interface OfferedCodec {
@@ -55,6 +57,8 @@ export interface LocalSession {
 export interface LocalOffer extends LocalSession {
   codecs: OfferedCodec[];
   ebuacip: EbuAcipSet;
+  /** The RED/RTX formats our offer added (profile `redundancy`), if any. */
+  recovery?: OfferedRecovery;
 }
 
 export interface OfferResult {
@@ -97,6 +101,8 @@ export interface NegotiatedMedia {
   srtp?: NegotiatedSrtp;
   /** Whether the media is encrypted, and why not. */
   security?: MediaSecurity;
+  /** Loss recovery both sides listed (RED, NACK + RTX); absent: plain RTP. */
+  recovery?: NegotiatedRecovery;
 }
 
 export interface AnswerOk {

@@ -13,6 +13,8 @@
  *             5 ms ticks, pulls after reads) and, in the same run, into GStreamer's rtpjitterbuffer at latency
  *             20/40/60/100/200 ms, with a dominates: yes/no/void verdict per run (void if the replay's own timing
  *             error p99 exceeds 1.5 ms); wan seed 1 by default, --all for every profile × seeds 1–5 (about 60 min)
+ *   recovery  concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
+ *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes)
  *   live-feed bytes/s on the live feed with 100 links, feed 1 against feed 2 (fake clock: same figures on any machine)
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
@@ -33,6 +35,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   jitter: () => runJitterBench(),
   replay: () => import('./jitter/replay.js').then((m) => m.runJitterReplayMatrix(process.argv.includes('--all') ? {} : { profiles: ['wan'], seeds: [1] })),
   startup: () => runStartupBench(),
+  recovery: () => import('./recovery.js').then((m) => m.runRecoveryBench()),
   'live-feed': () => import('./live-feed.js').then((m) => m.runLiveFeedBench()),
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
   srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),

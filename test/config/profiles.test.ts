@@ -70,6 +70,10 @@ describe('profile loading', () => {
     [`${BASE}srtp: mandatory\nallowSdesWithoutTls: sometimes\n`, 'allowSdesWithoutTls'],
     [`${BASE}srtp: mandatory\nsrtpSuites: [AES_256_CM_HMAC_SHA1_80]\n`, 'srtpSuites[0]'],
     [`${BASE}srtp: mandatory\nsrtpSuites: []\n`, 'srtpSuites'],
+    [`${BASE}redundancy: { red: { depth: 3, distance: 1 } }\n`, 'redundancy.red.depth'],
+    [`${BASE}redundancy: { red: { depth: 1, distance: 4 } }\n`, 'redundancy.red.distance'],
+    [`${BASE}redundancy: { rtx: yes please }\n`, 'redundancy.rtx'],
+    [`${BASE}redundancy: { fec: true }\n`, 'redundancy.fec'],
   ])('rejects a profile naming field %#', (text, field) => {
     const r = parseProfile(text, 'p.yaml', known);
     expect('field' in r && r.field).toBe(field);
@@ -79,5 +83,11 @@ describe('profile loading', () => {
     const r = parseProfile(`${BASE}srtp: ${policy}\nsrtpSuites: [AES_CM_128_HMAC_SHA1_32]\n`, 'p.yaml', known);
     expect(r).toMatchObject({ srtp: policy, srtpSuites: ['AES_CM_128_HMAC_SHA1_32'] });
     expect(parseProfile(BASE, 'p.yaml', known)).not.toHaveProperty('srtp');
+  });
+
+  it('loads loss recovery settings (RED depth and distance, RTX, a duplicated stream) and leaves them unset when absent', () => {
+    const r = parseProfile(`${BASE}redundancy: { red: { depth: 2, distance: 3 }, rtx: true, duplicate: true }\n`, 'p.yaml', known);
+    expect(r).toMatchObject({ redundancy: { red: { depth: 2, distance: 3 }, rtx: true, duplicate: true } });
+    expect(parseProfile(BASE, 'p.yaml', known)).not.toHaveProperty('redundancy');
   });
 });

@@ -545,3 +545,51 @@ describe('a link whose profile makes SRTP mandatory', () => {
     expect(env.media.openSessions).toEqual([]);
   });
 });
+
+describe('a link whose profile asks for loss recovery', () => {
+  const recoveryProfile = () => ({ ...profile('opus-music-128k'), redundancy: { red: { depth: 1 as const, distance: 2 }, rtx: true } });
+
+  it('puts the RED and NACK/RTX the peer accepted into its media session', async () => {
+    const env = setup({ profile: recoveryProfile() });
+    env.link.dial();
+    await flush();
+    const call = env.ua.lastInvite;
+    expect(call.offer).toMatch(/^a=rtpmap:\d+ red\/48000\/2$/m);
+    expect(env.media.last.params.recovery).toBeUndefined();
+    const res = answerOffer(call.offer, { profile: recoveryProfile(), localAddress: PEER_ADDRESS, rtpPort: 4000 });
+    if (!res.ok) throw new Error(res.reason);
+    call.answer(res.sdp);
+    await flush();
+    expect(env.link.state).toBe('connected');
+    const r = env.media.last.params.recovery!;
+    expect(r.red).toMatchObject({ depth: 1, distance: 2 });
+    expect(r.rtx).toMatchObject({ rtxTimeMs: 1000 });
+    expect(r.duplicate).toBeUndefined();
+  });
+
+  it('runs plain RTP with a peer that answers without them', async () => {
+    const env = setup({ profile: recoveryProfile() });
+    await connectOutbound(env, 'opus-music-128k');
+    expect(env.media.last.params.recovery).toBeUndefined();
+    expect(env.link.snapshot().recovery).toBeUndefined();
+  });
+});
+
+describe('the recovery part of a link snapshot', () => {
+  it('shows what each tool recovered and each path as address:port with its loss in percent', async () => {
+    const { recoveryOf } = await import('../../server/links/link-record.js');
+    const path = (received: number, lost: number, port: number) => ({ received, lost, jitterMs: 1.234, firstCopies: received, localRtpPort: 5004, remote: { address: '192.0.2.7', rtpPort: port } });
+    const recovery = {
+      red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, nacksSent: 3, rtxLate: 0,
+      peerRequests: 2, rtxSent: 2, rtxMissing: 0, redMalformed: 0, paths: [path(990, 10, 4000), path(800, 200, 4002)] as [ReturnType<typeof path>, ReturnType<typeof path>],
+    };
+    expect(recoveryOf(undefined)).toBeUndefined();
+    expect(recoveryOf({ recovery } as never)).toEqual({
+      red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, rtxSent: 2,
+      paths: [
+        { received: 990, lost: 10, lossPct: 1, jitterMs: 1.23, remote: '192.0.2.7:4000' },
+        { received: 800, lost: 200, lossPct: 20, jitterMs: 1.23, remote: '192.0.2.7:4002' },
+      ],
+    });
+  });
+});

@@ -92,3 +92,38 @@ describe('the shipped Grafana dashboard', () => {
     for (const name of used) expect(exported, name).toContain(name);
   });
 });
+
+describe('security and loss recovery series', () => {
+  const zeros = { SRTP_AUTH_FAIL: 0, SRTP_REPLAY: 0, SRTP_TOO_OLD: 0, SRTP_MALFORMED: 0, SRTP_NO_KEY: 0 };
+  const recovery: NonNullable<LinkSnapshot['recovery']> = {
+    red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9,
+    paths: [
+      { received: 990, lost: 10, lossPct: 1, jitterMs: 2, remote: '127.0.0.1:5004' },
+      { received: 950, lost: 50, lossPct: 5, jitterMs: 3, remote: '127.0.0.2:5004' },
+    ],
+  };
+  const ROWS: [what: string, series: RegExp][] = [
+    ['an SRTP drop by reason', /^acip_srtp_dropped_total\{link="s",kind="rtp",reason="SRTP_AUTH_FAIL"\} 3$/m],
+    ['an SRTCP drop reason at zero', /^acip_srtp_dropped_total\{link="s",kind="rtcp",reason="SRTP_REPLAY"\} 0$/m],
+    ['packets restored by RED', /^acip_recovered_packets_total\{link="s",by="red"\} 7$/m],
+    ['packets restored by RTX', /^acip_recovered_packets_total\{link="s",by="rtx"\} 11$/m],
+    ['packets restored by the second path', /^acip_recovered_packets_total\{link="s",by="path"\} 13$/m],
+    ['frames still lost', /^acip_recovery_still_lost_total\{link="s"\} 2$/m],
+    ['NACK requests', /^acip_nack_requests_total\{link="s"\} 15$/m],
+    ['retransmissions sent', /^acip_rtx_sent_total\{link="s"\} 9$/m],
+    ['the loss ratio of the second path', /^acip_path_loss_ratio\{link="s",path="1"\} 0\.05$/m],
+  ];
+
+  it.each(ROWS)('exports %s', async (_what, series) => {
+    const registry = new Registry();
+    const s = link('s', {
+      security: { signalling: 'tls', media: 'srtp', encrypted: true, reason: '', dropped: { rtp: { ...zeros, SRTP_AUTH_FAIL: 3 }, rtcp: zeros } },
+      recovery,
+    });
+    registerLinkMetrics(registry, { links: () => [s, link('plain')], registration: () => null });
+    const text = await registry.metrics();
+    expect(text).toMatch(series);
+    // A link without SRTP or recovery has none of these rows.
+    expect(text).not.toMatch(/^acip_(srtp_dropped|recovered_packets|recovery_still_lost|nack_requests|rtx_sent)_total\{link="plain"/m);
+  });
+});

@@ -280,3 +280,51 @@ async function lossyRelay(aPort: number, bPort: number, drop: (n: number) => boo
   });
   return relay;
 }
+
+describe('RtpSession carrying loss recovery (RFC 4588 side stream, RFC 4585 feedback)', () => {
+  const waitFor = async (cond: () => boolean): Promise<void> => {
+    for (let i = 0; i < 500 && !cond(); i++) await tick();
+  };
+
+  it("hands a side payload type's packets on as 'side', outside the remote source's statistics", async () => {
+    const clock = new FakeClock();
+    const s = await session(clock, { sidePayloadTypes: [112] });
+    const sock = await udp();
+    const rtp: RtpReceived[] = [];
+    const side: number[] = [];
+    s.on('rtp', (r) => rtp.push(r));
+    s.on('side', (r) => side.push(r.packet.ssrc));
+    for (let seq = 1; seq <= 3; seq++) await sendFrom(sock, rtpBytes(seq), s.localRtpPort);
+    await sendFrom(sock, rtpBytes(900, 0xabc, 112), s.localRtpPort);
+    await sendFrom(sock, rtpBytes(4), s.localRtpPort);
+    await waitFor(() => side.length === 1 && rtp.length >= 2);
+    expect(side).toEqual([0xabc]);
+    const st = s.stats();
+    expect(st.remoteSsrc).toBe(0x5eed);
+    expect(st.rx.ssrcChanges).toBe(0);
+    expect(st.rx.wrongPt).toBe(0);
+  });
+
+  it('sends a payload type of ours, a packet built elsewhere as is, and feedback after a report', async () => {
+    const clock = new FakeClock();
+    const sock = await udp();
+    const port = (sock.address() as { port: number }).port;
+    const got: Buffer[] = [];
+    sock.on('message', (m) => got.push(m));
+    const rtcpSock = await udp();
+    const rtcpGot: Buffer[] = [];
+    rtcpSock.on('message', (m) => rtcpGot.push(m));
+    const s = await session(clock, { remote: { address: HOST, rtpPort: port, rtcpPort: (rtcpSock.address() as { port: number }).port }, initialSeq: 100 });
+    const red = s.sendPayload(Buffer.from([1]), 0, false, 63);
+    expect(red).toMatchObject({ payloadType: 63, sequenceNumber: 100, ssrc: s.ssrc });
+    expect(s.sendPacket({ ...red!, payloadType: 112, ssrc: 0xabc, sequenceNumber: 7 })).toBe(true);
+    expect(s.sendFeedback([{ type: 'nack', padding: 0, senderSsrc: s.ssrc, mediaSsrc: 0x5eed, fci: [{ pid: 5, blp: 0 }] }])).toBe(true);
+    await waitFor(() => got.length === 2 && rtcpGot.length === 1);
+    expect(got.map((b) => b[1]! & 0x7f)).toEqual([63, 112]);
+    // The retransmission is not ours to count in the sender report (RFC 3550 §6.4.1).
+    expect(s.stats().tx.packets).toBe(1);
+    const types = parseRtcp(rtcpGot[0]!).map((p: RtcpPacket) => p.type);
+    expect(types[0]).toMatch(/^(sr|rr)$/);
+    expect(types).toContain('nack');
+  });
+});

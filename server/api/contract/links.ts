@@ -124,6 +124,34 @@ export const LinkSecurity = Type.Object(
 );
 export type LinkSecurity = Static<typeof LinkSecurity>;
 
+const LinkRecoveryPath = Type.Object(
+  {
+    received: Type.Number(),
+    lost: Type.Number(),
+    lossPct: Type.Number(),
+    jitterMs: Type.Number(),
+    remote: Nullable(Type.String({ description: 'address:port the copy goes to' })),
+  },
+  { additionalProperties: false },
+);
+
+export const LinkRecovery = Type.Object(
+  {
+    red: Type.Boolean({ description: 'RED (RFC 2198) negotiated' }),
+    rtx: Type.Boolean({ description: 'Generic NACK with RTX retransmission (RFC 4585, RFC 4588) negotiated' }),
+    duplicate: Type.Boolean({ description: 'The stream runs over two paths (RFC 7198)' }),
+    recoveredByRed: Type.Number({ description: 'Frames played from a RED copy' }),
+    recoveredByRtx: Type.Number({ description: 'Frames played from a retransmission' }),
+    recoveredByPath: Type.Number({ description: 'Packets lost on the first path, delivered by the second' }),
+    stillLost: Type.Number({ description: 'Frames concealed despite recovery' }),
+    nackRequests: Type.Number({ description: 'Sequence numbers we asked the peer to resend' }),
+    rtxSent: Type.Number({ description: 'Retransmissions we sent the peer' }),
+    paths: Type.Optional(Type.Array(LinkRecoveryPath, { description: 'Per path of a duplicated stream' })),
+  },
+  { additionalProperties: false },
+);
+export type LinkRecovery = Static<typeof LinkRecovery>;
+
 export const LinkSnapshot = Type.Object(
   {
     id: Type.String(),
@@ -151,6 +179,7 @@ export const LinkSnapshot = Type.Object(
     remoteSdp: Nullable(Type.String()),
     endReason: Nullable(EndReason),
     security: Type.Optional(LinkSecurity),
+    recovery: Type.Optional(LinkRecovery),
   },
   { additionalProperties: false },
 );

@@ -40,6 +40,23 @@ export const ProfileSummary = Type.Object(
     jitterBuffer: JitterBufferSettings,
     acceptPeerJbdef: Type.Boolean({ description: "Apply the peer's a=ebuacip:jbdef to our receive buffer" }),
     direction: Type.Union([Type.Literal('sendrecv'), Type.Literal('sendonly'), Type.Literal('recvonly'), Type.Literal('inactive')]),
+    srtp: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('mandatory')], { description: 'SRTP keyed by SDES a=crypto (RFC 4568)' }),
+    ),
+    allowSdesWithoutTls: Type.Optional(Type.Boolean({ description: 'SRTP keys may travel over clear signalling' })),
+    srtpSuites: Type.Optional(Type.Array(Type.String(), { description: 'SRTP suites offered, in order of preference' })),
+    redundancy: Type.Optional(
+      Type.Object(
+        {
+          red: Type.Optional(
+            Type.Object({ depth: Type.Union([Type.Literal(1), Type.Literal(2)]), distance: Type.Integer() }, { additionalProperties: false }),
+          ),
+          rtx: Type.Optional(Type.Boolean({ description: 'Generic NACK answered by RTX retransmissions (RFC 4585, RFC 4588)' })),
+          duplicate: Type.Optional(Type.Boolean({ description: 'The stream sent twice over two paths (RFC 7198)' })),
+        },
+        { additionalProperties: false, description: 'Loss recovery offered in SDP; used when the peer accepts it' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -17,8 +17,11 @@ export const SDP_UNSUPPORTED_TRANSPORT = 'SDP_UNSUPPORTED_TRANSPORT';
 export const SUPPORTED_PROTOCOLS: readonly string[] = ['RTP/AVP', 'RTP/AVPF'];
 /** SRTP profiles (RFC 3711 RTP/SAVP, RFC 5124 RTP/SAVPF, DTLS-SRTP UDP/TLS/RTP/SAVP[F]). */
 const SRTP_PROTOCOL = /SAVP/i;
-/** Formats that are not an audio codec to choose: DTMF (RFC 4733) and comfort noise (RFC 3389). */
-const AUXILIARY_FORMATS: readonly string[] = ['telephone-event', 'cn'];
+/**
+ * Formats that are not an audio codec to choose: DTMF (RFC 4733), comfort noise (RFC 3389), and the
+ * recovery formats RED (RFC 2198) and RTX (RFC 4588), negotiated beside the codec (recovery.ts).
+ */
+const AUXILIARY_FORMATS: readonly string[] = ['telephone-event', 'cn', 'red', 'rtx'];
 
 /** One m-line of the peer, as negotiation needs it. Plain data. */
 export interface PeerMedia {
@@ -44,6 +47,8 @@ export interface PeerMedia {
   jbdef?: EbuAcipJbdef;
   /** The a=crypto lines (RFC 4568), unparsed: security.ts judges them. */
   crypto: string[];
+  /** The a=rtcp-fb values (RFC 4585 §4.2), unparsed: recovery.ts reads them. */
+  rtcpFb: string[];
   /** Things worth showing an engineer (malformed ebuacip lines ignored). */
   notes: string[];
 }
@@ -80,6 +85,7 @@ export function readPeerMedia(m: SdpMediaView): PeerMedia {
     ebuacip,
     ...(jbdef ? { jbdef } : {}),
     crypto: m.crypto ?? [],
+    rtcpFb: m.rtcpFb ?? [],
     notes: ebuacip.invalid.map((inv) => `ignored a=ebuacip:${inv.value} (${inv.reason})`),
   };
 }

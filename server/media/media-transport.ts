@@ -1,0 +1,321 @@
+/**
+ * The network side of a media session: the RTP session (sockets, RTP/RTCP, SRTP stage), the second
+ * RTP session of a duplicated stream (RFC 7198), and the loss-recovery stage between them and the
+ * jitter buffer (recovery-stage.ts: RED, NACK/RTX, merging the two paths). The media session sends
+ * encoded frames through it and gets back, once each, the packets to buffer.
+ *
+ * A payload type or clock-rate change reopens the RTP session(s) on the same ports with the same
+ * SSRC and continuing sequence numbers (RtpSession fixes both at open). The SRTP contexts are kept
+ * across a reopen (the rollover counter carries on); the second path has its own contexts with the
+ * same keys, so that the copy it carries is not taken for a replay of the first (RFC 3711 §3.3.2).
+ */
+import type { CodecRecord } from '../codecs/codec.js';
+import { RtpSession, type RtpLogger } from '../rtp/rtp-session.js';
+import type { RtpSessionStats } from '../rtp/rtp-session-types.js';
+import { sameSrtpKey, SrtpStage, type SrtpParams } from '../rtp/srtp-stage.js';
+import type { Clock } from '../util/clock.js';
+import type { IncomingPacket } from './jitter-buffer-types.js';
+import { RecoveryStage } from './recovery-stage.js';
+import type { MediaPathStats, MediaRecoveryStats, MediaSessionParams } from './session-types.js';
+
+export interface MediaTransportHandlers {
+  /** A packet for the jitter buffer (after recovery: each sequence number once). */
+  packet(p: IncomingPacket): void;
+  /** Any RTP packet of the stream accepted (either path): the no-media watch. */
+  arrived(): void;
+  /** The jitter buffer's target delay, ms (undefined when not receiving): NACK deadlines. */
+  bufferDelayMs(): number | undefined;
+  bye(reason: string | undefined): void;
+  rtcp(arrivalMs: number): void;
+  latched(l: { kind: 'rtp' | 'rtcp'; address: string; port: number }): void;
+  error(e: unknown): void;
+}
+
+export interface MediaTransportDeps {
+  clock: Clock;
+  logger?: RtpLogger;
+}
+
+interface Ports {
+  rtp: number;
+  rtcp?: number;
+}
+
+export class MediaTransport {
+  private rtp: RtpSession;
+  private second: RtpSession | null;
+  private srtp: SrtpStage | null;
+  private secondSrtp: SrtpStage | null;
+  private recovery: RecoveryStage | null = null;
+  private params: MediaSessionParams;
+  private off: Array<() => void> = [];
+  /** Packets sent by RTP sessions closed by a reopen (the next one continues their numbering). */
+  private seqSent = 0;
+
+  static async open(p: MediaSessionParams, record: CodecRecord, deps: MediaTransportDeps, ssrc: number, initialSeq: number, h: MediaTransportHandlers): Promise<MediaTransport> {
+    const srtp = p.srtp ? new SrtpStage(p.srtp) : null;
+    const rtp = await openRtp(p, record, deps, ssrc, initialSeq, p.ports ?? null, srtp, 'primary');
+    let second: RtpSession | null = null;
+    const secondSrtp = p.srtp && p.recovery?.duplicate ? new SrtpStage(p.srtp) : null;
+    try {
+      if (p.recovery?.duplicate) second = await openRtp(p, record, deps, ssrc, initialSeq, p.recovery.duplicate.ports ?? null, secondSrtp, 'second');
+    } catch (e) {
+      await rtp.close();
+      throw e;
+    }
+    return new MediaTransport(p, record, deps, ssrc, initialSeq, h, rtp, second, srtp, secondSrtp);
+  }
+
+  private constructor(
+    p: MediaSessionParams,
+    record: CodecRecord,
+    private readonly deps: MediaTransportDeps,
+    private readonly ssrc: number,
+    private readonly initialSeq: number,
+    private readonly h: MediaTransportHandlers,
+    rtp: RtpSession,
+    second: RtpSession | null,
+    srtp: SrtpStage | null,
+    secondSrtp: SrtpStage | null,
+  ) {
+    this.params = p;
+    this.rtp = rtp;
+    this.second = second;
+    this.srtp = srtp;
+    this.secondSrtp = secondSrtp;
+    this.bind();
+    this.rebuildRecovery(p, record);
+  }
+
+  get localRtpPort(): number {
+    return this.rtp.localRtpPort;
+  }
+
+  get localRtcpPort(): number {
+    return this.rtp.localRtcpPort;
+  }
+
+  /** Last RTP arrival on either path. */
+  get lastRxMs(): number | null {
+    const a = this.rtp.lastRxMs;
+    const b = this.second?.lastRxMs ?? null;
+    return a === null ? b : b === null ? a : Math.max(a, b);
+  }
+
+  /** Whether `next` needs the RTP session(s) reopened (payload types or clock rate fixed at open). */
+  needsReopen(next: MediaSessionParams, record: CodecRecord): boolean {
+    const prev = this.params;
+    return (
+      next.payloadType !== prev.payloadType ||
+      record.rtpClockRate(next.codecParams) !== this.rtp.clockRate ||
+      JSON.stringify(next.recovery?.red ?? null) !== JSON.stringify(prev.recovery?.red ?? null) ||
+      JSON.stringify(next.recovery?.rtx ?? null) !== JSON.stringify(prev.recovery?.rtx ?? null) ||
+      (next.recovery?.duplicate === undefined) !== (prev.recovery?.duplicate === undefined)
+    );
+  }
+
+  /** New parameters: remote endpoints, SRTP keys, and a reopen when `needsReopen` says so. */
+  async update(next: MediaSessionParams, record: CodecRecord, reopen: boolean): Promise<void> {
+    const prev = this.params;
+    this.updateSrtp(next.srtp);
+    this.params = next;
+    if (reopen) {
+      this.seqSent += this.rtp.stats().tx.packets;
+      for (const off of this.off) off();
+      this.off = [];
+      const ports = { rtp: this.rtp.localRtpPort, rtcp: this.rtp.localRtcpPort };
+      const secondPorts = this.second ? { rtp: this.second.localRtpPort, rtcp: this.second.localRtcpPort } : (next.recovery?.duplicate?.ports ?? null);
+      await this.rtp.close('codec change');
+      await this.second?.close('codec change');
+      const seq = (this.initialSeq + this.seqSent) & 0xffff;
+      this.rtp = await openRtp(next, record, this.deps, this.ssrc, seq, ports, this.srtp, 'primary');
+      this.secondSrtp = next.srtp && next.recovery?.duplicate ? (this.secondSrtp ?? new SrtpStage(next.srtp)) : null;
+      this.second = next.recovery?.duplicate ? await openRtp(next, record, this.deps, this.ssrc, seq, secondPorts, this.secondSrtp, 'second') : null;
+      this.bind();
+    } else {
+      if (next.remote && JSON.stringify(next.remote) !== JSON.stringify(prev.remote)) this.rtp.setRemote(next.remote);
+      const r2 = next.recovery?.duplicate?.remote;
+      if (this.second && r2 && JSON.stringify(r2) !== JSON.stringify(prev.recovery?.duplicate?.remote)) this.second.setRemote(r2);
+    }
+    if (reopen || JSON.stringify(next.recovery) !== JSON.stringify(prev.recovery) || next.receivePtimeMs !== prev.receivePtimeMs) this.rebuildRecovery(next, record);
+  }
+
+  /** Send one encoded frame (RED-wrapped, kept for RTX, copied to the second path, as negotiated). */
+  send(payload: Buffer, timestamp: number, marker: boolean): void {
+    const out = this.recovery ? this.recovery.outgoing(payload, timestamp) : { payload, payloadType: this.rtp.payloadType };
+    const pkt = this.rtp.sendPayload(out.payload, timestamp, marker, out.payloadType);
+    this.recovery?.sent(pkt, payload, this.deps.clock.now());
+    if (pkt && this.second) this.second.sendPacket(pkt);
+  }
+
+  /** Each receive tick: NACKs now due. */
+  poll(nowMs: number): void {
+    this.recovery?.poll(nowMs);
+  }
+
+  stats(): RtpSessionStats {
+    return this.rtp.stats();
+  }
+
+  recoveryStats(stillLost: number): MediaRecoveryStats | undefined {
+    if (!this.recovery) return undefined;
+    const m = this.recovery.merger;
+    const second = this.second;
+    const paths: [MediaPathStats, MediaPathStats] | undefined =
+      m && second
+        ? [pathStats(m.pathStats(0), expectedOf(m.stats()), this.rtp), pathStats(m.pathStats(1), expectedOf(m.stats()), second)]
+        : undefined;
+    return this.recovery.stats(stillLost, paths);
+  }
+
+  async close(reason?: string): Promise<void> {
+    for (const off of this.off) off();
+    this.off = [];
+    const results = await Promise.allSettled([this.rtp.close(reason), this.second?.close(reason)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  /** New, changed or removed SRTP keys (RFC 4568 §7.1.4): an unchanged direction keeps its context. */
+  private updateSrtp(next: SrtpParams | undefined): void {
+    const prev = this.params.srtp;
+    if (prev && next && sameSrtpKey(prev.send, next.send) && sameSrtpKey(prev.receive, next.receive)) return;
+    if (!next) this.srtp = null;
+    else if (this.srtp) this.srtp.rekey(next);
+    else this.srtp = new SrtpStage(next);
+    this.rtp.setSrtp(this.srtp);
+    if (this.second) {
+      if (!next) this.secondSrtp = null;
+      else if (this.secondSrtp) this.secondSrtp.rekey(next);
+      else this.secondSrtp = new SrtpStage(next);
+      this.second.setSrtp(this.secondSrtp);
+    }
+  }
+
+  private rebuildRecovery(p: MediaSessionParams, record: CodecRecord): void {
+    const r = recoveryInForce(p);
+    if (!r || (!r.red && !r.rtx && !r.duplicate)) {
+      this.recovery = null;
+      return;
+    }
+    this.recovery = new RecoveryStage(
+      {
+        params: r,
+        primaryPt: p.payloadType,
+        ourSsrc: this.ssrc,
+        rtpClockRate: record.rtpClockRate(p.codecParams),
+        receivePtimeMs: p.receivePtimeMs ?? p.codecParams.ptimeMs,
+      },
+      {
+        push: (pkt) => this.h.packet(pkt),
+        bufferDelayMs: () => this.h.bufferDelayMs(),
+        rttMs: () => this.rtp.rttMs,
+        remoteSsrc: () => this.rtp.remoteSsrc ?? this.second?.remoteSsrc ?? null,
+        sendRtx: (pkt) => {
+          this.rtp.sendPacket(pkt);
+          this.second?.sendPacket(pkt);
+        },
+        sendFeedback: (packets) => {
+          this.rtp.sendFeedback(packets);
+          this.second?.sendFeedback(packets);
+        },
+      },
+    );
+  }
+
+  private bind(): void {
+    const h = this.h;
+    const sessions: Array<[RtpSession, 0 | 1]> = [[this.rtp, 0]];
+    if (this.second) sessions.push([this.second, 1]);
+    for (const [rtp, path] of sessions) {
+      this.off.push(
+        rtp.on('rtp', (r) => {
+          h.arrived();
+          const rec = this.recovery;
+          if (rec) rec.onRtp(r.packet, r.arrivalMs, path);
+          else {
+            const pkt = r.packet;
+            h.packet({ seq: pkt.sequenceNumber, timestamp: pkt.timestamp, payload: pkt.payload, arrivalMs: r.arrivalMs, marker: pkt.marker });
+          }
+        }),
+        rtp.on('side', (s) => this.recovery?.onSide(s.packet, s.arrivalMs)),
+        rtp.on('bye', (b) => h.bye(b.reason)),
+        rtp.on('rtcp', (r) => {
+          h.rtcp(r.arrivalMs);
+          this.recovery?.onRtcp(r.packets, r.arrivalMs);
+        }),
+        rtp.on('error', (e) => h.error(e)),
+      );
+      if (path === 0) this.off.push(rtp.on('latched', (l) => h.latched({ ...l })));
+    }
+  }
+}
+
+/** Packets the merged stream expected (RFC 3550 A.3 over both paths). */
+function expectedOf(m: { delivered: number; lost: number }): number {
+  return m.delivered + Math.max(0, m.lost);
+}
+
+/**
+ * One path's view. Its loss counts against what the merged stream expected, not against the path's
+ * own highest number: a path that dies shows its loss growing rather than freezing.
+ */
+function pathStats(s: { received: number; jitterMs: number; firstCopies: number }, expected: number, rtp: RtpSession): MediaPathStats {
+  const st = rtp.stats();
+  return {
+    received: s.received,
+    lost: Math.max(0, expected - s.received),
+    jitterMs: s.jitterMs,
+    firstCopies: s.firstCopies,
+    localRtpPort: rtp.localRtpPort,
+    remote: st.remote ? { address: st.remote.address, rtpPort: st.remote.rtpPort } : null,
+  };
+}
+
+/**
+ * The recovery parameters the transport runs. No RTX with SRTP: the RTX stream (its own SSRC and
+ * sequence numbers) would need an SRTP context of its own (RFC 3711 §3.2.3), and the stage keeps one
+ * per direction; fed RTX, its rollover and replay state would be disturbed for the media itself.
+ */
+function recoveryInForce(p: MediaSessionParams): MediaSessionParams['recovery'] {
+  const r = p.recovery;
+  if (!r || !p.srtp || !r.rtx) return r;
+  const { rtx: _rtx, ...rest } = r;
+  return rest;
+}
+
+function openRtp(
+  p: MediaSessionParams,
+  record: CodecRecord,
+  deps: MediaTransportDeps,
+  ssrc: number,
+  initialSeq: number,
+  ports: Ports | null,
+  srtp: SrtpStage | null,
+  which: 'primary' | 'second',
+): Promise<RtpSession> {
+  const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
+  const r = p.recovery;
+  const remote = which === 'primary' ? p.remote : (r?.duplicate?.remote ?? null);
+  const range = which === 'primary' || !ports ? p.portRange : undefined;
+  return RtpSession.open({
+    clock: deps.clock,
+    localHost: which === 'second' ? (r?.duplicate?.localHost ?? p.localHost) : p.localHost,
+    ...(ports ? { ports } : {}),
+    ...(range ? { portRange: range } : {}),
+    ...(remote ? { remote } : {}),
+    ssrc,
+    cname: p.cname,
+    clockRate: record.rtpClockRate(p.codecParams),
+    payloadType: p.payloadType,
+    acceptPayloadTypes: [p.payloadType, ...(r?.red ? [r.red.payloadType] : [])],
+    ...(r?.rtx && !p.srtp ? { sidePayloadTypes: [r.rtx.payloadType] } : {}),
+    sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
+    ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
+    initialSeq,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(srtp ? { srtp } : {}),
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * The loss-recovery stage of a media session: between the RTP session(s) and the jitter buffer on
+ * the receive side, between the encoder and the RTP session on the send side. It runs the pure
+ * building blocks of server/rtp (RED, RFC 2198; generic NACK, RFC 4585 §6.2.1; RTX, RFC 4588;
+ * duplicate merging, RFC 7198) and owns no socket or timer: the media session feeds it packets and
+ * RTCP, polls it on its receive ticks, and gives it functions to send with.
+ *
+ * Receive order: [path merge] -> RED unwrap (primary, and copies of missing frames) / RTX unwrap ->
+ * "already have it?" -> NACK bookkeeping -> jitter buffer. A frame is handed to the buffer once.
+ *
+ * NACKs go out as soon as an arrival shows a gap, even with RED (waiting for the copy would spend
+ * the time a retransmission needs: the simulation concealed more that way), and again from the
+ * receive ticks when an answer is overdue.
+ *
+ * NACK deadline: a missing packet is worth asking for only while a retransmission can arrive before
+ * its playout. Its playout time is estimated from the highest packet seen: that packet's arrival,
+ * plus the missing one's distance in packet times, plus the buffer's target delay.
+ */
+import type { IncomingPacket } from './jitter-buffer-types.js';
+import { RedEncoder, RedRecovery, parseRed } from '../rtp/red.js';
+import { RtxHistory, unwrapRtx } from '../rtp/rtx.js';
+import { NackScheduler } from '../rtp/recovery/nack-scheduler.js';
+import { DuplicateMerger, type PathIndex } from '../rtp/recovery/duplicate-merger.js';
+import { SeqStateWindow } from '../rtp/recovery/seq-window.js';
+import { buildGenericNacks, nackFciToSeqs } from '../rtp/rtcp/feedback.js';
+import type { RtcpPacket } from '../rtp/rtcp/compound.js';
+import type { RtpPacket } from '../rtp/rtp-packet.js';
+import { seqDiff } from '../rtp/seq.js';
+import type { MediaRecoveryParams, MediaRecoveryStats } from './session-types.js';
+
+/** RTT assumed before RTCP has measured one (ms): a second request then waits this long. */
+export const DEFAULT_NACK_RTT_MS = 50;
+/** Packets the RTX history holds at most (RFC 4588 §8.1 rtx-time bounds it by age as well). */
+export const RTX_HISTORY_PACKETS = 2048;
+
+export interface RecoveryStageIo {
+  /** Into the jitter buffer. */
+  push(p: IncomingPacket): void;
+  /** The jitter buffer's target delay (ms), undefined when not receiving. */
+  bufferDelayMs(): number | undefined;
+  rttMs(): number | null;
+  remoteSsrc(): number | null;
+  sendRtx(packet: RtpPacket): void;
+  sendFeedback(packets: RtcpPacket[]): void;
+}
+
+export interface RecoveryStageOptions {
+  params: MediaRecoveryParams;
+  /** The codec's payload type (the primary of RED, the apt of RTX). */
+  primaryPt: number;
+  ourSsrc: number;
+  rtpClockRate: number;
+  /** Packet time the peer sends (for deadlines and the RED distance), ms. */
+  receivePtimeMs: number;
+  random?: () => number;
+}
+
+type Counts = Omit<MediaRecoveryStats, 'red' | 'rtx' | 'duplicate' | 'stillLost' | 'paths' | 'recoveredByPath'>;
+
+export class RecoveryStage {
+  private readonly o: RecoveryStageOptions;
+  private readonly io: RecoveryStageIo;
+  private readonly redTx: RedEncoder | null;
+  private redRx: RedRecovery | null = null;
+  private readonly history: RtxHistory | null;
+  private readonly nack: NackScheduler | null;
+  readonly merger: DuplicateMerger | null;
+  private readonly have = new SeqStateWindow(1024);
+  private txFrames = 0;
+  private highest: { seq: number; arrivalMs: number } | null = null;
+  private readonly counts: Counts = {
+    recoveredByRed: 0,
+    recoveredByRtx: 0,
+    nackRequests: 0,
+    nacksSent: 0,
+    rtxLate: 0,
+    peerRequests: 0,
+    rtxSent: 0,
+    rtxMissing: 0,
+    redMalformed: 0,
+  };
+
+  constructor(options: RecoveryStageOptions, io: RecoveryStageIo) {
+    this.o = options;
+    this.io = io;
+    const p = options.params;
+    const random = options.random ?? Math.random;
+    this.redTx = p.red ? new RedEncoder({ depth: p.red.depth, distance: p.red.distance }) : null;
+    this.history = p.rtx
+      ? new RtxHistory({
+          capacityPackets: RTX_HISTORY_PACKETS,
+          capacityMs: Math.max(1, Math.min(60_000, p.rtx.rtxTimeMs)),
+          rtxSsrc: (random() * 0x1_0000_0000) >>> 0,
+          rtxPayloadTypes: new Map([[options.primaryPt, p.rtx.payloadType]]),
+          initialRtxSeq: (random() * 0x10000) >>> 0,
+        })
+      : null;
+    this.nack = p.rtx ? new NackScheduler({ deadlineOf: (s) => this.deadlineOf(s), rttMs: () => io.rttMs() ?? DEFAULT_NACK_RTT_MS }) : null;
+    this.merger = p.duplicate ? new DuplicateMerger({ clockRate: options.rtpClockRate }) : null;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Send side
+
+  /** The payload and payload type to send for one encoded frame (RED-wrapped when RED is on). */
+  outgoing(payload: Buffer, timestamp: number): { payload: Buffer; payloadType: number } {
+    if (!this.redTx || !this.o.params.red) return { payload, payloadType: this.o.primaryPt };
+    const red = this.redTx.encode({ sequenceNumber: this.txFrames++ & 0xffff, timestamp: timestamp >>> 0, payloadType: this.o.primaryPt, payload });
+    return { payload: red.payload, payloadType: this.o.params.red.payloadType };
+  }
+
+  /** What `outgoing` gave was sent as `packet` (null: not sent, so the RED copies start over). */
+  sent(packet: RtpPacket | null, primary: Buffer, nowMs: number): void {
+    if (!packet) {
+      this.redTx?.reset();
+      return;
+    }
+    // RTX resends the primary under the codec's own payload type (apt, RFC 4588 §8.1).
+    this.history?.record({ ...packet, payloadType: this.o.primaryPt, payload: primary }, nowMs);
+  }
+
+  /** RTCP from the peer: answer its generic NACKs about our stream with RTX. */
+  onRtcp(packets: readonly RtcpPacket[], nowMs: number): void {
+    if (!this.history) return;
+    for (const p of packets) {
+      if (p.type !== 'nack' || p.mediaSsrc !== this.o.ourSsrc) continue;
+      const seqs = nackFciToSeqs(p.fci);
+      this.counts.peerRequests += seqs.length;
+      const out = this.history.onNack(seqs, nowMs);
+      this.counts.rtxMissing += out.missing.length;
+      for (const pkt of out.packets) {
+        this.io.sendRtx(pkt);
+        this.counts.rtxSent++;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Receive side
+
+  /** An RTP packet of the stream from path `path` (0 unless the stream is duplicated). */
+  onRtp(pkt: RtpPacket, arrivalMs: number, path: PathIndex = 0): void {
+    if (this.merger && !this.merger.push(path, pkt, arrivalMs)) return;
+    const red = this.o.params.red;
+    if (!red || pkt.payloadType !== red.payloadType) {
+      this.redRx?.received(pkt.sequenceNumber);
+      this.deliver(pkt, pkt.payload, arrivalMs, null);
+      return;
+    }
+    let parsed;
+    try {
+      parsed = parseRed(pkt.payload);
+    } catch {
+      this.counts.redMalformed++;
+      return;
+    }
+    this.redRx ??= this.makeRedRecovery(parsed.redundant);
+    if (!this.redRx) {
+      this.deliver(pkt, parsed.primary.payload, arrivalMs, null);
+      return;
+    }
+    const r = this.redRx.push({ sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, red: parsed });
+    if (r.primaryIsNew) this.deliver(pkt, parsed.primary.payload, arrivalMs, null);
+    for (const f of r.recovered) {
+      if (f.payloadType !== this.o.primaryPt) continue;
+      this.deliver({ sequenceNumber: f.sequenceNumber, timestamp: f.timestamp, marker: false }, f.payload, arrivalMs, 'red');
+    }
+  }
+
+  /** A packet of the side stream (RTX, RFC 4588: own SSRC and sequence numbers). */
+  onSide(pkt: RtpPacket, arrivalMs: number): void {
+    const rtx = this.o.params.rtx;
+    const ssrc = this.io.remoteSsrc();
+    if (!rtx || pkt.payloadType !== rtx.payloadType || ssrc === null) return;
+    let original: RtpPacket | undefined;
+    try {
+      original = unwrapRtx(pkt, { payloadType: this.o.primaryPt, ssrc });
+    } catch {
+      return;
+    }
+    if (!original) return;
+    this.redRx?.received(original.sequenceNumber);
+    this.deliver(original, original.payload, arrivalMs, 'rtx');
+  }
+
+  /** Called on every receive tick: the NACKs now due go out. */
+  poll(nowMs: number): void {
+    if (!this.nack) return;
+    const seqs = this.nack.due(nowMs);
+    const media = this.io.remoteSsrc();
+    if (seqs.length === 0 || media === null) return;
+    const packets = buildGenericNacks(this.o.ourSsrc, media, seqs);
+    this.io.sendFeedback(packets);
+    this.counts.nackRequests += seqs.length;
+    this.counts.nacksSent += packets.length;
+  }
+
+  stats(stillLost: number, paths?: MediaRecoveryStats['paths']): MediaRecoveryStats {
+    const p = this.o.params;
+    const m = this.merger?.stats();
+    const path0 = this.merger?.pathStats(0);
+    return {
+      red: p.red !== undefined,
+      rtx: p.rtx !== undefined,
+      duplicate: p.duplicate !== undefined,
+      ...this.counts,
+      // Every packet passed on that the first path never brought came by the second.
+      recoveredByPath: m && path0 ? Math.max(0, m.delivered - path0.received) : 0,
+      stillLost,
+      ...(paths ? { paths } : {}),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private makeRedRecovery(redundant: readonly { timestampOffset: number }[]): RedRecovery | null {
+    // The sender's distance is not signalled: the nearest copy is `distance` packet times back.
+    const nearest = redundant[redundant.length - 1];
+    if (!nearest) return null;
+    const unitsPerPacket = (this.o.receivePtimeMs * this.o.rtpClockRate) / 1000;
+    const distance = Math.round(nearest.timestampOffset / unitsPerPacket);
+    return distance >= 1 && distance <= 3 ? new RedRecovery({ distance }) : null;
+  }
+
+  private deliver(pkt: Pick<RtpPacket, 'sequenceNumber' | 'timestamp' | 'marker'>, payload: Buffer, arrivalMs: number, via: 'red' | 'rtx' | null): void {
+    const seq = pkt.sequenceNumber;
+    if (!this.have.observe(seq)) return;
+    if (this.have.get(seq) !== 0) {
+      if (via === 'rtx') this.counts.rtxLate++;
+      return;
+    }
+    this.have.set(seq, 1);
+    if (via === 'red') this.counts.recoveredByRed++;
+    if (via === 'rtx') {
+      const d = this.deadlineOf(seq);
+      if (d !== undefined && arrivalMs > d) this.counts.rtxLate++;
+      else this.counts.recoveredByRtx++;
+    }
+    if (!this.highest || seqDiff(seq, this.highest.seq) > 0) this.highest = { seq, arrivalMs };
+    this.io.push({ seq, timestamp: pkt.timestamp, payload, arrivalMs, marker: pkt.marker });
+    if (!this.nack) return;
+    this.nack.onArrival(seq, arrivalMs);
+    // RFC 4585 §3.5.2: ask as soon as the gap shows (the receive ticks only retry).
+    this.poll(arrivalMs);
+  }
+
+  private deadlineOf(seq: number): number | undefined {
+    const delay = this.io.bufferDelayMs();
+    if (delay === undefined || !this.highest) return undefined;
+    return this.highest.arrivalMs + seqDiff(seq, this.highest.seq) * this.o.receivePtimeMs + delay;
+  }
+}
+
