@@ -146,6 +146,28 @@ export const ConfigSchema = Type.Object(
           default: 30,
           description: 'Hang up a connected link after this long without RTP or RTCP from the far end, s; 0 turns it off',
         }),
+        duplicatePath: Type.Optional(
+          Type.Object(
+            {
+              localHost: Type.String({ minLength: 1, maxLength: 64, description: 'Local address the second path sends from and listens on (another interface or uplink)' }),
+              remote: Type.Optional(
+                Type.Object(
+                  {
+                    address: Type.String({ minLength: 1, maxLength: 255, description: "The far end's second address" }),
+                    rtpPort: Type.Integer({ minimum: 1, maximum: 65535 }),
+                    rtcpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
+            },
+            {
+              additionalProperties: false,
+              description:
+                'Dual-path streaming (RFC 7198) for profiles with redundancy.duplicate: the same RTP also sent over this second path and merged by sequence number on receipt',
+            },
+          ),
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -106,6 +106,7 @@ export class LinkManager implements LinksPort {
       onCallRecord: (r) => this.onCallRecord(r),
       onMediaEvent: (link, event, detail) => this.onMediaEvent(link, event, detail),
       ...(deps.openMedia ? { openMedia: deps.openMedia } : {}),
+      ...(cfg.rtp.duplicatePath ? { duplicatePath: cfg.rtp.duplicatePath } : {}),
     };
     deps.ua.on('incomingCall', (call) => void this.onIncoming(call));
     if (deps.overload) {

@@ -180,6 +180,11 @@ describe('keys for link supervision and session timers', () => {
     [{ links: { keepEnded: 0 } }, (c: ReturnType<typeof validateConfig>) => c.links.keepEnded, 0],
     [{ sip: { sessionExpiresS: 90 } }, (c: ReturnType<typeof validateConfig>) => c.sip.sessionExpiresS, 90],
     [{ sip: { sessionExpiresS: 600, minSeS: 600 } }, (c: ReturnType<typeof validateConfig>) => c.sip.minSeS, 600],
+    [
+      { rtp: { duplicatePath: { localHost: '192.0.2.7', remote: { address: '198.51.100.9', rtpPort: 6000 } } } },
+      (c: ReturnType<typeof validateConfig>) => c.rtp.duplicatePath?.remote?.rtpPort,
+      6000,
+    ],
   ])('accepts %j', (raw, read, expected) => {
     expect(read(validateConfig(raw))).toBe(expected);
   });
@@ -192,6 +197,7 @@ describe('keys for link supervision and session timers', () => {
     [{ links: { keepEnded: -5 } }, 'links.keepEnded', -5, /greater or equal to 0/],
     [{ sip: { sessionExpiresS: 89 } }, 'sip.sessionExpiresS', 89, /greater or equal to 90/],
     [{ sip: { minSeS: 60 } }, 'sip.minSeS', 60, /greater or equal to 90/],
+    [{ rtp: { duplicatePath: { localHost: '192.0.2.7', remote: { address: 'x', rtpPort: 70000 } } } }, 'rtp.duplicatePath.remote.rtpPort', 70000, /less or equal to 65535/],
     [{ sip: { sessionExpiresS: 120, minSeS: 300 } }, 'sip.sessionExpiresS', 120, /at least sip\.minSeS \(300\)/],
   ])('rejects %j naming the field %s and the value', (raw, field, value, message) => {
     const err = configError(() => validateConfig(raw));
