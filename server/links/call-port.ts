@@ -35,6 +35,8 @@ export interface LinkIncomingCall extends LinkCall {
   /** Where the INVITE came from (the SDP c= of our answer follows it). */
   readonly remoteAddress: { address: string };
   readonly offerSdp: string | undefined;
+  /** The digest user the caller proved to be (RFC 3261 §22), when admission challenged it: proof, unlike From. */
+  readonly authenticatedUser?: string | undefined;
   /**
    * The INVITE as received: its top Via names the transport of the last hop, which tells whether
    * SDES keys in the SDP travelled over TLS (RFC 4568 §8.1). Absent: treated as clear signalling.

@@ -33,7 +33,7 @@ export interface LinkManagerDeps {
   clock: Clock;
   config: AcipConfig;
   profiles: () => ReadonlyMap<string, Profile>;
-  phonebook: Pick<Phonebook, 'get' | 'findByUri' | 'list'>;
+  phonebook: Pick<Phonebook, 'get' | 'findByUri' | 'list'> & Partial<Pick<Phonebook, 'findByInboundUser'>>;
   history: Pick<CallHistory, 'add'>;
   log: LinkLogger;
   /** RTP port range, parsed from config. */
@@ -314,7 +314,10 @@ export class LinkManager implements LinksPort {
       call.reject(486, 'Busy Here', [['Warning', warningHeader(this.deps.ua.userAgentName, 399, `too many links from ${source} (limit ${perSource})`)]]);
       return;
     }
-    if (policy === 'allow-list' && !this.allowed(from)) {
+    // A caller that passed the digest challenge is the phonebook entry holding those credentials,
+    // whatever its From says; without one, the From URI names the entry (a claim, not proof).
+    const authEntry = call.authenticatedUser !== undefined ? this.deps.phonebook.findByInboundUser?.(call.authenticatedUser) : undefined;
+    if (policy === 'allow-list' && !authEntry && !this.allowed(from)) {
       this.deps.log.warn({ from }, `inbound call from ${from} refused: not on the allow-list`);
       call.reject(403, 'Forbidden');
       return;
@@ -329,7 +332,7 @@ export class LinkManager implements LinksPort {
       ]);
       return;
     }
-    const entry = this.deps.phonebook.findByUri(from);
+    const entry = authEntry ?? this.deps.phonebook.findByUri(from);
     let profile: Profile;
     try {
       profile = this.profileOrThrow(entry?.profile, 'profile');

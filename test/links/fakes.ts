@@ -191,6 +191,8 @@ export class FakeIncomingCall extends FakeCall implements LinkIncomingCall {
   readonly responses: SentResponse[] = [];
   /** The packet source of the INVITE (by default the address its SDP names). */
   readonly remoteAddress: { address: string };
+  /** The digest user admission authenticated the caller as (set by a test). */
+  authenticatedUser: string | undefined;
   private answered = false;
 
   constructor(

@@ -234,3 +234,38 @@ describe('TLS verification per phonebook entry', () => {
     expect(env.manager.get(snap.id)?.endReason).toEqual({ by: 'remote', sipStatus: 503, reason });
   });
 });
+
+describe('a caller that passed the digest challenge', () => {
+  const studio = entry('pb-2', 'Studio Two', 'sip:studio2@198.51.100.2', { profile: 'g711-telephone', inboundAuth: { user: 'studio2', hasPassword: true } });
+
+  it('is the phonebook entry holding those credentials, whatever its From claims', async () => {
+    const env = setup({ phonebook: [studio] });
+    const call = new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: 'sip:someone-else@203.0.113.9' });
+    call.authenticatedUser = 'studio2';
+    env.ua.incoming(call);
+    await flush();
+    const link = env.manager.list()[0]!;
+    expect([link.phonebookId, link.remoteName, link.profile]).toEqual(['pb-2', 'Studio Two', 'g711-telephone']);
+  });
+
+  it('passes the allow-list policy as that entry, while the same From without authentication is refused', async () => {
+    const env = setup({ phonebook: [studio], config: { links: { answerPolicy: 'allow-list', allowList: [] } } });
+    const proven = new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: 'sip:someone-else@203.0.113.9' });
+    proven.authenticatedUser = 'studio2';
+    env.ua.incoming(proven);
+    const claimed = new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: 'sip:someone-else@203.0.113.9' }, '203.0.113.10');
+    env.ua.incoming(claimed);
+    await flush();
+    expect(proven.final?.status).toBe(200);
+    expect(claimed.final?.status).toBe(403);
+  });
+
+  it('falls back to the From URI when the user belongs to no phonebook entry (a config user)', async () => {
+    const env = setup({ phonebook: [studio] });
+    const call = new FakeIncomingCall(peerOffer('ebu-3326-interop'), { uri: 'sip:studio2@198.51.100.2' });
+    call.authenticatedUser = 'config-user';
+    env.ua.incoming(call);
+    await flush();
+    expect(env.manager.list()[0]?.phonebookId).toBe('pb-2');
+  });
+});

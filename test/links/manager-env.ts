@@ -22,6 +22,9 @@ export class MemoryPhonebook {
   get(id: string): PhonebookEntry | undefined {
     return this.entries.find((e) => e.id === id);
   }
+  findByInboundUser(user: string): PhonebookEntry | undefined {
+    return this.entries.find((e) => e.inboundAuth?.user === user);
+  }
   findByUri(uri: string): PhonebookEntry | undefined {
     const norm = (u: string) => u.trim().toLowerCase().replace(/^sips?:/, '').replace(/;.*$/, '');
     return this.entries.find((e) => norm(e.uri) === norm(uri));
