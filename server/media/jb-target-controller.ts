@@ -11,6 +11,8 @@
  *   decays with ATTACK_DECAY_MS unless the histogram confirms it.
  * - Start-up: the histogram forgets its first START_FORGET_MS of samples fast (`startForgetWeight`),
  *   and the initial target is held until ~1 s of packets has been seen unless packets are later.
+ *   While the histogram is young its tail is counted against MIN_TAIL_BASIS_MS of packets, so that
+ *   one spike is not most of it, unless late packets recur (then against the samples seen).
  * - The quantile covered is not fixed: a slow control (`jicoBudget`) moves it within 0.97–0.999 so
  *   that the measured jitter-induced concealment (late packets + stall frames) stays near the budget.
  * - Episodes: when over EPISODE_WINDOW_MS at least EPISODE_ENTER of the packets are later than the
@@ -67,6 +69,20 @@ const TAIL_MAX = 0.03;
  * covering one event the network has not shown to recur.
  */
 const MIN_TAIL_BASIS_MS = 10_000;
+/**
+ * …but only while the late packets have not recurred. A packet later than the tail this basis allows
+ * (by more than LATE_EVENT_MARGIN_MS), at least LATE_EVENT_GAP_MS after the last one counted, is a
+ * late event, and with n events the basis is divided by n². One spike (its held packets come out
+ * together) keeps the whole basis; a sender whose packets come in bursts, or that runs slower than
+ * real time, is late again and again from the first packets on, and its tail is soon counted against
+ * the samples actually seen, as without a basis (otherwise the quantile sits below the recurring
+ * lateness and every burst is concealed: baresip's 4 ms L16). Counted also while the initial target
+ * is held.
+ */
+const LATE_EVENT_GAP_MS = 100;
+const LATE_EVENT_MARGIN_MS = 1;
+/** Events are counted from this many packets on: before, the allowed tail is the whole table. */
+const LATE_EVENT_MIN_PACKETS = 100;
 /** Window over which the share of packets later than the long-term target + margin is measured. */
 const EPISODE_WINDOW_MS = 3000;
 /** Shares of that window that start keeping the samples apart (suspicion) and that confirm an episode. */
@@ -91,6 +107,12 @@ export class TargetController {
   private overRun = 0;
   private overRunMin = Infinity;
   private prevR = 0;
+  /** Late events seen (see MIN_TAIL_BASIS_MS) and when the last one was counted. */
+  private lateEvents = 0;
+  private lateEventAt = -Infinity;
+  /** The tail the basis allows (quantile of the long-term table), refreshed at most every 10 ms. */
+  private basisTail = Infinity;
+  private basisTailAt = -Infinity;
   private attack = 0;
   private attackAt = 0;
   /** ln(1 − quantile) currently covered (moved by the concealment budget control). */
@@ -160,6 +182,15 @@ export class TargetController {
     this.trackEpisode(arrivalMs, r);
     if (this.episode === 'none') this.hist.add(r);
     else this.episodeHist.add(r);
+    // Late events: packets beyond the tail the start-up basis allows (see MIN_TAIL_BASIS_MS).
+    if (arrivalMs - this.basisTailAt >= 10) {
+      this.basisTailAt = arrivalMs;
+      this.basisTail = DelayHistogram.quantileOf([this.hist], this.coveredQuantile, this.tailBasisSamples());
+    }
+    if (this.measured >= LATE_EVENT_MIN_PACKETS && r > this.basisTail + LATE_EVENT_MARGIN_MS && arrivalMs - this.lateEventAt >= LATE_EVENT_GAP_MS) {
+      this.lateEvents++;
+      this.lateEventAt = arrivalMs;
+    }
     // Fast attack: several packets in a row later than the target mean the delay has moved (a step
     // or the start of a long spike), not a stray late packet: raise the target to the least late of
     // them at once. This part of the target then decays with ATTACK_DECAY_MS while the histogram,
@@ -183,7 +214,7 @@ export class TargetController {
     const warm = this.measured * this.o.ptimeMs >= 1000;
     if ((warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jumpMs !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
-      const minSamples = this.o.ptimeMs > 0 ? MIN_TAIL_BASIS_MS / this.o.ptimeMs : 0;
+      const minSamples = this.tailBasisSamples();
       this.longTarget = DelayHistogram.quantileOf([this.hist], this.coveredQuantile, minSamples) + this.o.marginMs;
       let q = this.longTarget;
       if (this.episode !== 'none') q = DelayHistogram.quantileOf([this.hist, this.episodeHist], this.coveredQuantile, minSamples) + this.o.marginMs;
@@ -217,6 +248,11 @@ export class TargetController {
     const err = (this.o.jicoBudget - this.jicoRate) / this.o.jicoBudget;
     this.lnTail += (this.o.ptimeMs / JICO_CONTROL_MS) * Math.max(-2, Math.min(2, err));
     this.lnTail = Math.min(Math.log(TAIL_MAX), Math.max(Math.log(TAIL_MIN), this.lnTail));
+  }
+
+  /** Samples the quantile's tail is counted against at least (see MIN_TAIL_BASIS_MS). */
+  private tailBasisSamples(): number {
+    return this.o.ptimeMs > 0 ? MIN_TAIL_BASIS_MS / this.o.ptimeMs / Math.max(1, this.lateEvents) ** 2 : 0;
   }
 
   /**

@@ -50,7 +50,9 @@
  *   point below the maximum), and frames are dropped only above maxDelayMs + pullPeriodMs.
  * - The packets behind a delay spike that went past the maximum arrive late, in a burst, each less
  *   late than the one before: they are counted late, and playout keeps its position. Only a run of
- *   late packets whose lateness does not shrink (a sender slower than real time) re-anchors playout.
+ *   late packets whose lateness does not shrink (a sender slower than real time) re-anchors playout;
+ *   packets less late than the one before neither count towards the run nor end it (such a sender's
+ *   bursts).
  * - The level follows the target by stretch hints: at most `maxShrinkFraction` of a frame removed per
  *   frame (`fastShrinkFraction` when more than `fastShrinkAboveMs` above), `maxGrowFraction` inserted.
  *   Frames are pulled whole on a ptime clock, so the pull-time delay moves by whole frames; see
@@ -94,7 +96,7 @@ interface Entry {
 const RING = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;
-/** Consecutive late packets (and ms of them) after which playout re-anchors on the latest. */
+/** Late packets in a run (and ms of them; see `push`) after which playout re-anchors on the latest. */
 const LATE_RUN_RESYNC = 4;
 const LATE_RUN_RESYNC_MS = 40;
 
@@ -397,11 +399,12 @@ export class JitterBuffer {
         // packet arrives. Re-anchor on this packet: a short gap instead of silence for ever.
         // Not the tail of a delay spike, though: there the packets behind the spike arrive in a burst
         // and each is less late than the one before; the playout position is right and the burst's
-        // later packets play. Only a run whose lateness does not shrink re-anchors.
+        // later packets play. A packet less late than the one before does not count towards the run
+        // (a drain), but does not end it either: a slow sender whose packets come in bursts of a few
+        // drains a little within each burst, and each burst starts later than the last one.
         const lateness = (this.pointerTs - extTs) * this.msPerUnit - (p.arrivalMs - this.lastPullMs);
-        if (this.lateRun === 0 || lateness > this.lateRunLateness + this.o.ptimeMs / 2) this.lateRunLateness = lateness;
-        const shrinking = lateness < this.lateRunLateness - this.o.ptimeMs / 2;
-        if (shrinking) this.lateRun = 0;
+        const shrinking = this.lateRun > 0 && lateness < this.lateRunLateness - this.o.ptimeMs / 2;
+        this.lateRunLateness = lateness;
         if (!shrinking && ++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs))) {
           this.s.resyncs++;
           this.lateRun = 0;

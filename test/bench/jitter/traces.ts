@@ -26,6 +26,9 @@
  *   (the network queue holds them even if they are then dropped); a reordered packet i then arrives at
  *   (ordered arrival of i+1) + 0.01 ms. The last packet is never reordered.
  * - overload: a clean lan path whose ends were CPU-starved from 20 s to 50 s (see `starved`).
+ * - slow_sender: baresip 1.0's L16 (4 ms packets) as acip receives it: its file source runs 2.5 % slower
+ *   than real time (+25 000 ppm, far beyond what the drift estimator takes for clock drift) and its
+ *   packets come in bursts of two to four, one every 8–16 ms (`starved` over the whole trace).
  * - l24_1ms drift is +10 ppm (the table says ±10; one sign is enough for a timing test).
  * - Sequence numbers start at 65000 and timestamps at 2^32 − 3 s of samples, so that every trace longer
  *   than ~11 s crosses both wrap-arounds (override with `startSeq` / `startTs`). RTP clock: 48 kHz.
@@ -104,6 +107,10 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
     name: 'overload', ptimeMs: 20, d0Ms: 5, jitter: lanJitter, reorder: 0, dup: 0, ppm: 0,
     starved: { fromMs: 20_000, toMs: 50_000, minGapMs: 40, maxGapMs: 140 }, defaultSeconds: 110,
   },
+  slow_sender: {
+    name: 'slow_sender', ptimeMs: 4, d0Ms: 1, jitter: { kind: 'ar1', sigma: 0.3, rho: 0.5 }, reorder: 0, dup: 0, ppm: 25_000,
+    starved: { fromMs: 0, toMs: 3_600_000, minGapMs: 8, maxGapMs: 16 }, defaultSeconds: 30,
+  },
   l24_1ms: {
     name: 'l24_1ms', ptimeMs: 1, d0Ms: 1, jitter: { kind: 'ar1', sigma: 0.3, rho: 0.5 },
     spikes: { p: 0.0005, xs: 5, alpha: 2, capMs: 20 },
@@ -112,7 +119,7 @@ export const TRACE_PROFILES: Readonly<Record<string, TraceProfile>> = {
   },
 };
 
-export const PROFILE_NAMES = ['clean', 'startup', 'lan', 'wan', 'mobile', 'step', 'overload', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
+export const PROFILE_NAMES = ['clean', 'startup', 'lan', 'wan', 'mobile', 'step', 'overload', 'slow_sender', 'drift_p100', 'drift_m100', 'l24_1ms'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export const TRACE_CLOCK_RATE = 48_000;

@@ -3,7 +3,7 @@ import { DelayHistogram } from '../../../server/media/jb-delay-histogram.js';
 import { TargetController } from '../../../server/media/jb-target-controller.js';
 
 /**
- * The target controller's episodes, driven packet by packet with relative delays r (ms later than the
+ * The target controller's episodes and start-up tail, driven packet by packet with relative delays r (ms later than the
  * fastest packets), 20 ms packets, the fake clock being the packet index.
  */
 const PTIME = 20;
@@ -54,6 +54,31 @@ describe('TargetController episodes', () => {
     t = feed(tc, t, 3, calm);
     // The minute of bursts is now part of the long-term statistics: the target stays up.
     expect(tc.targetMs).toBeGreaterThan(90);
+  });
+});
+
+describe('TargetController minimum tail basis in the first seconds', () => {
+  const young = { ...opts, initialTargetMs: 10 };
+
+  it('leaves one spike out of the tail of a young histogram', () => {
+    const tc = new TargetController(young);
+    let t = feed(tc, 0, 0.7, calm);
+    // A 150 ms receive stall: 8 packets read together, each 20 ms less late than the one before.
+    for (let i = 0; i < 8; i++, t += 0.1) tc.observe(t, 150 - 20 * i, 0);
+    feed(tc, t, 2.5, calm);
+    expect(tc.targetMs).toBeLessThanOrEqual(5);
+  });
+
+  it('covers lateness that recurs from the first bursts on (4 ms packets arriving in bursts)', () => {
+    const tc = new TargetController({ ...young, ptimeMs: 4 });
+    // Bursts of 5 packets every 20 ms; a burst's first packet is 20–59 ms late, the others 10 ms less each.
+    for (let i = 0; i < 500; i++) {
+      const head = 20 + ((Math.floor(i / 5) * 7919) % 40);
+      tc.observe(i * 4, Math.max(0, head - 10 * (i % 5)), 0);
+    }
+    // The 99 % quantile of these delays is about 57 ms; counting the tail against 10 s of packets
+    // (2500) would allow 25 of these 500 samples above it and put the target near 25 ms.
+    expect(tc.targetMs).toBeGreaterThan(50);
   });
 });
 
