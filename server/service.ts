@@ -17,19 +17,26 @@ import { loadProfiles, type ProfileSet } from './config/load-profiles.js';
 import { createMetrics, type AcipMetrics } from './metrics/metrics.js';
 import { buildApp } from './api/app.js';
 import { ROOT_DIR, VERSION } from './version.js';
-import { systemClock, type Clock } from './util/clock.js';
+import { systemClock, type Clock, type TimerHandle } from './util/clock.js';
+import { presenceOf } from './sip/presence/presence-state.js';
 import { knownCodecIds } from './codecs/known-codecs.js';
 import { UdpSipTransport } from './sip/transport/udp-transport.js';
 import { TcpSipTransport } from './sip/transport/tcp-transport.js';
 import { TlsSipTransport } from './sip/transport/tls-transport.js';
 import type { SipTransport } from './sip/transport/sip-transport.js';
-import { SipUserAgent } from './sip/ua/user-agent.js';
+import { SipUserAgent, comparableUri } from './sip/ua/user-agent.js';
 import { LinkManager } from './links/link-manager.js';
 import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
 import { OverloadMonitor } from './links/overload-monitor.js';
 import { registerOverloadMetrics } from './links/overload-metrics.js';
-import { Phonebook } from './store/phonebook.js';
+import { Phonebook, validateSipUri } from './store/phonebook.js';
 import { CallHistory } from './store/call-history.js';
+import { MessageLog } from './store/message-log.js';
+import { Messaging } from './store/messaging.js';
+import { PeerPresenceBook } from './store/peer-presence.js';
+import { TransferCoordinator } from './sip/transfer-coordinator.js';
+import type { TransferPort } from './api/routes/transfer.js';
+import { AcipError } from './util/errors.js';
 import { isLoopbackHost, parsePortRange, readTlsFiles } from './config/load-config.js';
 import { Admission, ADMISSION_REASONS } from './sip/admission/admission.js';
 import { CORE_REJECT_REASONS } from './sip/ua/uas-dispatch.js';
@@ -37,6 +44,11 @@ import { registerSipRejectionMetrics } from './metrics/metrics.js';
 import { registerLinkMetrics } from './metrics/link-collectors.js';
 import { countingTransport } from './metrics/counting-transport.js';
 import { mediaAddressChooser } from './links/media-address.js';
+
+/** How often link counts are turned into our presence (SUBSCRIBE watchers hear changes within this). */
+const PRESENCE_POLL_MS = 1000;
+/** How often the watched phonebook entries are brought in step with the phonebook. */
+const PHONEBOOK_SYNC_MS = 5000;
 
 export interface ServiceOptions {
   config: AcipConfig;
@@ -188,6 +200,11 @@ export class AcipService {
     links.start();
     this.warnIfOpen(links, phonebook);
 
+    const messaging = this.messaging(ua, links, phonebook);
+    this.publishPresence(ua, links);
+    const peerPresence = this.watchPhonebook(ua, phonebook, sipLog);
+    const transfer = this.transfers(ua, links, phonebook, sipLog);
+
     const app = await buildApp({
       config: this.config,
       version: VERSION,
@@ -200,6 +217,9 @@ export class AcipService {
       links,
       phonebook,
       history,
+      messaging: { list: (q) => messaging.list(q), send: (to, text) => messaging.send(to, text), events: messaging.events },
+      peerPresence,
+      transfer,
       logger: this.log.child({ part: 'http' }),
     });
     this.app = app;
@@ -210,6 +230,135 @@ export class AcipService {
       port: this.config.http.port,
       listenTextResolver: (address) => `listening: HTTP API and panel on ${address}`,
     });
+  }
+
+  /**
+   * Text messages (SIP MESSAGE, RFC 3428): kept in DATA_DIR/messages.jsonl; incoming ones from the
+   * UA, outgoing ones sent in the dialog of a live link to the same peer when there is one.
+   */
+  private messaging(ua: SipUserAgent, links: LinkManager, phonebook: Phonebook): Messaging {
+    const log = new MessageLog(this.dataDir, { clock: this.clock, onWarning: (m) => this.log.warn(m) });
+    // Closers run in reverse: the log is flushed once HTTP stops; a MESSAGE arriving later is written inline.
+    this.closers.push({ name: 'messages', close: () => log.close() });
+    const live = (state: string) => state !== 'ended' && state !== 'failed';
+    const messaging = new Messaging({
+      log,
+      wallNow: () => this.clock.wallNow(),
+      entry: (id) => {
+        const e = phonebook.get(id);
+        return e ? { uri: e.uri, ...(e.tlsVerify === false ? { tlsVerify: false } : {}) } : undefined;
+      },
+      liveLinkTo: (uri) => {
+        const want = comparableUri(uri);
+        return links.list().find((l) => live(l.state) && comparableUri(l.remote) === want)?.id;
+      },
+      send: (route, text) => {
+        const call = route.linkId !== undefined ? ua.callsWith(route.uri)[0] : undefined;
+        return ua.sendMessage(route.uri, text, { ...(call ? { inDialogOf: call } : {}), ...(route.tlsVerify === false ? { tlsVerify: false } : {}) });
+      },
+    });
+    messaging.events.onListenerError = (event, err) => this.log.error({ event, err: String(err) }, 'messages listener threw');
+    ua.on('textMessage', (m) => {
+      const r = messaging.receive({ from: m.from, text: m.text, inDialog: m.dialogKey !== undefined });
+      this.log.info({ from: m.from, source: m.source, id: r.id, linkId: r.linkId }, `text message from ${m.from}`);
+    });
+    return messaging;
+  }
+
+  /**
+   * Our presence for watchers (SUBSCRIBE, RFC 3856): open while a link is free, busy ("on air") when
+   * every link is in use, closed while a configured registration is not up. Link counts are read
+   * once a second (cheap: no snapshots) rather than on every link event.
+   */
+  private publishPresence(ua: SipUserAgent, links: LinkManager): void {
+    const update = () => {
+      const counts = links.stateCounts();
+      const reg = links.registration();
+      ua.setPresence(
+        presenceOf({ ready: reg === null || reg.state === 'registered', linksInUse: counts.total - (counts.byState.ended ?? 0), maxLinks: this.config.sip.maxLinks }),
+      );
+    };
+    let timer: TimerHandle | undefined;
+    const tick = () => {
+      update();
+      timer = this.clock.setTimer(PRESENCE_POLL_MS, tick);
+    };
+    tick();
+    this.closers.push({ name: 'presence', close: () => timer?.cancel() });
+  }
+
+  /**
+   * The presence of phonebook entries with `watchPresence` (SUBSCRIBE, RFC 3856), kept in step with
+   * the phonebook every PHONEBOOK_SYNC_MS (the phonebook announces no changes); unsubscribed on close.
+   */
+  private watchPhonebook(ua: SipUserAgent, phonebook: Phonebook, log: Logger): PeerPresenceBook {
+    const book = new PeerPresenceBook({
+      watch: (uri, onPresence) => {
+        try {
+          return ua.watchPresence(uri, onPresence);
+        } catch (err) {
+          log.warn({ uri, err: String(err) }, `cannot watch the presence of ${uri}`);
+          return { stop: () => undefined };
+        }
+      },
+    });
+    book.events.onListenerError = (event, err) => log.error({ event, err: String(err) }, 'presence listener threw');
+    let timer: TimerHandle | undefined;
+    const sync = () => {
+      book.reconcile(phonebook.list());
+      timer = this.clock.setTimer(PHONEBOOK_SYNC_MS, sync);
+    };
+    sync();
+    // Pushed after 'sip': closers run in reverse, so the unsubscribes go out before the UA closes.
+    this.closers.push({
+      name: 'peer-presence',
+      close: () => {
+        timer?.cancel();
+        book.close();
+      },
+    });
+    return book;
+  }
+
+  /**
+   * Call transfer (REFER, RFC 3515) both ways: a REFER received in a link's call dials its target
+   * with the link's profile and hangs the old link up once the new one is connected; the API's
+   * transfer sends a REFER in a link's call.
+   */
+  private transfers(ua: SipUserAgent, links: LinkManager, phonebook: Phonebook, log: Logger): TransferPort {
+    const coordinator = new TransferCoordinator({
+      clock: this.clock,
+      dial: (r) => links.dial(r),
+      hangup: (id) => void links.hangup(id),
+      onLink: (fn) => links.events.on('link', fn),
+      log: (m) => log.warn(m),
+    });
+    this.closers.push({ name: 'transfers', close: () => coordinator.close() });
+    const live = (state: string) => state !== 'ended' && state !== 'failed';
+    const linkOf = (uri: string | undefined) => (uri === undefined ? undefined : links.list().find((l) => live(l.state) && comparableUri(l.remote) === comparableUri(uri)));
+    ua.on('refer', (call, r) => {
+      const link = linkOf(call.remoteUri);
+      log.info({ link: link?.id, target: r.target }, `REFER from ${call.remoteUri ?? '?'}: transfer to ${r.target}`);
+      if (!link) r.report(603, 'Decline');
+      else coordinator.follow(link, r.target, r);
+    });
+    return {
+      transfer: async (linkId, to) => {
+        const link = links.get(linkId);
+        if (!link) throw new AcipError('NOT_FOUND', `no link ${JSON.stringify(linkId)}`, 'id');
+        let target = to.trim();
+        if (!/^sips?:/i.test(target)) {
+          const e = phonebook.get(target);
+          if (!e) throw new AcipError('NOT_FOUND', `no phonebook entry ${JSON.stringify(target.slice(0, 80))}`, 'to');
+          target = e.uri;
+        }
+        validateSipUri(target, 'to');
+        const call = live(link.state) ? ua.callsWith(link.remote)[0] : undefined;
+        if (!call) throw new AcipError('CONFLICT', `link ${linkId} has no call to transfer`, 'id');
+        const r = await call.refer(target);
+        return { accepted: r.status >= 200 && r.status < 300, status: r.status, reason: r.reason, target };
+      },
+    };
   }
 
   /**

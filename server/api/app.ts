@@ -23,11 +23,12 @@ import { registerLinkRoutes } from './routes/links.js';
 import { registerPhonebookRoutes } from './routes/phonebook.js';
 import { registerHistoryRoutes } from './routes/history.js';
 import { registerMessageRoutes, type MessagingPort } from './routes/messages.js';
+import { registerTransferRoutes, type TransferPort } from './routes/transfer.js';
 import { registerLiveFeed, type LiveFeedOptions } from './live-feed.js';
 import { responses, textBody } from './responses.js';
 import { registerLazyDocs } from './docs.js';
 import { lazyCompilersFactory } from './lazy-compilers.js';
-import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody, type ServiceLoad } from './contract/index.js';
+import { HealthBody, ProfileList, ProfileNameParams, ProfileSummary, StatusBody, type ErrorBody, type PeerPresence, type ServiceLoad } from './contract/index.js';
 
 export interface AppDeps {
   config: AcipConfig;
@@ -45,8 +46,18 @@ export interface AppDeps {
   history?: CallHistory;
   /** Text messages (SIP MESSAGE); the routes exist only when the service provides it. */
   messaging?: MessagingPort;
+  /** Presence of watched phonebook entries (RFC 3856): on each entry and on the live feed. */
+  peerPresence?: PeerPresencePort;
+  /** Call transfer of a link (REFER); the route exists only when the service provides it. */
+  transfer?: TransferPort;
   live?: Partial<LiveFeedOptions>;
   logger?: FastifyBaseLogger | boolean;
+}
+
+/** What the API reads of the presence of watched phonebook entries. */
+export interface PeerPresencePort {
+  of(phonebookId: string): PeerPresence | undefined;
+  readonly events: { on(event: 'presence', fn: (phonebookId: string, presence: PeerPresence) => void): () => void };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -146,9 +157,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSessionRoutes(app, auth);
   if (deps.links) {
     registerLinkRoutes(app, deps.links);
-    registerLiveFeed(app, { links: deps.links, version: deps.version, ...deps.live });
+    if (deps.transfer) registerTransferRoutes(app, deps.transfer);
+    registerLiveFeed(app, { links: deps.links, version: deps.version, messages: deps.messaging?.events, presence: deps.peerPresence?.events, ...deps.live });
   }
-  if (deps.phonebook) registerPhonebookRoutes(app, deps.phonebook, deps.links, deps.history);
+  if (deps.phonebook) registerPhonebookRoutes(app, deps.phonebook, deps.links, deps.history, deps.peerPresence ? (id) => deps.peerPresence!.of(id) : undefined);
   if (deps.history) registerHistoryRoutes(app, deps.history);
   if (deps.messaging) registerMessageRoutes(app, deps.messaging);
 

@@ -5,7 +5,7 @@
  * happen, every link's full snapshot at 1 Hz, every link's meters at 10 Hz, alarms and registration.
  * Feed 2 (`?feed=2`): the same `hello`, then per client only what changed since the last message to
  * that client (a `LinkDeltaTracker` per client remembers what it was sent), levels as compact rows,
- * and a fresh `hello` when the client sends `{"type":"resync"}`. Most of a snapshot (SDP, codec,
+ * and a fresh `hello` when the client sends `{"type":"resync"}`. Both feeds pass on text messages (`message`) and the presence of watched phonebook entries (`presence`). Most of a snapshot (SDP, codec,
  * profile) never changes during a call, so with 100 links feed 2 sends a fraction of feed 1's bytes.
  *
  * Timers run only while someone is listening. A slow client whose socket buffer passes a bound is
@@ -25,6 +25,8 @@ import {
   type LinkPatch,
   type LinkSnapshot,
   type LiveHello,
+  type Message,
+  type PeerPresence,
 } from './contract/index.js';
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
 
@@ -36,6 +38,10 @@ export interface LiveFeedOptions {
   metersIntervalMs: number;
   /** Skip periodic messages to a client with more than this many bytes unsent. */
   maxBufferedBytes: number;
+  /** Text messages to pass on as `message` (both feeds); absent: none. */
+  messages?: { on(event: 'message', fn: (m: Message) => void): () => void } | undefined;
+  /** Presence changes of watched phonebook entries, passed on as `presence` (both feeds); absent: none. */
+  presence?: { on(event: 'presence', fn: (phonebookId: string, presence: PeerPresence) => void): () => void } | undefined;
 }
 
 /** A snapshot's fields as JSON text, keyed by name: what a patch compares. `id` and `meters` are not in it. */
@@ -255,6 +261,8 @@ export function registerLiveFeed(app: FastifyInstance, partial: Partial<LiveFeed
     opts.links.events.on('alarm', (alarm) => toAll({ type: 'alarm', alarm })),
     opts.links.events.on('registration', (registration) => toAll({ type: 'registration', registration })),
   ];
+  if (opts.messages) offs.push(opts.messages.on('message', (message) => toAll({ type: 'message', message })));
+  if (opts.presence) offs.push(opts.presence.on('presence', (phonebookId, presence) => toAll({ type: 'presence', phonebookId, presence })));
 
   app.addHook('onClose', async () => {
     for (const off of offs) off();

@@ -86,7 +86,7 @@ describe('links board view', () => {
 
   it('gives an operator hang-up and profile change on a connected card, and no hang-up on a failed one', () => {
     const { html } = render({ store: storeWith(connected, failed) });
-    expect(buttonTexts(card(html, 'c1').inner)).toEqual(['Apply', 'Hang up']);
+    expect(buttonTexts(card(html, 'c1').inner)).toEqual(['Send', 'Apply', 'Hang up']);
     expect(buttonTexts(card(html, 'f1').inner)).toEqual([]);
     expect(elements(card(html, 'c1').inner, 'option').map((o) => o.text)).toEqual(['opus-stereo-music (current)', 'l24-studio']);
     expect(button(html, 'Apply').attrs.disabled).toBeDefined();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type * as C from '../../server/api/contract/index.js';
 import { emptyEntry, type PanelState } from '../../web/src/ui/panel-state.js';
 import { phonebookView } from '../../web/src/ui/views/phonebook-view.js';
 import { PROFILES, panelState, phonebookRow, recordingActions } from './panel-fixtures.js';
@@ -41,7 +42,7 @@ describe('phonebook view', () => {
 
   it('gives an operator Edit and Delete per row and the new-entry form', () => {
     const { html, text } = render({ phonebook: [studioB] });
-    expect(buttonTexts(html)).toEqual(['Edit', 'Delete', 'Save entry']);
+    expect(buttonTexts(html)).toEqual(['Messages', 'Edit', 'Delete', 'Save entry']);
     expect(button(html, 'Edit').attrs['aria-label']).toBe('Edit Studio B');
     expect(text).toContain('New entry');
   });
@@ -56,14 +57,34 @@ describe('phonebook view', () => {
   it('shows the entry being edited, with Cancel, and the service’s error under its field', () => {
     const { html, text } = render({
       phonebook: [studioB],
-      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false, tlsVerify: true },
+      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false, tlsVerify: true, watchPresence: false },
       entryErrors: { uri: 'uri: not a SIP URI' },
     });
     expect(elements(html, 'h3').map((h) => h.text)).toEqual(['Edit Studio B']);
-    expect(buttonTexts(html)).toEqual(['Edit', 'Delete', 'Save entry', 'Cancel']);
+    expect(buttonTexts(html)).toEqual(['Messages', 'Edit', 'Delete', 'Save entry', 'Cancel']);
     expect(text).toContain('uri: not a SIP URI');
     expect(startTags(html, 'input').find((i) => i.id === 'entry-uri')?.value).toBe('sip:b@studio-b.example');
     expect(startTags(html, 'input').find((i) => i.type === 'checkbox')?.checked).toBeUndefined();
+  });
+
+  const presences: [C.PeerPresence | undefined, string][] = [
+    ['open', 'reachable, 12 ms · online'],
+    ['busy', 'reachable, 12 ms · on air'],
+    ['closed', 'reachable, 12 ms · offline'],
+    ['unknown', 'reachable, 12 ms · presence unknown'],
+    [undefined, 'reachable, 12 ms'],
+  ];
+  it.each(presences)('shows a watched presence of %s beside the reachability as %j', (presence, cell) => {
+    const row = presence === undefined ? studioB : { ...studioB, presence };
+    expect(rows(render({ phonebook: [row], role: 'viewer' }).html)[0]![0]).toBe(cell);
+  });
+
+  it('lets an operator tick Watch presence in the entry form', () => {
+    const r = render({ entry: emptyEntry() });
+    const box = startTags(r.html, 'input').filter((i) => i.type === 'checkbox')[1]!;
+    fire(r, { attrs: box, inner: '', text: '' }, 'change', { target: { checked: true } });
+    expect(r.calls).toEqual([{ name: 'editEntry', args: [{ watchPresence: true }] }]);
+    expect(r.text).toContain("Watch the studio's presence");
   });
 
   it('disables Save entry while the save is in flight', () => {

@@ -11,13 +11,13 @@
  *   status     Listening, RegistrationStatus, HealthBody, ServiceLoad, StatusBody
  *   links      LinkState, LinkCodecInfo, LinkRxStats, LinkTxStats, LinkMeters, EbuAcipInfo, MediaDirection,
  *              LinkSnapshot, LinkList, LinkMeterFrame, DialBody, ChangeProfileBody
- *   phonebook  PhonebookInput, Reachability, AnswerSeizure, PhonebookEntry, PhonebookList
+ *   phonebook  PhonebookInput, PeerPresence, Reachability, AnswerSeizure, PhonebookEntry, PhonebookList
  *   history    HistoryQuery, CallQuality, HistoryRecord, HistoryList
  *   alarms     AlarmKind, Alarm, AlarmList
  *   profiles   CodecChoice, JitterBufferSettings, ProfileSummary, ProfileList, ProfileNameParams
  *   messages   MessageDirection, MessageStatus, Message, MessageQuery, SendMessageBody, MessageList,
  *              MESSAGE_TEXT_MAX (constant)
- *   live       LiveHello, LiveLink, LiveLinkRemoved, LiveStats, LiveMeters, LiveAlarm, LiveRegistration,
+ *   live       LiveHello, LiveLink, LiveLinkRemoved, LiveStats, LiveMeters, LiveAlarm, LiveRegistration, LiveTextMessage, LivePresence,
  *              LiveMessage, LiveMessageType (type)
  */
 export * from './common.js';

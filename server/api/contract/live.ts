@@ -15,12 +15,18 @@
  * no feed 2 ignores the query and speaks feed 1, so a feed-2 client must still understand `link`,
  * `stats` and `meters`; a client asking for a feed newer than the service knows gets the newest the
  * service has (`hello.feed`).
+ *
+ * Both feeds carry `message` when a text message (SIP MESSAGE, RFC 3428) arrives, is sent, or its
+ * delivery status changes (the same id again, with the new status), and `presence` when a watched
+ * phonebook entry's presence changes.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from './common.js';
 import { LinkMeterFrame, LinkSnapshot } from './links.js';
 import { Alarm } from './alarms.js';
 import { RegistrationStatus } from './status.js';
+import { Message } from './messages.js';
+import { PeerPresence } from './phonebook.js';
 
 /** The newest feed version this service speaks. */
 export const LIVE_FEED_VERSION = 2;
@@ -99,6 +105,18 @@ export const LiveLevels = Type.Object(
   { additionalProperties: false, description: 'Levels at 10 Hz of the links whose levels changed since the last message to this client (feed 2)' },
 );
 
+/** A text message (SIP MESSAGE) arrived, was sent, or its delivery status changed (both feeds). */
+export const LiveTextMessage = Type.Object(
+  { type: Type.Literal('message'), message: Message },
+  { additionalProperties: false, description: 'A text message arrived or was sent, or its delivery status changed (the same id again)' },
+);
+
+/** A watched phonebook entry's presence changed (both feeds). */
+export const LivePresence = Type.Object(
+  { type: Type.Literal('presence'), phonebookId: Type.String(), presence: PeerPresence },
+  { additionalProperties: false, description: "A watched phonebook entry's presence (RFC 3856) changed" },
+);
+
 export const LiveMessage = Type.Union([
   LiveHello,
   LiveLink,
@@ -110,6 +128,8 @@ export const LiveMessage = Type.Union([
   LiveLinkPatch,
   LiveStatsDelta,
   LiveLevels,
+  LiveTextMessage,
+  LivePresence,
 ]);
 export type LiveMessage = Static<typeof LiveMessage>;
 export type LiveHello = Static<typeof LiveHello>;
@@ -122,6 +142,8 @@ export type LiveRegistration = Static<typeof LiveRegistration>;
 export type LiveLinkPatch = Static<typeof LiveLinkPatch>;
 export type LiveStatsDelta = Static<typeof LiveStatsDelta>;
 export type LiveLevels = Static<typeof LiveLevels>;
+export type LiveTextMessage = Static<typeof LiveTextMessage>;
+export type LivePresence = Static<typeof LivePresence>;
 export type LiveMessageType = LiveMessage['type'];
 
 /** Client → service (feed 2): ask for a fresh `hello` with the full state. Anything else is ignored. */

@@ -33,10 +33,19 @@ export const PhonebookInput = Type.Object(
       Type.Boolean({ default: true, description: 'TLS (sips:) only: false accepts a certificate that fails verification (self-signed, wrong name)' }),
     ),
     inboundAuth: Type.Optional(InboundAuthInput),
+    watchPresence: Type.Optional(
+      Type.Boolean({ default: false, description: "Subscribe to the studio's presence (SIP SUBSCRIBE, RFC 3856) and show it as `presence`" }),
+    ),
   },
   { additionalProperties: false },
 );
 export type PhonebookInput = Static<typeof PhonebookInput>;
+
+/** A watched studio's presence (RFC 3856): busy is "on air" (every link in use); unknown while no subscription stands. */
+export const PeerPresence = Type.Union([Type.Literal('open'), Type.Literal('busy'), Type.Literal('closed'), Type.Literal('unknown')], {
+  description: "The studio's presence as its NOTIFYs said: open, busy (on air), closed; unknown while there is no subscription",
+});
+export type PeerPresence = Static<typeof PeerPresence>;
 
 /** The last OPTIONS probe of an entry (RFC 3261 §11); all null until one has been answered or timed out. */
 export const Reachability = Type.Object(
@@ -66,6 +75,7 @@ export const PhonebookEntry = Type.Object(
     updatedAt: IsoTime(),
     reachability: Reachability,
     asr: AnswerSeizure,
+    presence: Type.Optional(PeerPresence),
   },
   { additionalProperties: false },
 );

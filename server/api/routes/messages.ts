@@ -21,6 +21,8 @@ export interface MessagingPort {
    * Resolves with the kept message: delivered or failed (with the SIP status), never pending.
    */
   send(to: string, text: string): Promise<Message>;
+  /** New messages and delivery status changes (the live feed's `message`); absent: the feed carries none. */
+  readonly events?: { on(event: 'message', fn: (m: Message) => void): () => void };
 }
 
 export function registerMessageRoutes(app: FastifyInstance, port: MessagingPort): void {

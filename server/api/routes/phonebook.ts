@@ -1,18 +1,25 @@
-/** Phonebook CRUD, with each entry's reachability (OPTIONS probe) and answer/seizure ratio. */
+/** Phonebook CRUD, with each entry's reachability (OPTIONS probe), answer/seizure ratio and, when watched, presence. */
 import type { FastifyInstance } from 'fastify';
 import type { LinksPort } from '../../links/links-port.js';
 import type { Phonebook, PhonebookEntry as StoredEntry } from '../../store/phonebook.js';
 import type { CallHistory } from '../../store/call-history.js';
 import { AcipError } from '../../util/errors.js';
-import { IdParams, PhonebookEntry, PhonebookInput, PhonebookList } from '../contract/index.js';
+import { IdParams, PhonebookEntry, PhonebookInput, PhonebookList, type PeerPresence } from '../contract/index.js';
 import { NoContent, responses } from '../responses.js';
 
-export function registerPhonebookRoutes(app: FastifyInstance, phonebook: Phonebook, links?: LinksPort, history?: CallHistory): void {
-  const present = (e: StoredEntry): PhonebookEntry => ({
-    ...e,
-    reachability: links?.reachability(e.id) ?? { reachable: null, rttMs: null, status: null, checkedAt: null },
-    asr: history?.answerSeizureRatio(e.id) ?? { attempts: 0, answered: 0, asr: null },
-  });
+/** The presence of watched entries (RFC 3856); undefined for an entry that is not watched. */
+export type PresenceOf = (phonebookId: string) => PeerPresence | undefined;
+
+export function registerPhonebookRoutes(app: FastifyInstance, phonebook: Phonebook, links?: LinksPort, history?: CallHistory, presenceOf?: PresenceOf): void {
+  const present = (e: StoredEntry): PhonebookEntry => {
+    const presence = presenceOf?.(e.id);
+    return {
+      ...e,
+      reachability: links?.reachability(e.id) ?? { reachable: null, rttMs: null, status: null, checkedAt: null },
+      asr: history?.answerSeizureRatio(e.id) ?? { attempts: 0, answered: 0, asr: null },
+      ...(presence !== undefined ? { presence } : {}),
+    };
+  };
   const get = (id: string) => {
     const e = phonebook.get(id);
     if (!e) throw new AcipError('NOT_FOUND', `no phonebook entry ${JSON.stringify(id)}`, 'id');

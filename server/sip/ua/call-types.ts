@@ -2,6 +2,7 @@
  * The events and values a call shows the layers above (links): what ended it, the offers the peer
  * makes inside the dialog, the result of ours.
  */
+import type { IncomingRefer, ReferProgress } from './call-transfer.js';
 import type { SipRequest } from '../grammar/message.js';
 import type { SessionEndCause } from './session-refresh.js';
 
@@ -82,4 +83,8 @@ export type CallEvents = {
    * with BYE (`ended` with status 408, §13.3.1.4): our offer would stay unanswered.
    */
   'reinvite-answer': [{ sdp: string | undefined }];
+  /** RFC 3515: the peer asks us to call someone else (answered 202, NOTIFY 100 sent). No listener → 603 reported. */
+  refer: [IncomingRefer];
+  /** RFC 3515: how the call our REFER asked the peer to place goes (from its NOTIFYs). */
+  'refer-progress': [ReferProgress];
 };

@@ -1,7 +1,8 @@
 /**
  * What outgoing and incoming calls share on top of the dialog (`dialog-call.ts`): re-INVITE in
  * both directions with glare handling (RFC 3261 §14), UPDATE received inside the dialog (RFC
- * 3311), and the session timer (RFC 4028, see `session-refresh.ts`).
+ * 3311), the session timer (RFC 4028, see `session-refresh.ts`), and call transfer (REFER, RFC 3515,
+ * see `call-transfer.ts`).
  */
 import { AcipError } from '../../util/errors.js';
 import type { SipRequest, SipResponse } from '../grammar/message.js';
@@ -15,6 +16,7 @@ import type { SipTransport } from '../transport/sip-transport.js';
 import type { ReinviteOffer, ReinviteResult } from './call-types.js';
 import { DialogCall, SDP, bodyText, type OfferInAnswer } from './dialog-call.js';
 import { SessionRefresh, type RefreshOutcome } from './session-refresh.js';
+import { onCallNotify, onReferRequest, sendRefer, type TransferCallHost } from './call-transfer.js';
 import type { SipRoute, UaCore } from './ua-core.js';
 import { ALLOW_HEADER, warningHeader } from './uas-policy.js';
 
@@ -269,8 +271,48 @@ export abstract class SipCall extends DialogCall {
       this.onUpdate(req, tx);
       return;
     }
+    if (req.method === 'PRACK') {
+      this.onPrack(req, tx);
+      return;
+    }
+    if (req.method === 'REFER') {
+      onReferRequest(this.transferHost(), req, tx);
+      return;
+    }
+    if (req.method === 'NOTIFY') {
+      onCallNotify(this.transferHost(), req, tx);
+      return;
+    }
     // Anything else that reached us in-dialog (OPTIONS is answered by the core).
     tx.respond(this.withServer(createResponse(req, 405, 'Method Not Allowed')));
+  }
+
+  /**
+   * RFC 3515: ask the peer to call `target` instead (REFER in this dialog). Resolves with the
+   * REFER's final status (202: the peer will try; its progress arrives as 'refer-progress').
+   */
+  refer(target: string): Promise<{ status: number; reason: string }> {
+    return sendRefer(this.transferHost(), target);
+  }
+
+  private transferHost(): TransferCallHost {
+    return {
+      core: this.core,
+      dialog: () => this.dialog,
+      ended: () => this.endedFlag,
+      withDialogRoute: (d, send, onError) => this.withDialogRoute(d, send, onError),
+      respond: (tx, res) => tx.respond(this.withServer(res)),
+      emitRefer: (r) => {
+        if (this.listenerCount('refer') === 0) r.report(603, 'Decline');
+        else this.emit('refer', r);
+      },
+      emitReferProgress: (p) => this.emit('refer-progress', p),
+    };
+  }
+
+  /** RFC 3262 §3: a PRACK for none of our reliable provisionals → 481 (incoming calls match theirs). */
+  protected onPrack(req: SipRequest, tx: ServerTransaction): void {
+    tx.respond(this.withServer(createResponse(req, 481, 'No matching reliable provisional response')));
   }
 
   /** RFC 4028 §9 / §6: a Session-Expires below our Min-SE → 422 with our Min-SE; else the decision. */

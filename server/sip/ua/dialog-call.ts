@@ -10,6 +10,7 @@ import type { SipRequest, SipResponse } from '../grammar/message.js';
 import { parseCSeq } from '../grammar/headers.js';
 import { createResponse } from '../grammar/response.js';
 import { tagOf } from '../transaction/message-fields.js';
+import { formatUri, parseNameAddr } from '../grammar/uri.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
@@ -157,6 +158,55 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
   }
 
   // ---- sending inside the dialog -------------------------------------------------------------
+
+  /** The far end's URI as the dialog names it (To of our INVITE, From of theirs), without tag; undefined before the dialog exists. */
+  get remoteUri(): string | undefined {
+    const d = this.dialog;
+    if (!d) return undefined;
+    try {
+      const na = parseNameAddr(d.remoteHeader, 'To');
+      return formatUri({ ...na.uri, params: new Map(), headers: new Map() });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Send a non-INVITE request that needs nothing of the call but the dialog (MESSAGE, RFC 3428
+   * §4: in-dialog messages take the dialog's route set, target and next CSeq). Resolves with the
+   * final status (408 on timeout, 503 when it could not be sent, 481 when there is no dialog).
+   */
+  sendInDialog(method: string, o: { body?: Buffer | string; contentType?: string; headers?: [string, string][] } = {}): Promise<{ status: number; reason: string }> {
+    const dialog = this.dialog;
+    if (this.endedFlag || !dialog || dialog.state === 'terminated') return Promise.resolve({ status: 481, reason: 'Call/Transaction Does Not Exist' });
+    return new Promise((resolve) => {
+      this.withDialogRoute(
+        dialog,
+        (route) => {
+          try {
+            const req = dialog.createRequest(method, {
+              via: this.core.via(route.transport),
+              userAgent: this.core.userAgentName,
+              ...(o.body !== undefined ? { body: o.body } : {}),
+              ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
+              ...(o.headers ? { headers: o.headers } : {}),
+            });
+            this.core.sendRequest(req, route, {
+              onResponse: (res) => {
+                if (res.status >= 200) resolve({ status: res.status, reason: res.reason });
+              },
+              onTimeout: () => resolve({ status: 408, reason: 'Request Timeout' }),
+              onTransportError: () => resolve({ status: 503, reason: 'Service Unavailable (transport error)' }),
+            });
+          } catch (err) {
+            resolve({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` });
+          }
+        },
+        (err) => resolve({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` }),
+      );
+    });
+  }
+
 
   /**
    * The next hop of an in-dialog request (§12.2.1.1: first Route, else the remote target),

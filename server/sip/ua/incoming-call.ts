@@ -2,9 +2,10 @@
  * An INVITE we received (UAS, RFC 3261 §13.3): the upper layer rings, accepts with an answer
  * (or, when the INVITE carried no offer, with our offer, answered in the ACK: §13.2.1), or
  * rejects it. The 2xx is retransmitted until the ACK (§13.3.1.4) and carries the session
- * timer (RFC 4028 §9); CANCEL ends it with 487 (§9.2).
+ * timer (RFC 4028 §9); CANCEL ends it with 487 (§9.2). A caller that requires or supports 100rel
+ * gets its 180 reliably and PRACKs it (RFC 3262 §3).
  */
-import type { SipRequest } from '../grammar/message.js';
+import type { SipRequest, SipResponse } from '../grammar/message.js';
 import { createResponse } from '../grammar/response.js';
 import { formatUri, parseNameAddr } from '../grammar/uri.js';
 import { Dialog } from '../dialog/dialog.js';
@@ -12,7 +13,12 @@ import type { InviteServerTransaction } from '../transaction/invite-server-trans
 import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';
 import { SipCall } from './call.js';
 import type { UaCore } from './ua-core.js';
-import { warningHeader } from './uas-policy.js';
+import { hasOptionTag, warningHeader } from './uas-policy.js';
+import { ReliableProvisionalSender } from './reliable-provisional.js';
+import { formatRSeq, parseRAck } from '../grammar/rel-headers.js';
+import { tryRequiredHeader } from '../grammar/header-result.js';
+import { cseqOf } from '../transaction/message-fields.js';
+import type { ServerTransaction } from '../transaction/transaction-layer.js';
 
 export type IncomingCallState = 'offered' | 'ringing' | 'accepted' | 'confirmed' | 'ended';
 
@@ -67,7 +73,22 @@ export class IncomingCall extends SipCall {
       onAck: (ack) => this.onAck(ack),
       onTransportError: () => this.finish({ by: 'local', status: 503, reason: 'transport error' }),
     };
+    // RFC 3262 §3: a caller that requires or supports 100rel gets its 180 reliably.
+    const cseq = cseqOf(tx.request);
+    if (cseq && (hasOptionTag(tx.request, 'Require', '100rel') || hasOptionTag(tx.request, 'Supported', '100rel'))) {
+      this.reliable = new ReliableProvisionalSender<SipResponse>({
+        clock: core.clock,
+        t1: core.timers.t1,
+        inviteCSeq: cseq,
+        transmit: (res) => this.core.respondInvite(this.tx, res),
+        // §3: no PRACK within 64·T1 → reject the INVITE with a 5xx.
+        onGiveUp: () => this.reject(504, 'Server Time-out', [['Warning', warningHeader(core.userAgentName, 399, 'no PRACK for the reliable 180')]]),
+      });
+    }
   }
+
+  /** RFC 3262: our reliable provisionals, when the caller asked for them. */
+  private readonly reliable: ReliableProvisionalSender<SipResponse> | undefined;
 
   get state(): IncomingCallState {
     return this.endedFlag ? 'ended' : this.stateValue;
@@ -77,11 +98,25 @@ export class IncomingCall extends SipCall {
   ringing(): void {
     if (this.stateValue !== 'offered' || this.endedFlag) return;
     this.stateValue = 'ringing';
-    const res = createResponse(this.request, 180, 'Ringing', {
-      toTag: this.localTag,
-      headers: [['Contact', this.ownContact()]],
-    });
-    this.core.respondInvite(this.tx, res);
+    const ringing = (extra: [string, string][]) =>
+      createResponse(this.request, 180, 'Ringing', { toTag: this.localTag, headers: [['Contact', this.ownContact()], ...extra] });
+    if (this.reliable) {
+      // RFC 3262 §3: Require: 100rel and an RSeq; retransmitted until the PRACK. It carries no SDP.
+      this.reliable.offer((rseq) => ringing([['Require', '100rel'], ['RSeq', formatRSeq(rseq)]]), false);
+      return;
+    }
+    this.core.respondInvite(this.tx, ringing([]));
+  }
+
+  /** RFC 3262 §3, §7.2: a PRACK in our early dialog: 200 when its RAck names our pending 180, else 481 (400 when RAck is bad). */
+  protected override onPrack(req: SipRequest, tx: ServerTransaction): void {
+    const rack = tryRequiredHeader(parseRAck, req.headers.getAll('RAck'), 'RAck');
+    if (!rack.ok) {
+      tx.respond(this.withServer(createResponse(req, 400, rack.reason)));
+      return;
+    }
+    const verdict = this.reliable?.prack(rack.value) ?? { status: 481 as const, reason: 'No matching reliable provisional response' };
+    tx.respond(this.withServer(createResponse(req, verdict.status, verdict.status === 200 ? 'OK' : verdict.reason)));
   }
 
   /**
@@ -92,6 +127,8 @@ export class IncomingCall extends SipCall {
   accept(sdp: string): void {
     if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
     this.stateValue = 'accepted';
+    // §3: the reliable 180 carried no SDP, so the 2xx may go at once; retransmissions stop with it.
+    this.reliable?.close();
     this.localSdp = sdp;
     this.dialog?.transition('confirmed');
     const onNoAck = () => {
@@ -109,6 +146,7 @@ export class IncomingCall extends SipCall {
   /** Reject with a final non-2xx (486, 488 with Warning, 603, …). */
   reject(status: number, reason?: string, headers?: [string, string][]): void {
     if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
+    this.reliable?.close();
     const res = createResponse(this.request, status, reason, { toTag: this.localTag, ...(headers ? { headers } : {}) });
     this.core.respondInvite(this.tx, res);
     this.finish({ by: 'local', status, reason: res.reason });
@@ -129,6 +167,7 @@ export class IncomingCall extends SipCall {
   /** §9.2: CANCEL before the final response → 487 for the INVITE. */
   onCancel(): void {
     if ((this.stateValue !== 'offered' && this.stateValue !== 'ringing') || this.endedFlag) return;
+    this.reliable?.close();
     this.core.respondInvite(this.tx, createResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag }));
     this.finish({ by: 'remote', status: 487, reason: 'Request Terminated' });
   }
@@ -136,6 +175,7 @@ export class IncomingCall extends SipCall {
   /** §15.2: BYE before we answered → 487 to the pending INVITE as well. */
   protected override onRemoteBye(): void {
     if (this.stateValue === 'offered' || this.stateValue === 'ringing') {
+      this.reliable?.close();
       this.core.respondInvite(this.tx, createResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag }));
     }
     super.onRemoteBye();

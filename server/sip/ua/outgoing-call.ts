@@ -18,6 +18,11 @@ import { SipCall } from './call.js';
 import { DigestClient, type DigestCredentials } from './digest-client.js';
 import { isSipTransportError } from '../transport/transport-error.js';
 import { routeFailure } from './route-failure.js';
+import { PrackTracker, type ProvisionalDecision } from './prack-tracker.js';
+import { formatRAck, parseRSeq, type RAck } from '../grammar/rel-headers.js';
+import { tryHeader } from '../grammar/header-result.js';
+import { cseqOf, tagOf } from '../transaction/message-fields.js';
+import { hasOptionTag } from './uas-policy.js';
 import type { SipRoute, UaCore } from './ua-core.js';
 import type { RouteOptions } from './ua-routing.js';
 
@@ -48,6 +53,8 @@ export class OutgoingCall extends SipCall {
   private readonly digest: DigestClient | undefined;
   private authRetried = false;
   private retried422 = false;
+  /** RFC 3262 UAC state of the current INVITE: which reliable 1xx were PRACKed, in which early dialogs. */
+  private prack: { invite: SipRequest; tracker: PrackTracker; dialogs: Map<string, Dialog> } | undefined;
 
   /**
    * `invite` was built for `transport` (its Via and Contact); `start` or `startWhenResolved`
@@ -181,11 +188,16 @@ export class OutgoingCall extends SipCall {
       this.gotProvisional = true;
       if (this.cancelWanted && !this.cancelSent) this.sendCancel();
       if (res.status > 100) {
+        // RFC 3262 §4: a reliable 1xx is PRACKed once, in order; a retransmission or one out of order is dropped.
+        const decision = this.provisional(res);
+        if (decision.action === 'discard') return;
+        if (decision.action === 'prack') this.sendPrack(res, decision.rack);
         const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
         this.emit('progress', { status: res.status, reason: res.reason, ...(sdp !== undefined ? { sdp } : {}) });
       }
       return;
     }
+    this.prack?.tracker.onFinal();
     if (res.status < 300) {
       this.on2xx(res);
       return;
@@ -236,13 +248,53 @@ export class OutgoingCall extends SipCall {
       }
       h.append(e.name, e.value);
     }
-    for (const [n, v] of replace) h.append(n, v);
+    // A replaced Supported keeps naming 100rel (RFC 3262 §4), as the first INVITE did.
+    for (const [n, v] of replace) h.append(n, n.toLowerCase() === 'supported' && !/\b100rel\b/i.test(v) ? `${v}, 100rel` : v);
     h.prepend('Via', this.core.via(this.route!.transport));
     this.invite = { ...old, headers: h };
     if (this.authRetried) this.digest?.authorize(this.invite);
     this.gotProvisional = false;
     this.stateValue = 'calling';
     this.sendInvite();
+  }
+
+  /** RFC 3262 §4: what to do with a provisional response (the tracker follows the INVITE's CSeq across retries). */
+  private provisional(res: SipResponse): ProvisionalDecision {
+    const cseq = cseqOf(this.invite);
+    if (!cseq) return { action: 'process' };
+    if (!this.prack || this.prack.invite !== this.invite) this.prack = { invite: this.invite, tracker: new PrackTracker(cseq, this.core.clock), dialogs: new Map() };
+    const rseqValue = res.headers.get('RSeq');
+    const rseq = rseqValue === undefined ? undefined : tryHeader(parseRSeq, rseqValue);
+    return this.prack.tracker.onProvisional({
+      status: res.status,
+      toTag: tagOf(res.headers.get('To')),
+      rseq: rseq?.ok ? rseq.value : undefined,
+      requires100rel: hasOptionTag(res, 'Require', '100rel'),
+    });
+  }
+
+  /** RFC 3262 §7.2: PRACK in the early dialog of `res` (made on first use), RAck naming it. */
+  private sendPrack(res: SipResponse, rack: RAck): void {
+    const p = this.prack!;
+    const tag = tagOf(res.headers.get('To'))!;
+    let dialog = p.dialogs.get(tag);
+    if (!dialog) {
+      dialog = Dialog.asUac(this.invite, res, this.localContact, 'early');
+      p.dialogs.set(tag, dialog);
+    }
+    const d = dialog;
+    this.withDialogRoute(
+      d,
+      (route) => {
+        try {
+          const req = d.createRequest('PRACK', { via: this.core.via(route.transport), userAgent: this.core.userAgentName, headers: [['RAck', formatRAck(rack)]] });
+          this.core.sendRequest(req, route, { onResponse: () => {}, onTimeout: () => {}, onTransportError: () => {} });
+        } catch (err) {
+          this.core.logger.warn({ err: String(err) }, 'sip: PRACK could not be sent');
+        }
+      },
+      (err) => this.core.logger.warn({ err: String(err) }, 'sip: PRACK has no route'),
+    );
   }
 
   private on2xx(res: SipResponse): void {
@@ -259,7 +311,10 @@ export class OutgoingCall extends SipCall {
       return;
     }
     this.stateValue = 'answered';
-    this.dialog = Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
+    // The early dialog a PRACK went out in carries on (its CSeq counts on), confirmed by the 2xx.
+    const early = this.prack?.dialogs.get(tagOf(res.headers.get('To')) ?? '');
+    if (early) early.confirmFromResponse(res);
+    this.dialog = early ?? Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
     this.core.bindDialog(this.dialog.key, this);
     const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
     this.remoteSdp = sdp;

@@ -22,8 +22,9 @@ import type { SipLogger } from '../transport/sip-logger.js';
 import type { InboundInfo } from '../transport/sip-transport.js';
 import type { IncomingCall } from './incoming-call.js';
 import { newTag } from './ids.js';
+import { readTextBody, senderOf, type IncomingTextMessage } from './text-message.js';
 import type { DialogUser } from './ua-core.js';
-import { ACCEPT_HEADER, ALLOW_HEADER, SUPPORTED_OPTIONS, checkAccept, checkContent, checkMethod, checkRequire } from './uas-policy.js';
+import { ACCEPT_HEADER, ALLOW_EVENTS_HEADER, ALLOW_HEADER, SUPPORTED_OPTIONS, acceptedTypesFor, checkAccept, checkContent, checkMethod, checkRequire } from './uas-policy.js';
 import type { AdmissionGate, AdmissionReason, AdmissionVerdict } from '../admission/admission.js';
 
 export interface UaCounters {
@@ -95,6 +96,19 @@ export interface UasHost {
    * not. `user`: the digest user name it authenticated as.
    */
   offerCall(tx: InviteServerTransaction, info: InboundInfo, user?: string): Rejection | null;
+  /** An admitted SUBSCRIBE outside any dialog (RFC 6665 §4.2.1): the presence notifier answers it. */
+  subscribe(req: SipRequest, tx: ServerTransaction, info: InboundInfo): void;
+  /** A NOTIFY matching no dialog: taken (true) when it belongs to a SUBSCRIBE of ours still waiting for its 2xx. */
+  orphanNotify(req: SipRequest, tx: ServerTransaction, info: InboundInfo): boolean;
+  /** An admitted, readable MESSAGE (RFC 3428): take it (null, answered 200), or say why not. */
+  deliverMessage(msg: IncomingTextMessage): Rejection | null;
+}
+
+/** §8.2.3 body checks per method (415), then for INVITE whether our answer is acceptable (406). */
+function contentCheck(req: SipRequest): Rejection | null {
+  const types = acceptedTypesFor(req.method);
+  if (types === undefined) return null;
+  return checkContent(req, types) ?? (req.method === 'INVITE' ? checkAccept(req) : null);
 }
 
 const ADMITTED: AdmissionVerdict = { kind: 'admit' };
@@ -262,19 +276,21 @@ export class UasDispatcher {
     const bad =
       checkMethod(req) ??
       (req.method === 'CANCEL' ? null : checkRequire(req)) ??
-      (req.method === 'INVITE' ? checkContent(req) ?? checkAccept(req) : req.method === 'UPDATE' ? checkContent(req) : null);
+      contentCheck(req);
     if (bad) {
       this.reject(tx, req, bad);
       return;
     }
     if (req.method === 'CANCEL') this.onCancel(req, tx);
     else if (req.method === 'OPTIONS') this.answerOptions(req, tx);
-    else if (toTag !== undefined) this.onInDialog(req, tx);
+    else if (req.method === 'MESSAGE') this.onTextMessage(req, tx, info, toTag !== undefined, verdict.kind === 'admit' ? verdict.user : undefined);
+    else if (req.method === 'SUBSCRIBE' && toTag === undefined) this.host.subscribe(req, tx, info);
+    else if (toTag !== undefined) this.onInDialog(req, tx, info);
     else if (req.method === 'INVITE' && tx.kind === 'invite-server') this.onInvite(tx, info, verdict.kind === 'admit' ? verdict.user : undefined);
     else this.reject(tx, req, NO_SUCH_DIALOG); // BYE, UPDATE (RFC 3311 §5.2) or anything else allowed outside a dialog
   }
 
-  /** §11.2: 200 with what we allow, accept and support. */
+  /** §11.2: 200 with what we allow, accept and support, and the event packages we notify (RFC 6665 §8.2.2). */
   private answerOptions(req: SipRequest, tx: ServerTransaction): void {
     const res = createResponse(req, UAS_STATUS.ok, 'OK', {
       toTag: newTag(),
@@ -284,6 +300,7 @@ export class UasDispatcher {
         ['Accept-Encoding', 'identity'],
         ['Accept-Language', 'en'],
         ['Supported', SUPPORTED_OPTIONS.join(', ')],
+        ['Allow-Events', ALLOW_EVENTS_HEADER],
       ],
     });
     this.stampServer(res);
@@ -303,10 +320,51 @@ export class UasDispatcher {
     this.host.incomingCallFor(inviteTx.request)?.onCancel();
   }
 
-  private onInDialog(req: SipRequest, tx: ServerTransaction): void {
+  /**
+   * RFC 3428 §7: a MESSAGE outside a dialog, or inside one we know (else 481, RFC 3261 §12.2.2):
+   * its body read as UTF-8 text (400 when it is not), handed to the user agent, answered 200.
+   */
+  private onTextMessage(req: SipRequest, tx: ServerTransaction, info: InboundInfo, inDialog: boolean, user: string | undefined): void {
+    let dialogKeyValue: string | undefined;
+    if (inDialog) {
+      dialogKeyValue = dialogKeyOfIncoming(req);
+      if (dialogKeyValue === undefined || !this.host.dialogFor(dialogKeyValue)) {
+        this.reject(tx, req, NO_SUCH_DIALOG);
+        return;
+      }
+    }
+    const body = readTextBody(req);
+    if ('rejection' in body) {
+      this.reject(tx, req, body.rejection);
+      return;
+    }
+    const sender = senderOf(req);
+    const msg: IncomingTextMessage = {
+      from: sender?.uri ?? '',
+      ...(sender?.displayName !== undefined ? { displayName: sender.displayName } : {}),
+      text: body.text,
+      callId: req.headers.get('Call-ID') ?? '',
+      ...(dialogKeyValue !== undefined ? { dialogKey: dialogKeyValue } : {}),
+      source: info.remote.address,
+      ...(user !== undefined ? { user } : {}),
+    };
+    const refused = this.host.deliverMessage(msg);
+    if (refused) {
+      this.reject(tx, req, refused);
+      return;
+    }
+    // The To tag of an in-dialog MESSAGE is our dialog's; outside a dialog we make one up (§8.2.6.2).
+    const res = createResponse(req, UAS_STATUS.ok, 'OK', inDialog ? {} : { toTag: newTag() });
+    this.stampServer(res);
+    tx.respond(res);
+  }
+
+  private onInDialog(req: SipRequest, tx: ServerTransaction, info: InboundInfo): void {
     const key = dialogKeyOfIncoming(req);
     const d = key === undefined ? undefined : this.host.dialogFor(key);
     if (d) d.onInDialogRequest(req, tx);
+    // RFC 6665 §4.1.2.4: a NOTIFY may come before the 2xx that makes its subscription's dialog.
+    else if (req.method === 'NOTIFY' && this.host.orphanNotify(req, tx, info)) return;
     else this.reject(tx, req, NO_SUCH_DIALOG); // §12.2.2
   }
 

@@ -10,17 +10,27 @@ import { parseHostPortAt } from '../grammar/uri.js';
 import type { Rejection } from '../grammar/validate.js';
 
 /** Methods this UA implements (Allow, §20.5). */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'UPDATE', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'PRACK', 'REFER'] as const;
 /** Methods we recognise but do not allow here (→ 405 with Allow, §8.2.1); anything else → 501. */
 export const KNOWN_NOT_ALLOWED = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'INFO', 'PRACK', 'PUBLISH',
+  'REGISTER', 'INFO', 'PUBLISH',
 ]);
 /** Body types we accept (§8.2.3 → 415 with Accept). */
 export const ACCEPTED_CONTENT_TYPES = ['application/sdp'] as const;
-/** Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3). RFC 4028: timer. */
-export const SUPPORTED_OPTIONS: readonly string[] = ['timer'];
+/** Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3). RFC 4028: timer; RFC 3262: 100rel. */
+export const SUPPORTED_OPTIONS: readonly string[] = ['timer', '100rel'];
+
+/** Whether a message names `tag` in any of its `header` lines (Require, Supported: §20.32, §20.37). */
+export function hasOptionTag(msg: { headers: { getAll(name: string): string[] } }, header: 'Require' | 'Supported', tag: string): boolean {
+  for (const line of msg.headers.getAll(header)) {
+    for (const t of line.split(',')) if (t.trim().toLowerCase() === tag) return true;
+  }
+  return false;
+}
 
 export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
+/** Event packages we take subscriptions for (Allow-Events, RFC 6665 §8.2.2). */
+export const ALLOW_EVENTS_HEADER = 'presence, refer';
 export const ACCEPT_HEADER = ACCEPTED_CONTENT_TYPES.join(', ');
 
 /** §8.2.1: 405 with Allow for known-but-not-allowed methods, 501 for unknown ones. */
@@ -49,15 +59,25 @@ export function checkRequire(req: SipRequest): Rejection | null {
   return { status: 420, reason: 'Bad Extension', extraHeaders: [['Unsupported', unsupported.join(', ')]] };
 }
 
+/** Body types a MESSAGE may carry (RFC 3428 §8: anything else → 415 with Accept). */
+export const MESSAGE_CONTENT_TYPES: readonly string[] = ['text/plain'];
+
+/** The body types a request of `method` may carry (§8.2.3); undefined: bodies are not inspected. */
+export function acceptedTypesFor(method: string): readonly string[] | undefined {
+  if (method === 'INVITE' || method === 'UPDATE') return ACCEPTED_CONTENT_TYPES;
+  if (method === 'MESSAGE') return MESSAGE_CONTENT_TYPES;
+  return undefined;
+}
+
 /** §8.2.3: a body of a type we do not understand → 415 with Accept. Content-Encoding is not supported either. */
-export function checkContent(req: SipRequest): Rejection | null {
+export function checkContent(req: SipRequest, acceptedTypes: readonly string[] = ACCEPTED_CONTENT_TYPES): Rejection | null {
   if (req.body.length === 0) return null;
   const type = (req.headers.get('Content-Type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const accepted = (ACCEPTED_CONTENT_TYPES as readonly string[]).includes(type);
+  const accepted = acceptedTypes.includes(type);
   const enc = req.headers.get('Content-Encoding');
   const encodingOk = enc === undefined || enc.trim() === '' || enc.trim().toLowerCase() === 'identity';
   if (accepted && encodingOk) return null;
-  const extra: [string, string][] = [['Accept', ACCEPT_HEADER]];
+  const extra: [string, string][] = [['Accept', acceptedTypes.join(', ')]];
   if (!encodingOk) extra.push(['Accept-Encoding', 'identity']);
   return { status: 415, reason: 'Unsupported Media Type', extraHeaders: extra };
 }

@@ -32,10 +32,22 @@ import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
 import { UaRouter, type RouteOptions } from './ua-routing.js';
 import { UAS_STATUS, UasDispatcher, type UaCounters, type UasHost } from './uas-dispatch.js';
 import { ALLOW_HEADER } from './uas-policy.js';
+import type { IncomingRefer } from './call-transfer.js';
+import { TEXT_CONTENT_TYPE, sendTextMessage, type IncomingTextMessage, type MessageResult } from './text-message.js';
 import type { AdmissionGate } from '../admission/admission.js';
+import { PresenceServer } from './presence-server.js';
+import { PresenceWatch, type PresenceClientHost } from './presence-client.js';
+import type { NotifierLimits } from '../presence/notifier.js';
+import type { PresenceState } from '../presence/presence-state.js';
 
 export type { OptionsResult } from './options-probe.js';
 export type { UaCounters } from './uas-dispatch.js';
+export type { IncomingTextMessage, MessageResult } from './text-message.js';
+
+/** A URI as two addresses of the same party compare: no scheme, parameters or headers, lower case. */
+export function comparableUri(uri: string): string {
+  return uri.trim().replace(/^<|>$/g, '').toLowerCase().replace(/^sips?:/, '').replace(/[;?].*$/, '');
+}
 
 export interface SipUserAgentOptions {
   clock: Clock;
@@ -72,6 +84,8 @@ export interface SipUserAgentOptions {
    * and closes it.
    */
   admission?: AdmissionGate;
+  /** Bounds of presence subscriptions (RFC 6665; defaults: the notifier's). */
+  presenceLimits?: Partial<NotifierLimits>;
 }
 
 /** Default RFC 4028 Session-Expires, s (the value §4 recommends). */
@@ -109,7 +123,19 @@ export interface InviteOptions {
 
 export type SipUserAgentEvents = {
   incomingCall: [IncomingCall];
+  /** A MESSAGE (RFC 3428) taken and answered 200; without a listener MESSAGEs get 480. */
+  textMessage: [IncomingTextMessage];
+  /** A REFER in a call (RFC 3515), answered 202; without a listener its NOTIFY reports 603. */
+  refer: [SipCall, IncomingRefer];
 };
+
+/** Where an outgoing MESSAGE goes: outside any dialog, or in the dialog of a live call to `target` when there is one. */
+export interface SendMessageOptions {
+  /** Send in the dialog of this live call (RFC 3428 §4) rather than outside any dialog. */
+  inDialogOf?: SipCall;
+  /** TLS only: false accepts a peer certificate that fails verification. */
+  tlsVerify?: boolean;
+}
 
 export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements UaCore {
   readonly clock: Clock;
@@ -123,6 +149,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   private readonly layer: TransactionLayer;
   private readonly router: UaRouter;
   private readonly inbound: UasDispatcher;
+  /** Our presence and who watches it (SUBSCRIBE/NOTIFY, RFC 3856). */
+  private readonly presenceServer: PresenceServer;
+  /** Peers whose presence we watch. */
+  private readonly watches = new Set<PresenceWatch>();
   private readonly admission: AdmissionGate | undefined;
   private readonly transports: SipTransport[];
   private readonly localUser: string;
@@ -150,6 +180,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     this.resolver = opts.resolver ?? new SipResolver({ clock: this.clock, ...(opts.dns ? { dns: opts.dns } : {}) });
     this.router = new UaRouter(this.transports, this.resolver);
     this.admission = opts.admission;
+    this.presenceServer = new PresenceServer({
+      core: this,
+      clock: this.clock,
+      entity: `sip:${this.localUser}@${this.hostOf(this.transports[0]!)}`,
+      contact: (t) => this.contact(t),
+      ...(opts.presenceLimits ? { limits: opts.presenceLimits } : {}),
+    });
     this.inbound = new UasDispatcher(this.uasHost());
     this.onListenerError = (event, err) => this.logger.error({ event, err: String(err) }, 'sip ua listener threw');
     for (const t of this.transports) {
@@ -207,6 +244,21 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
         const call = new IncomingCall(this, tx, info, newTag(), user);
         this.track(call);
         this.emit('incomingCall', call);
+        return null;
+      },
+      subscribe: (req, tx, info) => this.presenceServer.onSubscribe(req, tx, info),
+      orphanNotify: (req, tx, info) => {
+        for (const w of this.watches) {
+          if (w.matchesOrphan(req)) {
+            w.onOrphanNotify(req, tx, info.transport);
+            return true;
+          }
+        }
+        return false;
+      },
+      deliverMessage: (msg: IncomingTextMessage): Rejection | null => {
+        if (this.listenerCount('textMessage') === 0) return { status: UAS_STATUS.temporarilyUnavailable, reason: 'Temporarily Unavailable' };
+        this.emit('textMessage', msg);
         return null;
       },
     };
@@ -307,7 +359,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     h.append('Contact', contact);
     h.append('Allow', ALLOW_HEADER);
     // RFC 4028 §7.1: Supported: timer, our Session-Expires (the UAS picks the refresher) and Min-SE.
-    for (const [n, v] of timerRequestHeaders(this.sessionTimer.sessionExpiresS, this.sessionTimer.minSeS)) h.append(n, v);
+    // RFC 3262 §4: we PRACK reliable provisionals, so Supported names 100rel beside timer (one line:
+    // simple peers read only the first Supported header).
+    for (const [n, v] of timerRequestHeaders(this.sessionTimer.sessionExpiresS, this.sessionTimer.minSeS)) h.append(n, n === 'Supported' ? `${v}, 100rel` : v);
     h.append('User-Agent', this.userAgentName);
     for (const [n, v] of opts.headers ?? []) h.append(n, v);
     const body = Buffer.from(opts.sdp, 'utf8');
@@ -345,6 +399,90 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   }
 
   /**
+   * Send a text message (RFC 3428): in the dialog of `opts.inDialogOf` when that call is still
+   * up, else outside any dialog to `target`. Resolves with the final status (2xx: delivered to
+   * the far UA; 408 on timeout). Rejects when the target cannot be routed.
+   */
+  sendMessage(target: string, text: string, opts: SendMessageOptions = {}): Promise<MessageResult> {
+    const call = opts.inDialogOf;
+    if (call && !call.ended && call.dialogKey !== undefined) {
+      return call.sendInDialog('MESSAGE', { body: Buffer.from(text, 'utf8'), contentType: TEXT_CONTENT_TYPE });
+    }
+    const routeOpts: RouteOptions = opts.tlsVerify === false ? { tlsVerify: false } : {};
+    return sendTextMessage(
+      {
+        clock: this.clock,
+        userAgentName: this.userAgentName,
+        localUser: this.localUser,
+        isClosed: () => this.isClosed,
+        hostOf: (t) => this.hostOf(t),
+        locate: (uri, preferred, connectionId) => this.locate(uri, preferred, connectionId, routeOpts),
+        via: (t) => this.via(t),
+        contact: (t) => this.contact(t),
+        sendRequest: (req, route, user) => this.sendRequest(req, route, user),
+      },
+      target,
+      text,
+    );
+  }
+
+  /** Tell watchers of our presence (RFC 3856) what it is now: open, busy (every link on air) or closed. */
+  setPresence(state: PresenceState): void {
+    this.presenceServer.setPresence(state);
+  }
+
+  /**
+   * Watch a peer's presence (SUBSCRIBE Event: presence, RFC 3856): `onPresence` hears every change
+   * ('unknown' while there is no subscription). The watch re-subscribes after failures with a
+   * back-off, until `stop()`, which unsubscribes.
+   */
+  watchPresence(target: string, onPresence: (p: PresenceState | 'unknown') => void): { stop(): void } {
+    if (this.isClosed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
+    const w = new PresenceWatch(this.presenceClientHost(), target, onPresence);
+    this.watches.add(w);
+    w.start();
+    return {
+      stop: () => {
+        if (!this.watches.delete(w)) return;
+        w.stop();
+      },
+    };
+  }
+
+  private presenceClientHost(): PresenceClientHost {
+    const ua = this;
+    return {
+      get clock() { return ua.clock; },
+      get timers() { return ua.timers; },
+      get logger() { return ua.logger; },
+      get userAgentName() { return ua.userAgentName; },
+      get sessionTimer() { return ua.sessionTimer; },
+      localUser: this.localUser,
+      hostOf: (t) => this.hostOf(t),
+      defaultTransport: (target) => this.router.defaultTransport(target),
+      locate: (uri, preferred, connectionId, opts) => this.locate(uri, preferred, connectionId, opts),
+      via: (t) => this.via(t),
+      contact: (t, secure) => this.contact(t, secure),
+      sendRequest: (req, route, user) => this.sendRequest(req, route, user),
+      sendStateless: (msg, route) => this.sendStateless(msg, route),
+      respondInvite: (tx, res) => this.respondInvite(tx, res),
+      bindDialog: (key, d) => this.bindDialog(key, d),
+      unbindDialog: (key, d) => this.unbindDialog(key, d),
+    };
+  }
+
+  /** Presence subscriptions alive. */
+  get presenceWatchers(): number {
+    return this.presenceServer.size;
+  }
+
+  /** Live calls whose dialog's far end is `uri` (compared without scheme, parameters and case), newest first. */
+  callsWith(uri: string): SipCall[] {
+    const want = comparableUri(uri);
+    return [...this.calls].filter((c) => !c.ended && c.dialogKey !== undefined && c.remoteUri !== undefined && comparableUri(c.remoteUri) === want).reverse();
+  }
+
+  /**
    * Register a binding (§10.2); events: registered, failed, unregistered. The registrar is
    * located (RFC 3263) on every attempt; failures are retried with backoff (see Registration).
    * Throws only for a registrar URI no lookup can route.
@@ -365,6 +503,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
+    // Watchers hear that the subscription is over (RFC 6665 §4.1.3) while the transports still send.
+    this.presenceServer.close();
+    for (const w of this.watches) w.stop();
+    this.watches.clear();
     this.closed = true;
     for (const c of [...this.calls]) c.abandon();
     for (const r of this.registrations) r.close();
@@ -380,6 +522,10 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
 
   private track(call: SipCall): void {
     this.calls.add(call);
+    call.on('refer', (r) => {
+      if (this.listenerCount('refer') === 0) r.report(603, 'Decline');
+      else this.emit('refer', call, r);
+    });
     const forget = () => this.calls.delete(call);
     call.on('ended', forget);
     call.on('failed', forget);

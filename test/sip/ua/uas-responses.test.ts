@@ -63,7 +63,7 @@ describe('responses a UAS must give (RFC 3261 §8.2, §12.2.2)', () => {
   it('answers 405 with Allow to a method it knows but does not allow here (REGISTER)', async () => {
     const r = await ask(request({ method: 'REGISTER', callId: 'c405' }), 'c405');
     expect(status(r)).toBe(405);
-    expect(r?.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE');
+    expect(r?.headers.get('Allow')).toBe('INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, MESSAGE, SUBSCRIBE, NOTIFY, PRACK, REFER');
   });
 
   it('answers 501 to an unknown method', async () => {
@@ -75,9 +75,10 @@ describe('responses a UAS must give (RFC 3261 §8.2, §12.2.2)', () => {
   });
 
   it('answers 420 with Unsupported listing the unknown Require tags', async () => {
-    const r = await ask(request({ method: 'OPTIONS', callId: 'c420', extra: ['Require: foo, 100rel'] }), 'c420');
+    const r = await ask(request({ method: 'OPTIONS', callId: 'c420', extra: ['Require: foo, 100rel, precondition'] }), 'c420');
     expect(status(r)).toBe(420);
-    expect(r?.headers.get('Unsupported')).toBe('foo, 100rel');
+    // 100rel is supported (RFC 3262); the others are listed.
+    expect(r?.headers.get('Unsupported')).toBe('foo, precondition');
   });
 
   it('answers 415 with Accept to an INVITE body that is not SDP', async () => {

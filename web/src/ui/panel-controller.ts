@@ -14,6 +14,8 @@ import type {
   HistoryList,
   LinkSnapshot,
   LoginResult,
+  Message,
+  MessageList,
   PhonebookEntry,
   PhonebookInput,
   PhonebookList,
@@ -24,6 +26,7 @@ import { formatCodec } from '../model/format.js';
 import { parseBoardMode, type BoardMode, type LinkFilter } from '../model/link-filter.js';
 import { LiveConnection, type LiveState } from '../model/live-connection.js';
 import { parseLiveMessage } from '../model/panel-store.js';
+import { threadKey } from '../model/message-book.js';
 import { refreshAllGraphs } from './graphs-element.js';
 import { setMeterSource } from './meter-element.js';
 import {
@@ -118,7 +121,7 @@ export class PanelController implements PanelActions {
   private async loadAll(): Promise<void> {
     await this.loadStatus();
     if (this.state.needLogin) return;
-    await Promise.all([this.loadProfiles(), this.loadPhonebook(), this.loadAlarms()]);
+    await Promise.all([this.loadProfiles(), this.loadPhonebook(), this.loadAlarms(), this.loadMessages()]);
     if (this.state.view === 'history') await this.loadHistoryNow();
   }
 
@@ -168,6 +171,16 @@ export class PanelController implements PanelActions {
     });
   }
 
+  /** Text messages: the newest few hundred; the live feed brings the rest as they come. A service without them (404) has none. */
+  private async loadMessages(): Promise<void> {
+    try {
+      this.state.messages.load((await this.api.get<MessageList>('/api/messages?limit=500')).messages);
+      this.scheduleRender();
+    } catch {
+      /* no messaging on this service, or not reachable: the chat stays empty */
+    }
+  }
+
   private loadHistoryNow(): Promise<void> {
     return this.load('Loading history', async () => {
       this.state.history = (await this.api.get<HistoryList>(`/api/history?${historyQuery(this.state.historyFilter, HISTORY_ROWS)}`)).calls;
@@ -179,6 +192,16 @@ export class PanelController implements PanelActions {
   private onLiveMessage(text: string): void {
     const msg = parseLiveMessage(text);
     if (!msg) return;
+    if (msg.type === 'message') {
+      this.state.messages.apply(msg.message);
+      this.scheduleRender();
+      return;
+    }
+    if (msg.type === 'presence') {
+      this.state.phonebook = this.state.phonebook.map((e) => (e.id === msg.phonebookId ? { ...e, presence: msg.presence } : e));
+      this.scheduleRender();
+      return;
+    }
     const onHistory = this.state.view === 'history';
     const changed = this.state.store.apply(msg, performance.now(), Date.now());
     if (msg.type === 'hello') void this.loadStatus();
@@ -384,7 +407,7 @@ export class PanelController implements PanelActions {
 
   startEntry(row: PhonebookEntry | null): void {
     this.state.entry = row
-      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false }
+      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false, watchPresence: row.watchPresence === true }
       : emptyEntry();
     if (row) this.state.entryErrors = {};
     this.scheduleRender();
@@ -398,7 +421,7 @@ export class PanelController implements PanelActions {
     const s = this.state;
     s.entryErrors = {};
     const e = s.entry;
-    const body: PhonebookInput = { name: e.name.trim(), uri: e.uri.trim(), probe: e.probe, tlsVerify: e.tlsVerify };
+    const body: PhonebookInput = { name: e.name.trim(), uri: e.uri.trim(), probe: e.probe, tlsVerify: e.tlsVerify, watchPresence: e.watchPresence };
     if (e.profile) body.profile = e.profile;
     if (e.notes.trim()) body.notes = e.notes.trim();
     void this.act('entry', 'Saving the entry', () =>
@@ -449,6 +472,45 @@ export class PanelController implements PanelActions {
       if (linkId !== null) this.root.querySelector<HTMLElement>('.card-dialog')?.focus();
       else if (was !== null) this.root.querySelector<HTMLElement>(`tr.link-row[data-link-id="${CSS.escape(was)}"]`)?.focus();
     });
+  }
+
+  editMessage(remote: string, text: string): void {
+    this.state.chatDrafts.set(threadKey(remote), text);
+    this.scheduleRender();
+  }
+
+  sendMessage(to: string, remote: string): void {
+    const key = threadKey(remote);
+    const text = (this.state.chatDrafts.get(key) ?? '').trim();
+    if (!text) return;
+    void this.act(`message:${key}`, 'Sending the message', async () => {
+      const sent = await this.api.post<Message>('/api/messages', { to, text });
+      this.state.messages.apply(sent);
+      this.state.chatDrafts.delete(key);
+      if (sent.status === 'failed') this.state.notice = { text: `Message not delivered: ${sent.statusCode ?? ''} ${sent.reason ?? ''}`.trim(), kind: 'error' };
+    });
+  }
+
+  pickTransfer(linkId: string, phonebookId: string): void {
+    this.state.transferPick.set(linkId, phonebookId);
+    this.scheduleRender();
+  }
+
+  transferLink(linkId: string): void {
+    const to = this.state.transferPick.get(linkId);
+    if (!to) return;
+    const name = this.state.phonebook.find((p) => p.id === to)?.name ?? to;
+    void this.act(`transfer:${linkId}`, 'Hand over', async () => {
+      const r = await this.api.post<{ accepted: boolean; status: number; reason: string }>(`/api/links/${encodeURIComponent(linkId)}/transfer`, { to });
+      this.state.transferPick.delete(linkId);
+      if (r.accepted) this.info(`Handing over to ${name}: the far end is calling it`);
+      else this.state.notice = { text: `Hand-over to ${name} refused: ${r.status} ${r.reason}`, kind: 'error' };
+    });
+  }
+
+  openEntryChat(phonebookId: string | null): void {
+    this.state.chatEntryId = phonebookId;
+    this.scheduleRender();
   }
 
   dismissNotice(): void {

@@ -6,6 +6,7 @@
 import type { HistoryRecord, HealthBody, LinkSnapshot, PhonebookEntry, ProfileSummary, Role, StatusBody } from '../model/api-types.js';
 import { emptyLinkFilter, type BoardMode, type LinkFilter } from '../model/link-filter.js';
 import type { LiveState } from '../model/live-connection.js';
+import { MessageBook } from '../model/message-book.js';
 import { PanelStore } from '../model/panel-store.js';
 import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
 
@@ -42,6 +43,8 @@ export interface EntryForm {
   probe: boolean;
   /** Verify the studio's TLS certificate when dialling it over TLS (off for a self-signed one). */
   tlsVerify: boolean;
+  /** Subscribe to the studio's presence (SIP SUBSCRIBE) and show it beside its reachability. */
+  watchPresence: boolean;
 }
 
 export interface HistoryFilter {
@@ -64,7 +67,7 @@ export interface Notice {
 }
 
 export const emptyDial = (): DialForm => ({ phonebookId: '', to: '', profile: '', input: '', output: '', permanent: false });
-export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true });
+export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true, watchPresence: false });
 
 export interface PanelState {
   view: View;
@@ -103,6 +106,14 @@ export interface PanelState {
   linkFilter: LinkFilter;
   /** The link whose full card is open over the compact board. */
   openLinkId: string | null;
+  /** Text messages (SIP MESSAGE) with every peer, from the REST API and the live feed. */
+  messages: MessageBook;
+  /** Unsent text per chat, by thread key (`threadKey` of the peer's URI). */
+  chatDrafts: Map<string, string>;
+  /** The phonebook entry whose chat is open under the phonebook. */
+  chatEntryId: string | null;
+  /** Phonebook entry picked in a connected card's "Hand over to" select, until transferred. */
+  transferPick: Map<string, string>;
 }
 
 /** A panel before anything is loaded: not logged in as anyone yet, the live feed connecting. */
@@ -134,6 +145,10 @@ export function initialPanelState(): PanelState {
     boardMode: 'auto',
     linkFilter: emptyLinkFilter(),
     openLinkId: null,
+    messages: new MessageBook(),
+    chatDrafts: new Map(),
+    chatEntryId: null,
+    transferPick: new Map(),
   };
 }
 
@@ -177,4 +192,14 @@ export interface PanelActions {
   editLinkFilter(patch: Partial<LinkFilter>): void;
   /** Opens a link's full card over the compact board, or (null) closes it. */
   openLink(linkId: string | null): void;
+  /** Types into the chat with `remote`. */
+  editMessage(remote: string, text: string): void;
+  /** Sends the chat draft for `remote` to `to` (a phonebook entry id or the URI). */
+  sendMessage(to: string, remote: string): void;
+  /** Opens the chat with a phonebook entry under the phonebook, or (null) closes it. */
+  openEntryChat(phonebookId: string | null): void;
+  /** Picks the phonebook entry a connected link would be handed over to. */
+  pickTransfer(linkId: string, phonebookId: string): void;
+  /** Hands the link over (REFER) to the entry picked. */
+  transferLink(linkId: string): void;
 }

@@ -25,6 +25,7 @@ import { keyOf, openOf, valueOf } from '../event-values.js';
 import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
 import { dialView } from './dial-view.js';
 import { securityFact } from './security-view.js';
+import { linkChat } from './messages-view.js';
 import { cardDialog, compactBoard, filterBar } from './link-board-view.js';
 
 export function linksView(s: PanelState, a: PanelActions): TemplateResult {
@@ -110,6 +111,7 @@ export function linkCard(s: PanelState, a: PanelActions, e: LinkEntry): Template
                 ${l.localSdp ? html`<h4>Local SDP</h4><pre>${l.localSdp}</pre>` : nothing}
               </details>`
             : nothing}
+          ${sv.active ? linkChat(s, a, { to: l.remote, remote: l.remote, title }) : nothing}
         </div>
         <details class="graphs" ?open=${graphsOpen} @toggle=${(ev: Event) => a.toggleGraphs(l.id, openOf(ev))}>
           <summary>Graphs (last 10 minutes)</summary>
@@ -119,6 +121,7 @@ export function linkCard(s: PanelState, a: PanelActions, e: LinkEntry): Template
       ${canControl(s) && sv.active && l.state !== 'offered'
         ? html`<footer>
             ${l.state === 'connected' ? profileControl(s, a, l) : nothing}
+            ${l.state === 'connected' && s.phonebook.length > 0 ? transferControl(s, a, l) : nothing}
             ${hangupControl(s, a, l)}
           </footer>`
         : nothing}
@@ -164,6 +167,21 @@ function profileControl(s: PanelState, a: PanelActions, l: LinkSnapshot): Templa
     </select>
     <button type="submit" ?disabled=${busy || picked === l.profile} aria-busy=${busy ? 'true' : 'false'}>Apply</button>
     ${busy ? html`<span class="pending" aria-live="polite">Re-inviting…</span>` : nothing}
+  </form>`;
+}
+
+/** Hand the link over (REFER): the far end is asked to call the phonebook entry picked instead. Connected links, operators only. */
+function transferControl(s: PanelState, a: PanelActions, l: LinkSnapshot): TemplateResult {
+  const picked = s.transferPick.get(l.id) ?? '';
+  const busy = s.busy.has(`transfer:${l.id}`);
+  const selectId = `transfer-${l.id}`;
+  return html`<form class="transfer" @submit=${(ev: Event) => (ev.preventDefault(), a.transferLink(l.id))}>
+    <label for=${selectId}>Hand over to</label>
+    <select id=${selectId} .value=${picked} ?disabled=${busy} @change=${(ev: Event) => a.pickTransfer(l.id, valueOf(ev))}>
+      <option value="" ?selected=${picked === ''}>Pick a studio</option>
+      ${s.phonebook.map((p) => html`<option value=${p.id} ?selected=${picked === p.id}>${p.name}</option>`)}
+    </select>
+    <button type="submit" ?disabled=${busy || picked === ''} aria-busy=${busy ? 'true' : 'false'}>Transfer</button>
   </form>`;
 }
 

@@ -1,12 +1,14 @@
 /**
  * The phonebook: every remote studio with its reachability (OPTIONS probe), profile, answer ratio and
- * notes; operators also get Edit/Delete per row and the entry form.
+ * notes; operators also get Messages/Edit/Delete per row, the chat with the entry they opened, and the
+ * entry form.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import { reachabilityView, type PhonebookEntry } from '../../model/api-types.js';
+import { reachabilityView, type PeerPresence, type PhonebookEntry } from '../../model/api-types.js';
 import { DASH } from '../../model/format.js';
 import { checkedOf, valueOf as value } from '../event-values.js';
 import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
+import { chatView } from './messages-view.js';
 
 export function phonebookView(s: PanelState, a: PanelActions): TemplateResult {
   const control = canControl(s);
@@ -19,19 +21,22 @@ export function phonebookView(s: PanelState, a: PanelActions): TemplateResult {
           <thead><tr><th scope="col">Reachability</th><th scope="col">Name</th><th scope="col">SIP URI</th><th scope="col">Profile</th><th scope="col">Answered / attempts</th><th scope="col">Notes</th>${control ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
           <tbody>
             ${s.phonebook.length === 0 ? html`<tr><td colspan="7" class="empty">The phonebook is empty.</td></tr>` : nothing}
-            ${s.phonebook.map((p) => phonebookRow(p, control, a))}
+            ${s.phonebook.map((p) => phonebookRow(s, p, control, a))}
           </tbody>
         </table>
       </div>
+      ${entryChat(s, a)}
       ${control ? entryForm(s, a) : nothing}
     </section>
   `;
 }
 
-function phonebookRow(p: PhonebookEntry, control: boolean, a: PanelActions): TemplateResult {
+function phonebookRow(s: PanelState, p: PhonebookEntry, control: boolean, a: PanelActions): TemplateResult {
   const r = reachabilityView(p.reachability);
+  const open = s.chatEntryId === p.id;
+  const unanswered = s.messages.unanswered(p.uri);
   return html`<tr>
-    <td><span class="dot tone-${r.tone}" aria-hidden="true"></span>${r.word}</td>
+    <td><span class="dot tone-${r.tone}" aria-hidden="true"></span>${r.word}${presenceBadge(p)}</td>
     <td>${p.name}</td>
     <td class="mono uri-cell">${p.uri}</td>
     <td>${p.profile ?? DASH}</td>
@@ -39,11 +44,37 @@ function phonebookRow(p: PhonebookEntry, control: boolean, a: PanelActions): Tem
     <td>${p.notes ?? ''}</td>
     ${control
       ? html`<td class="actions">
+          <button type="button" class="small" aria-label="Messages with ${p.name}" aria-pressed=${open ? 'true' : 'false'} @click=${() => a.openEntryChat(open ? null : p.id)}>Messages${unanswered ? ` (${unanswered})` : ''}</button>
           <button type="button" class="small" aria-label="Edit ${p.name}" @click=${() => a.startEntry(p)}>Edit</button>
           <button type="button" class="small danger" aria-label="Delete ${p.name}" @click=${() => a.deleteEntry(p)}>Delete</button>
         </td>`
       : nothing}
   </tr>`;
+}
+
+/** A watched entry's presence in words, with its tone; nothing for an entry that is not watched. */
+const PRESENCE_VIEW: Record<PeerPresence, { word: string; tone: string }> = {
+  open: { word: 'online', tone: 'ok' },
+  busy: { word: 'on air', tone: 'warn' },
+  closed: { word: 'offline', tone: 'off' },
+  unknown: { word: 'presence unknown', tone: 'off' },
+};
+
+function presenceBadge(p: PhonebookEntry): TemplateResult | typeof nothing {
+  if (p.presence === undefined) return nothing;
+  const v = PRESENCE_VIEW[p.presence];
+  return html`<span class="presence tone-${v.tone}"> · ${v.word}</span>`;
+}
+
+/** The chat with the entry whose Messages button is pressed (operators), under the table. */
+function entryChat(s: PanelState, a: PanelActions): TemplateResult | typeof nothing {
+  const e = s.chatEntryId === null ? undefined : s.phonebook.find((p) => p.id === s.chatEntryId);
+  if (!e || !canControl(s)) return nothing;
+  return html`<div class="entry-chat">
+    <h3>Messages with ${e.name}</h3>
+    ${chatView(s, a, { to: e.id, remote: e.uri, title: e.name })}
+    <button type="button" class="small" @click=${() => a.openEntryChat(null)}>Close</button>
+  </div>`;
 }
 
 function entryForm(s: PanelState, a: PanelActions): TemplateResult {
@@ -66,6 +97,7 @@ function entryForm(s: PanelState, a: PanelActions): TemplateResult {
     <label for="entry-notes">Notes</label>
     <textarea id="entry-notes" rows="2" maxlength="2000" .value=${e.notes} @input=${(ev: Event) => a.editEntry({ notes: value(ev) })}></textarea>
     <label class="check"><input type="checkbox" .checked=${e.probe} @change=${(ev: Event) => a.editEntry({ probe: checkedOf(ev) })} /> Probe reachability (OPTIONS)</label>
+    <label class="check"><input type="checkbox" .checked=${e.watchPresence} @change=${(ev: Event) => a.editEntry({ watchPresence: checkedOf(ev) })} /> Watch the studio's presence (on air, online, offline)</label>
     <label class="check"><input type="checkbox" .checked=${e.tlsVerify} @change=${(ev: Event) => a.editEntry({ tlsVerify: checkedOf(ev) })} /> Verify the studio's TLS certificate (untick only for a self-signed one)</label>
     <div class="buttons">
       <button type="submit" class="primary" ?disabled=${s.busy.has('entry')}>Save entry</button>
