@@ -12,6 +12,7 @@ import { Dialog } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';
 import { SipCall } from './call.js';
+import { recordRouteOf } from './dialog-call.js';
 import type { UaCore } from './ua-core.js';
 import { hasOptionTag, warningHeader } from './uas-policy.js';
 import { ReliableProvisionalSender } from './reliable-provisional.js';
@@ -99,7 +100,11 @@ export class IncomingCall extends SipCall {
     if (this.stateValue !== 'offered' || this.endedFlag) return;
     this.stateValue = 'ringing';
     const ringing = (extra: [string, string][]) =>
-      createResponse(this.request, 180, 'Ringing', { toTag: this.localTag, headers: [['Contact', this.ownContact()], ...extra] });
+      createResponse(this.request, 180, 'Ringing', {
+        toTag: this.localTag,
+        // §12.1.1: a dialog-creating provisional carries the Record-Route set too (the early dialog's route).
+        headers: [...recordRouteOf(this.request), ['Contact', this.ownContact()], ...extra],
+      });
     if (this.reliable) {
       // RFC 3262 §3: Require: 100rel and an RSeq; retransmitted until the PRACK. It carries no SDP.
       this.reliable.offer((rseq) => ringing([['Require', '100rel'], ['RSeq', formatRSeq(rseq)]]), false);

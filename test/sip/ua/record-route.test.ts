@@ -9,10 +9,12 @@ import { UdpRawPeer } from '../../helpers/sip-raw-peer.js';
 import { minimalSdp, startUa, type UaHarness } from '../../helpers/sip-ua-harness.js';
 
 let h: UaHarness;
+/** Call-IDs the UA only rings (180) instead of answering. */
+const ringOnly = new Set<string>();
 let peer: UdpRawPeer;
 beforeAll(async () => {
   h = await startUa();
-  h.ua.on('incomingCall', (call) => call.accept(minimalSdp(40010)));
+  h.ua.on('incomingCall', (call) => (ringOnly.has(call.callId) ? call.ringing() : call.accept(minimalSdp(40010))));
   peer = await UdpRawPeer.open();
 });
 afterAll(async () => {
@@ -45,6 +47,14 @@ describe('Record-Route in answers to a dialog-creating INVITE (RFC 3261 §12.1.1
     await peer.send(Buffer.from(invite('rr-1', rr)), h.udp.local.port);
     const ok = await peer.waitFor((m) => m.kind === 'response' && m.status === 200 && m.headers.get('Call-ID') === 'rr-1', 2000);
     expect(ok?.headers.getAll('Record-Route')).toEqual(rr);
+  });
+
+  it('copies them into the 180 of the early dialog as well', async () => {
+    const rr = ['<sip:10.0.0.1;lr>', '<sip:proxy-b.example;lr>'];
+    ringOnly.add('rr-180');
+    await peer.send(Buffer.from(invite('rr-180', rr)), h.udp.local.port);
+    const ringing = await peer.waitFor((m) => m.kind === 'response' && m.status === 180 && m.headers.get('Call-ID') === 'rr-180', 2000);
+    expect(ringing?.headers.getAll('Record-Route')).toEqual(rr);
   });
 
   it('adds no Record-Route when the INVITE has none', async () => {
