@@ -10,7 +10,7 @@
  *   auth       Role, LoginBody, LoginResult, LogoutResult
  *   status     Listening, RegistrationStatus, HealthBody, ServiceLoad, StatusBody
  *   links      LinkState, LinkCodecInfo, LinkRxStats, LinkTxStats, LinkMeters, EbuAcipInfo, MediaDirection,
- *              LinkSnapshot, LinkList, LinkMeterFrame, DialBody, ChangeProfileBody
+ *              LinkSnapshot, LinkList, LinkMeterFrame, DialBody, ChangeProfileBody, TransferBody, TransferResult
  *   phonebook  PhonebookInput, PeerPresence, Reachability, AnswerSeizure, PhonebookEntry, PhonebookList
  *   history    HistoryQuery, CallQuality, HistoryRecord, HistoryList
  *   alarms     AlarmKind, Alarm, AlarmList

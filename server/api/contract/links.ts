@@ -207,3 +207,21 @@ export type DialBody = Static<typeof DialBody>;
 
 export const ChangeProfileBody = Type.Object({ profile: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export type ChangeProfileBody = Static<typeof ChangeProfileBody>;
+
+/** Call transfer (REFER, RFC 3515): the far end is asked to call `to` instead. */
+export const TransferBody = Type.Object(
+  { to: Type.String({ minLength: 1, maxLength: 512, description: 'A phonebook entry id or a sip:/sips: URI the far end should call' }) },
+  { additionalProperties: false },
+);
+export type TransferBody = Static<typeof TransferBody>;
+
+export const TransferResult = Type.Object(
+  {
+    accepted: Type.Boolean({ description: 'The far end answered the REFER with a 2xx' }),
+    status: Type.Number({ description: 'Final SIP status of the REFER (408 on timeout)' }),
+    reason: Type.String(),
+    target: Type.String({ description: 'The URI sent in Refer-To' }),
+  },
+  { additionalProperties: false },
+);
+export type TransferResult = Static<typeof TransferResult>;

@@ -2,29 +2,11 @@
  * Call transfer of a link (REFER, RFC 3515): POST /api/links/:id/transfer asks the far end of the
  * link to call `to` (a phonebook entry id or a sip:/sips: URI) instead; the answer carries the
  * REFER's final SIP status (202: the far end accepted and will try, and hangs the link up once
- * its new call connects). The bodies are defined here until they join the links contract.
+ * its new call connects).
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { IdParams } from '../contract/index.js';
+import { IdParams, TransferBody, TransferResult } from '../contract/index.js';
 import { responses } from '../responses.js';
-
-export const TransferBody = Type.Object(
-  { to: Type.String({ minLength: 1, maxLength: 512, description: 'A phonebook entry id or a sip:/sips: URI the far end should call' }) },
-  { additionalProperties: false },
-);
-export type TransferBody = Static<typeof TransferBody>;
-
-export const TransferResult = Type.Object(
-  {
-    accepted: Type.Boolean({ description: 'The far end answered the REFER with a 2xx' }),
-    status: Type.Number({ description: 'Final SIP status of the REFER (408 on timeout)' }),
-    reason: Type.String(),
-    target: Type.String({ description: 'The URI sent in Refer-To' }),
-  },
-  { additionalProperties: false },
-);
-export type TransferResult = Static<typeof TransferResult>;
 
 export interface TransferPort {
   /** Rejects with AcipError NOT_FOUND (field id or to), VALIDATION (field to) or CONFLICT (no live call on the link). */

@@ -40,6 +40,8 @@ export type {
   RegistrationStatus,
   Role,
   StatusBody,
+  TransferBody,
+  TransferResult,
 } from '../../../server/api/contract/index.js';
 
 /** Reachability as a word and a tone: never colour alone. */

@@ -21,6 +21,7 @@ import type {
   PhonebookList,
   ProfileList,
   StatusBody,
+  TransferResult,
 } from '../model/api-types.js';
 import { formatCodec } from '../model/format.js';
 import { parseBoardMode, type BoardMode, type LinkFilter } from '../model/link-filter.js';
@@ -501,7 +502,7 @@ export class PanelController implements PanelActions {
     if (!to) return;
     const name = this.state.phonebook.find((p) => p.id === to)?.name ?? to;
     void this.act(`transfer:${linkId}`, 'Hand over', async () => {
-      const r = await this.api.post<{ accepted: boolean; status: number; reason: string }>(`/api/links/${encodeURIComponent(linkId)}/transfer`, { to });
+      const r = await this.api.post<TransferResult>(`/api/links/${encodeURIComponent(linkId)}/transfer`, { to });
       this.state.transferPick.delete(linkId);
       if (r.accepted) this.info(`Handing over to ${name}: the far end is calling it`);
       else this.state.notice = { text: `Hand-over to ${name} refused: ${r.status} ${r.reason}`, kind: 'error' };
