@@ -25,6 +25,7 @@ import { keyOf, openOf, valueOf } from '../event-values.js';
 import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
 import { dialView } from './dial-view.js';
 import { securityFact } from './security-view.js';
+import { recoveryFacts } from './recovery-view.js';
 import { linkChat } from './messages-view.js';
 import { cardDialog, compactBoard, filterBar } from './link-board-view.js';
 
@@ -88,7 +89,7 @@ export function linkCard(s: PanelState, a: PanelActions, e: LinkEntry): Template
             <div><dt>Profile</dt><dd>${l.profile}</dd></div>
             <div><dt>Codec</dt><dd>${formatCodec(l.codec)}${l.mediaDirection && l.mediaDirection !== 'sendrecv' ? ` · ${l.mediaDirection}` : ''}</dd></div>
             <div><dt>Jitter buffer</dt><dd>${formatJitterBuffer(l.ebuacip)}</dd></div>
-            ${securityFact(l)}
+            ${securityFact(l)} ${recoveryFacts(l)}
           </dl>
           <div class="meters">
             <div class="meter-row"><span class="meter-label">In</span><acip-meter .linkId=${l.id} .which=${'input'}></acip-meter></div>

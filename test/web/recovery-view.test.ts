@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { LinkSnapshot } from '../../web/src/model/api-types.js';
+import { recoveryFacts, recoverySummary, recoveryTools } from '../../web/src/ui/views/recovery-view.js';
+import { renderTemplate, textOf } from './render-template.js';
+import { snapshot } from './snapshots.js';
+
+type Recovery = NonNullable<LinkSnapshot['recovery']>;
+const rec = (over: Partial<Recovery>): Recovery => ({
+  red: false,
+  rtx: false,
+  duplicate: false,
+  recoveredByRed: 0,
+  recoveredByRtx: 0,
+  recoveredByPath: 0,
+  stillLost: 0,
+  nackRequests: 0,
+  rtxSent: 0,
+  ...over,
+});
+
+describe('what loss recovery did on a link', () => {
+  it.each([
+    { r: rec({ red: true, recoveredByRed: 12, stillLost: 1 }), tools: 'RED', summary: 'recovered RED 12 · still lost 1' },
+    { r: rec({ red: true, rtx: true, recoveredByRed: 4, recoveredByRtx: 3 }), tools: 'RED + RTX', summary: 'recovered RED 4 · RTX 3 · still lost 0' },
+    { r: rec({ duplicate: true, recoveredByPath: 40 }), tools: 'dual path', summary: 'recovered other path 40 · still lost 0' },
+    { r: rec({}), tools: null, summary: 'recovered  · still lost 0' },
+  ])('names the tools that run ($tools) and what each recovered', ({ r, tools, summary }) => {
+    expect(recoveryTools(r)).toBe(tools);
+    expect(recoverySummary(r)).toBe(summary);
+  });
+
+  it('shows the NACK traffic and each path of a duplicated stream in the card', () => {
+    const r = rec({
+      rtx: true,
+      duplicate: true,
+      recoveredByRtx: 2,
+      recoveredByPath: 9,
+      nackRequests: 5,
+      rtxSent: 1,
+      paths: [
+        { received: 990, lost: 10, lossPct: 1, jitterMs: 2.5, remote: '192.0.2.1:5004' },
+        { received: 1000, lost: 0, lossPct: 0, jitterMs: 3, remote: null },
+      ],
+    });
+    const text = textOf(renderTemplate(recoveryFacts(snapshot({ recovery: r }))).html).replace(/\s+/g, ' ');
+    expect(text).toContain('Loss recovery RTX + dual path: recovered RTX 2 · other path 9 · still lost 0 · NACKed 5, resent 1');
+    expect(text).toContain('Path 1 192.0.2.1:5004 · loss 1.00 %');
+    expect(text).toContain('Path 2 learning');
+  });
+
+  it('shows nothing for a link without recovery', () => {
+    expect(textOf(renderTemplate(recoveryFacts(snapshot({}))).html).trim()).toBe('');
+    expect(textOf(renderTemplate(recoveryFacts(snapshot({ recovery: rec({}) }))).html).trim()).toBe('');
+  });
+});
