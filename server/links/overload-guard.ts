@@ -51,14 +51,15 @@ export interface OverloadThresholds {
 /**
  * Defaults for media in worker threads: a worker above 85 % busy has little room for the frame-clock
  * jitter of one more link; the main thread carries only SIP and the API there, whose timers (T1 = 500 ms)
- * tolerate a lag of 100 ms.
+ * tolerate a lag of a few hundred ms: refusing at 250 ms keeps responses inside T1, and a burst of call
+ * set-up (or a GC pause) that lags 100 ms is no reason to turn callers away while the audio is fine.
  */
 export const WORKER_THRESHOLDS: Readonly<OverloadThresholds> = {
   refuseLoad: 0.85,
   acceptLoad: 0.7,
   refuseWorkerLoad: 0.95,
-  refuseLagS: 0.1,
-  acceptLagS: 0.05,
+  refuseLagS: 0.25,
+  acceptLagS: 0.1,
   holdMs: 2000,
   retryAfterS: 5,
 };

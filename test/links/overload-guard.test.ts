@@ -25,10 +25,10 @@ describe('the admission decision with media workers', () => {
       rows: [{ at: 0, s: sample(5, 0.96, 0.1), state: 'overloaded' }],
     },
     {
-      name: 'main-thread lag at 100 ms in two samples in a row refuses',
+      name: 'main-thread lag at 250 ms in two samples in a row refuses',
       rows: [
-        { at: 0, s: sample(100, 0.2, 0.2), state: 'normal' },
-        { at: 500, s: sample(100, 0.2, 0.2), state: 'overloaded' },
+        { at: 0, s: sample(250, 0.2, 0.2), state: 'normal' },
+        { at: 500, s: sample(250, 0.2, 0.2), state: 'overloaded' },
       ],
     },
     {
@@ -61,7 +61,7 @@ describe('the admission decision with media workers', () => {
       rows: [
         { at: 0, s: sample(5, 0.9, 0.9), state: 'overloaded' },
         { at: 500, s: sample(5, 0.6, 0.6), state: 'overloaded' },
-        { at: 1500, s: sample(60, 0.6, 0.6), state: 'overloaded' },
+        { at: 1500, s: sample(120, 0.6, 0.6), state: 'overloaded' },
         { at: 2500, s: sample(5, 0.6, 0.6), state: 'overloaded' },
         { at: 4000, s: sample(5, 0.6, 0.6), state: 'overloaded' },
         { at: 4500, s: sample(5, 0.6, 0.6), state: 'normal' },
@@ -70,10 +70,10 @@ describe('the admission decision with media workers', () => {
     {
       name: 'lag between its thresholds keeps it refusing',
       rows: [
-        { at: 0, s: sample(150, 0.1), state: 'normal' },
-        { at: 500, s: sample(150, 0.1), state: 'overloaded' },
-        { at: 3000, s: sample(70, 0.1), state: 'overloaded' },
-        { at: 6000, s: sample(70, 0.1), state: 'overloaded' },
+        { at: 0, s: sample(300, 0.1), state: 'normal' },
+        { at: 500, s: sample(300, 0.1), state: 'overloaded' },
+        { at: 3000, s: sample(150, 0.1), state: 'overloaded' },
+        { at: 6000, s: sample(150, 0.1), state: 'overloaded' },
         { at: 6500, s: sample(10, 0.1), state: 'overloaded' },
         { at: 8500, s: sample(10, 0.1), state: 'normal' },
       ],
@@ -123,15 +123,15 @@ describe('what the guard answers and reports', () => {
     const guard = new OverloadGuard(clock);
     const changes: [OverloadState, string | null][] = [];
     guard.onChange = (s, r) => changes.push([s, r]);
-    guard.observe(sample(120, 0.1));
-    guard.observe(sample(130, 0.1));
+    guard.observe(sample(260, 0.1));
+    guard.observe(sample(270, 0.1));
     clock.advance(100);
     guard.observe(sample(1, 0.1));
     clock.advance(2000);
     guard.observe(sample(1, 0.1));
     guard.observe(sample(1, 0.1));
     expect(changes).toEqual([
-      ['overloaded', 'main event loop 130 ms late (refuse at 100 ms)'],
+      ['overloaded', 'main event loop 270 ms late (refuse at 250 ms)'],
       ['normal', null],
     ]);
   });
