@@ -95,8 +95,10 @@ export class OverloadMonitor {
       }
       const prev = this.lastElu.get(w.index);
       this.lastElu.set(w.index, { threadId: w.threadId, elu: w.eventLoopUtilization });
-      // A worker's first sample covers its whole life so far: good enough until the next one.
-      const d = prev && prev.threadId === w.threadId ? performance.eventLoopUtilization(w.eventLoopUtilization, prev.elu) : w.eventLoopUtilization;
+      // A worker's first sample would cover its whole life so far, start-up (module loading, JIT) included,
+      // which reads as nearly 100 % busy: it only sets the baseline, and the worker counts from the next.
+      if (!prev || prev.threadId !== w.threadId) continue;
+      const d = performance.eventLoopUtilization(w.eventLoopUtilization, prev.elu);
       out.push({ index: w.index, loadRatio: Number.isFinite(d.utilization) ? d.utilization : 0 });
     }
     return out;
