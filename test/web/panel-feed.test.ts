@@ -234,13 +234,19 @@ describe.skipIf(!has)('panel on the live feed (scripted links) in chromium', () 
     await page.getByRole('link', { name: 'Phonebook' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Studio C');
     await page.getByLabel('Studio SIP URI').fill('sip:c@192.0.2.40');
+    await page.getByLabel(/Caller's user name/).fill('studioc');
+    await page.getByLabel(/Caller's password/).fill('long-secret-1');
     await page.getByRole('button', { name: 'Save entry' }).click();
     const row = page.getByRole('row').filter({ hasText: 'Studio C' });
     await row.getByText('reachable, 3 ms').waitFor();
     await row.getByRole('button', { name: 'Edit Studio C' }).click();
+    // The stored password is never shown; an edit that leaves it empty keeps it.
+    await expect(page.getByLabel(/Caller's password \(stored/).inputValue()).resolves.toBe('');
     await page.getByLabel('Notes').fill('OB truck, 4G bonded');
     await page.getByRole('button', { name: 'Save entry' }).click();
     await row.getByText('OB truck, 4G bonded').waitFor();
+    const stored = (await (await fetch(`${server.url}/api/phonebook`)).json()) as { entries: { name: string; inboundAuth?: unknown }[] };
+    expect(stored.entries.find((e) => e.name === 'Studio C')?.inboundAuth).toEqual({ user: 'studioc', hasPassword: true });
     await page.getByRole('link', { name: 'Links' }).click();
     const pick = page.getByLabel('Phonebook entry');
     await pick.selectOption({ label: '● Studio C — reachable, 3 ms' });

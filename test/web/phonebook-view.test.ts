@@ -57,7 +57,7 @@ describe('phonebook view', () => {
   it('shows the entry being edited, with Cancel, and the service’s error under its field', () => {
     const { html, text } = render({
       phonebook: [studioB],
-      entry: { id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', notes: '', probe: false, tlsVerify: true, watchPresence: false },
+      entry: { ...emptyEntry(), id: 'p1', name: 'Studio B', uri: 'sip:b@studio-b.example', profile: 'opus-stereo-music', probe: false },
       entryErrors: { uri: 'uri: not a SIP URI' },
     });
     expect(elements(html, 'h3').map((h) => h.text)).toEqual(['Edit Studio B']);
@@ -85,6 +85,17 @@ describe('phonebook view', () => {
     fire(r, { attrs: box, inner: '', text: '' }, 'change', { target: { checked: true } });
     expect(r.calls).toEqual([{ name: 'editEntry', args: [{ watchPresence: true }] }]);
     expect(r.text).toContain("Watch the studio's presence");
+  });
+
+  it('shows an entry’s inbound credentials as its user name and a password field that never holds the stored password', () => {
+    const r = render({ entry: { ...emptyEntry(), id: 'p1', name: 'Studio B', uri: 'sip:b@x', authUser: 'studiob', authHasPassword: true } });
+    const inputs = startTags(r.html, 'input');
+    expect(inputs.find((i) => i.id === 'entry-auth-user')?.value).toBe('studiob');
+    const pw = inputs.find((i) => i.id === 'entry-auth-password')!;
+    expect([pw.type, pw.value]).toEqual(['password', '']);
+    expect(r.text).toContain("Caller's password (stored; type to replace it)");
+    fire(r, { attrs: pw, inner: '', text: '' }, 'input', { target: { value: 'a-new-secret' } });
+    expect(r.calls).toEqual([{ name: 'editEntry', args: [{ authPassword: 'a-new-secret' }] }]);
   });
 
   it('disables Save entry while the save is in flight', () => {

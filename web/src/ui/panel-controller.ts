@@ -408,7 +408,7 @@ export class PanelController implements PanelActions {
 
   startEntry(row: PhonebookEntry | null): void {
     this.state.entry = row
-      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false, watchPresence: row.watchPresence === true }
+      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false, watchPresence: row.watchPresence === true, authUser: row.inboundAuth?.user ?? '', authPassword: '', authHasPassword: row.inboundAuth?.hasPassword === true }
       : emptyEntry();
     if (row) this.state.entryErrors = {};
     this.scheduleRender();
@@ -425,6 +425,9 @@ export class PanelController implements PanelActions {
     const body: PhonebookInput = { name: e.name.trim(), uri: e.uri.trim(), probe: e.probe, tlsVerify: e.tlsVerify, watchPresence: e.watchPresence };
     if (e.profile) body.profile = e.profile;
     if (e.notes.trim()) body.notes = e.notes.trim();
+    // A PUT replaces the entry: the user name is sent back so its credentials survive an edit, and the
+    // password only when a new one was typed (the service keeps the stored one otherwise).
+    if (e.authUser.trim()) body.inboundAuth = { user: e.authUser.trim(), ...(e.authPassword ? { password: e.authPassword } : {}) };
     void this.act('entry', 'Saving the entry', () =>
       this.withFieldErrors(s.entryErrors, async () => {
         if (e.id) await this.api.put(`/api/phonebook/${encodeURIComponent(e.id)}`, body);

@@ -45,6 +45,12 @@ export interface EntryForm {
   tlsVerify: boolean;
   /** Subscribe to the studio's presence (SIP SUBSCRIBE) and show it beside its reachability. */
   watchPresence: boolean;
+  /** Digest user name the studio authenticates as when it calls us ('' = none). */
+  authUser: string;
+  /** A new password for it ('' keeps the stored one: the service never returns it). */
+  authPassword: string;
+  /** The service holds a password for this entry. */
+  authHasPassword: boolean;
 }
 
 export interface HistoryFilter {
@@ -67,7 +73,7 @@ export interface Notice {
 }
 
 export const emptyDial = (): DialForm => ({ phonebookId: '', to: '', profile: '', input: '', output: '', permanent: false });
-export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true, watchPresence: false });
+export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true, watchPresence: false, authUser: '', authPassword: '', authHasPassword: false });
 
 export interface PanelState {
   view: View;

@@ -99,6 +99,12 @@ function entryForm(s: PanelState, a: PanelActions): TemplateResult {
     <label class="check"><input type="checkbox" .checked=${e.probe} @change=${(ev: Event) => a.editEntry({ probe: checkedOf(ev) })} /> Probe reachability (OPTIONS)</label>
     <label class="check"><input type="checkbox" .checked=${e.watchPresence} @change=${(ev: Event) => a.editEntry({ watchPresence: checkedOf(ev) })} /> Watch the studio's presence (on air, online, offline)</label>
     <label class="check"><input type="checkbox" .checked=${e.tlsVerify} @change=${(ev: Event) => a.editEntry({ tlsVerify: checkedOf(ev) })} /> Verify the studio's TLS certificate (untick only for a self-signed one)</label>
+    <label for="entry-auth-user">Caller's user name (digest, when the studio calls us)</label>
+    <input id="entry-auth-user" type="text" spellcheck="false" autocomplete="off" maxlength="128" .value=${e.authUser} @input=${(ev: Event) => a.editEntry({ authUser: value(ev) })} />
+    ${err('inboundAuth.user')}
+    <label for="entry-auth-password">Caller's password${e.authHasPassword ? ' (stored; type to replace it)' : ''}</label>
+    <input id="entry-auth-password" type="password" autocomplete="new-password" minlength="8" maxlength="256" .value=${e.authPassword} @input=${(ev: Event) => a.editEntry({ authPassword: value(ev) })} />
+    ${err('inboundAuth.password')}
     <div class="buttons">
       <button type="submit" class="primary" ?disabled=${s.busy.has('entry')}>Save entry</button>
       ${e.id ? html`<button type="button" @click=${() => a.startEntry(null)}>Cancel</button>` : nothing}
