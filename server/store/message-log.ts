@@ -3,18 +3,17 @@
  * queries, kept in memory within bounds (in total and per remote, so one chatty or hostile peer
  * cannot push everyone else's messages out) and appended to `messages.jsonl` under the data dir.
  *
- * Like the call history, nothing is written inline on the event loop that also paces audio: `add()`
- * and `update()` queue a line, a short timer (or a full batch) appends the queue in one
- * asynchronous write and another timer fsyncs it. A delivery status change is appended as the whole
- * record again; on load the last line of an id wins. When the file holds more than twice the
- * records kept, or a write failed (part of a batch may be on disk), it is rewritten atomically from
- * memory. `flush()`/`close()` write and fsync everything queued.
+ * Written like the call history, through a `JsonlWriteBehind` (nothing inline on the event loop that
+ * paces audio). A delivery status change is appended as the whole record again; on load the last
+ * line of an id wins. When the file holds more than twice the records kept it is compacted.
+ * `flush()`/`close()` write and fsync everything queued.
  */
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import { diskHistoryFile, type HistoryFile } from './history-file.js';
+import { JsonlWriteBehind, WRITE_BEHIND_DEFAULTS } from './jsonl-write-behind.js';
 
 export type MessageDirection = 'in' | 'out';
 export type MessageStatus = 'pending' | 'delivered' | 'failed';
@@ -44,10 +43,7 @@ export const MESSAGE_LOG_DEFAULTS = {
   maxPerRemote: 500,
   /** Longer incoming texts are cut here (the API accepts at most 1000 characters to send). */
   maxTextChars: 4000,
-  appendDelayMs: 250,
-  batchRecords: 64,
-  fsyncIntervalMs: 1000,
-  maxPending: 2000,
+  ...WRITE_BEHIND_DEFAULTS,
 } as const;
 
 export interface MessageLogOptions {
@@ -81,20 +77,8 @@ export class MessageLog {
   private records = new Map<string, MessageRecord>();
   private readonly perRemote = new Map<string, number>();
   private readonly s: Settings;
-  private readonly clock: Clock;
   private readonly onWarning: ((msg: string) => void) | undefined;
-  private readonly file: HistoryFile;
-  private pending: string[] = [];
-  private rewriteAll = false;
-  private linesInFile = 0;
-  private appendTimer: TimerHandle | undefined;
-  private syncTimer: TimerHandle | undefined;
-  private unsynced = false;
-  private writing: Promise<void> | undefined;
-  private failing = false;
-  private lastError: unknown;
-  private closed = false;
-  private closing: Promise<void> | undefined;
+  private readonly writer: JsonlWriteBehind;
 
   constructor(dataDir: string, o: MessageLogOptions = {}) {
     const d = MESSAGE_LOG_DEFAULTS;
@@ -107,23 +91,31 @@ export class MessageLog {
       fsyncIntervalMs: o.fsyncIntervalMs ?? d.fsyncIntervalMs,
       maxPending: Math.max(1, o.maxPending ?? d.maxPending),
     };
-    this.clock = o.clock ?? systemClock;
     this.onWarning = o.onWarning;
-    if (o.file) this.file = o.file;
-    else {
+    let file = o.file;
+    if (!file) {
       mkdirSync(dataDir, { recursive: true });
-      this.file = diskHistoryFile(join(dataDir, 'messages.jsonl'));
+      file = diskHistoryFile(join(dataDir, 'messages.jsonl'));
     }
-    this.path = this.file.path;
+    this.path = file.path;
+    const s = this.s;
+    this.writer = new JsonlWriteBehind({
+      label: 'messages',
+      file,
+      snapshot: () => [...this.records.values()].map((r) => JSON.stringify(r)),
+      maxLines: s.maxRecords * 2,
+      appendDelayMs: s.appendDelayMs,
+      batchRecords: s.batchRecords,
+      fsyncIntervalMs: s.fsyncIntervalMs,
+      maxPending: s.maxPending,
+      ...(o.clock ? { clock: o.clock } : {}),
+      ...(o.onWarning ? { onWarning: o.onWarning } : {}),
+    });
     this.load();
   }
 
   private load(): void {
-    const text = this.file.readAll();
-    if (text === undefined) return;
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      this.linesInFile++;
+    for (const line of this.writer.readLines()) {
       try {
         const r: unknown = JSON.parse(line);
         if (!isRecord(r)) {
@@ -206,129 +198,20 @@ export class MessageLog {
 
   // ---- write-behind ---------------------------------------------------------------------------
   private persist(r: MessageRecord): void {
-    const line = JSON.stringify(r);
-    if (this.closed) {
-      this.file.appendSync(`\n${line}\n`);
-      this.linesInFile++;
-      return;
-    }
-    if (!this.rewriteAll) {
-      if (this.pending.length < this.s.maxPending) this.pending.push(line);
-      else {
-        this.pending = [];
-        this.rewriteAll = true;
-        this.onWarning?.(`messages ${this.path}: more than ${this.s.maxPending} records waiting for the disk; rewriting the file from memory`);
-      }
-    }
-    if (this.rewriteAll || this.pending.length >= this.s.batchRecords) void this.kick();
-    else this.armAppend(this.s.appendDelayMs);
+    this.writer.queue(JSON.stringify(r));
   }
 
   get pendingCount(): number {
-    return this.pending.length;
-  }
-
-  private armAppend(ms: number): void {
-    this.appendTimer ??= this.clock.setTimer(ms, () => {
-      this.appendTimer = undefined;
-      void this.kick();
-    });
+    return this.writer.pendingCount;
   }
 
   /** Write everything queued and fsync. Rejects with HISTORY_WRITE_FAILED when the file cannot be written. */
-  async flush(): Promise<void> {
-    this.appendTimer?.cancel();
-    this.appendTimer = undefined;
-    let failures = 0;
-    while (this.writing || this.pending.length > 0 || this.rewriteAll) {
-      await this.kick();
-      if (this.failing && ++failures >= 2) throw new AcipError('HISTORY_WRITE_FAILED', `messages ${this.path}: ${String(this.lastError)}`, undefined, { cause: this.lastError });
-    }
-    this.syncTimer?.cancel();
-    this.syncTimer = undefined;
-    await this.syncNow();
-    if (this.unsynced) throw new AcipError('HISTORY_WRITE_FAILED', `messages ${this.path}: fsync failed: ${String(this.lastError)}`, undefined, { cause: this.lastError });
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   /** Idempotent: flush, then stop the timers. Later records are written inline. */
   close(): Promise<void> {
-    this.closing ??= this.flush().finally(() => {
-      this.closed = true;
-      this.appendTimer?.cancel();
-      this.syncTimer?.cancel();
-    });
-    return this.closing;
-  }
-
-  private kick(): Promise<void> {
-    this.writing ??= this.drain().finally(() => {
-      this.writing = undefined;
-      if ((this.pending.length > 0 || this.rewriteAll) && !this.closed) this.armAppend(this.failing ? this.s.fsyncIntervalMs : this.s.appendDelayMs);
-      if (this.unsynced && !this.closed) {
-        this.syncTimer ??= this.clock.setTimer(this.s.fsyncIntervalMs, () => {
-          this.syncTimer = undefined;
-          void this.syncNow();
-        });
-      }
-    });
-    return this.writing;
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0 || this.rewriteAll) {
-      this.appendTimer?.cancel();
-      this.appendTimer = undefined;
-      try {
-        if (this.rewriteAll || this.linesInFile + this.pending.length > this.s.maxRecords * 2) await this.rewrite();
-        else await this.appendPending();
-        if (this.failing) this.onWarning?.(`messages ${this.path}: writing again`);
-        this.failing = false;
-      } catch (err) {
-        if (!this.failing) this.onWarning?.(`messages ${this.path}: write failed (${String(err)}); will retry`);
-        this.failing = true;
-        this.lastError = err;
-        return;
-      }
-    }
-  }
-
-  private async appendPending(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      await this.file.append(`\n${batch.join('\n')}\n`);
-    } catch (err) {
-      // Part of the batch may be on disk: the retry rewrites the file from memory instead.
-      this.rewriteAll = true;
-      throw err;
-    }
-    this.linesInFile += batch.length;
-    this.unsynced = true;
-  }
-
-  private async rewrite(): Promise<void> {
-    const snapshot = [...this.records.values()];
-    this.pending = [];
-    this.rewriteAll = false;
-    try {
-      await this.file.replace(snapshot.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    } catch (err) {
-      this.rewriteAll = true;
-      throw err;
-    }
-    this.linesInFile = snapshot.length;
-    this.unsynced = false;
-  }
-
-  private async syncNow(): Promise<void> {
-    if (!this.unsynced) return;
-    this.unsynced = false;
-    try {
-      await this.file.sync();
-    } catch (err) {
-      this.unsynced = true;
-      this.lastError = err;
-      this.onWarning?.(`messages ${this.path}: fsync failed (${String(err)})`);
-    }
+    return this.writer.close();
   }
 }
