@@ -16,6 +16,9 @@
  *   recovery  concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
  *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes)
  *   live-feed bytes/s on the live feed with 100 links, feed 1 against feed 2 (fake clock: same figures on any machine)
+ *   capacity  sessions per box through two services as npm start runs them (Opus 128k c5 or L24), concealment, CPU per
+ *             session against the bare codec in the same run, OPTIONS/metrics/live-feed responsiveness at that load;
+ *             --links=40,60,80 --hold-s=60 --codec=opus|l24-5|l24-1 --media-workers=1
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
@@ -39,6 +42,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'live-feed': () => import('./live-feed.js').then((m) => m.runLiveFeedBench()),
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
   srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),
+  capacity: () => import('./capacity.js').then((m) => m.runCapacityBench()),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
