@@ -16,7 +16,7 @@
  *   same frames, one direction each, in this process): the ratio is per-session CPU / bare cost;
  * - responsiveness at that load: OPTIONS round trips to B's SIP port (5 per second, p50/p99/max),
  *   `/metrics` scrape time of B (once a second), and the live feed of A (`/api/live?feed=2`): the gap
- *   between level frames (10 Hz expected), p99 and max.
+ *   between its 1 Hz stats deltas (1000 ms expected), p99 and max, and its bytes per second.
  * Then every link is hung up and both services are stopped (SIGTERM, then SIGKILL).
  *
  * Not asserted anywhere. Figures are meaningful only on a quiet machine; the load average at the
@@ -183,7 +183,7 @@ function metricsProbe(base: string) {
   };
 }
 
-/** Gaps between level frames on the live feed (feed 2), ms. */
+/** Gaps between the 1 Hz stats deltas on the live feed (feed 2; levels are sent only when they change), ms. */
 function feedProbe(base: string) {
   const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/api/live?feed=2`);
   const gaps: number[] = [];
@@ -192,7 +192,7 @@ function feedProbe(base: string) {
   ws.on('message', (data: Buffer) => {
     bytes += data.length;
     const type = /"type":"([^"]+)"/.exec(data.toString('utf8', 0, 40))?.[1];
-    if (type !== 'levels') return;
+    if (type !== 'stats-delta') return;
     const now = performance.now();
     if (last !== undefined) gaps.push(now - last);
     last = now;
@@ -312,7 +312,7 @@ async function step(n: number, o: CapacityOptions, dir: string, barePct: number 
         `${fmt(perSession, 2)} % per session${ratio}\n` +
         `       OPTIONS to B: ${optR.rtts.length} answered, p50 ${fmt(quantile(optR.rtts, 0.5))} ms, p99 ${fmt(quantile(optR.rtts, 0.99))} ms, ` +
         `max ${fmt(Math.max(...optR.rtts))} ms, unanswered ${optR.lost}; /metrics of B (${metricsR.series} series): p50 ` +
-        `${fmt(quantile(metricsR.times, 0.5))} ms, max ${fmt(Math.max(...metricsR.times))} ms; live feed of A: level frames ${feedR.gaps.length + 1}, ` +
+        `${fmt(quantile(metricsR.times, 0.5))} ms, max ${fmt(Math.max(...metricsR.times))} ms; live feed 2 of A: 1 Hz stats deltas ${feedR.gaps.length + 1}, ` +
         `gap p50 ${fmt(quantile(feedR.gaps, 0.5), 0)} ms, p99 ${fmt(quantile(feedR.gaps, 0.99), 0)} ms, max ${fmt(Math.max(...feedR.gaps), 0)} ms, ` +
         `${fmt(feedR.bytesPerS / 1000)} kB/s; load average ${fmt(load0, 2)} → ${fmt(loadavg()[0]!, 2)}\n`,
     );
