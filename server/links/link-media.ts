@@ -6,7 +6,7 @@
 import type { Clock } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import type { Profile } from '../config/profile-schema.js';
-import type { NegotiatedMedia } from '../sdp/offer-answer.js';
+import type { NegotiatedMedia, SecondPath } from '../sdp/offer-answer.js';
 import { resolveProfile } from '../sdp/codec-match.js';
 import { srtpPolicy } from '../sdp/negotiate/security.js';
 import { codecRegistry } from '../codecs/registry.js';
@@ -29,10 +29,30 @@ export interface LinkMediaConfig {
   openMedia?: MediaSessionOpener;
   /**
    * The second path of a duplicated stream (RFC 7198), for profiles with `redundancy.duplicate`: the
-   * local address its sockets bind to, and where its copy goes (a phonebook entry's second remote;
-   * absent: learnt by latching on the peer's second stream).
+   * local address its sockets bind to, and where its copy goes when the peer's SDP does not say (a
+   * phonebook entry's second remote, else the configured one; see `duplicatePathFor`).
    */
-  duplicatePath?: { localHost: string; remote?: { address: string; rtpPort: number; rtcpPort?: number } };
+  duplicatePath?: DuplicatePath;
+}
+
+/** Where a link's second path listens, and where its copy goes when the peer does not signal it. */
+export interface DuplicatePath {
+  localHost: string;
+  remote?: { address: string; rtpPort: number; rtcpPort?: number };
+}
+
+/**
+ * A link's second path: the configured one, with a phonebook entry's second remote in place of the
+ * configured remote. An entry that names a second remote without a configured second path sends
+ * its copy from the media address (`mediaBindHost`): the remote end's two addresses still differ.
+ */
+export function duplicatePathFor(configured: DuplicatePath | undefined, entryRemote: DuplicatePath['remote'] | undefined, mediaBindHost: string): DuplicatePath | undefined {
+  if (!entryRemote) return configured;
+  return { localHost: configured?.localHost ?? mediaBindHost, remote: { ...entryRemote } };
+}
+
+function isUnspecified(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '';
 }
 
 /** What the link hears from its session. */
@@ -51,9 +71,26 @@ export function jitterParams(profile: Profile, n: NegotiatedMedia | undefined): 
   return jb.mode === 'fixed' ? { mode: 'fixed', delayMs: jb.delayMs, ...extra } : { mode: 'adaptive', minMs: jb.minMs, maxMs: jb.maxMs, ...extra };
 }
 
-/** The recovery parameters of a session: the negotiated RED and NACK/RTX, and the configured second path. */
+/**
+ * The second path of a session, for a profile that duplicates and a link with a second path. Before
+ * negotiation it listens (the offer or answer carries its port) and sends to the configured remote
+ * if any. After: to the peer's second m-line when both sides grouped the lines (RFC 7104 §3), on the
+ * port our SDP gave; else to the phonebook's or configured remote; else there is none (single path).
+ */
+export function duplicateParams(profile: Profile, n: NegotiatedMedia | undefined, path: DuplicatePath | undefined): NonNullable<MediaSessionParams['recovery']>['duplicate'] {
+  if (!profile.redundancy?.duplicate || !path) return undefined;
+  const signalled = n?.dualPath?.signalled ? n.dualPath : undefined;
+  if (signalled) {
+    const { rtpPort, rtcpPort } = signalled.local;
+    return { localHost: path.localHost, ports: { rtp: rtpPort, ...(rtcpPort !== undefined ? { rtcp: rtcpPort } : {}) }, remote: { ...signalled.remote } };
+  }
+  if (path.remote) return { localHost: path.localHost, remote: { ...path.remote } };
+  return n === undefined ? { localHost: path.localHost, remote: null } : undefined;
+}
+
+/** The recovery parameters of a session: the negotiated RED and NACK/RTX, and the second path. */
 export function recoveryParams(profile: Profile, n: NegotiatedMedia | undefined, path: LinkMediaConfig['duplicatePath']): MediaSessionParams['recovery'] {
-  const duplicate = profile.redundancy?.duplicate && path ? { localHost: path.localHost, remote: path.remote ?? null } : undefined;
+  const duplicate = duplicateParams(profile, n, path);
   // RTX under SRTP would need its own SRTP context per SSRC (RFC 3711 §3.2.3); ours keeps one per
   // direction, so a link running SRTP does without RTX rather than disturb the media's rollover count.
   const rtx = n?.recovery?.rtx && !n.srtp ? n.recovery.rtx : undefined;
@@ -66,6 +103,8 @@ export class LinkMedia {
   private chain: Promise<void> = Promise.resolve();
   /** The final statistics of the last closed session (history needs them after close). */
   lastStats: MediaSessionStats | undefined;
+  /** The second path's RTP port in this session, once seen. */
+  private secondPort: number | undefined;
 
   constructor(
     private readonly linkId: string,
@@ -75,6 +114,22 @@ export class LinkMedia {
 
   get session(): MediaSessionLike | undefined {
     return this.media;
+  }
+
+  /**
+   * Where the open session's second path listens, to put in our SDP (RFC 7104 §3): its port, and the
+   * second path's address (the first line's `advertised` one when it binds to every interface).
+   */
+  secondPath(advertised: string): SecondPath | undefined {
+    const path = this.cfg.duplicatePath;
+    const live = this.media && !this.media.isClosed ? this.media.stats().recovery?.paths?.[1]?.localRtpPort : undefined;
+    // While a single path runs the second pair is closed: its port stays ours for this call, to be
+    // offered or answered again and reopened on (RFC 3264 §8: a stream keeps its port).
+    if (live !== undefined && live !== 0) this.secondPort = live;
+    const port = this.secondPort;
+    if (!path || port === undefined) return undefined;
+    // A second pair is allocated as an even RTP port and the next one for RTCP (RFC 3550 §11).
+    return { address: isUnspecified(path.localHost) ? advertised : path.localHost, rtpPort: port, rtcpPort: port + 1 };
   }
 
   /** Stats of an open session, else undefined. */
@@ -130,6 +185,7 @@ export class LinkMedia {
     const media = await open(params);
     this.media = media;
     this.lastStats = undefined;
+    this.secondPort = undefined;
     const h = this.handlers;
     media.on('no-media', (d) => h.event('no-media', d));
     media.on('media-restored', (d) => h.event('media-restored', d));
@@ -148,6 +204,10 @@ export class LinkMedia {
     if (!media || media.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session closed during set-up');
     const { srtp: _previousKeys, recovery: _previousRecovery, ...current } = media.currentParams();
     const recovery = recoveryParams(profile, n, this.cfg.duplicatePath);
+    const dual = n.dualPath;
+    if (dual && !dual.signalled && dual.malformed) {
+      this.cfg.log.warn({ link: this.linkId, reason: dual.reason }, `link ${this.linkId}: the peer's a=group:DUP was ignored: ${dual.reason}`);
+    }
     await media.update({
       ...current,
       ...(recovery ? { recovery } : {}),

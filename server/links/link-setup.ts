@@ -14,7 +14,7 @@ import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
 import { parseUri } from '../sip/grammar/uri.js';
 import { parseVia } from '../sip/grammar/via.js';
-import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia, type Signalling } from '../sdp/offer-answer.js';
+import { answerOffer, applyAnswer, buildOffer, buildReoffer, type LocalOffer, type LocalSession, type NegotiatedMedia, type SecondPath, type Signalling } from '../sdp/offer-answer.js';
 import { AcipError } from '../util/errors.js';
 import type { LinkEndReason } from './link-types.js';
 import type { LinkMedia } from './link-media.js';
@@ -99,10 +99,21 @@ export function hostOfUri(uri: string): string | undefined {
   }
 }
 
-/** Open the media and build the offer carrying its ports. Call inside `media.run`; throws what the opener throws. */
+/**
+ * Open the media and build the offer carrying its ports: a second m-line grouped for duplication
+ * (RFC 7104 §3) when the session has a second path. Call inside `media.run`; throws what the opener throws.
+ */
 export async function offerWithMedia(ctx: SetupContext): Promise<{ sdp: string; offered: LocalOffer }> {
   const media = await ctx.media.openProvisional(ctx.profile, ctx.input, ctx.output);
-  return buildOffer({ profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort, signalling: ctx.signalling });
+  const secondPath = ctx.media.secondPath(ctx.localAddress);
+  return buildOffer({
+    profile: ctx.profile,
+    localAddress: ctx.localAddress,
+    rtpPort: media.localRtpPort,
+    rtcpPort: media.localRtcpPort,
+    signalling: ctx.signalling,
+    ...(secondPath ? { secondPath } : {}),
+  });
 }
 
 /** Our offer in the 2xx to an INVITE or re-INVITE that had none: the ACK brings the answer. */
@@ -189,7 +200,15 @@ export type ReanswerOutcome = Answered | { ok: false; response: FailureResponse 
 export async function answerWithMedia(offerSdp: string, ctx: SetupContext): Promise<AnswerOutcome> {
   try {
     const media = await ctx.media.openProvisional(ctx.profile, ctx.input, ctx.output);
-    const res = answerOffer(offerSdp, { profile: ctx.profile, localAddress: ctx.localAddress, rtpPort: media.localRtpPort, rtcpPort: media.localRtcpPort, signalling: ctx.signalling });
+    const secondPath = ctx.media.secondPath(ctx.localAddress);
+    const res = answerOffer(offerSdp, {
+      profile: ctx.profile,
+      localAddress: ctx.localAddress,
+      rtpPort: media.localRtpPort,
+      rtcpPort: media.localRtcpPort,
+      signalling: ctx.signalling,
+      ...(secondPath ? { secondPath } : {}),
+    });
     if (!res.ok) {
       const headers: [string, string][] = [['Warning', warningHeader(ctx.agent, res.warning.code, res.warning.text)]];
       return { ok: false, response: { status: res.status, reason: OFFER_REJECT_REASON[res.status], headers }, reason: { by: 'error', sipStatus: res.status, reason: res.reason } };
@@ -200,6 +219,16 @@ export async function answerWithMedia(offerSdp: string, ctx: SetupContext): Prom
     const response = answerFailureResponse(err, ctx.agent);
     return { ok: false, response, reason: { by: 'error', sipStatus: response.status, reason: `media: ${err instanceof Error ? err.message : String(err)}` } };
   }
+}
+
+/**
+ * Our second path in a re-offer or re-answer: the port our last SDP gave it, kept even while the
+ * path is closed (RFC 3264 §8: a stream keeps its port unless it changes); else where it listens now.
+ */
+function sameSecondPath(previous: LocalSession | undefined, open: SecondPath | undefined): SecondPath | undefined {
+  const line = previous?.dupLine;
+  if (line && line.rtpPort > 0) return { address: line.address, rtpPort: line.rtpPort, ...(line.rtcpPort !== undefined ? { rtcpPort: line.rtcpPort } : {}) };
+  return open;
 }
 
 /**
@@ -224,16 +253,20 @@ export async function answerReoffer(
   if (offerSdp === undefined) {
     if (!ctx.previous) return reject(399, 'no session to offer');
     try {
-      return { ok: true, ...buildReoffer(ctx.previous, ctx.profile) };
+      const secondPath = sameSecondPath(ctx.previous, ctx.media.secondPath(ctx.previous.localAddress));
+      return { ok: true, ...buildReoffer(ctx.previous, ctx.profile, secondPath ? { secondPath } : {}) };
     } catch (err) {
       return reject(399, `offer: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+  const localAddress = ctx.previous?.localAddress ?? ctx.localAddress;
+  const secondPath = sameSecondPath(ctx.previous, ctx.media.secondPath(localAddress));
   const res = answerOffer(offerSdp, {
     profile: ctx.profile,
-    localAddress: ctx.previous?.localAddress ?? ctx.localAddress,
+    localAddress,
     rtpPort: media.localRtpPort,
     rtcpPort: media.localRtcpPort,
+    ...(secondPath ? { secondPath } : {}),
     // Inside the dialog the signalling is the dialog's (RFC 3261 §12: same transport).
     signalling: ctx.previous?.signalling ?? 'clear',
     ...(ctx.previous ? { previous: ctx.previous } : {}),
@@ -253,7 +286,8 @@ export async function answerReoffer(
  * end refuses or answers with something unusable; the session then stays as it was.
  */
 export async function reofferProfile(call: LinkCall, local: LocalSession, profile: Profile, media: LinkMedia): Promise<{ offered: LocalOffer; negotiated: NegotiatedMedia }> {
-  const { sdp, offered } = buildReoffer(local, profile);
+  const secondPath = sameSecondPath(local, media.secondPath(local.localAddress));
+  const { sdp, offered } = buildReoffer(local, profile, secondPath ? { secondPath } : {});
   const result = await call.reinvite(sdp);
   if (result.status < 200 || result.status >= 300 || !result.sdp) {
     throw new AcipError('CONFLICT', `the far end refused the codec change (${result.status} ${result.reason})`);

@@ -101,7 +101,7 @@ export interface MediaSessionParams {
 
 /**
  * Loss recovery of one media session. RED and RTX use the negotiated payload types both ways (as
- * the codec does); the second path of a duplicated stream comes from configuration.
+ * the codec does); the second path of a duplicated stream comes from the SDP (RFC 7104 a=group:DUP), a phonebook entry or configuration.
  */
 export interface MediaRecoveryParams {
   /** RFC 2198: send each frame with `depth` earlier frames `distance` packets back; take RED in. */

@@ -9,7 +9,8 @@ import { bandwidthFor } from './codec-match.js';
 import type { EbuAcipSet } from './ebuacip.js';
 import type { Choice } from './negotiate/choose.js';
 import { addressFamily, type Direction, type SdpSessionView } from './sdp-model.js';
-import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
+import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, secondLine, writeSession } from './session-writer.js';
+import { DUP_SEMANTICS } from './negotiate/grouping.js';
 import type { LocalSession } from './session-types.js';
 import { cryptoEntries } from './negotiate/security.js';
 import type { RecoveryLines } from './negotiate/recovery.js';
@@ -24,6 +25,11 @@ export interface AnswerLines {
   direction: Direction;
   /** RED/RTX formats and NACK feedback accepted beside the codec (RFC 2198, RFC 4588, RFC 4585). */
   recovery?: RecoveryLines;
+  /**
+   * The offer's duplication group accepted (RFC 7104 §3): the offered m-line our second path
+   * answers, where it listens, and the offer's tags (group order, then each line's own).
+   */
+  dup?: { index: number; address: string; rtpPort: number; rtcpPort?: number; groupMids: [string, string]; chosenMid: string; secondMid: string };
 }
 
 export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choice, ours: AnswerLines): string {
@@ -60,11 +66,16 @@ export function writeAnswer(offer: SdpSessionView, local: LocalSession, c: Choic
     ...(local.crypto && local.crypto.length > 0 ? { crypto: cryptoEntries(local.crypto) } : {}),
     invalid: ebuacipAttributes(ours.ebuacip),
   };
+  const dup = ours.dup;
+  // RFC 5888 §9.1: the answer's grouped lines carry the offer's tags.
+  const first: MediaDescription = dup ? { ...accepted, mid: dup.chosenMid } : accepted;
   const media: MediaDescription[] = offer.media.map((m) =>
     m.index === c.peer.index
-      ? accepted
-      : // RFC 3264 §6: a rejected stream keeps its m-line with port 0 and the offered formats.
-        { type: m.type, port: 0, protocol: m.protocol, payloads: m.rawFormats === '' ? '0' : m.rawFormats, rtp: [], fmtp: [] },
+      ? first
+      : dup && m.index === dup.index
+        ? secondLine(accepted, local, { address: dup.address, rtpPort: dup.rtpPort, ...(dup.rtcpPort !== undefined ? { rtcpPort: dup.rtcpPort } : {}), mid: dup.secondMid })
+        : // RFC 3264 §6: a rejected stream keeps its m-line with port 0 and the offered formats.
+          { type: m.type, port: 0, protocol: m.protocol, payloads: m.rawFormats === '' ? '0' : m.rawFormats, rtp: [], fmtp: [] },
   );
-  return writeSession(local, media);
+  return writeSession(local, media, dup ? [{ type: DUP_SEMANTICS, mids: dup.groupMids.join(' ') }] : undefined);
 }

@@ -9,6 +9,9 @@
  *   changed, unchanged for a refresh (RFC 3264 §8).
  * - Media security (SRTP keyed by SDES a=crypto) follows the profile's policy and the signalling the
  *   SDP travels over (negotiate/security.ts); the negotiated stream carries the keys.
+ * - Dual-path streaming (RFC 7104 §3): with `redundancy.duplicate` and a second path, our offer has
+ *   a second audio m-line grouped with a=group:DUP; an offer's group is answered in kind or its
+ *   second line refused with port 0 (negotiate/dual-path.ts).
  *
  * Answering runs one way through plain values, each stage called once:
  *   readSdp -> offeredAudio (the peer's m-lines as PeerMedia, a=ebuacip parsed once)
@@ -30,6 +33,8 @@ import { negotiatedMedia } from './negotiate/negotiated.js';
 import { isSupportedProtocol, offeredAudio, readPeerMedia, SDP_NO_AUDIO, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT } from './negotiate/peer-media.js';
 import { offeredCodecs, plengthsOf, writeOffer } from './offer-writer.js';
 import { answerRecovery, peerRecovery, planOfferRecovery, readAnswerRecovery } from './negotiate/recovery.js';
+import { answerDualPath, readAnswerDualPath, type SecondPath } from './negotiate/dual-path.js';
+import { OUR_MIDS } from './negotiate/grouping.js';
 import {
   answerSecurity,
   isSdesProtocol,
@@ -63,6 +68,9 @@ export type {
   AnswerResult,
   ApplyAnswerResult,
   Direction,
+  DualPathOutcome,
+  DualPathRemote,
+  DupLine,
   LocalOffer,
   LocalOptions,
   LocalSession,
@@ -75,6 +83,7 @@ export type {
   Signalling,
 } from './session-types.js';
 export { directionOf } from './negotiate/negotiated.js';
+export type { SecondPath } from './negotiate/dual-path.js';
 export { SDP_ANSWER_MISMATCH, SDP_NO_AUDIO, SDP_NO_COMMON_CODEC, SDP_SRTP_INSECURE_SIGNALLING, SDP_SRTP_REQUIRED, SDP_SRTP_UNSUPPORTED, SDP_UNSUPPORTED_TRANSPORT };
 
 /**
@@ -157,9 +166,34 @@ function offerFrom(local: LocalSession, codecs: CodecRegistry): OfferResult {
   return { sdp, offered: { ...secured, sdp, codecs: offered, ebuacip, ...(recovery ? { recovery: recovery.offered } : {}) } };
 }
 
-/** An offer with one audio m-line built from the profile (RFC 3264 §5). Throws AcipError(SDP_BAD_PROFILE) on an unusable profile. */
+/** Our second m-line when the profile duplicates the stream and a second path listens (RFC 7104 §3). */
+function offeredDupLine(profile: Profile, second: SecondPath | undefined): LocalSession['dupLine'] {
+  if (!profile.redundancy?.duplicate || !second) return undefined;
+  checkPort(second.rtpPort, 'secondPath.rtpPort');
+  if (second.rtcpPort !== undefined) checkPort(second.rtcpPort, 'secondPath.rtcpPort');
+  return { ...second, mids: [OUR_MIDS[0], OUR_MIDS[1]] };
+}
+
+/**
+ * An offer built from the profile (RFC 3264 §5): one audio m-line, or two grouped for duplication
+ * when the profile duplicates and `secondPath` is given. Throws AcipError(SDP_BAD_PROFILE) on an
+ * unusable profile.
+ */
 export function buildOffer(opts: LocalOptions): OfferResult {
-  return offerFrom(makeLocal(opts), opts.codecs ?? codecRegistry);
+  const local = makeLocal(opts);
+  const dupLine = offeredDupLine(opts.profile, opts.secondPath);
+  return offerFrom(dupLine ? { ...local, dupLine } : local, opts.codecs ?? codecRegistry);
+}
+
+/**
+ * Our second line in a re-offer (RFC 3264 §8): the same line and port; disabled (port 0, never
+ * removed, §8.2) when the new profile does not duplicate; opened again when `second` is given.
+ */
+function reofferedDupLine(previous: LocalSession['dupLine'], profile: Profile, second: SecondPath | undefined): LocalSession['dupLine'] {
+  const wanted = offeredDupLine(profile, second);
+  if (!previous) return wanted;
+  if (!profile.redundancy?.duplicate) return { ...previous, rtpPort: 0 };
+  return wanted ? { ...wanted, mids: previous.mids } : previous;
 }
 
 /**
@@ -169,7 +203,7 @@ export function buildOffer(opts: LocalOptions): OfferResult {
 export function buildReoffer(
   previous: LocalSession,
   profile: Profile = previous.profile,
-  overrides: { direction?: Direction; localAddress?: string; rtpPort?: number; rtcpPort?: number; qosrec?: string; codecs?: CodecRegistry } = {},
+  overrides: { direction?: Direction; localAddress?: string; rtpPort?: number; rtcpPort?: number; qosrec?: string; codecs?: CodecRegistry; secondPath?: SecondPath } = {},
 ): OfferResult {
   const localAddress = overrides.localAddress ?? previous.localAddress;
   const rtcpPort = overrides.rtcpPort ?? (overrides.rtpPort === undefined ? previous.rtcpPort : undefined);
@@ -184,8 +218,11 @@ export function buildReoffer(
   };
   delete local.rtcpPort;
   delete local.qosrec;
+  delete local.dupLine;
   if (rtcpPort !== undefined) local.rtcpPort = rtcpPort;
   if (qosrec !== undefined) local.qosrec = qosrec;
+  const dupLine = reofferedDupLine(previous.dupLine, profile, overrides.secondPath);
+  if (dupLine) local.dupLine = dupLine;
   return nextVersion(previous, local, (l) => offerFrom(l, overrides.codecs ?? codecRegistry), (r) => r.sdp);
 }
 
@@ -207,10 +244,10 @@ export function answerOffer(offerSdp: string, opts: AnswerOptions): AnswerResult
     return reject(SDP_MALFORMED, `Malformed SDP: ${msg}`);
   }
   const previous = opts.previous;
-  if (!previous) return answerWith(offer, makeLocal(opts), codecs, undefined);
+  if (!previous) return answerWith(offer, makeLocal(opts), codecs, undefined, opts.secondPath);
   // A re-offer in the same dialog: keep our o= session id (RFC 3264 §8), and our key where the suite stays.
   const local: LocalSession = { ...makeLocal(opts), origin: { ...previous.origin, address: opts.localAddress, ipVer: addressFamily(opts.localAddress) } };
-  return nextVersion(previous, local, (l) => answerWith(offer, l, codecs, previous.crypto), (r) => (r.ok ? r.sdp : ''));
+  return nextVersion(previous, local, (l) => answerWith(offer, l, codecs, previous.crypto, opts.secondPath), (r) => (r.ok ? r.sdp : ''));
 }
 
 /** The streams whose security the profile accepts, with the verdict; else the first refusal. */
@@ -226,7 +263,7 @@ function secureStreams(local: LocalSession, streams: readonly PeerMedia[]): { ok
   return { ok: true, streams: usable };
 }
 
-function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecRegistry, previousCrypto: SdesCryptoKnown[] | undefined): AnswerResult {
+function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecRegistry, previousCrypto: SdesCryptoKnown[] | undefined, second: SecondPath | undefined): AnswerResult {
   checkPort(local.rtpPort, 'rtpPort');
   const resolved = resolveProfile(local.profile, codecs);
   // 1. The peer's audio streams, read once, and those whose security the profile accepts.
@@ -239,7 +276,9 @@ function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecReg
   if (!chosen.ok) return reject(chosen.code, chosen.reason);
   const choice = chosen.choice;
   const sec = answerSecurity(secure.streams.get(choice.peer)!, previousCrypto);
-  const secured: LocalSession = { ...local, protocol: choice.peer.protocol, ...(sec.crypto ? { crypto: [sec.crypto] } : {}) };
+  // The offer's duplication group, answered in kind or its second line refused (RFC 7104 §3).
+  const dual = answerDualPath(offer, choice, local.profile.redundancy?.duplicate === true, second);
+  const secured: LocalSession = { ...local, protocol: choice.peer.protocol, ...(sec.crypto ? { crypto: [sec.crypto] } : {}), ...(dual.dupLine ? { dupLine: dual.dupLine } : {}) };
   if (choice.peer.address === undefined) {
     return reject(SDP_MALFORMED, 'Malformed SDP: no c= line for the audio stream or the session (RFC 4566 §5.7)');
   }
@@ -255,7 +294,9 @@ function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecReg
     ...negotiatedMedia(choice, send, secured, { recvPtimeMs: send.sendPtimeMs, ebuacip, fmtp }),
     ...(sec.srtp ? { srtp: sec.srtp } : {}),
     security: sec.security,
+    ...(dual.outcome ? { dualPath: dual.outcome } : {}),
   };
+  negotiated.notes.push(...dual.notes);
   const rate = choice.format.clockRate ?? choice.rc.record.rtpClockRate(params);
   const recovery = answerRecovery(local.profile.redundancy, peerRecovery(choice.peer.formats, choice.peer.rtcpFb), {
     payloadType: choice.format.payloadType,
@@ -263,14 +304,21 @@ function answerWith(offer: SdpSessionView, local: LocalSession, codecs: CodecReg
     channels: choice.format.channels,
   });
   if (recovery) negotiated.recovery = recovery.negotiated;
-  const sdp = writeAnswer(offer, secured, choice, { params, fmtp, ebuacip, direction: negotiated.direction, ...(recovery ? { recovery: recovery.lines } : {}) });
+  const sdp = writeAnswer(offer, secured, choice, {
+    params,
+    fmtp,
+    ebuacip,
+    direction: negotiated.direction,
+    ...(recovery ? { recovery: recovery.lines } : {}),
+    ...(dual.accept ? { dup: dual.accept } : {}),
+  });
   return { ok: true, sdp, negotiated, local: { ...secured, sdp }, remoteOrigin: offer.origin };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Applying an answer (UAC side)
 
-/** Reads the answer to our offer (RFC 3264 §6: it answers each m-line; we used one audio line). */
+/** Reads the answer to our offer (RFC 3264 §6: it answers each m-line; our first is the audio stream, a second its copy). */
 export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { codecs?: CodecRegistry } = {}): ApplyAnswerResult {
   const codecs = opts.codecs ?? codecRegistry;
   let answer: SdpSessionView;
@@ -279,9 +327,13 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   } catch (err) {
     return { ok: false, code: SDP_MALFORMED, reason: `Malformed SDP answer: ${(err as Error).message}` };
   }
-  // RFC 3264 §6: the answer has exactly as many m-lines as the offer, in the same order.
+  // RFC 3264 §6: the answer has exactly as many m-lines as the offer, in the same order. A peer that
+  // answers our two grouped lines with the first alone still gets a call (a single path).
   const media = answer.media[0];
-  if (answer.media.length !== 1 || !media) return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer has ${answer.media.length} m-lines; our offer had 1` };
+  const lines = offered.dupLine ? 2 : 1;
+  if (!media || answer.media.length > lines || (answer.media.length < lines && !offered.dupLine)) {
+    return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer has ${answer.media.length} m-lines; our offer had ${lines}` };
+  }
   if (media.type.toLowerCase() !== 'audio') return { ok: false, code: SDP_ANSWER_MISMATCH, reason: `the answer's m-line is ${media.type}, not audio` };
   if (media.port === 0) return { ok: false, code: SDP_NO_COMMON_CODEC, reason: 'the peer rejected the audio stream (port 0)' };
   if (!isSupportedProtocol(media.protocol) && !isSdesProtocol(media.protocol)) {
@@ -310,5 +362,10 @@ export function applyAnswer(offered: LocalOffer, answerSdp: string, opts: { code
   };
   const recovery = readAnswerRecovery(offered.profile.redundancy, offered.recovery, peerRecovery(peer.formats, peer.rtcpFb), chosen.choice.format.payloadType);
   if (recovery) negotiated.recovery = recovery;
+  const dual = readAnswerDualPath(offered, answer, chosen.choice.format);
+  if (dual) {
+    negotiated.dualPath = dual.outcome;
+    negotiated.notes.push(...dual.notes);
+  }
   return { ok: true, negotiated, remoteOrigin: answer.origin };
 }

@@ -8,7 +8,8 @@ import { AcipError } from '../util/errors.js';
 import { bandwidthFor, SDP_BAD_PROFILE, type ResolvedChoice } from './codec-match.js';
 import type { EbuAcipSet } from './ebuacip.js';
 import { addressFamily } from './sdp-model.js';
-import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, writeSession } from './session-writer.js';
+import { ebuacipAttributes, MAX_ANNOUNCED_PTIME_MS, rtcpAttribute, secondLine, writeSession } from './session-writer.js';
+import { DUP_SEMANTICS } from './negotiate/grouping.js';
 import type { LocalSession, OfferedCodec } from './session-types.js';
 import { cryptoEntries } from './negotiate/security.js';
 import type { RecoveryLines } from './negotiate/recovery.js';
@@ -92,5 +93,18 @@ export function writeOffer(
     ...(local.crypto && local.crypto.length > 0 ? { crypto: cryptoEntries(local.crypto) } : {}),
     invalid: ebuacipAttributes(ebuacip),
   };
-  return writeSession(local, [media]);
+  return writeSession(local, ...withSecondLine(local, media));
+}
+
+/**
+ * The m-lines of our offer: one, or two grouped for duplication (RFC 7104 §3) with the same formats,
+ * the second on the second path's port and address. A second line once offered stays in every
+ * later offer of the session, with port 0 while the second path is off (RFC 3264 §8.2).
+ */
+function withSecondLine(local: LocalSession, media: MediaDescription): [MediaDescription[], { type: string; mids: string }[]?] {
+  const dup = local.dupLine;
+  if (!dup) return [[media]];
+  if (dup.rtpPort === 0) return [[media, { type: media.type, port: 0, protocol: media.protocol, payloads: media.payloads, rtp: [], fmtp: [] }]];
+  const [first, second] = dup.mids;
+  return [[{ ...media, mid: first }, secondLine(media, local, { ...dup, mid: second })], [{ type: DUP_SEMANTICS, mids: `${first} ${second}` }]];
 }

@@ -22,6 +22,10 @@ export const SDP_MALFORMED = 'SDP_MALFORMED';
 export const SDP_MAX_BYTES = 64 * 1024;
 export const SDP_MAX_MEDIA = 16;
 export const SDP_MAX_FORMATS = 64;
+/** a=group lines read (more are ignored); each lists at most SDP_MAX_MEDIA tags. */
+export const SDP_MAX_GROUPS = 8;
+/** Longest a=mid or group tag kept; a longer one is cut and then matches nothing. */
+export const SDP_MAX_MID_LENGTH = 64;
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 const DIRECTIONS: readonly Direction[] = ['sendrecv', 'sendonly', 'recvonly', 'inactive'];
@@ -77,12 +81,26 @@ export interface SdpMediaView {
   rtcpFb?: string[];
   /** Other attributes sdp-transform did not understand, verbatim (`name:value`). */
   otherAttributes: string[];
+  /** RFC 5888 §4 a=mid, verbatim (grouping.ts judges it); absent when the m-line has none. */
+  mid?: string;
+  /** RFC 5576 §4.2 a=ssrc-group semantics on this m-line (e.g. DUP, RFC 7104 §4.1). */
+  ssrcGroups?: string[];
+}
+
+/** One RFC 5888 §5 a=group line: its semantics and identification tags, verbatim. */
+export interface SdpGroup {
+  semantics: string;
+  mids: string[];
 }
 
 export interface SdpSessionView {
   origin: SdpOrigin;
   sessionName: string;
   media: SdpMediaView[];
+  /** Session-level a=group lines (RFC 5888 §5), at most SDP_MAX_GROUPS of them. */
+  groups: SdpGroup[];
+  /** a=group lines that are not "group:<semantics> <tag> ..." (sdp-transform leaves them unparsed). */
+  malformedGroups: string[];
 }
 
 /**
@@ -232,7 +250,28 @@ function readMedia(m: MediaDescription, index: number, session: SessionDescripti
     crypto: (m.crypto ?? []).map((c) => `${String(c.id)} ${String(c.suite)} ${String(c.config)}${c.sessionConfig ? ` ${String(c.sessionConfig)}` : ''}`),
     rtcpFb: (m.rtcpFb ?? []).map((f) => `${String(f.payload)} ${String(f.type)}${f.subtype ? ` ${String(f.subtype)}` : ''}`),
     otherAttributes,
+    ...(m.mid !== undefined && String(m.mid) !== '' ? { mid: String(m.mid).slice(0, SDP_MAX_MID_LENGTH + 1) } : {}),
+    ...(m.ssrcGroups && m.ssrcGroups.length > 0 ? { ssrcGroups: m.ssrcGroups.slice(0, SDP_MAX_GROUPS).map((g) => String(g.semantics)) } : {}),
   };
+}
+
+/** The session's a=group lines, bounded; those sdp-transform could not split are kept apart. */
+function readGroups(session: SessionDescription): { groups: SdpGroup[]; malformedGroups: string[] } {
+  const groups = (session.groups ?? []).slice(0, SDP_MAX_GROUPS).map((g) => ({
+    semantics: String(g.type),
+    mids: String(g.mids ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter((t) => t !== '')
+      .slice(0, SDP_MAX_MEDIA + 1)
+      .map((t) => t.slice(0, SDP_MAX_MID_LENGTH + 1)),
+  }));
+  const malformedGroups = (session.invalid ?? [])
+    .map((i) => String(i.value))
+    .filter((v) => /^group:/i.test(v))
+    .slice(0, SDP_MAX_GROUPS)
+    .map((v) => v.slice(0, 2 * SDP_MAX_MID_LENGTH));
+  return { groups, malformedGroups };
 }
 
 /**
@@ -264,6 +303,7 @@ export function readSdp(text: string): SdpSessionView {
     origin: { username: str(o.username) ?? '-', sessionId, sessionVersion, address: str(o.address) ?? '', ipVer },
     sessionName: str(session.name) ?? '-',
     media: media.map((m, i) => readMedia(m, i, session)),
+    ...readGroups(session),
   };
 }
 

@@ -11,10 +11,12 @@ import type { SdesCryptoKnown } from './sdes.js';
 import type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
 import type { Direction, SdpOrigin } from './sdp-model.js';
 import type { NegotiatedRecovery, OfferedRecovery } from './negotiate/recovery.js';
+import type { DualPathOutcome, DupLine } from './negotiate/grouping.js';
 
 export type { Direction, SdpOrigin } from './sdp-model.js';
 export type { MediaSecurity, NegotiatedSrtp, Signalling } from './negotiate/security.js';
 export type { NegotiatedRecovery, OfferedRecovery } from './negotiate/recovery.js';
+export type { DualPathOutcome, DualPathRemote, DupLine } from './negotiate/grouping.js';
 
 /** What we offered for one codec. */
 export interface OfferedCodec {
@@ -52,6 +54,8 @@ export interface LocalSession {
   crypto?: SdesCryptoKnown[];
   /** Why our last offer carried no a=crypto. */
   cryptoReason?: string;
+  /** Our second m-line of a duplicated stream (RFC 7104 §3), when our last offer or answer had one. */
+  dupLine?: DupLine;
 }
 
 export interface LocalOffer extends LocalSession {
@@ -103,6 +107,8 @@ export interface NegotiatedMedia {
   security?: MediaSecurity;
   /** Loss recovery both sides listed (RED, NACK + RTX); absent: plain RTP. */
   recovery?: NegotiatedRecovery;
+  /** Dual-path streaming as signalled (RFC 7104 §3); absent when neither side had a second path to offer. */
+  dualPath?: DualPathOutcome;
 }
 
 export interface AnswerOk {
@@ -149,6 +155,11 @@ export interface LocalOptions {
   codecs?: CodecRegistry;
   /** The signalling the SDP travels over (default clear): SDES keys need TLS unless the profile allows otherwise. */
   signalling?: Signalling;
+  /**
+   * Where our second path of a duplicated stream listens (RFC 7198): offered as a second m-line
+   * grouped with a=group:DUP (RFC 7104 §3) when the profile has `redundancy.duplicate`.
+   */
+  secondPath?: { address: string; rtpPort: number; rtcpPort?: number };
 }
 
 export interface AnswerOptions extends LocalOptions {

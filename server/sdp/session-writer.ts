@@ -21,8 +21,8 @@ export function rtcpAttribute(local: LocalSession): MediaDescription['rtcp'] | u
   return local.rtcpPort !== undefined && local.rtcpPort !== local.rtpPort + 1 ? { port: local.rtcpPort } : undefined;
 }
 
-/** The whole description: our session lines around the given m-lines. */
-export function writeSession(local: LocalSession, media: MediaDescription[]): string {
+/** The whole description: our session lines (and RFC 5888 a=group lines) around the given m-lines. */
+export function writeSession(local: LocalSession, media: MediaDescription[], groups?: SessionDescription['groups']): string {
   const desc: SessionDescription = {
     version: 0,
     // Rewritten by writeSdp (ids kept exact); present so that the writer keeps its place.
@@ -30,7 +30,25 @@ export function writeSession(local: LocalSession, media: MediaDescription[]): st
     name: local.sessionName,
     connection: { version: addressFamily(local.localAddress), ip: local.localAddress },
     timing: { start: 0, stop: 0 },
+    ...(groups && groups.length > 0 ? { groups } : {}),
     media,
   };
   return writeSdp(desc, local.origin);
+}
+
+/**
+ * The copy of an accepted m-line that carries the second path of a duplicated stream (RFC 7104 §3):
+ * the same formats and attributes on the second path's port and address (a media-level c= line
+ * when it differs from the session's, RFC 4566 §5.7).
+ */
+export function secondLine(first: MediaDescription, local: LocalSession, line: { address: string; rtpPort: number; rtcpPort?: number; mid: string }): MediaDescription {
+  const { rtcp: _rtcp, connection: _connection, ...rest } = first;
+  const rtcp = line.rtcpPort !== undefined && line.rtcpPort !== line.rtpPort + 1 ? { port: line.rtcpPort } : undefined;
+  return {
+    ...rest,
+    port: line.rtpPort,
+    ...(line.address !== local.localAddress ? { connection: { version: addressFamily(line.address), ip: line.address } } : {}),
+    ...(rtcp ? { rtcp } : {}),
+    mid: line.mid,
+  };
 }

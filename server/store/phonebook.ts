@@ -1,5 +1,6 @@
 /**
- * The phonebook of remote studios: name, SIP URI, profile, notes, and optionally the digest
+ * The phonebook of remote studios: name, SIP URI, profile, notes, optionally the second address of
+ * a duplicated stream (RFC 7198) for studios whose SDP does not name one, and optionally the digest
  * credentials a caller from there authenticates with (the password is write-only: no method here
  * returns it except `inboundPassword`, which admission uses). Persisted as one JSON file under
  * the data dir with atomic writes (a kill -9 at any moment leaves the old or the new file, whole).
@@ -7,12 +8,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { renameSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AcipError } from '../util/errors.js';
 import { parseUri } from '../sip/grammar/uri.js';
-import { InboundAuthView, PhonebookInput as ContractPhonebookInput } from '../api/contract/phonebook.js';
+import { InboundAuthView, PhonebookInput as ContractPhonebookInput, type DuplicateRemote } from '../api/contract/phonebook.js';
 import { readJsonFile, writeFileAtomic } from './atomic-file.js';
 
 // What a client may send is defined once, in the API contract (a leaf module that imports nothing
@@ -63,6 +65,24 @@ export function validateSipUri(text: string, field = 'uri'): void {
   }
   if (scheme !== 'sip' && scheme !== 'sips') throw new AcipError('VALIDATION', `${field}: only sip: and sips: URIs can be dialled`, field);
   if (!host) throw new AcipError('VALIDATION', `${field}: the URI has no host`, field);
+}
+
+/**
+ * A phonebook entry's second remote, checked: an IP address the media can send to (not the
+ * unspecified address), and RTCP on another port than RTP. Throws AcipError('VALIDATION') naming
+ * the field (`duplicateRemote.address`, `duplicateRemote.rtcpPort`).
+ */
+export function validateDuplicateRemote(r: DuplicateRemote): DuplicateRemote {
+  const address = r.address.trim().replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(address);
+  if (family === 0) throw new AcipError('VALIDATION', `duplicateRemote.address: ${JSON.stringify(r.address.slice(0, 64))} is not an IP address`, 'duplicateRemote.address');
+  if (address === '0.0.0.0' || address === '::' || /^0+:(0*:)*0*$/.test(address)) {
+    throw new AcipError('VALIDATION', 'duplicateRemote.address: the unspecified address cannot be sent to', 'duplicateRemote.address');
+  }
+  if (r.rtcpPort !== undefined && r.rtcpPort === r.rtpPort) {
+    throw new AcipError('VALIDATION', 'duplicateRemote.rtcpPort: must differ from rtpPort (RFC 3550 §11)', 'duplicateRemote.rtcpPort');
+  }
+  return { address, rtpPort: r.rtpPort, ...(r.rtcpPort !== undefined ? { rtcpPort: r.rtcpPort } : {}) };
 }
 
 export interface PhonebookOptions {
@@ -128,6 +148,7 @@ export class Phonebook {
     }
     validateSipUri(clean.uri);
     clean.uri = clean.uri.trim();
+    if (clean.duplicateRemote) clean.duplicateRemote = validateDuplicateRemote(clean.duplicateRemote);
     if (clean.profile !== undefined && !this.opts.profileExists(clean.profile)) {
       throw new AcipError('VALIDATION', `profile: no profile named ${JSON.stringify(clean.profile)}`, 'profile');
     }

@@ -98,6 +98,21 @@ describe('phonebook view', () => {
     expect(r.calls).toEqual([{ name: 'editEntry', args: [{ authPassword: 'a-new-secret' }] }]);
   });
 
+  it('shows an entry’s second remote for dual-path streaming, hands edits to the controller, and the service’s error under its field', () => {
+    const entry = { ...emptyEntry(), id: 'p1', name: 'Studio B', uri: 'sip:b@x', dupAddress: '203.0.113.10', dupRtpPort: '30002', dupRtcpPort: '' };
+    const r = render({ entry, entryErrors: { 'duplicateRemote.rtpPort': 'duplicateRemote.rtpPort: Expected integer' } });
+    const inputs = startTags(r.html, 'input');
+    expect(['entry-dup-address', 'entry-dup-rtp', 'entry-dup-rtcp'].map((id) => inputs.find((i) => i.id === id)?.value)).toEqual(['203.0.113.10', '30002', '']);
+    expect(r.text).toContain('Second path (dual-path streaming');
+    expect(r.text).toContain('duplicateRemote.rtpPort: Expected integer');
+    fire(r, { attrs: inputs.find((i) => i.id === 'entry-dup-address')!, inner: '', text: '' }, 'input', { target: { value: '203.0.113.11' } });
+    fire(r, { attrs: inputs.find((i) => i.id === 'entry-dup-rtcp')!, inner: '', text: '' }, 'input', { target: { value: '30005' } });
+    expect(r.calls).toEqual([
+      { name: 'editEntry', args: [{ dupAddress: '203.0.113.11' }] },
+      { name: 'editEntry', args: [{ dupRtcpPort: '30005' }] },
+    ]);
+  });
+
   it('disables Save entry while the save is in flight', () => {
     expect(button(render({ busy: new Set(['entry']), entry: emptyEntry() }).html, 'Save entry').attrs.disabled).toBeDefined();
   });

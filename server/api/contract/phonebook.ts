@@ -22,6 +22,22 @@ export const InboundAuthView = Type.Object(
 );
 export type InboundAuthView = Static<typeof InboundAuthView>;
 
+/**
+ * Where the copy of a duplicated stream (RFC 7198) goes when the studio does not say so in its SDP
+ * (RFC 7104 a=group:DUP): hardware codecs and static peers that listen on two addresses without
+ * grouping. Used with a profile that has `redundancy.duplicate`; a studio that signals its second
+ * path is sent to the address it signals.
+ */
+export const DuplicateRemote = Type.Object(
+  {
+    address: Type.String({ minLength: 2, maxLength: 45, description: "IP address of the studio's second path (IPv4 or IPv6)" }),
+    rtpPort: Type.Integer({ minimum: 1, maximum: 65535, description: 'RTP port of the second path' }),
+    rtcpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'RTCP port of the second path (default: RTP port + 1)' })),
+  },
+  { additionalProperties: false, description: "The studio's second address for a duplicated stream, used when its SDP names none" },
+);
+export type DuplicateRemote = Static<typeof DuplicateRemote>;
+
 export const PhonebookInput = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100, description: 'Studio name shown on the panel' }),
@@ -36,6 +52,7 @@ export const PhonebookInput = Type.Object(
     watchPresence: Type.Optional(
       Type.Boolean({ default: false, description: "Subscribe to the studio's presence (SIP SUBSCRIBE, RFC 3856) and show it as `presence`" }),
     ),
+    duplicateRemote: Type.Optional(DuplicateRemote),
   },
   { additionalProperties: false },
 );

@@ -15,8 +15,8 @@
  * RED: one RED format (`red/<rate>/<channels>`, the channels always written) for the first
  * (preferred) codec, its fmtp listing that codec once per block
  * (RFC 2198 §5, the form WebRTC writes for Opus). RTX: one RTX format per offered codec (apt) with
- * the generic NACK for that codec. Duplicated streams (RFC 7198) are set up from configuration, not
- * from SDP, and are not negotiated here.
+ * the generic NACK for that codec. Duplicated streams (RFC 7198) are negotiated as grouped m-lines
+ * (RFC 7104 §3) in dual-path.ts, not here.
  */
 import type { RedundancySettings } from '../../config/profile-schema.js';
 import type { OfferedCodec } from '../session-types.js';

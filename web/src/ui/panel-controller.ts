@@ -43,6 +43,7 @@ import {
   type View,
 } from './panel-state.js';
 import { panelTemplate } from './shell.js';
+import { duplicateRemoteBody, duplicateRemoteDraft } from './views/phonebook-form.js';
 
 /** Reachability and listening addresses change slowly: polled this often. */
 const STATUS_POLL_MS = 10_000;
@@ -408,7 +409,7 @@ export class PanelController implements PanelActions {
 
   startEntry(row: PhonebookEntry | null): void {
     this.state.entry = row
-      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false, watchPresence: row.watchPresence === true, authUser: row.inboundAuth?.user ?? '', authPassword: '', authHasPassword: row.inboundAuth?.hasPassword === true }
+      ? { id: row.id, name: row.name, uri: row.uri, profile: row.profile ?? '', notes: row.notes ?? '', probe: row.probe !== false, tlsVerify: row.tlsVerify !== false, watchPresence: row.watchPresence === true, authUser: row.inboundAuth?.user ?? '', authPassword: '', authHasPassword: row.inboundAuth?.hasPassword === true, ...duplicateRemoteDraft(row) }
       : emptyEntry();
     if (row) this.state.entryErrors = {};
     this.scheduleRender();
@@ -428,6 +429,9 @@ export class PanelController implements PanelActions {
     // A PUT replaces the entry: the user name is sent back so its credentials survive an edit, and the
     // password only when a new one was typed (the service keeps the stored one otherwise).
     if (e.authUser.trim()) body.inboundAuth = { user: e.authUser.trim(), ...(e.authPassword ? { password: e.authPassword } : {}) };
+    // Sent back whole for the same reason: a PUT without it removes the stored second remote.
+    const dup = duplicateRemoteBody(e);
+    if (dup) body.duplicateRemote = dup;
     void this.act('entry', 'Saving the entry', () =>
       this.withFieldErrors(s.entryErrors, async () => {
         if (e.id) await this.api.put(`/api/phonebook/${encodeURIComponent(e.id)}`, body);

@@ -9,6 +9,7 @@ import type { LiveState } from '../model/live-connection.js';
 import { MessageBook } from '../model/message-book.js';
 import { PanelStore } from '../model/panel-store.js';
 import { HANGUP_CONFIRM, TwoStepConfirm } from '../model/two-step-confirm.js';
+import { emptyDuplicateRemote, type DuplicateRemoteDraft } from './views/phonebook-form.js';
 
 export type View = 'links' | 'phonebook' | 'history' | 'profiles' | 'alarms';
 
@@ -33,7 +34,7 @@ export interface DialForm {
   permanent: boolean;
 }
 
-export interface EntryForm {
+export interface EntryForm extends DuplicateRemoteDraft {
   /** The entry being edited, or null for a new one. */
   id: string | null;
   name: string;
@@ -73,7 +74,7 @@ export interface Notice {
 }
 
 export const emptyDial = (): DialForm => ({ phonebookId: '', to: '', profile: '', input: '', output: '', permanent: false });
-export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true, watchPresence: false, authUser: '', authPassword: '', authHasPassword: false });
+export const emptyEntry = (): EntryForm => ({ id: null, name: '', uri: '', profile: '', notes: '', probe: true, tlsVerify: true, watchPresence: false, authUser: '', authPassword: '', authHasPassword: false, ...emptyDuplicateRemote() });
 
 export interface PanelState {
   view: View;

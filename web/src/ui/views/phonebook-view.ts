@@ -1,14 +1,15 @@
 /**
  * The phonebook: every remote studio with its reachability (OPTIONS probe), profile, answer ratio and
  * notes; operators also get Messages/Edit/Delete per row, the chat with the entry they opened, and the
- * entry form.
+ * entry form (its second-remote fields in phonebook-form.ts).
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { reachabilityView, type PeerPresence, type PhonebookEntry } from '../../model/api-types.js';
 import { DASH } from '../../model/format.js';
 import { checkedOf, valueOf as value } from '../event-values.js';
-import { canControl, type PanelActions, type PanelState } from '../panel-state.js';
+import { canControl, type EntryForm, type PanelActions, type PanelState } from '../panel-state.js';
 import { chatView } from './messages-view.js';
+import { duplicateRemoteFields, type DuplicateRemoteDraft } from './phonebook-form.js';
 
 export function phonebookView(s: PanelState, a: PanelActions): TemplateResult {
   const control = canControl(s);
@@ -99,6 +100,7 @@ function entryForm(s: PanelState, a: PanelActions): TemplateResult {
     <label class="check"><input type="checkbox" .checked=${e.probe} @change=${(ev: Event) => a.editEntry({ probe: checkedOf(ev) })} /> Probe reachability (OPTIONS)</label>
     <label class="check"><input type="checkbox" .checked=${e.watchPresence} @change=${(ev: Event) => a.editEntry({ watchPresence: checkedOf(ev) })} /> Watch the studio's presence (on air, online, offline)</label>
     <label class="check"><input type="checkbox" .checked=${e.tlsVerify} @change=${(ev: Event) => a.editEntry({ tlsVerify: checkedOf(ev) })} /> Verify the studio's TLS certificate (untick only for a self-signed one)</label>
+    ${duplicateRemoteFields(e as EntryForm & Partial<DuplicateRemoteDraft>, err, (patch) => a.editEntry(patch as Partial<EntryForm>))}
     <label for="entry-auth-user">Caller's user name (digest, when the studio calls us)</label>
     <input id="entry-auth-user" type="text" spellcheck="false" autocomplete="off" maxlength="128" .value=${e.authUser} @input=${(ev: Event) => a.editEntry({ authUser: value(ev) })} />
     ${err('inboundAuth.user')}
