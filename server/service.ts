@@ -19,6 +19,7 @@ import { buildApp } from './api/app.js';
 import { ROOT_DIR, VERSION } from './version.js';
 import { systemClock, type Clock, type TimerHandle } from './util/clock.js';
 import { presenceOf } from './sip/presence/presence-state.js';
+import { outboundCredentials, presenceAccount, type PresenceAccount } from './sip/presence/presence-account.js';
 import { knownCodecIds } from './codecs/known-codecs.js';
 import { UdpSipTransport } from './sip/transport/udp-transport.js';
 import { TcpSipTransport } from './sip/transport/tcp-transport.js';
@@ -29,12 +30,12 @@ import { LinkManager } from './links/link-manager.js';
 import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
 import { OverloadMonitor } from './links/overload-monitor.js';
 import { registerOverloadMetrics } from './links/overload-metrics.js';
-import { Phonebook, validateSipUri } from './store/phonebook.js';
+import { Phonebook } from './store/phonebook.js';
 import { CallHistory } from './store/call-history.js';
 import { MessageLog } from './store/message-log.js';
 import { Messaging } from './store/messaging.js';
 import { PeerPresenceBook } from './store/peer-presence.js';
-import { TransferCoordinator } from './sip/transfer-coordinator.js';
+import { LinkTransfers } from './links/link-transfers.js';
 import type { TransferPort } from './api/routes/transfer.js';
 import { AcipError } from './util/errors.js';
 import { isLoopbackHost, parsePortRange, readTlsFiles } from './config/load-config.js';
@@ -45,8 +46,8 @@ import { registerLinkMetrics } from './metrics/link-collectors.js';
 import { countingTransport } from './metrics/counting-transport.js';
 import { mediaAddressChooser } from './links/media-address.js';
 
-/** How often link counts are turned into our presence (SUBSCRIBE watchers hear changes within this). */
-const PRESENCE_POLL_MS = 1000;
+/** How long closing waits for the presence server to answer the removal of our publication. */
+const PUBLISH_REMOVAL_WAIT_MS = 500;
 /** How often the watched phonebook entries are brought in step with the phonebook. */
 const PHONEBOOK_SYNC_MS = 5000;
 
@@ -201,8 +202,9 @@ export class AcipService {
     this.warnIfOpen(links, phonebook);
 
     const messaging = this.messaging(ua, links, phonebook);
-    this.publishPresence(ua, links);
-    const peerPresence = this.watchPhonebook(ua, phonebook, sipLog);
+    const account = this.presenceAccount();
+    this.publishPresence(ua, links, account, sipLog);
+    const peerPresence = this.watchPhonebook(ua, phonebook, account, sipLog);
     const transfer = this.transfers(ua, links, phonebook, sipLog);
 
     const app = await buildApp({
@@ -254,7 +256,13 @@ export class AcipService {
       },
       send: (route, text) => {
         const call = route.linkId !== undefined ? ua.callsWith(route.uri)[0] : undefined;
-        return ua.sendMessage(route.uri, text, { ...(call ? { inDialogOf: call } : {}), ...(route.tlsVerify === false ? { tlsVerify: false } : {}) });
+        // A challenge is answered with our own account (RFC 3261 §22.2): phonebook entries carry only inbound credentials.
+        const auth = outboundCredentials(this.config.sip.presence, this.config.sip.registration);
+        return ua.sendMessage(route.uri, text, {
+          ...(call ? { inDialogOf: call } : {}),
+          ...(route.tlsVerify === false ? { tlsVerify: false } : {}),
+          ...(auth ? { auth } : {}),
+        });
       },
     });
     messaging.events.onListenerError = (event, err) => this.log.error({ event, err: String(err) }, 'messages listener threw');
@@ -265,37 +273,87 @@ export class AcipService {
     return messaging;
   }
 
+  /** `sip.presence` completed from `sip.registration`; undefined when no presence server is configured. */
+  private presenceAccount(): PresenceAccount | undefined {
+    try {
+      return presenceAccount(this.config.sip.presence, this.config.sip.registration);
+    } catch (err) {
+      throw new AcipError('CONFIG_INVALID', `sip.presence.server: ${(err as Error).message}`, 'sip.presence.server');
+    }
+  }
+
   /**
-   * Our presence for watchers (SUBSCRIBE, RFC 3856): open while a link is free, busy ("on air") when
-   * every link is in use, closed while a configured registration is not up. Link counts are read
-   * once a second (cheap: no snapshots) rather than on every link event.
+   * Our presence for watchers (SUBSCRIBE, RFC 3856) and, with `sip.presence.publish`, at the presence
+   * server (PUBLISH, RFC 3903): open while a link is free, busy ("on air") when every link is in use,
+   * closed while a configured registration is not up. Worked out again after every link state change
+   * and registration change (the link manager's cheap `state` event, no snapshots), once per burst:
+   * the changes of one turn of the event loop make one update. On close the publication is removed
+   * (Expires 0), waiting at most PUBLISH_REMOVAL_WAIT_MS for the server's answer.
    */
-  private publishPresence(ua: SipUserAgent, links: LinkManager): void {
-    const update = () => {
+  private publishPresence(ua: SipUserAgent, links: LinkManager, account: PresenceAccount | undefined, log: Logger): void {
+    const current = () => {
       const counts = links.stateCounts();
       const reg = links.registration();
-      ua.setPresence(
-        presenceOf({ ready: reg === null || reg.state === 'registered', linksInUse: counts.total - (counts.byState.ended ?? 0), maxLinks: this.config.sip.maxLinks }),
-      );
+      return presenceOf({ ready: reg === null || reg.state === 'registered', linksInUse: counts.total - (counts.byState.ended ?? 0), maxLinks: this.config.sip.maxLinks });
     };
+    const publication = account?.publish ? this.publication(ua, account, log) : undefined;
     let timer: TimerHandle | undefined;
-    const tick = () => {
-      update();
-      timer = this.clock.setTimer(PRESENCE_POLL_MS, tick);
+    const update = () => {
+      timer = undefined;
+      const p = current();
+      ua.setPresence(p);
+      publication?.setPresence(p);
     };
-    tick();
-    this.closers.push({ name: 'presence', close: () => timer?.cancel() });
+    // Counts are read after the change has settled, not inside the emitter.
+    const soon = () => {
+      timer ??= this.clock.setTimer(0, update);
+    };
+    const offs = [links.events.on('state', soon), links.events.on('removed', soon), links.events.on('registration', soon)];
+    publication?.start(current());
+    update();
+    this.closers.push({
+      name: 'presence',
+      close: async () => {
+        for (const off of offs) off();
+        timer?.cancel();
+        if (!publication) return;
+        let wait: TimerHandle | undefined;
+        await Promise.race([publication.stop(), new Promise<void>((r) => (wait = this.clock.setTimer(PUBLISH_REMOVAL_WAIT_MS, r)))]);
+        wait?.cancel();
+      },
+    });
+  }
+
+  /** The PUBLISH side of `publishPresence`: failures logged once per status, the first success at info. */
+  private publication(ua: SipUserAgent, account: PresenceAccount, log: Logger): ReturnType<SipUserAgent['publishPresence']> {
+    let last: number | undefined;
+    return ua.publishPresence({
+      server: account.server,
+      aor: account.aor,
+      expiresS: account.expiresS,
+      ...(account.auth ? { auth: account.auth } : {}),
+      onAnswer: (status, reason) => {
+        if (status === last) return;
+        last = status;
+        const fields = { server: account.server, aor: account.aor, status };
+        if (status >= 200 && status < 300) log.info(fields, `presence of ${account.aor} published at ${account.server}`);
+        else log.warn(fields, `publishing the presence of ${account.aor} at ${account.server} failed: ${status} ${reason}`);
+      },
+    });
   }
 
   /**
    * The presence of phonebook entries with `watchPresence` (SUBSCRIBE, RFC 3856), kept in step with
    * the phonebook every PHONEBOOK_SYNC_MS (the phonebook announces no changes); unsubscribed on close.
+   * With a presence server the SUBSCRIBEs go through it (the entry's URI as Request-URI), from our
+   * presentity, answering its challenges with the presence account.
    */
-  private watchPhonebook(ua: SipUserAgent, phonebook: Phonebook, log: Logger): PeerPresenceBook {
+  private watchPhonebook(ua: SipUserAgent, phonebook: Phonebook, account: PresenceAccount | undefined, log: Logger): PeerPresenceBook {
+    const through = account ? { server: account.server, from: account.aor, ...(account.auth ? { auth: account.auth } : {}) } : {};
     const book = new PeerPresenceBook({
       watch: (uri, onPresence) => {
         try {
-          return ua.watchPresence(uri, onPresence);
+          return ua.watchPresence(uri, onPresence, through);
         } catch (err) {
           log.warn({ uri, err: String(err) }, `cannot watch the presence of ${uri}`);
           return { stop: () => undefined };
@@ -321,44 +379,14 @@ export class AcipService {
   }
 
   /**
-   * Call transfer (REFER, RFC 3515) both ways: a REFER received in a link's call dials its target
-   * with the link's profile and hangs the old link up once the new one is connected; the API's
-   * transfer sends a REFER in a link's call.
+   * Call transfer both ways, keyed by each link's own call (RFC 3515, RFC 3891 attended transfer):
+   * a REFER received in a link's call dials its target with the link's profile and hangs the old
+   * link up once the new one is connected; the API's transfer sends a REFER in a link's call.
    */
   private transfers(ua: SipUserAgent, links: LinkManager, phonebook: Phonebook, log: Logger): TransferPort {
-    const coordinator = new TransferCoordinator({
-      clock: this.clock,
-      dial: (r) => links.dial(r),
-      hangup: (id) => void links.hangup(id),
-      onLink: (fn) => links.events.on('link', fn),
-      log: (m) => log.warn(m),
-    });
-    this.closers.push({ name: 'transfers', close: () => coordinator.close() });
-    const live = (state: string) => state !== 'ended' && state !== 'failed';
-    const linkOf = (uri: string | undefined) => (uri === undefined ? undefined : links.list().find((l) => live(l.state) && comparableUri(l.remote) === comparableUri(uri)));
-    ua.on('refer', (call, r) => {
-      const link = linkOf(call.remoteUri);
-      log.info({ link: link?.id, target: r.target }, `REFER from ${call.remoteUri ?? '?'}: transfer to ${r.target}`);
-      if (!link) r.report(603, 'Decline');
-      else coordinator.follow(link, r.target, r);
-    });
-    return {
-      transfer: async (linkId, to) => {
-        const link = links.get(linkId);
-        if (!link) throw new AcipError('NOT_FOUND', `no link ${JSON.stringify(linkId)}`, 'id');
-        let target = to.trim();
-        if (!/^sips?:/i.test(target)) {
-          const e = phonebook.get(target);
-          if (!e) throw new AcipError('NOT_FOUND', `no phonebook entry ${JSON.stringify(target.slice(0, 80))}`, 'to');
-          target = e.uri;
-        }
-        validateSipUri(target, 'to');
-        const call = live(link.state) ? ua.callsWith(link.remote)[0] : undefined;
-        if (!call) throw new AcipError('CONFLICT', `link ${linkId} has no call to transfer`, 'id');
-        const r = await call.refer(target);
-        return { accepted: r.status >= 200 && r.status < 300, status: r.status, reason: r.reason, target };
-      },
-    };
+    const transfers = new LinkTransfers({ clock: this.clock, links, ua, phonebook, log });
+    this.closers.push({ name: 'transfers', close: () => transfers.close() });
+    return transfers;
   }
 
   /**

@@ -46,6 +46,37 @@ export const RegistrationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A sip: or sips: URI (the URI grammar itself is checked where it is used). */
+const SIP_URI_PATTERN = '^sips?:[^\\s<>"]+$';
+
+/**
+ * A presence server (RFC 3856 presence agent, RFC 3903 state agent), e.g. Kamailio with its presence
+ * modules. Absent: acip answers SUBSCRIBE for its own presence and subscribes to peers directly.
+ */
+export const PresenceServerSchema = Type.Object(
+  {
+    server: Type.String({
+      minLength: 5,
+      maxLength: 512,
+      pattern: SIP_URI_PATTERN,
+      description: 'Presence server URI, e.g. sip:presence.example.net;transport=tcp: PUBLISH and the SUBSCRIBEs to watched phonebook entries go there',
+    }),
+    publish: Type.Boolean({ default: true, description: 'Publish our presence (open, busy "on air", closed) to the server (PUBLISH, RFC 3903)' }),
+    expiresS: Type.Integer({ minimum: 60, maximum: 86400, default: 3600, description: 'Requested publication lifetime, s; refreshed before it runs out' }),
+    aor: Type.Optional(
+      Type.String({
+        minLength: 5,
+        maxLength: 512,
+        pattern: SIP_URI_PATTERN,
+        description: 'Our presentity (address of record); default sip.registration.aor, else sip:acip@ the server\'s host',
+      }),
+    ),
+    user: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: "Digest user name for the server's challenges; default sip.registration's" })),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: "Digest password; default sip.registration's" })),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     sip: Type.Object(
@@ -77,6 +108,7 @@ export const ConfigSchema = Type.Object(
           description: 'Smallest session interval we accept (RFC 4028 Min-SE), s; RFC 4028 §4 sets the floor at 90',
         }),
         registration: Type.Optional(RegistrationSchema),
+        presence: Type.Optional(PresenceServerSchema),
         tls: Type.Object(
           {
             port: flag(Port('SIP over TLS port (RFC 3261 §19.1.2: 5061); TLS listens only when certFile and keyFile are set', 5061), {

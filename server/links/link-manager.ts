@@ -1,35 +1,48 @@
 /**
  * The link manager owns every link and the runtime state around them: inbound call policy, the link
  * limit, registration at a registrar, reachability probes of the phonebook, alarms and call history.
- * It publishes link snapshots through a typed emitter (the WebSocket feed and metrics read them) and is
- * the `LinksPort` the API talks to.
+ * It publishes link snapshots through a typed emitter (the WebSocket feed and metrics read them), a
+ * cheap `state` event on every state change, and is the `LinksPort` the API talks to. It knows
+ * which SIP call each link holds (`callOf`), and lets an INVITE with Replaces take a link's call
+ * over (RFC 3891 attended transfer).
  */
-import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { AcipConfig } from '../config/schema.js';
 import type { Profile } from '../config/profile-schema.js';
 import { warningHeader } from '../sip/ua/uas-policy.js';
-import { parseUri } from '../sip/grammar/uri.js';
 import { parseInputSpec, parseOutputSpec } from '../media/audio-spec.js';
 import { isAcipError } from '../util/errors.js';
 import { validateSipUri, type Phonebook } from '../store/phonebook.js';
 import type { CallHistory, CallRecord } from '../store/call-history.js';
-import { Link, type LinkDeps } from './link.js';
-import type { LinkMediaEvent } from './link-media.js';
+import { Link, type LinkDeps, type LinkInit } from './link.js';
 import type { LinkLogger } from './link-logger.js';
-import type { LinkIncomingCall, LinkManagerUa, LinkRegistration } from './call-port.js';
-import type { DialRequest, LinksEvents, LinksPort } from './links-port.js';
+import type { LinkManagerUa, LinkRegistration } from './call-port.js';
+import type { DialRequest, LinksPort } from './links-port.js';
+import { duplicatePathFor } from './link-media.js';
 import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
 import { DEFAULT_BACKOFF } from '../util/backoff.js';
 import type { MediaSessionOpener } from '../media/worker/media-session-like.js';
-import type { MediaSessionStats } from '../media/session-types.js';
 import type { OverloadGuard, OverloadStatus } from './overload-guard.js';
+import type { LinkState } from './link-state.js';
+import { AlarmBoard, type SystemAlarmKind } from './alarm-board.js';
+import { LinkHealthAlarms } from './link-health-alarms.js';
+import { PhonebookProber, type Reachability } from './phonebook-prober.js';
+import { startLinkRegistration } from './link-registration.js';
+import { allowedCaller, packetSource } from './inbound-policy.js';
+import { LinkCalls, type HeaderInviteUa, type LinkCallInfo, type ReplacingIncomingCall } from './link-calls.js';
+import type { LinkManagerEvents } from './link-events.js';
+
+export type { LinkStateChange, LinkManagerEvents } from './link-events.js';
+export type { LinkCallInfo } from './link-calls.js';
 
 export interface LinkManagerDeps {
-  /** The SIP user agent (`SipUserAgent`), through the calls, registration and probes links need. */
-  ua: LinkManagerUa;
+  /**
+   * The SIP user agent (`SipUserAgent`), through the calls, registration and probes links need;
+   * it places an INVITE with extra headers (Replaces) for an attended transfer.
+   */
+  ua: HeaderInviteUa & LinkManagerUa;
   clock: Clock;
   config: AcipConfig;
   profiles: () => ReadonlyMap<string, Profile>;
@@ -50,14 +63,6 @@ export interface LinkManagerDeps {
   overload?: Pick<OverloadGuard, 'admit' | 'status' | 'onChange'>;
 }
 
-interface Reachability {
-  reachable: boolean | null;
-  rttMs: number | null;
-  status: number | null;
-  checkedAt: string | null;
-}
-
-const MAX_ALARMS = 500;
 /** How long an ended link stays on the board when the caller does not say. */
 const KEEP_ENDED_MS = 10 * 60_000;
 
@@ -71,25 +76,33 @@ export interface LinkManagerCounts {
 }
 
 export class LinkManager implements LinksPort {
-  readonly events = new TypedEmitter<LinksEvents>();
+  /**
+   * The port's events and `state`. One emitter seen as both (a TypedEmitter of more events is not
+   * assignable to one of fewer, because of its private listener map; every `LinksEvents` listener
+   * gets exactly what that type promises).
+   */
+  readonly events = new TypedEmitter<LinkManagerEvents>();
   private readonly links = new Map<string, Link>();
+  /** The last state each link was published in (the `previous` of its next `state` event). */
+  private readonly lastState = new Map<string, LinkState>();
   /** Ended links by id, oldest first (a Map keeps insertion order): when each ended. */
   private readonly endedAt = new Map<string, number>();
-  private readonly alarmList: Alarm[] = [];
-  /** Open alarms by key (kind + link), to clear them when the condition goes away. */
-  private readonly openAlarms = new Map<string, Alarm>();
-  private readonly reach = new Map<string, Reachability>();
-  private readonly lossWindow = new Map<string, { expected: number; lost: number }[]>();
+  private readonly alarmBoard: AlarmBoard;
+  private readonly prober: PhonebookProber;
+  private readonly calls = new LinkCalls();
+  private readonly health: LinkHealthAlarms;
   private registrationValue: RegistrationStatus | null = null;
   private registrationHandle: LinkRegistration | undefined;
   private sampler: TimerHandle | undefined;
-  private prober: TimerHandle | undefined;
   private closed = false;
   private readonly linkDeps: LinkDeps;
 
   constructor(private readonly deps: LinkManagerDeps) {
     const cfg = deps.config;
     this.events.onListenerError = (event, err) => deps.log.error({ event, err: String(err) }, 'link event listener threw');
+    this.alarmBoard = new AlarmBoard({ clock: deps.clock, log: deps.log, publish: (a) => this.events.emit('alarm', a) });
+    this.health = new LinkHealthAlarms(this.alarmBoard, cfg.links.lossAlarmPct);
+    this.prober = new PhonebookProber({ ua: deps.ua, clock: deps.clock, phonebook: deps.phonebook, intervalS: cfg.links.probeIntervalS });
     this.linkDeps = {
       ua: deps.ua,
       clock: deps.clock,
@@ -104,11 +117,11 @@ export class LinkManager implements LinksPort {
       silence: { thresholdDbfs: cfg.links.silenceThresholdDbfs, durationMs: cfg.links.silenceDurationS * 1000 },
       onChange: (link) => this.onLinkChange(link),
       onCallRecord: (r) => this.onCallRecord(r),
-      onMediaEvent: (link, event, detail) => this.onMediaEvent(link, event, detail),
+      onMediaEvent: (link, event, detail) => this.health.onMediaEvent(link, event, detail),
       ...(deps.openMedia ? { openMedia: deps.openMedia } : {}),
       ...(cfg.rtp.duplicatePath ? { duplicatePath: cfg.rtp.duplicatePath } : {}),
     };
-    deps.ua.on('incomingCall', (call) => void this.onIncoming(call));
+    deps.ua.on('incomingCall', (call) => void (call.replaces ? this.onReplacing(call, call.replaces) : this.onIncoming(call)));
     if (deps.overload) {
       deps.overload.onChange = (state, reason) => {
         if (state === 'overloaded') this.raiseSystemAlarm('overload', 'admission', `overloaded, new links refused: ${reason ?? ''}`);
@@ -119,9 +132,20 @@ export class LinkManager implements LinksPort {
 
   start(): void {
     this.sampler = this.deps.clock.setTimer(1000, () => this.sample());
-    if (this.deps.config.links.probeIntervalS > 0) this.prober = this.deps.clock.setTimer(1000, () => void this.probe());
+    this.prober.start();
     const reg = this.deps.config.sip.registration;
-    if (reg) this.startRegistration(reg);
+    if (reg) {
+      this.registrationHandle = startLinkRegistration(reg, {
+        ua: this.deps.ua,
+        clock: this.deps.clock,
+        log: this.deps.log,
+        alarms: this.alarmBoard,
+        onStatus: (status) => {
+          this.registrationValue = status;
+          this.events.emit('registration', status);
+        },
+      });
+    }
   }
 
   // ---- LinksPort ------------------------------------------------------------------------------
@@ -170,7 +194,34 @@ export class LinkManager implements LinksPort {
 
   /** Sizes of the internal collections (leak checks in tests, diagnostics). */
   debugCounts(): LinkManagerCounts {
-    return { links: this.links.size, ended: this.endedAt.size, lossWindows: this.lossWindow.size, openAlarms: this.openAlarms.size, alarms: this.alarmList.length };
+    return { links: this.links.size, ended: this.endedAt.size, lossWindows: this.health.windows, openAlarms: this.alarmBoard.openCount, alarms: this.alarmBoard.size };
+  }
+
+  /**
+   * The link's SIP call and its dialog identifiers (Call-ID, our tag, the peer's tag: what a
+   * Replaces header names, RFC 3891 §6.1) while the link holds a live call with a dialog; else
+   * undefined.
+   */
+  callOf(linkId: string): LinkCallInfo | undefined {
+    return this.links.has(linkId) ? this.calls.callOf(linkId) : undefined;
+  }
+
+  /** The link whose current call is `call` (a call the user agent reports an event of, e.g. a REFER). */
+  linkOfCall(call: object): string | undefined {
+    return this.calls.linkOfCall(call);
+  }
+
+  /** A new link, on the board and in the `state` feed; `headers` go in its first INVITE. */
+  private addLink(init: LinkInit, headers?: [string, string][]): Link {
+    let id = '';
+    const entry = init.phonebookId !== undefined ? this.deps.phonebook.get(init.phonebookId) : undefined;
+    const duplicatePath = duplicatePathFor(this.deps.config.rtp.duplicatePath, entry?.duplicateRemote, this.deps.config.rtp.host);
+    const link = new Link({ ...this.linkDeps, ...(duplicatePath ? { duplicatePath } : {}), ua: this.calls.portFor(this.deps.ua, () => id, headers) }, init);
+    id = link.id;
+    this.links.set(link.id, link);
+    this.lastState.set(link.id, link.state);
+    this.events.emit('state', { id: link.id, state: link.state, previous: null });
+    return link;
   }
 
   private profileOrThrow(name: string | undefined, field: string): Profile {
@@ -180,7 +231,8 @@ export class LinkManager implements LinksPort {
     return p;
   }
 
-  dial(req: DialRequest): LinkSnapshot {
+  /** `opts.headers` go in the INVITE (a Replaces, when acip follows an attended transfer, RFC 3891 §7.1). */
+  dial(req: DialRequest, opts: { headers?: [string, string][] } = {}): LinkSnapshot {
     if (this.closed) throw new AcipError('CONFLICT', 'the service is stopping');
     validateSipUri(req.to, 'to');
     const entry = req.phonebookId !== undefined ? this.deps.phonebook.get(req.phonebookId) : this.deps.phonebook.findByUri(req.to);
@@ -206,17 +258,19 @@ export class LinkManager implements LinksPort {
     if (admission && !admission.ok) {
       throw new AcipError('OVERLOADED', `the service is overloaded (${admission.reason}); try again in ${admission.retryAfterS} s`);
     }
-    const link = new Link(this.linkDeps, {
-      direction: 'outbound',
-      remote: req.to.trim(),
-      ...(entry ? { remoteName: entry.name, phonebookId: entry.id } : {}),
-      ...(entry?.tlsVerify === false ? { dial: { tlsVerify: false } } : {}),
-      profile,
-      input,
-      output,
-      permanent: req.permanent ?? false,
-    });
-    this.links.set(link.id, link);
+    const link = this.addLink(
+      {
+        direction: 'outbound',
+        remote: req.to.trim(),
+        ...(entry ? { remoteName: entry.name, phonebookId: entry.id } : {}),
+        ...(entry?.tlsVerify === false ? { dial: { tlsVerify: false } } : {}),
+        profile,
+        input,
+        output,
+        permanent: req.permanent ?? false,
+      },
+      opts.headers,
+    );
     link.dial();
     return link.snapshot();
   }
@@ -258,42 +312,20 @@ export class LinkManager implements LinksPort {
   }
 
   alarms(): Alarm[] {
-    return [...this.alarmList].reverse();
+    return this.alarmBoard.all();
   }
 
   ackAlarm(id: string): Alarm {
-    const a = this.alarmList.find((x) => x.id === id);
-    if (!a) throw new AcipError('NOT_FOUND', `no alarm ${JSON.stringify(id)}`, 'id');
-    a.acknowledged = true;
-    this.events.emit('alarm', a);
-    return a;
+    return this.alarmBoard.ack(id);
   }
 
   reachability(phonebookId: string): Reachability {
-    return this.reach.get(phonebookId) ?? { reachable: null, rttMs: null, status: null, checkedAt: null };
+    return this.prober.get(phonebookId);
   }
 
   // ---- inbound ---------------------------------------------------------------------------------
 
-  private allowed(uri: string): boolean {
-    if (this.deps.phonebook.findByUri(uri)) return true;
-    let user = '';
-    let host = '';
-    try {
-      const u = parseUri(uri);
-      user = (u.user ?? '').toLowerCase();
-      host = u.host.toLowerCase();
-    } catch {
-      return false;
-    }
-    return this.deps.config.links.allowList.some((rule) => {
-      const r = rule.toLowerCase().replace(/^sips?:/, '');
-      if (r.startsWith('@')) return r.slice(1) === host;
-      return r === `${user}@${host}`;
-    });
-  }
-
-  private async onIncoming(call: LinkIncomingCall): Promise<void> {
+  private async onIncoming(call: ReplacingIncomingCall): Promise<void> {
     const from = call.from.uri;
     const policy = this.deps.config.links.answerPolicy;
     if (this.closed) {
@@ -305,9 +337,7 @@ export class LinkManager implements LinksPort {
       call.reject(486, 'Busy Here');
       return;
     }
-    // Keyed by the packet source, never a header: From is whatever the caller writes. An IPv4 peer
-    // on a dual-stack socket shows as ::ffff:a.b.c.d; it is the same source as a.b.c.d.
-    const source = call.remoteAddress.address.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    const source = packetSource(call.remoteAddress.address);
     const perSource = this.deps.config.links.maxPerSource ?? 4;
     if (this.sourceCount(source) >= perSource) {
       this.deps.log.warn({ from, source }, `inbound call from ${from} refused: ${source} already holds ${perSource} links (links.maxPerSource)`);
@@ -317,7 +347,7 @@ export class LinkManager implements LinksPort {
     // A caller that passed the digest challenge is the phonebook entry holding those credentials,
     // whatever its From says; without one, the From URI names the entry (a claim, not proof).
     const authEntry = call.authenticatedUser !== undefined ? this.deps.phonebook.findByInboundUser?.(call.authenticatedUser) : undefined;
-    if (policy === 'allow-list' && !authEntry && !this.allowed(from)) {
+    if (policy === 'allow-list' && !authEntry && !allowedCaller(from, this.deps.config.links.allowList, this.deps.phonebook)) {
       this.deps.log.warn({ from }, `inbound call from ${from} refused: not on the allow-list`);
       call.reject(403, 'Forbidden');
       return;
@@ -341,7 +371,7 @@ export class LinkManager implements LinksPort {
       return;
     }
     const remoteName = entry?.name ?? call.from.displayName;
-    const link = new Link(this.linkDeps, {
+    const link = this.addLink({
       direction: 'inbound',
       remote: from,
       ...(remoteName ? { remoteName } : {}),
@@ -352,7 +382,7 @@ export class LinkManager implements LinksPort {
       permanent: false,
       source,
     });
-    this.links.set(link.id, link);
+    this.calls.set(link.id, call);
     this.onLinkChange(link);
     try {
       await link.acceptIncoming(call, policy !== 'manual');
@@ -361,14 +391,69 @@ export class LinkManager implements LinksPort {
     }
   }
 
+  /**
+   * RFC 3891 §3: an INVITE whose Replaces the core matched to a confirmed dialog (or an early one
+   * we initiated) takes that call over. The new call gets the replaced link's profile, input and
+   * output and is answered whatever the answer policy (admission has passed; it takes a link's
+   * place, so no limit counts it); once it is connected, the replaced link ends with BYE (CANCEL
+   * while still ringing). A dialog that belongs to no live link → 481.
+   */
+  private async onReplacing(call: ReplacingIncomingCall, replaces: NonNullable<ReplacingIncomingCall['replaces']>): Promise<void> {
+    const from = call.from.uri;
+    const oldId = this.calls.linkOfDialog({ callId: replaces.callId, localTag: replaces.toTag, remoteTag: replaces.fromTag });
+    const old = oldId === undefined ? undefined : this.links.get(oldId);
+    if (this.closed || !old || !old.active) {
+      call.reject(481, 'Call/Transaction Does Not Exist');
+      return;
+    }
+    const entry = this.deps.phonebook.findByUri(from);
+    const remoteName = entry?.name ?? call.from.displayName;
+    const link = this.addLink({
+      direction: 'inbound',
+      remote: from,
+      ...(remoteName ? { remoteName } : {}),
+      ...(entry ? { phonebookId: entry.id } : {}),
+      profile: old.profile,
+      input: old.input,
+      output: old.output,
+      permanent: false,
+      source: packetSource(call.remoteAddress.address),
+    });
+    this.calls.set(link.id, call);
+    this.deps.log.info({ link: link.id, replaces: old.id, from }, `link ${link.id} from ${from} replaces link ${old.id} (RFC 3891)`);
+    const off = this.events.on('state', (c) => {
+      if (c.id !== link.id) return;
+      if (c.state === 'connected') this.endReplaced(old, `replaced by ${remoteName ?? from}`);
+      if (c.state === 'connected' || c.state === 'ended' || c.state === 'failed') off();
+    });
+    this.onLinkChange(link);
+    try {
+      await link.acceptIncoming(call, true);
+    } catch (err) {
+      this.deps.log.error({ link: link.id, err: String(err) }, 'replacing call set-up failed');
+    }
+  }
+
+  /** End a link whose call another took over: BYE saying why, and no redial for a permanent link. */
+  private endReplaced(old: Link, reason: string): void {
+    const c = this.calls.callOf(old.id);
+    if (old.state === 'connected' && c) void c.call.bye(reason).catch(() => undefined);
+    if (old.active) void old.hangup().catch((err: unknown) => this.deps.log.error({ link: old.id, err: String(err) }, 'hang-up failed'));
+  }
+
   // ---- publishing, history, alarms -------------------------------------------------------------
 
   private onLinkChange(link: Link): void {
     // A link already dropped from the board stays dropped (its last steps may still report).
     if (this.links.get(link.id) !== link) return;
     const state = link.state;
+    const previous = this.lastState.get(link.id) ?? null;
+    if (previous !== state) {
+      this.lastState.set(link.id, state);
+      this.events.emit('state', { id: link.id, state, previous });
+    }
     if (state === 'connected') this.clearAlarm('link-down', link.id);
-    else this.lossWindow.delete(link.id); // a new call starts a new window
+    else this.health.resetLoss(link.id); // a new call starts a new window
     if ((state === 'failed' || state === 'redialling') && link.permanent) {
       const reason = link.snapshot().endReason?.reason ?? state;
       this.raiseAlarm('link-down', link.id, `permanent link to ${link.remoteName ?? link.remote} is down: ${reason}`);
@@ -388,10 +473,11 @@ export class LinkManager implements LinksPort {
   /** Drop an ended link from memory and the board (its history record is on disk). */
   private forget(id: string): void {
     this.links.delete(id);
+    this.lastState.delete(id);
+    this.calls.delete(id);
     this.endedAt.delete(id);
-    this.lossWindow.delete(id);
-    // Its alarms stay in the alarm list; only the index of open ones lets go of them.
-    for (const [k, a] of this.openAlarms) if (a.linkId === id) this.openAlarms.delete(k);
+    this.health.resetLoss(id);
+    this.alarmBoard.forgetLink(id);
     this.events.emit('removed', id);
   }
 
@@ -404,68 +490,24 @@ export class LinkManager implements LinksPort {
     if (r.direction === 'outbound' && r.answerDelayMs !== undefined) this.deps.onCallSetup?.(r.answerDelayMs / 1000);
   }
 
-  private onMediaEvent(link: Link, event: LinkMediaEvent, detail: Record<string, unknown>): void {
-    const who = link.remoteName ?? link.remote;
-    switch (event) {
-      case 'silence': {
-        const dir = detail.direction === 'input' ? 'sent' : 'received';
-        this.raiseAlarm(`silence-${String(detail.direction)}` as 'silence', link.id, `silence on the ${dir} audio of ${who}`, 'silence');
-        break;
-      }
-      case 'silence-cleared':
-        this.clearAlarm(`silence-${String(detail.direction)}`, link.id);
-        break;
-      case 'no-media':
-        this.raiseAlarm('link-down', link.id, `no media from ${who}`);
-        break;
-      case 'media-restored':
-        this.clearAlarm('link-down', link.id);
-        break;
-      case 'inactive':
-        // A permanent link redials, and its redialling raises the link-down alarm with the same reason.
-        if (detail.redials !== true) this.raiseAlarm('inactive', link.id, `link to ${who} hung up: nothing from it for ${String(detail.timeoutS)} s (no RTP, no RTCP)`, 'link-down');
-        break;
-    }
-  }
-
   /**
    * An alarm that belongs to no link (a blocked source, an unsafe configuration, overload), keyed so the
    * same condition is raised once until it is cleared.
    */
-  raiseSystemAlarm(kind: 'source-blocked' | 'insecure-config' | 'overload', key: string, message: string): void {
-    this.raiseAlarm(`${kind}/${key}`, undefined, message, kind);
+  raiseSystemAlarm(kind: SystemAlarmKind, key: string, message: string): void {
+    this.alarmBoard.raiseSystem(kind, key, message);
   }
 
-  clearSystemAlarm(kind: 'source-blocked' | 'insecure-config' | 'overload', key: string): void {
-    this.clearAlarm(`${kind}/${key}`, undefined);
+  clearSystemAlarm(kind: SystemAlarmKind, key: string): void {
+    this.alarmBoard.clearSystem(kind, key);
   }
 
   private raiseAlarm(key: string, linkId: string | undefined, message: string, kind?: Alarm['kind']): void {
-    const k = `${key}:${linkId ?? ''}`;
-    if (this.openAlarms.has(k)) return;
-    const alarm: Alarm = {
-      id: randomUUID().slice(0, 8),
-      kind: kind ?? (key as Alarm['kind']),
-      ...(linkId ? { linkId } : {}),
-      message,
-      raisedAt: new Date(this.deps.clock.wallNow()).toISOString(),
-      acknowledged: false,
-    };
-    this.openAlarms.set(k, alarm);
-    this.alarmList.push(alarm);
-    if (this.alarmList.length > MAX_ALARMS) this.alarmList.shift();
-    this.deps.log.warn({ alarm: alarm.kind, link: linkId }, `alarm: ${message}`);
-    this.events.emit('alarm', alarm);
+    this.alarmBoard.raise(key, linkId, message, kind);
   }
 
   private clearAlarm(key: string, linkId: string | undefined): void {
-    const k = `${key}:${linkId ?? ''}`;
-    const a = this.openAlarms.get(k);
-    if (!a) return;
-    this.openAlarms.delete(k);
-    a.clearedAt = new Date(this.deps.clock.wallNow()).toISOString();
-    this.deps.log.info({ alarm: a.kind, link: linkId }, `alarm cleared: ${a.message}`);
-    this.events.emit('alarm', a);
+    this.alarmBoard.clear(key, linkId);
   }
 
   /** 1 Hz: quality sampling, loss alarms, and forgetting old ended links. */
@@ -476,7 +518,7 @@ export class LinkManager implements LinksPort {
     for (const link of this.links.values()) {
       if (link.state !== 'connected') continue;
       const s = link.sample();
-      if (s) this.checkLoss(link, s);
+      if (s) this.health.checkLoss(link, s);
     }
     for (const [id, ended] of this.endedAt) {
       if (now - ended <= keep) break; // oldest first: the rest ended later
@@ -485,92 +527,12 @@ export class LinkManager implements LinksPort {
     this.sampler = this.deps.clock.setTimer(1000, () => this.sample());
   }
 
-  /** Loss over the last 10 s against the configured threshold. */
-  private checkLoss(link: Link, s: MediaSessionStats): void {
-    if (!s.receive) return;
-    const w = this.lossWindow.get(link.id) ?? [];
-    w.push({ expected: s.rtp.rx.expected, lost: Math.max(0, s.rtp.rx.lost) });
-    if (w.length > 11) w.shift();
-    this.lossWindow.set(link.id, w);
-    if (w.length < 2) return;
-    const first = w[0]!;
-    const last = w[w.length - 1]!;
-    const expected = last.expected - first.expected;
-    if (expected < 50) return;
-    const pct = ((last.lost - first.lost) / expected) * 100;
-    const threshold = this.deps.config.links.lossAlarmPct;
-    if (pct > threshold) this.raiseAlarm('loss', link.id, `packet loss ${pct.toFixed(1)} % from ${link.remoteName ?? link.remote} (threshold ${threshold} %)`);
-    else if (pct < threshold / 2) this.clearAlarm('loss', link.id);
-  }
-
-  // ---- registration and probes -----------------------------------------------------------------
-
-  private startRegistration(reg: NonNullable<AcipConfig['sip']['registration']>): void {
-    const username = reg.username ?? (() => {
-      try {
-        return parseUri(reg.aor).user;
-      } catch {
-        return undefined;
-      }
-    })();
-    const set = (state: RegistrationStatus['state'], extra: Partial<RegistrationStatus> = {}) => {
-      const was = this.registrationValue?.state;
-      this.registrationValue = { state, aor: reg.aor, registrar: reg.registrar, ...extra };
-      this.events.emit('registration', this.registrationValue);
-      if (state === 'registered') this.clearAlarm('registration-lost', undefined);
-      else if (state === 'failed' && (was === 'registered' || was === 'registering')) {
-        this.raiseAlarm('registration-lost', undefined, `registration of ${reg.aor} at ${reg.registrar} failed: ${extra.lastError ?? ''}`);
-      }
-    };
-    set('registering');
-    const r = this.deps.ua.register({
-      registrar: reg.registrar,
-      aor: reg.aor,
-      ...(username !== undefined ? { username } : {}),
-      ...(reg.password !== undefined ? { password: reg.password } : {}),
-      expires: reg.expires,
-    });
-    this.registrationHandle = r;
-    r.on('registered', ({ expires }) => {
-      this.deps.log.info({ aor: reg.aor, expires }, `registered ${reg.aor} at ${reg.registrar} for ${expires} s`);
-      set('registered', { expiresAt: new Date(this.deps.clock.wallNow() + expires * 1000).toISOString() });
-    });
-    r.on('failed', (f) => {
-      const retry = f.retryInSeconds !== undefined ? `; retrying in ${Math.round(f.retryInSeconds)} s` : '';
-      this.deps.log.warn({ aor: reg.aor, status: f.status }, `registration of ${reg.aor} failed: ${f.status} ${f.reason}${retry}`);
-      set('failed', {
-        lastError: `${f.status} ${f.reason}`,
-        ...(f.retryInSeconds !== undefined ? { nextRetryAt: new Date(this.deps.clock.wallNow() + f.retryInSeconds * 1000).toISOString() } : {}),
-      });
-    });
-    r.on('unregistered', () => set('unregistered'));
-  }
-
-  private async probe(): Promise<void> {
-    if (this.closed) return;
-    const entries = this.deps.phonebook.list().filter((e) => e.probe !== false);
-    await Promise.all(
-      entries.map(async (e) => {
-        const checkedAt = new Date(this.deps.clock.wallNow()).toISOString();
-        try {
-          // A phonebook entry that accepts an unverifiable certificate is probed the same way.
-          const { status, rttMs } = await (e.tlsVerify === false ? this.deps.ua.options(e.uri, { tlsVerify: false }) : this.deps.ua.options(e.uri));
-          // Any final response proves the far end is there; 2xx means it also accepts OPTIONS.
-          this.reach.set(e.id, { reachable: status < 500 || status === 501, rttMs: Math.round(rttMs * 10) / 10, status, checkedAt });
-        } catch {
-          this.reach.set(e.id, { reachable: false, rttMs: null, status: null, checkedAt });
-        }
-      }),
-    );
-    if (!this.closed) this.prober = this.deps.clock.setTimer(this.deps.config.links.probeIntervalS * 1000, () => void this.probe());
-  }
-
   /** Hang up every link (BYE/CANCEL), unregister, stop timers. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.sampler?.cancel();
-    this.prober?.cancel();
+    this.prober.close();
     await Promise.all([...this.links.values()].map((l) => l.close().catch(() => undefined)));
     if (this.registrationHandle) {
       await Promise.race([this.registrationHandle.unregister().catch(() => undefined), new Promise((r) => this.deps.clock.setTimer(500, () => r(undefined)))]);

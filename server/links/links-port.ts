@@ -2,6 +2,7 @@
  * What the API (and the CLI, and the panel through the API) may ask of the link manager.
  * The API depends on this interface only, so its routes are testable without SIP or media.
  */
+import type { LinkStateChange } from './link-events.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import type { Alarm, LinkMeters, LinkSnapshot, RegistrationStatus } from './link-types.js';
 import type { OverloadStatus } from './overload-guard.js';
@@ -21,6 +22,8 @@ export type LinksEvents = {
   removed: [string];
   alarm: [Alarm];
   registration: [RegistrationStatus];
+  /** Every state change of every link, without a snapshot (cheap: glue code that only needs where a link is). */
+  state: [LinkStateChange];
 };
 
 export interface LinksPort {

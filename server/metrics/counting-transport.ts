@@ -7,7 +7,7 @@ import type { SipTransport, SipTransportHandler, SipDestination } from '../sip/t
 import type { SipMetrics } from './link-collectors.js';
 
 /** Methods are network input: anything unusual is counted under one label, so a flood can't mint series. */
-const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE']);
+const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
 
 function count(m: SipMetrics, msg: SipMessage, direction: 'in' | 'out'): void {
   if (msg.kind === 'request') m.requests.inc({ method: KNOWN_METHODS.has(msg.method) ? msg.method : 'other', direction });

@@ -18,6 +18,7 @@ import type { Profile } from '../../server/config/profile-schema.js';
 import { codecRegistry } from '../../server/codecs/registry.js';
 import { answerOffer, buildOffer } from '../../server/sdp/offer-answer.js';
 import type { LinkLogger } from '../../server/links/link-logger.js';
+import type { DialogIdentity } from '../../server/sip/ua/dialog-call.js';
 
 // ---- profiles and SDP -------------------------------------------------------------------------
 
@@ -77,6 +78,14 @@ abstract class FakeCall extends TypedEmitter<CallEvents> {
   localSdp: string | undefined;
   remoteSdp: string | undefined;
   byes = 0;
+  /** The reason each BYE was sent with (undefined: none given). */
+  readonly byeReasons: (string | undefined)[] = [];
+  /** The dialog, as the real call reports it (RFC 3891 identifiers); set by a test. */
+  dialogIdentity: DialogIdentity | undefined;
+  /** Refer-To targets of the REFERs sent in this call. */
+  readonly refers: string[] = [];
+  /** How the far end answers a REFER. */
+  referReply: { status: number; reason: string } = { status: 202, reason: 'Accepted' };
   /** Offers of the re-INVITEs the link sent. */
   readonly reinvitesSent: string[] = [];
   /** How the far end answers our re-INVITE: a fixed result or a function of the offer. */
@@ -89,11 +98,29 @@ abstract class FakeCall extends TypedEmitter<CallEvents> {
     };
   }
 
-  /** The link hangs up: like the real call, 'ended' (by local) is emitted at once. */
-  bye(): Promise<void> {
+  /** The link hangs up: like the real call, 'ended' (by local, with the reason given) is emitted at once. */
+  bye(reason?: string): Promise<void> {
     this.byes++;
-    this.end({ by: 'local' });
+    this.byeReasons.push(reason);
+    this.end({ by: 'local', ...(reason !== undefined ? { reason } : {}) });
     return Promise.resolve();
+  }
+
+  /** RFC 3515: a REFER in this call, answered with `referReply`. */
+  refer(target: string): Promise<{ status: number; reason: string }> {
+    this.refers.push(target);
+    return Promise.resolve(this.referReply);
+  }
+
+  /** A NOTIFY about our REFER: the far end's call to the target reached `status`. */
+  notify(status: number, reason: string, final = status >= 200): void {
+    this.emit('refer-progress', { status, reason, final });
+  }
+
+  /** The dialog is confirmed with these identifiers (what the real call exposes once it is). */
+  withDialog(id: Partial<DialogIdentity> & { callId: string; localTag: string; remoteTag: string }): this {
+    this.dialogIdentity = { phase: 'confirmed', locallyInitiated: false, remoteTarget: 'sip:far@192.0.2.7:5060', ...id };
+    return this;
   }
 
   reinvite(sdp: string): Promise<ReinviteResult> {
@@ -193,6 +220,8 @@ export class FakeIncomingCall extends FakeCall implements LinkIncomingCall {
   readonly remoteAddress: { address: string };
   /** The digest user admission authenticated the caller as (set by a test). */
   authenticatedUser: string | undefined;
+  /** RFC 3891: the dialog this INVITE's Replaces names (set by a test; the core checked it). */
+  replaces: { callId: string; toTag: string; fromTag: string } | undefined;
   private answered = false;
 
   constructor(
@@ -282,7 +311,7 @@ export class FakeUa extends TypedEmitter<{ incomingCall: [LinkIncomingCall] }> i
     super();
   }
 
-  invite(target: string, opts: DialOptions & { sdp: string }): FakeOutgoingCall {
+  invite(target: string, opts: DialOptions & { sdp: string; headers?: [string, string][] }): FakeOutgoingCall {
     const { sdp, ...rest } = opts;
     this.inviteOptions.push(rest);
     const call = new FakeOutgoingCall(target, sdp);

@@ -1,33 +1,41 @@
 /** Following a REFER with the links: the new link's states reported to the referrer, the old link hung up on success only. */
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../server/util/clock.js';
-import { TransferCoordinator, type TransferLink } from '../../server/sip/transfer-coordinator.js';
+import { TransferCoordinator, type TransferEndReason, type TransferLink } from '../../server/sip/transfer-coordinator.js';
 
-const old: TransferLink = { id: 'old', state: 'connected', profile: 'opus-music-128k', input: 'in', output: 'out' };
+const old: TransferLink = { id: 'old', profile: 'opus-music-128k', input: 'in', output: 'out' };
 
-function make(dialFails = false) {
+function make(opts: { dialFails?: boolean; statesWhileDialling?: string[] } = {}) {
   const clock = new FakeClock();
-  const listeners = new Set<(l: TransferLink) => void>();
+  const listeners = new Set<(c: { id: string; state: string }) => void>();
   const dialled: unknown[] = [];
   const hungUp: string[] = [];
+  let endReason: TransferEndReason | null | undefined;
+  const emit = (id: string, state: string) => {
+    for (const fn of [...listeners]) fn({ id, state });
+  };
   const c = new TransferCoordinator({
     clock,
     dial: (r) => {
-      if (dialFails) throw new Error('link limit');
+      if (opts.dialFails) throw new Error('link limit');
       dialled.push(r);
+      for (const s of opts.statesWhileDialling ?? []) emit('new', s);
       return { id: 'new' };
     },
     hangup: (id) => void hungUp.push(id),
-    onLink: (fn) => {
+    onState: (fn) => {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    endReason: (id) => (id === 'new' ? endReason : undefined),
     timeoutMs: 30_000,
   });
   const reports: [number, string | undefined][] = [];
   const r = { report: (s: number, reason?: string) => void reports.push([s, reason]) };
-  const link = (state: string, endReason?: TransferLink['endReason']) => {
-    for (const fn of [...listeners]) fn({ ...old, id: 'new', state, ...(endReason !== undefined ? { endReason } : {}) });
+  const link = (state: string, why?: TransferEndReason | null) => {
+    if (why !== undefined) endReason = why;
+    emit('other', state); // another link's changes are not this transfer's
+    emit('new', state);
   };
   return { clock, c, r, reports, dialled, hungUp, link, listeners };
 }
@@ -47,7 +55,7 @@ describe('following a REFER (RFC 3515)', () => {
     expect(c.size).toBe(0);
   });
 
-  const failures: { name: string; endReason: TransferLink['endReason']; report: [number, string] }[] = [
+  const failures: { name: string; endReason: TransferEndReason | null; report: [number, string] }[] = [
     { name: 'its SIP status', endReason: { sipStatus: 486, reason: 'Busy Here' }, report: [486, 'Busy Here'] },
     { name: '480 when it has none', endReason: null, report: [480, 'Temporarily Unavailable'] },
   ];
@@ -62,9 +70,24 @@ describe('following a REFER (RFC 3515)', () => {
   }
 
   it('reports 503 when the new link cannot be dialled', () => {
-    const { c, r, reports } = make(true);
+    const { c, r, reports, listeners } = make({ dialFails: true });
     c.follow(old, 'sip:studio3@192.0.2.3', r);
     expect(reports).toEqual([[503, 'Service Unavailable']]);
+    expect(listeners.size).toBe(0);
+  });
+
+  it('dials an attended transfer with the Replaces the Refer-To carried (RFC 3891 §7.1)', () => {
+    const { c, r, dialled } = make();
+    c.follow(old, 'sip:studio3@192.0.2.3', r, 'abc@192.0.2.3;to-tag=t1;from-tag=f1');
+    expect(dialled).toEqual([{ to: 'sip:studio3@192.0.2.3', profile: 'opus-music-128k', input: 'in', output: 'out', replaces: 'abc@192.0.2.3;to-tag=t1;from-tag=f1' }]);
+  });
+
+  it('hears the states the new link passes through while it is being dialled', () => {
+    const { c, r, reports, hungUp } = make({ statesWhileDialling: ['dialling', 'failed'] });
+    c.follow(old, 'sip:studio3@192.0.2.3', r);
+    expect(reports).toEqual([[480, 'Temporarily Unavailable']]);
+    expect(hungUp).toEqual([]);
+    expect(c.size).toBe(0);
   });
 
   it('refuses a second transfer of the same link while the first runs', () => {

@@ -208,9 +208,22 @@ export type DialBody = Static<typeof DialBody>;
 export const ChangeProfileBody = Type.Object({ profile: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export type ChangeProfileBody = Static<typeof ChangeProfileBody>;
 
-/** Call transfer (REFER, RFC 3515): the far end is asked to call `to` instead. */
+/**
+ * Call transfer (REFER, RFC 3515): the far end is asked to call `to` instead (blind), or the far end
+ * of the link `replacesLink`, taking that link's call over (attended, RFC 3891). Exactly one of the
+ * two: the route names the field when neither or both are given.
+ */
 export const TransferBody = Type.Object(
-  { to: Type.String({ minLength: 1, maxLength: 512, description: 'A phonebook entry id or a sip:/sips: URI the far end should call' }) },
+  {
+    to: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'A phonebook entry id or a sip:/sips: URI the far end should call' })),
+    replacesLink: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: "Attended transfer: the id of another live link; the far end calls that link's far end with a Replaces of its call (RFC 3891), and both links end once it has",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type TransferBody = Static<typeof TransferBody>;
@@ -220,7 +233,7 @@ export const TransferResult = Type.Object(
     accepted: Type.Boolean({ description: 'The far end answered the REFER with a 2xx' }),
     status: Type.Number({ description: 'Final SIP status of the REFER (408 on timeout)' }),
     reason: Type.String(),
-    target: Type.String({ description: 'The URI sent in Refer-To' }),
+    target: Type.String({ description: 'The URI sent in Refer-To (with its Replaces header for an attended transfer)' }),
   },
   { additionalProperties: false },
 );

@@ -4,6 +4,9 @@
  * of the implicit `refer` subscription, message/sipfrag bodies); a REFER we send asks the far end
  * to call someone else, and the NOTIFYs it sends back are reported as `ReferProgress`.
  *
+ * A Refer-To carrying Replaces (attended transfer, RFC 3891 §7.1) is followed like any other, with
+ * the Replaces handed up for the INVITE to the target.
+ *
  * Only the I/O lives here; what to answer and what each NOTIFY says is `refer.ts`'s.
  */
 import type { SipRequest, SipResponse } from '../grammar/message.js';
@@ -11,6 +14,7 @@ import { createResponse } from '../grammar/response.js';
 import { formatUri } from '../grammar/uri.js';
 import { parseEvent, parseSubscriptionState } from '../grammar/event-headers.js';
 import { sipfragStatus } from '../grammar/sipfrag.js';
+import { formatReplaces } from '../grammar/refer-headers.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { ServerTransaction } from '../transaction/transaction-layer.js';
 import { cseqOf } from '../transaction/message-fields.js';
@@ -24,6 +28,11 @@ export const REFER_SUBSCRIPTION_S = 60;
 export interface IncomingRefer {
   /** The Refer-To URI (sip: or sips:), without URI headers. */
   target: string;
+  /**
+   * Attended transfer (RFC 3891 §7.1): the Replaces header value the Refer-To URI carried, to send
+   * in the INVITE to `target` so that it takes over the target's call with the referrer.
+   */
+  replaces?: string;
   /** The referred INVITE reached `status` (100 is sent already): NOTIFY it; a final status ends the subscription. */
   report(status: number, reason?: string): void;
 }
@@ -54,11 +63,6 @@ export function onReferRequest(host: TransferCallHost, req: SipRequest, tx: Serv
     host.respond(tx, createResponse(req, check.status, check.reason));
     return;
   }
-  if (check.replaces) {
-    // Attended transfer (RFC 3891) is not offered: acip places a plain call only.
-    host.respond(tx, createResponse(req, 501, 'Not Implemented: Replaces in Refer-To'));
-    return;
-  }
   host.respond(tx, createResponse(req, 202, 'Accepted'));
   const referCSeq = cseqOf(req)?.seq ?? 0;
   let done = false;
@@ -68,7 +72,9 @@ export function onReferRequest(host: TransferCallHost, req: SipRequest, tx: Serv
     sendNotify(host, referNotify(referCSeq, status, reason, REFER_SUBSCRIPTION_S));
   };
   report(100, 'Trying');
-  host.emitRefer({ target: formatUri({ ...check.target.uri, headers: new Map() }), report });
+  // RFC 3891 §7.1: an attended transfer: the INVITE to the target carries this Replaces header.
+  const replaces = check.replaces ? { replaces: formatReplaces(check.replaces) } : {};
+  host.emitRefer({ target: formatUri({ ...check.target.uri, headers: new Map() }), ...replaces, report });
 }
 
 function sendNotify(host: TransferCallHost, n: ReturnType<typeof referNotify>): void {

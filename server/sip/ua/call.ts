@@ -18,7 +18,7 @@ import { DialogCall, SDP, bodyText, type OfferInAnswer } from './dialog-call.js'
 import { SessionRefresh, type RefreshOutcome } from './session-refresh.js';
 import { onCallNotify, onReferRequest, sendRefer, type TransferCallHost } from './call-transfer.js';
 import type { SipRoute, UaCore } from './ua-core.js';
-import { ALLOW_HEADER, warningHeader } from './uas-policy.js';
+import { ALLOW_HEADER, SUPPORTED_HEADER, warningHeader } from './uas-policy.js';
 
 export type { CallDirection, CallEndInfo, CallEvents, ReinviteOffer, ReinviteResult } from './call-types.js';
 
@@ -76,7 +76,9 @@ export abstract class SipCall extends DialogCall {
 
   /** A 2xx to an INVITE carrying the session-timer decision, which starts the session (RFC 4028 §9, §10). */
   protected answerInvite(tx: InviteServerTransaction, req: SipRequest, sdp: string | undefined, onNoAck: () => void, timer: AcceptedTimer, offerInAnswer?: OfferInAnswer): void {
-    this.send2xx(tx, req, sdp, onNoAck, { offerInAnswer, headers: timerResponseHeaders(timer) });
+    // Supported names every option tag we support, not just the session timer's (RFC 3261 §20.37).
+    const headers = timerResponseHeaders(timer).map(([n, v]): [string, string] => (n.toLowerCase() === 'supported' ? [n, SUPPORTED_HEADER] : [n, v]));
+    this.send2xx(tx, req, sdp, onNoAck, { offerInAnswer, headers });
     this.sessionTimer.accepted(timer);
   }
 

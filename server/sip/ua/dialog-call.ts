@@ -19,8 +19,17 @@ import type { CallDirection, CallEndInfo, CallEvents } from './call-types.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
 import type { RouteOptions } from './ua-routing.js';
 import { ACCEPTED_CONTENT_TYPES, ALLOW_HEADER } from './uas-policy.js';
+import type { ReplaceableDialog } from './refer.js';
 
 export const SDP = 'application/sdp';
+
+/** A dialog as RFC 3891 names it: what `matchReplaces` compares, and what a Replaces header is built from. */
+export interface DialogIdentity extends ReplaceableDialog {
+  /** The peer's Contact URI (where in-dialog requests go, RFC 3261 §12.2.1.1). */
+  remoteTarget: string;
+  /** The peer's address (To of our INVITE, From of theirs), without tag. */
+  remoteUri?: string;
+}
 
 export function bodyText(msg: SipRequest | SipResponse): string | undefined {
   return msg.body.length > 0 ? msg.body.toString('utf8') : undefined;
@@ -115,6 +124,25 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
 
   get dialogKey(): string | undefined {
     return this.dialog?.key;
+  }
+
+  /**
+   * Who this call's dialog is, for a Replaces header naming it (RFC 3891 §6.1) or matching one
+   * (§3): Call-ID, our tag, the peer's tag, its phase, whether we sent the INVITE, and the peer's
+   * URI and remote target. Undefined while there is no dialog (an INVITE we sent, unanswered).
+   */
+  get dialogIdentity(): DialogIdentity | undefined {
+    const d = this.dialog;
+    if (!d) return undefined;
+    return {
+      callId: d.callId,
+      localTag: d.localTag,
+      remoteTag: d.remoteTag,
+      phase: this.endedFlag ? 'terminated' : d.state,
+      locallyInitiated: this.direction === 'outgoing',
+      remoteTarget: d.remoteTarget,
+      ...(this.remoteUri !== undefined ? { remoteUri: this.remoteUri } : {}),
+    };
   }
 
   /** Our Contact for this dialog's requests and responses. */
@@ -266,9 +294,12 @@ export abstract class DialogCall extends TypedEmitter<CallEvents> implements Dia
     if (this.lastAck && cseq === this.lastAck.cseq) this.core.sendStateless(this.lastAck.ack, this.lastAck.route);
   }
 
-  /** Hang up (§15.1.1). Resolves when the BYE transaction ends; 'ended' is emitted at once. */
-  async bye(): Promise<void> {
-    return this.hangUp({ by: 'local' });
+  /**
+   * Hang up (§15.1.1). Resolves when the BYE transaction ends; 'ended' is emitted at once, with
+   * `reason` when one is given (e.g. "replaced by …" when an RFC 3891 Replaces took the call over).
+   */
+  async bye(reason?: string): Promise<void> {
+    return this.hangUp({ by: 'local', ...(reason !== undefined ? { reason } : {}) });
   }
 
   /** Send BYE and end the call with `info` (the session timer says why, RFC 4028 §10). */

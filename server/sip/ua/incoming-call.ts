@@ -14,7 +14,8 @@ import type { InboundInfo, SipAddress } from '../transport/sip-transport.js';
 import { SipCall } from './call.js';
 import { recordRouteOf } from './dialog-call.js';
 import type { UaCore } from './ua-core.js';
-import { hasOptionTag, warningHeader } from './uas-policy.js';
+import { SUPPORTED_HEADER, hasOptionTag, warningHeader } from './uas-policy.js';
+import { parseReplaces, type Replaces } from '../grammar/refer-headers.js';
 import { ReliableProvisionalSender } from './reliable-provisional.js';
 import { formatRSeq, parseRAck } from '../grammar/rel-headers.js';
 import { tryRequiredHeader } from '../grammar/header-result.js';
@@ -39,6 +40,11 @@ export class IncomingCall extends SipCall {
   readonly offerSdp: string | undefined;
   /** The digest user name the INVITE authenticated as (RFC 3261 §22.4); undefined when none was required. */
   readonly authenticatedUser: string | undefined;
+  /**
+   * RFC 3891: the dialog this call is to take over (attended transfer). The core answered a
+   * Replaces naming no dialog of ours, or one it may not hand over, before the call was offered.
+   */
+  readonly replaces: Replaces | undefined;
   private stateValue: IncomingCallState = 'offered';
   private readonly localTag: string;
 
@@ -65,6 +71,7 @@ export class IncomingCall extends SipCall {
       // From was validated before we got here; keep the empty identity if it still fails.
     }
     this.from = from;
+    this.replaces = replacesOf(tx.request);
     // The dialog exists from the first response with our tag (§12.1.1); build it now as early.
     // RFC 3261 §12.1.1: a sips: Request-URI makes our Contact sips: (RFC 5630 §3.1.3).
     this.secure = /^sips:/i.test(tx.request.uri);
@@ -145,7 +152,7 @@ export class IncomingCall extends SipCall {
     this.sessionTimer.learnAllow(this.request);
     const timer = this.sessionTimer.decide(this.request);
     if (timer.kind === 'accept') this.answerInvite(this.tx, this.request, sdp, onNoAck, timer, offerInAnswer);
-    else this.send2xx(this.tx, this.request, sdp, onNoAck, { offerInAnswer });
+    else this.send2xx(this.tx, this.request, sdp, onNoAck, { offerInAnswer, headers: [['Supported', SUPPORTED_HEADER]] });
   }
 
   /** Reject with a final non-2xx (486, 488 with Warning, 603, …). */
@@ -184,5 +191,16 @@ export class IncomingCall extends SipCall {
       this.core.respondInvite(this.tx, createResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag }));
     }
     super.onRemoteBye();
+  }
+}
+
+/** The INVITE's Replaces header (RFC 3891 §6.1), checked by the core already; undefined when absent. */
+function replacesOf(invite: SipRequest): Replaces | undefined {
+  const values = invite.headers.getAll('Replaces');
+  if (values.length !== 1) return undefined;
+  try {
+    return parseReplaces(values[0]!);
+  } catch {
+    return undefined;
   }
 }

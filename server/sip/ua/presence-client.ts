@@ -6,6 +6,11 @@
  *
  * A NOTIFY may overtake the 2xx to the SUBSCRIBE (RFC 6665 §4.1.2.4): the user agent hands such a
  * NOTIFY over by Call-ID and our From tag (`matchesOrphan`), and the dialog is made from it.
+ *
+ * Through a presence server (`WatchOptions.server`), the initial SUBSCRIBE goes to the server with
+ * the peer's address of record as Request-URI and To (RFC 3856 §3: the presence agent serving that
+ * AOR answers), so a studio behind NAT or on another node is seen; refreshes follow the dialog.
+ * A 401/407 to any SUBSCRIBE is answered once with `WatchOptions.auth` (RFC 3261 §22.2).
  */
 import { DEFAULT_BACKOFF } from '../../util/backoff.js';
 import { SipHeaders, type SipRequest, type SipResponse } from '../grammar/message.js';
@@ -17,7 +22,9 @@ import type { SipTransport } from '../transport/sip-transport.js';
 import { PresenceSubscriber, type SubscribeResponse, type SubscribeSend } from '../presence/subscriber.js';
 import type { PresenceState } from '../presence/presence-state.js';
 import { PIDF_CONTENT_TYPE } from '../presence/pidf.js';
+import type { DigestClient, DigestCredentials } from './digest-client.js';
 import { newCallId, newTag } from './ids.js';
+import { digestFor, sendNonInvite } from './non-invite-request.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
 
 /** What a watch needs from the user agent beyond `UaCore`. */
@@ -25,6 +32,16 @@ export interface PresenceClientHost extends UaCore {
   readonly localUser: string;
   hostOf(t: SipTransport): string;
   defaultTransport(target: string): SipTransport;
+}
+
+/** How a watch reaches the peer, and as whom. */
+export interface WatchOptions {
+  /** Presence server URI the initial SUBSCRIBE is sent to (the target stays the Request-URI); default: the target itself. */
+  server?: string;
+  /** Our address of record for From (default `sip:<localUser>@<our host>`). */
+  from?: string;
+  /** Credentials for a 401/407 (RFC 3261 §22.2). */
+  auth?: DigestCredentials;
 }
 
 /** Requested subscription length, s (RFC 3856 §6.4's default). */
@@ -46,12 +63,16 @@ export class PresenceWatch implements DialogUser {
   private initial: SipRequest | undefined;
   private transport: SipTransport | undefined;
   private stopped = false;
+  /** Answers challenges; kept across refreshes so they carry credentials at once. */
+  private readonly digest: DigestClient | undefined;
 
   constructor(
     private readonly host: PresenceClientHost,
     readonly target: string,
     onPresence: (p: PresenceState | 'unknown') => void,
+    private readonly opts: WatchOptions = {},
   ) {
+    this.digest = digestFor(opts.auth);
     this.subscriber = new PresenceSubscriber({
       clock: host.clock,
       t1: host.timers.t1,
@@ -145,13 +166,13 @@ export class PresenceWatch implements DialogUser {
   private send(r: SubscribeSend): void {
     if (!r.newDialog && this.dialog) {
       const d = this.dialog;
-      this.route(d.routing().nextHop, (route) => d.createRequest('SUBSCRIBE', { via: this.host.via(route.transport), userAgent: this.host.userAgentName, headers: this.headers(r.expiresS, route.transport) }), false);
+      this.route(d.routing().nextHop, (route) => d.createRequest('SUBSCRIBE', { via: this.host.via(route.transport), userAgent: this.host.userAgentName, headers: this.headers(r.expiresS, route.transport) }), d);
       if (r.expiresS === 0) this.unbind();
       return;
     }
     if (this.stopped) return;
     this.unbind();
-    this.route(this.target, (route) => this.newSubscribe(route.transport, r.expiresS), true);
+    this.route(this.opts.server ?? this.target, (route) => this.newSubscribe(route.transport, r.expiresS), undefined);
   }
 
   private newSubscribe(transport: SipTransport, expiresS: number): SipRequest {
@@ -159,7 +180,7 @@ export class PresenceWatch implements DialogUser {
     const h = new SipHeaders();
     h.append('Via', this.host.via(transport));
     h.append('Max-Forwards', '70');
-    h.append('From', `<sip:${this.host.localUser}@${ourHost}>;tag=${newTag()}`);
+    h.append('From', `<${this.opts.from ?? `sip:${this.host.localUser}@${ourHost}`}>;tag=${newTag()}`);
     h.append('To', `<${this.target}>`);
     h.append('Call-ID', newCallId(ourHost));
     h.append('CSeq', '1 SUBSCRIBE');
@@ -172,8 +193,13 @@ export class PresenceWatch implements DialogUser {
     return req;
   }
 
-  /** Locate `uri`, build the request for the chosen route and send it; every outcome goes to the subscriber. */
-  private route(uri: string, build: (route: SipRoute) => SipRequest, initial: boolean): void {
+  /**
+   * Locate `uri`, build the request for the chosen route and send it; every outcome goes to the
+   * subscriber. `dialog`: the dialog a refresh is sent in (its CSeq counts on through a resend);
+   * undefined for an initial SUBSCRIBE.
+   */
+  private route(uri: string, build: (route: SipRoute) => SipRequest, dialog: Dialog | undefined): void {
+    const initial = dialog === undefined;
     const fail = (status: number) => this.subscriber.onResponse({ status });
     let located: SipRoute[] | Promise<SipRoute[]>;
     try {
@@ -190,18 +216,34 @@ export class PresenceWatch implements DialogUser {
         fail(503);
         return;
       }
+      // The request last sent for this SUBSCRIBE (the resent one after a challenge).
+      let sent = req;
       try {
-        this.host.sendRequest(req, route, {
-          onResponse: (res) => {
-            if (res.status < 200) return;
-            if (initial && res.status < 300 && !this.dialog && this.initial === req && !this.stopped) {
-              this.bind(Dialog.asUac(req, res, this.host.contact(route.transport), 'confirmed'));
-            }
-            this.subscriber.onResponse(responseFacts(res));
+        sendNonInvite(
+          this.host,
+          req,
+          route,
+          {
+            onResponse: (res) => {
+              if (res.status < 200) return;
+              if (initial && res.status < 300 && !this.dialog && this.initial === sent && !this.stopped) {
+                this.bind(Dialog.asUac(sent, res, this.host.contact(route.transport), 'confirmed'));
+              }
+              this.subscriber.onResponse(responseFacts(res));
+            },
+            onTimeout: () => fail(408),
+            onTransportError: () => fail(503),
           },
-          onTimeout: () => fail(408),
-          onTransportError: () => fail(503),
-        });
+          {
+            digest: this.digest,
+            ...(dialog ? { nextCSeq: () => dialog.nextLocalSeq() } : {}),
+            onResend: (again) => {
+              // A NOTIFY overtaking the 2xx must find the dialog by the request that made it.
+              if (this.initial === sent) this.initial = again;
+              sent = again;
+            },
+          },
+        );
       } catch {
         fail(503);
       }
@@ -211,7 +253,8 @@ export class PresenceWatch implements DialogUser {
   }
 }
 
-function responseFacts(res: SipResponse): SubscribeResponse {
+/** The status and the timing headers of a response to SUBSCRIBE or PUBLISH (unreadable values left out). */
+export function responseFacts(res: SipResponse): SubscribeResponse {
   const out: SubscribeResponse = { status: res.status };
   const expires = numberOr(res.headers.get('Expires'), 'Expires');
   const minExpires = numberOr(res.headers.get('Min-Expires'), 'Min-Expires');

@@ -4,12 +4,12 @@
  * matching an INVITE's Replaces header to a dialog (RFC 3891 §3). No I/O: the UA core applies the
  * verdicts.
  */
-import { parseReferTo, parseReplaces, type Replaces } from '../grammar/refer-headers.js';
+import { formatReplaces, parseReferTo, parseReplaces, type Replaces } from '../grammar/refer-headers.js';
 import { formatSubscriptionState } from '../grammar/event-headers.js';
 import { SipParseError } from '../grammar/parse-error.js';
 import { buildStatusSipfrag, SIPFRAG_CONTENT_TYPE } from '../grammar/sipfrag.js';
 import { reasonPhrase } from '../grammar/response.js';
-import type { NameAddr } from '../grammar/uri.js';
+import { formatUri, type NameAddr, type SipUri } from '../grammar/uri.js';
 
 export const REFER_EVENT = 'refer';
 
@@ -102,4 +102,43 @@ export function matchReplaces<D extends ReplaceableDialog>(replaces: Replaces, d
     return { ok: true, dialog: d };
   }
   return { ok: false, status: 481, reason: 'Call/Transaction Does Not Exist' };
+}
+
+/** What an INVITE's Replaces header asks of this UA (RFC 3891 §3). */
+export type InviteReplacesCheck =
+  /** No Replaces: an ordinary call. */
+  | { kind: 'none' }
+  /** It names a dialog this UA may hand over: the new call takes its place. */
+  | { kind: 'replace'; replaces: Replaces }
+  | { kind: 'refuse'; status: 400 | 481 | 486 | 603; reason: string };
+
+/**
+ * RFC 3891 §3 for a new INVITE: more than one Replaces, or one that does not parse → 400 (with
+ * what is wrong); else the dialog it names is looked up by (Call-ID, to-tag as our tag, from-tag
+ * as theirs) and judged by `matchReplaces`.
+ */
+export function checkInviteReplaces(values: readonly string[], lookup: (ids: { callId: string; localTag: string; remoteTag: string }) => ReplaceableDialog | undefined): InviteReplacesCheck {
+  if (values.length === 0) return { kind: 'none' };
+  if (values.length > 1) return { kind: 'refuse', status: 400, reason: 'Bad Request: more than one Replaces header' };
+  let replaces: Replaces;
+  try {
+    replaces = parseReplaces(values[0]!);
+  } catch (e) {
+    if (e instanceof SipParseError) return { kind: 'refuse', status: 400, reason: e.message };
+    throw e;
+  }
+  const found = lookup({ callId: replaces.callId, localTag: replaces.toTag, remoteTag: replaces.fromTag });
+  const verdict = matchReplaces(replaces, found ? [found] : []);
+  return verdict.ok ? { kind: 'replace', replaces } : { kind: 'refuse', status: verdict.status, reason: verdict.reason };
+}
+
+/**
+ * The Refer-To URI of an attended transfer (RFC 3891 §7.1, RFC 3515 §2.1): the target's URI with
+ * the Replaces header naming the target's dialog with us as the target sees it (its local tag is
+ * our remote tag, so to-tag = our remote tag, from-tag = our local tag). `formatUri` escapes the
+ * header value (';' '=' '@' become %3B %3D %40).
+ */
+export function referToWithReplaces(target: SipUri, dialog: Pick<ReplaceableDialog, 'callId' | 'localTag' | 'remoteTag'>): string {
+  const value = formatReplaces({ callId: dialog.callId, toTag: dialog.remoteTag, fromTag: dialog.localTag, earlyOnly: false });
+  return formatUri({ ...target, headers: new Map([['Replaces', value]]) });
 }

@@ -2,6 +2,7 @@
  * Instant messages (RFC 3428): what an incoming MESSAGE is to the layers above, how its body is
  * read, and sending one outside any dialog (tried on each RFC 3263 target in turn, like an
  * OPTIONS probe). Inside a dialog a MESSAGE goes through the call (`DialogCall.sendInDialog`).
+ * A 401/407 is answered once with the credentials given (RFC 3261 §22.2, `sendNonInvite`).
  *
  * Only `text/plain` is taken (RFC 3428 §8: anything else is answered 415 with Accept), in UTF-8
  * (or its subset US-ASCII, RFC 3428 §9 / RFC 2046); a body that is not valid UTF-8 gets 400.
@@ -12,7 +13,9 @@ import { parseParams } from '../grammar/headers.js';
 import { formatUri, parseNameAddr } from '../grammar/uri.js';
 import type { Rejection } from '../grammar/validate.js';
 import type { SipTransport } from '../transport/sip-transport.js';
+import type { DigestCredentials } from './digest-client.js';
 import { newCallId, newTag } from './ids.js';
+import { digestFor, sendNonInvite } from './non-invite-request.js';
 import type { OptionsProbeHost } from './options-probe.js';
 import type { SipRoute } from './ua-core.js';
 
@@ -97,9 +100,11 @@ function messageRequest(host: MessageSendHost, target: string, body: Buffer, tra
 /**
  * Send `text` in a MESSAGE outside any dialog (RFC 3428 §4). Resolves with the final status: a
  * timeout is 408, a transport error 503, and either (or a 503 answer) moves on to the next RFC
- * 3263 target (§4.3). Rejects when the target cannot be routed (DNS failure included).
+ * 3263 target (§4.3). A challenge is answered once with `auth` (RFC 3261 §22.2); without it, or
+ * challenged again, the 401/407 is the final status. Rejects when the target cannot be routed
+ * (DNS failure included).
  */
-export function sendTextMessage(host: MessageSendHost, target: string, text: string): Promise<MessageResult> {
+export function sendTextMessage(host: MessageSendHost, target: string, text: string, auth?: DigestCredentials): Promise<MessageResult> {
   if (host.isClosed()) return Promise.reject(new AcipError('SIP_UA_CLOSED', 'user agent closed'));
   let located: SipRoute[] | Promise<SipRoute[]>;
   try {
@@ -111,28 +116,36 @@ export function sendTextMessage(host: MessageSendHost, target: string, text: str
   return new Promise<MessageResult>((resolve, reject) => {
     const run = (routes: SipRoute[]) => {
       if (host.isClosed()) reject(new AcipError('SIP_UA_CLOSED', 'user agent closed'));
-      else attempt(host, target, body, routes, 0, resolve);
+      else attempt(host, target, body, auth, routes, 0, resolve);
     };
     if (Array.isArray(located)) run(located);
     else located.then(run, reject);
   });
 }
 
-function attempt(host: MessageSendHost, target: string, body: Buffer, routes: SipRoute[], index: number, done: (r: MessageResult) => void): void {
+function attempt(
+  host: MessageSendHost,
+  target: string,
+  body: Buffer,
+  auth: DigestCredentials | undefined,
+  routes: SipRoute[],
+  index: number,
+  done: (r: MessageResult) => void,
+): void {
   const route = routes[index]!;
   const next = (r: MessageResult) => {
-    if (index + 1 < routes.length && !host.isClosed()) attempt(host, target, body, routes, index + 1, done);
+    if (index + 1 < routes.length && !host.isClosed()) attempt(host, target, body, auth, routes, index + 1, done);
     else done(r);
   };
   try {
-    host.sendRequest(messageRequest(host, target, body, route.transport), route, {
+    sendNonInvite(host, messageRequest(host, target, body, route.transport), route, {
       onResponse: (res) => {
         if (res.status === 503) next({ status: 503, reason: res.reason });
         else if (res.status >= 200) done({ status: res.status, reason: res.reason });
       },
       onTimeout: () => next({ status: 408, reason: 'Request Timeout' }),
       onTransportError: () => next({ status: 503, reason: 'Service Unavailable (transport error)' }),
-    });
+    }, { digest: digestFor(auth) });
   } catch (err) {
     done({ status: 503, reason: `Service Unavailable (${err instanceof Error ? err.message : String(err)})` });
   }

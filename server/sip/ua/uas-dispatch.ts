@@ -12,7 +12,7 @@
 import type { SipMessage, SipRequest, SipResponse } from '../grammar/message.js';
 import { createResponse } from '../grammar/response.js';
 import { validateRequest, type Rejection } from '../grammar/validate.js';
-import { dialogKey, dialogKeyOfIncoming } from '../dialog/dialog.js';
+import { dialogKey, dialogKeyOfIncoming, type DialogId } from '../dialog/dialog.js';
 import type { InviteServerTransaction } from '../transaction/invite-server-transaction.js';
 import { cseqOf, tagOf } from '../transaction/message-fields.js';
 import type { ServerTransaction, TransactionLayer } from '../transaction/transaction-layer.js';
@@ -22,9 +22,10 @@ import type { SipLogger } from '../transport/sip-logger.js';
 import type { InboundInfo } from '../transport/sip-transport.js';
 import type { IncomingCall } from './incoming-call.js';
 import { newTag } from './ids.js';
+import { checkInviteReplaces, type ReplaceableDialog } from './refer.js';
 import { readTextBody, senderOf, type IncomingTextMessage } from './text-message.js';
 import type { DialogUser } from './ua-core.js';
-import { ACCEPT_HEADER, ALLOW_EVENTS_HEADER, ALLOW_HEADER, SUPPORTED_OPTIONS, acceptedTypesFor, checkAccept, checkContent, checkMethod, checkRequire } from './uas-policy.js';
+import { ACCEPT_HEADER, ALLOW_EVENTS_HEADER, ALLOW_HEADER, SUPPORTED_HEADER, acceptedTypesFor, checkAccept, checkContent, checkMethod, checkReplacesPlacement, checkRequire } from './uas-policy.js';
 import type { AdmissionGate, AdmissionReason, AdmissionVerdict } from '../admission/admission.js';
 
 export interface UaCounters {
@@ -276,6 +277,7 @@ export class UasDispatcher {
     const bad =
       checkMethod(req) ??
       (req.method === 'CANCEL' ? null : checkRequire(req)) ??
+      checkReplacesPlacement(req) ??
       contentCheck(req);
     if (bad) {
       this.reject(tx, req, bad);
@@ -299,7 +301,7 @@ export class UasDispatcher {
         ['Accept', ACCEPT_HEADER],
         ['Accept-Encoding', 'identity'],
         ['Accept-Language', 'en'],
-        ['Supported', SUPPORTED_OPTIONS.join(', ')],
+        ['Supported', SUPPORTED_HEADER],
         ['Allow-Events', ALLOW_EVENTS_HEADER],
       ],
     });
@@ -373,8 +375,21 @@ export class UasDispatcher {
     const trying = createResponse(tx.request, UAS_STATUS.trying, 'Trying');
     this.stampServer(trying);
     tx.respond(trying);
+    // RFC 3891 §3: a Replaces header must name a dialog we hold (and may hand over) before the
+    // call is offered; the layer above finds which of its calls it replaces.
+    const replaces = checkInviteReplaces(tx.request.headers.getAll('Replaces'), (ids) => this.replaceableDialog(ids));
+    if (replaces.kind === 'refuse') {
+      this.reject(tx, tx.request, { status: replaces.status, reason: replaces.reason });
+      return;
+    }
     const refused = this.host.offerCall(tx, info, user);
     if (refused) this.reject(tx, tx.request, refused);
+  }
+
+  /** The dialog a Replaces names, when its user is a call (a subscription cannot be replaced). */
+  private replaceableDialog(ids: DialogId): ReplaceableDialog | undefined {
+    const user: DialogUser & Partial<{ readonly dialogIdentity: ReplaceableDialog | undefined }> | undefined = this.host.dialogFor(dialogKey(ids));
+    return user?.dialogIdentity;
   }
 }
 

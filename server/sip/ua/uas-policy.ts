@@ -17,8 +17,20 @@ export const KNOWN_NOT_ALLOWED = new Set([
 ]);
 /** Body types we accept (§8.2.3 → 415 with Accept). */
 export const ACCEPTED_CONTENT_TYPES = ['application/sdp'] as const;
-/** Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3). RFC 4028: timer; RFC 3262: 100rel. */
-export const SUPPORTED_OPTIONS: readonly string[] = ['timer', '100rel'];
+/**
+ * Option tags we support (Supported, §20.37); a Require outside this list → 420 (§8.2.2.3).
+ * RFC 4028: timer; RFC 3262: 100rel; RFC 3891 §6: replaces (an INVITE may take over a call).
+ */
+export const SUPPORTED_OPTIONS: readonly string[] = ['timer', '100rel', 'replaces'];
+
+/** The Supported header value we send (one line: simple peers read only the first Supported header). */
+export const SUPPORTED_HEADER = SUPPORTED_OPTIONS.join(', ');
+
+/** RFC 3891 §3: "a Replaces header field ... present in a request other than INVITE" → 400. */
+export function checkReplacesPlacement(req: SipRequest): Rejection | null {
+  if (req.method === 'INVITE' || req.method === 'ACK' || !req.headers.has('Replaces')) return null;
+  return { status: 400, reason: `Bad Request: Replaces in ${req.method}` };
+}
 
 /** Whether a message names `tag` in any of its `header` lines (Require, Supported: §20.32, §20.37). */
 export function hasOptionTag(msg: { headers: { getAll(name: string): string[] } }, header: 'Require' | 'Supported', tag: string): boolean {

@@ -31,12 +31,13 @@ import { Registration, type RegisterOptions } from './registration.js';
 import type { DialogUser, SipRoute, UaCore } from './ua-core.js';
 import { UaRouter, type RouteOptions } from './ua-routing.js';
 import { UAS_STATUS, UasDispatcher, type UaCounters, type UasHost } from './uas-dispatch.js';
-import { ALLOW_HEADER } from './uas-policy.js';
+import { ALLOW_HEADER, SUPPORTED_HEADER } from './uas-policy.js';
 import type { IncomingRefer } from './call-transfer.js';
 import { TEXT_CONTENT_TYPE, sendTextMessage, type IncomingTextMessage, type MessageResult } from './text-message.js';
 import type { AdmissionGate } from '../admission/admission.js';
 import { PresenceServer } from './presence-server.js';
-import { PresenceWatch, type PresenceClientHost } from './presence-client.js';
+import { PresenceWatch, type PresenceClientHost, type WatchOptions } from './presence-client.js';
+import { PresencePublication, type PublicationOptions } from './presence-publication.js';
 import type { NotifierLimits } from '../presence/notifier.js';
 import type { PresenceState } from '../presence/presence-state.js';
 
@@ -135,6 +136,8 @@ export interface SendMessageOptions {
   inDialogOf?: SipCall;
   /** TLS only: false accepts a peer certificate that fails verification. */
   tlsVerify?: boolean;
+  /** Credentials for one retry after 401/407 (outside a dialog). */
+  auth?: DigestCredentials;
 }
 
 export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements UaCore {
@@ -153,6 +156,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
   private readonly presenceServer: PresenceServer;
   /** Peers whose presence we watch. */
   private readonly watches = new Set<PresenceWatch>();
+  /** Our presence published to presence servers (PUBLISH, RFC 3903). */
+  private readonly publications = new Set<PresencePublication>();
   private readonly admission: AdmissionGate | undefined;
   private readonly transports: SipTransport[];
   private readonly localUser: string;
@@ -361,7 +366,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     // RFC 4028 §7.1: Supported: timer, our Session-Expires (the UAS picks the refresher) and Min-SE.
     // RFC 3262 §4: we PRACK reliable provisionals, so Supported names 100rel beside timer (one line:
     // simple peers read only the first Supported header).
-    for (const [n, v] of timerRequestHeaders(this.sessionTimer.sessionExpiresS, this.sessionTimer.minSeS)) h.append(n, n === 'Supported' ? `${v}, 100rel` : v);
+    for (const [n, v] of timerRequestHeaders(this.sessionTimer.sessionExpiresS, this.sessionTimer.minSeS)) h.append(n, n === 'Supported' ? SUPPORTED_HEADER : v);
     h.append('User-Agent', this.userAgentName);
     for (const [n, v] of opts.headers ?? []) h.append(n, v);
     const body = Buffer.from(opts.sdp, 'utf8');
@@ -423,6 +428,7 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
       },
       target,
       text,
+      opts.auth,
     );
   }
 
@@ -436,9 +442,9 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
    * ('unknown' while there is no subscription). The watch re-subscribes after failures with a
    * back-off, until `stop()`, which unsubscribes.
    */
-  watchPresence(target: string, onPresence: (p: PresenceState | 'unknown') => void): { stop(): void } {
+  watchPresence(target: string, onPresence: (p: PresenceState | 'unknown') => void, opts: WatchOptions = {}): { stop(): void } {
     if (this.isClosed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
-    const w = new PresenceWatch(this.presenceClientHost(), target, onPresence);
+    const w = new PresenceWatch(this.presenceClientHost(), target, onPresence, opts);
     this.watches.add(w);
     w.start();
     return {
@@ -447,6 +453,14 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
         w.stop();
       },
     };
+  }
+
+  /** Publish our presence to a presence server (PUBLISH, RFC 3903); the caller starts it and feeds it changes. */
+  publishPresence(opts: PublicationOptions): PresencePublication {
+    if (this.isClosed) throw new AcipError('SIP_UA_CLOSED', 'user agent closed');
+    const p = new PresencePublication({ ...this.presenceClientHost(), isClosed: () => this.isClosed }, opts);
+    this.publications.add(p);
+    return p;
   }
 
   private presenceClientHost(): PresenceClientHost {
@@ -507,6 +521,8 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     this.presenceServer.close();
     for (const w of this.watches) w.stop();
     this.watches.clear();
+    for (const p of this.publications) void p.stop();
+    this.publications.clear();
     this.closed = true;
     for (const c of [...this.calls]) c.abandon();
     for (const r of this.registrations) r.close();

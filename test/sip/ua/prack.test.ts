@@ -36,7 +36,7 @@ describe('reliable provisional responses between two UAs (RFC 3262)', () => {
     const progress: number[] = [];
     call.on('progress', (p) => progress.push(p.status));
     clock.advance(100);
-    expect(requests(net, 'INVITE')[0]!.headers.get('Supported')).toBe('timer, 100rel');
+    expect(requests(net, 'INVITE')[0]!.headers.get('Supported')).toBe('timer, 100rel, replaces');
     const ringing = responses(net, 180, 'INVITE')[0]!;
     expect(ringing.headers.get('Require')).toBe('100rel');
     const rseq = ringing.headers.get('RSeq')!;

@@ -61,7 +61,7 @@ describe('session timers between two acip user agents (RFC 4028)', () => {
     call.on('ended', (e) => ended.push(e));
     clock.advance(200_000);
     const invite = net.find(sent('INVITE'))[0]!.msg;
-    expect([invite.headers.get('Supported'), invite.headers.get('Session-Expires'), invite.headers.get('Min-SE')]).toEqual(['timer, 100rel', '90', '90']);
+    expect([invite.headers.get('Supported'), invite.headers.get('Session-Expires'), invite.headers.get('Min-SE')]).toEqual(['timer, 100rel, replaces', '90', '90']);
     const ok = net.find((r) => r.msg.kind === 'response' && r.msg.status === 200 && r.msg.headers.get('CSeq') === '1 INVITE')[0]!.msg;
     expect([ok.headers.get('Require'), ok.headers.get('Session-Expires')]).toEqual(['timer', '90;refresher=uac']);
     expect(ok.headers.get('Allow')).toContain('UPDATE');
