@@ -23,7 +23,7 @@
  * it collects the requests until they are worth a splice and then removes or repeats whole periods.
  */
 
-import { wsolaStretch } from './tsm-wsola.js';
+import { wsolaStretch, type WsolaOptions } from './tsm-wsola.js';
 
 export interface StretchOptions {
   /** Sample rate of the frame, for the crossfade length (default 48000). */
@@ -157,9 +157,13 @@ export class DriftCorrector {
     if (want === 0) return frame;
     let r: StretchResult | undefined;
     if (this.mode === 'wsola' && !isSilent(frame)) {
+      const search = this.searchFor(frame.length / this.channels);
       // Below half a search window the remainder of a splice could turn the next one round: wait.
-      if (Math.abs(want) <= this.wsolaHalf) return frame;
-      r = wsolaStretch(frame, this.channels, want, { ...this.opts, searchMs: this.searchMs });
+      if (Math.abs(want) <= search.half) return frame;
+      // A length range centred on more than the frame has room for is cut short (and wsola gives up):
+      // take what fits now, the rest stays carried.
+      const k = Math.sign(want) * Math.min(Math.abs(want), search.maxK);
+      r = wsolaStretch(frame, this.channels, k, search.opts);
       if (r.applied === 0) r = undefined;
     }
     r ??= stretchFrame(frame, this.channels, want, this.opts);
@@ -170,6 +174,25 @@ export class DriftCorrector {
     if (r.applied > 0) this.inserted += r.applied;
     else this.removed -= r.applied;
     return r.samples;
+  }
+
+  /**
+   * The search for a frame of n sample frames. A splice just above half the search window needs
+   * 2·half + 1 samples of room besides the crossfade: a 20 ms frame has it with the configured 2.5 ms
+   * crossfade and 5 ms search. Short frames (4 ms L16 packets) do not, and would fall back to an exact
+   * splice of half a window, a phase jump on every tone, several times a second at a percent of drift.
+   * They get a crossfade of a quarter frame and the widest search the rest of the frame holds (periods
+   * up to about 3 ms on a 4 ms frame: a tone or a voice above 330 Hz is still spliced in whole periods).
+   */
+  private searchFor(n: number): { half: number; maxK: number; opts: WsolaOptions } {
+    const x = Math.max(2, Math.round(((this.opts.crossfadeMs ?? 2.5) * this.sampleRate) / 1000));
+    if (n - x >= 2 * this.wsolaHalf + 1) {
+      return { half: this.wsolaHalf, maxK: n - x - this.wsolaHalf, opts: { ...this.opts, searchMs: this.searchMs } };
+    }
+    const xs = Math.max(2, Math.min(x, Math.floor(n / 4)));
+    const half = Math.max(1, Math.floor((n - xs) / 2) - 1);
+    const ms = (samples: number) => (samples * 1000) / this.sampleRate;
+    return { half, maxK: n - xs - half, opts: { sampleRate: this.sampleRate, crossfadeMs: ms(xs), searchMs: ms(2 * half) } };
   }
 
   /** Remainder not yet applied (decoded sample frames; > 0 to insert, < 0 to remove). */

@@ -4,17 +4,23 @@
  * Input: for every packet, its local arrival time t and its relative transit d = t − mediaTime, where
  * mediaTime is the packet's RTP timestamp in ms on the sender's nominal clock (any constant offset).
  * With a sender clock off by ε (ppm), d has a linear trend of slope ε·1e-6 ms per ms; jitter only ever
- * adds to the fastest (floor) transit. So:
+ * adds to the fastest (floor) transit, so the trend is the lower envelope of d, found from minima:
  * - the floor is the minimum of d over recent blocks, each block minimum carried forward to "now" along
- *   the drift trend (so a +100 ppm trend does not lag by the window length);
- * - the drift is the robust slope (Theil–Sen: median of pairwise slopes) of per-window minima over a
- *   long history. Minima ignore jitter; the median ignores the odd window spoilt by a route change.
+ *   the drift trend (so a trend does not lag by the window length);
+ * - long fit: the robust slope (Theil–Sen: median of pairwise slopes) of per-window minima over minutes.
+ *   Minima ignore jitter; the median ignores the odd window spoilt by a spike. Precise (a ±100 ppm
+ *   crystal is found within a few ppm), but slow to start and blind to ramps its route-change test
+ *   takes for level shifts;
+ * - short fit: the same over the minima of short windows of the last few seconds, trusted only when a
+ *   line explains most of those minima (a level shift does not fit a line; a sender percent off real
+ *   time, as baresip's file source is, does). When it is trusted and the long fit is far from it, it
+ *   wins at once and the long history starts again on the new trend.
  *
  * Sign convention: driftPpm > 0 means packets arrive progressively later, i.e. the sender's media clock
  * runs slower than ours (we must insert samples to keep the buffer level); < 0: it runs faster.
  *
  * A sudden shift of the floor (route change, e.g. +80 ms) is not drift: when the floor moves by more
- * than `routeChangeMs` at once, the regression history is cleared (the estimate is kept).
+ * than `routeChangeMs` beyond the trend at once, the regression history is cleared (the estimate is kept).
  */
 
 export interface DriftEstimatorOptions {
@@ -22,21 +28,58 @@ export interface DriftEstimatorOptions {
   blockMs?: number;
   /** Number of complete blocks the floor looks back over. */
   floorBlocks?: number;
-  /** Length of one regression window (ms); its minimum is one regression point. */
+  /** Length of one regression window of the long fit (ms); its minimum is one regression point. */
   windowMs?: number;
   /** Regression points kept (history = windowMs · maxWindows). */
   maxWindows?: number;
   /** Points needed before an estimate is published. */
   minWindows?: number;
-  /** Estimates beyond this magnitude are not credible and are ignored (default 300). */
+  /** The range: estimates beyond this magnitude are not credible and are ignored (default 30 000: ±3 %). */
   maxPpm?: number;
-  /** A jump of the floor larger than this is a route change. */
+  /** A jump of the floor larger than this beyond the trend is a route change. */
   routeChangeMs?: number;
+  /** Short fit: window length (ms) and how many windows it looks back over. */
+  shortWindowMs?: number;
+  shortWindows?: number;
+  /** The short fit overrides the long one when they differ by more than this (ppm). */
+  shortOverridePpm?: number;
 }
 
 interface MinPoint {
   t: number;
   d: number;
+}
+
+/** Share of the short fit's minima within routeChangeMs/2 of its line for the line to be trusted. */
+const SHORT_FIT_SHARE = 0.75;
+/** The short fit is used once it holds this many windows… */
+const SHORT_MIN_POINTS = 8;
+/** …and overrides the current slope only when the two differ by this much (ms) over its span. */
+const SHORT_OVERRIDE_MS = 15;
+
+/**
+ * Theil–Sen slope over pairs at least half the history apart (≈ m²/8 of them): the long baselines carry
+ * the slope, and the cost stays small. NaN when there are no such pairs.
+ */
+function theilSenSlope(w: readonly MinPoint[]): number {
+  const slopes: number[] = [];
+  const half = Math.max(1, Math.floor(w.length / 2));
+  for (let i = 0; i + half < w.length; i++) {
+    const a = w[i] as MinPoint;
+    for (let j = i + half; j < w.length; j++) {
+      const b = w[j] as MinPoint;
+      const dt = b.t - a.t;
+      if (dt > 0) slopes.push((b.d - a.d) / dt);
+    }
+  }
+  return median(slopes);
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  xs.sort((x, y) => x - y);
+  const m = xs.length >> 1;
+  return xs.length % 2 ? (xs[m] as number) : ((xs[m - 1] as number) + (xs[m] as number)) / 2;
 }
 
 export class DriftEstimator {
@@ -45,8 +88,11 @@ export class DriftEstimator {
   private readonly windowMs: number;
   private readonly maxWindows: number;
   private readonly minWindows: number;
-  private readonly maxPpm: number;
+  private readonly maxSlope: number;
   private readonly routeChangeMs: number;
+  private readonly shortWindowMs: number;
+  private readonly shortWindows: number;
+  private readonly shortOverride: number;
 
   private blocks: MinPoint[] = [];
   private curBlock: MinPoint | undefined;
@@ -54,9 +100,15 @@ export class DriftEstimator {
   private windows: MinPoint[] = [];
   private curWin: MinPoint | undefined;
   private curWinStart = 0;
+  private shortPts: MinPoint[] = [];
+  private curShort: MinPoint | undefined;
+  private curShortStart = 0;
   private slope = 0; // ms per ms
+  /** The slope moved by the short fit since the floor was last computed: the floor's step is a re-basing, not a route change. */
+  private rebased = false;
   private floorT = 0;
   private floorV: number | undefined;
+  private lastT = 0;
   /** Jump of the floor at the last `add`, beyond what the drift trend predicts (0 when none). */
   lastJumpMs = 0;
   /** Number of route changes seen. */
@@ -68,8 +120,11 @@ export class DriftEstimator {
     this.windowMs = opts.windowMs ?? 2000;
     this.maxWindows = opts.maxWindows ?? 120;
     this.minWindows = opts.minWindows ?? 6;
-    this.maxPpm = opts.maxPpm ?? 300;
+    this.maxSlope = (opts.maxPpm ?? 30_000) * 1e-6;
     this.routeChangeMs = opts.routeChangeMs ?? 15;
+    this.shortWindowMs = opts.shortWindowMs ?? 250;
+    this.shortWindows = opts.shortWindows ?? 32;
+    this.shortOverride = (opts.shortOverridePpm ?? 4000) * 1e-6;
   }
 
   get driftPpm(): number {
@@ -80,8 +135,6 @@ export class DriftEstimator {
   floorAt(t: number): number | undefined {
     return this.floorV === undefined ? undefined : this.floorV + this.slope * (t - this.floorT);
   }
-
-  private lastT = 0;
 
   add(t: number, d: number): void {
     this.lastT = t;
@@ -97,14 +150,27 @@ export class DriftEstimator {
     } else if (d < this.curBlock.d) {
       this.curBlock = { t, d };
     }
-    // Regression windows.
+    // Short fit.
+    if (this.curShort === undefined) {
+      this.curShortStart = t;
+      this.curShort = { t, d };
+    } else if (t - this.curShortStart >= this.shortWindowMs) {
+      this.shortPts.push(this.curShort);
+      if (this.shortPts.length > this.shortWindows) this.shortPts.shift();
+      this.curShortStart = t;
+      this.curShort = { t, d };
+      this.reestimateShort();
+    } else if (d < this.curShort.d) {
+      this.curShort = { t, d };
+    }
+    // Long fit.
     if (this.curWin === undefined) {
       this.curWinStart = t;
       this.curWin = { t, d };
     } else if (t - this.curWinStart >= this.windowMs) {
       const prev = this.windows[this.windows.length - 1];
-      if (prev && Math.abs(this.curWin.d - prev.d) > this.routeChangeMs) {
-        // Adjacent window minima this far apart are a level shift (route change), not drift:
+      if (prev && Math.abs(this.curWin.d - prev.d - this.slope * (this.curWin.t - prev.t)) > this.routeChangeMs) {
+        // Adjacent window minima this far off the trend are a level shift (route change), not drift:
         // start the history again from here.
         this.routeChanges++;
         this.windows = [];
@@ -113,7 +179,7 @@ export class DriftEstimator {
       if (this.windows.length > this.maxWindows) this.windows.shift();
       this.curWinStart = t;
       this.curWin = { t, d };
-      this.reestimate();
+      this.reestimateLong();
     } else if (d < this.curWin.d) {
       this.curWin = { t, d };
     }
@@ -125,8 +191,11 @@ export class DriftEstimator {
     this.curBlock = undefined;
     this.windows = [];
     this.curWin = undefined;
+    this.shortPts = [];
+    this.curShort = undefined;
     this.floorV = undefined;
     this.lastJumpMs = 0;
+    this.rebased = false;
   }
 
   private recomputeFloor(): void {
@@ -138,6 +207,12 @@ export class DriftEstimator {
     this.floorV = f;
     this.floorT = t;
     this.lastJumpMs = predicted === undefined ? 0 : f - predicted;
+    if (this.rebased) {
+      // A new trend re-bases the floor: report the step (the delay statistics follow it) but it is no
+      // route change.
+      this.rebased = false;
+      return;
+    }
     if (Math.abs(this.lastJumpMs) > this.routeChangeMs) {
       // Route change: history before it would read as a huge slope. Keep the current window only.
       this.routeChanges++;
@@ -146,26 +221,33 @@ export class DriftEstimator {
     }
   }
 
-  private reestimate(): void {
-    const w = this.windows;
-    if (w.length < this.minWindows) return;
-    // Pairs at least half the history apart (≈ m²/8 of them): the long baselines carry the slope,
-    // and the cost stays small (Theil–Sen restricted to distant pairs).
-    const slopes: number[] = [];
-    const half = Math.max(1, Math.floor(w.length / 2));
-    for (let i = 0; i + half < w.length; i++) {
-      const a = w[i] as MinPoint;
-      for (let j = i + half; j < w.length; j++) {
-        const b = w[j] as MinPoint;
-        const dt = b.t - a.t;
-        if (dt > 0) slopes.push((b.d - a.d) / dt);
-      }
-    }
-    if (slopes.length === 0) return;
-    slopes.sort((x, y) => x - y);
-    const m = slopes.length >> 1;
-    const med = slopes.length % 2 ? (slopes[m] as number) : ((slopes[m - 1] as number) + (slopes[m] as number)) / 2;
-    // Beyond maxPpm the estimate is not credible (a level shift inside the history): keep the last one.
-    if (Math.abs(med) <= this.maxPpm * 1e-6) this.slope = med;
+  private reestimateLong(): void {
+    if (this.windows.length < this.minWindows) return;
+    const s = theilSenSlope(this.windows);
+    // Beyond the range the estimate is not credible (a level shift inside the history): keep the last one.
+    if (Math.abs(s) <= this.maxSlope) this.slope = s;
+  }
+
+  /**
+   * The short fit: when a line explains most of the last seconds' minima and its slope is far from the
+   * current one, the sender's clock is percent off (or changed): follow it now.
+   */
+  private reestimateShort(): void {
+    const w = this.shortPts;
+    if (w.length < Math.min(SHORT_MIN_POINTS, this.shortWindows)) return;
+    const s = theilSenSlope(w);
+    const t0 = (w[0] as MinPoint).t;
+    const span = (w[w.length - 1] as MinPoint).t - t0;
+    const off = Math.abs(s - this.slope);
+    if (!(Math.abs(s) <= this.maxSlope) || off <= this.shortOverride || off * span < SHORT_OVERRIDE_MS) return;
+    const c = median(w.map((p) => p.d - s * (p.t - t0)));
+    let fit = 0;
+    for (const p of w) if (Math.abs(p.d - s * (p.t - t0) - c) <= this.routeChangeMs / 2) fit++;
+    if (fit < SHORT_FIT_SHARE * w.length) return;
+    this.slope = s;
+    this.rebased = true;
+    // The long history was judged against the old trend (and probably cleared as route changes):
+    // start it again on this one.
+    this.windows = [];
   }
 }

@@ -27,8 +27,13 @@
  *   the long-term table, whose memory of rare spikes is what covers them. A suspicion longer than
  *   SUSPECT_MAX_MS or an episode longer than EPISODE_MAX_MS is the new normal: its samples join the
  *   long-term table.
+ * - Heavy-tailed paths (mobile: a long jitter tail plus delay spikes of heavy-tailed height): all of the
+ *   above chases the last spikes, so there the target is the fixed-delay equivalent of a long memory,
+ *   moving slowly (jb-heavy-tail.ts), covering `quantile` or, with a budget, 1 − HEAVY_BUDGET_SHARE ×
+ *   the budget.
  */
 import { DelayHistogram } from './jb-delay-histogram.js';
+import { HeavyTailTarget, type EpisodeState } from './jb-heavy-tail.js';
 import type { JitterBufferMode } from './jitter-buffer-types.js';
 
 export interface TargetControllerOptions {
@@ -45,6 +50,11 @@ export interface TargetControllerOptions {
   startForgetWeight: number;
 }
 
+/**
+ * On a heavy-tailed path the quantile covered is fixed at 1 − this share of the concealment budget:
+ * the target's own (slow) moves and the first seconds add the rest.
+ */
+const HEAVY_BUDGET_SHARE = 0.9;
 /** Consecutive packets later than the target that trigger the fast attack. */
 const ATTACK_RUN = 3;
 /** …and at least this much time's worth of them (short packet times). */
@@ -122,7 +132,7 @@ export class TargetController {
   private jicoPending = 0;
   /** Disturbance episode (see the header): its own samples, its state, when it began, when a packet was last that late. */
   private readonly episodeHist: DelayHistogram;
-  private episode: 'none' | 'suspect' | 'confirmed' = 'none';
+  private episode: EpisodeState = 'none';
   private episodeFrom = 0;
   private episodeLastLateMs = 0;
   /** The last EPISODE_WINDOW_MS of packets: 1 where later than the long-term target + margin. */
@@ -132,6 +142,8 @@ export class TargetController {
   private lateRingFill = 0;
   /** Long-term target (quantile of the long-term histogram + margin), refreshed with the target. */
   private longTarget: number;
+  /** The target on heavy-tailed paths (see jb-heavy-tail.ts). */
+  private readonly heavy: HeavyTailTarget;
 
   constructor(o: TargetControllerOptions) {
     this.o = o;
@@ -144,6 +156,7 @@ export class TargetController {
     this.longTarget = o.initialTargetMs;
     this.lnTail = Math.log(1 - o.quantile);
     this.jicoRate = o.jicoBudget;
+    this.heavy = new HeavyTailTarget(o);
   }
 
   /** The target delay now, ms. */
@@ -153,7 +166,12 @@ export class TargetController {
 
   /** The quantile of relative delay the target covers now. */
   get coveredQuantile(): number {
-    return 1 - Math.exp(this.lnTail);
+    return this.heavy.isActive ? this.heavyQuantile() : this.budgetQuantile();
+  }
+
+  /** Whether the path is taken for heavy-tailed (see jb-heavy-tail.ts). */
+  get heavyTailed(): boolean {
+    return this.heavy.isActive;
   }
 
   /** Whether a disturbance episode is under way (see the header). */
@@ -180,12 +198,13 @@ export class TargetController {
       return;
     }
     this.trackEpisode(arrivalMs, r);
+    this.heavy.observe(arrivalMs, r, jumpMs, this.target, this.episode);
     if (this.episode === 'none') this.hist.add(r);
     else this.episodeHist.add(r);
     // Late events: packets beyond the tail the start-up basis allows (see MIN_TAIL_BASIS_MS).
     if (arrivalMs - this.basisTailAt >= 10) {
       this.basisTailAt = arrivalMs;
-      this.basisTail = DelayHistogram.quantileOf([this.hist], this.coveredQuantile, this.tailBasisSamples());
+      this.basisTail = DelayHistogram.quantileOf([this.hist], this.budgetQuantile(), this.tailBasisSamples());
     }
     if (this.measured >= LATE_EVENT_MIN_PACKETS && r > this.basisTail + LATE_EVENT_MARGIN_MS && arrivalMs - this.lateEventAt >= LATE_EVENT_GAP_MS) {
       this.lateEvents++;
@@ -212,12 +231,21 @@ export class TargetController {
     }
     // Hold the initial target until ~1 s of packets has been seen, unless packets are later than it.
     const warm = this.measured * this.o.ptimeMs >= 1000;
+    if (this.heavy.isActive) {
+      if (arrivalMs - this.lastTargetCalcMs >= 10) {
+        this.lastTargetCalcMs = arrivalMs;
+        this.target = this.heavy.targetAt(arrivalMs, this.heavyQuantile());
+        // Episodes are judged against the target in force.
+        this.longTarget = this.target;
+      }
+      return;
+    }
     if ((warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jumpMs !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
       const minSamples = this.tailBasisSamples();
-      this.longTarget = DelayHistogram.quantileOf([this.hist], this.coveredQuantile, minSamples) + this.o.marginMs;
+      this.longTarget = DelayHistogram.quantileOf([this.hist], this.budgetQuantile(), minSamples) + this.o.marginMs;
       let q = this.longTarget;
-      if (this.episode !== 'none') q = DelayHistogram.quantileOf([this.hist, this.episodeHist], this.coveredQuantile, minSamples) + this.o.marginMs;
+      if (this.episode !== 'none') q = DelayHistogram.quantileOf([this.hist, this.episodeHist], this.budgetQuantile(), minSamples) + this.o.marginMs;
       q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
       if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));
@@ -236,8 +264,9 @@ export class TargetController {
    */
   accountFrame(stall: boolean): void {
     if (this.o.mode !== 'adaptive' || this.o.jicoBudget <= 0) return;
-    if (this.inEpisode) {
-      // A disturbance is not the network's tail: the budget control holds still through it.
+    if (this.inEpisode || this.heavy.isActive) {
+      // A disturbance is not the network's tail, and a heavy-tailed path covers a fixed quantile: the
+      // budget control holds still.
       this.jicoPending = 0;
       return;
     }
@@ -248,6 +277,16 @@ export class TargetController {
     const err = (this.o.jicoBudget - this.jicoRate) / this.o.jicoBudget;
     this.lnTail += (this.o.ptimeMs / JICO_CONTROL_MS) * Math.max(-2, Math.min(2, err));
     this.lnTail = Math.min(Math.log(TAIL_MAX), Math.max(Math.log(TAIL_MIN), this.lnTail));
+  }
+
+  /** The quantile the general controller covers (moved by the concealment budget control). */
+  private budgetQuantile(): number {
+    return 1 - Math.exp(this.lnTail);
+  }
+
+  /** The quantile covered on a heavy-tailed path (see HEAVY_BUDGET_SHARE). */
+  private heavyQuantile(): number {
+    return this.o.jicoBudget > 0 ? 1 - HEAVY_BUDGET_SHARE * this.o.jicoBudget : this.o.quantile;
   }
 
   /** Samples the quantile's tail is counted against at least (see MIN_TAIL_BASIS_MS). */
@@ -291,6 +330,7 @@ export class TargetController {
 
   /** Back to normal; `keep`: the episode's samples join the long-term table, else they are dropped. */
   private endEpisode(keep: boolean): void {
+    this.heavy.episodeEnded(keep);
     if (keep) this.hist.absorb(this.episodeHist);
     else {
       // The disturbance's fast-attack part goes with it.

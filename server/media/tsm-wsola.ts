@@ -83,7 +83,10 @@ export function wsolaStretch(frame: Float32Array, channels: number, adjust: numb
   const at = best.s1;
   let bestL = best.l;
   best = { s1: -1, l: 0, c: Infinity };
-  for (let l = Math.max(lMin, bestL - 3); l <= Math.min(lMax, bestL + 3); l++) consider(at, l, 1);
+  // The coarse point may lie on the edge of the range its length allows (s1 ≥ l + X when repeating):
+  // each neighbouring length is tried at the nearest point its own range allows, or a whole period
+  // next to an odd coarse length would never be looked at.
+  for (let l = Math.max(lMin, bestL - 3); l <= Math.min(lMax, bestL + 3); l++) consider(Math.min(hi(l), Math.max(lo(l), at)), l, 1);
   if (best.s1 >= 0) bestL = best.l;
   best = { s1: -1, l: 0, c: Infinity };
   const fine = Math.max(1, Math.floor(step / 16));

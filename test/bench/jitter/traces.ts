@@ -27,8 +27,8 @@
  *   (ordered arrival of i+1) + 0.01 ms. The last packet is never reordered.
  * - overload: a clean lan path whose ends were CPU-starved from 20 s to 50 s (see `starved`).
  * - slow_sender: baresip 1.0's L16 (4 ms packets) as acip receives it: its file source runs 2.5 % slower
- *   than real time (+25 000 ppm, far beyond what the drift estimator takes for clock drift) and its
- *   packets come in bursts of two to four, one every 8–16 ms (`starved` over the whole trace).
+ *   than real time (+25 000 ppm: far beyond a crystal's drift, within the drift estimator's ±3 % range)
+ *   and its packets come in bursts of two to four, one every 8–16 ms (`starved` over the whole trace).
  * - l24_1ms drift is +10 ppm (the table says ±10; one sign is enough for a timing test).
  * - Sequence numbers start at 65000 and timestamps at 2^32 − 3 s of samples, so that every trace longer
  *   than ~11 s crosses both wrap-arounds (override with `startSeq` / `startTs`). RTP clock: 48 kHz.

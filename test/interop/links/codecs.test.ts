@@ -10,8 +10,8 @@
  * Peer facts found here (baresip 1.0):
  * - L16 runs at 4 ms packets both ways (baresip's L16 answers `a=ptime:4` to our 4 ms offer, and sends
  *   4 ms packets whatever ptime it is offered). Its aufile source at 4 ms sends about 2.5 % slower than
- *   real time (≈ 100 packets per 410 ms), so acip's buffer must conceal a few percent — and re-anchor
- *   playout now and then (jitter-buffer fix, see jitter-buffer-slow-sender.test.ts).
+ *   real time (≈ 100 packets per 410 ms); acip follows its clock (≈ 24 400 ppm) and stretches the audio,
+ *   concealing well under 1 % (see jitter-buffer-slow-sender.test.ts).
  * - baresip's dumps are at the codec rate: opus/L16 48 kHz stereo, G.722 16 kHz mono, PCMA 8 kHz mono.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -107,21 +107,20 @@ describe('jitter buffer on spike tails and heavy-tailed networks', () => {
     expect(s.overflows).toBe(0);
   });
 
-  it('still re-anchors on a sender running 2.5 % slower than real time (baresip 4 ms L16)', () => {
-    const slow: TraceProfile = { ...(TRACE_PROFILES.lan as TraceProfile), name: 'slow-sender', ptimeMs: 4, ppm: 25_000 };
+  it("still re-anchors on a sender running 6 % slower than real time, beyond the drift estimator's ±3 % range", () => {
+    const slow: TraceProfile = { ...(TRACE_PROFILES.lan as TraceProfile), name: 'slow-sender', ptimeMs: 4, ppm: 60_000 };
     const s = simulateTrace({ trace: generateTrace({ profile: slow, seed: 1, seconds: 30 }), jb: RANGE });
     expect(s.jb.resyncs).toBeGreaterThan(0);
-    // The sender delivers 97.5 % of real time: ≥ 2.5 % of the output must be filler, and not much more.
-    expect(s.concealedPct).toBeGreaterThan(2);
-    expect(s.concealedPct).toBeLessThan(6);
+    // The sender delivers 94.3 % of real time: ≥ 5.7 % of the output must be filler, and not much more.
+    expect(s.concealedPct).toBeGreaterThan(5);
+    expect(s.concealedPct).toBeLessThan(12);
     expect(s.addedLast10sMean).toBeLessThan(RANGE.maxDelayMs);
   });
 
-  it('raises the quantile it covers on mobile until jitter-induced concealment is near the 1 % budget', () => {
+  it('keeps jitter-induced concealment on mobile within the 1 % budget, below what the plain 0.99 quantile gives', () => {
     const trace = generateTrace({ profile: 'mobile', seed: 2 });
     const fixedQ = simulateTrace({ trace, jb: { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, jicoBudget: 0 } });
     const budget = simulateTrace({ trace, jb: { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300 } });
-    expect(fixedQ.jicoPct).toBeGreaterThan(1);
     expect(budget.jicoPct).toBeLessThan(fixedQ.jicoPct);
     expect(budget.jicoPct).toBeLessThan(1.1);
     // No ratchet: the last 10 s are not above the mean.
