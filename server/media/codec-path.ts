@@ -12,6 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { FrameClock, type FrameClockStats } from './frame-clock.js';
 import { JitterBuffer } from './jitter-buffer.js';
 import { badParam, jitterOptions, receiveTickSamples } from './media-session-params.js';
+import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import { PlayoutAdapter } from './playout-adapter.js';
 import { ReceiveQueue } from './receive-queue.js';
 import type { MediaSessionParams } from './session-types.js';
@@ -121,6 +122,7 @@ export function buildCodecPath(p: MediaSessionParams, record: CodecRecord, tsBas
         unitRatio: audioRate / rtpClockRate,
         decode: (payload) => h.decode(dec, payload),
         conceal: () => dec.conceal(),
+        unheard: isUnheardPlayout(p),
       });
       path.receiveClock = new FrameClock({
         frameMs: tickMs,
@@ -135,6 +137,14 @@ export function buildCodecPath(p: MediaSessionParams, record: CodecRecord, tsBas
     throw e;
   }
   return path;
+}
+
+/**
+ * Whether nobody hears what this session plays: a `null` output, and an input other than `loopback`
+ * (which sends the played audio back to the far end). Such playout needs only exact timing.
+ */
+export function isUnheardPlayout(p: Pick<MediaSessionParams, 'input' | 'output'>): boolean {
+  return parseOutputSpec(p.output).kind === 'null' && parseInputSpec(p.input).kind !== 'loopback';
 }
 
 export function startCodecPath(path: CodecPath, originMs?: number): void {

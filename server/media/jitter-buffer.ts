@@ -93,7 +93,17 @@ interface Entry {
   marker: boolean;
 }
 
-const RING = 4096;
+/**
+ * Sequence-number rings (seen, lost), indexed by extended sequence number mod RING. A packet reaches
+ * `accept` only within MAX_MISORDER behind the highest sequence number (RFC 3550 A.1, checked in
+ * `push`), so that is as far back as a duplicate or a late arrival has to be recognised: a ring larger
+ * than MAX_MISORDER is exact. 256 entries (2 KiB a ring) instead of the 4096 a ring once had (64 KiB
+ * per buffer to allocate and NaN-fill at every call set-up, the largest part of a PCMA session's
+ * memory).
+ */
+const RING = 256;
+/** Losses counted for one gap at most (a longer gap is a restart, not a loss run). */
+const MAX_LOST_RUN = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;
 /** Late packets in a run (and ms of them; see `push`) after which playout re-anchors on the latest. */
@@ -222,6 +232,17 @@ export class JitterBuffer {
     const extSeq = this.highestExtSeq + dSeq;
     const extTs = this.highestExtTs + tsDiff(p.timestamp, ts32(this.highestExtTs));
     this.accept(p, extSeq, extTs);
+  }
+
+  /**
+   * When the frame with RTP timestamp `timestamp` will be popped (ms, the `pop` clock); undefined before
+   * playout starts. Frames are popped one packet time apart on average (the output asks for the next
+   * when the last has played), so this is the NACK deadline a retransmission must beat.
+   */
+  playoutAtMs(timestamp: number): number | undefined {
+    if (!this.started) return undefined;
+    const extTs = this.highestExtTs + tsDiff(timestamp, ts32(this.highestExtTs));
+    return this.lastPullMs + this.o.ptimeMs * (1 + (extTs - this.pointerTs) / this.o.samplesPerFrame);
   }
 
   /**
@@ -464,7 +485,12 @@ export class JitterBuffer {
   }
 
   private markLost(from: number, to: number): void {
-    for (let q = Math.max(from, to - RING); q < to; q++) {
+    // Older than the ring: no longer recognisable, and never recoverable either (a late arrival that
+    // far behind is out of range in `push`): counted, not marked.
+    const start = Math.max(from, to - MAX_LOST_RUN);
+    const ringFrom = Math.max(start, to - RING);
+    this.s.lost += ringFrom - start;
+    for (let q = ringFrom; q < to; q++) {
       const slot = ((q % RING) + RING) % RING;
       if (this.seenRing[slot] === q) continue;
       this.lostRing[slot] = q;

@@ -42,6 +42,13 @@ export interface PlayoutAdapterOptions {
    */
   splice?: SpliceMode;
   /**
+   * Whether nobody hears the output (a `null` sink; `setUnheard` changes it): stretch hints are then
+   * applied by CutSplicer, exactly and with no search or crossfade. The splice search was about a
+   * tenth of a session's time, and for an unheard output only the timing matters (the buffer's delay
+   * follows its target the same way).
+   */
+  unheard?: boolean;
+  /**
    * Observer for every frame pulled from the buffer, with the time its first sample plays
    * (tick time + the audio the FIFO held before it). For scoring and tests; not needed for playout.
    */
@@ -58,21 +65,34 @@ export interface PlayoutAdapterStats {
 export class PlayoutAdapter {
   private fifo: Float32Array;
   private fill = 0;
-  private readonly corrector: DriftCorrector;
+  private readonly audible: DriftCorrector;
+  private cut: CutSplicer | null = null;
+  private corrector: Splicer;
   private readonly st: PlayoutAdapterStats = { ticks: 0, silenceFrames: 0, shortTicks: 0 };
-  /** Observer for the last frames pulled (for meters/tests); not needed for playout. */
-  lastFrames: PlayoutFrame[] = [];
+  /**
+   * Observer for the frames pulled on the last tick (for meters/tests); not needed for playout. The
+   * same array is refilled on every tick: copy it to keep it.
+   */
+  readonly lastFrames: PlayoutFrame[] = [];
 
   constructor(private readonly o: PlayoutAdapterOptions) {
     this.fifo = new Float32Array(Math.max(o.frameSamples, o.codecFrameSamples ?? 0) * o.channels * 4);
-    this.corrector = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
+    this.audible = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
+    this.corrector = this.audible;
+    this.setUnheard(o.unheard ?? false);
+  }
+
+  /** The output became unheard (a null sink) or heard again: see `unheard` in the options. */
+  setUnheard(unheard: boolean): void {
+    if (unheard) this.cut ??= new CutSplicer(this.o.channels, this.o.sampleRate, this.o.unitRatio ?? 1);
+    this.corrector = unheard && this.cut ? this.cut : this.audible;
   }
 
   tick(nowMs: number): Float32Array {
     const ch = this.o.channels;
     const need = this.o.frameSamples;
     this.st.ticks++;
-    this.lastFrames = [];
+    this.lastFrames.length = 0;
     const codecFrame = this.o.codecFrameSamples ?? need;
     // Bounded: each pull adds at least a tick's worth or half a codec frame (the buffer removes at
     // most half a frame), and a tick is at most a codec frame.
@@ -104,7 +124,8 @@ export class PlayoutAdapter {
   }
 
   stats(): PlayoutAdapterStats & { samplesInserted: number; samplesRemoved: number } {
-    return { ...this.st, samplesInserted: this.corrector.inserted, samplesRemoved: this.corrector.removed };
+    const cut = this.cut;
+    return { ...this.st, samplesInserted: this.audible.inserted + (cut?.inserted ?? 0), samplesRemoved: this.audible.removed + (cut?.removed ?? 0) };
   }
 
   private append(pcm: Float32Array): void {
@@ -117,5 +138,55 @@ export class PlayoutAdapter {
     }
     this.fifo.set(pcm.subarray(0, frames * ch), this.fill * ch);
     this.fill += frames;
+  }
+}
+
+/** What the adapter needs of a splicer (DriftCorrector, or CutSplicer for an unheard output). */
+interface Splicer {
+  apply(frame: Float32Array, adjustRtpUnits: number): Float32Array;
+  readonly pendingMs: number;
+  readonly inserted: number;
+  readonly removed: number;
+}
+
+/**
+ * Exact stretch at no search cost: removes sample frames from the end of the frame or repeats its last
+ * one. Like DriftCorrector, a request larger than the frame allows (all but one sample frame) is
+ * carried to the next frame, and the carry never exceeds a frame.
+ */
+export class CutSplicer implements Splicer {
+  private carry = 0;
+  inserted = 0;
+  removed = 0;
+
+  constructor(
+    private readonly channels: number,
+    private readonly sampleRate: number,
+    private readonly unitRatio = 1,
+  ) {}
+
+  apply(frame: Float32Array, adjustRtpUnits: number): Float32Array {
+    this.carry += adjustRtpUnits * this.unitRatio;
+    const want = Math.trunc(this.carry);
+    const ch = this.channels;
+    const n = frame.length / ch;
+    if (want === 0 || n < 2) return frame;
+    const k = Math.sign(want) * Math.min(Math.abs(want), n - 1);
+    let out: Float32Array;
+    if (k < 0) {
+      out = frame.subarray(0, (n + k) * ch);
+      this.removed -= k;
+    } else {
+      out = new Float32Array((n + k) * ch);
+      out.set(frame);
+      for (let i = n; i < n + k; i++) out.copyWithin(i * ch, (n - 1) * ch, n * ch);
+      this.inserted += k;
+    }
+    this.carry = Math.max(-n, Math.min(n, this.carry - k));
+    return out;
+  }
+
+  get pendingMs(): number {
+    return (this.carry * 1000) / this.sampleRate;
   }
 }

@@ -80,8 +80,12 @@ export function fractionLostField(expectedInterval: number, receivedInterval: nu
   return Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
 }
 
-/** Size of the duplicate-detection window (extended sequence numbers remembered). */
-const DUP_WINDOW = 1024;
+/**
+ * Size of the duplicate-detection window (extended sequence numbers remembered). A.1 takes a packet
+ * behind the highest as a duplicate or a reordered one only within MAX_MISORDER (further back it is a
+ * jump), so any window larger than that is exact; 256 entries are 2 KiB to allocate per source.
+ */
+const DUP_WINDOW = 256;
 
 export class ReceiverStats {
   readonly ssrc: number;

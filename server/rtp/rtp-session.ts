@@ -34,9 +34,9 @@ import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
 import { buildReport } from './rtcp-report.js';
 import { DropLog, parseOrDrop } from './drop-log.js';
 import type { SrtpStage } from './srtp-stage.js';
+import { rxStats, type RxCounters } from './rtp-session-stats.js';
 import {
   validateRtpSessionOptions,
-  sumCounts as sum,
   toRemote,
   zeroMalformedCounts,
   type MutableRemote,
@@ -107,16 +107,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private remoteCname: string | null = null;
   private held: RtpReceived[] = [];
   private pendingSr: { ssrc: number; lsr: number; arrivalMs: number } | null = null;
-  private rxOctets = 0;
   private readonly rxRate = new RateMeter();
   private rxSinceReport = false;
   private malformedByReason: RtpMalformedCounts = zeroMalformedCounts(RTP_PARSE_ERROR_CODES);
   private rtcpMalformedByReason: RtcpMalformedCounts = zeroMalformedCounts(RTCP_PARSE_ERROR_CODES);
-  private wrongPt = 0;
-  private foreign = 0;
-  private rtcpForeign = 0;
-  private ssrcChanges = 0;
-  private rxRtcpPackets = 0;
+  private readonly rxc: RxCounters = { octets: 0, wrongPt: 0, foreign: 0, rtcpForeign: 0, ssrcChanges: 0, rtcpPackets: 0 };
   private lastRx: number | null = null;
   private remoteReport: RtpRemoteReport | null = null;
   private rtt: number | null = null;
@@ -259,14 +254,16 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.lastTxMs = now;
     this.sentSinceReport = true;
     this.txRate.add(now, wire.length);
-    this.rtpSock.send(wire, dest.port, dest.address, (err) => {
-      if (err) {
-        this.txDropped++;
-        this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
-      }
-    });
+    this.rtpSock.send(wire, dest.port, dest.address, this.afterRtpSend);
     return packet;
   }
+
+  /** One callback for every packet (not a closure per packet). */
+  private readonly afterRtpSend = (err: Error | null): void => {
+    if (!err) return;
+    this.txDropped++;
+    this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
+  };
 
   /** Send a packet built elsewhere as is (RFC 4588 RTX, RFC 7198 copy); not in our SR counts (§6.4.1). */
   sendPacket(packet: RtpPacket): boolean {
@@ -313,27 +310,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
         rtcpPackets: this.txRtcpPackets,
         rtcpOctets: this.txRtcpOctets,
       },
-      rx: {
-        packets: src?.received ?? 0,
-        octets: this.rxOctets,
-        bitrateBps: this.rxRate.bitsPerSecond(now),
-        expected: src?.expected ?? 0,
-        lost: src?.lost ?? 0,
-        lossFraction: src && src.expected > 0 ? Math.max(0, src.lost) / src.expected : 0,
-        duplicates: src?.duplicates ?? 0,
-        reordered: src?.reordered ?? 0,
-        jitterMs: src?.jitterMs ?? 0,
-        malformed: sum(this.malformedByReason),
-        malformedByReason: { ...this.malformedByReason },
-        wrongPt: this.wrongPt,
-        foreignSource: this.foreign,
-        badSeq: src?.badSeq ?? 0,
-        ssrcChanges: this.ssrcChanges,
-        rtcpPackets: this.rxRtcpPackets,
-        rtcpMalformed: sum(this.rtcpMalformedByReason),
-        rtcpMalformedByReason: { ...this.rtcpMalformedByReason },
-        rtcpForeignSource: this.rtcpForeign,
-      },
+      rx: rxStats(src, this.rxc, this.rxRate.bitsPerSecond(now), this.malformedByReason, this.rtcpMalformedByReason),
       remoteReport: this.remoteReport ? { ...this.remoteReport } : null,
       rttMs: this.rtt,
       source: src,
@@ -415,7 +392,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private onRtp(datagram: Buffer, rinfo: dgram.RemoteInfo): void {
     // Checked before parsing so that a flood from elsewhere costs nothing.
     if (this.fromForeignSource('rtp', this.latchedRtp, rinfo)) {
-      this.foreign++;
+      this.rxc.foreign++;
       return;
     }
     const msg = this.srtp ? this.unprotectOrDrop('rtp', datagram, rinfo) : datagram;
@@ -423,7 +400,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     const pkt = parseOrDrop(this.drops, 'rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
     if (!pkt) return;
     if (!this.acceptPt.has(pkt.payloadType) && !this.sidePt.has(pkt.payloadType)) {
-      this.wrongPt++;
+      this.rxc.wrongPt++;
       this.drops.warn('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
       return;
     }
@@ -437,7 +414,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       return;
     }
     if (!this.source || this.source.ssrc !== pkt.ssrc) {
-      if (this.source) this.ssrcChanges++;
+      if (this.source) this.rxc.ssrcChanges++;
       this.source = new ReceiverStats(pkt.ssrc, this.clockRate, pkt.sequenceNumber);
       this.held = [];
       if (this.pendingSr && this.pendingSr.ssrc === pkt.ssrc) {
@@ -446,7 +423,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     }
     const verdict = this.source.update(pkt.sequenceNumber, pkt.timestamp, now);
     if (verdict === 'bad') return;
-    this.rxOctets += pkt.payload.length;
+    this.rxc.octets += pkt.payload.length;
     this.rxRate.add(now, msg.length);
     this.lastRx = now;
     this.rxSinceReport = true;
@@ -486,12 +463,12 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.fromForeignSource('rtcp', this.latchedRtcp, rinfo)) {
-      this.rtcpForeign++;
+      this.rxc.rtcpForeign++;
       return;
     }
     // Before RTP latched, RTCP from a different host than the latched RTP one is foreign too.
     if (this.symmetric && !this.latchedRtcp && this.latchedRtp && rinfo.address !== this.latchedRtp.address) {
-      this.rtcpForeign++;
+      this.rxc.rtcpForeign++;
       return;
     }
     const plain = this.srtp ? this.unprotectOrDrop('rtcp', msg, rinfo) : msg;
@@ -503,7 +480,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.latchedRtcp = { address: rinfo.address, port: rinfo.port };
       this.emit('latched', { kind: 'rtcp', address: rinfo.address, port: rinfo.port });
     }
-    this.rxRtcpPackets++;
+    this.rxc.rtcpPackets++;
     for (const p of packets) {
       switch (p.type) {
         case 'sr': {

@@ -9,9 +9,11 @@
  *   every `fullStatsIntervalMs` its full stats go instead. A full snapshot is about 3 kB to copy across
  *   threads and rebuild on the main thread, the meters about a tenth of that, and only the meter feed
  *   needs 10 Hz.
- * - Session events are forwarded as they happen, each followed by the session's full stats (so what
- *   the event changed, e.g. `noMedia`, is in the snapshot without waiting for the next full push); log
- *   lines go to the main thread's logger.
+ * - Session events are forwarded as they happen, followed by the session's full stats once the turn's
+ *   events are out (so what they changed, e.g. `noMedia`, is in the snapshot without waiting for the
+ *   next full push; one snapshot for the events of one turn); log lines go to the main thread's logger.
+ * - Between full snapshots the meter pushes read only the meters (`MediaSession.meters()`), not the
+ *   whole stats.
  * - Anything that escapes (a bug) kills this thread; the pool reports its sessions lost and restarts it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -97,10 +99,9 @@ function pushStats(): void {
   for (const [id, h] of sessions) {
     if (id % STATS_SLICES !== current || h.session.isClosed) continue;
     try {
-      const s = h.session.stats();
       h.pushes = (h.pushes + 1) % FULL_EVERY;
-      if (h.pushes === 0) batch.push([id, s]);
-      else meters.push([id, { input: s.input.meter, output: s.output.meter }]);
+      if (h.pushes === 0) batch.push([id, h.session.stats()]);
+      else meters.push([id, h.session.meters()]);
     } catch (e) {
       logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
     }
@@ -109,14 +110,31 @@ function pushStats(): void {
   if (meters.length > 0) post({ t: 'meters', batch: meters });
 }
 
-/** One session's full stats now (after an event it forwarded). */
-function pushOne(id: number, session: MediaSession): void {
-  if (session.isClosed) return;
-  try {
-    post({ t: 'stats', batch: [[id, session.stats()]] });
-  } catch (e) {
-    logger.warn({ err: e, link: session.linkId }, 'media worker: stats() failed');
+/** Sessions whose events of this turn still owe a full stats push (see `pushAfterEvent`). */
+const owed = new Map<number, MediaSession>();
+
+/**
+ * One session's full stats after an event it forwarded, once per event-loop turn: the events of one
+ * turn (the RTP and RTCP latches of a call's first packets, a silence and a no-media) share one
+ * snapshot, taken after all of them. The main thread gets it right after the event messages, as before.
+ */
+function pushAfterEvent(id: number, session: MediaSession): void {
+  if (owed.size === 0) setImmediate(pushOwed);
+  owed.set(id, session);
+}
+
+function pushOwed(): void {
+  const batch: Array<[number, MediaSessionStats]> = [];
+  for (const [id, session] of owed) {
+    if (session.isClosed) continue;
+    try {
+      batch.push([id, session.stats()]);
+    } catch (e) {
+      logger.warn({ err: e, link: session.linkId }, 'media worker: stats() failed');
+    }
   }
+  owed.clear();
+  if (batch.length > 0) post({ t: 'stats', batch });
 }
 
 async function handle(m: ToWorker): Promise<void> {
@@ -140,7 +158,7 @@ async function handle(m: ToWorker): Promise<void> {
         for (const name of MEDIA_SESSION_EVENT_NAMES) {
           session.on(name, (...args: unknown[]) => {
             post({ t: 'event', id: m.id, name, args });
-            pushOne(m.id, session);
+            pushAfterEvent(m.id, session);
           });
         }
         sessions.set(m.id, { session, chain: Promise.resolve(), pushes: 0 });

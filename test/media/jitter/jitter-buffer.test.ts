@@ -119,6 +119,15 @@ describe('JitterBuffer playout table (fixed 40 ms)', () => {
     expect(jb.stats().overflows).toBeGreaterThanOrEqual(1);
   });
 
+  it('counts every packet of an outage longer than its sequence ring as lost, and a late one among the last as late', () => {
+    // 0–4, then nothing until 600: 595 sequence numbers lost (more than the 256 the ring keeps), then
+    // 599 turns up late (one behind the highest: within RFC 3550 A.1's MAX_MISORDER).
+    const rows: Row[] = [...stream(5), ...stream(10, 600, 600 * SPF).map(([s, t]) => [s, t, 20 * s] as Row), [599, 599 * SPF, 20 * 603]];
+    const { jb } = run(rows, 615, base());
+    expect(jb.stats().lost).toBe(594);
+    expect(jb.stats().late).toBe(1);
+  });
+
   it('drops a lone far-future packet but resynchronises on two consecutive ones', () => {
     const jb = new JitterBuffer(base({ fixedDelayMs: 0 }));
     jb.push({ seq: 10, timestamp: 1600, payload: Buffer.alloc(1), arrivalMs: 0 });

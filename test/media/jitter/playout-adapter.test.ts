@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { JitterBuffer } from '../../../server/media/jitter-buffer.js';
-import { PlayoutAdapter } from '../../../server/media/playout-adapter.js';
+import { CutSplicer, PlayoutAdapter } from '../../../server/media/playout-adapter.js';
+import { isUnheardPlayout } from '../../../server/media/codec-path.js';
 import { runJitterBench } from '../../bench/jitter/run.js';
 
 /**
@@ -114,6 +115,69 @@ describe('PlayoutAdapter with WSOLA splices', () => {
     expect(ad.stats().samplesRemoved % 48).toBe(0);
     expect(worst).toBeLessThanOrEqual(120 + 48);
     expect(ad.stats().shortTicks).toBe(0);
+  });
+});
+
+describe('PlayoutAdapter for an unheard (null) output', () => {
+  it('applies exactly what the buffer asks after the same spike, with no tick short', () => {
+    const rate = 48_000;
+    const spf = 960;
+    const jb = new JitterBuffer({ mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, initialDelayMs: 20, pullPeriodMs: 5, ptimeMs: 20, rtpClockRate: rate, samplesPerFrame: spf });
+    const ad = new PlayoutAdapter({
+      buffer: jb, channels: 2, sampleRate: rate, frameSamples: 240, codecFrameSamples: spf, unheard: true,
+      decode: () => new Float32Array(2 * spf).fill(0.25),
+      conceal: () => new Float32Array(2 * spf),
+    });
+    const arrival = (seq: number) => (seq >= 10 && seq < 15 ? 300 : seq * 20 + 1);
+    const order = Array.from({ length: 300 }, (_, seq) => seq).sort((a, b) => arrival(a) - arrival(b));
+    let k = 0;
+    for (let tick = 0; tick < 1200; tick++) {
+      const now = 2 + 5 * tick;
+      while (k < order.length && arrival(order[k]!) <= now) {
+        const seq = order[k++]!;
+        jb.push({ seq, timestamp: seq * spf, payload: Buffer.alloc(2), arrivalMs: arrival(seq) });
+      }
+      expect(ad.tick(now).length).toBe(2 * 240);
+    }
+    expect(jb.stats().samplesDropped).toBeGreaterThan(0);
+    // Exact: no remainder waiting for a whole period of the audio.
+    expect(ad.stats().samplesRemoved - ad.stats().samplesInserted).toBe(jb.stats().samplesDropped - jb.stats().samplesInserted);
+    expect(ad.stats().shortTicks).toBe(0);
+  });
+});
+
+describe('which playout nobody hears', () => {
+  it.each([
+    ['tone', 'null', true],
+    ['silence', 'null', true],
+    ['loopback', 'null', false],
+    ['tone', 'file:/tmp/x.wav', false],
+  ])('input %s with output %s: unheard %s', (input, output, unheard) => {
+    expect(isUnheardPlayout({ input, output })).toBe(unheard);
+  });
+});
+
+describe('CutSplicer', () => {
+  // Rows: frame length (sample frames), channels, requests in turn → lengths out, inserted, removed, carry (ms at 8 kHz).
+  const rows: Array<[string, number, number, number[], number[], number, number, number]> = [
+    ['removes from the tail', 160, 1, [-3], [157], 0, 3, 0],
+    ['repeats the last sample frame', 160, 2, [4], [164], 4, 0, 0],
+    ['does nothing on a zero request', 160, 1, [0, 0], [160, 160], 0, 0, 0],
+    ['carries what a short frame cannot take to the next frame', 4, 1, [-6, 0, 0], [1, 1, 4], 0, 6, 0],
+    ['never carries more than a frame', 4, 1, [-40], [1], 0, 3, -0.5],
+  ];
+  it.each(rows)('%s', (_name, n, ch, requests, lengths, inserted, removed, carryMs) => {
+    const c = new CutSplicer(ch, 8000);
+    const frame = new Float32Array(n * ch).map((_, i) => i + 1);
+    const out = requests.map((r) => c.apply(frame, r));
+    expect(out.map((o) => o.length / ch)).toEqual(lengths);
+    expect([c.inserted, c.removed, c.pendingMs]).toEqual([inserted, removed, carryMs]);
+    for (const o of out) expect(Array.from(o.subarray(0, Math.min(o.length, frame.length)))).toEqual(Array.from(frame.subarray(0, Math.min(o.length, frame.length))));
+  });
+
+  it('repeats the last sample frame of every channel when it inserts', () => {
+    const c = new CutSplicer(2, 8000);
+    expect(Array.from(c.apply(new Float32Array([1, 2, 3, 4, 5, 6]), 2))).toEqual([1, 2, 3, 4, 5, 6, 5, 6, 5, 6]);
   });
 });
 

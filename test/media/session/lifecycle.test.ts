@@ -197,4 +197,17 @@ describe('media session send path under a fake clock', () => {
     }
     expect(clock.pending()).toBe(0);
   });
+
+  it('reports the same meters through meters() as in its full stats', async () => {
+    const clock = new FakeClock(1000);
+    const s = await MediaSession.open(sessionParams(g722, { input: 'tone', receive: false }), { clock });
+    try {
+      for (let i = 0; i < 20; i++) clock.advance(20);
+      const st = s.stats();
+      expect(st.input.meter.windows).toBeGreaterThan(0);
+      expect(s.meters()).toEqual({ input: st.input.meter, output: st.output.meter });
+    } finally {
+      await s.close();
+    }
+  });
 });

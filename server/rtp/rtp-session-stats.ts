@@ -1,0 +1,48 @@
+/**
+ * The receive half of an RTP session's stats snapshot (RtpSessionStats.rx), from the session's own
+ * counters and its source's RFC 3550 A.3 statistics.
+ */
+import type { ReceiverStatsSnapshot } from './receiver-stats.js';
+import { sumCounts, type RtcpMalformedCounts, type RtpMalformedCounts, type RtpSessionStats } from './rtp-session-types.js';
+
+/** What the session counts on receive, beside the source's statistics. */
+export interface RxCounters {
+  /** RTP payload octets accepted. */
+  octets: number;
+  wrongPt: number;
+  /** RTP datagrams from other than the latched source (RFC 4961), and RTCP ones. */
+  foreign: number;
+  rtcpForeign: number;
+  ssrcChanges: number;
+  rtcpPackets: number;
+}
+
+export function rxStats(
+  src: ReceiverStatsSnapshot | null,
+  c: RxCounters,
+  bitrateBps: number,
+  malformed: RtpMalformedCounts,
+  rtcpMalformed: RtcpMalformedCounts,
+): RtpSessionStats['rx'] {
+  return {
+    packets: src?.received ?? 0,
+    octets: c.octets,
+    bitrateBps,
+    expected: src?.expected ?? 0,
+    lost: src?.lost ?? 0,
+    lossFraction: src && src.expected > 0 ? Math.max(0, src.lost) / src.expected : 0,
+    duplicates: src?.duplicates ?? 0,
+    reordered: src?.reordered ?? 0,
+    jitterMs: src?.jitterMs ?? 0,
+    malformed: sumCounts(malformed),
+    malformedByReason: { ...malformed },
+    wrongPt: c.wrongPt,
+    foreignSource: c.foreign,
+    badSeq: src?.badSeq ?? 0,
+    ssrcChanges: c.ssrcChanges,
+    rtcpPackets: c.rtcpPackets,
+    rtcpMalformed: sumCounts(rtcpMalformed),
+    rtcpMalformedByReason: { ...rtcpMalformed },
+    rtcpForeignSource: c.rtcpForeign,
+  };
+}
