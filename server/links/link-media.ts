@@ -91,9 +91,9 @@ export function duplicateParams(profile: Profile, n: NegotiatedMedia | undefined
 /** The recovery parameters of a session: the negotiated RED and NACK/RTX, and the second path. */
 export function recoveryParams(profile: Profile, n: NegotiatedMedia | undefined, path: LinkMediaConfig['duplicatePath']): MediaSessionParams['recovery'] {
   const duplicate = duplicateParams(profile, n, path);
-  // RTX under SRTP would need its own SRTP context per SSRC (RFC 3711 §3.2.3); ours keeps one per
-  // direction, so a link running SRTP does without RTX rather than disturb the media's rollover count.
-  const rtx = n?.recovery?.rtx && !n.srtp ? n.recovery.rtx : undefined;
+  // Under SRTP the RTX stream has its own SSRC and so its own rollover and replay state under the same
+  // master key (RFC 3711 §3.2.3, RFC 4588 §9).
+  const rtx = n?.recovery?.rtx;
   const r = { ...(n?.recovery?.red ? { red: n.recovery.red } : {}), ...(rtx ? { rtx } : {}), ...(duplicate ? { duplicate } : {}) };
   return r.red || r.rtx || r.duplicate ? r : undefined;
 }

@@ -25,6 +25,8 @@ export interface MediaTransportHandlers {
   arrived(): void;
   /** The jitter buffer's target delay, ms (undefined when not receiving): NACK deadlines. */
   bufferDelayMs(): number | undefined;
+  /** When the frame with this RTP timestamp will be played out, ms on the session clock (exact NACK deadlines). */
+  playoutAtMs?(timestamp: number): number | undefined;
   bye(reason: string | undefined): void;
   rtcp(arrivalMs: number): void;
   latched(l: { kind: 'rtp' | 'rtcp'; address: string; port: number }): void;
@@ -195,7 +197,7 @@ export class MediaTransport {
   }
 
   private rebuildRecovery(p: MediaSessionParams, record: CodecRecord): void {
-    const r = recoveryInForce(p);
+    const r = p.recovery;
     if (!r || (!r.red && !r.rtx && !r.duplicate)) {
       this.recovery = null;
       return;
@@ -211,6 +213,7 @@ export class MediaTransport {
       {
         push: (pkt) => this.h.packet(pkt),
         bufferDelayMs: () => this.h.bufferDelayMs(),
+        playoutAtMs: (ts) => this.h.playoutAtMs?.(ts),
         rttMs: () => this.rtp.rttMs,
         remoteSsrc: () => this.rtp.remoteSsrc ?? this.second?.remoteSsrc ?? null,
         sendRtx: (pkt) => {
@@ -274,18 +277,6 @@ function pathStats(s: { received: number; jitterMs: number; firstCopies: number 
   };
 }
 
-/**
- * The recovery parameters the transport runs. No RTX with SRTP: the RTX stream (its own SSRC and
- * sequence numbers) would need an SRTP context of its own (RFC 3711 §3.2.3), and the stage keeps one
- * per direction; fed RTX, its rollover and replay state would be disturbed for the media itself.
- */
-function recoveryInForce(p: MediaSessionParams): MediaSessionParams['recovery'] {
-  const r = p.recovery;
-  if (!r || !p.srtp || !r.rtx) return r;
-  const { rtx: _rtx, ...rest } = r;
-  return rest;
-}
-
 function openRtp(
   p: MediaSessionParams,
   record: CodecRecord,
@@ -311,7 +302,7 @@ function openRtp(
     clockRate: record.rtpClockRate(p.codecParams),
     payloadType: p.payloadType,
     acceptPayloadTypes: [p.payloadType, ...(r?.red ? [r.red.payloadType] : [])],
-    ...(r?.rtx && !p.srtp ? { sidePayloadTypes: [r.rtx.payloadType] } : {}),
+    ...(r?.rtx ? { sidePayloadTypes: [r.rtx.payloadType] } : {}),
     sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
     ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
     initialSeq,

@@ -8,36 +8,72 @@
  * Receive order: [path merge] -> RED unwrap (primary, and copies of missing frames) / RTX unwrap ->
  * "already have it?" -> NACK bookkeeping -> jitter buffer. A frame is handed to the buffer once.
  *
- * NACKs go out as soon as an arrival shows a gap, even with RED (waiting for the copy would spend
- * the time a retransmission needs: the simulation concealed more that way), and again from the
- * receive ticks when an answer is overdue.
+ * When to NACK (RFC 4585 §3.5 leaves it to the receiver, §6.2.1 allows packets deemed lost):
+ * - by gap: as soon as an arrival shows numbers missing;
+ * - by time: on the receive ticks, a number overdue by more than a jitter margin is deemed lost
+ *   (overdue-detector.ts). In a burst the gap shows only when the burst ends, too late for its
+ *   first packets; the sender's packet rate says when each one was due;
+ * - again once, when the first answer is overdue (RTT plus a margin), but as late as the answer
+ *   can still be played: a burst that swallowed the first retransmission has then had the most
+ *   time to end;
+ * - never when the answer could not be played in time, and at most a cap of requests per RTT
+ *   (the oldest first).
+ * With RED a first request is held while a RED packet that carries a copy of the missing frame is
+ * still due (its expected arrival plus the margin), if the request and its repeat asked for after
+ * that can still beat the deadline: single losses are then recovered without a retransmission.
+ * Copies are handed on before the primary that carried them, so the primary's arrival does not
+ * show a gap the copy fills.
  *
  * NACK deadline: a missing packet is worth asking for only while a retransmission can arrive before
- * its playout. Its playout time is estimated from the highest packet seen: that packet's arrival,
- * plus the missing one's distance in packet times, plus the buffer's target delay.
+ * its playout. Its playout time comes from the jitter buffer when the media session passes it
+ * (`playoutAtMs`); otherwise it is estimated from the latest original packet that raised the
+ * highest sequence number (not a copy nor a retransmission, which arrive later than their turn):
+ * its arrival, plus the missing one's distance in packet times, plus the buffer's target delay.
+ * The estimate is up to a packet time early (the phase of the buffer's pull grid), which costs the
+ * repeat some of its time.
  */
 import type { IncomingPacket } from './jitter-buffer-types.js';
 import { RedEncoder, RedRecovery, parseRed } from '../rtp/red.js';
 import { RtxHistory, unwrapRtx } from '../rtp/rtx.js';
-import { NackScheduler } from '../rtp/recovery/nack-scheduler.js';
+import { NackScheduler, type NackSchedulerStats } from '../rtp/recovery/nack-scheduler.js';
+import { OverdueDetector } from '../rtp/recovery/overdue-detector.js';
 import { DuplicateMerger, type PathIndex } from '../rtp/recovery/duplicate-merger.js';
 import { SeqStateWindow } from '../rtp/recovery/seq-window.js';
 import { buildGenericNacks, nackFciToSeqs } from '../rtp/rtcp/feedback.js';
 import type { RtcpPacket } from '../rtp/rtcp/compound.js';
 import type { RtpPacket } from '../rtp/rtp-packet.js';
-import { seqDiff } from '../rtp/seq.js';
+import { seqAdd, seqDiff, tsAdd } from '../rtp/seq.js';
 import type { MediaRecoveryParams, MediaRecoveryStats } from './session-types.js';
 
 /** RTT assumed before RTCP has measured one (ms): a second request then waits this long. */
 export const DEFAULT_NACK_RTT_MS = 50;
 /** Packets the RTX history holds at most (RFC 4588 §8.1 rtx-time bounds it by age as well). */
 export const RTX_HISTORY_PACKETS = 2048;
+/** Added to the RTT before a NACK is repeated (far-end scheduling and jitter). */
+export const NACK_RETRY_MARGIN_MS = 10;
+/** An answer due less than this before its frame is played is not asked for (handling, pull timing). */
+export const NACK_MIN_GUARD_MS = 1;
+/** Fewest NACK requests allowed per RTT; more at short packet times (one per packet time of the default RTT). */
+export const NACK_MIN_PER_RTT = 8;
+/**
+ * A repeated NACK waits until it is this close to the last moment its answer can still be played:
+ * a burst that swallowed the first retransmission has then had the most time to end. One and a
+ * half 5 ms receive ticks: at least one tick always falls inside, and so does one that runs up to
+ * half a tick late.
+ */
+export const NACK_LATE_RETRY_WINDOW_MS = 7.5;
 
 export interface RecoveryStageIo {
   /** Into the jitter buffer. */
   push(p: IncomingPacket): void;
   /** The jitter buffer's target delay (ms), undefined when not receiving. */
   bufferDelayMs(): number | undefined;
+  /**
+   * When the frame with this RTP timestamp will be taken from the jitter buffer (ms), undefined
+   * when not known (playout not started). Optional: without it the time is estimated from the
+   * arrivals and `bufferDelayMs`, which is up to a packet time early (the pull grid's phase).
+   */
+  playoutAtMs?(timestamp: number): number | undefined;
   rttMs(): number | null;
   remoteSsrc(): number | null;
   sendRtx(packet: RtpPacket): void;
@@ -64,10 +100,14 @@ export class RecoveryStage {
   private redRx: RedRecovery | null = null;
   private readonly history: RtxHistory | null;
   private readonly nack: NackScheduler | null;
+  private readonly overdue: OverdueDetector | null;
+  /** Copies per RED packet the peer sends (its depth), learnt from its packets. */
+  private redDepth = 0;
   readonly merger: DuplicateMerger | null;
   private readonly have = new SeqStateWindow(1024);
   private txFrames = 0;
-  private highest: { seq: number; arrivalMs: number } | null = null;
+  /** The latest original packet that raised the highest sequence number: the timing anchor. */
+  private highest: { seq: number; arrivalMs: number; timestamp: number } | null = null;
   private readonly counts: Counts = {
     recoveredByRed: 0,
     recoveredByRtx: 0,
@@ -95,7 +135,18 @@ export class RecoveryStage {
           initialRtxSeq: (random() * 0x10000) >>> 0,
         })
       : null;
-    this.nack = p.rtx ? new NackScheduler({ deadlineOf: (s) => this.deadlineOf(s), rttMs: () => io.rttMs() ?? DEFAULT_NACK_RTT_MS }) : null;
+    this.nack = p.rtx
+      ? new NackScheduler({
+          deadlineOf: (s) => this.deadlineOf(s),
+          retryMarginMs: NACK_RETRY_MARGIN_MS,
+          rttMs: () => this.rttMs(),
+          maxPerRtt: Math.max(NACK_MIN_PER_RTT, Math.ceil(DEFAULT_NACK_RTT_MS / options.receivePtimeMs)),
+          guardMs: () => this.guardMs(),
+          lateRetryWindowMs: NACK_LATE_RETRY_WINDOW_MS,
+          ...(p.red ? { holdUntil: (s: number, now: number) => this.redHold(s, now) } : {}),
+        })
+      : null;
+    this.overdue = p.rtx ? new OverdueDetector({ ptimeMs: options.receivePtimeMs, clockRate: options.rtpClockRate }) : null;
     this.merger = p.duplicate ? new DuplicateMerger({ clockRate: options.rtpClockRate }) : null;
   }
 
@@ -159,12 +210,14 @@ export class RecoveryStage {
       this.deliver(pkt, parsed.primary.payload, arrivalMs, null);
       return;
     }
+    this.redDepth = Math.max(this.redDepth, parsed.redundant.length);
     const r = this.redRx.push({ sequenceNumber: pkt.sequenceNumber, timestamp: pkt.timestamp, red: parsed });
-    if (r.primaryIsNew) this.deliver(pkt, parsed.primary.payload, arrivalMs, null);
+    // The copies first: handed on after the primary, they would be NACKed as its gap (and RTX'd).
     for (const f of r.recovered) {
       if (f.payloadType !== this.o.primaryPt) continue;
       this.deliver({ sequenceNumber: f.sequenceNumber, timestamp: f.timestamp, marker: false }, f.payload, arrivalMs, 'red');
     }
+    if (r.primaryIsNew) this.deliver(pkt, parsed.primary.payload, arrivalMs, null);
   }
 
   /** A packet of the side stream (RTX, RFC 4588: own SSRC and sequence numbers). */
@@ -183,9 +236,10 @@ export class RecoveryStage {
     this.deliver(original, original.payload, arrivalMs, 'rtx');
   }
 
-  /** Called on every receive tick: the NACKs now due go out. */
+  /** Called on every receive tick: numbers overdue are deemed lost, and the NACKs now due go out. */
   poll(nowMs: number): void {
     if (!this.nack) return;
+    if (this.overdue) this.nack.onOverdue(this.overdue.overdue(nowMs), nowMs);
     const seqs = this.nack.due(nowMs);
     const media = this.io.remoteSsrc();
     if (seqs.length === 0 || media === null) return;
@@ -193,6 +247,11 @@ export class RecoveryStage {
     this.io.sendFeedback(packets);
     this.counts.nackRequests += seqs.length;
     this.counts.nacksSent += packets.length;
+  }
+
+  /** The NACK scheduler's own counts (numbers deemed lost by time, held for RED, capped), if NACKing. */
+  nackStats(): Readonly<NackSchedulerStats> | undefined {
+    return this.nack?.stats;
   }
 
   stats(stillLost: number, paths?: MediaRecoveryStats['paths']): MediaRecoveryStats {
@@ -236,7 +295,10 @@ export class RecoveryStage {
       if (d !== undefined && arrivalMs > d) this.counts.rtxLate++;
       else this.counts.recoveredByRtx++;
     }
-    if (!this.highest || seqDiff(seq, this.highest.seq) > 0) this.highest = { seq, arrivalMs };
+    if (via === null) {
+      if (!this.highest || seqDiff(seq, this.highest.seq) > 0) this.highest = { seq, arrivalMs, timestamp: pkt.timestamp };
+      this.overdue?.onOriginal(seq, pkt.timestamp, arrivalMs);
+    }
     this.io.push({ seq, timestamp: pkt.timestamp, payload, arrivalMs, marker: pkt.marker });
     if (!this.nack) return;
     this.nack.onArrival(seq, arrivalMs);
@@ -244,10 +306,49 @@ export class RecoveryStage {
     this.poll(arrivalMs);
   }
 
+  private rttMs(): number {
+    return this.io.rttMs() ?? DEFAULT_NACK_RTT_MS;
+  }
+
+  /** How much earlier than the deadline an answer must be due: the arrival jitter, at least 1 ms. */
+  private guardMs(): number {
+    return Math.max(NACK_MIN_GUARD_MS, this.overdue?.jitterGuardMs() ?? 0);
+  }
+
+  /**
+   * Until when a first NACK for `seq` waits for RED (RFC 2198): the copies of `seq` ride on
+   * seq + distance·k, k = 1…depth. Wait for the next of those still due (its expected arrival plus
+   * the margin), unless waiting would cost the repeat request: both the request and its repeat
+   * (an RTT plus the retry margin later) must still be able to beat the deadline. Holding longer
+   * trades a retransmission saved on isolated losses for a burst's second chance, and on a 40 ms
+   * RTT, 100 ms buffer link the simulation concealed more that way.
+   */
+  private redHold(seq: number, nowMs: number): number | undefined {
+    const d = this.redRx?.distance;
+    const o = this.overdue;
+    if (d === undefined || !o || this.redDepth === 0) return undefined;
+    const deadline = this.deadlineOf(seq);
+    for (let k = 1; k <= this.redDepth; k++) {
+      const expected = o.expectedArrivalMs(seqAdd(seq, d * k));
+      if (expected === undefined) return undefined;
+      const until = expected + o.marginMs();
+      if (until <= nowMs) continue;
+      const twoRequests = 2 * this.rttMs() + NACK_RETRY_MARGIN_MS + this.guardMs();
+      return deadline === undefined || until + twoRequests <= deadline ? until : undefined;
+    }
+    return undefined;
+  }
+
+  /** When `seq` is played (ms): from the jitter buffer's playout position if known, else estimated. */
   private deadlineOf(seq: number): number | undefined {
+    const h = this.highest;
+    if (!h) return undefined;
+    const j = seqDiff(seq, h.seq);
+    const ptimeMs = this.overdue?.packetTimeMs ?? this.o.receivePtimeMs;
+    const at = this.io.playoutAtMs?.(tsAdd(h.timestamp, Math.round((j * ptimeMs * this.o.rtpClockRate) / 1000)));
+    if (at !== undefined) return at;
     const delay = this.io.bufferDelayMs();
-    if (delay === undefined || !this.highest) return undefined;
-    return this.highest.arrivalMs + seqDiff(seq, this.highest.seq) * this.o.receivePtimeMs + delay;
+    return delay === undefined ? undefined : h.arrivalMs + j * ptimeMs + delay;
   }
 }
 

@@ -1,8 +1,13 @@
 /**
  * The SRTP packet-transform stage of an RTP session (RFC 3711): between the socket and the RTP/RTCP
  * parsers on the way in, between the serializers and the socket on the way out. It holds one
- * context per direction, keyed as SDES says (RFC 4568 §6.1): we send with the key of OUR a=crypto
- * line and receive with the key of the PEER's.
+ * context per direction and master key, keyed as SDES says (RFC 4568 §6.1): we send with the key of
+ * OUR a=crypto line and receive with the key of the PEER's. Each context keeps its rollover counter,
+ * replay list and SRTCP index per SSRC (RFC 3711 §3.2.3, srtp-context.ts), so the RFC 4588 RTX
+ * stream, with its own SSRC and sequence numbers, goes through the same stage as the media under
+ * the same master key, both ways, without touching the media's state. The SSRCs a context tracks
+ * are bounded; a packet of one more, while all are active, is dropped and counted
+ * (`ssrcLimitDropped`).
  *
  * Inbound it runs first, before symmetric-RTP latching and before any parse that changes state: a
  * forged, replayed or too-old packet (RFC 3711 §3.3: estimate the index, check the replay list,
@@ -16,7 +21,7 @@
  * The stage outlives the RtpSession it serves when the media session reopens its sockets.
  */
 import { SRTP_ERROR_CODES } from '../util/errors.js';
-import { SrtpConfigError, SrtpError } from './srtp/srtp-error.js';
+import { SrtpConfigError, SrtpError, SrtpSsrcLimitError } from './srtp/srtp-error.js';
 import { SrtpContext } from './srtp/srtp-context.js';
 import type { SrtpSuiteName } from './srtp/srtp-suite.js';
 
@@ -42,6 +47,8 @@ export interface SrtpParams {
 export const SRTP_DROP_REASONS = [...SRTP_ERROR_CODES, 'SRTP_NO_KEY'] as const;
 export type SrtpDropReason = (typeof SRTP_DROP_REASONS)[number];
 export type SrtpDropCounts = Record<SrtpDropReason, number>;
+/** Every reason an inbound packet is refused: the per-reason ones, and a new SSRC beyond the bound. */
+export type SrtpRejection = SrtpDropReason | 'SRTP_SSRC_LIMIT';
 
 /** Plain snapshot of the stage. */
 export interface SrtpStats {
@@ -57,6 +64,10 @@ export interface SrtpStats {
   rtcpDroppedByReason: SrtpDropCounts;
   /** Outbound packets that could not be protected (no send key, or the index is exhausted). */
   sendFailed: number;
+  /** Inbound SRTP and SRTCP packets of a new SSRC dropped because the receive context was full. */
+  ssrcLimitDropped: number;
+  /** SSRCs with state in the send and receive contexts (the media, its RTX stream, ...). */
+  ssrcs: { send: number; receive: number };
 }
 
 function zeroCounts(): SrtpDropCounts {
@@ -99,6 +110,7 @@ export class SrtpStage {
   private readonly droppedByReason = zeroCounts();
   private readonly rtcpDroppedByReason = zeroCounts();
   private sendFailed = 0;
+  private ssrcLimitDropped = 0;
 
   /** Throws SrtpConfigError (SRTP_CONFIG) for unusable keys. */
   constructor(params: SrtpParams) {
@@ -126,11 +138,11 @@ export class SrtpStage {
   }
 
   /** The authenticated, decrypted RTP packet, or the reason it is dropped (counted here). */
-  unprotectRtp(datagram: Buffer): Buffer | SrtpDropReason {
+  unprotectRtp(datagram: Buffer): Buffer | SrtpRejection {
     return this.unprotect(datagram, 'rtp');
   }
 
-  unprotectRtcp(datagram: Buffer): Buffer | SrtpDropReason {
+  unprotectRtcp(datagram: Buffer): Buffer | SrtpRejection {
     return this.unprotect(datagram, 'rtcp');
   }
 
@@ -145,6 +157,8 @@ export class SrtpStage {
       rtcpDropped: sum(this.rtcpDroppedByReason),
       rtcpDroppedByReason: { ...this.rtcpDroppedByReason },
       sendFailed: this.sendFailed,
+      ssrcLimitDropped: this.ssrcLimitDropped,
+      ssrcs: { send: this.sender?.ssrcCount.send ?? 0, receive: this.receiver?.ssrcCount.receive ?? 0 },
     };
   }
 
@@ -164,7 +178,7 @@ export class SrtpStage {
     }
   }
 
-  private unprotect(datagram: Buffer, kind: 'rtp' | 'rtcp'): Buffer | SrtpDropReason {
+  private unprotect(datagram: Buffer, kind: 'rtp' | 'rtcp'): Buffer | SrtpRejection {
     const counts = kind === 'rtp' ? this.droppedByReason : this.rtcpDroppedByReason;
     const ctx = this.receiver;
     if (!ctx) {
@@ -174,6 +188,10 @@ export class SrtpStage {
     try {
       return kind === 'rtp' ? ctx.unprotectRtp(datagram) : ctx.unprotectRtcp(datagram);
     } catch (err) {
+      if (err instanceof SrtpSsrcLimitError) {
+        this.ssrcLimitDropped++;
+        return err.code;
+      }
       if (!(err instanceof SrtpError)) throw err;
       counts[err.code]++;
       return err.code;

@@ -9,7 +9,13 @@
  * path, mean bad stay 3 packets), 300 s of audio per row and seeds 1–3, so the figures are the same
  * on any machine. "Added delay" is the buffer delay the tool needs beyond plain RTP for its copies or
  * retransmissions to arrive in time: depth·distance packet times for RED, RTT + one packet time for
- * RTX, the difference of the two paths' delays for dual path (0 here).
+ * RTX, the difference of the two paths' delays for dual path (0 here). "RTX + NACK kbit/s" is what
+ * retransmission costs on its own: the RTX packets forward plus the RTCP NACKs back (IP/UDP
+ * included), averaged over the run.
+ *
+ * The receiving stage is told when each frame is played (the jitter buffer's pull grid: the
+ * stage's optional `playoutAtMs`); `-- recovery --estimate` leaves it to its own estimate from
+ * arrivals and the buffer delay, which is up to a packet time early.
  */
 import { gilbertElliottFor, type GilbertElliottParams } from '../rtp/recovery/gilbert-elliott.js';
 import { simulate } from '../rtp/recovery/link-sim.js';
@@ -55,10 +61,11 @@ function addedDelayMs(m: MediaRecoveryParams, ptimeMs: number): number {
   return Math.max(red, rtx);
 }
 
-export async function runRecoveryBench(): Promise<void> {
-  console.log(`RTT ${RTT_MS} ms, fixed buffer ${BUFFER_MS} ms, ${SECONDS} s per row, seeds ${SEEDS.join(',')}; loss applies to each path and to the feedback path`);
-  console.log('| codec | loss | recovery | concealed % | added delay ms | bitrate vs none |');
-  console.log('|---|---|---|---:|---:|---:|');
+export async function runRecoveryBench(args: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const playoutKnown = !args.includes('--estimate');
+  console.log(`RTT ${RTT_MS} ms, fixed buffer ${BUFFER_MS} ms, ${SECONDS} s per row, seeds ${SEEDS.join(',')}; loss applies to each path and to the feedback path; playout time ${playoutKnown ? 'from the jitter buffer' : 'estimated from arrivals'}`);
+  console.log('| codec | loss | recovery | concealed % | added delay ms | bitrate vs none | RTX + NACK kbit/s |');
+  console.log('|---|---|---|---:|---:|---:|---:|');
   for (const c of CODECS) {
     for (const [lossName, loss] of LOSSES) {
       let baseOctets = 0;
@@ -67,17 +74,20 @@ export async function runRecoveryBench(): Promise<void> {
         let played = 0;
         let octets = 0;
         let wrong = 0;
+        let repair = 0;
         for (const seed of SEEDS) {
-          const r = simulate({ recovery, frames: (SECONDS * 1000) / c.ptimeMs, ptimeMs: c.ptimeMs, clockRate: 48000, frameBytes: c.frameBytes, rttMs: RTT_MS, bufferMs: BUFFER_MS, loss, seed });
+          const r = simulate({ playoutKnown, recovery, frames: (SECONDS * 1000) / c.ptimeMs, ptimeMs: c.ptimeMs, clockRate: 48000, frameBytes: c.frameBytes, rttMs: RTT_MS, bufferMs: BUFFER_MS, loss, seed });
           concealed += r.concealed;
           played += r.played;
           octets += r.forwardOctets + r.feedbackOctets;
           wrong += r.wrongContent;
+          repair += r.rtxOctets + r.feedbackOctets;
         }
         if (modeName === 'none') baseOctets = octets;
         const pct = (100 * concealed) / (played + concealed);
         const extra = baseOctets > 0 ? `+${((100 * (octets - baseOctets)) / baseOctets).toFixed(1)} %` : '';
-        console.log(`| ${c.name} | ${lossName} | ${modeName} | ${pct.toFixed(3)} | ${addedDelayMs(recovery, c.ptimeMs)} | ${extra}${wrong > 0 ? ` (WRONG AUDIO ${wrong})` : ''} |`);
+        const repairKbps = recovery.rtx ? ((repair * 8) / (SECONDS * SEEDS.length) / 1000).toFixed(1) : '';
+        console.log(`| ${c.name} | ${lossName} | ${modeName} | ${pct.toFixed(3)} | ${addedDelayMs(recovery, c.ptimeMs)} | ${extra}${wrong > 0 ? ` (WRONG AUDIO ${wrong})` : ''} | ${repairKbps} |`);
         await new Promise((r) => setImmediate(r));
       }
     }

@@ -81,6 +81,36 @@ describe.each(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_1
     expect(st.rx.malformed).toBe(0);
   });
 
+  it('carries an RTX stream (own SSRC and numbers, RFC 4588) beside the media under the same key, and drops its replay', async () => {
+    const clock = new FakeClock();
+    const peerKey = key(suite, 5);
+    const s = await session(clock, { srtp: new SrtpStage({ send: key(suite, 6), receive: peerKey }), sidePayloadTypes: [97] });
+    const peer = await udp();
+    const tx = new SrtpContext(peerKey);
+    const media: number[] = [];
+    const side: number[] = [];
+    s.on('rtp', (r) => media.push(r.packet.sequenceNumber));
+    s.on('side', (r) => side.push(r.packet.sequenceNumber));
+    // The media crosses 65535 → 0; the RTX stream (SSRC 0x7e7e, payload type 97) counts from 40000.
+    for (let seq = 65530; seq <= 65540; seq++) await sendFrom(peer, tx.protectRtp(rtp(seq)), s.localRtpPort);
+    const rtx = (n: number): Buffer => {
+      const b = Buffer.from(rtp(40000 + n, 0x7e7e));
+      b[1] = 97;
+      return tx.protectRtp(b);
+    };
+    const first = rtx(0);
+    await sendFrom(peer, first, s.localRtpPort);
+    await sendFrom(peer, rtx(1), s.localRtpPort);
+    await sendFrom(peer, first, s.localRtpPort); // replay
+    await sendFrom(peer, tx.protectRtp(rtp(65541)), s.localRtpPort);
+    await vi.waitFor(() => {
+      expect(media).toHaveLength(12);
+      expect(side).toEqual([40000, 40001]);
+      expect(s.stats().srtp?.droppedByReason.SRTP_REPLAY).toBe(1);
+    }, WAIT);
+    expect(s.stats().srtp).toMatchObject({ dropped: 1, ssrcLimitDropped: 0, ssrcs: { receive: 2 } });
+  });
+
   it('drops a bit-flipped, a replayed and a too-old packet, counts each by reason and emits none of them', async () => {
     const clock = new FakeClock();
     const peerKey = key(suite, 3);

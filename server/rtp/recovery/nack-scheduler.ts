@@ -5,13 +5,22 @@
  * `nextDueMs()`), and sends the returned sequence numbers in a generic NACK (feedback.ts).
  *
  * Policy, per missing packet:
- * - requested as soon as a gap shows it missing (a later sequence number arrived);
+ * - requested as soon as a gap shows it missing (a later sequence number arrived), or as soon as
+ *   the caller deems it lost because it is overdue (`onOverdue`, overdue-detector.ts), which in a
+ *   burst is long before the gap shows;
+ * - the first request may be held back (`holdUntil`): while a copy that will recover it is still
+ *   on its way (RED, RFC 2198), a retransmission would be wasted;
  * - requested again once, when it is still missing one RTT plus a margin after the last request
- *   (the retransmission, or the request, was probably lost);
- * - requested only while a retransmission can still beat its playout deadline: now + RTT ≤
- *   `deadlineOf(seq)` (the jitter buffer knows the deadline; the RTT comes from RTCP, RFC 3550
- *   §6.4.1); once its deadline has passed it is given up, and if it still turns up it is late;
- * - a gap of more than `maxMissing` numbers (a sender restart, a long outage) is not chased at all.
+ *   (the retransmission, or the request, was probably lost). With `lateRetryWindowMs` the repeat
+ *   waits until that close to the last useful moment: a loss burst that swallowed the first
+ *   retransmission has then had the most time to end;
+ * - requested only while a retransmission can still beat its playout deadline: now + RTT + guard
+ *   ≤ `deadlineOf(seq)` (the jitter buffer knows the deadline; the RTT comes from RTCP, RFC 3550
+ *   §6.4.1; the guard covers its jitter); once its deadline has passed it is given up, and if it
+ *   still turns up it is late;
+ * - a gap of more than `maxMissing` numbers (a sender restart, a long outage) is not chased at all;
+ * - at most `maxPerRtt` requests in any RTT: the oldest missing numbers (nearest their deadline)
+ *   go first, the rest wait for the next call.
  */
 import { checkIntOption, checkNumberOption } from './recovery-error.js';
 import { seqAdd, seqDiff, seq16 } from '../seq.js';
@@ -27,6 +36,14 @@ export interface NackSchedulerOptions {
   maxRequests?: number;
   /** Largest gap chased and most packets tracked at once (default 256). */
   maxMissing?: number;
+  /** Most requests in any window of one RTT (default 64). */
+  maxPerRtt?: number;
+  /** Added to the RTT when judging whether an answer can still beat the deadline (default 0). */
+  guardMs?: () => number;
+  /** A repeat waits until it is within this many ms of the last useful moment (default: no wait). */
+  lateRetryWindowMs?: number;
+  /** Not before this time (ms) is `seq` first requested; undefined: no hold. Asked on every `due`. */
+  holdUntil?: (seq: number, nowMs: number) => number | undefined;
 }
 
 export interface NackSchedulerStats {
@@ -42,6 +59,12 @@ export interface NackSchedulerStats {
   abandoned: number;
   /** Gaps larger than maxMissing, not chased. */
   gapsTooLarge: number;
+  /** Numbers deemed lost by time (`onOverdue`) before any gap showed them missing. */
+  overdue: number;
+  /** First requests put off at least once by `holdUntil`. */
+  held: number;
+  /** Requests put off because `maxPerRtt` were made in the last RTT. */
+  capped: number;
 }
 
 /**
@@ -61,6 +84,7 @@ interface Missing {
   state: MissingState;
   requests: number;
   lastRequestMs: number;
+  held: boolean;
 }
 
 export class NackScheduler {
@@ -69,12 +93,19 @@ export class NackScheduler {
   private readonly retryMarginMs: number;
   private readonly maxRequests: number;
   private readonly maxMissing: number;
+  private readonly maxPerRtt: number;
+  private readonly holdUntil: ((seq: number, nowMs: number) => number | undefined) | undefined;
+  private readonly guardMs: () => number;
+  private readonly lateRetryWindowMs: number | undefined;
+  /** Times of the last `maxPerRtt` requests, a ring (oldest at `ringHead`). */
+  private readonly ring: number[] = [];
+  private ringHead = 0;
   /** Missing sequence numbers in serial-number order (gaps are appended as they are seen). */
   private readonly missing = new Map<number, Missing>();
   private highest: number | undefined;
   /** RFC 3550 A.1's bad_seq: the number that would confirm a restart far behind. */
   private badSeq: number | undefined;
-  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0 };
+  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0 };
 
   constructor(options: NackSchedulerOptions) {
     this.deadlineOf = options.deadlineOf;
@@ -82,9 +113,15 @@ export class NackScheduler {
     this.retryMarginMs = options.retryMarginMs ?? 10;
     this.maxRequests = options.maxRequests ?? 2;
     this.maxMissing = options.maxMissing ?? 256;
+    this.maxPerRtt = options.maxPerRtt ?? 64;
+    this.holdUntil = options.holdUntil;
+    this.guardMs = options.guardMs ?? (() => 0);
+    this.lateRetryWindowMs = options.lateRetryWindowMs;
+    if (this.lateRetryWindowMs !== undefined) checkNumberOption(this.lateRetryWindowMs, 0, 10_000, 'lateRetryWindowMs');
     checkNumberOption(this.retryMarginMs, 0, 10_000, 'retryMarginMs');
     checkIntOption(this.maxRequests, 1, 10, 'maxRequests');
     checkIntOption(this.maxMissing, 1, 0x4000, 'maxMissing');
+    checkIntOption(this.maxPerRtt, 1, 0x4000, 'maxPerRtt');
   }
 
   get stats(): Readonly<NackSchedulerStats> {
@@ -112,11 +149,19 @@ export class NackScheduler {
         for (const m of this.missing.values()) if (m.state !== 'expired') this.counts.abandoned++;
         this.missing.clear();
       } else {
+        // Numbers already deemed lost by time keep their state (and their requests).
         for (let i = 1; i <= gap; i++) {
-          this.missing.set(seqAdd(this.highest, i), { state: 'pending', requests: 0, lastRequestMs: arrivalMs });
+          const seq = seqAdd(this.highest, i);
+          if (!this.missing.has(seq)) this.missing.set(seq, fresh(arrivalMs));
         }
       }
       this.highest = s;
+      const m = this.missing.get(s);
+      if (m) {
+        // Deemed lost by time, and here after all (late, or its retransmission).
+        this.missing.delete(s);
+        this.settle(s, m, arrivalMs);
+      }
       this.trim();
       return;
     }
@@ -136,16 +181,31 @@ export class NackScheduler {
       return;
     }
     this.missing.delete(s);
-    const deadline = this.deadlineOf(s);
-    if (m.state === 'expired' || (deadline !== undefined && arrivalMs > deadline)) this.counts.late++;
-    else if (m.requests === 0) this.counts.reordered++;
-    else this.counts.recovered++;
+    this.settle(s, m, arrivalMs);
+  }
+
+  /**
+   * Numbers the caller deems lost by time, ahead of the highest arrived (overdue-detector.ts), in
+   * ascending order. Each is then chased like a number missing from a gap.
+   */
+  onOverdue(seqs: readonly number[], nowMs: number): void {
+    if (this.highest === undefined) return;
+    for (const raw of seqs) {
+      const s = seq16(raw);
+      const d = seqDiff(s, this.highest);
+      if (d <= 0 || d > this.maxMissing || this.missing.has(s)) continue;
+      this.missing.set(s, fresh(nowMs));
+      this.counts.overdue++;
+    }
+    this.trim();
   }
 
   /** The sequence numbers to request now (each at most `maxRequests` times over its life). */
   due(nowMs: number): number[] {
     const rtt = this.rttMs();
+    const reach = rtt + this.guardMs();
     const out: number[] = [];
+    let budget = this.budget(nowMs, rtt);
     for (const [seq, m] of this.missing) {
       if (m.state === 'expired') continue;
       const deadline = this.deadlineOf(seq);
@@ -158,13 +218,23 @@ export class NackScheduler {
         continue;
       }
       if (m.state === 'waiting') continue;
-      if (deadline !== undefined && nowMs + rtt > deadline) {
+      if (deadline !== undefined && nowMs + reach > deadline) {
         // A retransmission requested now would arrive after playout (RFC 4588 §3: useless);
         // one already requested may still make it.
         m.state = 'waiting';
         continue;
       }
       if (m.requests > 0 && !answerOverdue) continue;
+      const w = this.lateRetryWindowMs;
+      if (m.requests > 0 && w !== undefined && deadline !== undefined && nowMs + reach + w <= deadline) continue;
+      if (m.requests === 0 && this.holdUntil) {
+        const hold = this.holdUntil(seq, nowMs);
+        if (hold !== undefined && nowMs < hold) {
+          if (!m.held) this.counts.held++;
+          m.held = true;
+          continue;
+        }
+      }
       if (m.requests >= this.maxRequests) {
         // Requests used up and the last answer overdue: wait for the deadline, or with none known
         // give up now.
@@ -172,15 +242,21 @@ export class NackScheduler {
         if (deadline === undefined) this.counts.abandoned++;
         continue;
       }
+      if (budget <= 0) {
+        this.counts.capped++;
+        continue;
+      }
+      budget--;
       m.requests++;
       m.lastRequestMs = nowMs;
       this.counts.requested++;
+      this.noteRequest(nowMs);
       out.push(seq);
     }
     return out;
   }
 
-  /** When `due` will next have something to request, or undefined if nothing is pending. */
+  /** When `due` may next have something to request (no later; holds and late repeats can make it later), or undefined if nothing is pending. */
   nextDueMs(): number | undefined {
     const rtt = this.rttMs();
     let next: number | undefined;
@@ -192,6 +268,29 @@ export class NackScheduler {
     return next;
   }
 
+  private settle(s: number, m: Missing, arrivalMs: number): void {
+    const deadline = this.deadlineOf(s);
+    if (m.state === 'expired' || (deadline !== undefined && arrivalMs > deadline)) this.counts.late++;
+    else if (m.requests === 0) this.counts.reordered++;
+    else this.counts.recovered++;
+  }
+
+  /** Requests still allowed in the RTT window ending now. */
+  private budget(nowMs: number, rtt: number): number {
+    let used = 0;
+    for (const t of this.ring) if (nowMs - t < rtt) used++;
+    return this.maxPerRtt - used;
+  }
+
+  private noteRequest(nowMs: number): void {
+    if (this.ring.length < this.maxPerRtt) {
+      this.ring.push(nowMs);
+      return;
+    }
+    this.ring[this.ringHead] = nowMs;
+    this.ringHead = (this.ringHead + 1) % this.maxPerRtt;
+  }
+
   /** Bound the tracked set: the oldest entries go first (Map order is serial-number order). */
   private trim(): void {
     for (const [seq, m] of this.missing) {
@@ -200,4 +299,8 @@ export class NackScheduler {
       this.missing.delete(seq);
     }
   }
+}
+
+function fresh(nowMs: number): Missing {
+  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false };
 }

@@ -1,10 +1,21 @@
 /**
  * An SRTP cryptographic context (RFC 3711 §3.2) for one master key and one direction: the sender's
- * context protects, the receiver's unprotects. It keeps, per SSRC, the state RFC 3711 puts in the
- * context: the highest index (which carries ROC and s_l, §3.3.1), the replay list (§3.3.2) and the
- * SRTCP index (§3.4). The number of SSRCs is bounded; a new one beyond the bound evicts the least
- * recently used. Receive state is only created and moved by authenticated packets, so forged
- * packets cannot fill the table or shift a window.
+ * context protects, the receiver's unprotects. RFC 3711 §3.2.3 identifies a context by SSRC as well
+ * (the triplet SSRC, destination address, port); one master key may serve several SSRCs (§8.2,
+ * RFC 4568 §6.1 SDES), and the session keys derived from it do not depend on the SSRC, so the
+ * transform is shared and what is kept per SSRC is the state RFC 3711 puts in the context: the
+ * highest index (which carries ROC and s_l, §3.3.1), the replay list (§3.3.2) and the SRTCP index
+ * (§3.4). That is what lets an RFC 4588 retransmission stream (its own SSRC and sequence numbers)
+ * share the media's key without disturbing the media's rollover counter or replay list. The IV
+ * includes the SSRC (§4.1.1), so two SSRCs never share keystream.
+ *
+ * The number of SSRCs is bounded. Sending, a new SSRC beyond the bound evicts the least recently
+ * used (our own SSRCs: the media and its RTX stream). Receiving, a new SSRC beyond the bound
+ * evicts the least recently used only if that one has been idle for `idlePackets` packets (a peer
+ * that changed SSRC); otherwise the packet is dropped with SrtpSsrcLimitError, so a flood of new
+ * SSRCs can neither grow memory nor push out the live streams' replay lists. Receive state is only
+ * created and moved by authenticated packets, so forged packets cannot fill the table or shift a
+ * window.
  *
  * unprotectRtp / unprotectRtcp return a new buffer holding the authenticated, decrypted packet, or
  * throw SrtpError (SRTP_MALFORMED, SRTP_TOO_OLD, SRTP_REPLAY, SRTP_AUTH_FAIL). The input buffer is
@@ -17,7 +28,7 @@
 import { AesCmHmacSha1Transform } from './aes-cm-transform.js';
 import { AesGcmTransform } from './aes-gcm-transform.js';
 import { ReplayWindow } from './replay-window.js';
-import { SrtpConfigError, SrtpError } from './srtp-error.js';
+import { SrtpConfigError, SrtpError, SrtpSsrcLimitError } from './srtp-error.js';
 import { estimateSrtpIndex, rocOf, SRTP_INDEX_LIMIT } from './srtp-index.js';
 import { deriveSrtpKeys } from './srtp-kdf.js';
 import { checkRtcpHeader, rtpHeaderLength, SRTCP_E_FLAG, SRTCP_INDEX_LENGTH, SRTCP_INDEX_LIMIT } from './srtp-packet.js';
@@ -27,6 +38,8 @@ import type { SrtpTransform, SrtpTransformKeys } from './srtp-transform.js';
 /** Default replay window: 256 packets is 256 ms of reordering at a 1 ms packet time. */
 export const SRTP_DEFAULT_REPLAY_WINDOW = 256;
 export const SRTP_DEFAULT_MAX_SSRCS = 16;
+/** Packets (of any SSRC) after which a receive SSRC not seen since may be evicted for a new one. */
+export const SRTP_DEFAULT_IDLE_PACKETS = 500;
 
 export interface SrtpContextOptions {
   suite: SrtpSuiteName;
@@ -37,6 +50,8 @@ export interface SrtpContextOptions {
   replayWindow?: number;
   /** Most SSRCs with state kept at once (per protocol direction). */
   maxSsrcs?: number;
+  /** Receive state unused for this many packets may be evicted for a new SSRC (default 500). */
+  idlePackets?: number;
   /** Encrypt sent SRTCP (E = 1, the default); received SRTCP is accepted either way. */
   encryptRtcp?: boolean;
   /**
@@ -77,6 +92,7 @@ export class SrtpContext {
   private readonly transform: SrtpTransform;
   private readonly replayWindow: number;
   private readonly maxSsrcs: number;
+  private readonly idlePackets: number;
   private readonly encryptRtcp: boolean;
   private readonly sending = new Map<number, SendState>();
   private readonly receiving = new Map<number, ReceiveState>();
@@ -96,6 +112,8 @@ export class SrtpContext {
     new ReplayWindow(this.replayWindow); // validates the size now rather than at the first packet
     this.maxSsrcs = options.maxSsrcs ?? SRTP_DEFAULT_MAX_SSRCS;
     if (!Number.isInteger(this.maxSsrcs) || this.maxSsrcs < 1) throw new SrtpConfigError(`maxSsrcs must be a positive integer, got ${this.maxSsrcs}`, 'maxSsrcs');
+    this.idlePackets = options.idlePackets ?? SRTP_DEFAULT_IDLE_PACKETS;
+    if (!Number.isInteger(this.idlePackets) || this.idlePackets < 0) throw new SrtpConfigError(`idlePackets must be a non-negative integer, got ${this.idlePackets}`, 'idlePackets');
     this.encryptRtcp = options.encryptRtcp ?? true;
   }
 
@@ -129,7 +147,7 @@ export class SrtpContext {
     if (state) this.checkReplay(state.rtp, index, 'SRTP', ssrc);
     const plain = this.transform.unprotectRtp(packet, headerLength, ssrc, rocOf(index), seq);
     if (!plain) throw new SrtpError('SRTP_AUTH_FAIL', `SRTP packet ${seq} of SSRC ${ssrc} failed authentication`);
-    const accepted = state ?? this.newReceiveState(ssrc);
+    const accepted = state ?? this.newReceiveState(ssrc, 'SRTP');
     accepted.rtp.accept(index);
     accepted.lastUse = ++this.tick;
     return plain;
@@ -160,7 +178,7 @@ export class SrtpContext {
     if (state) this.checkReplay(state.rtcp, index, 'SRTCP', ssrc);
     const plain = this.transform.unprotectRtcp(packet, ssrc, index, encrypted);
     if (!plain) throw new SrtpError('SRTP_AUTH_FAIL', `SRTCP packet ${index} of SSRC ${ssrc} failed authentication`);
-    const accepted = state ?? this.newReceiveState(ssrc);
+    const accepted = state ?? this.newReceiveState(ssrc, 'SRTCP');
     accepted.rtcp.accept(index);
     accepted.lastUse = ++this.tick;
     return plain;
@@ -200,23 +218,29 @@ export class SrtpContext {
     return state;
   }
 
-  private newReceiveState(ssrc: number): ReceiveState {
-    evictLeastRecentlyUsed(this.receiving, this.maxSsrcs);
+  /** State for an authenticated new SSRC; throws SrtpSsrcLimitError when full of active ones. */
+  private newReceiveState(ssrc: number, what: string): ReceiveState {
+    if (this.receiving.size >= this.maxSsrcs) {
+      const oldest = leastRecentlyUsed(this.receiving);
+      if (oldest === undefined || this.tick - oldest.lastUse < this.idlePackets) {
+        throw new SrtpSsrcLimitError(`${what} packet of a new SSRC ${ssrc} dropped: state kept for ${this.maxSsrcs} active SSRCs already`);
+      }
+      this.receiving.delete(oldest.ssrc);
+    }
     const state: ReceiveState = { rtp: new ReplayWindow(this.replayWindow), rtcp: new ReplayWindow(this.replayWindow), lastUse: 0 };
     this.receiving.set(ssrc, state);
     return state;
   }
 }
 
+function leastRecentlyUsed(map: Map<number, { lastUse: number }>): { ssrc: number; lastUse: number } | undefined {
+  let oldest: { ssrc: number; lastUse: number } | undefined;
+  for (const [ssrc, s] of map) if (!oldest || s.lastUse < oldest.lastUse) oldest = { ssrc, lastUse: s.lastUse };
+  return oldest;
+}
+
 function evictLeastRecentlyUsed(map: Map<number, { lastUse: number }>, max: number): void {
   if (map.size < max) return;
-  let oldest: number | undefined;
-  let oldestUse = Infinity;
-  for (const [ssrc, s] of map) {
-    if (s.lastUse < oldestUse) {
-      oldestUse = s.lastUse;
-      oldest = ssrc;
-    }
-  }
-  if (oldest !== undefined) map.delete(oldest);
+  const oldest = leastRecentlyUsed(map);
+  if (oldest !== undefined) map.delete(oldest.ssrc);
 }

@@ -40,3 +40,18 @@ export class SrtpConfigError extends AcipError {
     this.name = 'SrtpConfigError';
   }
 }
+
+/**
+ * An authenticated packet of a new SSRC while the context already keeps state for its maximum of
+ * SSRCs, all of them recently active (srtp-context.ts). Not a property of the packet's protection,
+ * so deliberately not one of the SRTP_ERROR_CODES a link reports per reason: the stage counts it
+ * apart. Bounds the memory a peer holding the key can make us spend by inventing SSRCs.
+ */
+export class SrtpSsrcLimitError extends Error {
+  readonly code = 'SRTP_SSRC_LIMIT' as const;
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'SrtpSsrcLimitError';
+  }
+}

@@ -12,6 +12,7 @@ import { RecoveryStage } from '../../../server/media/recovery-stage.js';
 import type { MediaRecoveryParams } from '../../../server/media/session-types.js';
 import { serializeRtcp, type RtcpPacket } from '../../../server/rtp/rtcp/compound.js';
 import type { RtpPacket } from '../../../server/rtp/rtp-packet.js';
+import { tsDiff } from '../../../server/rtp/seq.js';
 import { GilbertElliottChannel, type GilbertElliottParams } from './gilbert-elliott.js';
 
 export interface SimOptions {
@@ -29,6 +30,11 @@ export interface SimOptions {
   /** Loss per path (the second only with `recovery.duplicate`), and on the feedback path. */
   loss: GilbertElliottParams | null;
   seed: number;
+  /**
+   * Tell the receiving stage when each frame is played (the jitter buffer's pull grid, as the media
+   * session knows it) instead of letting it estimate from arrivals (default true).
+   */
+  playoutKnown?: boolean;
   /** An explicit loss pattern for path 0 (true = lost), instead of `loss`. */
   pattern0?: readonly boolean[];
   pattern1?: readonly boolean[];
@@ -46,6 +52,8 @@ export interface SimResult {
   /** IP/UDP/RTP octets sent forward (all paths, RTX included) and back (RTCP feedback). */
   forwardOctets: number;
   feedbackOctets: number;
+  /** Of `forwardOctets`, the RTX retransmissions. */
+  rtxOctets: number;
   stats: ReturnType<RecoveryStage['stats']>;
 }
 
@@ -116,6 +124,7 @@ export function simulate(o: SimOptions): SimResult {
   const back = path(2);
   let forwardOctets = 0;
   let feedbackOctets = 0;
+  let rtxOctets = 0;
   let lostOnPath0 = 0;
   const sendPath = (i: 0 | 1, slot: number, isOriginal: boolean): boolean => {
     const pattern = i === 0 ? o.pattern0 : o.pattern1;
@@ -137,11 +146,16 @@ export function simulate(o: SimOptions): SimResult {
   const senderSsrc = 0x1234_5678;
   const receiverSsrc = 0x0bad_cafe;
   let sender: RecoveryStage | undefined;
+  // Fixed mode never stalls: once the first frame is played, one frame is played per pull.
+  let firstPlayed: { atMs: number; timestamp: number } | null = null;
+  const playoutAtMs = (timestamp: number): number | undefined =>
+    firstPlayed ? firstPlayed.atMs + (tsDiff(timestamp, firstPlayed.timestamp) / unitsPerFrame) * o.ptimeMs : undefined;
   const receiver = new RecoveryStage(
     { params: o.recovery, primaryPt: PT, ourSsrc: receiverSsrc, rtpClockRate: o.clockRate, receivePtimeMs: o.ptimeMs, random: () => 0.25 },
     {
       push: (p) => buffer.push(p),
       bufferDelayMs: () => o.bufferMs,
+      ...(o.playoutKnown ?? true ? { playoutAtMs } : {}),
       rttMs: () => o.rttMs,
       remoteSsrc: () => senderSsrc,
       sendRtx: () => undefined,
@@ -163,6 +177,7 @@ export function simulate(o: SimOptions): SimResult {
       remoteSsrc: () => receiverSsrc,
       sendRtx: (pkt: RtpPacket) => {
         forwardOctets += IP_UDP + RTP_HEADER + pkt.payload.length;
+        rtxOctets += IP_UDP + RTP_HEADER + pkt.payload.length;
         const slot = Math.floor(now / o.ptimeMs);
         if (!sendPath(0, slot, false)) return;
         const t = now + oneWay;
@@ -218,6 +233,7 @@ export function simulate(o: SimOptions): SimResult {
     at(t, () => {
       const f = buffer.pop(t);
       if (f.kind === 'packet') {
+        firstPlayed ??= { atMs: t, timestamp: f.timestamp };
         played++;
         const k = (f.timestamp - 5000) / unitsPerFrame;
         const inner = f.payload.length >= 4 ? f.payload.readUInt32BE(0) : -1;
@@ -241,6 +257,7 @@ export function simulate(o: SimOptions): SimResult {
     wrongContent,
     forwardOctets,
     feedbackOctets,
+    rtxOctets,
     stats: receiver.stats(buffer.stats().lost),
   };
 }

@@ -152,3 +152,75 @@ describe('the NACK scheduler requests missing packets while they can still be pl
     }
   });
 });
+
+describe('the NACK scheduler with numbers deemed lost by time, holds, a cap and late repeats', () => {
+  it('chases numbers deemed lost ahead of the highest, and a later gap keeps their requests', () => {
+    const s = scheduler();
+    s.onArrival(65530, 0);
+    s.onOverdue([65531, 65532], 45);
+    expect(s.due(45)).toEqual([65531, 65532]);
+    s.onArrival(65534, 80); // the gap 65531..65533 shows: 65533 is new, the others keep their request
+    expect(s.due(80)).toEqual([65533]);
+    expect(s.stats).toMatchObject({ overdue: 2, requested: 3 });
+  });
+
+  it('ignores numbers at or behind the highest, already tracked, or beyond maxMissing', () => {
+    const s = scheduler({ maxMissing: 4 });
+    s.onArrival(100, 0);
+    s.onOverdue([99, 100, 101, 101, 110], 25);
+    expect(s.pending()).toEqual([101]);
+  });
+
+  it('settles a number deemed lost that arrives after all as recovered, or reordered if never asked for', () => {
+    const s = scheduler({ holdUntil: (seq) => (seq === 65532 ? 1000 : undefined) });
+    s.onArrival(65530, 0);
+    s.onOverdue([65531, 65532], 45);
+    expect(s.due(45)).toEqual([65531]);
+    s.onArrival(65531, 50);
+    s.onArrival(65532, 60);
+    expect(s.stats).toMatchObject({ recovered: 1, reordered: 1, held: 1 });
+    expect(s.pending()).toEqual([]);
+  });
+
+  it('holds a first request until holdUntil, but not a number whose hold has passed', () => {
+    const s = scheduler({ holdUntil: () => 70 });
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    expect(s.due(40)).toEqual([]);
+    expect(s.due(69)).toEqual([]);
+    expect(s.due(70)).toEqual([65531]);
+    expect(s.stats.held).toBe(1);
+  });
+
+  it('makes at most maxPerRtt requests in any RTT, oldest first', () => {
+    const s = scheduler({ maxPerRtt: 3, deadlineOf: () => undefined }, 40);
+    s.onArrival(0, 0);
+    s.onArrival(7, 1); // 1..6 missing
+    expect(s.due(1)).toEqual([1, 2, 3]);
+    expect(s.due(20)).toEqual([]);
+    expect(s.due(41)).toEqual([4, 5, 6]);
+    expect(s.stats.capped).toBeGreaterThan(0);
+  });
+
+  it.each([
+    // The deadline of 65531 is 120 and the RTT 20: the answer to the request at 40 is overdue at
+    // 70 (RTT + 10 ms margin); the last useful moment is 100. With a 7.5 ms window the repeat waits
+    // until now + 20 + 7.5 > 120.
+    { window: undefined, calls: [[40, [65531]], [70, [65531]]] as const },
+    { window: 7.5, calls: [[40, [65531]], [70, []], [92.5, []], [95, [65531]]] as const },
+  ])('with a late-retry window of $window ms repeats as late as is still useful', ({ window, calls }) => {
+    const s = scheduler({ ...(window !== undefined ? { lateRetryWindowMs: window } : {}) }, 20);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    for (const [now, expected] of calls) expect(s.due(now)).toEqual(expected);
+    expect(s.stats.requested).toBe(2);
+  });
+
+  it('counts the guard with the RTT: no request that would arrive within the guard of the deadline', () => {
+    const s = scheduler({ guardMs: () => 10 }, 40);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    expect(s.due(71)).toEqual([]); // 71 + 40 + 10 > 120
+    expect(s.stats.requested).toBe(0);
+  });
+});

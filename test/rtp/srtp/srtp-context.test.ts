@@ -211,13 +211,33 @@ describe.each(SUITES)('%s', (suite) => {
     expect(rx.unprotectRtcp(wire)).toEqual(rr);
   });
 
-  it('keeps state for at most maxSsrcs SSRCs, evicting the least recently used', () => {
-    const { tx, rx } = pair(suite, { maxSsrcs: 4 });
-    for (let ssrc = 1; ssrc <= 6; ssrc++) rx.unprotectRtp(tx.protectRtp(rtpPacket(1, ssrc, 8)));
-    expect(rx.ssrcCount.receive).toBe(4);
+  it('keeps send state for at most maxSsrcs SSRCs, evicting the least recently used', () => {
+    const { tx } = pair(suite, { maxSsrcs: 4 });
+    for (let ssrc = 1; ssrc <= 6; ssrc++) tx.protectRtp(rtpPacket(1, ssrc, 8));
     expect(tx.ssrcCount.send).toBe(4);
+    expect(tx.rolloverCounter(1, 'send')).toBeUndefined();
+    expect(tx.rolloverCounter(6, 'send')).toBe(0);
+  });
+
+  it('keeps receive state for at most maxSsrcs SSRCs: a new one is dropped while all are active', () => {
+    const { tx, rx } = pair(suite, { maxSsrcs: 4, idlePackets: 10 });
+    for (let ssrc = 1; ssrc <= 4; ssrc++) rx.unprotectRtp(tx.protectRtp(rtpPacket(1, ssrc, 8)));
+    const refused = (): string => {
+      try {
+        rx.unprotectRtp(tx.protectRtp(rtpPacket(2, 5, 8)));
+        return 'none';
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+    };
+    expect(refused()).toBe('SRTP_SSRC_LIMIT');
+    expect(rx.ssrcCount.receive).toBe(4);
+    // SSRC 1 falls silent while 2 keeps sending: once idle for 10 packets it gives way.
+    for (let seq = 2; seq < 12; seq++) rx.unprotectRtp(tx.protectRtp(rtpPacket(seq, 2, 8)));
+    expect(refused()).toBe('none');
     expect(rx.rolloverCounter(1, 'receive')).toBeUndefined();
-    expect(rx.rolloverCounter(6, 'receive')).toBe(0);
+    expect(rx.rolloverCounter(5, 'receive')).toBe(0);
+    expect(rx.ssrcCount.receive).toBe(4);
   });
 });
 

@@ -1,0 +1,137 @@
+/**
+ * Loss detection by time (RFC 4585 §6.2.1 lets a receiver NACK packets it deems lost; §3.5 leaves
+ * when to the receiver). A gap shows only when the next packet after a burst arrives, so the first
+ * packet of a long burst would be asked for too late to be played. The receiver knows the sender's
+ * packet rate, so it also knows when each next sequence number is due: a number that is overdue by
+ * more than a margin is deemed lost while the burst is still going on.
+ *
+ * Model: the latest original packet (not a copy or a retransmission) that raised the highest
+ * sequence number is the anchor; sequence number anchor + j is expected j packet times after the
+ * anchor arrived. The packet time is the signalled one until two consecutive numbers show the
+ * sender's own (their timestamp step), so a peer whose a=ptime is wrong or missing does not have
+ * every packet taken for overdue; a step more than four times off (the end of a DTX pause) is not
+ * taken as the packet time. The margin covers arrival jitter: a multiple of the interarrival jitter estimate
+ * of RFC 3550 §6.4.1 (A.8), with a floor of a quarter packet time (2 ms at least), so a packet that
+ * is merely late within the measured jitter is not taken for lost.
+ *
+ * Bounded: at most `maxPerSilence` numbers are reported between two arrivals that raise the anchor,
+ * so a sender that pauses (Opus DTX, RFC 7587 §3.1.3; hold; an outage) costs a handful of requests,
+ * not a stream of them. Pure: no I/O, no timers; the caller passes the time.
+ */
+import { checkIntOption, checkNumberOption } from './recovery-error.js';
+import { seqAdd, seqDiff, seq16, tsDiff } from '../seq.js';
+
+export interface OverdueDetectorOptions {
+  /** The sender's packet time (ms): consecutive sequence numbers are this far apart. */
+  ptimeMs: number;
+  /** The RTP clock rate (Hz), for the jitter estimate from timestamps. */
+  clockRate: number;
+  /** Margin = max(floor, jitterFactor × jitter). Default 4. */
+  jitterFactor?: number;
+  /** Smallest margin (ms). Default a quarter packet time, at least 2 ms. */
+  marginFloorMs?: number;
+  /** Most numbers deemed lost between two arrivals (default 8). */
+  maxPerSilence?: number;
+}
+
+interface Anchor {
+  seq: number;
+  arrivalMs: number;
+}
+
+export class OverdueDetector {
+  private readonly nominalPtimeMs: number;
+  private ptimeMs: number;
+  private readonly clockRate: number;
+  private readonly jitterFactor: number;
+  private readonly marginFloorMs: number;
+  private readonly maxPerSilence: number;
+  private anchor: Anchor | undefined;
+  private anchorTimestamp: number | undefined;
+  /** The previous original's arrival (ms) and RTP timestamp, for the A.8 transit difference. */
+  private last: { arrivalMs: number; timestamp: number } | undefined;
+  private jitter = 0;
+  /** Numbers beyond the anchor already reported (anchor + 1 … anchor + reported). */
+  private reported = 0;
+  private total = 0;
+
+  constructor(options: OverdueDetectorOptions) {
+    checkNumberOption(options.ptimeMs, 0.1, 1000, 'ptimeMs');
+    checkIntOption(options.clockRate, 1, 1_000_000, 'clockRate');
+    this.nominalPtimeMs = options.ptimeMs;
+    this.ptimeMs = options.ptimeMs;
+    this.clockRate = options.clockRate;
+    this.jitterFactor = options.jitterFactor ?? 4;
+    this.marginFloorMs = options.marginFloorMs ?? Math.max(2, options.ptimeMs / 4);
+    this.maxPerSilence = options.maxPerSilence ?? 8;
+    checkNumberOption(this.jitterFactor, 0, 100, 'jitterFactor');
+    checkNumberOption(this.marginFloorMs, 0, 10_000, 'marginFloorMs');
+    checkIntOption(this.maxPerSilence, 0, 1024, 'maxPerSilence');
+  }
+
+  /** The sender's packet time in use (ms): the signalled one, or the one its timestamps show. */
+  get packetTimeMs(): number {
+    return this.ptimeMs;
+  }
+
+  /** Interarrival jitter estimate (ms), RFC 3550 §6.4.1. */
+  get jitterMs(): number {
+    return this.jitter;
+  }
+
+  /** Numbers deemed lost so far. */
+  get deemedLost(): number {
+    return this.total;
+  }
+
+  /** The jitter part of the margin alone (no floor): what an answer's arrival may vary by (ms). */
+  jitterGuardMs(): number {
+    return this.jitterFactor * this.jitter;
+  }
+
+  /** How late past its expected arrival a packet may be before it is deemed lost (ms). */
+  marginMs(): number {
+    return Math.max(this.marginFloorMs, this.jitterFactor * this.jitter);
+  }
+
+  /**
+   * An original packet arrived (not a RED copy nor a retransmission). Only one that raises the
+   * highest sequence number moves the anchor; every one feeds the jitter estimate.
+   */
+  onOriginal(seq: number, timestamp: number, arrivalMs: number): void {
+    const s = seq16(seq);
+    if (this.last !== undefined) {
+      // A.8: D = (Rj − Ri) − (Sj − Si), the timestamp difference taken modulo 2^32 (a wrap is no jump).
+      const d = arrivalMs - this.last.arrivalMs - (tsDiff(timestamp, this.last.timestamp) * 1000) / this.clockRate;
+      this.jitter += (Math.abs(d) - this.jitter) / 16;
+    }
+    this.last = { arrivalMs, timestamp: timestamp >>> 0 };
+    if (this.anchor !== undefined && seqDiff(s, this.anchor.seq) <= 0) return;
+    if (this.anchor !== undefined && this.anchorTimestamp !== undefined && seqDiff(s, this.anchor.seq) === 1) {
+      const step = (tsDiff(timestamp, this.anchorTimestamp) * 1000) / this.clockRate;
+      if (step >= this.nominalPtimeMs / 4 && step <= this.nominalPtimeMs * 4) this.ptimeMs = step;
+    }
+    this.anchorTimestamp = timestamp >>> 0;
+    this.anchor = { seq: s, arrivalMs };
+    this.reported = 0;
+  }
+
+  /** When `seq` is expected to arrive (ms), or undefined before the first packet. */
+  expectedArrivalMs(seq: number): number | undefined {
+    const a = this.anchor;
+    return a ? a.arrivalMs + seqDiff(seq16(seq), a.seq) * this.ptimeMs : undefined;
+  }
+
+  /** The numbers beyond the anchor newly overdue at `nowMs` (each reported once), oldest first. */
+  overdue(nowMs: number): number[] {
+    const a = this.anchor;
+    if (!a) return [];
+    // anchor + j is overdue once a.arrivalMs + j·ptime + margin < now.
+    const upTo = Math.min(this.maxPerSilence, Math.ceil((nowMs - this.marginMs() - a.arrivalMs) / this.ptimeMs) - 1);
+    const out: number[] = [];
+    for (let j = this.reported + 1; j <= upTo; j++) out.push(seqAdd(a.seq, j));
+    if (out.length > 0) this.reported = upTo;
+    this.total += out.length;
+    return out;
+  }
+}
