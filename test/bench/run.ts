@@ -13,9 +13,14 @@
  *             5 ms ticks, pulls after reads) and, in the same run, into GStreamer's rtpjitterbuffer at latency
  *             20/40/60/100/200 ms, with a dominates: yes/no/void verdict per run (void if the replay's own timing
  *             error p99 exceeds 1.5 ms); wan seed 1 by default, --all for every profile × seeds 1–5 (about 60 min)
- *   recovery  concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
+ *   recovery  [--estimate] concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
  *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes)
+ *   recovery-real  the same table measured in real time: two media sessions over loopback UDP through the seeded
+ *             impairment relay (Opus 128k and L24, 2/5 % bursty loss, 40 ms RTT); --seconds=N per row (default 60,
+ *             about 20 minutes), --codec=opus|l24, --loss=2|5
  *   live-feed bytes/s on the live feed with 100 links, feed 1 against feed 2 (fake clock: same figures on any machine)
+ *   session-cost  CPU per session frame against the bare codec (Opus 128k c5, L24 5 ms, PCMA 20 ms), CPU per PCMA call
+ *             (--workers=N through a pool), heap/ArrayBuffers per session, stats() vs meters()
  *   capacity  sessions per box through two services as npm start runs them (Opus 128k c5 or L24), concealment, CPU per
  *             session against the bare codec in the same run, OPTIONS/metrics/live-feed responsiveness at that load;
  *             --links=40,60,80 --hold-s=60 --codec=opus|l24-5|l24-1 --media-workers=1
@@ -39,6 +44,8 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   replay: () => import('./jitter/replay.js').then((m) => m.runJitterReplayMatrix(process.argv.includes('--all') ? {} : { profiles: ['wan'], seeds: [1] })),
   startup: () => runStartupBench(),
   recovery: () => import('./recovery.js').then((m) => m.runRecoveryBench()),
+  'recovery-real': () => import('./recovery-real.js').then((m) => m.runRecoveryRealBench()),
+  'session-cost': () => import('./media/session-cost.js').then((m) => m.runSessionCostBench()),
   'live-feed': () => import('./live-feed.js').then((m) => m.runLiveFeedBench()),
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
   srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),

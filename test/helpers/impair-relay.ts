@@ -36,6 +36,13 @@ export interface Impairment {
   jitterReorders?: boolean;
   /** Bursty loss; omit for none. */
   loss?: GilbertElliott;
+  /**
+   * Move the Gilbert–Elliott state once per slot of this many ms of wall time (from the first
+   * datagram) instead of once per datagram, so a burst lasts a time rather than a packet count:
+   * sparse traffic (RTCP, retransmissions) then meets the same bursts as the media beside it. Each
+   * datagram still draws its own loss in the current state. Omit for one step per datagram.
+   */
+  lossSlotMs?: number;
   /** Probability that a packet is held back by `reorderDelayMs` (lands after later ones). */
   reorderProb?: number;
   /** Default 3 × the packet spacing is typical; default 15 ms. */
@@ -45,6 +52,13 @@ export interface Impairment {
   duplicateDelayMs?: number;
   /** Clock skew in ppm: delivery times are stretched by (1 + ppm·1e-6) from the first packet on. */
   skewPpm?: number;
+  /**
+   * Impair only RTP packets of these payload types (e.g. the media, not its RTX retransmissions,
+   * RFC 4588). Any other datagram passes untouched after `delayMs`, draws nothing from the PRNG (so
+   * the impaired packets meet the same fate however many others pass) and counts as `bypassed`.
+   * Omit to impair every datagram.
+   */
+  onlyPayloadTypes?: readonly number[];
 }
 
 export interface DirectionCounters {
@@ -55,11 +69,24 @@ export interface DirectionCounters {
   reordered: number;
   /** Longest run of consecutive lost packets. */
   longestBurst: number;
+  /** Datagrams passed without impairment because of `onlyPayloadTypes` (not in `received`). */
+  bypassed: number;
+  /** Octets (UDP payload) of every datagram that reached the relay in this direction, lost or not. */
+  octets: number;
+}
+
+/** The payload type of an RTP datagram (RFC 3550 §5.1), undefined for anything shorter than its fixed header. */
+function rtpPayloadType(msg: Buffer): number | undefined {
+  return msg.length >= 12 ? msg[1]! & 0x7f : undefined;
 }
 
 class Direction {
-  readonly c: DirectionCounters = { received: 0, forwarded: 0, lost: 0, duplicated: 0, reordered: 0, longestBurst: 0 };
+  readonly c: DirectionCounters = { received: 0, forwarded: 0, lost: 0, duplicated: 0, reordered: 0, longestBurst: 0, bypassed: 0, octets: 0 };
   private readonly rnd: () => number;
+  /** The state chain's own draws when it moves on the clock (`lossSlotMs`). */
+  private readonly slotRnd: () => number;
+  private slot = 0;
+  private slotT0: number | undefined;
   private bad = false;
   private burst = 0;
   private t0: number | undefined;
@@ -70,11 +97,20 @@ class Direction {
     seed: number,
   ) {
     this.rnd = mulberry32(seed);
+    this.slotRnd = mulberry32(seed ^ 0x2545f491);
   }
 
   /** Decides one packet's fate: the delays (ms from now) at which copies leave, empty if lost. */
-  decide(now: number): number[] {
+  decide(now: number, msg?: Buffer): number[] {
     const imp = this.imp;
+    this.c.octets += msg?.length ?? 0;
+    if (imp.onlyPayloadTypes && msg) {
+      const pt = rtpPayloadType(msg);
+      if (pt === undefined || !imp.onlyPayloadTypes.includes(pt)) {
+        this.c.bypassed++;
+        return [imp.delayMs ?? 0];
+      }
+    }
     this.c.received++;
     // Draw every random number for every packet, so one decision never shifts the others' draws.
     const uState = this.rnd();
@@ -85,7 +121,14 @@ class Direction {
     let lost = false;
     if (imp.loss) {
       const ge = imp.loss;
-      this.bad = this.bad ? uState >= ge.r : uState < ge.p;
+      if (imp.lossSlotMs !== undefined && imp.lossSlotMs > 0) {
+        this.slotT0 ??= now;
+        const slot = Math.floor((now - this.slotT0) / imp.lossSlotMs);
+        for (; this.slot < slot; this.slot++) {
+          const u = this.slotRnd();
+          this.bad = this.bad ? u >= ge.r : u < ge.p;
+        }
+      } else this.bad = this.bad ? uState >= ge.r : uState < ge.p;
       lost = uLoss < (this.bad ? (ge.lossBad ?? 1) : (ge.lossGood ?? 0));
     }
     if (lost) {
@@ -182,7 +225,7 @@ export class ImpairRelay {
 
   private forward(dir: Direction, msg: Buffer, out: dgram.Socket, to: { address: string; port: number }): void {
     if (this.closed) return;
-    for (const delay of dir.decide(performance.now())) {
+    for (const delay of dir.decide(performance.now(), msg)) {
       const send = (): void => {
         if (this.closed) return;
         dir.c.forwarded++;

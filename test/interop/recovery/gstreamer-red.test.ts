@@ -5,7 +5,8 @@
  * unwraps it. The tone is checked at the receiving end both ways.
  *
  * NACK/RTX against GStreamer needs an `rtpbin` with `rtprtxsend`/`rtprtxreceive` attached through its
- * request-aux-sender/receiver signals, which gst-launch cannot express; it is not covered here.
+ * request-aux-sender/receiver signals, which gst-launch cannot express: gstreamer-rtx.test.ts drives
+ * them from a python3-gi program (test/helpers/gst-rtx-peer.py).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
