@@ -3,7 +3,7 @@
  * runs them, and the measure of how clean the output is: the residual of a sine fit per 100 ms window.
  * Packets carry their packet index; the fake decoder renders the tone at the sender's sample clock;
  * concealment repeats the last decoded frame (for this tone, phase-continuous), so a window can only fail
- * through the buffer's own splices. (The same model as tone-continuity.test.ts, shared for the drift tests.)
+ * through the buffer's own splices. Shared by the tone-continuity and drift tests.
  */
 import { JitterBuffer } from '../../../server/media/jitter-buffer.js';
 import { PlayoutAdapter } from '../../../server/media/playout-adapter.js';
