@@ -91,7 +91,8 @@ function threadCount(pid: number): number {
 interface LinkView {
   id: string;
   state: string;
-  rx: { concealedMs: number; packets: number } | null;
+  endReason: { reason: string } | null;
+  rx: { concealedMs: number; packets: number; lost: number; late: number; underruns: number } | null;
 }
 
 async function api<T>(base: string, path: string, init?: RequestInit): Promise<T> {
@@ -232,7 +233,8 @@ function bareOpusCostPct(): number {
 
 // ---- one step ------------------------------------------------------------------------------------
 
-async function step(n: number, o: CapacityOptions, dir: string, barePct: number | undefined): Promise<void> {
+async function step(asked: number, o: CapacityOptions, dir: string, barePct: number | undefined): Promise<void> {
+  let n = asked;
   const prof = PROFILES[o.codec];
   const config = join(dir, 'acip.yaml');
   writeFileSync(config, ['sip:', '  maxLinks: 1000', 'links:', '  maxPerSource: 1000', '  answerPolicy: auto', ''].join('\n'));
@@ -248,32 +250,57 @@ async function step(n: number, o: CapacityOptions, dir: string, barePct: number 
     await new Promise((r) => setTimeout(r, 5000));
     const idlePct = ((cpuTicks(a.child.pid!) + cpuTicks(b.child.pid!) - idle0.ticks) / CLK_TCK / ((performance.now() - idle0.t) / 1000)) * 100;
     const profile = prof.yaml[0]!.slice('name: '.length);
+    // Dials the service refuses (503 OVERLOADED: its media budget is spent) are counted, not retried:
+    // the step then measures the links it did take.
+    let refused = 0;
+    let refusal = '';
     for (let i = 0; i < n; i++) {
-      await api(a.httpUrl, '/api/links', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ to: `sip:bench${i}@127.0.0.1:${bSip}`, profile }),
-      });
+      try {
+        await api(a.httpUrl, '/api/links', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ to: `sip:bench${i}@127.0.0.1:${bSip}`, profile }),
+        });
+      } catch (err) {
+        refused++;
+        refusal = (err as Error).message.slice(0, 160);
+      }
       // Paced dialling: set-up is not what this bench measures.
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 200));
     }
-    const deadline = Date.now() + 60_000 + n * 200;
-    let connected = 0;
-    while (Date.now() < deadline) {
-      connected = (await links(a.httpUrl)).filter((l) => l.state === 'connected').length;
-      if (connected === n) break;
+    if (refused > 0) process.stdout.write(`  ${asked} links asked: ${refused} dials refused by A (${refusal})\n`);
+    // Wait until every dialled link is connected or over (B may refuse too: 503 when its budget is spent).
+    const deadline = Date.now() + 60_000 + asked * 200;
+    let all = await links(a.httpUrl);
+    while (Date.now() < deadline && all.some((l) => l.state !== 'connected' && l.state !== 'ended' && l.state !== 'failed')) {
       await new Promise((r) => setTimeout(r, 500));
+      all = await links(a.httpUrl);
     }
-    if (connected < n) {
-      const states = (await links(a.httpUrl)).map((l) => l.state);
-      process.stdout.write(`  ${n} links: only ${connected} connected (${[...new Set(states)].map((s) => `${s} ${states.filter((x) => x === s).length}`).join(', ')}); step abandoned\n`);
-      return;
+    n = all.filter((l) => l.state === 'connected').length;
+    if (n < asked - refused) {
+      const states = all.map((l) => l.state);
+      const reasons = [...new Set(all.flatMap((l) => (l.endReason ? [l.endReason.reason] : [])))].slice(0, 3);
+      process.stdout.write(
+        `  ${asked} links asked: ${n} connected (${[...new Set(states)].map((x) => `${x} ${states.filter((y) => y === x).length}`).join(', ')}` +
+          `${reasons.length ? `; ended: ${reasons.join(' | ')}` : ''})\n`,
+      );
     }
+    if (n === 0) return;
     await new Promise((r) => setTimeout(r, o.settleS * 1000));
     const concealed = async () => {
       const m = new Map<string, number>();
-      for (const [side, base] of [['a', a.httpUrl], ['b', b.httpUrl]] as const) for (const l of await links(base)) m.set(`${side}:${l.id}`, l.rx?.concealedMs ?? 0);
-      return m;
+      const sides = { a: { lost: 0, late: 0, underruns: 0, concealedMs: 0 }, b: { lost: 0, late: 0, underruns: 0, concealedMs: 0 } };
+      for (const [side, base] of [['a', a.httpUrl], ['b', b.httpUrl]] as const) {
+        for (const l of await links(base)) {
+          m.set(`${side}:${l.id}`, l.rx?.concealedMs ?? 0);
+          if (l.state !== 'connected' || !l.rx) continue;
+          sides[side].lost += l.rx.lost;
+          sides[side].late += l.rx.late;
+          sides[side].underruns += l.rx.underruns;
+          sides[side].concealedMs += l.rx.concealedMs;
+        }
+      }
+      return Object.assign(m, { sides });
     };
     const before = await concealed();
     const cpu0 = { a: cpuTicks(a.child.pid!), b: cpuTicks(b.child.pid!), t: performance.now() };
@@ -298,6 +325,10 @@ async function step(n: number, o: CapacityOptions, dir: string, barePct: number 
       if (d > 0) linksConcealing++;
     }
     const audioMs = 2 * n * secs * 1000;
+    const side = (k: 'a' | 'b') => {
+      const d = (f: 'lost' | 'late' | 'underruns' | 'concealedMs') => after.sides[k][f] - before.sides[k][f];
+      return `${k.toUpperCase()} received: concealed ${fmt(d('concealedMs') / prof.ptimeMs, 0)} frames, lost ${d('lost')}, late ${d('late')}, underruns ${d('underruns')}`;
+    };
     const perSession = (cpuA + cpuB) / (2 * n);
     const marginal = Math.max(0, cpuA + cpuB - idlePct) / (2 * n);
     const ratio =
@@ -314,7 +345,8 @@ async function step(n: number, o: CapacityOptions, dir: string, barePct: number 
         `max ${fmt(Math.max(...optR.rtts))} ms, unanswered ${optR.lost}; /metrics of B (${metricsR.series} series): p50 ` +
         `${fmt(quantile(metricsR.times, 0.5))} ms, max ${fmt(Math.max(...metricsR.times))} ms; live feed 2 of A: 1 Hz stats deltas ${feedR.gaps.length + 1}, ` +
         `gap p50 ${fmt(quantile(feedR.gaps, 0.5), 0)} ms, p99 ${fmt(quantile(feedR.gaps, 0.99), 0)} ms, max ${fmt(Math.max(...feedR.gaps), 0)} ms, ` +
-        `${fmt(feedR.bytesPerS / 1000)} kB/s; load average ${fmt(load0, 2)} → ${fmt(loadavg()[0]!, 2)}\n`,
+        `${fmt(feedR.bytesPerS / 1000)} kB/s; load average ${fmt(load0, 2)} → ${fmt(loadavg()[0]!, 2)}\n` +
+        `       ${side('a')}; ${side('b')}\n`,
     );
   } finally {
     try {
