@@ -137,8 +137,11 @@ export async function offerForInvite(ctx: SetupContext): Promise<OfferedInAnswer
   }
 }
 
-/** Which message carried the peer's answer to our offer: the 2xx to our INVITE, or the ACK of our 2xx. */
-export type AnswerCarrier = '200 OK' | 'ACK';
+/**
+ * Which message carried the peer's answer to our offer: the 2xx to our INVITE, the ACK of our 2xx,
+ * or a provisional response with early media (RFC 3262 §5, RFC 3960 §3).
+ */
+export type AnswerCarrier = '200 OK' | 'ACK' | 'provisional response';
 
 /** The peer's answer read, or why there is no session: the end reason to record before BYE. */
 export type PeerAnswer = { ok: true; negotiated: NegotiatedMedia } | { ok: false; reason: LinkEndReason };

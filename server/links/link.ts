@@ -21,7 +21,9 @@ import { LinkMedia, type LinkMediaConfig, type LinkMediaEvent } from './link-med
 import { InactivityWatch, lastPeerActivity } from './inactivity-watch.js';
 import { answerReoffer, answerWithMedia, applyAnswerInAck, hostOfUri, offerForInvite, offerWithMedia, readPeerAnswer, reofferProfile, signallingOfInvite, signallingOfTarget } from './link-setup.js';
 import type { AnswerOutcome, FailureResponse, OfferedInAnswer, SetupContext } from './link-setup.js';
-import { accumulateQuality, answerDelayOf, buildCallRecord, buildSnapshot, emptyQuality, metersOf, type AttemptTimes, type LinkFacts } from './link-record.js';
+import { buildSnapshot, metersOf, type LinkFacts } from './link-record.js';
+import { CallAttempt } from './call-attempt.js';
+import { EarlyMedia, type FinalAnswer } from './early-media.js';
 
 export type { LinkLogger } from './link-logger.js';
 
@@ -78,6 +80,8 @@ export class Link {
   private local: LocalSession | LocalOffer | undefined;
   /** Our offer in a 2xx to an INVITE or re-INVITE that had none, until the ACK answers it (RFC 3264 §4, §8). */
   private offerInAck: LocalOffer | undefined;
+  /** Outbound: the early answer (183 with SDP) the media runs on while ringing. */
+  private readonly early: EarlyMedia;
   private endReason: LinkEndReason | null = null;
   private redials = 0;
   private redialTimer: TimerHandle | undefined;
@@ -85,9 +89,7 @@ export class Link {
   private userHungUp = false;
   /** An inbound call is answered at most once (a second answer from the API is a conflict). */
   private answerStarted = false;
-  /** Times of the current call attempt; startMono < 0 once its record is written. */
-  private attempt: AttemptTimes = { startMono: 0, startWall: 0, answerMono: undefined, answerWall: undefined };
-  private quality = emptyQuality();
+  private readonly attempt: CallAttempt;
 
   constructor(
     private readonly deps: LinkDeps,
@@ -103,6 +105,7 @@ export class Link {
     this.permanent = init.permanent;
     this.source = init.source;
     this.createdAtWall = deps.clock.wallNow();
+    this.attempt = new CallAttempt(deps.clock, deps.onCallRecord);
     this.media = new LinkMedia(this.id, deps, {
       event: (event, detail) => {
         this.deps.onMediaEvent(this, event, detail);
@@ -110,6 +113,7 @@ export class Link {
       },
       lost: (info) => this.onMediaEngineLost(info),
     });
+    this.early = new EarlyMedia(this.id, this.media, deps.log);
     this.inactivity = new InactivityWatch({
       clock: deps.clock,
       timeoutMs: deps.inactivityTimeoutMs,
@@ -183,15 +187,23 @@ export class Link {
         this.bindCall(call);
         call.on('progress', (p) => {
           if (p.status >= 180 && this.stateValue === 'dialling') this.transition('ringing', `${p.status} ${p.reason}`);
+          // Early media (RFC 3960 §3): the media runs on the first early answer while ringing.
+          if (p.sdp !== undefined && this.stateValue === 'ringing') this.negotiated = this.early.start(this.local, p.sdp, p.toTag, this.profile, () => this.deps.onChange(this)) ?? this.negotiated;
         });
-        call.on('answered', ({ sdp: answer }) => void this.onAnswered(answer));
+        call.on('answered', (answer) => void this.onAnswered(answer));
         call.on('failed', (f) => this.callFailed({ by: 'remote', sipStatus: f.status, reason: f.reason }));
       })
       .catch((err: unknown) => this.callFailed({ by: 'error', reason: (err as Error).message }));
   }
 
-  private async onAnswered(answerSdp: string | undefined): Promise<void> {
-    const res = readPeerAnswer(this.local, answerSdp, '200 OK');
+  private async onAnswered(answer: FinalAnswer): Promise<void> {
+    const step = await this.early.final(answer);
+    if (step.continues) {
+      this.markAnswered();
+      if (this.stateValue === 'ringing') this.transition('connected', 'answered, early media continues');
+      return;
+    }
+    const res = readPeerAnswer(this.local, step.sdp, '200 OK');
     if (!res.ok) {
       await this.failAndHangUp(res.reason);
       return;
@@ -500,19 +512,18 @@ export class Link {
   // ---- bookkeeping -------------------------------------------------------------------------
 
   private startAttempt(): void {
-    this.attempt = { startMono: this.deps.clock.now(), startWall: this.deps.clock.wallNow(), answerMono: undefined, answerWall: undefined };
-    this.quality = emptyQuality();
+    this.attempt.start();
+    this.early.reset();
     this.media.lastStats = undefined;
   }
 
   private markAnswered(): void {
-    this.attempt.answerMono = this.deps.clock.now();
-    this.attempt.answerWall = this.deps.clock.wallNow();
+    this.attempt.markAnswered();
   }
 
   /** INVITE → 200 OK, ms, when answered. */
   get answerDelayMs(): number | undefined {
-    return answerDelayOf(this.attempt);
+    return this.attempt.answerDelayMs;
   }
 
   /** Called at 1 Hz by the manager while connected: feeds the quality summary; returns the stats it read. */
@@ -520,7 +531,7 @@ export class Link {
     const s = this.media.session?.stats();
     if (!s || !s.jitterBuffer) return s;
     this.media.lastStats = s;
-    accumulateQuality(this.quality, s.rtp.rx.jitterMs, s.jitterBuffer.currentDelayMs);
+    this.attempt.sample(s.rtp.rx.jitterMs, s.jitterBuffer.currentDelayMs);
     return s;
   }
 
@@ -538,20 +549,9 @@ export class Link {
 
   /** Close the attempt: write its history record once. */
   private finishAttempt(reason: LinkEndReason): void {
-    if (this.attempt.startMono < 0) return;
+    if (!this.attempt.open) return;
     this.endReason = reason;
-    const record = buildCallRecord({
-      facts: this.facts(),
-      times: this.attempt,
-      nowMono: this.deps.clock.now(),
-      nowWall: this.deps.clock.wallNow(),
-      reason,
-      negotiated: this.negotiated,
-      stats: this.media.session?.stats() ?? this.media.lastStats,
-      quality: this.quality,
-    });
-    this.attempt.startMono = -1;
-    this.deps.onCallRecord(record);
+    this.attempt.finish(this.facts(), reason, this.negotiated, this.media.session?.stats() ?? this.media.lastStats);
   }
 
   /** Just the meters (the 10 Hz feed), without building the whole snapshot. */
@@ -568,7 +568,7 @@ export class Link {
       input: this.input,
       output: this.output,
       createdAtWall: this.createdAtWall,
-      times: this.attempt,
+      times: this.attempt.times,
       nowMono: this.deps.clock.now(),
       negotiated: this.negotiated,
       signalling: this.local?.signalling,

@@ -195,15 +195,19 @@ export class FakeOutgoingCall extends FakeCall implements LinkOutgoingCall {
     this.cancels++;
   }
 
-  /** A provisional response from the far end. */
-  progress(status = 180, reason = 'Ringing'): void {
-    this.emit('progress', { status, reason });
+  /** A provisional response from the far end; with `sdp`, early media in the dialog `toTag` (RFC 3960 §3). */
+  progress(status = 180, reason = 'Ringing', sdp?: string, toTag?: string): void {
+    if (sdp !== undefined && this.remoteSdp === undefined) this.remoteSdp = sdp;
+    this.emit('progress', { status, reason, ...(sdp !== undefined ? { sdp } : {}), ...(toTag !== undefined ? { toTag } : {}) });
   }
 
-  /** The 2xx (ACKed) with the far end's answer. */
-  answer(sdp: string | undefined): void {
-    this.remoteSdp = sdp;
-    this.emit('answered', { sdp });
+  /**
+   * The 2xx (ACKed) with the far end's answer; `dialog` names its To tag and the early SDP that
+   * dialog sent, as the user agent reports them.
+   */
+  answer(sdp: string | undefined, dialog: { toTag?: string; earlySdp?: string } = {}): void {
+    this.remoteSdp = sdp ?? dialog.earlySdp;
+    this.emit('answered', { sdp, ...dialog });
   }
 
   /** The INVITE ended without a session. */

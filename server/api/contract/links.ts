@@ -169,7 +169,9 @@ export const LinkSnapshot = Type.Object(
     durationS: Type.Number({ description: 'Seconds connected (0 when not connected)' }),
     redials: Type.Number(),
     codec: Nullable(LinkCodecInfo),
-    mediaDirection: Nullable(MediaDirection),
+    mediaDirection: Type.Union([MediaDirection, Type.Null()], {
+      description: 'Direction of the media in effect; null until an answer is. Set while ringing: early media from a provisional response with SDP (RFC 3960)',
+    }),
     rx: Nullable(LinkRxStats),
     tx: Nullable(LinkTxStats),
     rttMs: Nullable(Type.Number()),

@@ -52,10 +52,18 @@ export interface CallEndInfo {
 }
 
 export type CallEvents = {
-  /** Outgoing: a provisional response (180/183…), with its SDP if any. */
-  progress: [{ status: number; reason: string; sdp?: string }];
-  /** Outgoing: the 2xx arrived (and was ACKed); `sdp` is the peer's answer. */
-  answered: [{ sdp: string | undefined }];
+  /**
+   * Outgoing: a provisional response (180/183…), with its SDP if any: the answer for its early
+   * dialog (RFC 3262 §5 when reliable; early media in the gateway model of RFC 3960 §3 when not),
+   * and the To tag naming that dialog (several under forking, RFC 3261 §13.2.2.4).
+   */
+  progress: [{ status: number; reason: string; sdp?: string; toTag?: string }];
+  /**
+   * Outgoing: the 2xx arrived (and was ACKed); `sdp` is the peer's answer in it. `toTag` names the
+   * dialog, and `earlySdp` is the first SDP that dialog sent in a provisional response (the answer
+   * when it came reliably, RFC 3262 §5; a 2xx may then carry none).
+   */
+  answered: [{ sdp: string | undefined; toTag?: string; earlySdp?: string }];
   /** Incoming: the ACK for our 2xx arrived; media can flow both ways. */
   confirmed: [];
   /**

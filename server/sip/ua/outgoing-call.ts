@@ -36,6 +36,9 @@ export function transportFailureReason(err: unknown): string {
   return 'Service Unavailable (transport error)';
 }
 
+/** Early dialogs (forks) whose first SDP an outgoing call remembers. */
+const MAX_EARLY_DIALOGS = 16;
+
 export type OutgoingCallState = 'resolving' | 'calling' | 'proceeding' | 'answered' | 'ended';
 
 export class OutgoingCall extends SipCall {
@@ -55,6 +58,8 @@ export class OutgoingCall extends SipCall {
   private retried422 = false;
   /** RFC 3262 UAC state of the current INVITE: which reliable 1xx were PRACKed, in which early dialogs. */
   private prack: { invite: SipRequest; tracker: PrackTracker; dialogs: Map<string, Dialog> } | undefined;
+  /** The first SDP of each early dialog of the current INVITE, by To tag (RFC 3262 §5, RFC 3960 §3). */
+  private readonly earlySdp = new Map<string, string>();
 
   /**
    * `invite` was built for `transport` (its Via and Contact); `start` or `startWhenResolved`
@@ -166,6 +171,7 @@ export class OutgoingCall extends SipCall {
         'sip: INVITE target failed, trying the next one (RFC 3263 §4.3)',
       );
       this.gotProvisional = false;
+      this.forgetEarlyDialogs();
       this.stateValue = 'calling';
       this.useRoute(next, true);
       this.sendInvite();
@@ -193,7 +199,9 @@ export class OutgoingCall extends SipCall {
         if (decision.action === 'discard') return;
         if (decision.action === 'prack') this.sendPrack(res, decision.rack);
         const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
-        this.emit('progress', { status: res.status, reason: res.reason, ...(sdp !== undefined ? { sdp } : {}) });
+        const toTag = tagOf(res.headers.get('To'));
+        if (sdp !== undefined) this.noteEarlySdp(toTag, sdp);
+        this.emit('progress', { status: res.status, reason: res.reason, ...(sdp !== undefined ? { sdp } : {}), ...(toTag !== undefined ? { toTag } : {}) });
       }
       return;
     }
@@ -254,8 +262,27 @@ export class OutgoingCall extends SipCall {
     this.invite = { ...old, headers: h };
     if (this.authRetried) this.digest?.authorize(this.invite);
     this.gotProvisional = false;
+    this.forgetEarlyDialogs();
     this.stateValue = 'calling';
     this.sendInvite();
+  }
+
+  /**
+   * Remember the first SDP of an early dialog (later ones of the same dialog repeat or revise a
+   * preview, and are not kept). The first of all is what `remoteSdp` shows while ringing. At most
+   * MAX_EARLY_DIALOGS forks are remembered: a proxy forking wider gains nothing more from us.
+   */
+  private noteEarlySdp(toTag: string | undefined, sdp: string): void {
+    if (this.remoteSdp === undefined) this.remoteSdp = sdp;
+    const key = toTag ?? '';
+    if (this.earlySdp.has(key) || this.earlySdp.size >= MAX_EARLY_DIALOGS) return;
+    this.earlySdp.set(key, sdp);
+  }
+
+  /** A new INVITE (next target, retry): no early dialog of the old one carries on. */
+  private forgetEarlyDialogs(): void {
+    this.earlySdp.clear();
+    this.remoteSdp = undefined;
   }
 
   /** RFC 3262 §4: what to do with a provisional response (the tracker follows the INVITE's CSeq across retries). */
@@ -317,10 +344,14 @@ export class OutgoingCall extends SipCall {
     this.dialog = early ?? Dialog.asUac(this.invite, res, this.localContact, 'confirmed');
     this.core.bindDialog(this.dialog.key, this);
     const sdp = res.body.length > 0 ? res.body.toString('utf8') : undefined;
-    this.remoteSdp = sdp;
+    const toTag = tagOf(res.headers.get('To'));
+    const earlySdp = this.earlySdp.get(toTag ?? '');
+    this.earlySdp.clear();
+    // RFC 3262 §5: an answer sent reliably in a 1xx is not repeated, so the 2xx may carry no body.
+    this.remoteSdp = sdp ?? earlySdp;
     this.safeAck(res);
     this.sessionTimer.answered(res);
-    this.emit('answered', { sdp });
+    this.emit('answered', { sdp, ...(toTag !== undefined ? { toTag } : {}), ...(earlySdp !== undefined ? { earlySdp } : {}) });
     if (this.cancelWanted) {
       // §9.1: the 2xx crossed our CANCEL; the call is up, so hang it up.
       void this.bye();
