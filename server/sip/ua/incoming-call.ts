@@ -95,6 +95,17 @@ export class IncomingCall extends SipCall {
     }
   }
 
+  /**
+   * The INVITE's server transaction outlives the call in Accepted (RFC 6026 §7.1: Timer L, 64·T1) to
+   * absorb retransmissions; an ended call needs none of its reports, so the transaction lets go of this
+   * call (and with it the link and its media statistics) instead of keeping them for 32 s. Under a call
+   * flood that is what bounds memory.
+   */
+  protected override onFinish(): void {
+    super.onFinish();
+    this.tx.user = {};
+  }
+
   /** RFC 3262: our reliable provisionals, when the caller asked for them. */
   private readonly reliable: ReliableProvisionalSender<SipResponse> | undefined;
 

@@ -225,3 +225,26 @@ describe('OPTIONS', () => {
     expect(await dead).toEqual({ status: 408, rttMs: 32_000 });
   });
 });
+
+describe('memory of ended calls', () => {
+  it("lets go of an ended call from its INVITE server transaction, which lives on for Timer L (RFC 6026 §7.1)", () => {
+    const { clock, a, b, target } = pair();
+    let incoming: IncomingCall | undefined;
+    b.on('incomingCall', (call) => {
+      incoming = call;
+      call.accept(minimalSdp());
+    });
+    const call = a.invite(target, { sdp: minimalSdp() });
+    clock.advance(1000);
+    expect(incoming?.state).toBe('confirmed');
+    // The transaction reaches the call through its user callbacks (private: read for this check only).
+    const tx = (incoming as unknown as { tx: { user: Record<string, unknown>; state: string } }).tx;
+    expect(Object.keys(tx.user).length).toBeGreaterThan(0);
+    void call.bye();
+    clock.advance(1000);
+    expect(incoming?.state).toBe('ended');
+    // Still within Timer L's 32 s: the transaction is alive, but holds nothing of the call.
+    expect(tx.state).toBe('accepted');
+    expect(Object.keys(tx.user)).toEqual([]);
+  });
+});
