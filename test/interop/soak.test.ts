@@ -32,6 +32,13 @@ function envCount(name: string, def: number): number {
 
 const CALLS = envCount('ACIP_SOAK_CALLS', 12_000);
 const RATE = envCount('ACIP_SOAK_RATE', 100);
+/**
+ * Both footprints are taken once the last calls' transactions have lapsed: an INVITE server transaction
+ * stays in Accepted for Timer L (64·T1 = 32 s, RFC 6026 §7.1) and a BYE's for Timer J, so memory read
+ * sooner still counts the last half minute of calls, at any call rate.
+ */
+const TRANSACTIONS_LAPSE_MS = 35_000;
+
 /** Calls before the baseline is taken: JIT, heap growth and first-use allocations settle here. */
 const WARMUP_CALLS = Math.min(CALLS, RATE * 20);
 const CARRIED_LINKS = 10;
@@ -157,14 +164,14 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       const warm = await sipp(b, WARMUP_CALLS, dir, 'warmup');
       expect(warm.stats.get('SuccessfulCall(C)')).toBe(String(WARMUP_CALLS));
       expect(await settle(b, carried, 30_000)).toBe(0);
-      await sleep(3000);
+      await sleep(TRANSACTIONS_LAPSE_MS);
       const rxStartA = await rxOf(a, aIds);
       const rxStartB = await rxOf(b, bIds);
       const start = await footprint(b);
 
       const run = await sipp(b, CALLS, dir, 'soak');
       expect(await settle(b, carried, 30_000)).toBe(0);
-      await sleep(3000);
+      await sleep(TRANSACTIONS_LAPSE_MS);
       const rxEndA = await rxOf(a, aIds);
       const rxEndB = await rxOf(b, bIds);
       const end = await footprint(b);
@@ -198,6 +205,6 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       expect.soft(Math.abs(end.rssBytes - start.rssBytes) / start.rssBytes, 'RSS change').toBeLessThanOrEqual(RETURN_BOUND);
       expect.soft(Math.abs(end.handles - start.handles) / start.handles, 'active handles change').toBeLessThanOrEqual(RETURN_BOUND);
     },
-    (runS(WARMUP_CALLS) + runS(CALLS) + 180) * 1000,
+    (runS(WARMUP_CALLS) + runS(CALLS) + 180) * 1000 + 2 * TRANSACTIONS_LAPSE_MS,
   );
 });
