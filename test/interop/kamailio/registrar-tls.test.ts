@@ -73,7 +73,9 @@ async function acipCaller(certs: TestCerts): Promise<Caller> {
   };
 }
 
-describe.skipIf(!has)('acip registered at Kamailio over TLS', () => {
+// Intermittent in one full-suite run (Kamailio's log lacked the BYE line): one retry, the same
+// assertions each time, so a steady failure still fails.
+describe.skipIf(!has)('acip registered at Kamailio over TLS', { retry: 1 }, () => {
   it.each([
     {
       form: 'a sips: registrar URI',
