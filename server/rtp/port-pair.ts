@@ -6,7 +6,6 @@
  * with other processes or sessions).
  */
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { AcipError } from '../util/errors.js';
@@ -37,26 +36,10 @@ export function socketTypeFor(host: string): 'udp4' | 'udp6' {
  */
 export const RTP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
 
-/**
- * The address lookup dgram runs on every `send(buf, port, address)` and on `bind`: an IP literal (all
- * an RTP destination ever is: SDP c= lines and latched source addresses) answers at once. dgram's
- * default, dns.lookup, answers a literal too but only on the next tick, and every RTP packet paid
- * for that deferral (a fifth of the main thread's time at high packet rates, profiled). A name still
- * goes to dns.lookup.
- */
-export function literalFirstLookup(hostname: string, options: dns.LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = net.isIP(hostname);
-  if (family !== 0) {
-    callback(null, hostname, family);
-    return;
-  }
-  dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
-}
-
 /** Bind a UDP socket; resolves with it bound or rejects with the bind error (socket closed). */
 export function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: socketTypeFor(host), recvBufferSize: RTP_RECV_BUFFER_BYTES, lookup: literalFirstLookup as unknown as dgram.SocketOptions['lookup'] });
+    const sock = dgram.createSocket({ type: socketTypeFor(host), recvBufferSize: RTP_RECV_BUFFER_BYTES });
     const onError = (err: Error): void => {
       sock.removeListener('listening', onListening);
       try {
