@@ -255,7 +255,9 @@ export class AcipService {
         return links.list().find((l) => live(l.state) && comparableUri(l.remote) === want)?.id;
       },
       send: (route, text) => {
-        const call = route.linkId !== undefined ? ua.callsWith(route.uri)[0] : undefined;
+        // The link's own call, not any call to the same URI: two links may run to one peer.
+        const tracked = route.linkId !== undefined ? links.callOf(route.linkId)?.call : undefined;
+        const call = tracked ? ua.liveCall(tracked) : undefined;
         // A challenge is answered with our own account (RFC 3261 §22.2): phonebook entries carry only inbound credentials.
         const auth = outboundCredentials(this.config.sip.presence, this.config.sip.registration);
         return ua.sendMessage(route.uri, text, {

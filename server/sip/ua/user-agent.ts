@@ -490,10 +490,13 @@ export class SipUserAgent extends TypedEmitter<SipUserAgentEvents> implements Ua
     return this.presenceServer.size;
   }
 
-  /** Live calls whose dialog's far end is `uri` (compared without scheme, parameters and case), newest first. */
-  callsWith(uri: string): SipCall[] {
-    const want = comparableUri(uri);
-    return [...this.calls].filter((c) => !c.ended && c.dialogKey !== undefined && c.remoteUri !== undefined && comparableUri(c.remoteUri) === want).reverse();
+  /**
+   * `call` as one of this UA's calls when it is, still up and in a dialog; else undefined. Glue code
+   * that holds a link's call as an opaque object gets the UA's own call back for in-dialog requests.
+   */
+  liveCall(call: object): SipCall | undefined {
+    const own = call as SipCall;
+    return this.calls.has(own) && !own.ended && own.dialogKey !== undefined ? own : undefined;
   }
 
   /**

@@ -161,13 +161,14 @@ describe('MESSAGE inside a call (RFC 3428 §4, RFC 3261 §12.2)', () => {
     expect(inDialog.every((m) => m.headers.get('Call-ID') === call.callId && /;tag=/.test(m.headers.get('To') ?? ''))).toBe(true);
   });
 
-  it('finds the live call with a peer by its URI, and none once the call has ended', async () => {
-    const { clock, acip, incoming } = callPair();
-    const studio = incoming.remoteUri!;
-    expect(acip.callsWith(studio.replace('sip:', 'SIP:'))).toEqual([incoming]);
+  it('gives its own live call back for an opaque call object, and nothing for a foreign or ended one', async () => {
+    const { clock, acip, call, incoming } = callPair();
+    expect(acip.liveCall(incoming)).toBe(incoming);
+    expect(acip.liveCall(call)).toBeUndefined();
+    expect(acip.liveCall({})).toBeUndefined();
     void incoming.bye();
     clock.advance(500);
-    expect(acip.callsWith(studio)).toEqual([]);
+    expect(acip.liveCall(incoming)).toBeUndefined();
   });
 
   it('compares URIs without scheme, parameters and case', () => {
