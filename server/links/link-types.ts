@@ -123,7 +123,7 @@ export interface LinkRecovery {
 }
 
 /** SRTP drops by reason (RFC 3711 §3.3: authentication, replay, too old, malformed; no key yet). */
-export type SrtpDropCounts = Record<'SRTP_AUTH_FAIL' | 'SRTP_REPLAY' | 'SRTP_TOO_OLD' | 'SRTP_MALFORMED' | 'SRTP_NO_KEY', number>;
+export type SrtpDropCounts = Record<'SRTP_AUTH_FAIL' | 'SRTP_REPLAY' | 'SRTP_TOO_OLD' | 'SRTP_MALFORMED' | 'SRTP_NO_KEY' | 'SRTP_SSRC_LIMIT', number>;
 
 export interface LinkSecurity {
   /** SIP over TLS for this call, or not. */

@@ -116,7 +116,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
   const concealed = new Counter({ name: 'acip_concealed_seconds_total', help: 'Audio concealed (lost or late) per link, seconds', labelNames: ['link'] as const, registers: [registry] });
   const srtpDropped = new Counter({
     name: 'acip_srtp_dropped_total',
-    help: 'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet)',
+    help: 'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet, or one SSRC too many)',
     labelNames: ['link', 'kind', 'reason'] as const,
     registers: [registry],
   });

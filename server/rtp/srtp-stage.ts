@@ -6,8 +6,8 @@
  * replay list and SRTCP index per SSRC (RFC 3711 §3.2.3, srtp-context.ts), so the RFC 4588 RTX
  * stream, with its own SSRC and sequence numbers, goes through the same stage as the media under
  * the same master key, both ways, without touching the media's state. The SSRCs a context tracks
- * are bounded; a packet of one more, while all are active, is dropped and counted
- * (`ssrcLimitDropped`).
+ * are bounded; a packet of one more, while all are active, is dropped and counted as
+ * `SRTP_SSRC_LIMIT` (and in `ssrcLimitDropped`, both protocols together).
  *
  * Inbound it runs first, before symmetric-RTP latching and before any parse that changes state: a
  * forged, replayed or too-old packet (RFC 3711 §3.3: estimate the index, check the replay list,
@@ -44,11 +44,11 @@ export interface SrtpParams {
 }
 
 /** Why an inbound SRTP/SRTCP packet was dropped. */
-export const SRTP_DROP_REASONS = [...SRTP_ERROR_CODES, 'SRTP_NO_KEY'] as const;
+export const SRTP_DROP_REASONS = [...SRTP_ERROR_CODES, 'SRTP_NO_KEY', 'SRTP_SSRC_LIMIT'] as const;
 export type SrtpDropReason = (typeof SRTP_DROP_REASONS)[number];
 export type SrtpDropCounts = Record<SrtpDropReason, number>;
-/** Every reason an inbound packet is refused: the per-reason ones, and a new SSRC beyond the bound. */
-export type SrtpRejection = SrtpDropReason | 'SRTP_SSRC_LIMIT';
+/** Every reason an inbound packet is refused, a new SSRC beyond the bound included. */
+export type SrtpRejection = SrtpDropReason;
 
 /** Plain snapshot of the stage. */
 export interface SrtpStats {
@@ -56,7 +56,7 @@ export interface SrtpStats {
   suite: SrtpSuiteName | null;
   sendKeyed: boolean;
   receiveKeyed: boolean;
-  /** Inbound SRTP packets dropped, total and by reason. */
+  /** Inbound SRTP packets dropped for a bad packet or a missing key, total (SSRC-limit drops apart), and every drop by reason. */
   dropped: number;
   droppedByReason: SrtpDropCounts;
   /** Inbound SRTCP packets dropped, total and by reason. */
@@ -152,9 +152,9 @@ export class SrtpStage {
       suite: ctx ? ctx.suite.name : null,
       sendKeyed: this.sender !== null,
       receiveKeyed: this.receiver !== null,
-      dropped: sum(this.droppedByReason),
+      dropped: sum(this.droppedByReason) - this.droppedByReason.SRTP_SSRC_LIMIT,
       droppedByReason: { ...this.droppedByReason },
-      rtcpDropped: sum(this.rtcpDroppedByReason),
+      rtcpDropped: sum(this.rtcpDroppedByReason) - this.rtcpDroppedByReason.SRTP_SSRC_LIMIT,
       rtcpDroppedByReason: { ...this.rtcpDroppedByReason },
       sendFailed: this.sendFailed,
       ssrcLimitDropped: this.ssrcLimitDropped,
@@ -190,6 +190,7 @@ export class SrtpStage {
     } catch (err) {
       if (err instanceof SrtpSsrcLimitError) {
         this.ssrcLimitDropped++;
+        counts.SRTP_SSRC_LIMIT++;
         return err.code;
       }
       if (!(err instanceof SrtpError)) throw err;

@@ -94,7 +94,7 @@ describe('the shipped Grafana dashboard', () => {
 });
 
 describe('security and loss recovery series', () => {
-  const zeros = { SRTP_AUTH_FAIL: 0, SRTP_REPLAY: 0, SRTP_TOO_OLD: 0, SRTP_MALFORMED: 0, SRTP_NO_KEY: 0 };
+  const zeros = { SRTP_AUTH_FAIL: 0, SRTP_REPLAY: 0, SRTP_TOO_OLD: 0, SRTP_MALFORMED: 0, SRTP_NO_KEY: 0, SRTP_SSRC_LIMIT: 0 };
   const recovery: NonNullable<LinkSnapshot['recovery']> = {
     red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9,
     paths: [
@@ -104,6 +104,7 @@ describe('security and loss recovery series', () => {
   };
   const ROWS: [what: string, series: RegExp][] = [
     ['an SRTP drop by reason', /^acip_srtp_dropped_total\{link="s",kind="rtp",reason="SRTP_AUTH_FAIL"\} 3$/m],
+    ['packets of one SSRC too many', /^acip_srtp_dropped_total\{link="s",kind="rtp",reason="SRTP_SSRC_LIMIT"\} 4$/m],
     ['an SRTCP drop reason at zero', /^acip_srtp_dropped_total\{link="s",kind="rtcp",reason="SRTP_REPLAY"\} 0$/m],
     ['packets restored by RED', /^acip_recovered_packets_total\{link="s",by="red"\} 7$/m],
     ['packets restored by RTX', /^acip_recovered_packets_total\{link="s",by="rtx"\} 11$/m],
@@ -117,7 +118,7 @@ describe('security and loss recovery series', () => {
   it.each(ROWS)('exports %s', async (_what, series) => {
     const registry = new Registry();
     const s = link('s', {
-      security: { signalling: 'tls', media: 'srtp', encrypted: true, reason: '', dropped: { rtp: { ...zeros, SRTP_AUTH_FAIL: 3 }, rtcp: zeros } },
+      security: { signalling: 'tls', media: 'srtp', encrypted: true, reason: '', dropped: { rtp: { ...zeros, SRTP_AUTH_FAIL: 3, SRTP_SSRC_LIMIT: 4 }, rtcp: zeros } },
       recovery,
     });
     registerLinkMetrics(registry, { links: () => [s, link('plain')], registration: () => null });

@@ -134,7 +134,7 @@ describe.each(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32', 'AEAD_AES_1
     await vi.waitFor(() => expect(got.at(-1)).toBe(1301), WAIT);
     const st = s.stats();
     expect(got).toHaveLength(302);
-    expect(st.srtp?.droppedByReason).toEqual({ SRTP_AUTH_FAIL: 2, SRTP_REPLAY: 1, SRTP_TOO_OLD: 1, SRTP_MALFORMED: 1, SRTP_NO_KEY: 0 });
+    expect(st.srtp?.droppedByReason).toEqual({ SRTP_AUTH_FAIL: 2, SRTP_REPLAY: 1, SRTP_TOO_OLD: 1, SRTP_MALFORMED: 1, SRTP_NO_KEY: 0, SRTP_SSRC_LIMIT: 0 });
     expect(st.srtp?.dropped).toBe(5);
     // None of them reached the RTP parser or the statistics.
     expect(st.rx.malformed).toBe(0);

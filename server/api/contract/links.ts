@@ -105,6 +105,7 @@ const SrtpDropCounts = Type.Object(
     SRTP_TOO_OLD: Type.Number({ description: 'Packet index left of the replay window' }),
     SRTP_MALFORMED: Type.Number({ description: 'Too short, or not RTP/RTCP version 2' }),
     SRTP_NO_KEY: Type.Number({ description: 'Arrived before the keys were negotiated' }),
+    SRTP_SSRC_LIMIT: Type.Number({ description: 'A new SSRC while the receive context already tracked its maximum of live SSRCs (RFC 3711 §3.2.3 state per SSRC)' }),
   },
   { additionalProperties: false },
 );

@@ -110,7 +110,7 @@ describe('the bound on SSRC state', () => {
     const from = (ssrc: number, seq: number): Buffer => alice.protectRtp(serializeRtp({ ...media(seq), ssrc }))!;
     for (let i = 0; i < SRTP_DEFAULT_MAX_SSRCS; i++) expect(typeof bob.unprotectRtp(from(0x1000 + i, 1))).not.toBe('string');
     for (let i = 0; i < 100; i++) expect(bob.unprotectRtp(from(0x9000 + i, 1))).toBe('SRTP_SSRC_LIMIT');
-    expect(bob.stats()).toMatchObject({ ssrcLimitDropped: 100, dropped: 0, ssrcs: { receive: SRTP_DEFAULT_MAX_SSRCS } });
+    expect(bob.stats()).toMatchObject({ ssrcLimitDropped: 100, dropped: 0, droppedByReason: { SRTP_SSRC_LIMIT: 100 }, ssrcs: { receive: SRTP_DEFAULT_MAX_SSRCS } });
     // The streams already known carry on.
     expect(typeof bob.unprotectRtp(from(0x1000, 2))).not.toBe('string');
   });
