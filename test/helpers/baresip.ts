@@ -145,6 +145,63 @@ export function baresipConsole(consPort: number): { command(line: string): Promi
   };
 }
 
+/** A PCMA-only baresip driven over its console (`startConsoleBaresip`). */
+export interface ConsoleBaresip {
+  sipPort: number;
+  proc: PeerProcess;
+  /** Where `sndfile` writes what baresip plays and records (one folder per instance). */
+  sndDir: string;
+  command(line: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * baresip that answers automatically with PCMA only, plays a 60 s SOURCE_TONE file and records what it
+ * receives with `sndfile`. `account(sipPort)` gives the accounts line (the caller's display name, URI and
+ * transport); `modules` and `settings` are added to the plain set (e.g. `srtp` and its certificates).
+ */
+export async function startConsoleBaresip(opts: {
+  tag: string;
+  account: (sipPort: number) => string;
+  modules?: readonly string[];
+  settings?: readonly string[];
+}): Promise<ConsoleBaresip> {
+  const dir = mkdtempSync(join(tmpdir(), `acip-${opts.tag}-baresip-`));
+  const sndDir = join(dir, 'snd');
+  mkdirSync(sndDir);
+  const sipPort = await freePort();
+  const consPort = await freePort();
+  const rtpLo = 20000 + 2 * Math.floor(Math.random() * 15000);
+  const wav = join(dir, 'source.wav');
+  await makeToneWav(wav, { ...SOURCE_TONE, seconds: 60 });
+  writeBaresipFiles(
+    dir,
+    {
+      sipPort,
+      consPort,
+      rtpPorts: [rtpLo, rtpLo + 40],
+      audioSource: `aufile,${wav}`,
+      modules: ['g711', 'aufile', 'aubridge', 'sndfile', ...(opts.modules ?? []), 'account', 'cons'],
+      appModules: ['menu'],
+      settings: [...(opts.settings ?? []), `snd_path ${sndDir}`],
+    },
+    opts.account(sipPort),
+  );
+  const proc = await launchBaresip(dir, { ready: /baresip is ready/i });
+  const cons = baresipConsole(consPort);
+  return {
+    sipPort,
+    proc,
+    sndDir,
+    command: (line) => cons.command(line),
+    async stop() {
+      cons.close();
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPeer> {
   const sipPort = opts.sipPort ?? (await freePort());
   const consPort = opts.consPort ?? (await freePort());

@@ -15,14 +15,12 @@
  * call works as a single path and the tone arrives both ways.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmsDbfs } from '../../helpers/audio-measure.js';
-import { baresipConsole, launchBaresip, makeToneWav, SOURCE_TONE, writeBaresipFiles } from '../../helpers/baresip.js';
+import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip } from '../../helpers/baresip.js';
 import { requireProgram } from '../../helpers/require-program.js';
-import { freePort, type PeerProcess } from '../../helpers/sip-peer-process.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 
 const profileText = (name: string, direction: string) =>
@@ -177,49 +175,13 @@ describe('two acip services over two paths signalled in SDP, the first path cut 
 
 const hasBaresip = requireProgram('baresip') && requireProgram('sox');
 
-interface PlainBaresip {
-  uri: string;
-  proc: PeerProcess;
-  sndDir: string;
-  command(line: string): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startBaresip(): Promise<PlainBaresip> {
-  const dir = mkdtempSync(join(tmpdir(), 'acip-dual-baresip-'));
-  const sndDir = join(dir, 'snd');
-  mkdirSync(sndDir);
-  const sipPort = await freePort();
-  const consPort = await freePort();
-  const rtpLo = 20000 + 2 * Math.floor(Math.random() * 15000);
-  const wav = join(dir, 'source.wav');
-  await makeToneWav(wav, { ...SOURCE_TONE, seconds: 60 });
-  writeBaresipFiles(
-    dir,
-    {
-      sipPort,
-      consPort,
-      rtpPorts: [rtpLo, rtpLo + 40],
-      audioSource: `aufile,${wav}`,
-      modules: ['g711', 'aufile', 'aubridge', 'sndfile', 'account', 'cons'],
-      appModules: ['menu'],
-      settings: [`snd_path ${sndDir}`],
-    },
-    `"Plain studio" <sip:studio@127.0.0.1:${sipPort}>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1`,
-  );
-  const proc = await launchBaresip(dir, { ready: /baresip is ready/i });
-  const cons = baresipConsole(consPort);
-  return {
-    uri: `sip:studio@127.0.0.1:${sipPort}`,
-    proc,
-    sndDir,
-    command: (line) => cons.command(line),
-    async stop() {
-      cons.close();
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** Plain baresip (PCMA, no recovery extensions) at `uri`. */
+async function startBaresip(): Promise<ConsoleBaresip & { uri: string }> {
+  const b = await startConsoleBaresip({
+    tag: 'dual',
+    account: (port) => `"Plain studio" <sip:studio@127.0.0.1:${port}>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1`,
+  });
+  return Object.assign(b, { uri: `sip:studio@127.0.0.1:${b.sipPort}` });
 }
 
 const PCMA_DUP =

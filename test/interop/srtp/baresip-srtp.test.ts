@@ -11,15 +11,12 @@
  * baresip listens for TLS on its `sip_listen` port + 1 and trusts the per-run test CA (`sip_cafile`);
  * acip verifies baresip's certificate against the same CA.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { baresipConsole, launchBaresip, makeToneWav, SOURCE_TONE, writeBaresipFiles } from '../../helpers/baresip.js';
-import { freePort } from '../../helpers/sip-peer-process.js';
+import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip } from '../../helpers/baresip.js';
 import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
-import type { PeerProcess } from '../../helpers/sip-peer-process.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 
 const has = requireProgram('baresip') && requireProgram('openssl') && requireProgram('sox');
@@ -45,52 +42,17 @@ async function startSrtpAcip(extraArgs: string[] = []): Promise<SrtpAcip> {
   return { acip, tlsPort: Number(/:(\d+)$/.exec(String(line?.msg ?? ''))?.[1] ?? 0) };
 }
 
-interface SrtpBaresip {
-  tlsUri: string;
-  sipPort: number;
-  proc: PeerProcess;
-  sndDir: string;
-  command(line: string): Promise<void>;
-  stop(): Promise<void>;
-}
-
 /** baresip with `mediaenc` (srtp-mand: RTP/SAVP only; srtp: best effort, RTP/AVP with a=crypto; none: clear RTP). */
-async function startSrtpBaresip(mediaenc: 'srtp-mand' | 'srtp' | 'none' = 'srtp-mand'): Promise<SrtpBaresip> {
-  const dir = mkdtempSync(join(tmpdir(), 'acip-srtp-baresip-'));
-  const sndDir = join(dir, 'snd');
-  mkdirSync(sndDir);
-  const sipPort = await freePort();
-  const consPort = await freePort();
-  const rtpLo = 20000 + 2 * Math.floor(Math.random() * 15000);
-  const wav = join(dir, 'source.wav');
-  await makeToneWav(wav, { ...SOURCE_TONE, seconds: 60 });
-  writeBaresipFiles(
-    dir,
-    {
-      sipPort,
-      consPort,
-      rtpPorts: [rtpLo, rtpLo + 40],
-      audioSource: `aufile,${wav}`,
-      modules: ['g711', 'aufile', 'aubridge', 'sndfile', 'srtp', 'account', 'cons'],
-      appModules: ['menu'],
-      settings: [`sip_certificate ${certs.server.combinedFile}`, `sip_cafile ${certs.ca.certFile}`, `snd_path ${sndDir}`],
-    },
-    `"SRTP studio" <sip:studio@127.0.0.1:${sipPort + 1};transport=tls>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1${mediaenc === 'none' ? '' : `;mediaenc=${mediaenc}`}`,
-  );
-  const proc = await launchBaresip(dir, { ready: /baresip is ready/i });
-  const cons = baresipConsole(consPort);
-  return {
-    tlsUri: `sip:studio@127.0.0.1:${sipPort + 1};transport=tls`,
-    sipPort,
-    proc,
-    sndDir,
-    command: (line) => cons.command(line),
-    async stop() {
-      cons.close();
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+async function startSrtpBaresip(mediaenc: 'srtp-mand' | 'srtp' | 'none' = 'srtp-mand'): Promise<ConsoleBaresip & { tlsUri: string }> {
+  // baresip listens for TLS on its SIP port + 1.
+  const tlsUri = (port: number) => `sip:studio@127.0.0.1:${port + 1};transport=tls`;
+  const b = await startConsoleBaresip({
+    tag: 'srtp',
+    modules: ['srtp'],
+    settings: [`sip_certificate ${certs.server.combinedFile}`, `sip_cafile ${certs.ca.certFile}`],
+    account: (port) => `"SRTP studio" <${tlsUri(port)}>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1${mediaenc === 'none' ? '' : `;mediaenc=${mediaenc}`}`,
+  });
+  return Object.assign(b, { tlsUri: tlsUri(b.sipPort) });
 }
 
 beforeAll(() => {
@@ -98,7 +60,7 @@ beforeAll(() => {
 });
 afterAll(() => certs?.remove());
 
-async function oneCall({ acip, tlsPort: acipTlsPort }: SrtpAcip, direction: 'outbound' | 'inbound', b: SrtpBaresip, profile = 'lt-srtp') {
+async function oneCall({ acip, tlsPort: acipTlsPort }: SrtpAcip, direction: 'outbound' | 'inbound', b: ConsoleBaresip & { tlsUri: string }, profile = 'lt-srtp') {
   let id: string;
   if (direction === 'outbound') {
     const r = await acip.api('POST', '/api/links', { to: b.tlsUri, profile });
