@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import { loadConfig, parsePortRange, validateConfig } from '../../server/config/load-config.js';
 import { parseArgs, flagDefs, helpText } from '../../server/config/cli.js';
 import { ConfigError } from '../../server/config/config-error.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 const fixture = (name: string) => join(import.meta.dirname, '../fixtures/config', name);
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (fn: () => unknown): ConfigError => thrownBy(ConfigError, fn);
 
 describe('configuration defaults', () => {
   it('starts with no file on the embedded defaults of EBU Tech 3326', () => {

@@ -6,16 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../server/config/load-config.js';
 import { ConfigError } from '../../server/config/config-error.js';
 import { outboundCredentials, presenceAccount } from '../../server/sip/presence/presence-account.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (fn: () => unknown): ConfigError => thrownBy(ConfigError, fn);
 
 describe('sip.presence in the configuration', () => {
   it('is absent by default: no presence server', () => {

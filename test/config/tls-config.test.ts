@@ -6,6 +6,7 @@ import { parseArgs } from '../../server/config/cli.js';
 import { ConfigError } from '../../server/config/config-error.js';
 import { makeTestCerts, type TestCerts } from '../helpers/certs.js';
 import { requireProgram } from '../helpers/require-program.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 const hasOpenssl = requireProgram('openssl');
 let certs: TestCerts;
@@ -17,15 +18,7 @@ beforeAll(() => {
 });
 afterAll(() => certs?.remove());
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (fn: () => unknown): ConfigError => thrownBy(ConfigError, fn);
 
 const withTls = (tls: Record<string, unknown>) => ({ sip: { tls } });
 

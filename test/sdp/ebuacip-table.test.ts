@@ -14,16 +14,9 @@ import {
   type KnownEbuAcipKind,
 } from '../../server/sdp/ebuacip-table.js';
 import { AcipError } from '../../server/util/errors.js';
+import { thrownBy } from '../helpers/thrown.js';
 
-function thrown(f: () => unknown): AcipError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof AcipError) return err;
-    throw err;
-  }
-  throw new Error('expected an AcipError');
-}
+const thrown = (fn: () => unknown): AcipError => thrownBy(AcipError, fn);
 
 // row, a value as peers write it, what it means
 const parses: Array<[KnownEbuAcipKind, string, EbuAcipAttribute]> = [

@@ -8,6 +8,7 @@ import type { CodecParams } from '../../server/codecs/codec.js';
 import { fmtpDefaultsOf, formatFmtpWithTable, OPUS_FMTP, parseFmtpWithTable, type FmtpKey } from '../../server/codecs/fmtp.js';
 import { opusCodec } from '../../server/codecs/opus.js';
 import { AcipError } from '../../server/util/errors.js';
+import { thrownBy } from '../helpers/thrown.js';
 
 function key(name: string): FmtpKey<number | boolean> {
   const k = OPUS_FMTP.find((x) => x.name === name);
@@ -15,15 +16,7 @@ function key(name: string): FmtpKey<number | boolean> {
   return k as FmtpKey<number | boolean>;
 }
 
-function thrown(f: () => unknown): AcipError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof AcipError) return err;
-    throw err;
-  }
-  throw new Error('expected an AcipError');
-}
+const thrown = (fn: () => unknown): AcipError => thrownBy(AcipError, fn);
 
 // key, a value as peers write it, what it means, a value outside the range, the RFC default and what it means
 const rows: Array<[string, string, number | boolean, string, string | undefined, number | boolean | undefined]> = [
