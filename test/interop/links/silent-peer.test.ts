@@ -4,40 +4,20 @@
  * rtp.inactivityTimeoutS 3: it hangs up with BYE inside the scenario's 20 s wait, and the link and
  * its history record say why (network, "no media for 3 s").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { freePort, readSippStats, runProgram } from '../../helpers/sip-peer-process.js';
-import { startLtAcip, waitFor, type LtAcip } from './harness.js';
+import { sippSuite } from '../../helpers/sipp-scenario.js';
+import { waitFor } from './harness.js';
 
 const hasSipp = requireProgram('sipp');
-const SCENARIO = fileURLToPath(new URL('../../fixtures/sipp/silent-uac-no-media.xml', import.meta.url));
 
 describe.skipIf(!hasSipp)('a caller that goes silent after the ACK (sipp)', () => {
-  let acip: LtAcip;
-  let dir: string;
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acip-silent-'));
-    acip = await startLtAcip({ config: 'rtp:\n  inactivityTimeoutS: 3\n' });
-  }, 30_000);
-  afterAll(async () => {
-    await acip?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = sippSuite({ acip: { config: 'rtp:\n  inactivityTimeoutS: 3\n' } });
 
   it('is hung up with BYE after rtp.inactivityTimeoutS and ended as "no media for 3 s"', async () => {
-    const stf = join(dir, 'silent-stats.csv');
-    const r = await runProgram(
-      'sipp',
-      ['-sf', SCENARIO, `127.0.0.1:${acip.sipPort}`, '-s', 'acip', '-i', '127.0.0.1', '-p', String(await freePort()), '-mp', String(await freePort()),
-        '-m', '1', '-nostdin', '-trace_stat', '-stf', stf, '-trace_err', '-timeout', '40s'],
-      45_000,
-      dir,
-    );
-    const stats = readSippStats(stf);
+    const { acip } = suite;
+    const r = await suite.run({ scenario: 'silent-uac-no-media.xml', role: 'uac', media: true, timeoutS: 40, traceStats: true });
+    const stats = r.stats();
     expect(r.timedOut).toBe(false);
     // The scenario only succeeds when acip's BYE arrived within its 20 s wait.
     expect(stats.get('SuccessfulCall(C)')).toBe('1');

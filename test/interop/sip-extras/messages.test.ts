@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireProgram } from '../../helpers/require-program.js';
 import { baresipConsole, launchBaresip, writeBaresipFiles } from '../../helpers/baresip.js';
-import { freePort, runProgram, type PeerProcess } from '../../helpers/sip-peer-process.js';
-import { ROOT_DIR } from '../../../server/version.js';
-import { startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
+import { freePort, type PeerProcess } from '../../helpers/sip-peer-process.js';
+import { sippSuite } from '../../helpers/sipp-scenario.js';
+import { waitFor, waitForLinkState } from '../links/harness.js';
 
 const HAVE_SIPP = requireProgram('sipp');
 const HAVE_BARESIP = requireProgram('baresip');
@@ -22,27 +22,16 @@ const HAVE_BARESIP = requireProgram('baresip');
 type Row = { id: string; direction: 'in' | 'out'; remote: string; text: string; status: string; statusCode?: number };
 
 describe.runIf(HAVE_SIPP || HAVE_BARESIP)('text messages with real peers', () => {
-  let acip: LtAcip;
-  beforeAll(async () => {
-    acip = await startLtAcip();
-  }, 120_000);
-  afterAll(async () => {
-    await acip?.close();
-  });
+  const suite = sippSuite();
 
-  const messages = async (): Promise<Row[]> => (await acip.api('GET', '/api/messages')).body.messages as Row[];
+  const messages = async (): Promise<Row[]> => (await suite.acip.api('GET', '/api/messages')).body.messages as Row[];
 
   it.runIf(HAVE_SIPP)('takes a text MESSAGE from sipp with 200 and refuses another body type with 415 naming text/plain', async () => {
-    const port = await freePort();
-    const r = await runProgram(
-      'sipp',
-      ['-sf', join(ROOT_DIR, 'test/fixtures/sipp/message.xml'), '-s', 'acip', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '15', '-timeout_error', `127.0.0.1:${acip.sipPort}`],
-      30_000,
-    );
-    expect(r.code, `${r.stdout.slice(-1500)}\n${r.stderr.slice(-800)}`).toBe(0);
+    const r = await suite.run({ scenario: 'message.xml', role: 'uac', timeoutS: 15, timeoutError: true });
+    expect(r.code, r.trace()).toBe(0);
     // sipp ends its body with CRLF, which is part of the text.
     const got = await waitFor(async () => (await messages()).find((m) => m.text.trim() === 'Stand by: on air in 30 s'), 5000);
-    expect(got).toMatchObject({ direction: 'in', status: 'delivered', remote: `sip:sipp@127.0.0.1:${port}` });
+    expect(got).toMatchObject({ direction: 'in', status: 'delivered', remote: `sip:sipp@127.0.0.1:${r.port}` });
     expect((await messages()).some((m) => m.text.trim() === '0123456789')).toBe(false);
   }, 60_000);
 
@@ -60,7 +49,7 @@ describe.runIf(HAVE_SIPP || HAVE_BARESIP)('text messages with real peers', () =>
         { sipPort, consPort, audioSource: 'ausine,440', modules: ['g711', 'ausine', 'aubridge', 'account', 'contact', 'cons'], appModules: ['menu'] },
         `"msg studio" <sip:studio@127.0.0.1:${sipPort}>;regint=0;answermode=auto;audio_codecs=PCMA/8000/1`,
       );
-      writeFileSync(join(dir, 'contacts'), `"acip" <sip:acip@127.0.0.1:${acip.sipPort}>\n`);
+      writeFileSync(join(dir, 'contacts'), `"acip" <sip:acip@127.0.0.1:${suite.acip.sipPort}>\n`);
       proc = await launchBaresip(dir, { args: ['-s'], ready: /baresip is ready/i });
       cons = baresipConsole(consPort);
     }, 30_000);
@@ -78,7 +67,7 @@ describe.runIf(HAVE_SIPP || HAVE_BARESIP)('text messages with real peers', () =>
     }, 30_000);
 
     it('sends a MESSAGE to baresip, answers delivered with its 200, and baresip shows the text', async () => {
-      const res = await acip.api('POST', '/api/messages', { to: `sip:studio@127.0.0.1:${sipPort}`, text: 'acip: on air in 10 s' });
+      const res = await suite.acip.api('POST', '/api/messages', { to: `sip:studio@127.0.0.1:${sipPort}`, text: 'acip: on air in 10 s' });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ direction: 'out', status: 'delivered', statusCode: 200 });
       // baresip 1.0 prints no received message on its own output; its SIP trace (-s) shows the request.
@@ -86,18 +75,18 @@ describe.runIf(HAVE_SIPP || HAVE_BARESIP)('text messages with real peers', () =>
     }, 30_000);
 
     it('sends in the dialog of a live link to baresip and links the message to it', async () => {
-      const dial = await acip.api('POST', '/api/links', { to: `sip:studio@127.0.0.1:${sipPort}` });
+      const dial = await suite.acip.api('POST', '/api/links', { to: `sip:studio@127.0.0.1:${sipPort}` });
       expect(dial.status, JSON.stringify(dial.body)).toBe(201);
       const id = dial.body.id as string;
       try {
-        await waitForLinkState(acip, id, 'connected', 10_000);
-        const res = await acip.api('POST', '/api/messages', { to: `sip:studio@127.0.0.1:${sipPort}`, text: 'in the call: 5 s' });
+        await waitForLinkState(suite.acip, id, 'connected', 10_000);
+        const res = await suite.acip.api('POST', '/api/messages', { to: `sip:studio@127.0.0.1:${sipPort}`, text: 'in the call: 5 s' });
         expect(res.body).toMatchObject({ direction: 'out', status: 'delivered', linkId: id });
         // In the dialog: baresip's trace shows the MESSAGE with the dialog's To tag.
         expect(await proc.waitForOutput(/MESSAGE sip:[^\n]*\n(?:[^\n]*\n)*?To: [^\n]*;tag=[\s\S]*in the call: 5 s/, 5000), proc.output.slice(-2000)).toBe(true);
       } finally {
-        await acip.api('DELETE', `/api/links/${id}`);
-        await waitForLinkState(acip, id, ['ended', 'failed'], 8000);
+        await suite.acip.api('DELETE', `/api/links/${id}`);
+        await waitForLinkState(suite.acip, id, ['ended', 'failed'], 8000);
       }
     }, 40_000);
 

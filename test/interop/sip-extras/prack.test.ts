@@ -6,65 +6,32 @@
  *
  * baresip 1.0 (libre of Debian 12) knows no 100rel, so it cannot play either side here.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { PeerProcess, freePort } from '../../helpers/sip-peer-process.js';
-import { ROOT_DIR } from '../../../server/version.js';
-import { startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
+import { sippSuite } from '../../helpers/sipp-scenario.js';
+import { waitFor, waitForLinkState } from '../links/harness.js';
 
 const HAVE_SIPP = requireProgram('sipp');
 
 type LinkRow = { id: string; remote: string; direction: string; state: string };
 
-function exitOf(p: PeerProcess, ms: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null) return resolve(p.child.exitCode);
-    const t = setTimeout(() => resolve(null), ms);
-    p.child.on('close', (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
-}
-
 describe.runIf(HAVE_SIPP)('PRACK with sipp', () => {
-  let acip: LtAcip;
-  beforeAll(async () => {
-    acip = await startLtAcip({ config: 'links:\n  answerPolicy: manual\n' });
-  }, 120_000);
-  afterAll(async () => {
-    await acip?.close();
-  });
+  const suite = sippSuite({ acip: { config: 'links:\n  answerPolicy: manual\n' } });
 
   it('rings reliably for a caller requiring 100rel, takes its PRACK, answers, and refuses a stale PRACK with 481', async () => {
-    const port = await freePort();
-    const sipp = PeerProcess.start('sipp', [
-      '-sf', join(ROOT_DIR, 'test/fixtures/sipp/prack-uac.xml'), '-s', 'acip', '-i', '127.0.0.1', '-p', String(port), '-m', '1',
-      '-timeout', '30', '-timeout_error', `127.0.0.1:${acip.sipPort}`,
-    ]);
-    try {
-      const link = await waitFor(async () => ((await acip.api('GET', '/api/links')).body.links as LinkRow[]).find((l) => l.remote.includes(`:${port}`) && l.state === 'offered'), 10_000);
-      expect(link, sipp.output.slice(-1500)).toBeTruthy();
-      expect((await acip.api('POST', `/api/links/${link!.id}/answer`)).status).toBe(200);
-      expect(await exitOf(sipp, 25_000), sipp.output.slice(-2500)).toBe(0);
-    } finally {
-      await sipp.stop();
-    }
+    const { acip } = suite;
+    const sipp = await suite.start({ scenario: 'prack-uac.xml', role: 'uac', timeoutS: 30, timeoutError: true });
+    const link = await waitFor(async () => ((await acip.api('GET', '/api/links')).body.links as LinkRow[]).find((l) => l.remote.includes(`:${sipp.port}`) && l.state === 'offered'), 10_000);
+    expect(link, sipp.output.slice(-1500)).toBeTruthy();
+    expect((await acip.api('POST', `/api/links/${link!.id}/answer`)).status).toBe(200);
+    expect(await sipp.exit(25_000), sipp.trace()).toBe(0);
   }, 60_000);
 
   it('PRACKs the reliable 180 of sipp as UAS in the early dialog and connects', async () => {
-    const port = await freePort();
-    const sipp = PeerProcess.start('sipp', ['-sf', join(ROOT_DIR, 'test/fixtures/sipp/prack-uas.xml'), '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '30']);
-    try {
-      await new Promise((r) => setTimeout(r, 500));
-      const dial = await acip.api('POST', '/api/links', { to: `sip:sipp@127.0.0.1:${port}` });
-      expect(dial.status, JSON.stringify(dial.body)).toBe(201);
-      await waitForLinkState(acip, dial.body.id, 'connected', 10_000);
-      await acip.api('DELETE', `/api/links/${dial.body.id}`);
-      expect(await exitOf(sipp, 15_000), sipp.output.slice(-2500)).toBe(0);
-    } finally {
-      await sipp.stop();
-    }
+    const { acip } = suite;
+    const { sipp, id } = await suite.dial({ scenario: 'prack-uas.xml', timeoutS: 30 });
+    await waitForLinkState(acip, id, 'connected', 10_000);
+    await acip.api('DELETE', `/api/links/${id}`);
+    expect(await sipp.exit(15_000), sipp.trace()).toBe(0);
   }, 60_000);
 });

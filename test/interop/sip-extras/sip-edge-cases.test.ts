@@ -8,74 +8,26 @@
  *     lapse acip sends NOTIFY `terminated;reason=timeout` (§4.2.2). sipp runs in real time, so this
  *     one waits the full minute.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
-import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { PeerProcess, freePort, runProgram } from '../../helpers/sip-peer-process.js';
-import { ROOT_DIR } from '../../../server/version.js';
-import { startLtAcip, waitForLinkState, type LtAcip } from '../links/harness.js';
+import { sippSuite } from '../../helpers/sipp-scenario.js';
+import { waitForLinkState } from '../links/harness.js';
 
 const HAVE_SIPP = requireProgram('sipp');
 
-function exitOf(p: PeerProcess, ms: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (p.child.exitCode !== null) return resolve(p.child.exitCode);
-    const t = setTimeout(() => resolve(null), ms);
-    p.child.on('close', (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
-}
-
-/** True once something is bound to UDP `port` on 127.0.0.1 (sipp is listening), polled for at most `ms`. */
-async function udpPortTaken(port: number, ms: number): Promise<boolean> {
-  for (let waited = 0; waited <= ms; waited += 50) {
-    const taken = await new Promise<boolean>((resolve) => {
-      const s = createSocket('udp4');
-      s.once('error', () => resolve(true));
-      s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-    });
-    if (taken) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
 describe.runIf(HAVE_SIPP)('RFC 3262 and RFC 6665 edge cases with sipp', () => {
-  let acip: LtAcip;
-  beforeAll(async () => {
-    acip = await startLtAcip();
-  }, 120_000);
-  afterAll(async () => {
-    await acip?.close();
-  });
+  const suite = sippSuite();
 
   it('PRACKs only the in-order reliable provisional and neither an out-of-order nor a repeated RSeq', async () => {
-    const port = await freePort();
-    const sipp = PeerProcess.start('sipp', [
-      '-sf', join(ROOT_DIR, 'test/fixtures/sipp/prack-uas-out-of-order.xml'), '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '30',
-    ]);
-    try {
-      expect(await udpPortTaken(port, 5_000), 'sipp did not bind its port').toBe(true);
-      const dial = await acip.api('POST', '/api/links', { to: `sip:sipp@127.0.0.1:${port}` });
-      expect(dial.status, JSON.stringify(dial.body)).toBe(201);
-      await waitForLinkState(acip, dial.body.id, 'connected', 10_000);
-      await acip.api('DELETE', `/api/links/${dial.body.id}`);
-      expect(await exitOf(sipp, 15_000), sipp.output.slice(-2500)).toBe(0);
-    } finally {
-      await sipp.stop();
-    }
+    const { acip } = suite;
+    const { sipp, id } = await suite.dial({ scenario: 'prack-uas-out-of-order.xml', timeoutS: 30 });
+    await waitForLinkState(acip, id, 'connected', 10_000);
+    await acip.api('DELETE', `/api/links/${id}`);
+    expect(await sipp.exit(15_000), sipp.trace()).toBe(0);
   }, 60_000);
 
   it('refuses a too short subscription with 423 and Min-Expires, and ends the accepted one at expiry with reason=timeout', async () => {
-    const port = await freePort();
-    const r = await runProgram(
-      'sipp',
-      ['-sf', join(ROOT_DIR, 'test/fixtures/sipp/subscribe-expiry.xml'), '-s', 'acip', '-i', '127.0.0.1', '-p', String(port), '-m', '1', '-timeout', '100', `127.0.0.1:${acip.sipPort}`],
-      110_000,
-    );
-    expect(r.code, `${r.stdout.slice(-2000)}\n${r.stderr.slice(-800)}`).toBe(0);
+    const r = await suite.run({ scenario: 'subscribe-expiry.xml', role: 'uac', timeoutS: 100 });
+    expect(r.code, r.trace()).toBe(0);
   }, 130_000);
 });
