@@ -12,11 +12,21 @@
  * (the fixed-delay equivalent):
  * - the quantile of a long memory (LONG_FORGET_MS), its tail counted against at least TAIL_BASIS_MS of
  *   packets so that in the first minute one tall spike is not most of it;
- * - moving slowly: up at most RISE_MS_PER_S, down at most FALL_MS_PER_S (hysteresis in time: a target
- *   that follows single spikes conceals more than a steady one, since lateness is convex in the delay);
- * - covering, over the first START_HOLD_MS of the stream, the latest packet seen so far: until the memory
- *   holds enough spikes to know their height a young quantile is far too low, and the first seconds of a
- *   call would be concealed at several times the budget.
+ * - nearly still: up or down at most RISE_MS_PER_S / FALL_MS_PER_S (12 ms a minute). Around the delay
+ *   that keeps 1 % late, the concealment a fixed delay gives changes by only about 0.01 % of the frames
+ *   per ms, while the quantile that estimates it swings by ±50 ms with every cluster of tall spikes,
+ *   even over five minutes. The delay's p95 follows the target's upward swings; the concealment, about
+ *   its average. A target that follows the estimate slowly keeps the same concealment at about 30 ms
+ *   less p95 than one that rises within seconds after a cluster (10 ms/s) and takes minutes to come
+ *   down. The price: a path that turns much worse after the first minute is followed at that pace;
+ * - over the first START_HOLD_MS of the regime, covering the latest packet seen (the memory's highest
+ *   sample when the regime begins, at a call's start the latest so far, and every packet since), rising
+ *   quickly to it (START_RISE_MS_PER_S) but not beyond START_COVER_SHARE of the maximum: until the
+ *   memory holds enough spikes to know their height a young quantile is far too low, and the first
+ *   minute of a call would be concealed at several times the budget; but one spike of half a second
+ *   would hold the target at the maximum for the whole minute, more delay than that minute's
+ *   concealment is worth. For the same reason the regime starts from the general controller's target
+ *   only up to that share. Only the cover rises quickly: the quantile, even then, at RISE_MS_PER_S.
  *
  * Heavy-tailed: the long memory's 99th percentile is at least ENTER_P99_MS and ENTER_RATIO times its 90th
  * (Lomax α = 3: about 3.2; Gaussian jitter, a LAN or a WAN: under 2; bursts of a starved sender: the body
@@ -41,11 +51,14 @@ const LONG_FORGET_MS = 300_000;
 const TAIL_BASIS_MS = 60_000;
 /** The fast start-up forgetting covers this much of the first packets (as the general controller's). */
 const START_FORGET_MS = 2000;
-/** For this long from the first packet the target covers the latest packet seen. */
-const START_HOLD_MS = 20_000;
-/** Fastest moves of the target, ms per second. */
-const RISE_MS_PER_S = 10;
-const FALL_MS_PER_S = 1;
+/** For this long from the regime's start the target covers the latest packet seen… */
+const START_HOLD_MS = 60_000;
+/** …up to this share of the maximum delay, rising at most this fast (ms per second). */
+const START_COVER_SHARE = 0.7;
+const START_RISE_MS_PER_S = 10;
+/** Fastest moves of the target otherwise, ms per second. */
+const RISE_MS_PER_S = 0.2;
+const FALL_MS_PER_S = 0.2;
 /** Regime test: how often, from how much time's worth of packets on, and its thresholds. */
 const CHECK_EVERY_MS = 1000;
 const CHECK_FROM_MS = 3000;
@@ -61,7 +74,8 @@ export class HeavyTailTarget {
   private readonly pending: DelayHistogram;
   private active = false;
   private samples = 0;
-  private firstAt = -1;
+  /** When the regime began (its start-up cover runs from there), and the latest packet seen since. */
+  private enteredAt = -Infinity;
   private latest = 0;
   private checkedAt = -Infinity;
   private target = 0;
@@ -82,7 +96,8 @@ export class HeavyTailTarget {
 
   /**
    * One packet measured: relative delay `r` and the floor's step `jumpMs` (see TargetController.observe).
-   * `current` is the general controller's target, where this one starts from when the regime begins;
+   * `current` is the general controller's target, where this one starts from when the regime begins
+   * (up to START_COVER_SHARE of the maximum);
    * `episode`: the general controller's disturbance state (both ends starved: packets in bursts for
    * seconds). Its samples are kept apart as there, and dropped or kept as there (`episodeEnded`): a
    * disturbance's first seconds look like a heavy tail (a few very late packets on a calm body), but it
@@ -96,8 +111,7 @@ export class HeavyTailTarget {
     (episode === 'none' ? this.hist : this.pending).add(r);
     const disturbed = episode === 'confirmed';
     this.samples++;
-    if (this.firstAt < 0) this.firstAt = arrivalMs;
-    if (arrivalMs - this.firstAt < START_HOLD_MS) this.latest = Math.max(this.latest, r);
+    this.latest = Math.max(this.latest, r);
     if (arrivalMs - this.checkedAt < CHECK_EVERY_MS || this.samples * this.o.ptimeMs < CHECK_FROM_MS) return;
     this.checkedAt = arrivalMs;
     const p90 = this.hist.quantile(0.9);
@@ -106,8 +120,12 @@ export class HeavyTailTarget {
       ? p99 >= LEAVE_P99_MS && p99 >= LEAVE_RATIO * p90
       : p99 >= ENTER_P99_MS && p99 >= ENTER_RATIO * p90);
     if (heavy && !this.active) {
-      this.target = current;
+      // From the general controller's target, but no higher than the start-up cover goes.
+      this.target = Math.min(current, START_COVER_SHARE * this.o.maxDelayMs);
       this.movedAt = arrivalMs;
+      this.enteredAt = arrivalMs;
+      // The latest packet the memory holds (its highest sample): at a call's start, the latest so far.
+      this.latest = this.hist.quantile(1);
     }
     this.active = heavy;
   }
@@ -120,12 +138,13 @@ export class HeavyTailTarget {
 
   /** The target at `arrivalMs` covering quantile `q` of the long memory (see the header). */
   targetAt(arrivalMs: number, q: number): number {
-    let want = DelayHistogram.quantileOf([this.hist], q, TAIL_BASIS_MS / this.o.ptimeMs);
-    const starting = arrivalMs - this.firstAt < START_HOLD_MS;
-    if (starting) want = Math.max(want, this.latest);
+    const want = DelayHistogram.quantileOf([this.hist], q, TAIL_BASIS_MS / this.o.ptimeMs);
     const dt = Math.max(0, arrivalMs - this.movedAt) / 1000;
     this.movedAt = arrivalMs;
-    this.target = Math.min(this.target + RISE_MS_PER_S * dt, Math.max(this.target - FALL_MS_PER_S * dt, want));
+    const slow = Math.min(this.target + RISE_MS_PER_S * dt, Math.max(this.target - FALL_MS_PER_S * dt, want));
+    // The start-up cover rises quickly, the quantile never does.
+    const cover = arrivalMs - this.enteredAt < START_HOLD_MS ? Math.min(this.latest, START_COVER_SHARE * this.o.maxDelayMs) : -Infinity;
+    this.target = Math.max(slow, Math.min(this.target + START_RISE_MS_PER_S * dt, cover));
     this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, this.target));
     return this.target;
   }

@@ -40,7 +40,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'sip-service': () => import('./sip-service.js').then((m) => m.runSipServiceBench()),
   latency: () => runLatencyBench(),
   links: () => runMediaBench(),
-  jitter: () => runJitterBench(),
+  jitter: () => runJitterBench({ perSeed: process.argv.includes('--per-seed') }),
   replay: () => import('./jitter/replay.js').then((m) => m.runJitterReplayMatrix(process.argv.includes('--all') ? {} : { profiles: ['wan'], seeds: [1] })),
   startup: () => runStartupBench(),
   recovery: () => import('./recovery.js').then((m) => m.runRecoveryBench()),

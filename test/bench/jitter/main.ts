@@ -1,4 +1,4 @@
-/** CLI: npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40] [--min 0 --max 300] */
+/** CLI: npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40] [--min 0 --max 300] [--per-seed] */
 import { runJitterBench } from './run.js';
 import { PROFILE_NAMES, type ProfileName } from './traces.js';
 import type { JbSettings } from './simulate.js';
@@ -19,4 +19,4 @@ const fixed = arg('fixed');
 const jb: JbSettings = fixed === undefined
   ? { mode: 'adaptive', minDelayMs: min, maxDelayMs: max }
   : { mode: 'fixed', fixedDelayMs: Number(fixed), minDelayMs: 0, maxDelayMs: Math.max(max, Number(fixed)) };
-await runJitterBench({ profiles, seeds, jb });
+await runJitterBench({ profiles, seeds, jb, perSeed: args.includes('--per-seed') });

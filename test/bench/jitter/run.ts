@@ -3,7 +3,7 @@
  * the JitterBuffer (test/bench/jitter/simulate.ts), printed as medians with min–max over the seeds.
  * The real-time loopback replay and the GStreamer comparison are separate (test/bench/jitter/gst-compare.ts).
  *
- *   npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40]
+ *   npx tsx test/bench/jitter/main.ts [--profiles wan,step] [--seeds 1-5] [--fixed 40] [--per-seed]
  */
 import { DEFAULT_ADAPTIVE, simulateTrace, type JbSettings, type JitterScores } from './simulate.js';
 import { generateTrace, PROFILE_NAMES, type ProfileName, type Trace } from './traces.js';
@@ -15,6 +15,8 @@ export interface JitterBenchOptions {
   jb?: JbSettings;
   /** Where lines go (default console.log). */
   print?: (line: string) => void;
+  /** Also print p95 added delay and JICO seed by seed under each table. */
+  perSeed?: boolean;
 }
 
 export interface JitterBenchRow {
@@ -90,11 +92,19 @@ export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADA
   return lines;
 }
 
+/** One line per profile: p95 added delay / JICO % for each seed. */
+export function formatPerSeed(rows: JitterBenchRow[]): string[] {
+  const lines = ['per seed (p95 added ms / JICO %):'];
+  for (const r of rows) lines.push(`  ${r.profile.padEnd(12)} ${r.scores.map((s) => `${s.seed}: ${s.addedP95.toFixed(1)} / ${s.jicoPct.toFixed(2)}`).join('   ')}`);
+  return lines;
+}
+
 export async function runJitterBench(opts: JitterBenchOptions & { finerClockMs?: number | null } = {}): Promise<void> {
   const print = opts.print ?? ((l: string) => console.log(l));
   const jb = opts.jb ?? DEFAULT_ADAPTIVE;
   const rows = benchRows(opts);
   for (const line of formatBench(rows, jb)) print(line);
+  if (opts.perSeed) for (const line of formatPerSeed(rows)) print(line);
   // The same buffer pulled by a finer output clock (a frame is taken at the first 5 ms tick after it is
   // due, not the first packet-time tick): what media-session.ts would get by ticking its receive clock
   // every min(ptime, 5 ms). Not what it does today.
@@ -102,6 +112,8 @@ export async function runJitterBench(opts: JitterBenchOptions & { finerClockMs?:
   if (finer !== null && jb.pullPeriodMs === undefined) {
     print('');
     const fine = { ...jb, pullPeriodMs: finer };
-    for (const line of formatBench(benchRows({ ...opts, jb: fine }), fine)) print(line);
+    const fineRows = benchRows({ ...opts, jb: fine });
+    for (const line of formatBench(fineRows, fine)) print(line);
+    if (opts.perSeed) for (const line of formatPerSeed(fineRows)) print(line);
   }
 }

@@ -70,44 +70,93 @@ describe('HeavyTailTarget regime', () => {
 });
 
 describe('HeavyTailTarget movement', () => {
-  it('moves slowly once past the start: up at most 10 ms and down at most 1 ms a second', () => {
+  /** The mobile body without its rare tall delays (under 100 ms): heavy-tailed, but never above a cover. */
+  const body = () => Math.min(100, (DISTRIBUTIONS.lomax as () => number)());
+  /** Feeds `seconds` of packets from `r` (general target `current`), reading the target after each. */
+  function track(h: HeavyTailTarget, fromMs: number, seconds: number, r: () => number, current = 40): number[] {
+    const seen: number[] = [];
+    const n = (seconds * 1000) / PTIME;
+    for (let i = 0; i < n; i++) {
+      h.observe(fromMs + i * PTIME, r(), 0, current, 'none');
+      seen.push(h.targetAt(fromMs + i * PTIME, 0.991));
+    }
+    return seen;
+  }
+  const steps = (xs: number[]) => xs.slice(1).map((x, i) => x - (xs[i] as number));
+  const last = (xs: number[]) => xs[xs.length - 1] as number;
+  /** Per 20 ms packet: the slow pace (0.2 ms/s) and the start-up cover's (10 ms/s). */
+  const SLOW_STEP = (0.2 * PTIME) / 1000 + 1e-9;
+  const COVER_STEP = (10 * PTIME) / 1000 + 1e-9;
+
+  // Past the regime's first minute, the target moves at most 0.2 ms a second whichever way the estimate goes.
+  const rows: { name: string; r: () => number; seconds: number; up: boolean }[] = [
+    { name: 'every packet 200–300 ms late', r: () => 200 + 100 * u(), seconds: 20, up: true },
+    { name: 'every packet within 5 ms', r: () => 5 * u(), seconds: 20, up: false },
+  ];
+  for (const { name, r, seconds, up } of rows) {
+    it(`moves ${up ? 'up' : 'down'} by at most 0.2 ms a second after the first minute, with ${name} for ${seconds} s`, () => {
+      const h = new HeavyTailTarget(OPTS);
+      const level = last(track(h, 0, 70, DISTRIBUTIONS.lomax as () => number));
+      expect(h.isActive).toBe(true);
+      const seen = track(h, 70_000, seconds, r);
+      for (const d of steps(seen)) expect(Math.abs(d)).toBeLessThanOrEqual(SLOW_STEP);
+      const moved = last(seen) - level;
+      // It does move, the whole allowance: the estimate is far off in that direction.
+      expect(up ? moved : -moved).toBeGreaterThan(0.2 * seconds - 0.5);
+      expect(Math.abs(moved)).toBeLessThanOrEqual(0.2 * seconds + 1e-6);
+    });
+  }
+
+  // Over the regime's first minute the target covers the latest packet, rising at most 10 ms a second,
+  // but not beyond 70 % of the maximum (210 of 300 ms).
+  const late: { r: number; covered: number }[] = [
+    { r: 150, covered: 150 },
+    { r: 280, covered: 210 },
+    { r: 600, covered: 210 },
+  ];
+  for (const { r, covered } of late) {
+    it(`covers a ${r} ms late packet over the first minute up to ${covered} ms, rising at most 10 ms a second`, () => {
+      const h = new HeavyTailTarget(OPTS);
+      const before = track(h, 0, 4, body);
+      expect(h.isActive).toBe(true);
+      expect(last(before)).toBeLessThan(100);
+      h.observe(4000, r, 0, 40, 'none');
+      const seen = track(h, 4000 + PTIME, 40, body);
+      for (const d of steps(seen)) expect(d).toBeLessThanOrEqual(COVER_STEP);
+      expect(last(seen)).toBeGreaterThanOrEqual(covered);
+      expect(Math.max(...seen)).toBeLessThanOrEqual(covered + 1);
+    });
+  }
+
+  it('stops covering the latest packet after the first minute and comes down at most 0.2 ms a second', () => {
     const h = new HeavyTailTarget(OPTS);
-    let t = feed(h, 0, 40, DISTRIBUTIONS.lomax as () => number);
-    expect(h.isActive).toBe(true);
-    const level = h.targetAt(t, 0.991);
-    // Two seconds of every packet 200–300 ms late: the target rises, but by at most 10 ms a second.
-    const samples: number[] = [];
-    for (let i = 0; i < 100; i++, t += PTIME) {
-      h.observe(t, 200 + 100 * u(), 0, 40, 'none');
-      samples.push(h.targetAt(t, 0.991));
-    }
-    for (let i = 1; i < samples.length; i++) expect(samples[i]! - samples[i - 1]!).toBeLessThanOrEqual((10 * PTIME) / 1000 + 1e-9);
-    const high = samples[samples.length - 1]!;
-    expect(high - level).toBeGreaterThan(15);
-    expect(high - level).toBeLessThanOrEqual(20 + 1e-6);
-    // Then ten seconds of calm: it comes down by at most 1 ms a second.
-    for (let i = 0; i < 500; i++, t += PTIME) {
-      h.observe(t, 5 * u(), 0, 40, 'none');
-      if (i % 50 === 49) h.targetAt(t, 0.991);
-    }
-    expect(h.isActive).toBe(true);
-    expect(high - h.targetAt(t, 0.991)).toBeLessThanOrEqual(10 + 1e-6);
+    track(h, 0, 4, body);
+    h.observe(4000, 280, 0, 40, 'none');
+    const hold = track(h, 4000 + PTIME, 56, body);
+    expect(last(hold)).toBeGreaterThanOrEqual(209);
+    const after = track(h, 60_000, 20, body);
+    // The body's 99.1 % quantile is about 75 ms: the target sinks towards it, no faster than allowed.
+    expect(last(after)).toBeLessThan(last(hold) - 3);
+    for (const d of steps(after)) expect(d).toBeGreaterThanOrEqual(-SLOW_STEP);
   });
 
-  it('covers the latest packet seen over the first 20 s, rising at most 10 ms a second', () => {
+  it('starts from the general target only up to 70 % of the maximum when the regime begins', () => {
     const h = new HeavyTailTarget(OPTS);
-    let t = feed(h, 0, 4, DISTRIBUTIONS.lomax as () => number);
-    const before = h.targetAt(t, 0.991);
-    // One 150 ms late packet at 4 s: the target climbs to it from where it was (40 ms when the regime began).
+    const seen = track(h, 0, 10, body, 300);
+    expect(h.isActive).toBe(true);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(210);
+  });
+
+  it('covers the latest packet over the first minute of the regime when the path turns heavy-tailed late in a call', () => {
+    const h = new HeavyTailTarget(OPTS);
+    track(h, 0, 120, DISTRIBUTIONS.lan as () => number);
+    expect(h.isActive).toBe(false);
+    let t = 120_000;
+    for (; t < 180_000 && !h.isActive; t += 1000) track(h, t, 1, DISTRIBUTIONS.lomax as () => number);
+    expect(h.isActive).toBe(true);
     h.observe(t, 150, 0, 40, 'none');
-    const seen: number[] = [];
-    for (let i = 0; i < 12; i++) {
-      t = feed(h, t + PTIME, 1, DISTRIBUTIONS.lomax as () => number);
-      seen.push(h.targetAt(t, 0.991));
-    }
-    expect(before).toBeLessThan(100);
-    for (let i = 1; i < seen.length; i++) expect(seen[i]! - seen[i - 1]!).toBeLessThanOrEqual(10 + 0.5);
-    expect(seen[seen.length - 1]).toBeGreaterThanOrEqual(150);
+    const seen = track(h, t + PTIME, 20, body);
+    expect(last(seen)).toBeGreaterThanOrEqual(150);
   });
 });
 
@@ -118,15 +167,17 @@ describe('jitter buffer on the mobile traces (seeds 1–5, 300 s each)', () => {
     it(`does not peg at the 300 ms maximum and keeps jitter-induced concealment near 1 % (seed ${seed})`, () => {
       const s = simulateTrace({ trace: generateTrace({ profile: 'mobile', seed }), jb: { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, pullPeriodMs: 5 } });
       scores.push(s);
-      // Before the heavy-tailed target the p95 sat at 296–300 ms on four seeds of five.
-      expect(s.addedP95).toBeLessThan(275);
-      expect(s.jicoPct).toBeLessThan(1.25);
+      // Before the heavy-tailed target the p95 sat at 296–300 ms on four seeds of five; with a target
+      // that rose 10 ms a second after each cluster of spikes, at 201–259 ms.
+      expect(s.addedP95).toBeLessThan(230);
+      expect(s.addedP99).toBeLessThan(260);
+      expect(s.jicoPct).toBeLessThan(1.2);
       expect(s.jb.resyncs).toBe(0);
     });
   }
-  it('has median p95 added delay under 255 ms with median concealment at or under 1 % over the seeds', () => {
+  it('has median p95 added delay at or under 220 ms with median concealment at or under 1 % over the seeds', () => {
     expect(scores.length).toBe(5);
-    expect(median(scores.map((s) => s.addedP95))).toBeLessThan(255);
+    expect(median(scores.map((s) => s.addedP95))).toBeLessThanOrEqual(220);
     expect(median(scores.map((s) => s.jicoPct))).toBeLessThanOrEqual(1.0);
   });
 });
