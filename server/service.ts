@@ -170,6 +170,7 @@ export class AcipService {
         logger: this.log.child({ part: 'media' }),
         startWorkers: 'on-demand',
         fullStatsIntervalMs: 500,
+        realtimePriority: this.config.media.realtimePriority > 0 ? this.config.media.realtimePriority : null,
       });
       mediaPool = pool;
       // Pushed before 'links': closers run in reverse, so the links close their sessions first.

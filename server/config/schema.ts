@@ -236,6 +236,16 @@ export const ConfigSchema = Type.Object(
           }),
           { flag: 'media-workers', arg: 'N' },
         ),
+        realtimePriority: flag(
+          Type.Integer({
+            minimum: 0,
+            maximum: 99,
+            default: 0,
+            description:
+              'SCHED_RR priority of the media worker threads (0: normal scheduling; 10 suggested). Keeps frame clocks on time while SIP or the machine is busy; needs root, CAP_SYS_NICE or LimitRTPRIO, else the workers log why and run normally',
+          }),
+          { flag: 'media-realtime-priority', arg: 'N' },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

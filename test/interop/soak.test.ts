@@ -92,6 +92,13 @@ async function settle(acip: LtAcip, keep: Set<string>, ms: number): Promise<numb
   return others;
 }
 
+/** "503 ×1600, 408 ×3": the status lines sipp quoted in its error messages (diagnostics only). */
+function statusCounts(stderr: string): string {
+  const counts = new Map<string, number>();
+  for (const m of stderr.matchAll(/SIP\/2\.0 (\d{3})/g)) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+  return [...counts].map(([code, n]) => `${code} ×${n}`).join(', ') || 'none quoted';
+}
+
 async function sipp(target: LtAcip, calls: number, dir: string, tag: string): Promise<{ code: number | null; stats: Map<string, string> }> {
   const stf = join(dir, `${tag}.csv`);
   const r = await runProgram(
@@ -102,7 +109,14 @@ async function sipp(target: LtAcip, calls: number, dir: string, tag: string): Pr
     (runS(calls) + 45) * 1000,
     dir,
   );
-  return { code: r.code, stats: readSippStats(stf) };
+  const stats = readSippStats(stf);
+  console.log(
+    `soak: sipp ${tag}: exit ${r.code}${r.timedOut ? ' (timed out)' : ''}, ${stats.get('SuccessfulCall(C)')} succeeded, ${stats.get('FailedCall(C)')} failed, ` +
+      `${stats.get('Retransmissions(C)')} retransmissions` +
+      [...stats].filter(([k, v]) => k.startsWith('Failed') && k.endsWith('(C)') && k !== 'FailedCall(C)' && Number(v) > 0).map(([k, v]) => `, ${k} ${v}`).join('') +
+      `${r.code === 0 ? '' : `; responses in sipp's errors: ${statusCounts(r.stderr)}`}`,
+  );
+  return { code: r.code, stats };
 }
 
 interface RxView {
@@ -123,13 +137,22 @@ async function rxOf(acip: LtAcip, ids: string[]): Promise<RxView[]> {
   return out;
 }
 
+/** Diagnostics: what the carried links have lost and concealed since they started. */
+async function logCarried(when: string, sides: ReadonlyArray<readonly [string, LtAcip, string[]]>): Promise<void> {
+  for (const [side, acip, ids] of sides) {
+    const row = (await rxOf(acip, ids)).map((r) => `${r.id} lost ${r.lost}, late ${r.late}, concealed ${r.concealedMs} ms`);
+    console.log(`soak: carried links on ${side}, ${when}: ${row.join('; ')}`);
+  }
+}
+
 describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside ${CARRIED_LINKS} carried links`, () => {
   let a: LtAcip;
   let b: LtAcip;
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'acip-soak-'));
-    const config = 'sip:\n  maxLinks: 1000\nlinks:\n  maxPerSource: 1000\n  probeIntervalS: 0\n';
+    // Real-time media workers, as the README advises for a 24/7 codec (the suite runs as root here).
+    const config = 'sip:\n  maxLinks: 1000\nlinks:\n  maxPerSource: 1000\n  probeIntervalS: 0\nmedia:\n  realtimePriority: 10\n';
     [a, b] = await Promise.all([
       startLtAcip({ output: 'null', config, args: ['--rtp-ports', '20000-29999'] }),
       startLtAcip({ output: 'null', config, args: ['--rtp-ports', '30000-49999', '--input', 'tone:440:-12'] }),
@@ -160,8 +183,10 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       const bIds = bLinks!.map((l) => l.id);
       const carried = new Set(bIds);
 
+      await logCarried('connected, before any call', [['A', a, aIds], ['B', b, bIds]]);
       // Warm-up, then the baseline.
       const warm = await sipp(b, WARMUP_CALLS, dir, 'warmup');
+      await logCarried('after the warm-up calls', [['A', a, aIds], ['B', b, bIds]]);
       expect(warm.stats.get('SuccessfulCall(C)')).toBe(String(WARMUP_CALLS));
       expect(await settle(b, carried, 30_000)).toBe(0);
       await sleep(TRANSACTIONS_LAPSE_MS);

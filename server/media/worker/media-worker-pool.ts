@@ -5,11 +5,18 @@
  * - `open(params)` puts the session on the least-loaded worker (sum of `sessionCost`, ties by session
  *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it.
  * - By default all workers start at construction (about 0.3 s each to load under tsx; `ready()` waits
- *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the next
- *   worker starts once every running one carries WARM_COST (it is warmed up at half that, so opens
- *   rarely wait for a thread to load). An idle service then holds no worker heap (about 12 MB each).
- *   Workers load TypeScript through media-worker-boot.mjs (tsx registered inside the worker; see there
+ *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the
+ *   next worker starts once every running one carries WARM_COST (it is warmed up at half that, so
+ *   opens rarely wait for a thread to load). An idle service then holds no worker heap (about 12 MB
+ *   each). Workers load TypeScript through media-worker-boot.mjs (tsx registered inside the worker; see there
  *   why not `execArgv`).
+ * - Before it reports ready, each worker runs one short loopback call per codec (`warmUp`, see
+ *   worker-warm-up.ts): the first-use compilation of the media path is paid while nothing is live on
+ *   the thread, not by the links that share it with the first calls (about 0.3 s of CPU per worker).
+ * - With `realtimePriority`, each worker once warmed up asks for real-time scheduling (SCHED_RR, see
+ *   thread-priority.ts), so a busy main thread or machine does not delay its frame clocks. Off by
+ *   default: a saturated real-time worker leaves the SIP/API thread only the kernel's RT-throttling
+ *   share of its core, so it is the operator's choice (`media.realtimePriority`).
  * - Blast radius: an exception that escapes a session inside a worker (a bug: sessions contain their
  *   own errors) ends that worker and so every session on it, where in one thread it would end the
  *   process. The pool's restart keeps the service up; the links redial.
@@ -71,6 +78,17 @@ export interface MediaWorkerPoolOptions {
   closeTimeoutMs?: number;
   /** Tests only: another worker module (file URL, .ts or .js) in place of media-worker.ts. */
   entryForTest?: string;
+  /**
+   * Each worker runs one short loopback call per codec before it reports ready (default true; see
+   * worker-warm-up.ts), so the first real sessions do not stall the links beside them.
+   */
+  warmUp?: boolean;
+  /**
+   * SCHED_RR priority each worker asks for its thread once warmed up (default null: none;
+   * MEDIA_RT_PRIORITY is the value the configuration suggests). Needs CAP_SYS_NICE or a sufficient RLIMIT_RTPRIO; without, the worker logs why and runs at
+   * normal priority. See thread-priority.ts.
+   */
+  realtimePriority?: number | null;
   /** 'all' (default): every worker starts at construction; 'on-demand': as the load grows (see above). */
   startWorkers?: 'all' | 'on-demand';
 }
@@ -132,6 +150,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
   private readonly fullStatsIntervalMs: number;
   private readonly logger: MediaSessionLogger | undefined;
   private readonly forwardDebug: boolean;
+  private readonly warmUp: boolean;
+  private readonly realtimePriority: number | null;
   private readonly clock: Clock;
   private readonly closeTimeoutMs: number;
   private readonly entry: string;
@@ -152,6 +172,11 @@ export class MediaWorkerPool implements RemoteSessionHost {
     }
     this.logger = opts.logger;
     this.forwardDebug = opts.forwardDebug ?? false;
+    this.warmUp = opts.warmUp ?? true;
+    this.realtimePriority = opts.realtimePriority ?? null;
+    if (this.realtimePriority !== null && !(Number.isInteger(this.realtimePriority) && this.realtimePriority >= 1 && this.realtimePriority <= 99)) {
+      throw new AcipError('MEDIA_POOL_PARAMS', `realtimePriority ${this.realtimePriority} must be an integer 1..99 or null`, 'realtimePriority');
+    }
     this.clock = opts.clock ?? systemClock;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     // Run the worker from source under tsx, or from compiled .js alike.
@@ -348,6 +373,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
       statsIntervalMs: this.statsIntervalMs,
       fullStatsIntervalMs: this.fullStatsIntervalMs,
       forwardDebug: this.forwardDebug,
+      warmUp: this.warmUp,
+      realtimePriority: this.realtimePriority,
     };
     const worker = new Worker(new URL('./media-worker-boot.mjs', import.meta.url), { workerData: data, name: `acip-media-${slot.index}` });
     slot.worker = worker;

@@ -22,6 +22,8 @@ import type { MediaSessionStats } from '../session-types.js';
 import { systemClock } from '../../util/clock.js';
 import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
+import { raiseToRealtime } from './thread-priority.js';
+import { warmUpMediaPath } from './worker-warm-up.js';
 import type { FromWorker, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker } from './worker-protocol.js';
 
 const port = parentPort;
@@ -229,6 +231,20 @@ async function handle(m: ToWorker): Promise<void> {
 
 const statsTimer = setInterval(pushStats, data.statsIntervalMs / STATS_SLICES);
 statsTimer.unref();
+
+// Pay for first-use compilation now, before any session is live on this thread (see worker-warm-up.ts).
+if (data.warmUp) {
+  const r = await warmUpMediaPath();
+  if (r.error) logger.warn({ cases: r.cases, elapsedMs: Math.round(r.elapsedMs), err: r.error }, 'media worker: warm-up stopped early');
+  else logger.debug({ cases: r.cases, elapsedMs: Math.round(r.elapsedMs) }, 'media worker: warmed up');
+}
+// Then real-time scheduling (after the warm-up, which must not hold a core at that priority): the
+// frame clocks fire on time whatever the main thread and the rest of the machine are doing.
+if (data.realtimePriority !== null) {
+  const r = await raiseToRealtime(data.realtimePriority);
+  if (r.ok) logger.info?.({ priority: data.realtimePriority, tid: r.tid }, 'media worker: real-time scheduling (SCHED_RR)');
+  else logger.info?.({ priority: data.realtimePriority, reason: r.reason }, 'media worker: no real-time scheduling; it competes for the CPU with everything else');
+}
 
 port.on('message', (m: ToWorker) => {
   // handle() answers every request itself; a rejection here is a bug: let it kill the thread (the

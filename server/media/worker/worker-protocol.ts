@@ -28,6 +28,10 @@ export interface MediaWorkerData {
   fullStatsIntervalMs: number;
   /** Forward the sessions' debug log lines (RTP drops etc.) to the main thread's logger. */
   forwardDebug: boolean;
+  /** Run one loopback call per codec before reporting ready (worker-warm-up.ts). */
+  warmUp: boolean;
+  /** SCHED_RR priority the worker asks for its thread once warmed up (thread-priority.ts), null: none. */
+  realtimePriority: number | null;
 }
 
 export type ToWorker =
