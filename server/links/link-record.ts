@@ -67,8 +67,40 @@ export function metersOf(s: MediaSessionStats): LinkMeters {
   return { input: meterOf(s.input), output: meterOf(s.output) };
 }
 
+/**
+ * What a snapshot shows of a negotiation never changes while that negotiation holds (a re-INVITE
+ * brings a new `NegotiatedMedia`), so it is built once per negotiation and shared, frozen, by every
+ * snapshot taken under it: with hundreds of links, the API, the live feed and every scrape take a
+ * snapshot of each link, and these parts were a large share of building one.
+ */
+interface NegotiationView {
+  codec: LinkCodecInfo;
+  ebuacip: LinkSnapshot['ebuacip'];
+}
+const negotiationViews = new WeakMap<NegotiatedMedia, NegotiationView>();
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+function viewOf(n: NegotiatedMedia): NegotiationView {
+  let view = negotiationViews.get(n);
+  if (!view) {
+    view = deepFreeze({ codec: buildCodecInfo(n), ebuacip: ebuAcipOf(n) });
+    negotiationViews.set(n, view);
+  }
+  return view;
+}
+
 export function codecInfo(n: NegotiatedMedia | undefined): LinkCodecInfo | null {
-  if (!n) return null;
+  return n ? viewOf(n).codec : null;
+}
+
+function buildCodecInfo(n: NegotiatedMedia): LinkCodecInfo {
   const params: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(n.codecParams)) if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') params[k] = v;
   return { name: n.encodingName, clockRate: n.rtpClockRate, channels: n.channels, ptimeMs: n.ptimeMs, payloadType: n.payloadType, params };
@@ -257,7 +289,7 @@ export function buildSnapshot(input: {
     tx: s ? txOf(s) : null,
     rttMs: s?.rttMs ?? null,
     meters: s ? metersOf(s) : null,
-    ebuacip: n ? ebuAcipOf(n) : null,
+    ebuacip: n ? viewOf(n).ebuacip : null,
     // SDES keys are secrets: the bodies are shown with their a=crypto keys redacted.
     localSdp: input.localSdp === undefined ? null : redactCryptoKeys(input.localSdp),
     remoteSdp: input.remoteSdp === undefined ? null : redactCryptoKeys(input.remoteSdp),

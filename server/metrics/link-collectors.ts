@@ -3,8 +3,9 @@
  * audio path pays nothing for them). Names and units per Prometheus conventions: base units (seconds),
  * `_total` for counters, levels in dBFS named as such.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
 import { LINK_STATES } from '../links/link-state.js';
+import { LinkFamily, LinkLabels, type LabelSet, type Row } from './link-family.js';
 import type { LinkSnapshot, RegistrationStatus } from '../links/link-types.js';
 
 export interface LinkMetricsSource {
@@ -18,21 +19,25 @@ export interface SipMetrics {
   callSetup: Histogram;
 }
 
-/**
- * Counters are set to the link's own running totals on each scrape (reset, then inc to the value).
- * Every listed link gets every row, 0 included: a series that appears only once it is non-zero
- * breaks rate() and alerting on it ("avoid missing metrics" in the Prometheus instrumentation guide).
- */
-function setTotals(c: Counter<string>, rows: [Record<string, string>, number][]): void {
-  c.reset();
-  for (const [labels, v] of rows) c.inc(labels, Number.isFinite(v) && v > 0 ? v : 0);
-}
-
 /** A gauge's value when the link has none yet (no media, no RTCP round trip): NaN, since 0 would read as a measurement. */
 const UNKNOWN = Number.NaN;
 
+/** A counter's value: the link's running total, 0 when it has none or it is not a usable count. */
+const total = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
+
 export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource): SipMetrics {
-  const links = new Gauge({
+  // One snapshot pass per scrape: the registry runs every collector synchronously before it writes
+  // anything, so the list taken by the first collector is still current for the next one.
+  let board: LinkSnapshot[] | undefined;
+  const snapshots = (): LinkSnapshot[] => {
+    if (board === undefined) {
+      board = src.links();
+      queueMicrotask(() => (board = undefined));
+    }
+    return board;
+  };
+
+  new Gauge({
     name: 'acip_links',
     help: 'Links by state',
     labelNames: ['state'] as const,
@@ -40,11 +45,18 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     collect() {
       this.reset();
       const counts = new Map<string, number>(LINK_STATES.map((s) => [s, 0]));
-      for (const l of src.links()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
+      for (const l of snapshots()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
       for (const [state, n] of counts) this.set({ state }, n);
     },
   });
-  void links;
+
+  const family = (name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[]): LinkFamily => {
+    const f = new LinkFamily(name, help, type, labelNames);
+    registry.registerMetric(f as unknown as Metric);
+    return f;
+  };
+  const labelCache = new Map<string, LinkLabels>();
+  let scrape = 0;
 
   // One collector refreshes all per-link series from one snapshot list. Registered first: the registry
   // collects in registration order, so the series below are fresh when they are written out.
@@ -53,98 +65,115 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     help: 'Links seen by the last scrape (internal: drives the per-link series)',
     registers: [registry],
     collect() {
-      const all = src.links();
+      const all = snapshots();
       this.set(all.length);
-      const rows = (f: (l: LinkSnapshot) => number | undefined) => all.map((l): [Record<string, string>, number] => [{ link: l.id }, f(l) ?? 0]);
-      setTotals(received, rows((l) => l.rx?.packets));
-      setTotals(lost, rows((l) => l.rx?.lost));
-      setTotals(late, rows((l) => l.rx?.late));
-      setTotals(sent, rows((l) => l.tx?.packets));
-      setTotals(concealed, rows((l) => (l.rx ? l.rx.concealedMs / 1000 : undefined)));
-      // Every reason of every SRTP link, 0 included (a link without an SRTP stage has no rows).
-      setTotals(
-        srtpDropped,
-        all.flatMap((l) => {
-          const d = l.security?.dropped;
-          if (!d) return [];
-          return (['rtp', 'rtcp'] as const).flatMap((kind) => Object.entries(d[kind]).map(([reason, n]): [Record<string, string>, number] => [{ link: l.id, kind, reason }, n]));
-        }),
-      );
-      // Loss recovery: every source of every link that runs any recovery tool, 0 included.
-      setTotals(
-        recovered,
-        all.flatMap((l) => {
-          const r = l.recovery;
-          if (!r) return [];
-          const by: [string, number][] = [
-            ['red', r.recoveredByRed],
-            ['rtx', r.recoveredByRtx],
-            ['path', r.recoveredByPath],
-          ];
-          return by.map(([source, n]): [Record<string, string>, number] => [{ link: l.id, by: source }, n]);
-        }),
-      );
-      const withRecovery = all.filter((l) => l.recovery);
-      const recoveryRows = (f: (r: NonNullable<LinkSnapshot['recovery']>) => number) => withRecovery.map((l): [Record<string, string>, number] => [{ link: l.id }, f(l.recovery!)]);
-      setTotals(stillLost, recoveryRows((r) => r.stillLost));
-      setTotals(nackRequests, recoveryRows((r) => r.nackRequests));
-      setTotals(rtxSent, recoveryRows((r) => r.rtxSent));
-      pathLost.reset();
-      for (const l of withRecovery) l.recovery!.paths?.forEach((p, i) => pathLost.set({ link: l.id, path: String(i) }, p.lossPct / 100));
-      for (const g of [jitter, buffer, drift, rtt, level]) g.reset();
+      scrape++;
+      const r = {
+        received: [] as Row[], lost: [] as Row[], late: [] as Row[], sent: [] as Row[], concealed: [] as Row[], srtp: [] as Row[], recovered: [] as Row[],
+        stillLost: [] as Row[], nack: [] as Row[], rtx: [] as Row[], path: [] as Row[], jitter: [] as Row[], buffer: [] as Row[], drift: [] as Row[], rtt: [] as Row[], level: [] as Row[],
+      };
+      const row = (rows: Row[], set: LabelSet, value: number) => rows.push({ value, set });
+      const links: LinkLabels[] = [];
       for (const l of all) {
-        const link = { link: l.id };
-        jitter.set(link, l.rx ? l.rx.jitterMs / 1000 : UNKNOWN);
-        buffer.set(link, l.rx ? l.rx.bufferMs / 1000 : UNKNOWN);
-        drift.set(link, l.rx ? l.rx.driftPpm : UNKNOWN);
-        rtt.set(link, l.rttMs !== null ? l.rttMs / 1000 : UNKNOWN);
+        let ll = labelCache.get(l.id);
+        if (!ll) labelCache.set(l.id, (ll = new LinkLabels(l.id)));
+        ll.seen = scrape;
+        links.push(ll);
+      }
+      // Counters: every listed link gets every row, 0 included: a series that appears only once it is
+      // non-zero breaks rate() and alerting on it ("avoid missing metrics" in the Prometheus
+      // instrumentation guide). Families in the order they are written, links in board order.
+      all.forEach((l, i) => row(r.received, links[i]!.link, total(l.rx?.packets)));
+      all.forEach((l, i) => row(r.lost, links[i]!.link, total(l.rx?.lost)));
+      all.forEach((l, i) => row(r.late, links[i]!.link, total(l.rx?.late)));
+      all.forEach((l, i) => row(r.sent, links[i]!.link, total(l.tx?.packets)));
+      all.forEach((l, i) => row(r.concealed, links[i]!.link, total(l.rx ? l.rx.concealedMs / 1000 : undefined)));
+      all.forEach((l, i) => {
+        // Every reason of every SRTP link, 0 included (a link without an SRTP stage has no rows).
+        const d = l.security?.dropped;
+        if (!d) return;
+        for (const kind of ['rtp', 'rtcp'] as const) {
+          for (const [reason, n] of Object.entries(d[kind])) row(r.srtp, links[i]!.with(kind, reason, () => ({ link: l.id, kind, reason })), total(n));
+        }
+      });
+      all.forEach((l, i) => {
+        // Loss recovery: every source of every link that runs any recovery tool, 0 included.
+        const rec = l.recovery;
+        if (!rec) return;
+        const ll = links[i]!;
+        row(r.recovered, ll.with('by', 'red', () => ({ link: l.id, by: 'red' })), total(rec.recoveredByRed));
+        row(r.recovered, ll.with('by', 'rtx', () => ({ link: l.id, by: 'rtx' })), total(rec.recoveredByRtx));
+        row(r.recovered, ll.with('by', 'path', () => ({ link: l.id, by: 'path' })), total(rec.recoveredByPath));
+      });
+      all.forEach((l, i) => {
+        const rec = l.recovery;
+        if (!rec) return;
+        const link = links[i]!.link;
+        row(r.stillLost, link, total(rec.stillLost));
+        row(r.nack, link, total(rec.nackRequests));
+        row(r.rtx, link, total(rec.rtxSent));
+        rec.paths?.forEach((p, k) => row(r.path, links[i]!.with('path', String(k), () => ({ link: l.id, path: String(k) })), p.lossPct / 100));
+      });
+      all.forEach((l, i) => {
+        const ll = links[i]!;
+        row(r.jitter, ll.link, l.rx ? l.rx.jitterMs / 1000 : UNKNOWN);
+        row(r.buffer, ll.link, l.rx ? l.rx.bufferMs / 1000 : UNKNOWN);
+        row(r.drift, ll.link, l.rx ? l.rx.driftPpm : UNKNOWN);
+        row(r.rtt, ll.link, l.rttMs !== null ? l.rttMs / 1000 : UNKNOWN);
         // The channel label needs the channel count, known once the link has meters. A null peak is
         // digital silence (-Infinity in the snapshot, which JSON cannot carry).
         if (l.meters) {
           for (const direction of ['input', 'output'] as const) {
-            l.meters[direction].peak.forEach((v, ch) => level.set({ link: l.id, direction, channel: String(ch + 1) }, v ?? -Infinity));
+            l.meters[direction].peak.forEach((v, ch) => row(r.level, ll.with(direction, String(ch), () => ({ link: l.id, direction, channel: String(ch + 1) })), v ?? -Infinity));
           }
         }
-      }
+      });
+      for (const [id, ll] of labelCache) if (ll.seen !== scrape) labelCache.delete(id);
+      received.rows = r.received;
+      lost.rows = r.lost;
+      late.rows = r.late;
+      sent.rows = r.sent;
+      concealed.rows = r.concealed;
+      srtpDropped.rows = r.srtp;
+      recovered.rows = r.recovered;
+      stillLost.rows = r.stillLost;
+      nackRequests.rows = r.nack;
+      rtxSent.rows = r.rtx;
+      pathLost.rows = r.path;
+      jitter.rows = r.jitter;
+      buffer.rows = r.buffer;
+      drift.rows = r.drift;
+      rtt.rows = r.rtt;
+      level.rows = r.level;
     },
   });
 
-  const received = new Counter({ name: 'acip_rtp_packets_received_total', help: 'RTP packets received per link', labelNames: ['link'] as const, registers: [registry] });
-  const lost = new Counter({ name: 'acip_rtp_packets_lost_total', help: 'RTP packets lost per link (RFC 3550 cumulative)', labelNames: ['link'] as const, registers: [registry] });
-  const late = new Counter({ name: 'acip_rtp_packets_late_total', help: 'RTP packets that arrived after their playout time', labelNames: ['link'] as const, registers: [registry] });
-  const sent = new Counter({ name: 'acip_rtp_packets_sent_total', help: 'RTP packets sent per link', labelNames: ['link'] as const, registers: [registry] });
-  const concealed = new Counter({ name: 'acip_concealed_seconds_total', help: 'Audio concealed (lost or late) per link, seconds', labelNames: ['link'] as const, registers: [registry] });
-  const srtpDropped = new Counter({
-    name: 'acip_srtp_dropped_total',
-    help: 'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet, or one SSRC too many)',
-    labelNames: ['link', 'kind', 'reason'] as const,
-    registers: [registry],
-  });
-  const recovered = new Counter({
-    name: 'acip_recovered_packets_total',
-    help: 'Packets missing from the stream that loss recovery restored per link, by what restored them (red: RFC 2198 copy, rtx: RFC 4588 retransmission, path: the second path of RFC 7198)',
-    labelNames: ['link', 'by'] as const,
-    registers: [registry],
-  });
-  const stillLost = new Counter({ name: 'acip_recovery_still_lost_total', help: 'Frames concealed on links running loss recovery (lost despite it)', labelNames: ['link'] as const, registers: [registry] });
-  const nackRequests = new Counter({ name: 'acip_nack_requests_total', help: 'Sequence numbers asked for again with RFC 4585 generic NACK per link', labelNames: ['link'] as const, registers: [registry] });
-  const rtxSent = new Counter({ name: 'acip_rtx_sent_total', help: 'RFC 4588 retransmissions sent to the peer per link', labelNames: ['link'] as const, registers: [registry] });
-  const pathLost = new Gauge({
-    name: 'acip_path_loss_ratio',
-    help: 'Loss ratio of each path of a duplicated stream (RFC 7198) as that path alone sees it, 0..1',
-    labelNames: ['link', 'path'] as const,
-    registers: [registry],
-  });
-  const jitter = new Gauge({ name: 'acip_rtp_jitter_seconds', help: 'RFC 3550 interarrival jitter per link', labelNames: ['link'] as const, registers: [registry] });
-  const buffer = new Gauge({ name: 'acip_jitter_buffer_delay_seconds', help: 'Current jitter-buffer delay per link', labelNames: ['link'] as const, registers: [registry] });
-  const drift = new Gauge({ name: 'acip_clock_drift_ppm', help: 'Estimated sender clock drift against ours, ppm', labelNames: ['link'] as const, registers: [registry] });
-  const rtt = new Gauge({ name: 'acip_rtt_seconds', help: 'Round-trip time from RTCP per link', labelNames: ['link'] as const, registers: [registry] });
-  const level = new Gauge({
-    name: 'acip_audio_level_dbfs',
-    help: 'Audio peak level per link, direction (input = sent, output = received) and channel, dBFS',
-    labelNames: ['link', 'direction', 'channel'] as const,
-    registers: [registry],
-  });
+  const received = family('acip_rtp_packets_received_total', 'RTP packets received per link', 'counter', ['link']);
+  const lost = family('acip_rtp_packets_lost_total', 'RTP packets lost per link (RFC 3550 cumulative)', 'counter', ['link']);
+  const late = family('acip_rtp_packets_late_total', 'RTP packets that arrived after their playout time', 'counter', ['link']);
+  const sent = family('acip_rtp_packets_sent_total', 'RTP packets sent per link', 'counter', ['link']);
+  const concealed = family('acip_concealed_seconds_total', 'Audio concealed (lost or late) per link, seconds', 'counter', ['link']);
+  const srtpDropped = family(
+    'acip_srtp_dropped_total',
+    'Inbound SRTP (kind=rtp) and SRTCP (kind=rtcp) packets dropped per link, by reason (RFC 3711 §3.3: auth failure, replay, too old, malformed; or no key yet, or one SSRC too many)',
+    'counter',
+    ['link', 'kind', 'reason'],
+  );
+  const recovered = family(
+    'acip_recovered_packets_total',
+    'Packets missing from the stream that loss recovery restored per link, by what restored them (red: RFC 2198 copy, rtx: RFC 4588 retransmission, path: the second path of RFC 7198)',
+    'counter',
+    ['link', 'by'],
+  );
+  const stillLost = family('acip_recovery_still_lost_total', 'Frames concealed on links running loss recovery (lost despite it)', 'counter', ['link']);
+  const nackRequests = family('acip_nack_requests_total', 'Sequence numbers asked for again with RFC 4585 generic NACK per link', 'counter', ['link']);
+  const rtxSent = family('acip_rtx_sent_total', 'RFC 4588 retransmissions sent to the peer per link', 'counter', ['link']);
+  const pathLost = family('acip_path_loss_ratio', 'Loss ratio of each path of a duplicated stream (RFC 7198) as that path alone sees it, 0..1', 'gauge', ['link', 'path']);
+  const jitter = family('acip_rtp_jitter_seconds', 'RFC 3550 interarrival jitter per link', 'gauge', ['link']);
+  const buffer = family('acip_jitter_buffer_delay_seconds', 'Current jitter-buffer delay per link', 'gauge', ['link']);
+  const drift = family('acip_clock_drift_ppm', 'Estimated sender clock drift against ours, ppm', 'gauge', ['link']);
+  const rtt = family('acip_rtt_seconds', 'Round-trip time from RTCP per link', 'gauge', ['link']);
+  const level = family('acip_audio_level_dbfs', 'Audio peak level per link, direction (input = sent, output = received) and channel, dBFS', 'gauge', ['link', 'direction', 'channel']);
 
   new Gauge({
     name: 'acip_registration_up',

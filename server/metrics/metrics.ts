@@ -15,8 +15,36 @@ export interface AcipMetrics {
   httpRequests: Counter<'route' | 'status'>;
 }
 
+/** A metric that writes its own text (see link-family.ts). */
+interface SelfWriting {
+  promText(): string;
+}
+const writesItself = (m: unknown): m is SelfWriting => typeof (m as Partial<SelfWriting>).promText === 'function';
+
+/**
+ * The service's registry: a prom-client Registry whose text output lets a family that writes its own
+ * text (the per-link families, thousands of series at full load) do so, and writes every other metric
+ * as prom-client does. Collection runs as in prom-client: every metric's collector, in registration
+ * order, before any text is written; the text is the same as a plain Registry writes.
+ */
+export class AcipRegistry extends Registry {
+  /** Default labels go on every series: only prom-client's own writer adds them. */
+  private defaultLabelsSet = false;
+
+  override setDefaultLabels(labels: object): void {
+    this.defaultLabelsSet = Object.keys(labels).length > 0;
+    super.setDefaultLabels(labels);
+  }
+
+  override async metrics(): Promise<string> {
+    if (this.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || this.defaultLabelsSet) return super.metrics();
+    const parts = this.getMetricsAsArray().map((m) => (writesItself(m) ? Promise.resolve().then(() => m.promText()) : this.getSingleMetricAsString(m.name)));
+    return `${(await Promise.all(parts)).join('\n\n')}\n`;
+  }
+}
+
 export function createMetrics(opts: { version: string; startedAtMs: () => number; nowMs: () => number; processMetrics?: boolean }): AcipMetrics {
-  const registry = new Registry();
+  const registry = new AcipRegistry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const buildInfo = new Gauge({
     name: 'acip_build_info',

@@ -24,6 +24,8 @@
  *   capacity  sessions per box through two services as npm start runs them (Opus 128k c5 or L24), concealment, CPU per
  *             session against the bare codec in the same run, OPTIONS/metrics/live-feed responsiveness at that load;
  *             --links=40,60,80 --hold-s=60 --codec=opus|l24-5|l24-1 --media-workers=1
+ *   api-scale main-thread cost of one /metrics scrape and one GET /api/links with 50/100/200 links in one service
+ *             (real app and link manager, fixed media stats): p50/p99/max event-loop block and CPU; --rounds= --links=
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
@@ -50,6 +52,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),
   srtp: () => import('./media/srtp-cost.js').then((m) => m.runSrtpCostBench()),
   capacity: () => import('./capacity.js').then((m) => m.runCapacityBench()),
+  'api-scale': () => import('./api-scale.js').then((m) => m.runApiScaleBench()),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
