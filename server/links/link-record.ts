@@ -235,6 +235,7 @@ export function recoveryOf(s: MediaSessionStats | undefined): LinkRecovery | und
     stillLost: r.stillLost,
     nackRequests: r.nackRequests,
     rtxSent: r.rtxSent,
+    rtxSuppressed: r.rtxSuppressed,
     ...(paths ? { paths } : {}),
   };
 }

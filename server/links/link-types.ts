@@ -119,6 +119,8 @@ export interface LinkRecovery {
   /** Sequence numbers we asked for (RFC 4585 generic NACK) and retransmissions we sent the peer. */
   nackRequests: number;
   rtxSent: number;
+  /** The peer's repeated requests for a packet we had resent less than about an RTT before: not answered again. */
+  rtxSuppressed: number;
   paths?: LinkRecoveryPath[];
 }
 

@@ -117,6 +117,7 @@ export class RecoveryStage {
     peerRequests: 0,
     rtxSent: 0,
     rtxMissing: 0,
+    rtxSuppressed: 0,
     redMalformed: 0,
   };
 
@@ -133,6 +134,8 @@ export class RecoveryStage {
           rtxSsrc: (random() * 0x1_0000_0000) >>> 0,
           rtxPayloadTypes: new Map([[options.primaryPt, p.rtx.payloadType]]),
           initialRtxSeq: (random() * 0x10000) >>> 0,
+          // One answer per packet per round trip: a repeat sooner was asked before our resend could arrive.
+          rttMs: () => this.io.rttMs(),
         })
       : null;
     this.nack = p.rtx
@@ -179,6 +182,7 @@ export class RecoveryStage {
       this.counts.peerRequests += seqs.length;
       const out = this.history.onNack(seqs, nowMs);
       this.counts.rtxMissing += out.missing.length;
+      this.counts.rtxSuppressed += out.suppressed.length;
       for (const pkt of out.packets) {
         this.io.sendRtx(pkt);
         this.counts.rtxSent++;
@@ -301,7 +305,7 @@ export class RecoveryStage {
     }
     this.io.push({ seq, timestamp: pkt.timestamp, payload, arrivalMs, marker: pkt.marker });
     if (!this.nack) return;
-    this.nack.onArrival(seq, arrivalMs);
+    this.nack.onArrival(seq, arrivalMs, via === 'rtx');
     // RFC 4585 §3.5.2: ask as soon as the gap shows (the receive ticks only retry).
     this.poll(arrivalMs);
   }

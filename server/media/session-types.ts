@@ -150,6 +150,8 @@ export interface MediaRecoveryStats {
   peerRequests: number;
   rtxSent: number;
   rtxMissing: number;
+  /** Requests for a packet resent less than the resend interval (a fraction of the RTT) ago: not answered again. */
+  rtxSuppressed: number;
   /** RED payloads that did not parse (played as lost). */
   redMalformed: number;
   /** Both paths of a duplicated stream. */

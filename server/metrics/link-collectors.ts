@@ -70,7 +70,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       scrape++;
       const r = {
         received: [] as Row[], lost: [] as Row[], late: [] as Row[], sent: [] as Row[], concealed: [] as Row[], srtp: [] as Row[], recovered: [] as Row[],
-        stillLost: [] as Row[], nack: [] as Row[], rtx: [] as Row[], path: [] as Row[], jitter: [] as Row[], buffer: [] as Row[], drift: [] as Row[], rtt: [] as Row[], level: [] as Row[],
+        stillLost: [] as Row[], nack: [] as Row[], rtx: [] as Row[], rtxSuppressed: [] as Row[], path: [] as Row[], jitter: [] as Row[], buffer: [] as Row[], drift: [] as Row[], rtt: [] as Row[], level: [] as Row[],
       };
       const row = (rows: Row[], set: LabelSet, value: number) => rows.push({ value, set });
       const links: LinkLabels[] = [];
@@ -112,6 +112,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
         row(r.stillLost, link, total(rec.stillLost));
         row(r.nack, link, total(rec.nackRequests));
         row(r.rtx, link, total(rec.rtxSent));
+        row(r.rtxSuppressed, link, total(rec.rtxSuppressed));
         rec.paths?.forEach((p, k) => row(r.path, links[i]!.with('path', String(k), () => ({ link: l.id, path: String(k) })), p.lossPct / 100));
       });
       all.forEach((l, i) => {
@@ -139,6 +140,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       stillLost.rows = r.stillLost;
       nackRequests.rows = r.nack;
       rtxSent.rows = r.rtx;
+      rtxSuppressed.rows = r.rtxSuppressed;
       pathLost.rows = r.path;
       jitter.rows = r.jitter;
       buffer.rows = r.buffer;
@@ -168,6 +170,12 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
   const stillLost = family('acip_recovery_still_lost_total', 'Frames concealed on links running loss recovery (lost despite it)', 'counter', ['link']);
   const nackRequests = family('acip_nack_requests_total', 'Sequence numbers asked for again with RFC 4585 generic NACK per link', 'counter', ['link']);
   const rtxSent = family('acip_rtx_sent_total', 'RFC 4588 retransmissions sent to the peer per link', 'counter', ['link']);
+  const rtxSuppressed = family(
+    'acip_rtx_suppressed_total',
+    "The peer's repeated NACKs for a packet resent less than about an RTT before, not answered again, per link",
+    'counter',
+    ['link'],
+  );
   const pathLost = family('acip_path_loss_ratio', 'Loss ratio of each path of a duplicated stream (RFC 7198) as that path alone sees it, 0..1', 'gauge', ['link', 'path']);
   const jitter = family('acip_rtp_jitter_seconds', 'RFC 3550 interarrival jitter per link', 'gauge', ['link']);
   const buffer = family('acip_jitter_buffer_delay_seconds', 'Current jitter-buffer delay per link', 'gauge', ['link']);

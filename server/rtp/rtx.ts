@@ -84,9 +84,32 @@ export interface RtxHistoryOptions {
   rtxPayloadTypes: ReadonlyMap<number, number>;
   /** The first RTX sequence number (random, RFC 3550 §5.1; chosen by the caller). */
   initialRtxSeq: number;
-  /** Do not resend the same packet again within this many ms (default 0: always resend). */
+  /**
+   * The round-trip time to the receiver (ms, RFC 3550 §6.4.1), or null while unknown: a packet is
+   * not resent again within `RTX_RESEND_RTT_FRACTION` of it (see `resendIntervalMs`).
+   */
+  rttMs?: () => number | null;
+  /** The shortest interval between two resends of one packet (ms; default `RTX_MIN_RESEND_INTERVAL_MS`). */
   minResendIntervalMs?: number;
 }
+
+/**
+ * Floor of the per-packet resend interval (ms), also the interval while the RTT is unknown: requests
+ * for the same packet this close together are one loss reported twice (two feedback packets sent
+ * back to back, or a receiver's early request and its first retry), never a lost retransmission,
+ * whose news would take a round trip. Below the shortest repeat interval of acip's own receiver
+ * (nack-scheduler.ts: the measured answer time plus at least 4 ms).
+ */
+export const RTX_MIN_RESEND_INTERVAL_MS = 2;
+
+/**
+ * The resend interval as a fraction of the RTT. A request that reaches the sender less than an RTT
+ * after it resent the packet was sent before the receiver could have had that retransmission:
+ * answering it would only send the same answer twice. A quarter of the RTT is left for the two
+ * ends' RTT estimates to differ and for jitter on the feedback path, so a receiver that waits at
+ * least an RTT before asking again (acip's does, nack-scheduler.ts) is always answered.
+ */
+export const RTX_RESEND_RTT_FRACTION = 0.75;
 
 export interface RtxHistoryStats {
   stored: number;
@@ -95,8 +118,8 @@ export interface RtxHistoryStats {
   resent: number;
   /** Requested sequence numbers no longer (or never) in the history. */
   missing: number;
-  /** Requests ignored because the packet was resent less than minResendIntervalMs ago. */
-  throttled: number;
+  /** Requests not answered because the packet was resent less than the resend interval ago. */
+  suppressed: number;
 }
 
 interface Entry {
@@ -108,32 +131,43 @@ interface Entry {
 /**
  * The sender's memory of what it sent, by sequence number, bounded by a packet count and an age:
  * the oldest entries go first. Answers a NACK with RTX packets carrying consecutive RTX sequence
- * numbers.
+ * numbers, at most once per resend interval per packet: a receiver that asks early and asks again
+ * every few tens of ms (GStreamer's rtpjitterbuffer does) gets one retransmission per round trip,
+ * not one per request.
  */
 export class RtxHistory {
-  private readonly options: Required<RtxHistoryOptions>;
+  private readonly options: Required<Omit<RtxHistoryOptions, 'rttMs'>>;
+  private readonly rttMs: (() => number | null) | undefined;
   private readonly bySeq = new Map<number, Entry>();
   private readonly order: Entry[] = [];
   private head = 0;
   private nextRtxSeq: number;
-  private readonly counts: RtxHistoryStats = { stored: 0, evicted: 0, resent: 0, missing: 0, throttled: 0 };
+  private readonly counts: RtxHistoryStats = { stored: 0, evicted: 0, resent: 0, missing: 0, suppressed: 0 };
 
   constructor(options: RtxHistoryOptions) {
     checkIntOption(options.capacityPackets, 1, 0x7fff, 'capacityPackets');
     checkIntOption(options.capacityMs, 1, 60_000, 'capacityMs');
     checkIntOption(options.rtxSsrc, 0, 0xffff_ffff, 'rtxSsrc');
     checkIntOption(options.initialRtxSeq, 0, 0xffff, 'initialRtxSeq');
-    checkIntOption(options.minResendIntervalMs ?? 0, 0, 60_000, 'minResendIntervalMs');
+    checkIntOption(options.minResendIntervalMs ?? RTX_MIN_RESEND_INTERVAL_MS, 0, 60_000, 'minResendIntervalMs');
     for (const [orig, rtx] of options.rtxPayloadTypes) {
       checkIntOption(orig, 0, 127, 'rtxPayloadTypes (original)');
       checkIntOption(rtx, 0, 127, 'rtxPayloadTypes (rtx)');
     }
-    this.options = { minResendIntervalMs: 0, ...options };
+    const { rttMs, ...rest } = options;
+    this.options = { minResendIntervalMs: RTX_MIN_RESEND_INTERVAL_MS, ...rest };
+    this.rttMs = rttMs;
     this.nextRtxSeq = options.initialRtxSeq;
   }
 
   get stats(): Readonly<RtxHistoryStats> {
     return this.counts;
+  }
+
+  /** How long (ms) after resending a packet further requests for it are not answered. */
+  resendIntervalMs(): number {
+    const rtt = this.rttMs?.() ?? null;
+    return Math.max(this.options.minResendIntervalMs, rtt === null ? 0 : RTX_RESEND_RTT_FRACTION * rtt);
   }
 
   /** Packets currently held. */
@@ -158,12 +192,15 @@ export class RtxHistory {
 
   /**
    * Answer a NACK (RFC 4585 §6.2.1) received at `nowMs`: one RTX packet per requested sequence
-   * number still held (in request order), and the numbers that could not be resent.
+   * number still held (in request order) and not resent within the resend interval, the numbers
+   * that could not be resent, and those suppressed as already answered.
    */
-  onNack(seqs: readonly number[], nowMs: number): { packets: RtpPacket[]; missing: number[] } {
+  onNack(seqs: readonly number[], nowMs: number): { packets: RtpPacket[]; missing: number[]; suppressed: number[] } {
     this.evict(nowMs);
+    const interval = this.resendIntervalMs();
     const packets: RtpPacket[] = [];
     const missing: number[] = [];
+    const suppressed: number[] = [];
     for (const raw of seqs) {
       const seq = seq16(raw);
       const entry = this.bySeq.get(seq);
@@ -173,8 +210,9 @@ export class RtxHistory {
         missing.push(seq);
         continue;
       }
-      if (entry.lastResentMs !== undefined && nowMs - entry.lastResentMs < this.options.minResendIntervalMs) {
-        this.counts.throttled++;
+      if (entry.lastResentMs !== undefined && nowMs - entry.lastResentMs < interval) {
+        this.counts.suppressed++;
+        suppressed.push(seq);
         continue;
       }
       entry.lastResentMs = nowMs;
@@ -182,7 +220,7 @@ export class RtxHistory {
       this.nextRtxSeq = seqAdd(this.nextRtxSeq, 1);
       this.counts.resent++;
     }
-    return { packets, missing };
+    return { packets, missing, suppressed };
   }
 
   private evict(nowMs: number): void {

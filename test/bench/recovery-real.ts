@@ -19,10 +19,19 @@
  *                   the row without recovery
  * Only the relay's loss decisions are seeded: the timing of the sockets and of the sessions' clocks
  * is the machine's, so the figures move a little from run to run and more on a loaded machine.
+ *
+ * Under every RTX row a second line follows each lost packet through the relays (loss-trace.ts):
+ * requests first and repeated, requests lost on the way back, retransmissions in time, late or never
+ * (against the nominal playout time: send + one way + buffer + half a packet time), and the receiver's
+ * own counts (recovered by RTX, RTX late). `npm run bench -- recovery --trace` prints the same line
+ * for the simulation. `--mode=rtx` (a row's name, lower case, spaces as dashes) runs one row.
  */
 import { MediaSession, type MediaRecoveryParams, type MediaSessionParams, type MediaSessionStats } from '../../server/media/media-session.js';
 import { systemClock } from '../../server/util/clock.js';
-import { ImpairRelay, type DirectionCounters, type Impairment } from '../helpers/impair-relay.js';
+import { ImpairRelay, type DirectionCounters, type Impairment, type RelayEvent } from '../helpers/impair-relay.js';
+import { parseRtcp } from '../../server/rtp/rtcp/compound.js';
+import { nackFciToSeqs } from '../../server/rtp/rtcp/feedback.js';
+import { formatLossTrace, LossTrace } from '../rtp/recovery/loss-trace.js';
 import { CODEC_CASES, sessionParams, sleep } from '../media/session/session-harness.js';
 import { gilbertElliottFor } from '../rtp/recovery/gilbert-elliott.js';
 
@@ -66,6 +75,8 @@ interface RowResult {
   relayLost: number;
   underrunFrames: number;
   recovered: string;
+  /** The per-loss line, for RTX rows. */
+  trace: string | undefined;
 }
 
 function arg(name: string): string | undefined {
@@ -92,20 +103,46 @@ function sumLost(cs: DirectionCounters[]): number {
   return cs.reduce((n, c) => n + c.lost, 0);
 }
 
+/**
+ * Feeds a loss trace from the relays: originals (the codec's payload type) and retransmissions
+ * (RTX's) on the first RTP path a→b, and the generic NACKs on RTCP b→a.
+ */
+function tracer(trace: LossTrace, mediaPt: number, rtxPt: number): { rtp: (e: RelayEvent) => void; rtcp: (e: RelayEvent) => void } {
+  return {
+    rtp: (e) => {
+      if (e.dir !== 'aToB' || e.msg.length < 12) return;
+      const pt = e.msg[1]! & 0x7f;
+      const seq = e.msg.readUInt16BE(2);
+      if (pt === mediaPt && e.event !== 'sent') trace.original(seq, e.atMs, e.event === 'lost');
+      // The OSN follows a 12-octet header (no CSRCs nor extension on these streams).
+      if (pt !== rtxPt || e.msg.length < 14) return;
+      const osn = e.msg.readUInt16BE(12);
+      if (e.event === 'sent') trace.retransmissionArrived(osn, e.atMs);
+      else trace.retransmission(osn, e.atMs, e.event === 'lost');
+    },
+    rtcp: (e) => {
+      if (e.dir !== 'bToA' || e.event === 'sent') return;
+      for (const p of parseRtcp(e.msg)) if (p.type === 'nack') trace.request(nackFciToSeqs(p.fci), e.atMs, e.event === 'lost');
+    },
+  };
+}
+
 /** One row: the two sessions, the relays between them, a warm-up, then `seconds` measured. */
 async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryParams, lossy: Impairment, seed: number, seconds: number): Promise<RowResult> {
   const common: Partial<MediaSessionParams> = { recovery, jitterBuffer: { mode: 'fixed', delayMs: BUFFER_MS }, rtcp: { minIntervalS: 0.5 } };
   const a = await MediaSession.open(sessionParams(codec.codec, { ...common, linkId: 'tx', input: 'tone:1000:-18', output: 'null', receive: false }), { clock: systemClock });
   const b = await MediaSession.open(sessionParams(codec.codec, { ...common, linkId: 'rx', input: 'silence', output: 'null', send: false }), { clock: systemClock });
   const relays: ImpairRelay[] = [];
-  const open = async (aPort: number, bPort: number, s: number): Promise<ImpairRelay> => {
-    const r = await ImpairRelay.open({ a: { address: HOST, port: aPort }, b: { address: HOST, port: bPort }, aToB: lossy, bToA: lossy, seed: s });
+  const open = async (aPort: number, bPort: number, s: number, onEvent?: (e: RelayEvent) => void): Promise<ImpairRelay> => {
+    const r = await ImpairRelay.open({ a: { address: HOST, port: aPort }, b: { address: HOST, port: bPort }, aToB: lossy, bToA: lossy, seed: s, ...(onEvent ? { onEvent } : {}) });
     relays.push(r);
     return r;
   };
+  const trace = recovery.rtx ? new LossTrace() : undefined;
+  const tap = trace && recovery.rtx ? tracer(trace, codec.codec.payloadType, recovery.rtx.payloadType) : undefined;
   try {
-    const rtp = await open(a.localRtpPort, b.localRtpPort, seed);
-    const rtcp = await open(a.localRtcpPort, b.localRtcpPort, seed + 1);
+    const rtp = await open(a.localRtpPort, b.localRtpPort, seed, tap?.rtp);
+    const rtcp = await open(a.localRtcpPort, b.localRtcpPort, seed + 1, tap?.rtcp);
     const dual = recovery.duplicate !== undefined;
     const portOf = (s: MediaSession): number => s.stats().recovery!.paths![1].localRtpPort;
     // The second path loses on its own (another seed), as two independent networks would.
@@ -122,6 +159,7 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
     // A drop shows in the receiver's counters one way and one buffer later than in the relay's:
     // read the receiver that much after the relay, so both windows hold the same packets.
     const c0 = countersNow();
+    const t0 = performance.now();
     await sleep(RECEIVER_LAG_MS);
     const s0 = b.stats();
     const delays: number[] = [];
@@ -130,6 +168,7 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
       delays.push(b.stats().jitterBuffer?.currentDelayMs ?? NaN);
     }
     const c1 = countersNow();
+    const t1 = performance.now();
     await sleep(RECEIVER_LAG_MS);
     const s1 = b.stats();
     const jb0 = s0.jitterBuffer!;
@@ -151,6 +190,12 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
         .filter(([, n]) => n > 0)
         .map(([k, n]) => `${k} ${n}`)
         .join(', '),
+      trace: trace
+        ? `${formatLossTrace(trace.summary(ONE_WAY_MS + BUFFER_MS + codec.codec.params.ptimeMs / 2, t0, t1))}; ` +
+          `receiver: recovered by rtx ${recoveredBy(s1, s0, 'recoveredByRtx')}, rtx late ${(s1.recovery?.rtxLate ?? 0) - (s0.recovery?.rtxLate ?? 0)}, ` +
+          `NACKed numbers ${(s1.recovery?.nackRequests ?? 0) - (s0.recovery?.nackRequests ?? 0)}; ` +
+          `RTCP RTT at the receiver ${b.stats().rtp.rttMs?.toFixed(1) ?? 'none (it sends no SR)'}, at the sender ${a.stats().rtp.rttMs?.toFixed(1) ?? 'none'} ms`
+        : undefined,
     };
   } finally {
     await a.close();
@@ -170,6 +215,8 @@ export async function runRecoveryRealBench(): Promise<void> {
   if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600)) throw new Error(`--seconds must be an integer in [1, 3600], not ${arg('seconds')}`);
   const codecs = CODECS.filter((c) => (arg('codec') ?? c.key) === c.key);
   const losses = LOSSES.filter((l) => (arg('loss') ?? l.key) === l.key);
+  const modeKey = (name: string): string => name.toLowerCase().replace(/ /g, '-');
+  const modes = MODES.filter(([name]) => (arg('mode') ?? modeKey(name)) === modeKey(name));
   console.log(
     `REAL TIME over loopback UDP through the seeded impairment relay: ${ONE_WAY_MS} ms each way (RTT ${RTT_MS} ms), ` +
       `Gilbert–Elliott bursty loss (state step per packet time, mean bad stay 3 steps) on the media path(s) and both ways on RTCP, ` +
@@ -184,7 +231,7 @@ export async function runRecoveryRealBench(): Promise<void> {
     for (const l of losses) {
       let baseOctets = 0;
       seed += 10;
-      for (const [modeName, recovery] of MODES) {
+      for (const [modeName, recovery] of modes) {
         if (recovery.red && !c.redFits) {
           console.log(`| ${c.name} | ${l.name} | ${modeName} | no effect: a frame does not fit a RED block | | | | | | | |`);
           continue;
@@ -198,6 +245,7 @@ export async function runRecoveryRealBench(): Promise<void> {
           `| ${c.name} | ${l.name} | ${modeName} | ${r.concealedPct.toFixed(3)} | ${r.stillLostPct.toFixed(1)} | ${r.bufferMs.toFixed(1)} | ` +
             `${toolNeedsMs(recovery, ptimeMs, c.redFits)} | ${extra} | ${r.relayLost} | ${r.underrunFrames} | ${r.recovered} |`,
         );
+        if (r.trace) console.log(`  ${r.trace}`);
       }
     }
   }

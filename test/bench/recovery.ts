@@ -16,9 +16,15 @@
  * The receiving stage is told when each frame is played (the jitter buffer's pull grid: the
  * stage's optional `playoutAtMs`); `-- recovery --estimate` leaves it to its own estimate from
  * arrivals and the buffer delay, which is up to a packet time early.
+ *
+ * `--codec=opus|l24`, `--loss=2b|5b|2r|5r` and `--mode=rtx` (a row's name, lower case, spaces as
+ * dashes: `red-d1-+-rtx` also works as `red-d1`…) pick rows; `--trace` prints, under every RTX row,
+ * each seed's per-loss timeline (test/rtp/recovery/loss-trace.ts), as `recovery-real` does in real time.
+ * `--receiver-rtt=unknown` runs the receiver as a receive-only session does: RTCP gives it no RTT.
  */
 import { gilbertElliottFor, type GilbertElliottParams } from '../rtp/recovery/gilbert-elliott.js';
 import { simulate } from '../rtp/recovery/link-sim.js';
+import { formatLossTrace, LossTrace } from '../rtp/recovery/loss-trace.js';
 import type { MediaRecoveryParams } from '../../server/media/session-types.js';
 
 const RED1 = { payloadType: 63, depth: 1 as const, distance: 1 };
@@ -38,16 +44,16 @@ const MODES: [string, MediaRecoveryParams][] = [
 ];
 
 const CODECS = [
-  { name: 'Opus 128k stereo 20 ms', ptimeMs: 20, frameBytes: 320 },
-  { name: 'L24 48k stereo 5 ms', ptimeMs: 5, frameBytes: 1440 },
+  { key: 'opus', name: 'Opus 128k stereo 20 ms', ptimeMs: 20, frameBytes: 320 },
+  { key: 'l24', name: 'L24 48k stereo 5 ms', ptimeMs: 5, frameBytes: 1440 },
 ];
 
 const random = (l: number): GilbertElliottParams => ({ p: 0, r: 1, lossGood: l, lossBad: l });
-const LOSSES: [string, GilbertElliottParams][] = [
-  ['2 % bursty', gilbertElliottFor(0.02)],
-  ['5 % bursty', gilbertElliottFor(0.05)],
-  ['2 % random', random(0.02)],
-  ['5 % random', random(0.05)],
+const LOSSES: [string, GilbertElliottParams, string][] = [
+  ['2 % bursty', gilbertElliottFor(0.02), '2b'],
+  ['5 % bursty', gilbertElliottFor(0.05), '5b'],
+  ['2 % random', random(0.02), '2r'],
+  ['5 % random', random(0.05), '5r'],
 ];
 
 const RTT_MS = 40;
@@ -61,22 +67,39 @@ function addedDelayMs(m: MediaRecoveryParams, ptimeMs: number): number {
   return Math.max(red, rtx);
 }
 
+function modeKey(name: string): string {
+  return name.toLowerCase().replace(/ /g, '-');
+}
+
 export async function runRecoveryBench(args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const playoutKnown = !args.includes('--estimate');
-  console.log(`RTT ${RTT_MS} ms, fixed buffer ${BUFFER_MS} ms, ${SECONDS} s per row, seeds ${SEEDS.join(',')}; loss applies to each path and to the feedback path; playout time ${playoutKnown ? 'from the jitter buffer' : 'estimated from arrivals'}`);
+  const trace = args.includes('--trace');
+  const receiverKnowsRtt = !args.includes('--receiver-rtt=unknown');
+  const pick = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const codecs = CODECS.filter((c) => (pick('codec') ?? c.key) === c.key);
+  const losses = LOSSES.filter(([, , key]) => (pick('loss') ?? key) === key);
+  const modes = MODES.filter(([name]) => (pick('mode') ?? modeKey(name)) === modeKey(name));
+  console.log(
+    `RTT ${RTT_MS} ms${receiverKnowsRtt ? '' : ' (not known to the receiver)'}, fixed buffer ${BUFFER_MS} ms, ${SECONDS} s per row, seeds ${SEEDS.join(',')}; ` +
+      `loss applies to each path and to the feedback path; playout time ${playoutKnown ? 'from the jitter buffer' : 'estimated from arrivals'}`,
+  );
   console.log('| codec | loss | recovery | concealed % | added delay ms | bitrate vs none | RTX + NACK kbit/s |');
   console.log('|---|---|---|---:|---:|---:|---:|');
-  for (const c of CODECS) {
-    for (const [lossName, loss] of LOSSES) {
+  for (const c of codecs) {
+    for (const [lossName, loss] of losses) {
       let baseOctets = 0;
-      for (const [modeName, recovery] of MODES) {
+      const traces: string[] = [];
+      for (const [modeName, recovery] of modes) {
         let concealed = 0;
         let played = 0;
         let octets = 0;
         let wrong = 0;
         let repair = 0;
         for (const seed of SEEDS) {
-          const r = simulate({ playoutKnown, recovery, frames: (SECONDS * 1000) / c.ptimeMs, ptimeMs: c.ptimeMs, clockRate: 48000, frameBytes: c.frameBytes, rttMs: RTT_MS, bufferMs: BUFFER_MS, loss, seed });
+          const t = trace && recovery.rtx ? new LossTrace() : undefined;
+          const r = simulate({ playoutKnown, recovery, frames: (SECONDS * 1000) / c.ptimeMs, ptimeMs: c.ptimeMs, clockRate: 48000, frameBytes: c.frameBytes, rttMs: RTT_MS, bufferMs: BUFFER_MS, loss, seed, receiverKnowsRtt, ...(t ? { trace: t } : {}) });
+          // Frame k is sent at k·ptime and played half a packet time after one way plus the buffer.
+          if (t) traces.push(`  seed ${seed}: ${formatLossTrace(t.summary(RTT_MS / 2 + BUFFER_MS + c.ptimeMs / 2))}`);
           concealed += r.concealed;
           played += r.played;
           octets += r.forwardOctets + r.feedbackOctets;
@@ -88,6 +111,7 @@ export async function runRecoveryBench(args: readonly string[] = process.argv.sl
         const extra = baseOctets > 0 ? `+${((100 * (octets - baseOctets)) / baseOctets).toFixed(1)} %` : '';
         const repairKbps = recovery.rtx ? ((repair * 8) / (SECONDS * SEEDS.length) / 1000).toFixed(1) : '';
         console.log(`| ${c.name} | ${lossName} | ${modeName} | ${pct.toFixed(3)} | ${addedDelayMs(recovery, c.ptimeMs)} | ${extra}${wrong > 0 ? ` (WRONG AUDIO ${wrong})` : ''} | ${repairKbps} |`);
+        for (const line of traces.splice(0)) console.log(line);
         await new Promise((r) => setImmediate(r));
       }
     }

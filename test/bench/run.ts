@@ -14,10 +14,12 @@
  *             20/40/60/100/200 ms, with a dominates: yes/no/void verdict per run (void if the replay's own timing
  *             error p99 exceeds 1.5 ms); wan seed 1 by default, --all for every profile × seeds 1–5 (about 60 min)
  *   recovery  [--estimate] concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
- *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes)
+ *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes); --codec= --loss=
+ *             --mode= (one row), --trace (each loss followed: requests first/repeat/lost, RTX in time/late/never),
+ *             --receiver-rtt=unknown (the receiver knows no RTCP RTT, as a receive-only session)
  *   recovery-real  the same table measured in real time: two media sessions over loopback UDP through the seeded
  *             impairment relay (Opus 128k and L24, 2/5 % bursty loss, 40 ms RTT); --seconds=N per row (default 60,
- *             about 20 minutes), --codec=opus|l24, --loss=2|5
+ *             about 20 minutes), --codec=opus|l24, --loss=2|5, --mode= (one row); RTX rows print the per-loss trace
  *   live-feed bytes/s on the live feed with 100 links, feed 1 against feed 2 (fake clock: same figures on any machine)
  *   session-cost  CPU per session frame against the bare codec (Opus 128k c5, L24 5 ms, PCMA 20 ms), CPU per PCMA call
  *             (--workers=N through a pool), heap/ArrayBuffers per session, stats() vs meters()

@@ -158,6 +158,18 @@ class Direction {
   }
 }
 
+/**
+ * What the relay did with one datagram, for a bench's timeline: `lost` or `queued` when it reached
+ * the relay, then `sent` each time a copy actually left (the timer's own lateness included).
+ * `atMs` is `performance.now()`.
+ */
+export interface RelayEvent {
+  dir: 'aToB' | 'bToA';
+  event: 'lost' | 'queued' | 'sent';
+  msg: Buffer;
+  atMs: number;
+}
+
 export interface ImpairRelayOptions {
   /** Where A listens (the relay forwards B's traffic here); may be learnt from A's first datagram. */
   a?: { address: string; port: number };
@@ -167,6 +179,8 @@ export interface ImpairRelayOptions {
   bToA?: Impairment;
   seed: number;
   host?: string;
+  /** Told of every datagram's fate (both directions); a listener that throws is not contained. */
+  onEvent?: (e: RelayEvent) => void;
 }
 
 export class ImpairRelay {
@@ -186,10 +200,10 @@ export class ImpairRelay {
     this.ba = new Direction(opts.bToA ?? {}, opts.seed ^ 0x5bd1e995);
     sideA.on('message', (msg, rinfo) => {
       this.a ??= { address: rinfo.address, port: rinfo.port };
-      this.forward(this.ab, msg, sideB, opts.b);
+      this.forward(this.ab, 'aToB', msg, sideB, opts.b);
     });
     sideB.on('message', (msg) => {
-      if (this.a) this.forward(this.ba, msg, sideA, this.a);
+      if (this.a) this.forward(this.ba, 'bToA', msg, sideA, this.a);
     });
   }
 
@@ -223,13 +237,18 @@ export class ImpairRelay {
     return { aToB: { ...this.ab.c }, bToA: { ...this.ba.c } };
   }
 
-  private forward(dir: Direction, msg: Buffer, out: dgram.Socket, to: { address: string; port: number }): void {
+  private forward(dir: Direction, name: RelayEvent['dir'], msg: Buffer, out: dgram.Socket, to: { address: string; port: number }): void {
     if (this.closed) return;
-    for (const delay of dir.decide(performance.now(), msg)) {
+    const now = performance.now();
+    const delays = dir.decide(now, msg);
+    const tell = this.opts.onEvent;
+    tell?.({ dir: name, event: delays.length === 0 ? 'lost' : 'queued', msg, atMs: now });
+    for (const delay of delays) {
       const send = (): void => {
         if (this.closed) return;
         dir.c.forwarded++;
         out.send(msg, to.port, to.address);
+        tell?.({ dir: name, event: 'sent', msg, atMs: performance.now() });
       };
       if (delay <= 0) send();
       else {

@@ -96,7 +96,7 @@ describe('the shipped Grafana dashboard', () => {
 describe('security and loss recovery series', () => {
   const zeros = { SRTP_AUTH_FAIL: 0, SRTP_REPLAY: 0, SRTP_TOO_OLD: 0, SRTP_MALFORMED: 0, SRTP_NO_KEY: 0, SRTP_SSRC_LIMIT: 0 };
   const recovery: NonNullable<LinkSnapshot['recovery']> = {
-    red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9,
+    red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9, rtxSuppressed: 4,
     paths: [
       { received: 990, lost: 10, lossPct: 1, jitterMs: 2, remote: '127.0.0.1:5004' },
       { received: 950, lost: 50, lossPct: 5, jitterMs: 3, remote: '127.0.0.2:5004' },
@@ -112,6 +112,7 @@ describe('security and loss recovery series', () => {
     ['frames still lost', /^acip_recovery_still_lost_total\{link="s"\} 2$/m],
     ['NACK requests', /^acip_nack_requests_total\{link="s"\} 15$/m],
     ['retransmissions sent', /^acip_rtx_sent_total\{link="s"\} 9$/m],
+    ['repeated requests not answered again', /^acip_rtx_suppressed_total\{link="s"\} 4$/m],
     ['the loss ratio of the second path', /^acip_path_loss_ratio\{link="s",path="1"\} 0\.05$/m],
   ];
 

@@ -15,6 +15,7 @@ const rec = (over: Partial<Recovery>): Recovery => ({
   stillLost: 0,
   nackRequests: 0,
   rtxSent: 0,
+  rtxSuppressed: 0,
   ...over,
 });
 
@@ -37,13 +38,14 @@ describe('what loss recovery did on a link', () => {
       recoveredByPath: 9,
       nackRequests: 5,
       rtxSent: 1,
+      rtxSuppressed: 2,
       paths: [
         { received: 990, lost: 10, lossPct: 1, jitterMs: 2.5, remote: '192.0.2.1:5004' },
         { received: 1000, lost: 0, lossPct: 0, jitterMs: 3, remote: null },
       ],
     });
     const text = textOf(renderTemplate(recoveryFacts(snapshot({ recovery: r }))).html).replace(/\s+/g, ' ');
-    expect(text).toContain('Loss recovery RTX + dual path: recovered RTX 2 · other path 9 · still lost 0 · NACKed 5, resent 1');
+    expect(text).toContain('Loss recovery RTX + dual path: recovered RTX 2 · other path 9 · still lost 0 · NACKed 5, resent 1 (2 repeated requests not answered again)');
     expect(text).toContain('Path 1 192.0.2.1:5004 · loss 1.00 %');
     expect(text).toContain('Path 2 learning');
   });

@@ -147,6 +147,7 @@ export const LinkRecovery = Type.Object(
     stillLost: Type.Number({ description: 'Frames concealed despite recovery' }),
     nackRequests: Type.Number({ description: 'Sequence numbers we asked the peer to resend' }),
     rtxSent: Type.Number({ description: 'Retransmissions we sent the peer' }),
+    rtxSuppressed: Type.Number({ description: "The peer's repeated requests for a packet resent less than about an RTT before, not answered again" }),
     paths: Type.Optional(Type.Array(LinkRecoveryPath, { description: 'Per path of a duplicated stream' })),
   },
   { additionalProperties: false },

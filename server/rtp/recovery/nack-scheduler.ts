@@ -10,14 +10,21 @@
  *   burst is long before the gap shows;
  * - the first request may be held back (`holdUntil`): while a copy that will recover it is still
  *   on its way (RED, RFC 2198), a retransmission would be wasted;
- * - requested again once, when it is still missing one RTT plus a margin after the last request
- *   (the retransmission, or the request, was probably lost). With `lateRetryWindowMs` the repeat
- *   waits until that close to the last useful moment: a loss burst that swallowed the first
+ * - requested again once, when it is still missing one answer time plus a margin after the last
+ *   request (the retransmission, or the request, was probably lost). With `lateRetryWindowMs` the
+ *   repeat waits until that close to the last useful moment: a loss burst that swallowed the first
  *   retransmission has then had the most time to end;
- * - requested only while a retransmission can still beat its playout deadline: now + RTT + guard
- *   ≤ `deadlineOf(seq)` (the jitter buffer knows the deadline; the RTT comes from RTCP, RFC 3550
- *   §6.4.1; the guard covers its jitter); once its deadline has passed it is given up, and if it
- *   still turns up it is late;
+ * - the answer time is measured: from a request to the arrival of the retransmission it asked for,
+ *   over numbers asked for once only (Karn's rule: with two requests out, an arrival answers either),
+ *   smoothed like RFC 6298 §2 (SRTT, RTTVAR) with a margin of 4·RTTVAR, at least
+ *   `ANSWER_MARGIN_FLOOR_MS`. Until a first answer it is the RTT the caller gives (RFC 3550 §6.4.1)
+ *   with `retryMarginMs`. A receive-only endpoint sends no SR, so RTCP gives it no RTT at all
+ *   (§6.4.1 measures it at the sender); the answer time also covers the sender's own handling;
+ * - requested only while a retransmission can still beat its playout deadline: now + answer time
+ *   + guard ≤ `deadlineOf(seq)` (the jitter buffer knows the deadline; the guard covers the
+ *   answer's jitter); a first request takes the shorter of the answer time and the caller's RTT, so
+ *   that slow answers once measured never stop all requests (and with them the measurement); once
+ *   its deadline has passed it is given up, and if it still turns up it is late;
  * - a gap of more than `maxMissing` numbers (a sender restart, a long outage) is not chased at all;
  * - at most `maxPerRtt` requests in any RTT: the oldest missing numbers (nearest their deadline)
  *   go first, the rest wait for the next call.
@@ -28,9 +35,9 @@ import { seqAdd, seqDiff, seq16 } from '../seq.js';
 export interface NackSchedulerOptions {
   /** The playout deadline of `seq` in ms on the caller's clock, or undefined when unknown. */
   deadlineOf: (seq: number) => number | undefined;
-  /** The current round-trip time estimate in ms. */
+  /** The current round-trip time estimate in ms, used until an answer time is measured. */
   rttMs: () => number;
-  /** Added to the RTT before a second request (default 10 ms: far-end scheduling and jitter). */
+  /** Added to the RTT before a second request until an answer time is measured (default 10 ms: far-end scheduling and jitter). */
   retryMarginMs?: number;
   /** Requests per packet (default 2). */
   maxRequests?: number;
@@ -65,6 +72,8 @@ export interface NackSchedulerStats {
   held: number;
   /** Requests put off because `maxPerRtt` were made in the last RTT. */
   capped: number;
+  /** Answer-time samples taken (numbers asked for once that arrived). */
+  answers: number;
 }
 
 /**
@@ -73,6 +82,17 @@ export interface NackSchedulerStats {
  * legitimately arrive well behind the highest.
  */
 export const NACK_RESYNC_BEHIND = 1000;
+
+/**
+ * Smallest margin (ms) added to the measured answer time before a request is repeated: the far
+ * end's scheduling and the arrival jitter of an answer, when RTTVAR has settled near zero. It keeps
+ * a repeat more than the sender's resend interval (rtx.ts, at most an RTT) after the first request.
+ */
+export const ANSWER_MARGIN_FLOOR_MS = 4;
+
+/** RFC 6298 §2.3 gains for the smoothed answer time and its variation. */
+const ANSWER_ALPHA = 1 / 8;
+const ANSWER_BETA = 1 / 4;
 
 /**
  * pending: may be requested (again); waiting: no more requests, an answer may still come in time;
@@ -105,7 +125,9 @@ export class NackScheduler {
   private highest: number | undefined;
   /** RFC 3550 A.1's bad_seq: the number that would confirm a restart far behind. */
   private badSeq: number | undefined;
-  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0 };
+  /** Measured answer time (ms): RFC 6298's SRTT and RTTVAR over request → arrival. */
+  private answer: { srtt: number; rttvar: number } | undefined;
+  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0, answers: 0 };
 
   constructor(options: NackSchedulerOptions) {
     this.deadlineOf = options.deadlineOf;
@@ -128,13 +150,24 @@ export class NackScheduler {
     return this.counts;
   }
 
+  /** The smoothed answer time (ms) once measured, else undefined (the caller's RTT is used). */
+  get answerTimeMs(): number | undefined {
+    return this.answer?.srtt;
+  }
+
   /** Sequence numbers currently missing and still being chased. */
   pending(): number[] {
     return [...this.missing].filter(([, m]) => m.state === 'pending').map(([s]) => s);
   }
 
-  /** A packet arrived (original or retransmission) at `arrivalMs`. */
-  onArrival(seq: number, arrivalMs: number): void {
+  /**
+   * A packet arrived at `arrivalMs`: an original, a copy (RED) or a retransmission. `retransmission`
+   * says which when the caller knows: only a retransmission answers a request. Left undefined, an
+   * arrival after a request is taken for its answer unless copies may come (`holdUntil` given), as a
+   * RED copy arrives a packet time or two after its original was due, well before any answer.
+   */
+  onArrival(seq: number, arrivalMs: number, retransmission?: boolean): void {
+    const answer = retransmission ?? this.holdUntil === undefined;
     const s = seq16(seq);
     if (this.highest === undefined) {
       this.highest = s;
@@ -160,7 +193,7 @@ export class NackScheduler {
       if (m) {
         // Deemed lost by time, and here after all (late, or its retransmission).
         this.missing.delete(s);
-        this.settle(s, m, arrivalMs);
+        this.settle(s, m, arrivalMs, answer);
       }
       this.trim();
       return;
@@ -181,7 +214,7 @@ export class NackScheduler {
       return;
     }
     this.missing.delete(s);
-    this.settle(s, m, arrivalMs);
+    this.settle(s, m, arrivalMs, answer);
   }
 
   /**
@@ -202,15 +235,21 @@ export class NackScheduler {
 
   /** The sequence numbers to request now (each at most `maxRequests` times over its life). */
   due(nowMs: number): number[] {
-    const rtt = this.rttMs();
-    const reach = rtt + this.guardMs();
+    const rtt = this.answerMs();
+    const margin = this.repeatMarginMs();
+    const guard = this.guardMs();
+    const reach = rtt + guard;
+    // A first request is judged by the shorter of the measured answer time and the caller's RTT: a
+    // few slow answers (a session starting up, a stall) must not rule out every request, since only
+    // requests can measure the answer time again.
+    const firstReach = Math.min(rtt, this.rttMs()) + guard;
     const out: number[] = [];
     let budget = this.budget(nowMs, rtt);
     for (const [seq, m] of this.missing) {
       if (m.state === 'expired') continue;
       const deadline = this.deadlineOf(seq);
       const sinceRequest = nowMs - m.lastRequestMs;
-      const answerOverdue = m.requests > 0 && sinceRequest >= rtt + this.retryMarginMs;
+      const answerOverdue = m.requests > 0 && sinceRequest >= rtt + margin;
       if (deadline !== undefined ? nowMs > deadline : m.state === 'waiting' && answerOverdue) {
         // Past its playout deadline (or, with no deadline known, the last answer is overdue).
         m.state = 'expired';
@@ -218,7 +257,7 @@ export class NackScheduler {
         continue;
       }
       if (m.state === 'waiting') continue;
-      if (deadline !== undefined && nowMs + reach > deadline) {
+      if (deadline !== undefined && nowMs + (m.requests === 0 ? firstReach : reach) > deadline) {
         // A retransmission requested now would arrive after playout (RFC 4588 §3: useless);
         // one already requested may still make it.
         m.state = 'waiting';
@@ -258,21 +297,49 @@ export class NackScheduler {
 
   /** When `due` may next have something to request (no later; holds and late repeats can make it later), or undefined if nothing is pending. */
   nextDueMs(): number | undefined {
-    const rtt = this.rttMs();
+    const wait = this.answerMs() + this.repeatMarginMs();
     let next: number | undefined;
     for (const m of this.missing.values()) {
       if (m.state !== 'pending') continue;
-      const at = m.requests === 0 ? m.lastRequestMs : m.lastRequestMs + rtt + this.retryMarginMs;
+      const at = m.requests === 0 ? m.lastRequestMs : m.lastRequestMs + wait;
       if (next === undefined || at < next) next = at;
     }
     return next;
   }
 
-  private settle(s: number, m: Missing, arrivalMs: number): void {
+  /** How long an answer takes (ms): measured once a number asked for arrived, else the caller's RTT. */
+  private answerMs(): number {
+    return this.answer?.srtt ?? this.rttMs();
+  }
+
+  /** Added to the answer time before a repeat: 4·RTTVAR (RFC 6298 §2.3) once measured, at least the floor. */
+  private repeatMarginMs(): number {
+    return this.answer ? Math.max(ANSWER_MARGIN_FLOOR_MS, 4 * this.answer.rttvar) : this.retryMarginMs;
+  }
+
+  private settle(s: number, m: Missing, arrivalMs: number, answer: boolean): void {
+    // Karn's rule: only a number asked for once says how long an answer takes.
+    if (answer && m.requests === 1 && arrivalMs >= m.lastRequestMs) this.sampleAnswer(arrivalMs - m.lastRequestMs);
     const deadline = this.deadlineOf(s);
     if (m.state === 'expired' || (deadline !== undefined && arrivalMs > deadline)) this.counts.late++;
     else if (m.requests === 0) this.counts.reordered++;
     else this.counts.recovered++;
+  }
+
+  /**
+   * RFC 6298 §2.2 (first sample) and §2.3 (later ones), on answer times. Deliberate deviation: the
+   * first RTTVAR is a quarter of `retryMarginMs`, not R/2, so the margin starts where it was before
+   * any measurement (R/2 would make it 2R, which no repeat could fit before its deadline).
+   */
+  private sampleAnswer(r: number): void {
+    this.counts.answers++;
+    const a = this.answer;
+    if (!a) {
+      this.answer = { srtt: r, rttvar: this.retryMarginMs / 4 };
+      return;
+    }
+    a.rttvar = (1 - ANSWER_BETA) * a.rttvar + ANSWER_BETA * Math.abs(a.srtt - r);
+    a.srtt = (1 - ANSWER_ALPHA) * a.srtt + ANSWER_ALPHA * r;
   }
 
   /** Requests still allowed in the RTT window ending now. */

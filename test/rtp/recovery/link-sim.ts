@@ -13,7 +13,9 @@ import type { MediaRecoveryParams } from '../../../server/media/session-types.js
 import { serializeRtcp, type RtcpPacket } from '../../../server/rtp/rtcp/compound.js';
 import type { RtpPacket } from '../../../server/rtp/rtp-packet.js';
 import { tsDiff } from '../../../server/rtp/seq.js';
+import { nackFciToSeqs } from '../../../server/rtp/rtcp/feedback.js';
 import { GilbertElliottChannel, type GilbertElliottParams } from './gilbert-elliott.js';
+import type { LossTrace } from './loss-trace.js';
 
 export interface SimOptions {
   recovery: MediaRecoveryParams;
@@ -38,6 +40,13 @@ export interface SimOptions {
   /** An explicit loss pattern for path 0 (true = lost), instead of `loss`. */
   pattern0?: readonly boolean[];
   pattern1?: readonly boolean[];
+  /** Told of every original on path 0, every NACK and every retransmission (loss-trace.ts). */
+  trace?: LossTrace;
+  /**
+   * Whether the receiving stage knows the RTT (default true). A receive-only media session sends no
+   * SR, so RTCP gives it none (RFC 3550 §6.4.1 measures the RTT at the sender): false models that.
+   */
+  receiverKnowsRtt?: boolean;
 }
 
 export interface SimResult {
@@ -156,13 +165,15 @@ export function simulate(o: SimOptions): SimResult {
       push: (p) => buffer.push(p),
       bufferDelayMs: () => o.bufferMs,
       ...(o.playoutKnown ?? true ? { playoutAtMs } : {}),
-      rttMs: () => o.rttMs,
+      rttMs: () => (o.receiverKnowsRtt ?? true ? o.rttMs : null),
       remoteSsrc: () => senderSsrc,
       sendRtx: () => undefined,
       sendFeedback: (packets: RtcpPacket[]) => {
         feedbackOctets += IP_UDP + serializeRtcp(packets).length + 52; // + RR and SDES of the compound
         const slot = Math.floor(now / o.ptimeMs);
-        if (back && back.lose(slot)) return;
+        const lost = back !== null && back.lose(slot);
+        if (o.trace) for (const p of packets) if (p.type === 'nack') o.trace.request(nackFciToSeqs(p.fci), now, lost);
+        if (lost) return;
         const t = now + oneWay;
         at(t, () => sender?.onRtcp(packets, t));
       },
@@ -179,9 +190,15 @@ export function simulate(o: SimOptions): SimResult {
         forwardOctets += IP_UDP + RTP_HEADER + pkt.payload.length;
         rtxOctets += IP_UDP + RTP_HEADER + pkt.payload.length;
         const slot = Math.floor(now / o.ptimeMs);
-        if (!sendPath(0, slot, false)) return;
+        const osn = pkt.payload.readUInt16BE(0);
+        const delivered = sendPath(0, slot, false);
+        o.trace?.retransmission(osn, now, !delivered);
+        if (!delivered) return;
         const t = now + oneWay;
-        at(t, () => receiver.onSide(pkt, t));
+        at(t, () => {
+          o.trace?.retransmissionArrived(osn, t);
+          receiver.onSide(pkt, t);
+        });
       },
       sendFeedback: () => undefined,
     },
@@ -213,7 +230,9 @@ export function simulate(o: SimOptions): SimResult {
       const paths: Array<0 | 1> = o.recovery.duplicate ? [0, 1] : [0];
       for (const i of paths) {
         forwardOctets += IP_UDP + RTP_HEADER + pkt.payload.length;
-        if (!sendPath(i, k, true)) {
+        const delivered = sendPath(i, k, true);
+        if (i === 0) o.trace?.original(pkt.sequenceNumber, t, !delivered);
+        if (!delivered) {
           if (i === 0) lostOnPath0++;
           continue;
         }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NackScheduler, type NackSchedulerOptions } from '../../../server/rtp/recovery/nack-scheduler.js';
+import { ANSWER_MARGIN_FLOOR_MS, NackScheduler, type NackSchedulerOptions } from '../../../server/rtp/recovery/nack-scheduler.js';
 import { RecoveryError } from '../../../server/rtp/recovery/recovery-error.js';
 import { seqDiff } from '../../../server/rtp/seq.js';
 
@@ -222,5 +222,99 @@ describe('the NACK scheduler with numbers deemed lost by time, holds, a cap and 
     s.onArrival(65532, 40);
     expect(s.due(71)).toEqual([]); // 71 + 40 + 10 > 120
     expect(s.stats.requested).toBe(0);
+  });
+});
+
+describe('the NACK scheduler measures how long an answer takes', () => {
+  it('takes the answer time from a number asked for once, and repeats after it plus a margin (RFC 6298 shape)', () => {
+    // The caller's RTT (50) is what a receive-only session falls back on; the answers take 30.
+    const s = scheduler({ deadlineOf: () => undefined, retryMarginMs: 10 }, 50);
+    s.onArrival(1, 0);
+    s.onArrival(3, 20);
+    expect(s.due(20)).toEqual([2]);
+    s.onArrival(2, 50); // answered after 30 ms
+    expect(s.answerTimeMs).toBe(30);
+    expect(s.stats.answers).toBe(1);
+    s.onArrival(5, 60);
+    expect(s.due(60)).toEqual([4]);
+    // First sample: RTTVAR is a quarter of retryMarginMs, so the margin is still 10 ms: 60 + 30 + 10.
+    expect(s.due(99)).toEqual([]);
+    expect(s.due(100)).toEqual([4]);
+  });
+
+  it('narrows the margin to the answers\' variation, down to ANSWER_MARGIN_FLOOR_MS', () => {
+    const s = scheduler({ deadlineOf: () => undefined, retryMarginMs: 10 }, 50);
+    s.onArrival(0, 0);
+    let t = 0;
+    // Twenty numbers lost one at a time, each answered exactly 30 ms after its request.
+    for (let k = 1; k <= 20; k++) {
+      t += 100;
+      s.onArrival(2 * k, t);
+      expect(s.due(t)).toEqual([2 * k - 1]);
+      s.onArrival(2 * k - 1, t + 30);
+    }
+    t += 100;
+    s.onArrival(42, t);
+    expect(s.due(t)).toEqual([41]);
+    expect(s.due(t + 30 + ANSWER_MARGIN_FLOOR_MS - 0.5)).toEqual([]);
+    expect(s.due(t + 30 + ANSWER_MARGIN_FLOOR_MS)).toEqual([41]);
+  });
+
+  it.each([
+    // [holdUntil given (copies may come), what the caller says of the arrival, whether it is an answer]
+    { copies: false, retransmission: undefined, answers: 1 },
+    { copies: false, retransmission: false, answers: 0 },
+    { copies: true, retransmission: undefined, answers: 0 },
+    { copies: true, retransmission: true, answers: 1 },
+  ])('with copies possible: $copies, an arrival marked retransmission: $retransmission makes $answers answer sample', ({ copies, retransmission, answers }) => {
+    const s = scheduler({ deadlineOf: () => undefined, ...(copies ? { holdUntil: () => undefined } : {}) }, 50);
+    s.onArrival(1, 0);
+    s.onArrival(3, 20);
+    expect(s.due(20)).toEqual([2]);
+    s.onArrival(2, 35, retransmission);
+    expect(s.stats).toMatchObject({ answers, recovered: 1 });
+    expect(s.answerTimeMs).toBe(answers === 1 ? 15 : undefined);
+  });
+
+  it('takes no answer time from a number asked for twice (Karn): either request may have been answered', () => {
+    const s = scheduler({ deadlineOf: () => undefined }, 20);
+    s.onArrival(1, 0);
+    s.onArrival(3, 20);
+    expect(s.due(20)).toEqual([2]);
+    expect(s.due(50)).toEqual([2]);
+    s.onArrival(2, 55);
+    expect(s.answerTimeMs).toBeUndefined();
+    expect(s.stats).toMatchObject({ answers: 0, recovered: 1 });
+  });
+
+  it('still makes first requests after slow answers, judging them by the shorter of the answer time and the RTT', () => {
+    // A first answer 200 ms late (a session starting up) must not rule out every later request:
+    // without requests the answer time could never be measured again. Deadlines 300 ms after due.
+    const s = scheduler({ deadlineOf: (seq) => dueAt(seq) + 300 }, 20);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    expect(s.due(40)).toEqual([65531]);
+    s.onArrival(65531, 240);
+    expect(s.answerTimeMs).toBe(200);
+    s.onArrival(65534, 250);
+    // 65533 is played at 360: 250 + 200 would miss it, 250 + the RTT of 20 would not.
+    expect(s.due(250)).toEqual([65533]);
+    s.onArrival(65533, 270);
+    expect(s.answerTimeMs).toBe(200 + (20 - 200) / 8);
+  });
+
+  it('repeats where the RTT it was given would not let it: a receive-only session knows no RTT', () => {
+    // Deadlines 100 ms after each packet is due; the caller's RTT is the 50 ms default, the answers take 30.
+    const s = scheduler({ lateRetryWindowMs: 7.5, retryMarginMs: 10 }, 50);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    expect(s.due(40)).toEqual([65531]);
+    s.onArrival(65531, 70);
+    s.onArrival(65534, 80);
+    expect(s.due(80)).toEqual([65533]);
+    // 65533 is played at 160: a repeat must go by 160 − 30 − guard; the first answer is overdue at 120.
+    expect(s.due(115)).toEqual([]);
+    expect(s.due(125)).toEqual([65533]);
+    expect(s.stats.requested).toBe(3);
   });
 });

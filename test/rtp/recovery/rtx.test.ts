@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RecoveryError } from '../../../server/rtp/recovery/recovery-error.js';
 import { parseRtp, serializeRtp, type RtpPacket } from '../../../server/rtp/rtp-packet.js';
-import { RtxHistory, unwrapRtx, wrapRtx, type RtxHistoryOptions } from '../../../server/rtp/rtx.js';
+import { RTX_MIN_RESEND_INTERVAL_MS, RtxHistory, unwrapRtx, wrapRtx, type RtxHistoryOptions } from '../../../server/rtp/rtx.js';
+import { FakeClock } from '../../../server/util/clock.js';
 import { seqAdd, tsAdd } from '../../../server/rtp/seq.js';
 
 const ORIGINAL = { payloadType: 111, ssrc: 0x0a0b0c0d };
@@ -112,9 +113,52 @@ describe('the RTX sender history', () => {
     const h = history({ minResendIntervalMs: 30 });
     h.record(packet(5), 0);
     expect(h.onNack([5], 10).packets).toHaveLength(1);
-    expect(h.onNack([5], 20).packets).toHaveLength(0);
+    expect(h.onNack([5], 20)).toMatchObject({ packets: [], suppressed: [5] });
     expect(h.onNack([5], 40).packets).toHaveLength(1);
-    expect(h.stats.throttled).toBe(1);
+    expect(h.stats.suppressed).toBe(1);
+  });
+
+  it.each([
+    // [RTT known to the sender, the resend interval]: three quarters of the RTT, at least the floor.
+    { rtt: null, interval: RTX_MIN_RESEND_INTERVAL_MS },
+    { rtt: 1, interval: RTX_MIN_RESEND_INTERVAL_MS },
+    { rtt: 40, interval: 30 },
+    { rtt: 200, interval: 150 },
+  ])('with an RTT of $rtt ms it resends a packet at most once every $interval ms', ({ rtt, interval }) => {
+    const clock = new FakeClock();
+    const h = history({ rttMs: () => rtt });
+    expect(h.resendIntervalMs()).toBe(interval);
+    h.record(packet(7), clock.now());
+    clock.advance(25);
+    expect(h.onNack([7], clock.now()).packets).toHaveLength(1);
+    clock.advance(interval - 0.5);
+    expect(h.onNack([7], clock.now()).suppressed).toEqual([7]);
+    clock.advance(0.5);
+    expect(h.onNack([7], clock.now()).packets).toHaveLength(1);
+    expect(h.stats).toMatchObject({ resent: 2, suppressed: 1 });
+  });
+
+  it('answers a receiver that asks early and again every 10 ms once per resend interval, counting the rest as suppressed', () => {
+    // GStreamer's rtpjitterbuffer against a 40 ms RTT: requests at 5, 15, 25 … 95 ms after the send.
+    const clock = new FakeClock();
+    const h = history({ rttMs: () => 40 });
+    h.record(packet(9), clock.now());
+    const answeredAt: number[] = [];
+    for (let t = 5; t < 100; t += 10) {
+      clock.advance(t - clock.now());
+      if (h.onNack([9], clock.now()).packets.length > 0) answeredAt.push(t);
+    }
+    expect(answeredAt).toEqual([5, 35, 65, 95]);
+    expect(h.stats).toMatchObject({ resent: 4, suppressed: 6 });
+  });
+
+  it('keeps the interval per packet: a request for another number is answered at once', () => {
+    const h = history({ rttMs: () => 40 });
+    h.record(packet(1), 0);
+    h.record(packet(2), 20);
+    expect(h.onNack([1], 30).packets).toHaveLength(1);
+    expect(h.onNack([1, 2], 31)).toMatchObject({ suppressed: [1], missing: [] });
+    expect(h.stats).toMatchObject({ resent: 2, suppressed: 1 });
   });
 
   it('replaces a packet recorded again under the same sequence number', () => {
@@ -131,6 +175,7 @@ describe('the RTX sender history', () => {
     { options: { capacityMs: 0 }, field: 'capacityMs' },
     { options: { initialRtxSeq: 65536 }, field: 'initialRtxSeq' },
     { options: { rtxPayloadTypes: new Map([[111, 200]]) }, field: 'rtxPayloadTypes (rtx)' },
+    { options: { minResendIntervalMs: -1 }, field: 'minResendIntervalMs' },
   ])('rejects $field out of range with RECOVERY_BAD_OPTION', ({ options, field }) => {
     try {
       history(options);

@@ -27,7 +27,7 @@ export function recoveryFacts(l: LinkSnapshot): TemplateResult | typeof nothing 
   if (!tools) return nothing;
   return html`<div class="recovery">
       <dt>Loss recovery</dt>
-      <dd>${tools}: ${recoverySummary(r)}${r.rtx ? ` · NACKed ${r.nackRequests}, resent ${r.rtxSent}` : ''}</dd>
+      <dd>${tools}: ${recoverySummary(r)}${r.rtx ? ` · NACKed ${r.nackRequests}, resent ${r.rtxSent}${r.rtxSuppressed > 0 ? ` (${r.rtxSuppressed} repeated requests not answered again)` : ''}` : ''}</dd>
     </div>
     ${(r.paths ?? []).map(
       (p, i) =>
