@@ -95,9 +95,10 @@ export interface AudioDecoder {
    * Decodes one RTP payload into interleaved samples. A payload may carry a different duration
    * than the configured packet time (the far end chose another ptime): all of it is returned.
    * Throws AcipError(CODEC_BAD_PAYLOAD) on a malformed payload; callers count it and conceal.
+   * The array is new (the decoder keeps no reference to it): the playout adapter hands out views of it.
    */
   decode(payload: Buffer): Float32Array;
-  /** Exactly one frame (samplesPerFrame * channels samples) standing in for one lost packet. */
+  /** Exactly one frame (samplesPerFrame * channels samples) standing in for one lost packet; a new array too. */
   conceal(): Float32Array;
   /** Idempotent. */
   close(): void;

@@ -41,7 +41,6 @@ import { fmtpDefaultsOf, formatFmtpWithTable, OPUS_FMTP, parseFmtpWithTable } fr
 import { MAX_PACKET_BYTES, OPUS_APPLICATION, OPUS_AUTO, OPUS_BANDWIDTH, OPUS_CTL, OPUS_MODE, OpusDecodeError, OpusNative } from './opus/opus-native.js';
 import { buildOpusPacket, lossPacket, parseOpusPacket, parseToc } from './opus/opus-packet.js';
 import { badParams, checkFrame, validateCommon } from './params.js';
-import { floatToInt16 } from './sample-convert.js';
 
 export const OPUS_PTIMES_MS = [2.5, 5, 10, 20, 40, 60] as const;
 export const OPUS_SAMPLE_RATES = [8000, 12000, 16000, 24000, 48000] as const;
@@ -71,7 +70,6 @@ class OpusEncoder implements AudioEncoder {
   private readonly native: OpusNative;
   private readonly subSamples: number;
   private readonly subCount: number;
-  private readonly pcm: Int16Array;
   private closed = false;
 
   constructor(p: CodecParams) {
@@ -81,7 +79,6 @@ class OpusEncoder implements AudioEncoder {
     const subMs = Math.min(p.ptimeMs, MAX_NATIVE_FRAME_MS);
     this.subSamples = samplesPerPtime(p.sampleRate, subMs);
     this.subCount = Math.round(p.ptimeMs / subMs);
-    this.pcm = new Int16Array(this.subSamples * p.channels);
     this.native = new OpusNative(p.sampleRate, p.channels, OPUS_APPLICATION[p.application ?? 'audio']);
     try {
       const n = this.native;
@@ -127,9 +124,7 @@ class OpusEncoder implements AudioEncoder {
   }
 
   private encodeSub(frame: Float32Array, k: number): Buffer {
-    const off = k * this.subSamples * this.channels;
-    for (let i = 0; i < this.pcm.length; i++) this.pcm[i] = floatToInt16(frame[off + i] as number);
-    return this.native.encode(this.pcm, this.subSamples);
+    return this.native.encodeFloat(frame, k * this.subSamples * this.channels, this.subSamples);
   }
 
   close(): void {
@@ -139,6 +134,8 @@ class OpusEncoder implements AudioEncoder {
   }
 }
 
+const NO_SAMPLES: Float32Array = new Float32Array(0);
+
 class OpusDecoder implements AudioDecoder {
   readonly samplesPerFrame: number;
   readonly sampleRate: number;
@@ -146,7 +143,7 @@ class OpusDecoder implements AudioDecoder {
   private readonly native: OpusNative;
   private lastToc: number | undefined;
   /** Concealed samples produced beyond the last conceal() (interleaved). */
-  private held = new Float32Array(0);
+  private held: Float32Array = NO_SAMPLES;
   private closed = false;
 
   constructor(p: CodecParams) {
@@ -162,16 +159,16 @@ class OpusDecoder implements AudioDecoder {
     if (payload.length > MAX_PACKET_BYTES) throw new AcipError(CODEC_BAD_PAYLOAD, `opus: payload of ${payload.length} bytes`);
     // Check the framing ourselves first (RFC 6716 §3.4) so the error says what is wrong.
     parseOpusPacket(payload);
-    let pcm: Int16Array;
+    let pcm: Float32Array;
     try {
-      pcm = this.native.decode(payload);
+      pcm = this.native.decodeFloat(payload);
     } catch (err) {
       if (err instanceof OpusDecodeError) throw new AcipError(CODEC_BAD_PAYLOAD, `opus: libopus rejected the packet (${err.opusCode})`);
       throw err;
     }
     this.lastToc = payload[0] as number;
-    this.held = new Float32Array(0);
-    return toFloat(pcm);
+    if (this.held.length > 0) this.held = NO_SAMPLES;
+    return pcm;
   }
 
   conceal(): Float32Array {
@@ -184,12 +181,20 @@ class OpusDecoder implements AudioDecoder {
       const missing = need - this.held.length;
       // As many zero-length frames as fit in what is missing (at least one, at most 120 ms).
       const count = Math.max(1, Math.min(Math.floor(missing / this.channels / tocFrame), Math.floor(5760 / ((tocFrame * 48000) / this.sampleRate))));
-      const plc = toFloat(this.native.decode(lossPacket(this.lastToc, count)));
+      const plc = this.native.decodeFloat(lossPacket(this.lastToc, count));
       if (plc.length === 0) return padTo(this.held, need);
-      const joined = new Float32Array(this.held.length + plc.length);
-      joined.set(this.held);
-      joined.set(plc, this.held.length);
-      this.held = joined;
+      if (this.held.length === 0) this.held = plc;
+      else {
+        const joined = new Float32Array(this.held.length + plc.length);
+        joined.set(this.held);
+        joined.set(plc, this.held.length);
+        this.held = joined;
+      }
+    }
+    if (this.held.length === need) {
+      const out = this.held;
+      this.held = NO_SAMPLES;
+      return out;
     }
     const out = this.held.slice(0, need);
     this.held = this.held.slice(need);
@@ -201,12 +206,6 @@ class OpusDecoder implements AudioDecoder {
     this.closed = true;
     this.native.close();
   }
-}
-
-function toFloat(pcm: Int16Array): Float32Array {
-  const out = new Float32Array(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = (pcm[i] as number) / 32768;
-  return out;
 }
 
 function padTo(a: Float32Array, n: number): Float32Array {

@@ -64,6 +64,8 @@ export class FrameClock {
   private running = false;
   private stopped = false;
   private s: FrameClockStats;
+  /** The timer callback, made once (a wake-up arms the next one). */
+  private readonly wakeFn = (): void => this.wake();
 
   constructor(opts: FrameClockOptions) {
     if (!(opts.frameMs > 0) || !Number.isFinite(opts.frameMs)) throw new RangeError(`frameMs ${opts.frameMs} must be a positive number`);
@@ -119,7 +121,7 @@ export class FrameClock {
   private arm(ms: number): void {
     // Node truncates fractional delays (asking 19.8 ms fires after ~19.2): round up to whole
     // milliseconds so a wake lands at or just after the intended time, inside the early window.
-    this.timer = this.clock.setTimer(Math.ceil(ms), () => this.wake());
+    this.timer = this.clock.setTimer(Math.ceil(ms), this.wakeFn);
   }
 
   private wake(): void {

@@ -13,6 +13,12 @@
  * `outputBacklogMs` argument of `pop`). Before playout starts the output gets a tick of silence per
  * tick (so playout can start on any tick); a sender pause (`gap`) is a codec frame of silence, the
  * span the buffer moves its playout position by.
+ *
+ * The FIFO is a queue of the decoded frames themselves, never written once queued: a tick that lies
+ * within one of them is handed out as a view of it (no copy, no allocation of samples), and only a
+ * tick that spans two frames (after a splice, or a packet time that is not a multiple of the tick) is
+ * copied into a new array. So `decode` and `conceal` must return a new array per call, as the codec
+ * records do (or one that is never written again).
  */
 import type { JitterBuffer, PlayoutFrame } from './jitter-buffer.js';
 import { DriftCorrector, type SpliceMode } from './drift-corrector.js';
@@ -31,9 +37,9 @@ export interface PlayoutAdapterOptions {
   codecFrameSamples?: number;
   /** Decoded sample frames per RTP timestamp unit (sampleRate / rtpClockRate; 2 for G.722). */
   unitRatio?: number;
-  /** Decode one packet's payload to interleaved Float32. */
+  /** Decode one packet's payload to interleaved Float32 (a new array: the adapter hands out views of it). */
   decode(payload: Buffer): Float32Array;
-  /** One frame of concealment for a missing packet (the codec record's concealment). */
+  /** One frame of concealment for a missing packet (the codec record's concealment; a new array too). */
   conceal(reason: 'lost' | 'underrun'): Float32Array;
   crossfadeMs?: number;
   /**
@@ -63,7 +69,10 @@ export interface PlayoutAdapterStats {
 }
 
 export class PlayoutAdapter {
-  private fifo: Float32Array;
+  /** Decoded audio not yet handed out: whole frames, the first one read from `headOffset` (samples). */
+  private readonly chunks: Float32Array[] = [];
+  private headOffset = 0;
+  /** Sample frames queued in `chunks`. */
   private fill = 0;
   private readonly audible: DriftCorrector;
   private cut: CutSplicer | null = null;
@@ -76,7 +85,6 @@ export class PlayoutAdapter {
   readonly lastFrames: PlayoutFrame[] = [];
 
   constructor(private readonly o: PlayoutAdapterOptions) {
-    this.fifo = new Float32Array(Math.max(o.frameSamples, o.codecFrameSamples ?? 0) * o.channels * 4);
     this.audible = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
     this.corrector = this.audible;
     this.setUnheard(o.unheard ?? false);
@@ -88,6 +96,10 @@ export class PlayoutAdapter {
     this.corrector = unheard && this.cut ? this.cut : this.audible;
   }
 
+  /**
+   * The next `frameSamples` sample frames. The result may be a view of a decoded frame: the adapter
+   * never writes it again, so it is the caller's to keep.
+   */
   tick(nowMs: number): Float32Array {
     const ch = this.o.channels;
     const need = this.o.frameSamples;
@@ -114,13 +126,8 @@ export class PlayoutAdapter {
       if (f.adjustSamples !== 0) pcm = this.corrector.apply(pcm, f.adjustSamples);
       this.append(pcm);
     }
-    const out = new Float32Array(need * ch);
-    const take = Math.min(need, this.fill);
-    if (take < need) this.st.shortTicks++;
-    out.set(this.fifo.subarray(0, take * ch));
-    this.fifo.copyWithin(0, take * ch, this.fill * ch);
-    this.fill -= take;
-    return out;
+    if (this.fill < need) this.st.shortTicks++;
+    return this.take(need * ch);
   }
 
   stats(): PlayoutAdapterStats & { samplesInserted: number; samplesRemoved: number } {
@@ -131,13 +138,39 @@ export class PlayoutAdapter {
   private append(pcm: Float32Array): void {
     const ch = this.o.channels;
     const frames = Math.floor(pcm.length / ch);
-    if ((this.fill + frames) * ch > this.fifo.length) {
-      const bigger = new Float32Array(Math.max(this.fifo.length * 2, (this.fill + frames) * ch));
-      bigger.set(this.fifo.subarray(0, this.fill * ch));
-      this.fifo = bigger;
-    }
-    this.fifo.set(pcm.subarray(0, frames * ch), this.fill * ch);
+    if (frames === 0) return;
+    this.chunks.push(frames * ch === pcm.length ? pcm : pcm.subarray(0, frames * ch));
     this.fill += frames;
+  }
+
+  /** `len` samples from the queue: a view when one chunk holds them all, else a copy (zero-padded when short). */
+  private take(len: number): Float32Array {
+    const head = this.chunks[0];
+    if (head && head.length - this.headOffset >= len) {
+      const out = head.subarray(this.headOffset, this.headOffset + len);
+      this.consume(head, len);
+      return out;
+    }
+    const out = new Float32Array(len);
+    let at = 0;
+    while (at < len && this.chunks.length > 0) {
+      const c = this.chunks[0] as Float32Array;
+      const n = Math.min(len - at, c.length - this.headOffset);
+      out.set(c.subarray(this.headOffset, this.headOffset + n), at);
+      at += n;
+      this.consume(c, n);
+    }
+    return out;
+  }
+
+  /** `n` samples of the head chunk `c` were handed out. */
+  private consume(c: Float32Array, n: number): void {
+    this.headOffset += n;
+    this.fill -= n / this.o.channels;
+    if (this.headOffset === c.length) {
+      this.chunks.shift();
+      this.headOffset = 0;
+    }
   }
 }
 

@@ -73,10 +73,21 @@ export class SilenceDetector extends TypedEmitter<SilenceDetectorEvents> {
     const frames = Math.floor(frame.length / C);
     if (frames === 0) return;
     let loudest = 0;
-    for (let c = 0; c < C; c++) {
-      let sq = 0;
-      for (let i = c; i < frames * C; i += C) sq += frame[i]! * frame[i]!;
-      loudest = Math.max(loudest, sq / frames);
+    if (C === 2) {
+      // Stereo, the common case: both channels in one pass (the same sums, in the same order).
+      let l = 0;
+      let r = 0;
+      for (let i = 0; i < frames * 2; i += 2) {
+        l += frame[i]! * frame[i]!;
+        r += frame[i + 1]! * frame[i + 1]!;
+      }
+      loudest = Math.max(l / frames, r / frames);
+    } else {
+      for (let c = 0; c < C; c++) {
+        let sq = 0;
+        for (let i = c; i < frames * C; i += C) sq += frame[i]! * frame[i]!;
+        loudest = Math.max(loudest, sq / frames);
+      }
     }
     this.processLevel(toDbfs(Math.sqrt(loudest)), (frames * 1000) / this.sampleRate);
   }

@@ -4,9 +4,10 @@
  * An integer frequency at an integer rate repeats exactly every fs / gcd(f, fs) samples (48 at 1 kHz
  * and 48 kHz; at most fs), so its samples come from a table of one period in playback order, computed
  * once and shared by every tone of the same frequency, rate and level: a link then pays a copy instead
- * of a Math.sin per sample (a mono read is one slice of the table). The table holds the very values
- * the per-sample computation gives (same formula, same positions), so both read the same. Other
- * frequencies are computed per sample.
+ * of a Math.sin per sample (a read is one slice of the table; for stereo and more, of an interleaved
+ * copy of it made once per channel count). The table holds the very values the per-sample computation
+ * gives (same formula, same positions), so both read the same. Other frequencies are computed per
+ * sample.
  */
 import { AcipError } from '../util/errors.js';
 import { checkChannels } from './resampler.js';
@@ -28,8 +29,16 @@ export interface ToneOptions {
  */
 const UNROLLED_FRAMES = 4096;
 
+interface PeriodTable {
+  /** One period in playback order, then UNROLLED_FRAMES more samples. */
+  samples: Float32Array;
+  period: number;
+  /** The same, interleaved for 2 or more channels (every channel alike), made on first use. */
+  interleaved: Map<number, Float32Array>;
+}
+
 /** Tables by `rate:frequency:amplitude`, bounded (a new key past the bound starts the cache over). */
-const PERIOD_TABLES = new Map<string, { samples: Float32Array; period: number }>();
+const PERIOD_TABLES = new Map<string, PeriodTable>();
 const MAX_PERIOD_TABLES = 16;
 
 function gcd(a: number, b: number): number {
@@ -41,7 +50,7 @@ function gcd(a: number, b: number): number {
  * Sample i of the tone is amplitude·sin(2π·((i·f) mod fs)/fs), the position the per-sample path reaches
  * after i steps; it repeats every fs / gcd(f, fs) samples. Null for a non-integer frequency or rate.
  */
-function periodTable(fs: number, f: number, amplitude: number): { samples: Float32Array; period: number } | null {
+function periodTable(fs: number, f: number, amplitude: number): PeriodTable | null {
   if (!Number.isInteger(f) || !Number.isInteger(fs)) return null;
   const key = `${fs}:${f}:${amplitude}`;
   let t = PERIOD_TABLES.get(key);
@@ -51,11 +60,21 @@ function periodTable(fs: number, f: number, amplitude: number): { samples: Float
     const samples = new Float32Array(period + UNROLLED_FRAMES);
     for (let i = 0; i < period; i++) samples[i] = amplitude * Math.sin(k * ((i * f) % fs));
     for (let i = period; i < samples.length; i++) samples[i] = samples[i % period] as number;
-    t = { samples, period };
+    t = { samples, period, interleaved: new Map() };
     if (PERIOD_TABLES.size >= MAX_PERIOD_TABLES) PERIOD_TABLES.clear();
     PERIOD_TABLES.set(key, t);
   }
   return t;
+}
+
+function interleavedOf(t: PeriodTable, channels: number): Float32Array {
+  let table = t.interleaved.get(channels);
+  if (!table) {
+    table = new Float32Array(t.samples.length * channels);
+    for (let i = 0; i < t.samples.length; i++) table.fill(t.samples[i] as number, i * channels, (i + 1) * channels);
+    t.interleaved.set(channels, table);
+  }
+  return table;
 }
 
 export class ToneSource extends AudioIoBase implements AudioSource {
@@ -70,7 +89,7 @@ export class ToneSource extends AudioIoBase implements AudioSource {
    */
   private pos = 0;
   private framesRead = 0;
-  private readonly table: { samples: Float32Array; period: number } | null;
+  private readonly table: PeriodTable | null;
   /** Playback index into the table (0 ≤ idx < period). */
   private idx = 0;
 
@@ -98,12 +117,16 @@ export class ToneSource extends AudioIoBase implements AudioSource {
     return this.table ? this.readTable(frames, this.table) : this.readComputed(frames);
   }
 
-  private readTable(frames: number, t: { samples: Float32Array; period: number }): Float32Array {
+  private readTable(frames: number, t: PeriodTable): Float32Array {
     const C = this.channels;
     const { samples, period } = t;
     const start = this.idx;
     this.idx = (start + frames) % period;
-    if (C === 1 && frames <= UNROLLED_FRAMES) return samples.slice(start, start + frames);
+    if (frames <= UNROLLED_FRAMES) {
+      if (C === 1) return samples.slice(start, start + frames);
+      // Several channels: one copy out of the interleaved table, no per-sample loop.
+      return interleavedOf(t, C).slice(start * C, (start + frames) * C);
+    }
     const out = new Float32Array(frames * C);
     let i = start;
     for (let n = 0; n < frames; n++) {

@@ -125,6 +125,30 @@ describe('Opus encoder and decoder', () => {
   });
 });
 
+describe('Opus samples at the engine', () => {
+  it('encodes a float frame exactly as its 16-bit quantisation (rounded, clamped) and decodes to whole 16-bit steps', () => {
+    const p: CodecParams = { sampleRate: 48000, channels: 2, ptimeMs: 20, bitrate: 128000, complexity: 5 };
+    const a = opusCodec.createEncoder(p);
+    const b = opusCodec.createEncoder(p);
+    const dec = opusCodec.createDecoder(p);
+    try {
+      for (let k = 0; k < 20; k++) {
+        // A tone with a full-scale overshoot on some samples, so the clamp is exercised too.
+        const f = sine(p.sampleRate, 1000, -1, 960, 2, k * 960).map((v, i) => (i % 97 === 0 ? 1.5 * Math.sign(v) : v) + 1e-6);
+        const q = f.map((v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))) / 32768);
+        const pkt = a.encode(f);
+        expect(pkt.equals(b.encode(q)), `frame ${k}`).toBe(true);
+        const d = dec.decode(pkt);
+        expect(d.every((v) => Number.isInteger(v * 32768) && v >= -1 && v < 1)).toBe(true);
+      }
+    } finally {
+      a.close();
+      b.close();
+      dec.close();
+    }
+  });
+});
+
 describe('Opus concealment', () => {
   for (const ptimeMs of [2.5, 5, 10, 20, 40, 60]) {
     it(`conceals exactly one ${ptimeMs} ms frame per lost packet, continuing the tone`, () => {

@@ -14,11 +14,14 @@
  * payload never reaches the decoder.
  *
  * The native handler's PCM convention (one byte of 16-bit little-endian PCM per 16-bit heap cell,
- * converted in place by the C++ side) is the one the wrapper uses; it is kept here.
+ * converted in place by the C++ side) is the one the wrapper uses; it is kept here. Samples cross
+ * as floats: converted to and from 16 bits right at the heap, one 32-bit word per sample (the
+ * session's per-frame cost: no Int16Array in between, one pass each way).
  */
 import { createRequire } from 'node:module';
 import { AcipError } from '../../util/errors.js';
 import { CODEC_ENGINE_FAILED } from '../codec.js';
+import { floatToInt16, INT16_SCALE } from '../sample-convert.js';
 
 interface NativeHandler {
   _encode(pcmPtr: number, pcmBytes: number, outPtr: number, frameSize: number): number;
@@ -29,7 +32,7 @@ interface NativeHandler {
 
 interface NativeModule {
   HEAPU8: Uint8Array;
-  HEAPU16: Uint16Array;
+  HEAP32: Int32Array;
   _malloc(n: number): number;
   _free(p: number): void;
   OpusScriptHandler: { new (rate: number, channels: number, application: number): NativeHandler; destroy_handler(h: NativeHandler): void };
@@ -71,14 +74,18 @@ function load(): NativeModule {
   return native;
 }
 
-/** A wasm trap leaves the module in an unknown state: mark it failed for good. */
+/** What a throw from the engine becomes. A wasm trap leaves the module in an unknown state: it is marked failed for good. */
+function engineError(err: unknown): AcipError {
+  // A trap (WebAssembly.RuntimeError, including emscripten's abort()) poisons the module.
+  if (err instanceof Error && err.name === 'RuntimeError') failed = err;
+  return err instanceof AcipError ? err : new AcipError(CODEC_ENGINE_FAILED, `opus engine: ${String(err)}`, undefined, { cause: err });
+}
+
 function guard<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    // A trap (WebAssembly.RuntimeError, including emscripten's abort()) poisons the module.
-    if (err instanceof Error && err.name === 'RuntimeError') failed = err;
-    throw err instanceof AcipError ? err : new AcipError(CODEC_ENGINE_FAILED, `opus engine: ${String(err)}`, undefined, { cause: err });
+    throw engineError(err);
   }
 }
 
@@ -93,11 +100,13 @@ export class OpusNative {
   constructor(readonly sampleRate: number, readonly channels: number, application: number) {
     this.m = load();
     this.handler = guard(() => new this.m.OpusScriptHandler(sampleRate, channels, application));
-    // Two heap cells (4 bytes) per 16-bit sample; 4-byte aligned so that ptr >> 1 indexes HEAPU16.
+    // Two 16-bit heap cells (4 bytes) per sample, at a 4-byte aligned address (malloc aligns to 8 at
+    // least) so that ptr >> 2 indexes HEAP32: one 32-bit word per sample.
     this.pcmCells = MAX_SAMPLES_PER_CHANNEL * channels * 2;
     this.pcmPtr = this.m._malloc(this.pcmCells * 2);
     this.pktPtr = this.m._malloc(MAX_PACKET_BYTES);
     if (this.pcmPtr === 0 || this.pktPtr === 0) throw new AcipError(CODEC_ENGINE_FAILED, 'opus engine out of memory');
+    if (this.pcmPtr % 4 !== 0) throw new AcipError(CODEC_ENGINE_FAILED, `opus engine: PCM buffer at unaligned address ${this.pcmPtr}`);
   }
 
   private h(): NativeHandler {
@@ -112,33 +121,55 @@ export class OpusNative {
     if (r < 0) throw new AcipError(CODEC_ENGINE_FAILED, `opus encoder ctl ${ctl}(${arg}) failed: ${r}`);
   }
 
-  /** pcm: interleaved int16, frameSize samples per channel. */
-  encode(pcm: Int16Array, frameSize: number): Buffer {
+  /**
+   * Encodes `frameSize` samples per channel of interleaved float samples starting at `frame[offset]`,
+   * quantised to 16 bits (sample-convert.ts: rounded, clamped). Each sample is written straight into
+   * its two heap cells with one 32-bit store (little-endian: the low byte's cell, then the high
+   * byte's), with no intermediate Int16Array.
+   */
+  encodeFloat(frame: Float32Array, offset: number, frameSize: number): Buffer {
     const h = this.h();
-    const heap16 = this.m.HEAPU16;
-    const base = this.pcmPtr >> 1;
-    for (let i = 0; i < pcm.length; i++) {
-      const u = (pcm[i] as number) & 0xffff;
-      heap16[base + 2 * i] = u & 0xff;
-      heap16[base + 2 * i + 1] = u >> 8;
+    const n = frameSize * this.channels;
+    if (n * 2 > this.pcmCells || offset < 0 || offset + n > frame.length) throw new RangeError(`opus encode of ${frameSize} samples per channel at ${offset}`);
+    const heap32 = this.m.HEAP32;
+    const base = this.pcmPtr >> 2;
+    for (let i = 0; i < n; i++) {
+      const u = floatToInt16(frame[offset + i] as number) & 0xffff;
+      heap32[base + i] = (u & 0xff) | ((u & 0xff00) << 8);
     }
-    const len = guard(() => h._encode(this.pcmPtr, pcm.length * 2, this.pktPtr, frameSize));
+    let len: number;
+    try {
+      len = h._encode(this.pcmPtr, n * 2, this.pktPtr, frameSize);
+    } catch (err) {
+      throw engineError(err);
+    }
     if (len < 0) throw new AcipError(CODEC_ENGINE_FAILED, `opus encode failed: ${len}`);
     return Buffer.from(this.m.HEAPU8.subarray(this.pktPtr, this.pktPtr + len));
   }
 
-  /** Returns interleaved int16 samples; `payload` must be 1..MAX_PACKET_BYTES bytes. */
-  decode(payload: Uint8Array): Int16Array {
+  /**
+   * Decodes one packet; returns the interleaved samples as floats (int16 / 32768, exact), read
+   * with one 32-bit load per sample. `payload` must be 1..MAX_PACKET_BYTES bytes.
+   */
+  decodeFloat(payload: Uint8Array): Float32Array {
     const h = this.h();
     if (payload.length < 1 || payload.length > MAX_PACKET_BYTES) throw new RangeError(`opus payload length ${payload.length}`);
     this.m.HEAPU8.set(payload, this.pktPtr);
-    const n = guard(() => h._decode(this.pktPtr, payload.length, this.pcmPtr));
+    let n: number;
+    try {
+      n = h._decode(this.pktPtr, payload.length, this.pcmPtr);
+    } catch (err) {
+      throw engineError(err);
+    }
     if (n < 0) throw new OpusDecodeError(n);
     if (n > MAX_SAMPLES_PER_CHANNEL) throw new AcipError(CODEC_ENGINE_FAILED, `opus decode returned ${n} samples`);
-    const heap16 = this.m.HEAPU16;
-    const base = this.pcmPtr >> 1;
-    const out = new Int16Array(n * this.channels);
-    for (let i = 0; i < out.length; i++) out[i] = (((heap16[base + 2 * i + 1] as number) << 8) | (heap16[base + 2 * i] as number)) << 16 >> 16;
+    const heap32 = this.m.HEAP32;
+    const base = this.pcmPtr >> 2;
+    const out = new Float32Array(n * this.channels);
+    for (let i = 0; i < out.length; i++) {
+      const w = heap32[base + i] as number;
+      out[i] = (((((w >>> 16) << 8) | (w & 0xffff)) << 16) >> 16) / INT16_SCALE;
+    }
     return out;
   }
 

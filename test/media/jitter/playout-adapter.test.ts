@@ -191,3 +191,66 @@ describe('runJitterBench', () => {
     expect(step).toMatch(/\d+ \(\d+–\d+\)/);
   });
 });
+
+describe('PlayoutAdapter output buffers', () => {
+  /** 20 ms packets of 960 sample frames, every packet in time; sample j of packet s is 1 + s + j/1000. */
+  function steadyAdapter(channels: number, frameSamples: number) {
+    const rate = 48_000;
+    const spf = 960;
+    const jb = new JitterBuffer({ mode: 'fixed', fixedDelayMs: 20, minDelayMs: 0, maxDelayMs: 200, pullPeriodMs: 5, ptimeMs: 20, rtpClockRate: rate, samplesPerFrame: spf, driftCompensation: false });
+    const decoded: Float32Array[] = [];
+    const ad = new PlayoutAdapter({
+      buffer: jb, channels, sampleRate: rate, frameSamples, codecFrameSamples: spf, unheard: true,
+      decode: (p) => {
+        const s = p.readUInt16BE(0);
+        const f = new Float32Array(spf * channels).map((_, i) => 1 + s + Math.floor(i / channels) / 1000);
+        decoded.push(f);
+        return f;
+      },
+      conceal: () => new Float32Array(spf * channels),
+    });
+    let seq = 0;
+    const tick = (now: number) => {
+      while (seq * 20 + 1 <= now) {
+        const payload = Buffer.alloc(2);
+        payload.writeUInt16BE(seq);
+        jb.push({ seq, timestamp: seq * spf, payload, arrivalMs: seq * 20 + 1 });
+        seq++;
+      }
+      return ad.tick(now);
+    };
+    return { tick, decoded };
+  }
+
+  it.each([
+    { name: 'a 5 ms tick inside a 20 ms frame, stereo', channels: 2, frameSamples: 240, views: true },
+    { name: 'a 20 ms tick, one whole frame, mono', channels: 1, frameSamples: 960, views: true },
+    { name: 'a 7.5 ms tick that spans frames every few ticks, stereo', channels: 2, frameSamples: 360, views: false },
+  ])('hands out $name, each tick the caller\'s to keep', ({ channels, frameSamples, views }) => {
+    const { tick, decoded } = steadyAdapter(channels, frameSamples);
+    const kept: Float32Array[] = [];
+    const copies: Float32Array[] = [];
+    for (let t = 0; t < 400; t++) {
+      const f = tick(3 + (t * frameSamples) / 48);
+      expect(f.length).toBe(frameSamples * channels);
+      kept.push(f);
+      copies.push(f.slice());
+    }
+    // Every tick kept along the way still holds what it held: the queue never writes a frame it handed out.
+    expect(kept.filter((f, i) => f.some((v, j) => v !== copies[i]![j])).length).toBe(0);
+    // Ticks within one decoded frame are views of it (no copy); the others are copies.
+    const shared = kept.slice(-40).filter((f) => decoded.some((d) => d.buffer === f.buffer)).length;
+    if (!views) {
+      expect(shared).toBeGreaterThan(0);
+      expect(shared).toBeLessThan(40);
+      return;
+    }
+    expect(shared).toBe(40);
+    // And in order: packet after packet, sample after sample.
+    const played = kept.flatMap((f) => Array.from(f.filter((_, i) => i % channels === 0)));
+    const firstAudio = played.findIndex((v) => v !== 0);
+    const audio = played.slice(firstAudio, firstAudio + 50 * 960);
+    expect(audio.length).toBe(50 * 960);
+    expect(audio.filter((v, j) => v !== Math.fround(1 + Math.floor(j / 960) + (j % 960) / 1000)).length).toBe(0);
+  });
+});
