@@ -36,9 +36,8 @@
  *
  * Mid-call changes (`update`, e.g. after a re-INVITE): the remote endpoint is just re-pointed; a codec,
  * packet-time or jitter-buffer change rebuilds the encoder, decoder, buffer and clocks. If the payload
- * type or RTP clock rate changes, the RTP session is reopened on the same ports with the same SSRC and
- * continuing sequence numbers (RtpSession fixes both at open); the reopen sends an RTCP BYE, which the
- * far end may report — a known cost of keeping RtpSession immutable.
+ * type or RTP clock rate changes, the transport carries the RTP session over to them on the same ports
+ * with the same SSRC and continuing sequence numbers (media-transport.ts says how).
  *
  * No-media: checked on the receive clock's ticks (no timer of its own): no RTP accepted for
  * `noMediaTimeoutMs` since start (or since the receive path was enabled) or since the last packet →

@@ -4,13 +4,14 @@
  * jitter buffer (recovery-stage.ts: RED, NACK/RTX, merging the two paths). The media session sends
  * encoded frames through it and gets back, once each, the packets to buffer.
  *
- * A payload type or clock-rate change reopens the RTP session(s) on the same ports with the same
- * SSRC and continuing sequence numbers (RtpSession fixes both at open). The SRTP contexts are kept
- * across a reopen (the rollover counter carries on); the second path has its own contexts with the
+ * A payload type or clock-rate change retunes the running RTP session(s) (`RtpSession.retune`: same
+ * sockets, SSRC and sequence numbers, no RTCP BYE); only adding or removing the second path reopens
+ * them, on the same ports with the same SSRC and continuing sequence numbers. The SRTP contexts are
+ * kept across a reopen (the rollover counter carries on); the second path has its own contexts with the
  * same keys, so that the copy it carries is not taken for a replay of the first (RFC 3711 §3.3.2).
  */
 import type { CodecRecord } from '../codecs/codec.js';
-import { RtpSession, type RtpLogger } from '../rtp/rtp-session.js';
+import { RtpSession, type RtpLogger, type RtpRetune } from '../rtp/rtp-session.js';
 import type { RtpSessionStats } from '../rtp/rtp-session-types.js';
 import { sameSrtpKey, SrtpStage, type SrtpParams } from '../rtp/srtp-stage.js';
 import type { Clock } from '../util/clock.js';
@@ -121,7 +122,14 @@ export class MediaTransport {
     const prev = this.params;
     this.updateSrtp(next.srtp);
     this.params = next;
-    if (reopen) {
+    const samePaths = (next.recovery?.duplicate === undefined) === (prev.recovery?.duplicate === undefined);
+    if (reopen && samePaths) {
+      // A codec change retunes the running session(s): same sockets, SSRC and numbering, no BYE.
+      const tuning = rtpTuning(next, record);
+      this.rtp.retune(tuning);
+      this.second?.retune(tuning);
+      this.setRemotes(next, prev);
+    } else if (reopen) {
       this.seqSent += this.rtp.stats().tx.packets;
       for (const off of this.off) off();
       this.off = [];
@@ -134,11 +142,7 @@ export class MediaTransport {
       this.secondSrtp = next.srtp && next.recovery?.duplicate ? (this.secondSrtp ?? new SrtpStage(next.srtp)) : null;
       this.second = next.recovery?.duplicate ? await openRtp(next, record, this.deps, this.ssrc, seq, secondPorts, this.secondSrtp, 'second') : null;
       this.bind();
-    } else {
-      if (next.remote && JSON.stringify(next.remote) !== JSON.stringify(prev.remote)) this.rtp.setRemote(next.remote);
-      const r2 = next.recovery?.duplicate?.remote;
-      if (this.second && r2 && JSON.stringify(r2) !== JSON.stringify(prev.recovery?.duplicate?.remote)) this.second.setRemote(r2);
-    }
+    } else this.setRemotes(next, prev);
     if (reopen || JSON.stringify(next.recovery) !== JSON.stringify(prev.recovery) || next.receivePtimeMs !== prev.receivePtimeMs) this.rebuildRecovery(next, record);
   }
 
@@ -179,6 +183,12 @@ export class MediaTransport {
   }
 
   // ------------------------------------------------------------------------------------------
+
+  private setRemotes(next: MediaSessionParams, prev: MediaSessionParams): void {
+    if (next.remote && JSON.stringify(next.remote) !== JSON.stringify(prev.remote)) this.rtp.setRemote(next.remote);
+    const r2 = next.recovery?.duplicate?.remote;
+    if (this.second && r2 && JSON.stringify(r2) !== JSON.stringify(prev.recovery?.duplicate?.remote)) this.second.setRemote(r2);
+  }
 
   /** New, changed or removed SRTP keys (RFC 4568 §7.1.4): an unchanged direction keeps its context. */
   private updateSrtp(next: SrtpParams | undefined): void {
@@ -277,6 +287,20 @@ function pathStats(s: { received: number; jitterMs: number; firstCopies: number 
   };
 }
 
+/** The codec-dependent part of an RTP session's options (what `RtpSession.retune` changes). */
+function rtpTuning(p: MediaSessionParams, record: CodecRecord): RtpRetune {
+  const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
+  const r = p.recovery;
+  return {
+    clockRate: record.rtpClockRate(p.codecParams),
+    payloadType: p.payloadType,
+    acceptPayloadTypes: [p.payloadType, ...(r?.red ? [r.red.payloadType] : [])],
+    ...(r?.rtx ? { sidePayloadTypes: [r.rtx.payloadType] } : {}),
+    sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
+    ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
+  };
+}
+
 function openRtp(
   p: MediaSessionParams,
   record: CodecRecord,
@@ -287,7 +311,6 @@ function openRtp(
   srtp: SrtpStage | null,
   which: 'primary' | 'second',
 ): Promise<RtpSession> {
-  const bitrateKbps = (p.codecParams.bitrate ?? p.codecParams.sampleRate * p.codecParams.channels * 24) / 1000;
   const r = p.recovery;
   const remote = which === 'primary' ? p.remote : (r?.duplicate?.remote ?? null);
   const range = which === 'primary' || !ports ? p.portRange : undefined;
@@ -299,12 +322,7 @@ function openRtp(
     ...(remote ? { remote } : {}),
     ssrc,
     cname: p.cname,
-    clockRate: record.rtpClockRate(p.codecParams),
-    payloadType: p.payloadType,
-    acceptPayloadTypes: [p.payloadType, ...(r?.red ? [r.red.payloadType] : [])],
-    ...(r?.rtx ? { sidePayloadTypes: [r.rtx.payloadType] } : {}),
-    sessionBandwidthKbps: p.rtcp?.sessionBandwidthKbps ?? Math.max(64, Math.ceil(bitrateKbps)),
-    ...(p.rtcp?.minIntervalS !== undefined ? { rtcpMinIntervalS: p.rtcp.minIntervalS } : {}),
+    ...rtpTuning(p, record),
     initialSeq,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(srtp ? { srtp } : {}),

@@ -77,7 +77,8 @@ export async function bindPortPair(host: string, rtpPort: number, rtcpPort = rtp
     closeQuietly(rtp);
     throw err;
   }
-  return { rtp, rtcp, rtpPort: rtp.address().port, rtcpPort: rtcp.address().port };
+  // A port asked for is the port bound: only an ephemeral one (0) needs getsockname.
+  return { rtp, rtcp, rtpPort: rtpPort === 0 ? rtp.address().port : rtpPort, rtcpPort: rtcpPort === 0 ? rtcp.address().port : rtcpPort };
 }
 
 /**

@@ -47,8 +47,9 @@ export interface RtcpRoundState {
 
 export class RtcpScheduler {
   private readonly clock: Clock;
-  private readonly sessionKbps: number;
-  private readonly minIntervalS: number;
+  private readonly reducedMinimum: boolean;
+  private sessionKbps = 0;
+  private minIntervalS = 0;
   private readonly ipOverhead: number;
   private readonly random: () => number;
   private avgRtcpSize: number;
@@ -67,8 +68,8 @@ export class RtcpScheduler {
   ) {
     this.clock = opts.clock;
     this.random = opts.random;
-    this.sessionKbps = opts.sessionBandwidthKbps ?? 128;
-    this.minIntervalS = opts.rtcpMinIntervalS ?? (opts.rtcpReducedMinimum ? reducedMinimumS(this.sessionKbps) : RTCP_MIN_TIME_S);
+    this.reducedMinimum = opts.rtcpReducedMinimum ?? false;
+    this.setBandwidth(opts.sessionBandwidthKbps, opts.rtcpMinIntervalS);
     this.ipOverhead = isIPv6(opts.localHost) ? UDP_IPV6_OVERHEAD : UDP_IPV4_OVERHEAD;
     // §6.3.2: avg_rtcp_size starts at the probable size of the first compound packet (RR + SDES).
     this.avgRtcpSize = this.ipOverhead + 8 + 24 + 4 + 4 + 2 + Buffer.byteLength(opts.cname) + 4;
@@ -82,6 +83,16 @@ export class RtcpScheduler {
   /** A compound packet of `octets` (RTCP octets, no IP/UDP header) went out: update avg_rtcp_size (§6.3.3). */
   sent(octets: number): void {
     this.avgRtcpSize = updateAvgRtcpSize(this.avgRtcpSize, octets + this.ipOverhead);
+  }
+
+  /**
+   * The session bandwidth (§6.2; default 128 kbit/s) and the minimum interval (default 5 s, or the
+   * reduced minimum) changed, e.g. with the codec: the next interval is computed with them; the
+   * report already scheduled keeps its time.
+   */
+  setBandwidth(sessionBandwidthKbps: number | undefined, minIntervalS?: number): void {
+    this.sessionKbps = sessionBandwidthKbps ?? 128;
+    this.minIntervalS = minIntervalS ?? (this.reducedMinimum ? reducedMinimumS(this.sessionKbps) : RTCP_MIN_TIME_S);
   }
 
   /** Idempotent: no more reports. */

@@ -1,9 +1,24 @@
 /**
- * The receive half of an RTP session's stats snapshot (RtpSessionStats.rx), from the session's own
- * counters and its source's RFC 3550 A.3 statistics.
+ * The two halves of an RTP session's stats snapshot: what it sent (RtpSessionStats.tx) and what it
+ * received (RtpSessionStats.rx, from the session's own counters and its source's RFC 3550 A.3
+ * statistics).
  */
 import type { ReceiverStatsSnapshot } from './receiver-stats.js';
 import { sumCounts, type RtcpMalformedCounts, type RtpMalformedCounts, type RtpSessionStats } from './rtp-session-types.js';
+
+/** What the session counts on send (RTP octets are payload octets, as in the SR, RFC 3550 §6.4.1). */
+export interface TxCounters {
+  packets: number;
+  octets: number;
+  /** Packets not sent: no destination yet, SRTP refused, or the socket reported an error. */
+  dropped: number;
+  rtcpPackets: number;
+  rtcpOctets: number;
+}
+
+export function txStats(c: TxCounters, bitrateBps: number): RtpSessionStats['tx'] {
+  return { packets: c.packets, octets: c.octets, bitrateBps, dropped: c.dropped, rtcpPackets: c.rtcpPackets, rtcpOctets: c.rtcpOctets };
+}
 
 /** What the session counts on receive, beside the source's statistics. */
 export interface RxCounters {

@@ -15,7 +15,6 @@
  * session only carries it: `sendFeedback`, and the 'rtcp' event, RFC 4585) or retransmissions.
  */
 import type dgram from 'node:dgram';
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import { RTCP_PARSE_ERROR_CODES, RTP_PARSE_ERROR_CODES } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -34,7 +33,8 @@ import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
 import { buildReport } from './rtcp-report.js';
 import { DropLog, parseOrDrop } from './drop-log.js';
 import type { SrtpStage } from './srtp-stage.js';
-import { rxStats, type RxCounters } from './rtp-session-stats.js';
+import { rxStats, txStats, type RxCounters, type TxCounters } from './rtp-session-stats.js';
+import { random32 } from './random32.js';
 import {
   validateRtpSessionOptions,
   toRemote,
@@ -64,13 +64,14 @@ export type {
   RtpSessionStats,
 } from './rtp-session-types.js';
 
-const random32 = (): number => randomBytes(4).readUInt32BE(0);
+/** What a codec change alters in a running session (`retune`): payload types, RTP clock, RTCP bandwidth. */
+export type RtpRetune = Pick<RtpSessionOptions, 'clockRate' | 'payloadType' | 'acceptPayloadTypes' | 'sidePayloadTypes' | 'sessionBandwidthKbps' | 'rtcpMinIntervalS'>;
 
 export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   readonly ssrc: number;
   readonly cname: string;
-  readonly clockRate: number;
-  readonly payloadType: number;
+  private rate: number;
+  private pt: number;
 
   private readonly clock: Clock;
   private readonly rtpSock: dgram.Socket;
@@ -78,8 +79,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly localAddress: string;
   private readonly rtpPort: number;
   private readonly rtcpPort: number;
-  private readonly acceptPt: Set<number>;
-  private readonly sidePt: Set<number>;
+  private acceptPt: Set<number>;
+  private sidePt: Set<number>;
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
   private readonly requireReportFirst: boolean;
@@ -91,11 +92,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private latchedRtcp: { address: string; port: number } | null = null;
   private seq: number;
   private readonly tsOffset: number;
-  private txPackets = 0;
-  private txOctets = 0;
-  private txDropped = 0;
-  private txRtcpPackets = 0;
-  private txRtcpOctets = 0;
+  private readonly txc: TxCounters = { packets: 0, octets: 0, dropped: 0, rtcpPackets: 0, rtcpOctets: 0 };
   private lastTxRtpTs: number | undefined;
   private lastTxMs = 0;
   private sentSinceReport = false;
@@ -139,8 +136,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.rtcpPort = pair.rtcpPort;
     this.ssrc = options.ssrc ?? random32();
     this.cname = options.cname;
-    this.clockRate = options.clockRate;
-    this.payloadType = options.payloadType;
+    this.rate = options.clockRate;
+    this.pt = options.payloadType;
     this.acceptPt = new Set(options.acceptPayloadTypes ?? [options.payloadType]);
     this.sidePt = new Set(options.sidePayloadTypes ?? []);
     this.symmetric = options.symmetric ?? true;
@@ -180,6 +177,36 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
 
   // ------------------------------------------------------------------------------------------
   // Public surface
+
+  /** RTP clock rate of the payload format in force, and the payload type we send by default. */
+  get clockRate(): number {
+    return this.rate;
+  }
+  get payloadType(): number {
+    return this.pt;
+  }
+
+  /**
+   * A codec change on the running session: new payload types and RTP clock, on the same sockets,
+   * SSRC, sequence numbers and timestamp offset, with the latch, the destination, the SRTP stage and
+   * the send counters kept (the SR counts are cumulative for as long as the SSRC is, RFC 3550
+   * §6.4.1). Closing the session and opening another on the same ports does the same at the cost of
+   * two socket closes and binds, and an RTCP BYE the far end may take for our leaving.
+   * The remote source's A.3 statistics start afresh at its next packet (interarrival jitter is kept
+   * in the clock's units, §6.4.1), as after a reopen. No-op when closed.
+   */
+  retune(t: RtpRetune): void {
+    if (this.closing) return;
+    if (t.clockRate !== this.rate) {
+      this.source = null;
+      this.held = [];
+    }
+    this.rate = t.clockRate;
+    this.pt = t.payloadType;
+    this.acceptPt = new Set(t.acceptPayloadTypes ?? [t.payloadType]);
+    this.sidePt = new Set(t.sidePayloadTypes ?? []);
+    this.rtcp.setBandwidth(t.sessionBandwidthKbps, t.rtcpMinIntervalS);
+  }
 
   get localRtpPort(): number {
     return this.rtpPort;
@@ -230,11 +257,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   }
 
   /** `send` with another payload type of ours (RED, RFC 2198); returns the packet as sent, or null. */
-  sendPayload(payload: Buffer, timestamp: number, marker = false, payloadType = this.payloadType): RtpPacket | null {
+  sendPayload(payload: Buffer, timestamp: number, marker = false, payloadType = this.pt): RtpPacket | null {
     if (this.closing) return null;
     const dest = this.rtpDestination();
     if (!dest) {
-      this.txDropped++;
+      this.txc.dropped++;
       return null;
     }
     const rtpTs = tsAdd(this.tsOffset, ts32(timestamp));
@@ -242,14 +269,14 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     const buf = serializeRtp(packet);
     const wire = this.srtp ? this.srtp.protectRtp(buf) : buf;
     if (!wire) {
-      this.txDropped++;
+      this.txc.dropped++;
       return null;
     }
     this.seq = seqAdd(this.seq, 1);
     const now = this.clock.now();
-    this.txPackets++;
+    this.txc.packets++;
     // SR counts wrap modulo 2^32 (§6.4.1).
-    this.txOctets += payload.length;
+    this.txc.octets += payload.length;
     this.lastTxRtpTs = rtpTs;
     this.lastTxMs = now;
     this.sentSinceReport = true;
@@ -261,7 +288,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   /** One callback for every packet (not a closure per packet). */
   private readonly afterRtpSend = (err: Error | null): void => {
     if (!err) return;
-    this.txDropped++;
+    this.txc.dropped++;
     this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
   };
 
@@ -302,14 +329,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       remoteCname: this.remoteCname,
       lastRxMs: this.lastRx,
       closed: this.closing !== null,
-      tx: {
-        packets: this.txPackets,
-        octets: this.txOctets,
-        bitrateBps: this.txRate.bitsPerSecond(now),
-        dropped: this.txDropped,
-        rtcpPackets: this.txRtcpPackets,
-        rtcpOctets: this.txRtcpOctets,
-      },
+      tx: txStats(this.txc, this.txRate.bitsPerSecond(now)),
       rx: rxStats(src, this.rxc, this.rxRate.bitsPerSecond(now), this.malformedByReason, this.rtcpMalformedByReason),
       remoteReport: this.remoteReport ? { ...this.remoteReport } : null,
       rttMs: this.rtt,
@@ -415,7 +435,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     }
     if (!this.source || this.source.ssrc !== pkt.ssrc) {
       if (this.source) this.rxc.ssrcChanges++;
-      this.source = new ReceiverStats(pkt.ssrc, this.clockRate, pkt.sequenceNumber);
+      this.source = new ReceiverStats(pkt.ssrc, this.rate, pkt.sequenceNumber);
       this.held = [];
       if (this.pendingSr && this.pendingSr.ssrc === pkt.ssrc) {
         this.source.onSenderReport(this.pendingSr.lsr, this.pendingSr.arrivalMs);
@@ -520,7 +540,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.remoteReport = {
         fractionLost: b.fractionLost / 256,
         cumulativeLost: b.cumulativeLost,
-        jitterMs: (b.jitter / this.clockRate) * 1000,
+        jitterMs: (b.jitter / this.rate) * 1000,
         highestSeq: b.highestSeq,
         receivedAtMs: now,
       };
@@ -547,7 +567,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     const report = buildReport({
       ssrc: this.ssrc,
       cname: this.cname,
-      clockRate: this.clockRate,
+      clockRate: this.rate,
       now,
       wallNow: this.clock.wallNow(),
       source: this.source,
@@ -555,8 +575,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       sentSinceReport: this.sentSinceReport,
       lastTxRtpTs: this.lastTxRtpTs,
       lastTxMs: this.lastTxMs,
-      txPackets: this.txPackets,
-      txOctets: this.txOctets,
+      txPackets: this.txc.packets,
+      txOctets: this.txc.octets,
     });
     if (report.srNtp !== undefined) this.srLog.record(report.srNtp, now);
     this.sentSinceReport = false;
@@ -564,8 +584,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     const plain = serializeRtcp([...report.packets, ...extra]);
     const buf = this.srtp ? this.srtp.protectRtcp(plain) : plain;
     if (!buf) return false;
-    this.txRtcpPackets++;
-    this.txRtcpOctets += buf.length;
+    this.txc.rtcpPackets++;
+    this.txc.rtcpOctets += buf.length;
     this.rtcp.sent(buf.length);
     this.rtcpSock.send(buf, dest.port, dest.address, (err) => {
       if (err) this.drops.warn('rtcp-tx-error', { err: err.message }, 'rtcp send failed');

@@ -250,6 +250,42 @@ describe('RtpSession on 127.0.0.1', () => {
     expect(s.stats()).toMatchObject({ remoteSsrc: 0x2222, rx: { ssrcChanges: 1, expected: 2, lost: 0 } });
   });
 
+  it('retunes to another payload type and clock rate on the same sockets, SSRC and sequence numbers, without a BYE', async () => {
+    const clock = new FakeClock();
+    const b = await session(clock);
+    const a = await session(clock, { ssrc: 0xacc0, initialSeq: 100, remote: { address: HOST, rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort } });
+    const got: Array<{ seq: number; pt: number; ts: number }> = [];
+    b.on('rtp', (r) => got.push({ seq: r.packet.sequenceNumber, pt: r.packet.payloadType, ts: r.packet.timestamp }));
+    const byes: number[] = [];
+    b.on('bye', (e) => byes.push(e.ssrc));
+    const ports = [a.localRtpPort, a.localRtcpPort];
+    for (let i = 0; i < 3; i++) {
+      a.send(Buffer.alloc(10, i), i * 960);
+      clock.advance(20);
+    }
+    await vi.waitFor(() => expect(got).toHaveLength(3), { timeout: 5000, interval: 5 });
+    // The re-INVITE's answer: Opus 96 at 48 kHz becomes PCMA 8 at 8 kHz on both ends.
+    a.retune({ payloadType: 8, clockRate: 8000, sessionBandwidthKbps: 64 });
+    b.retune({ payloadType: 8, clockRate: 8000, sessionBandwidthKbps: 64 });
+    expect([a.payloadType, a.clockRate, a.localRtpPort, a.localRtcpPort]).toEqual([8, 8000, ...ports]);
+    for (let i = 0; i < 3; i++) {
+      a.send(Buffer.alloc(160, i), 480 + i * 160);
+      clock.advance(20);
+    }
+    await vi.waitFor(() => expect(got).toHaveLength(6), { timeout: 5000, interval: 5 });
+    expect(got.map((g) => g.seq)).toEqual([100, 101, 102, 103, 104, 105]);
+    expect(got.map((g) => g.pt)).toEqual([96, 96, 96, 8, 8, 8]);
+    expect((got[4]!.ts - got[3]!.ts + 2 ** 32) % 2 ** 32).toBe(160);
+    // The old payload type is now unwanted at B; the sender's SR counts carry on (RFC 3550 §6.4.1).
+    a.sendPayload(Buffer.alloc(10), 960, false, 96);
+    await vi.waitFor(() => expect(b.stats().rx.wrongPt).toBe(1), { timeout: 5000, interval: 5 });
+    expect(got).toHaveLength(6);
+    expect(a.stats()).toMatchObject({ ssrc: 0xacc0, tx: { packets: 7 }, closed: false });
+    // B's A.3 statistics restarted with the clock: three packets since the retune.
+    expect(b.stats().rx.packets).toBe(3);
+    expect(byes).toEqual([]);
+  });
+
   it('emits bye when the remote source leaves', async () => {
     const clock = new FakeClock();
     const b = await session(clock);

@@ -4,7 +4,7 @@
  *
  *   npm run bench -- session-cost            (or: node --import tsx test/bench/media/session-cost.ts)
  *   node --import tsx test/bench/media/session-cost.ts --only=steady|calls|memory|stats [--config=pcma]
- *     [--pairs=N] [--step-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--profile=/tmp/prefix]
+ *     [--pairs=N] [--step-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--shape=pair|service] [--profile=/tmp/prefix]
  *
  * `--profile` writes a CPU profile of each measuring window only (inspector), not of start-up.
  *
@@ -20,6 +20,9 @@
  *    call and per session, and the same with 0 ms of media (set-up + teardown alone).
  *    With `--workers=N` the calls go through a MediaWorkerPool instead (CPU of all threads: the
  *    worker's session work plus the messages both ways, as the service runs them).
+ *    Then the same for calls shaped as the service answers sipp's in the call-rate bench: one session
+ *    opened provisionally with the default profile's first codec (Opus, nothing sent or received, a
+ *    port from the range), updated to the PCMA answer, a far end that sends no RTP, closed.
  * 3. Memory: heap and ArrayBuffer bytes per open session (PCMA 20 ms and Opus), after a forced GC.
  * 4. `stats()` against `meters()` on a running session: what a 10 Hz meter push costs either way.
  *
@@ -30,6 +33,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
+import dgram from 'node:dgram';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { MediaSession, type MediaSessionParams } from '../../../server/media/media-session.js';
 import { codecRegistry } from '../../../server/codecs/registry.js';
@@ -68,6 +72,8 @@ export interface SessionCostOptions {
   only?: 'steady' | 'calls' | 'memory' | 'stats';
   /** Per-call part through a MediaWorkerPool of this many workers (default 0: in this thread). */
   workers?: number;
+  /** Per-call part: both ends ours ('pair'), the service's call shape ('service'), or both (default). */
+  shape?: 'pair' | 'service';
   /** Write a CPU profile of each measuring window (steady state and per-call) to `<profile>-<part>.cpuprofile`. */
   profile?: string;
   /** Steady state: only the configurations whose name contains this (case-insensitive). */
@@ -193,7 +199,7 @@ export interface SteadyRow {
   skippedTicks: number;
 }
 
-async function steady(c: CostConfig, o: Required<Omit<SessionCostOptions, 'only' | 'log' | 'config' | 'profile' | 'workers'>>): Promise<SteadyRow> {
+async function steady(c: CostConfig, o: Required<Omit<SessionCostOptions, 'only' | 'log' | 'config' | 'profile' | 'workers' | 'shape'>>): Promise<SteadyRow> {
   const sessions: MediaSession[] = [];
   try {
     for (let i = 0; i < o.pairs; i++) sessions.push(...(await openPair(c, `${i}`)));
@@ -237,9 +243,47 @@ export interface CallRow {
   wallMs: number;
 }
 
-async function calls(mediaMs: number, n: number, concurrency: number, open: MediaSessionOpener): Promise<CallRow> {
+/**
+ * One call as the service answers sipp's (test/fixtures/sipp/bench-uac-g711.xml): the link layer opens
+ * the session provisionally with the default profile's first codec (ebu-3326-interop: Opus 128k stereo),
+ * nothing sent or received and a port from the range, then applies the answer: PCMA 20 ms both ways to
+ * a far end that sends no RTP (sipp), tone in, null out. One session per call.
+ */
+async function serviceCall(open: MediaSessionOpener, tag: string, farEnd: number, mediaMs: number): Promise<void> {
+  const provisional: MediaSessionParams = {
+    ...params(SESSION_COST_CONFIGS[0]!, `s${tag}`),
+    codecParams: { sampleRate: 48000, channels: 2, ptimeMs: 20, bitrate: 128000, complexity: 10, application: 'audio' },
+    ports: undefined,
+    portRange: { min: 20000, max: 29999 },
+    send: false,
+    receive: false,
+    input: 'tone',
+    noMediaTimeoutMs: 5000,
+    jitterBuffer: { mode: 'adaptive', minMs: 20, maxMs: 160 },
+  };
+  delete provisional.ports;
+  const s = await open(provisional);
+  try {
+    await s.update({
+      ...provisional,
+      codecId: 'PCMA',
+      payloadType: 8,
+      codecParams: { ...PCMA.params },
+      receivePtimeMs: 20,
+      remote: { address: '127.0.0.1', rtpPort: farEnd, rtcpPort: farEnd + 1 },
+      send: true,
+      receive: true,
+    });
+    if (mediaMs > 0) await sleep(mediaMs);
+  } finally {
+    await s.close('hang-up');
+  }
+}
+
+async function calls(mediaMs: number, n: number, concurrency: number, open: MediaSessionOpener, shape: 'pair' | 'service' = 'pair', farEnd = 0): Promise<CallRow> {
   let next = 0;
   const one = async (): Promise<void> => {
+    if (shape === 'service') return serviceCall(open, `${next}`, farEnd, mediaMs);
     const [a, b] = await openPairWith(open, PCMA, `c${next}`);
     if (mediaMs > 0) await sleep(mediaMs);
     await Promise.all([a.close(), b.close()]);
@@ -259,7 +303,7 @@ async function calls(mediaMs: number, n: number, concurrency: number, open: Medi
   await Promise.all(Array.from({ length: concurrency }, lane));
   const cpu = cpuMicros() - cpu0;
   await profiler.stop(`calls-${mediaMs}ms`);
-  return { mediaMs, calls: n, cpuUsPerCall: cpu / n, cpuUsPerSession: cpu / (2 * n), wallMs: performance.now() - w0 };
+  return { mediaMs, calls: n, cpuUsPerCall: cpu / n, cpuUsPerSession: cpu / (shape === 'service' ? n : 2 * n), wallMs: performance.now() - w0 };
 }
 
 export interface MemoryRow {
@@ -314,18 +358,29 @@ export async function runSessionCostBench(opts: SessionCostOptions = {}): Promis
   }
   if (!opts.only || opts.only === 'calls') {
     const pool = opts.workers ? new MediaWorkerPool({ workers: opts.workers }) : null;
+    // The far end of a service-shaped call: sipp's media port, which sends nothing and ignores what it gets.
+    const farEnd = dgram.createSocket('udp4');
+    farEnd.on('message', () => undefined);
+    await new Promise<void>((r) => farEnd.bind(0, '127.0.0.1', r));
     try {
       if (pool) await pool.ready();
       const where = pool ? `through ${opts.workers} media worker(s), all threads` : 'in this thread';
-      for (const mediaMs of [200, 0]) {
-        const r = await calls(mediaMs, o.calls, o.concurrency, pool ? (p) => pool.open(p) : inProcess);
-        out.calls.push(r);
-        log(
-          `  PCMA call ${where}, ${mediaMs} ms of media, ${r.calls} calls ${o.concurrency} in flight: ${r.cpuUsPerCall.toFixed(0)} µs CPU per call ` +
-            `(${r.cpuUsPerSession.toFixed(0)} µs per session; both ends are ours)  [${(r.wallMs / 1000).toFixed(1)} s wall]`,
-        );
+      const opener: MediaSessionOpener = pool ? (p) => pool.open(p) : inProcess;
+      for (const shape of opts.shape ? [opts.shape] : (['pair', 'service'] as const)) {
+        for (const mediaMs of [200, 0]) {
+          const r = await calls(mediaMs, o.calls, o.concurrency, opener, shape, farEnd.address().port);
+          out.calls.push(r);
+          log(
+            shape === 'pair'
+              ? `  PCMA call ${where}, ${mediaMs} ms of media, ${r.calls} calls ${o.concurrency} in flight: ${r.cpuUsPerCall.toFixed(0)} µs CPU per call ` +
+                  `(${r.cpuUsPerSession.toFixed(0)} µs per session; both ends are ours)  [${(r.wallMs / 1000).toFixed(1)} s wall]`
+              : `  service-shaped call ${where} (provisional Opus open, PCMA answer, far end silent), ${mediaMs} ms of media, ${r.calls} calls ` +
+                  `${o.concurrency} in flight: ${r.cpuUsPerCall.toFixed(0)} µs CPU per call (one session)  [${(r.wallMs / 1000).toFixed(1)} s wall]`,
+          );
+        }
       }
     } finally {
+      farEnd.close();
       await pool?.close();
     }
   }
@@ -364,6 +419,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...(only ? { only } : {}),
     ...(arg('config') ? { config: arg('config')! } : {}),
     ...(arg('profile') ? { profile: arg('profile')! } : {}),
+    ...(arg('shape') ? { shape: arg('shape') as 'pair' | 'service' } : {}),
     ...pick('pairs', num('pairs')),
     ...pick('stepS', num('step-s')),
     ...pick('calls', num('calls')),
