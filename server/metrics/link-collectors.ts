@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
 import { LINK_STATES } from '../links/link-state.js';
-import { LinkFamily, LinkLabels, type LabelSet, type Row } from './link-family.js';
+import { LinkFamily, LinkLabels, type LabelSet } from './link-family.js';
 import type { LinkSnapshot, RegistrationStatus } from '../links/link-types.js';
 
 export interface LinkMetricsSource {
@@ -68,11 +68,8 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       const all = snapshots();
       this.set(all.length);
       scrape++;
-      const r = {
-        received: [] as Row[], lost: [] as Row[], late: [] as Row[], sent: [] as Row[], concealed: [] as Row[], srtp: [] as Row[], recovered: [] as Row[],
-        stillLost: [] as Row[], nack: [] as Row[], rtx: [] as Row[], rtxSuppressed: [] as Row[], path: [] as Row[], jitter: [] as Row[], buffer: [] as Row[], drift: [] as Row[], rtt: [] as Row[], level: [] as Row[],
-      };
-      const row = (rows: Row[], set: LabelSet, value: number) => rows.push({ value, set });
+      for (const f of perLink) f.reset();
+      const row = (f: LinkFamily, set: LabelSet, value: number) => f.rows.push({ value, set });
       const links: LinkLabels[] = [];
       for (const l of all) {
         let ll = labelCache.get(l.id);
@@ -83,17 +80,17 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
       // Counters: every listed link gets every row, 0 included: a series that appears only once it is
       // non-zero breaks rate() and alerting on it ("avoid missing metrics" in the Prometheus
       // instrumentation guide). Families in the order they are written, links in board order.
-      all.forEach((l, i) => row(r.received, links[i]!.link, total(l.rx?.packets)));
-      all.forEach((l, i) => row(r.lost, links[i]!.link, total(l.rx?.lost)));
-      all.forEach((l, i) => row(r.late, links[i]!.link, total(l.rx?.late)));
-      all.forEach((l, i) => row(r.sent, links[i]!.link, total(l.tx?.packets)));
-      all.forEach((l, i) => row(r.concealed, links[i]!.link, total(l.rx ? l.rx.concealedMs / 1000 : undefined)));
+      all.forEach((l, i) => row(received, links[i]!.link, total(l.rx?.packets)));
+      all.forEach((l, i) => row(lost, links[i]!.link, total(l.rx?.lost)));
+      all.forEach((l, i) => row(late, links[i]!.link, total(l.rx?.late)));
+      all.forEach((l, i) => row(sent, links[i]!.link, total(l.tx?.packets)));
+      all.forEach((l, i) => row(concealed, links[i]!.link, total(l.rx ? l.rx.concealedMs / 1000 : undefined)));
       all.forEach((l, i) => {
         // Every reason of every SRTP link, 0 included (a link without an SRTP stage has no rows).
         const d = l.security?.dropped;
         if (!d) return;
         for (const kind of ['rtp', 'rtcp'] as const) {
-          for (const [reason, n] of Object.entries(d[kind])) row(r.srtp, links[i]!.with(kind, reason, () => ({ link: l.id, kind, reason })), total(n));
+          for (const [reason, n] of Object.entries(d[kind])) row(srtpDropped, links[i]!.with(kind, reason, () => ({ link: l.id, kind, reason })), total(n));
         }
       });
       all.forEach((l, i) => {
@@ -101,52 +98,35 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
         const rec = l.recovery;
         if (!rec) return;
         const ll = links[i]!;
-        row(r.recovered, ll.with('by', 'red', () => ({ link: l.id, by: 'red' })), total(rec.recoveredByRed));
-        row(r.recovered, ll.with('by', 'rtx', () => ({ link: l.id, by: 'rtx' })), total(rec.recoveredByRtx));
-        row(r.recovered, ll.with('by', 'path', () => ({ link: l.id, by: 'path' })), total(rec.recoveredByPath));
+        row(recovered, ll.with('by', 'red', () => ({ link: l.id, by: 'red' })), total(rec.recoveredByRed));
+        row(recovered, ll.with('by', 'rtx', () => ({ link: l.id, by: 'rtx' })), total(rec.recoveredByRtx));
+        row(recovered, ll.with('by', 'path', () => ({ link: l.id, by: 'path' })), total(rec.recoveredByPath));
       });
       all.forEach((l, i) => {
         const rec = l.recovery;
         if (!rec) return;
         const link = links[i]!.link;
-        row(r.stillLost, link, total(rec.stillLost));
-        row(r.nack, link, total(rec.nackRequests));
-        row(r.rtx, link, total(rec.rtxSent));
-        row(r.rtxSuppressed, link, total(rec.rtxSuppressed));
-        rec.paths?.forEach((p, k) => row(r.path, links[i]!.with('path', String(k), () => ({ link: l.id, path: String(k) })), p.lossPct / 100));
+        row(stillLost, link, total(rec.stillLost));
+        row(nackRequests, link, total(rec.nackRequests));
+        row(rtxSent, link, total(rec.rtxSent));
+        row(rtxSuppressed, link, total(rec.rtxSuppressed));
+        rec.paths?.forEach((p, k) => row(pathLost, links[i]!.with('path', String(k), () => ({ link: l.id, path: String(k) })), p.lossPct / 100));
       });
       all.forEach((l, i) => {
         const ll = links[i]!;
-        row(r.jitter, ll.link, l.rx ? l.rx.jitterMs / 1000 : UNKNOWN);
-        row(r.buffer, ll.link, l.rx ? l.rx.bufferMs / 1000 : UNKNOWN);
-        row(r.drift, ll.link, l.rx ? l.rx.driftPpm : UNKNOWN);
-        row(r.rtt, ll.link, l.rttMs !== null ? l.rttMs / 1000 : UNKNOWN);
+        row(jitter, ll.link, l.rx ? l.rx.jitterMs / 1000 : UNKNOWN);
+        row(buffer, ll.link, l.rx ? l.rx.bufferMs / 1000 : UNKNOWN);
+        row(drift, ll.link, l.rx ? l.rx.driftPpm : UNKNOWN);
+        row(rtt, ll.link, l.rttMs !== null ? l.rttMs / 1000 : UNKNOWN);
         // The channel label needs the channel count, known once the link has meters. A null peak is
         // digital silence (-Infinity in the snapshot, which JSON cannot carry).
         if (l.meters) {
           for (const direction of ['input', 'output'] as const) {
-            l.meters[direction].peak.forEach((v, ch) => row(r.level, ll.with(direction, String(ch), () => ({ link: l.id, direction, channel: String(ch + 1) })), v ?? -Infinity));
+            l.meters[direction].peak.forEach((v, ch) => row(level, ll.with(direction, String(ch), () => ({ link: l.id, direction, channel: String(ch + 1) })), v ?? -Infinity));
           }
         }
       });
       for (const [id, ll] of labelCache) if (ll.seen !== scrape) labelCache.delete(id);
-      received.rows = r.received;
-      lost.rows = r.lost;
-      late.rows = r.late;
-      sent.rows = r.sent;
-      concealed.rows = r.concealed;
-      srtpDropped.rows = r.srtp;
-      recovered.rows = r.recovered;
-      stillLost.rows = r.stillLost;
-      nackRequests.rows = r.nack;
-      rtxSent.rows = r.rtx;
-      rtxSuppressed.rows = r.rtxSuppressed;
-      pathLost.rows = r.path;
-      jitter.rows = r.jitter;
-      buffer.rows = r.buffer;
-      drift.rows = r.drift;
-      rtt.rows = r.rtt;
-      level.rows = r.level;
     },
   });
 
@@ -182,6 +162,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
   const drift = family('acip_clock_drift_ppm', 'Estimated sender clock drift against ours, ppm', 'gauge', ['link']);
   const rtt = family('acip_rtt_seconds', 'Round-trip time from RTCP per link', 'gauge', ['link']);
   const level = family('acip_audio_level_dbfs', 'Audio peak level per link, direction (input = sent, output = received) and channel, dBFS', 'gauge', ['link', 'direction', 'channel']);
+  const perLink = [received, lost, late, sent, concealed, srtpDropped, recovered, stillLost, nackRequests, rtxSent, rtxSuppressed, pathLost, jitter, buffer, drift, rtt, level];
 
   new Gauge({
     name: 'acip_registration_up',
