@@ -68,6 +68,8 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
   private inWindow = 0;
   private readonly accPeak: Float64Array;
   private readonly accSq: Float64Array;
+  /** Sum of squares per channel of the frame being processed. */
+  private readonly frameSq: Float64Array;
   private readonly clipping: Uint8Array; // last sample of each channel was clipped
   // Results.
   private readonly clipSamples: Float64Array;
@@ -89,6 +91,7 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
     const C = opts.channels;
     this.accPeak = new Float64Array(C);
     this.accSq = new Float64Array(C);
+    this.frameSq = new Float64Array(C);
     this.clipping = new Uint8Array(C);
     this.clipSamples = new Float64Array(C);
     this.clipEvents = new Float64Array(C);
@@ -103,17 +106,23 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
     }));
   }
 
-  /** Feeds one interleaved frame of any length. */
-  process(frame: Float32Array): void {
+  /**
+   * Feeds one interleaved frame of any length. Returns the mean square of its loudest channel (0 for
+   * an empty frame), for the silence detector that watches the same audio.
+   */
+  process(frame: Float32Array): number {
     const C = this.channels;
     const frames = Math.floor(frame.length / C);
     const clip = this.clipLevel;
+    const frameSq = this.frameSq;
+    frameSq.fill(0);
     let f = 0;
     while (f < frames) {
       const n = Math.min(frames - f, this.windowFrames - this.inWindow);
       for (let c = 0; c < C; c++) {
         let pk = this.accPeak[c]!;
         let sq = this.accSq[c]!;
+        let fsq = frameSq[c]!;
         let clipping = this.clipping[c]!;
         let cs = 0;
         let ce = 0;
@@ -121,7 +130,9 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
           const v = frame[i]!;
           const a = v < 0 ? -v : v;
           if (a > pk) pk = a;
-          sq += v * v;
+          const s = v * v;
+          sq += s;
+          fsq += s;
           if (a >= clip) {
             cs++;
             if (!clipping) ce++;
@@ -130,6 +141,7 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
         }
         this.accPeak[c] = pk;
         this.accSq[c] = sq;
+        frameSq[c] = fsq;
         this.clipping[c] = clipping;
         this.clipSamples[c]! += cs;
         this.clipEvents[c]! += ce;
@@ -138,6 +150,9 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
       this.inWindow += n;
       if (this.inWindow === this.windowFrames) this.closeWindow();
     }
+    let loudest = 0;
+    for (let c = 0; c < C; c++) loudest = Math.max(loudest, frameSq[c]!);
+    return frames > 0 ? loudest / frames : 0;
   }
 
   private closeWindow(): void {

@@ -470,8 +470,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const enc = path.encoder;
     if (!enc || this.path !== path) return;
     const frame = this.source.read(enc.samplesPerFrame);
-    this.inMeter.process(frame);
-    this.inSilence.process(frame);
+    this.inSilence.processMeanSquare(this.inMeter.process(frame), enc.samplesPerFrame);
     let payload: Buffer;
     try {
       payload = enc.encode(frame);
@@ -538,8 +537,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     }
     path.rxFramesOut += frames;
     this.playedFrames++;
-    this.outMeter.process(frame);
-    this.outSilence.process(frame);
+    this.outSilence.processMeanSquare(this.outMeter.process(frame), frames);
     this.sink.write(frame);
     if (isLoopbackSource(this.source)) this.source.push(frame, path.decoder?.channels ?? path.params.channels);
   }

@@ -73,23 +73,21 @@ export class SilenceDetector extends TypedEmitter<SilenceDetectorEvents> {
     const frames = Math.floor(frame.length / C);
     if (frames === 0) return;
     let loudest = 0;
-    if (C === 2) {
-      // Stereo, the common case: both channels in one pass (the same sums, in the same order).
-      let l = 0;
-      let r = 0;
-      for (let i = 0; i < frames * 2; i += 2) {
-        l += frame[i]! * frame[i]!;
-        r += frame[i + 1]! * frame[i + 1]!;
-      }
-      loudest = Math.max(l / frames, r / frames);
-    } else {
-      for (let c = 0; c < C; c++) {
-        let sq = 0;
-        for (let i = c; i < frames * C; i += C) sq += frame[i]! * frame[i]!;
-        loudest = Math.max(loudest, sq / frames);
-      }
+    for (let c = 0; c < C; c++) {
+      let sq = 0;
+      for (let i = c; i < frames * C; i += C) sq += frame[i]! * frame[i]!;
+      loudest = Math.max(loudest, sq / frames);
     }
-    this.processLevel(toDbfs(Math.sqrt(loudest)), (frames * 1000) / this.sampleRate);
+    this.processMeanSquare(loudest, frames);
+  }
+
+  /**
+   * A frame of `frames` sample frames whose loudest channel has this mean square (what a level
+   * meter has already summed: `LevelMeter.process` returns it, so the media path sums once).
+   */
+  processMeanSquare(meanSquare: number, frames: number): void {
+    if (frames === 0) return;
+    this.processLevel(toDbfs(Math.sqrt(meanSquare)), (frames * 1000) / this.sampleRate);
   }
 
   /** The pure core: a stretch of `durationMs` audio at `levelDbfs`. */

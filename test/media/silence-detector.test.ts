@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SilenceDetector, type SilenceEvent } from '../../server/media/silence-detector.js';
 import { ToneSource } from '../../server/media/tone-source.js';
+import { LevelMeter } from '../../server/media/level-meter.js';
 
 function timeline(det: SilenceDetector) {
   const events: Array<[string, SilenceEvent]> = [];
@@ -77,5 +78,35 @@ describe('silence detector', () => {
     expect(events.map((e) => e[0])).toEqual(['silence']);
     det.processLevel(-60, 1);
     expect(events.map((e) => e[0])).toEqual(['silence', 'silence-cleared']);
+  });
+});
+
+describe('silence detector fed by the level meter', () => {
+  // The media path sums each frame's squares once, in the meter, and hands the loudest channel's mean
+  // square to the detector: the detector must then decide exactly as if it had read the frame itself.
+  it.each([
+    { what: 'a stereo frame, one channel loud', channels: 2, frameMs: 20, left: 0.5, right: 0 },
+    { what: 'a mono frame near the threshold', channels: 1, frameMs: 5, left: 0.0011, right: 0 },
+    { what: 'digital silence', channels: 2, frameMs: 20, left: 0, right: 0 },
+    { what: 'a 7 ms frame across a meter window edge', channels: 2, frameMs: 7, left: 0.001, right: 0.002 },
+  ])('decides as from the frame itself for $what', ({ channels, frameMs, left, right }) => {
+    const rate = 48000;
+    const frames = (rate * frameMs) / 1000;
+    const direct = new SilenceDetector({ sampleRate: rate, channels, durationMs: 100 });
+    const viaMeter = new SilenceDetector({ sampleRate: rate, channels, durationMs: 100 });
+    const meter = new LevelMeter({ sampleRate: rate, channels });
+    const seen = [timeline(direct), timeline(viaMeter)];
+    for (let k = 0; k < 40; k++) {
+      const frame = new Float32Array(frames * channels);
+      for (let i = 0; i < frames; i++) {
+        const s = Math.sin((2 * Math.PI * 1000 * (k * frames + i)) / rate);
+        frame[i * channels] = left * s;
+        if (channels === 2) frame[i * channels + 1] = right * s;
+      }
+      direct.process(frame);
+      viaMeter.processMeanSquare(meter.process(frame), frames);
+      expect(viaMeter.state()).toEqual(direct.state());
+    }
+    expect(seen[1]).toEqual(seen[0]);
   });
 });
