@@ -5,7 +5,7 @@
  * be killed (SIGKILL) and restarted on the same ports. Stopped with its process group (stopProcess).
  */
 import dgram from 'node:dgram';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, PeerProcess, runProgram } from './sip-peer-process.js';
@@ -58,7 +58,7 @@ export interface BaresipPeer {
   opts: BaresipOptions;
   /** Send a console command line (`/dial sip:…`, `/hangup`, `/quit`). */
   command(line: string): Promise<void>;
-  /** The received-audio dumps written so far (full paths, oldest first). */
+  /** The received-audio dumps written so far (full paths, oldest first); may still be open: see closedDecDumps. */
   decDumps(): string[];
   /** SIGKILL by PID (crash), leaving config and ports for `restart`. */
   kill(): Promise<void>;
@@ -145,7 +145,44 @@ export function baresipConsole(consPort: number): { command(line: string): Promi
   };
 }
 
-/** A PCMA-only baresip driven over its console (`startConsoleBaresip`). */
+/** The received-audio dumps `sndfile` has written in `sndDir` (full paths, oldest first). */
+export function decDumpsIn(sndDir: string): string[] {
+  return readdirSync(sndDir)
+    .filter((n) => n.endsWith('-dec.wav'))
+    .sort()
+    .map((n) => join(sndDir, n));
+}
+
+/**
+ * Whether a WAV file's header is written for its final length: its RIFF size is the file's size − 8.
+ * libsndfile writes the sizes when it closes the file, and baresip's `sndfile` closes a dump some time
+ * after it prints that the call ended; read before then, the dump parses as 0 s of audio.
+ */
+export function wavClosed(path: string): boolean {
+  const head = Buffer.alloc(8);
+  const fd = openSync(path, 'r');
+  try {
+    if (readSync(fd, head, 0, 8, 0) < 8) return false;
+  } finally {
+    closeSync(fd);
+  }
+  return head.toString('latin1', 0, 4) === 'RIFF' && head.readUInt32LE(4) === statSync(path).size - 8;
+}
+
+/**
+ * The received-audio dumps in `sndDir` once every one is closed (polled, at most `timeoutMs`; after
+ * that the dumps as they are, so a test's own checks say what is wrong).
+ */
+export async function closedDecDumps(sndDir: string, timeoutMs = 5000): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const dumps = decDumpsIn(sndDir);
+    if ((dumps.length > 0 && dumps.every(wavClosed)) || Date.now() >= until) return dumps;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A baresip driven over its console (`startConsoleBaresip`). */
 export interface ConsoleBaresip {
   sipPort: number;
   proc: PeerProcess;
@@ -156,15 +193,17 @@ export interface ConsoleBaresip {
 }
 
 /**
- * baresip that answers automatically with PCMA only, plays a 60 s SOURCE_TONE file and records what it
- * receives with `sndfile`. `account(sipPort)` gives the accounts line (the caller's display name, URI and
- * transport); `modules` and `settings` are added to the plain set (e.g. `srtp` and its certificates).
+ * baresip that plays a SOURCE_TONE file and records what it receives with `sndfile` (G.711 loaded; the
+ * codecs it uses and whether it answers by itself are the account line's). `account(sipPort)` gives the accounts line (the caller's display name, URI and
+ * transport); `modules` and `settings` are added to the plain set (e.g. `srtp` and its certificates);
+ * `toneSeconds` (default 60) should outlast the call: baresip hangs up when its source file ends.
  */
 export async function startConsoleBaresip(opts: {
   tag: string;
   account: (sipPort: number) => string;
   modules?: readonly string[];
   settings?: readonly string[];
+  toneSeconds?: number;
 }): Promise<ConsoleBaresip> {
   const dir = mkdtempSync(join(tmpdir(), `acip-${opts.tag}-baresip-`));
   const sndDir = join(dir, 'snd');
@@ -173,7 +212,7 @@ export async function startConsoleBaresip(opts: {
   const consPort = await freePort();
   const rtpLo = 20000 + 2 * Math.floor(Math.random() * 15000);
   const wav = join(dir, 'source.wav');
-  await makeToneWav(wav, { ...SOURCE_TONE, seconds: 60 });
+  await makeToneWav(wav, { ...SOURCE_TONE, seconds: opts.toneSeconds ?? 60 });
   writeBaresipFiles(
     dir,
     {
@@ -253,11 +292,7 @@ export async function startBaresip(opts: BaresipOptions = {}): Promise<BaresipPe
     proc: await launch(),
     opts: { ...opts, sipPort, consPort, rtpRange: [rtpLo, rtpHi] },
     command: (line) => cons.command(line),
-    decDumps: () =>
-      readdirSync(sndDir)
-        .filter((n) => n.endsWith('-dec.wav'))
-        .sort()
-        .map((n) => join(sndDir, n)),
+    decDumps: () => decDumpsIn(sndDir),
     async kill() {
       await peer.proc.kill();
     },

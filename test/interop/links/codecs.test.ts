@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireProgram } from '../../helpers/require-program.js';
-import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipPeer } from '../../helpers/baresip.js';
+import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipPeer, closedDecDumps } from '../../helpers/baresip.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from './harness.js';
 import { dominantFrequency } from './measure.js';
 
@@ -87,7 +87,7 @@ describe.skipIf(!has)('calls between acip and baresip carry audio both ways with
     // baresip closes its dump when the call ends.
     await waitFor(() => /terminated/.test(b.proc.output), 3000);
     const rec = join(acip.recDir, `acip-${id}.wav`);
-    return { snap, rec, dumps: b.decDumps() };
+    return { snap, rec, dumps: await closedDecDumps(b.sndDir) };
   }
 
   for (const c of CASES) {

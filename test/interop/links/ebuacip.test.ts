@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { requireProgram } from '../../helpers/require-program.js';
-import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipOptions } from '../../helpers/baresip.js';
+import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipOptions, closedDecDumps } from '../../helpers/baresip.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from './harness.js';
 
 const has = requireProgram('baresip') && requireProgram('sox');
@@ -44,7 +44,7 @@ describe.skipIf(!has)("acip and baresip's ebuacip module understand each other's
       await waitForLinkState(acip, link.id, 'ended', 8000);
       await waitFor(() => /terminated/.test(b.proc.output), 3000);
       // Read baresip's dump now: stop() removes its folder.
-      return { snap, dump: readWavFile(b.decDumps()[0]!), rec: join(acip.recDir, `acip-${link.id}.wav`) };
+      return { snap, dump: readWavFile((await closedDecDumps(b.sndDir))[0]!), rec: join(acip.recDir, `acip-${link.id}.wav`) };
     } finally {
       await b.stop();
     }
@@ -92,7 +92,7 @@ describe.skipIf(!has)("acip and baresip's ebuacip module understand each other's
       await waitFor(() => /terminated/.test(b.proc.output), 3000);
       // baresip's ebuacip module logged no complaint and played our tone.
       expect(b.proc.output).not.toMatch(/ebuacip.*(error|invalid)/i);
-      const atB = measureTone(readWavFile(b.decDumps()[0]!), 1000, 1.0, 1.0);
+      const atB = measureTone(readWavFile((await closedDecDumps(b.sndDir))[0]!), 1000, 1.0, 1.0);
       expect(Math.abs(atB.frequencyHz[0]! - 1000)).toBeLessThanOrEqual(5);
       expect(Math.abs(atB.peakEquivDbfs[0]! + 18)).toBeLessThanOrEqual(1);
       const atA = measureTone(readWavFile(join(acip.recDir, `acip-${r.body.id}.wav`)), SOURCE_TONE.hz, 1.0, 1.0);

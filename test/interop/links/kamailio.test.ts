@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
 import { startKamailio, type Kamailio } from '../../helpers/sip-kamailio.js';
-import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipPeer } from '../../helpers/baresip.js';
+import { BARESIP_CODECS, SOURCE_TONE, startBaresip, type BaresipPeer, closedDecDumps } from '../../helpers/baresip.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from './harness.js';
 import { join } from 'node:path';
 
@@ -57,7 +57,7 @@ describe.skipIf(!has)('acip registered at Kamailio', () => {
     await acip.api('DELETE', `/api/links/${link.id}`);
     await waitForLinkState(acip, link.id, 'ended', 8000);
     await waitFor(() => /terminated/.test(b.proc.output), 3000);
-    const atB = measureTone(readWavFile(b.decDumps()[0]!), 1000, 1.0, 1.0);
+    const atB = measureTone(readWavFile((await closedDecDumps(b.sndDir))[0]!), 1000, 1.0, 1.0);
     expect(Math.abs(atB.frequencyHz[0]! - 1000)).toBeLessThanOrEqual(5);
     expect(Math.abs(atB.peakEquivDbfs[0]! + 18)).toBeLessThanOrEqual(1);
     const atA = measureTone(readWavFile(join(acip.recDir, `acip-${link.id}.wav`)), SOURCE_TONE.hz, 1.0, 1.0);

@@ -6,11 +6,10 @@
  * the snapshot), every packet baresip receives is PCMA, and the tone arrives at its level both
  * ways. The other way round, baresip's plain offer gets a plain answer.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip } from '../../helpers/baresip.js';
+import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip, closedDecDumps } from '../../helpers/baresip.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 
 const has = requireProgram('baresip') && requireProgram('sox');
@@ -69,9 +68,9 @@ async function callAndCheck(acip: LtAcip, direction: 'outbound' | 'inbound'): Pr
     expect(snap.recovery, why).toBeUndefined();
     expect(snap.rx.packets, why).toBeGreaterThan(100);
     // acip's tone in baresip's decoded dump: baresip decoded every packet as PCMA.
-    const dumps = readdirSync(b.sndDir).filter((f) => f.endsWith('-dec.wav'));
+    const dumps = await closedDecDumps(b.sndDir);
     expect(dumps.length, why).toBe(1);
-    const atBaresip = measureTone(readWavFile(join(b.sndDir, dumps[0]!)), 1000, 1.0, 1.5);
+    const atBaresip = measureTone(readWavFile(dumps[0]!), 1000, 1.0, 1.5);
     expect(Math.abs(atBaresip.frequencyHz[0]! - 1000), JSON.stringify(atBaresip)).toBeLessThanOrEqual(5);
     expect(Math.abs(atBaresip.peakEquivDbfs[0]! - -18), JSON.stringify(atBaresip)).toBeLessThanOrEqual(1);
     const atAcip = measureTone(readWavFile(join(acip.recDir, `acip-${id}.wav`)), SOURCE_TONE.hz, 1.0, 1.5);

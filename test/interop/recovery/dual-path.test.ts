@@ -15,11 +15,10 @@
  * call works as a single path and the tone arrives both ways.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmsDbfs } from '../../helpers/audio-measure.js';
-import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip } from '../../helpers/baresip.js';
+import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip, closedDecDumps } from '../../helpers/baresip.js';
 import { requireProgram } from '../../helpers/require-program.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 
@@ -234,9 +233,9 @@ describe.skipIf(!hasBaresip)('a duplicating acip and baresip, which knows no gro
       // No second path in force: nothing is duplicated to baresip.
       expect(snap.recovery?.duplicate ?? false, why).toBe(false);
       expect(snap.rx.packets, why).toBeGreaterThan(100);
-      const dumps = readdirSync(b.sndDir).filter((f) => f.endsWith('-dec.wav'));
+      const dumps = await closedDecDumps(b.sndDir);
       expect(dumps.length, why).toBe(1);
-      const atBaresip = measureTone(readWavFile(join(b.sndDir, dumps[0]!)), 1000, 1.0, 1.5);
+      const atBaresip = measureTone(readWavFile(dumps[0]!), 1000, 1.0, 1.5);
       expect(Math.abs(atBaresip.frequencyHz[0]! - 1000), JSON.stringify(atBaresip)).toBeLessThanOrEqual(5);
       expect(Math.abs(atBaresip.peakEquivDbfs[0]! - -18), JSON.stringify(atBaresip)).toBeLessThanOrEqual(1);
       const atAcip = measureTone(readWavFile(join(acip.recDir, `acip-${id}.wav`)), SOURCE_TONE.hz, 1.0, 1.5);

@@ -11,11 +11,10 @@
  * baresip listens for TLS on its `sip_listen` port + 1 and trusts the per-run test CA (`sip_cafile`);
  * acip verifies baresip's certificate against the same CA.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireProgram } from '../../helpers/require-program.js';
-import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip } from '../../helpers/baresip.js';
+import { SOURCE_TONE, startConsoleBaresip, type ConsoleBaresip, closedDecDumps } from '../../helpers/baresip.js';
 import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 
@@ -85,9 +84,7 @@ async function oneCall({ acip, tlsPort: acipTlsPort }: SrtpAcip, direction: 'out
   expect((await acip.api('DELETE', `/api/links/${id}`)).status).toBe(200);
   await waitForLinkState(acip, id, 'ended', 8000);
   await waitFor(() => /terminated|session closed/i.test(b.proc.output), 3000);
-  const dumps = readdirSync(b.sndDir)
-    .filter((f) => f.endsWith('-dec.wav'))
-    .map((f) => join(b.sndDir, f));
+  const dumps = await closedDecDumps(b.sndDir);
   return { id, snap, metrics: String(metrics.body), rec: join(acip.recDir, `acip-${id}.wav`), dumps };
 }
 
