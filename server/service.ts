@@ -177,8 +177,9 @@ export class AcipService {
       this.closers.push({ name: 'media-workers', close: () => pool.close() });
       this.log.info({ workers: this.config.media.workers }, `media sessions run in ${this.config.media.workers} worker thread(s)`);
     }
-    // Admission control: event-loop lag here and each worker's utilisation, sampled every 500 ms; above
-    // the thresholds new calls get 503 + Retry-After instead of every link degrading together.
+    // Admission control: event-loop lag here, each worker's utilisation and the machine's CPU busy share
+    // (all cores), sampled every 500 ms; above the thresholds new calls get 503 + Retry-After instead of
+    // every link degrading together.
     const overload = new OverloadMonitor({ clock: this.clock, ...(mediaPool ? { pool: mediaPool } : {}) });
     overload.start();
     this.closers.push({ name: 'overload', close: () => overload.close() });

@@ -1,6 +1,7 @@
 /**
  * The load that admission control reads, as Prometheus series, collected on scrape from the guard's
- * last sample: media load per worker, main-thread lag, whether new links are refused and how many were.
+ * last sample: media load per worker, machine CPU busy share, main-thread lag, whether new links are
+ * refused and how many were.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OverloadStatus } from './overload-guard.js';
@@ -14,6 +15,14 @@ export function registerOverloadMetrics(registry: Registry, status: () => Overlo
     collect() {
       this.reset();
       for (const w of status()?.workers ?? []) this.set({ worker: String(w.index) }, w.loadRatio);
+    },
+  });
+  new Gauge({
+    name: 'acip_machine_cpu_busy_ratio',
+    help: 'Busy share of the machine CPU time, all cores, over the last sampling interval (0..1; NaN when the platform gives no CPU times)',
+    registers: [registry],
+    collect() {
+      this.set(status()?.machineBusyRatio ?? NaN);
     },
   });
   new Gauge({

@@ -4,13 +4,16 @@
  *   interval, then reset);
  * - each media worker's event-loop utilisation over the interval (the share of time it ran sessions,
  *   from `Worker.performance.eventLoopUtilization()` deltas). Without workers, media runs on the main
- *   thread and its own utilisation stands in as the one "worker".
+ *   thread and its own utilisation stands in as the one "worker";
+ * - the machine's CPU busy share over the interval, all cores (machine-cpu.ts: /proc/stat, else
+ *   `os.cpus()`), which the two above cannot see when other processes share the cores.
  *
  * `close()` is idempotent and stops the timer and the histogram.
  */
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { MediaWorkerInfo } from '../media/worker/media-worker-pool.js';
+import { busyRatio, readMachineCpuTimes, type CpuTimes, type CpuTimesReader } from './machine-cpu.js';
 import { MAIN_THREAD_THRESHOLDS, OverloadGuard, WORKER_THRESHOLDS, type LoadSample, type OverloadThresholds } from './overload-guard.js';
 
 /** What the monitor reads of a MediaWorkerPool. */
@@ -26,6 +29,8 @@ export interface OverloadMonitorOptions {
   intervalMs?: number;
   /** Default: WORKER_THRESHOLDS with a pool, MAIN_THREAD_THRESHOLDS without. */
   thresholds?: OverloadThresholds;
+  /** Reads the machine's cumulative CPU time (default: readMachineCpuTimes); a test injects its own. */
+  machineCpu?: CpuTimesReader;
 }
 
 const NS_PER_S = 1e9;
@@ -41,11 +46,16 @@ export class OverloadMonitor {
   /** Last cumulative utilisation per worker slot, with the thread it was read from (a restart starts over). */
   private readonly lastElu = new Map<number, { threadId: number | null; elu: EventLoopUtilization }>();
   private lastMainElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private readonly readCpu: CpuTimesReader;
+  /** The machine's CPU time at the last sample (first read at construction, so the first sample covers the time since). */
+  private lastCpu: CpuTimes | null;
 
   constructor(private readonly opts: OverloadMonitorOptions) {
     this.guard = new OverloadGuard(opts.clock, opts.thresholds ?? (opts.pool ? WORKER_THRESHOLDS : MAIN_THREAD_THRESHOLDS));
     this.intervalMs = opts.intervalMs ?? 500;
     this.histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.readCpu = opts.machineCpu ?? readMachineCpuTimes;
+    this.lastCpu = this.readCpu();
   }
 
   start(): void {
@@ -58,7 +68,11 @@ export class OverloadMonitor {
   sample(): LoadSample {
     const lag = this.histogram.count > 0 ? Math.max(0, this.histogram.percentile(99) / NS_PER_S - LAG_RESOLUTION_MS / 1000) : 0;
     this.histogram.reset();
-    const s: LoadSample = { eventLoopLagS: lag, workers: this.opts.pool ? this.workerLoads(this.opts.pool) : [{ index: 0, loadRatio: this.mainLoad() }] };
+    const s: LoadSample = {
+      eventLoopLagS: lag,
+      workers: this.opts.pool ? this.workerLoads(this.opts.pool) : [{ index: 0, loadRatio: this.mainLoad() }],
+      machineBusyRatio: this.machineBusy(),
+    };
     this.guard.observe(s);
     return s;
   }
@@ -77,6 +91,13 @@ export class OverloadMonitor {
       this.sample();
       this.arm();
     });
+  }
+
+  private machineBusy(): number | null {
+    const now = this.readCpu();
+    const ratio = busyRatio(this.lastCpu, now);
+    this.lastCpu = now;
+    return ratio;
   }
 
   private mainLoad(): number {

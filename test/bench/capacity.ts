@@ -16,7 +16,11 @@
  *   same frames, one direction each, in this process): the ratio is per-session CPU / bare cost;
  * - responsiveness at that load: OPTIONS round trips to B's SIP port (5 per second, p50/p99/max),
  *   `/metrics` scrape time of B (once a second), and the live feed of A (`/api/live?feed=2`): the gap
- *   between its 1 Hz stats deltas (1000 ms expected), p99 and max, and its bytes per second.
+ *   between its 1 Hz stats deltas (1000 ms expected), p99 and max, and its bytes per second;
+ * - admission control as each service sees it: the machine CPU busy share B reported at each scrape
+ *   (p50/max), the share of scrapes B was refusing new links, and at the end of the hold each service's
+ *   state and refusals so far (`acip_machine_cpu_busy_ratio`, `acip_overloaded`,
+ *   `acip_links_refused_overload_total` on /metrics).
  * Then every link is hung up and both services are stopped (SIGTERM, then SIGKILL).
  *
  * Not asserted anywhere. Figures are meaningful only on a quiet machine; the load average at the
@@ -161,9 +165,29 @@ function optionsProbe(port: number, everyMs: number) {
   };
 }
 
-/** Time of each `/metrics` scrape (ms) once a second; and the number of series in the last one. */
+/** The value of an unlabelled series in a /metrics text; NaN when absent (or written `Nan`, as prom-client does). */
+function seriesValue(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** What admission control reads and decides, from one /metrics text. */
+function admissionOf(text: string) {
+  return {
+    machineBusy: seriesValue(text, 'acip_machine_cpu_busy_ratio'),
+    overloaded: seriesValue(text, 'acip_overloaded') === 1,
+    refused: seriesValue(text, 'acip_links_refused_overload_total'),
+  };
+}
+
+/**
+ * Time of each `/metrics` scrape (ms) once a second; the number of series in the last one; the machine
+ * busy share (0..1) and whether new links were refused, at each scrape.
+ */
 function metricsProbe(base: string) {
   const times: number[] = [];
+  const machineBusy: number[] = [];
+  let overloaded = 0;
   let series = 0;
   let stopped = false;
   const run = (async () => {
@@ -172,6 +196,9 @@ function metricsProbe(base: string) {
       const text = await (await fetch(`${base}/metrics`)).text();
       times.push(performance.now() - t0);
       series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+      const adm = admissionOf(text);
+      if (Number.isFinite(adm.machineBusy)) machineBusy.push(adm.machineBusy);
+      if (adm.overloaded) overloaded++;
       await new Promise((r) => setTimeout(r, 1000));
     }
   })();
@@ -179,7 +206,7 @@ function metricsProbe(base: string) {
     async stop() {
       stopped = true;
       await run;
-      return { times, series };
+      return { times, series, machineBusy, overloaded };
     },
   };
 }
@@ -312,6 +339,12 @@ async function step(asked: number, o: CapacityOptions, dir: string, barePct: num
     const metricsR = await metrics.stop();
     const optR = options.stop();
     const cpu1 = { a: cpuTicks(a.child.pid!), b: cpuTicks(b.child.pid!), t: performance.now() };
+    const endAdmission = async (base: string) => {
+      const adm = admissionOf(await (await fetch(`${base}/metrics`)).text());
+      return `${adm.overloaded ? 'refusing' : 'accepting'}, ${Number.isFinite(adm.refused) ? adm.refused : '–'} refused so far`;
+    };
+    const admissionA = await endAdmission(a.httpUrl);
+    const admissionB = await endAdmission(b.httpUrl);
     const after = await concealed();
     const secs = (cpu1.t - cpu0.t) / 1000;
     const pct = (d: number) => (d / CLK_TCK / secs) * 100;
@@ -346,7 +379,10 @@ async function step(asked: number, o: CapacityOptions, dir: string, barePct: num
         `${fmt(quantile(metricsR.times, 0.5))} ms, max ${fmt(Math.max(...metricsR.times))} ms; live feed 2 of A: 1 Hz stats deltas ${feedR.gaps.length + 1}, ` +
         `gap p50 ${fmt(quantile(feedR.gaps, 0.5), 0)} ms, p99 ${fmt(quantile(feedR.gaps, 0.99), 0)} ms, max ${fmt(Math.max(...feedR.gaps), 0)} ms, ` +
         `${fmt(feedR.bytesPerS / 1000)} kB/s; load average ${fmt(load0, 2)} → ${fmt(loadavg()[0]!, 2)}\n` +
-        `       ${side('a')}; ${side('b')}\n`,
+        `       ${side('a')}; ${side('b')}\n` +
+        `       admission: machine CPU busy as B saw it p50 ${fmt(quantile(metricsR.machineBusy, 0.5) * 100, 0)} %, ` +
+        `max ${fmt(Math.max(...metricsR.machineBusy) * 100, 0)} %; B refusing in ${metricsR.overloaded} of ${metricsR.times.length} scrapes; ` +
+        `at the end A ${admissionA}, B ${admissionB}\n`,
     );
   } finally {
     try {

@@ -9,6 +9,8 @@ import { isAcipError } from '../../server/util/errors.js';
 
 const workers = (...loads: number[]): LoadSample['workers'] => loads.map((loadRatio, index) => ({ index, loadRatio }));
 const sample = (lagMs: number, ...loads: number[]): LoadSample => ({ eventLoopLagS: lagMs / 1000, workers: workers(...loads) });
+/** Two workers at `load` (55 %: what each read on a box whose two cores were saturated) and the machine's busy share. */
+const shared = (busy: number | null, load = 0.55): LoadSample => ({ eventLoopLagS: 0.005, workers: workers(load, load), machineBusyRatio: busy });
 
 describe('the admission decision with media workers', () => {
   // Each row: at time `at` (ms) the sample arrives; `state` is the decision after it.
@@ -78,6 +80,79 @@ describe('the admission decision with media workers', () => {
         { at: 8500, s: sample(10, 0.1), state: 'normal' },
       ],
     },
+    {
+      name: 'the machine at 92 % busy in two samples in a row refuses though the workers read half busy',
+      rows: [
+        { at: 0, s: shared(0.6), state: 'normal' },
+        { at: 500, s: shared(0.92), state: 'normal' },
+        { at: 1000, s: shared(0.98), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'one busy machine sample between quieter ones does not refuse',
+      rows: [
+        { at: 0, s: shared(1), state: 'normal' },
+        { at: 500, s: shared(0.9), state: 'normal' },
+        { at: 1000, s: shared(1), state: 'normal' },
+      ],
+    },
+    {
+      name: 'an unknown machine reading breaks a run of busy ones',
+      rows: [
+        { at: 0, s: shared(0.95), state: 'normal' },
+        { at: 500, s: shared(null), state: 'normal' },
+        { at: 1000, s: shared(0.95), state: 'normal' },
+        { at: 1500, s: shared(0.95), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'a machine busy between its thresholds keeps it refusing (hysteresis)',
+      rows: [
+        { at: 0, s: shared(0.95), state: 'normal' },
+        { at: 500, s: shared(0.95), state: 'overloaded' },
+        { at: 1000, s: shared(0.85), state: 'overloaded' },
+        { at: 6000, s: shared(0.8), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'a machine below 80 % busy accepts again after the hold time',
+      rows: [
+        { at: 0, s: shared(0.95), state: 'normal' },
+        { at: 500, s: shared(0.95), state: 'overloaded' },
+        { at: 1000, s: shared(0.79), state: 'overloaded' },
+        { at: 2500, s: shared(0.7), state: 'overloaded' },
+        { at: 3000, s: shared(0.7), state: 'normal' },
+      ],
+    },
+    {
+      name: 'a machine full of other work does not refuse while the media workers carry less than 40 %',
+      rows: [
+        { at: 0, s: shared(1, 0), state: 'normal' },
+        { at: 500, s: shared(1, 0.39), state: 'normal' },
+        { at: 1000, s: shared(1, 0.39), state: 'normal' },
+        { at: 1500, s: shared(1, 0.4), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'a machine that stays full accepts again once the media load has fallen below 40 % for the hold time',
+      rows: [
+        { at: 0, s: shared(1), state: 'normal' },
+        { at: 500, s: shared(1), state: 'overloaded' },
+        { at: 1000, s: shared(1, 0.45), state: 'overloaded' },
+        { at: 1500, s: shared(1, 0.3), state: 'overloaded' },
+        { at: 3500, s: shared(1, 0.3), state: 'normal' },
+      ],
+    },
+    {
+      name: 'a machine whose busy share is not known leaves the decision to the other signals',
+      rows: [
+        { at: 0, s: shared(null), state: 'normal' },
+        { at: 500, s: shared(null), state: 'normal' },
+        { at: 1000, s: { ...shared(null), workers: workers(0.9, 0.9) }, state: 'overloaded' },
+        { at: 1500, s: shared(null), state: 'overloaded' },
+        { at: 3500, s: shared(null), state: 'normal' },
+      ],
+    },
   ])('$name', ({ rows }) => {
     const clock = new FakeClock();
     const guard = new OverloadGuard(clock, WORKER_THRESHOLDS);
@@ -99,6 +174,16 @@ describe('the admission decision with media on the main thread', () => {
     guard.observe(sample(lagMs, 0.3));
     expect(guard.state).toBe(state);
   });
+
+  it.each([
+    { busy: 0.91, state: 'normal' },
+    { busy: 0.92, state: 'overloaded' },
+  ])('a machine $busy busy in two samples, the main thread half busy, leaves it $state', ({ busy, state }) => {
+    const guard = new OverloadGuard(new FakeClock(), MAIN_THREAD_THRESHOLDS);
+    guard.observe({ ...sample(5, 0.5), machineBusyRatio: busy });
+    guard.observe({ ...sample(5, 0.5), machineBusyRatio: busy });
+    expect(guard.state).toBe(state);
+  });
 });
 
 describe('what the guard answers and reports', () => {
@@ -113,9 +198,18 @@ describe('what the guard answers and reports', () => {
       reason: 'media workers 93 % busy (refuse at 85 %)',
       eventLoopLagS: 0.005,
       mediaLoadRatio: 0.925,
+      machineBusyRatio: null,
       workers: workers(0.9, 0.95),
       refused: 2,
     });
+  });
+
+  it('names the machine as the cause when only the machine is busy, and reports its busy share', () => {
+    const guard = new OverloadGuard(new FakeClock());
+    guard.observe(shared(0.95));
+    guard.observe(shared(0.97));
+    expect(guard.admit()).toEqual({ ok: false, reason: 'machine CPU 97 % busy on all cores with media workers 55 % busy (refuse at 92 %)', retryAfterS: 5 });
+    expect(guard.status()).toMatchObject({ state: 'overloaded', mediaLoadRatio: 0.55, machineBusyRatio: 0.97 });
   });
 
   it('tells its listener each change of state, once', () => {
@@ -136,10 +230,15 @@ describe('what the guard answers and reports', () => {
     ]);
   });
 
-  it('refuses thresholds whose accept level is above the refuse level', () => {
+  it.each([
+    { name: 'a media-load accept level above its refuse level', over: { acceptLoad: 0.9 } },
+    { name: 'a lag accept level above its refuse level', over: { acceptLagS: 0.3 } },
+    { name: 'a machine accept level above its refuse level', over: { acceptMachineBusy: 0.95 } },
+    { name: 'a machine floor above 100 % media load', over: { machineMinLoad: 1.5 } },
+  ])('refuses thresholds with $name', ({ over }) => {
     let err: unknown;
     try {
-      new OverloadGuard(new FakeClock(), { ...WORKER_THRESHOLDS, acceptLoad: 0.9 });
+      new OverloadGuard(new FakeClock(), { ...WORKER_THRESHOLDS, ...over });
     } catch (e) {
       err = e;
     }

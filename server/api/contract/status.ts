@@ -42,6 +42,7 @@ export const ServiceLoad = Type.Object(
     reason: Nullable(Type.String({ description: 'The signal that tripped, while overloaded' })),
     eventLoopLagS: Type.Number({ description: 'Main-thread event-loop lag (p99 of the last sample), seconds' }),
     mediaLoadRatio: Nullable(Type.Number({ description: 'Mean event-loop utilisation of the media workers, 0..1' })),
+    machineBusyRatio: Nullable(Type.Number({ description: 'Busy share of the machine CPU, all cores, over the last sample (0..1); null when the platform gives no CPU times' })),
     workers: Type.Array(Type.Object({ index: Type.Integer(), loadRatio: Type.Number() }, { additionalProperties: false })),
     refused: Type.Integer({ description: 'New links refused for overload since start' }),
   },
