@@ -48,11 +48,11 @@
  *   the delay comes back within seconds rather than after the histogram's minute of memory.
  * - The level respects maxDelayMs: the correction aims at most at maxDelayMs − pullPeriodMs (the grid
  *   point below the maximum), and frames are dropped only above maxDelayMs + pullPeriodMs.
- * - The packets behind a delay spike that went past the maximum arrive late, in a burst, each less
+ * - The packets behind a delay spike that went past the maximum arrive late, in bursts, each less
  *   late than the one before: they are counted late, and playout keeps its position. Only a run of
- *   late packets whose lateness does not shrink (a sender slower than real time) re-anchors playout;
+ *   late packets whose lateness does not shrink (a sender slower than real time) re-anchors playout:
  *   packets less late than the one before neither count towards the run nor end it (such a sender's
- *   bursts).
+ *   bursts), and the run must be no less late than at its start (a spike's tail drains).
  * - The level follows the target by stretch hints: at most `maxShrinkFraction` of a frame removed per
  *   frame (`fastShrinkFraction` when more than `fastShrinkAboveMs` above), `maxGrowFraction` inserted.
  *   Frames are pulled whole on a ptime clock, so the pull-time delay moves by whole frames; see
@@ -137,9 +137,10 @@ export class JitterBuffer {
   private adjustAcc = 0;
   private inConcealRun = false;
   private inUnderrunRun = false;
-  /** Late packets in a row (see accept), and how late the first of them was (ms). */
+  /** Late packets in a row (see accept), how late the last of them was, and the first (ms). */
   private lateRun = 0;
   private lateRunLateness = 0;
+  private lateRunFirst = 0;
   /** Time of the last `pop` (the playout position's clock). */
   private lastPullMs = 0;
   private inOverflow = false;
@@ -418,15 +419,21 @@ export class JitterBuffer {
         // e.g. a sender running percent slower than real time (baresip's 4 ms L16) keeps its transit
         // rising faster than the floor can follow, and at the maximum delay each slot passes before its
         // packet arrives. Re-anchor on this packet: a short gap instead of silence for ever.
-        // Not the tail of a delay spike, though: there the packets behind the spike arrive in a burst
-        // and each is less late than the one before; the playout position is right and the burst's
-        // later packets play. A packet less late than the one before does not count towards the run
-        // (a drain), but does not end it either: a slow sender whose packets come in bursts of a few
-        // drains a little within each burst, and each burst starts later than the last one.
-        const lateness = (this.pointerTs - extTs) * this.msPerUnit - (p.arrivalMs - this.lastPullMs);
+        // Not the tail of a delay spike, though, whose held packets come in bursts while the buffer, at
+        // its maximum, lets a slot pass a frame. Within a burst each packet is less late than the one
+        // before: it does not count towards the run, nor end it (a slow sender's bursts drain too). But
+        // a burst's first packet can be as late as the last one of the burst before, so counting alone
+        // took such tails for a slow sender. The run as a whole tells them apart: a slow sender's
+        // lateness only grows, a spike's tail starts with its latest packet and drains. So re-anchor only
+        // while this packet is at least as late as the run's first one.
+        // Lateness: how long after its slot the packet came (the slot at the playout position is taken
+        // at the next pull, about a packet time after the last one; each slot before it a frame earlier).
+        const lateness = p.arrivalMs - this.lastPullMs - this.o.ptimeMs + (this.pointerTs - extTs) * this.msPerUnit;
         const shrinking = this.lateRun > 0 && lateness < this.lateRunLateness - this.o.ptimeMs / 2;
+        if (this.lateRun === 0) this.lateRunFirst = lateness;
         this.lateRunLateness = lateness;
-        if (!shrinking && ++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs))) {
+        const undrained = lateness >= this.lateRunFirst - this.o.ptimeMs / 2;
+        if (!shrinking && ++this.lateRun >= Math.max(LATE_RUN_RESYNC, Math.ceil(LATE_RUN_RESYNC_MS / this.o.ptimeMs)) && undrained) {
           this.s.resyncs++;
           this.lateRun = 0;
           // retime() resets the drift estimator and the media time origin; measure again from here.

@@ -92,10 +92,16 @@ export function formatBench(rows: JitterBenchRow[], jb: JbSettings = DEFAULT_ADA
   return lines;
 }
 
-/** One line per profile: p95 added delay / JICO % for each seed. */
+/**
+ * One line per profile: p95 added delay / JICO % for each seed, and `R n` after a seed whose buffer
+ * resynchronised n times (re-anchored playout, or followed a sequence or timestamp jump). These traces
+ * have neither jumps nor a sender the drift estimator cannot follow, so any is worth a look (mobile
+ * seed 8 once showed a spike's tail taken for a slow sender).
+ */
 export function formatPerSeed(rows: JitterBenchRow[]): string[] {
-  const lines = ['per seed (p95 added ms / JICO %):'];
-  for (const r of rows) lines.push(`  ${r.profile.padEnd(12)} ${r.scores.map((s) => `${s.seed}: ${s.addedP95.toFixed(1)} / ${s.jicoPct.toFixed(2)}`).join('   ')}`);
+  const lines = ['per seed (p95 added ms / JICO %, R: resyncs):'];
+  const seed = (s: JitterScores) => `${s.seed}: ${s.addedP95.toFixed(1)} / ${s.jicoPct.toFixed(2)}${s.jb.resyncs > 0 ? ` R ${s.jb.resyncs}` : ''}`;
+  for (const r of rows) lines.push(`  ${r.profile.padEnd(12)} ${r.scores.map(seed).join('   ')}`);
   return lines;
 }
 
