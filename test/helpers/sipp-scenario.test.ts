@@ -39,12 +39,20 @@ const ROWS: { name: string; call: SippCall; want: SippPlan }[] = [
     name: 'keys come as -key pairs before the further arguments',
     call: { scenario: 'replaces-new-uac.xml', role: 'uac', timeoutS: 30, keys: { replaces: 'c@h;to-tag=a;from-tag=b' }, extra: ['-d', '4000'] },
     want: { args: [...sf('replaces-new-uac.xml'), '-s', 'acip', '-i', '127.0.0.1', '-p', '5070', '-m', '1', '-nostdin', '-key', 'replaces', 'c@h;to-tag=a;from-tag=b', '-d', '4000', '-timeout', '30', '127.0.0.1:5060'] },
+  },  {
+    name: "a flood: one of sipp's own scenarios from another loopback source, to another service, many calls at a rate and a limit",
+    call: { scenario: 'uac', builtin: true, role: 'uac', service: 'service', host: '127.0.0.2', calls: 300, rate: 200, limit: 300, timeoutS: 8, timeoutError: true },
+    want: { args: ['-sn', 'uac', '-s', 'service', '-i', '127.0.0.2', '-p', '5070', '-m', '300', '-r', '200', '-l', '300', '-nostdin', '-timeout', '8', '-timeout_error', '127.0.0.1:5060'] },
   },
 ];
 
 describe('the sipp command line', () => {
   it.each(ROWS)('$name', ({ call, want }) => {
     expect(planSipp(call, PLACE)).toEqual(want);
+  });
+
+  it('refuses a source address off loopback', () => {
+    expect(() => planSipp({ scenario: 'uac', builtin: true, role: 'uac', host: '10.0.0.1', timeoutS: 5 }, PLACE)).toThrow(/loopback/);
   });
 
   it('refuses a call that wants a media port when none was picked', () => {

@@ -7,6 +7,9 @@
  * either as a UAC calling acip (`-s acip`, acip's SIP address as remote host) or as a UAS that acip
  * dials; the test reads back its exit code, output, message log and statistics, and every sipp a
  * test started is stopped after that test, passed or failed.
+ *
+ * Tests with a set-up of their own (several acip nodes, a proxy in front of them) use `placeSipp` and
+ * `runSipp` without the suite: the same argument list, files and bounds.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -34,10 +37,22 @@ const TAIL = { output: 2500, stdout: 2000, stderr: 800, messages: 4000 } as cons
 
 /** One sipp run, as a test describes it. */
 export interface SippCall {
-  /** Scenario file name in test/fixtures/sipp. */
+  /** Scenario file name in test/fixtures/sipp, or with `builtin` the name of one of sipp's own (`-sn`). */
   scenario: string;
+  /** `scenario` is one of sipp's built-in scenarios (`-sn uac`), not a file. */
+  builtin?: boolean;
   /** 'uac': sipp calls acip; 'uas': sipp waits for acip to send it the first request. */
   role: 'uac' | 'uas';
+  /** The user part a UAC calls (`-s`); 'acip' unless told. */
+  service?: string;
+  /** The loopback address sipp binds and sends from (`-i`); 127.0.0.1 unless told (another 127/8 address is another source). */
+  host?: string;
+  /** Calls to make before sipp ends (`-m`); 1 unless told. */
+  calls?: number;
+  /** New calls per second (`-r`); sipp's default (10) unless told. */
+  rate?: number;
+  /** Most calls at once (`-l`); sipp's default unless told. */
+  limit?: number;
   /** sipp's global `-timeout`, in seconds. */
   timeoutS: number;
   /** `-timeout_error`: reaching the global timeout fails the run (non-zero exit). */
@@ -62,7 +77,7 @@ export interface SippPlace {
   mediaPort?: number;
   /** The working folder: sipp's cwd and where its trace files go. */
   dir: string;
-  /** acip's SIP port, the remote host of a UAC. */
+  /** acip's SIP port (or that of a proxy in front of acip), the remote host of a UAC. */
   acipSipPort: number;
 }
 
@@ -77,16 +92,21 @@ export interface SippPlan {
 /** The sipp command line for `call` at `place`: pure, so the argument list is tested as data. */
 export function planSipp(call: SippCall, place: SippPlace): SippPlan {
   const tag = `${call.scenario.replace(/\.xml$/, '')}-${place.port}`;
+  const host = call.host ?? HOST;
+  if (!host.startsWith('127.')) throw new Error(`planSipp: ${call.scenario} would bind ${host}; tests stay on loopback`);
   const messageFile = call.traceMessages ? join(place.dir, `${tag}-messages.log`) : undefined;
   const statFile = call.traceStats ? join(place.dir, `${tag}-stats.csv`) : undefined;
   const errorFile = call.traceStats ? join(place.dir, `${tag}-errors.log`) : undefined;
   if (call.media && place.mediaPort === undefined) throw new Error(`planSipp: ${call.scenario} wants a media port and none was given`);
   const args = [
-    '-sf', join(SIPP_FIXTURES, call.scenario),
-    ...(call.role === 'uac' ? ['-s', 'acip'] : []),
-    '-i', HOST, '-p', String(place.port),
+    ...(call.builtin ? ['-sn', call.scenario] : ['-sf', join(SIPP_FIXTURES, call.scenario)]),
+    ...(call.role === 'uac' ? ['-s', call.service ?? 'acip'] : []),
+    '-i', host, '-p', String(place.port),
     ...(call.media ? ['-mp', String(place.mediaPort)] : []),
-    '-m', '1', '-nostdin',
+    '-m', String(call.calls ?? 1),
+    ...(call.rate !== undefined ? ['-r', String(call.rate)] : []),
+    ...(call.limit !== undefined ? ['-l', String(call.limit)] : []),
+    '-nostdin',
     ...Object.entries(call.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
     ...(call.extra ?? []),
     '-timeout', String(call.timeoutS),
@@ -192,6 +212,8 @@ export interface SippResult extends RunResult {
   messages(): string;
   /** The last row of the `-trace_stat` CSV (with `traceStats`), column → value. */
   stats(): Map<string, string>;
+  /** The `-trace_err` log (with `traceStats`), '' if sipp wrote none. */
+  errors(): string;
   /** The tails of sipp's stdout, stderr and message log, for failure messages. */
   trace(): string;
 }
@@ -225,6 +247,28 @@ export function toneArgs(file: string, tone: { hz: number; peakDbfs: number }): 
   return ['-n', '-r', '8000', '-c', '1', '-e', 'a-law', '-t', 'raw', file, 'synth', '10', 'sine', String(tone.hz), 'vol', gain];
 }
 
+/** Free loopback ports for `call` (SIP, and media when it asks), its files in `dir`, calling `acipSipPort`. */
+export async function placeSipp(call: SippCall, dir: string, acipSipPort: number): Promise<SippPlace> {
+  return { port: await freePort(), mediaPort: call.media ? await freePort() : undefined, dir, acipSipPort };
+}
+
+/** Run sipp for `call` at `place` to its end, stopped `RUN_MARGIN_MS` after its own `-timeout` at the latest. */
+export async function runSipp(call: SippCall, place: SippPlace): Promise<SippResult> {
+  const plan = planSipp(call, place);
+  const r = await runProgram('sipp', plan.args, call.timeoutS * 1000 + RUN_MARGIN_MS, place.dir);
+  return {
+    ...r,
+    port: place.port,
+    messages: () => tailOf(plan.messageFile, Infinity),
+    stats: () => {
+      if (!plan.statFile) throw new Error(`sipp: ${call.scenario} ran without traceStats`);
+      return readSippStats(plan.statFile);
+    },
+    errors: () => tailOf(plan.errorFile, Infinity),
+    trace: () => `${r.stdout.slice(-TAIL.stdout)}\n${r.stderr.slice(-TAIL.stderr)}\n${tailOf(plan.messageFile, TAIL.messages)}`,
+  };
+}
+
 /**
  * Register the hooks of a describe block that plays sipp scenarios against one acip: start acip and
  * make the working folder (with the tone) before all, stop every sipp after each test, stop acip
@@ -239,9 +283,9 @@ export function sippSuite(opts: SippSuiteOptions = {}): SippSuite {
     if (!acip || !dir) throw new Error('sippSuite: used before its beforeAll ran (use it inside a test or a hook)');
     return { acip, dir };
   };
-  const place = async (call: SippCall): Promise<SippPlace> => {
+  const place = (call: SippCall): Promise<SippPlace> => {
     const s = ready();
-    return { port: await freePort(), mediaPort: call.media ? await freePort() : undefined, dir: s.dir, acipSipPort: s.acip.sipPort };
+    return placeSipp(call, s.dir, s.acip.sipPort);
   };
 
   beforeAll(async () => {
@@ -278,19 +322,7 @@ export function sippSuite(opts: SippSuiteOptions = {}): SippSuite {
       return peer;
     },
     async run(call) {
-      const at = await place(call);
-      const plan = planSipp(call, at);
-      const r = await runProgram('sipp', plan.args, call.timeoutS * 1000 + RUN_MARGIN_MS, at.dir);
-      return {
-        ...r,
-        port: at.port,
-        messages: () => tailOf(plan.messageFile, Infinity),
-        stats: () => {
-          if (!plan.statFile) throw new Error(`sippSuite: ${call.scenario} ran without traceStats`);
-          return readSippStats(plan.statFile);
-        },
-        trace: () => `${r.stdout.slice(-TAIL.stdout)}\n${r.stderr.slice(-TAIL.stderr)}\n${tailOf(plan.messageFile, TAIL.messages)}`,
-      };
+      return runSipp(call, await place(call));
     },
     async dial(call, link = {}) {
       const sipp = await suite.start({ ...call, role: 'uas' });

@@ -9,28 +9,28 @@
  * Prometheus-style scrape of both nodes' /metrics adds up to the calls made; after one node is
  * killed (SIGKILL) and the probes have taken it out of the set, every new call reaches the other.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_TONE, startBaresip, type BaresipPeer } from '../../helpers/baresip.js';
 import { requireProgram } from '../../helpers/require-program.js';
 import { startDispatchKamailio, type Kamailio } from '../../helpers/sip-kamailio.js';
-import { freePort, readSippStats, runProgram } from '../../helpers/sip-peer-process.js';
+import { freePort } from '../../helpers/sip-peer-process.js';
+import { placeSipp, runSipp, type SippCall } from '../../helpers/sipp-scenario.js';
 import { measureTone, readWavFile, sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from '../links/harness.js';
 import { parseExposition, sumSamples } from './prometheus-text.js';
 
 const has = requireProgram('kamailio') && requireProgram('sipp') && requireProgram('baresip') && requireProgram('sox');
 
-const SCENARIO = fileURLToPath(new URL('../../fixtures/sipp/dispatch-uac-g711.xml', import.meta.url));
+const SCENARIO = 'dispatch-uac-g711.xml';
 const NODE_SECRET = 'node-secret-for-tests';
 /** The service user: not registered at Kamailio, so its calls go to the dispatcher set. */
 const SERVICE = 'desk';
 const SIPP_CALLS = 18;
 const AFTER_KILL_CALLS = 6;
-/** Bounds of one sipp run: calls of 300 ms at 10 calls/s. */
-const SIPP_TIMEOUT_MS = 30_000;
+/** Bound of one sipp run (its `-timeout`, a failure when reached): calls of 300 ms at 10 calls/s. */
+const SIPP_TIMEOUT_S = 30;
 
 interface Node {
   name: string;
@@ -38,8 +38,6 @@ interface Node {
   port: number;
   acip: LtAcip;
 }
-
-const readIfThere = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
 
 async function scrape(node: Node): Promise<ReturnType<typeof parseExposition>> {
   const res = await fetch(`${node.acip.httpUrl}/metrics`);
@@ -63,17 +61,24 @@ describe.skipIf(!has)('acip nodes behind the Kamailio dispatcher (acip-dispatch.
 
   /** `calls` sipp calls to `user` at Kamailio, bounded in count and time. */
   async function sipp(user: string, calls: number, tag: string) {
-    const stf = join(work, `${tag}.csv`);
-    const r = await runProgram(
-      'sipp',
-      ['-sf', SCENARIO, `127.0.0.1:${kam.port}`, '-s', user, '-i', '127.0.0.1', '-p', String(await freePort()), '-mp', String(await freePort()),
-        '-r', '10', '-m', String(calls), '-l', '10', '-d', '300', '-recv_timeout', '5000', '-nostdin', '-trace_stat', '-stf', stf, '-trace_err', '-error_file', join(work, `${tag}-errors.log`),
-        '-timeout', `${SIPP_TIMEOUT_MS / 1000}s`, '-timeout_error'],
-      SIPP_TIMEOUT_MS + 5000,
-      work,
-    );
-    if (r.code !== 0) console.error(`sipp ${tag}: ${r.stdout.slice(-1500)}\n${readIfThere(join(work, `${tag}-errors.log`)).slice(0, 3000)}`);
-    return { code: r.code, successful: Number(readSippStats(stf).get('SuccessfulCall(C)')), failed: Number(readSippStats(stf).get('FailedCall(C)')) };
+    const call: SippCall = {
+      scenario: SCENARIO,
+      role: 'uac',
+      service: user,
+      media: true,
+      calls,
+      rate: 10,
+      limit: 10,
+      extra: ['-d', '300', '-recv_timeout', '5000'],
+      timeoutS: SIPP_TIMEOUT_S,
+      timeoutError: true,
+      traceStats: true,
+    };
+    // Kamailio is the remote host: the UAC calls the proxy, not a node.
+    const r = await runSipp(call, await placeSipp(call, work, kam.port));
+    if (r.code !== 0) console.error(`sipp ${tag}: ${r.stdout.slice(-1500)}\n${r.errors().slice(0, 3000)}`);
+    const stats = r.stats();
+    return { code: r.code, successful: Number(stats.get('SuccessfulCall(C)')), failed: Number(stats.get('FailedCall(C)')) };
   }
 
   beforeAll(async () => {
