@@ -4,17 +4,24 @@
  *
  *   npm run bench -- session-cost            (or: node --import tsx test/bench/media/session-cost.ts)
  *   node --import tsx test/bench/media/session-cost.ts --only=steady|calls|memory|stats [--config=pcma]
- *     [--pairs=N] [--step-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--shape=pair|service] [--profile=/tmp/prefix]
+ *     [--pairs=N] [--step-s=S] [--warmup-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--shape=pair|service]
+ *     [--profile=/tmp/prefix]
  *
  * `--profile` writes a CPU profile of each measuring window only (inspector), not of start-up.
  *
  * 1. Steady state, for Opus 128k stereo complexity 5, L24 stereo 5 ms and PCMA 20 ms: `pairs`
  *    full-duplex session pairs over UDP loopback in this thread (tone in, null out, adaptive jitter
- *    buffer, 5 ms receive ticks, as a link runs them). CPU time of the process (process.cpuUsage, all
- *    threads) over the window, divided by the send frames of all sessions: CPU µs per session frame,
- *    i.e. one frame encoded, sent, received, buffered, decoded, metered and played. Beside it, in the
- *    same run, the codec record's bare encode + decode of one frame (and for Opus opusscript's own
- *    cost), and the ratio session / bare.
+ *    buffer, 5 ms receive ticks, as a link runs them). After `warmupS` seconds (default 5: with 1 s,
+ *    TurboFan was still compiling the media path in the window, 8–14 % of the profile's samples),
+ *    the CPU time over a `stepS` window, measured twice: the process (process.cpuUsage: every thread,
+ *    GC helpers included) and the main thread alone (/proc/thread-self/schedstat, where readable),
+ *    divided by the send frames of all sessions: CPU µs per session frame, i.e. one frame encoded,
+ *    sent, received, buffered, decoded, metered and played. The window is cut into slices whose
+ *    spread is printed (a compile or a neighbour's burst shows there). Beside it, in the same run and
+ *    in the same two CPU times: the codec record's bare encode + decode of one frame (Float32 in and
+ *    out), and for Opus opusscript's own encode + decode (Int16 in and out), with the ratios session /
+ *    bare. A window in which any frame-clock tick was skipped (the process fell more than the catch-up
+ *    limit behind real time, so fewer frames did less work) is marked INVALID: its ratio is not a cost.
  * 2. Per call (PCMA 20 ms, what the call-rate bench's calls do): open two sessions, point them at
  *    each other, 200 ms of media, close both; `calls` calls, `concurrency` in flight. CPU µs per
  *    call and per session, and the same with 0 ms of media (set-up + teardown alone).
@@ -23,7 +30,8 @@
  *    Then the same for calls shaped as the service answers sipp's in the call-rate bench: one session
  *    opened provisionally with the default profile's first codec (Opus, nothing sent or received, a
  *    port from the range), updated to the PCMA answer, a far end that sends no RTP, closed.
- * 3. Memory: heap and ArrayBuffer bytes per open session (PCMA 20 ms and Opus), after a forced GC.
+ * 3. Memory: heap and ArrayBuffer bytes per open session (PCMA 20 ms and Opus), after a forced GC; and
+ *    per PCMA session whose far end never sends (as sipp's calls: no jitter buffer is needed there).
  * 4. `stats()` against `meters()` on a running session: what a 10 Hz meter push costs either way.
  *
  * The machine is shared: CPU times per frame and per call move less with load than rates do, but are
@@ -32,14 +40,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadavg } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import OpusScript from 'opusscript';
 import dgram from 'node:dgram';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { MediaSession, type MediaSessionParams } from '../../../server/media/media-session.js';
 import { codecRegistry } from '../../../server/codecs/registry.js';
 import type { CodecParams } from '../../../server/codecs/codec.js';
 import { systemClock } from '../../../server/util/clock.js';
-import { measureOpusscript } from './links-per-core.js';
 import { MediaWorkerPool } from '../../../server/media/worker/media-worker-pool.js';
 import type { MediaSessionLike, MediaSessionOpener } from '../../../server/media/worker/media-session-like.js';
 
@@ -61,7 +69,7 @@ const PCMA = SESSION_COST_CONFIGS[2]!;
 export interface SessionCostOptions {
   /** Session pairs per steady-state configuration (default 8: 16 sessions). */
   pairs?: number;
-  /** Seconds measured per configuration after `warmupS` (defaults 5 and 1). */
+  /** Seconds measured per configuration after `warmupS` (defaults 5 and 5). */
   stepS?: number;
   warmupS?: number;
   /** Calls in the per-call part (default 300) and how many in flight (default 20). */
@@ -107,6 +115,46 @@ let profiler = new WindowProfiler(undefined);
 function cpuMicros(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
+}
+
+/**
+ * CPU µs of the calling thread (Linux: the first field of /proc/thread-self/schedstat is its run
+ * time in ns), or NaN where that file cannot be read. Node 20 has no process.threadCpuUsage().
+ */
+function threadCpuMicros(): number {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]) / 1000;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Both CPU times at once. */
+interface CpuTimes {
+  process: number;
+  thread: number;
+}
+
+function cpuNow(): CpuTimes {
+  return { process: cpuMicros(), thread: threadCpuMicros() };
+}
+
+function cpuSince(t0: CpuTimes): CpuTimes {
+  const t = cpuNow();
+  return { process: t.process - t0.process, thread: t.thread - t0.thread };
+}
+
+/** The best (least disturbed) of `rounds` runs of `body`, as CPU µs per unit of work, in both CPU times. */
+function bestCpu(rounds: number, units: number, body: () => void): CpuTimes {
+  const best = { process: Infinity, thread: Infinity };
+  for (let r = 0; r < rounds; r++) {
+    const t0 = cpuNow();
+    body();
+    const d = cpuSince(t0);
+    best.process = Math.min(best.process, d.process / units);
+    best.thread = Math.min(best.thread, d.thread / units);
+  }
+  return best;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -157,46 +205,107 @@ async function openPairWith(open: MediaSessionOpener, c: CostConfig, tag: string
   }
 }
 
+/** A 1 kHz tone at -18 dBFS with a little noise, so that the encoder has real work: 8 frames of `n` sample frames. */
+function toneFrames(n: number, channels: number, sampleRate: number): Float32Array[] {
+  let seed = 1;
+  const frames: Float32Array[] = [];
+  for (let k = 0; k < 8; k++) {
+    const f = new Float32Array(n * channels);
+    for (let i = 0; i < n; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const v = 0.125 * Math.sin((2 * Math.PI * 1000 * (k * n + i)) / sampleRate) + 0.01 * (seed / 2 ** 32 - 0.5);
+      for (let j = 0; j < channels; j++) f[i * channels + j] = v;
+    }
+    frames.push(f);
+  }
+  return frames;
+}
+
 /** CPU µs of one encode + decode of a frame through the codec record (Float32 in and out), best of 5. */
-export function bareCodecMicros(c: CostConfig, frames = 400): number {
+export function bareCodecMicros(c: CostConfig, frames = 400): CpuTimes {
   const rec = codecRegistry.get(c.codecId);
   const enc = rec.createEncoder(c.params);
   const dec = rec.createDecoder(c.params);
   try {
-    const n = enc.samplesPerFrame;
-    const ch = c.params.channels;
-    const pcm: Float32Array[] = [];
-    for (let k = 0; k < 8; k++) {
-      const f = new Float32Array(n * ch);
-      for (let i = 0; i < n; i++) for (let j = 0; j < ch; j++) f[i * ch + j] = 0.125 * Math.sin((2 * Math.PI * 1000 * (k * n + i)) / c.params.sampleRate) + 0.01 * (Math.random() - 0.5);
-      pcm.push(f);
-    }
-    for (let k = 0; k < 50; k++) dec.decode(enc.encode(pcm[k % 8]!));
-    let best = Infinity;
-    for (let r = 0; r < 5; r++) {
-      const t0 = cpuMicros();
+    const pcm = toneFrames(enc.samplesPerFrame, c.params.channels, c.params.sampleRate);
+    for (let k = 0; k < 200; k++) dec.decode(enc.encode(pcm[k % 8]!));
+    return bestCpu(5, frames, () => {
       for (let k = 0; k < frames; k++) dec.decode(enc.encode(pcm[k % 8]!));
-      best = Math.min(best, (cpuMicros() - t0) / frames);
-    }
-    return best;
+    });
   } finally {
     enc.close();
     dec.close();
   }
 }
 
+/**
+ * CPU µs of opusscript's own encode + decode of one 20 ms 48 kHz frame (Int16 in and out, its
+ * Buffer API), at the Opus configuration's bitrate, channels and complexity: best of 5.
+ */
+export function opusscriptMicros(c: CostConfig, frames = 400): CpuTimes {
+  const n = (c.params.sampleRate * c.params.ptimeMs) / 1000;
+  const ch = c.params.channels;
+  const enc = new OpusScript(c.params.sampleRate as 48000, ch, OpusScript.Application.AUDIO);
+  const dec = new OpusScript(c.params.sampleRate as 48000, ch, OpusScript.Application.AUDIO);
+  try {
+    enc.setBitrate(c.params.bitrate ?? 128000);
+    enc.encoderCTL(4010, c.params.complexity ?? 10); // OPUS_SET_COMPLEXITY_REQUEST
+    const pcm = toneFrames(n, ch, c.params.sampleRate).map((f) => {
+      const b = Buffer.alloc(f.length * 2);
+      for (let i = 0; i < f.length; i++) b.writeInt16LE(Math.round(f[i]! * 32767), i * 2);
+      return b;
+    });
+    for (let k = 0; k < 200; k++) dec.decode(enc.encode(pcm[k % 8]!, n));
+    return bestCpu(5, frames, () => {
+      for (let k = 0; k < frames; k++) dec.decode(enc.encode(pcm[k % 8]!, n));
+    });
+  } finally {
+    enc.delete();
+    dec.delete();
+  }
+}
+
 export interface SteadyRow {
   name: string;
   sessions: number;
-  /** CPU µs per session frame (all threads), and the bare codec's µs per encode + decode. */
-  sessionUsPerFrame: number;
-  bareUsPerFrame: number;
+  warmupS: number;
+  windowS: number;
+  /** Send frames of all sessions in the window. */
+  frames: number;
+  /** CPU µs per session frame over the window: the process (all threads) and the main thread (NaN if unknown). */
+  session: CpuTimes;
+  /** The same per slice of the window (process CPU), to show how steady it was. */
+  sliceUs: number[];
+  /** The codec record's bare encode + decode of one frame, and for Opus opusscript's (null otherwise). */
+  bare: CpuTimes;
+  opusscript: CpuTimes | null;
+  /** session / bare, process CPU; and against opusscript (null if not Opus). */
   ratio: number;
+  ratioOpusscript: number | null;
   /** Per session, % of one core in real time; and the bare codec's. */
   sessionCorePct: number;
   bareCorePct: number;
+  /** In the window only. */
   underrunFrames: number;
   skippedTicks: number;
+  /** False when ticks were skipped in the window: the sessions did less than real time asked. */
+  valid: boolean;
+}
+
+/** Window slices whose spread is printed. */
+const SLICES = 5;
+
+function windowTotals(sessions: MediaSession[]): { frames: number; underruns: number; skipped: number } {
+  let frames = 0;
+  let underruns = 0;
+  let skipped = 0;
+  for (const x of sessions) {
+    const st = x.stats();
+    frames += st.encode.frames;
+    underruns += st.jitterBuffer?.underrunFrames ?? 0;
+    skipped += (st.clocks.send?.skippedTicks ?? 0) + (st.clocks.receive?.skippedTicks ?? 0);
+  }
+  return { frames, underruns, skipped };
 }
 
 async function steady(c: CostConfig, o: Required<Omit<SessionCostOptions, 'only' | 'log' | 'config' | 'profile' | 'workers' | 'shape'>>): Promise<SteadyRow> {
@@ -204,34 +313,68 @@ async function steady(c: CostConfig, o: Required<Omit<SessionCostOptions, 'only'
   try {
     for (let i = 0; i < o.pairs; i++) sessions.push(...(await openPair(c, `${i}`)));
     await sleep(o.warmupS * 1000);
-    const frames0 = sessions.reduce((s, x) => s + x.stats().encode.frames, 0);
-    const u0 = sessions.reduce((s, x) => s + (x.stats().jitterBuffer?.underrunFrames ?? 0), 0);
+    const w0 = windowTotals(sessions);
     await profiler.start();
-    const cpu0 = cpuMicros();
-    await sleep(o.stepS * 1000);
-    const cpu = cpuMicros() - cpu0;
+    const cpu0 = cpuNow();
+    const sliceUs: number[] = [];
+    let slice = { cpu: cpu0.process, frames: w0.frames };
+    for (let i = 0; i < SLICES; i++) {
+      await sleep((o.stepS * 1000) / SLICES);
+      const now = { cpu: cpuMicros(), frames: sessions.reduce((s, x) => s + x.stats().encode.frames, 0) };
+      sliceUs.push((now.cpu - slice.cpu) / Math.max(1, now.frames - slice.frames));
+      slice = now;
+    }
+    const cpu = cpuSince(cpu0);
     await profiler.stop(c.name);
-    const st = sessions.map((x) => x.stats());
-    const frames = st.reduce((s, x) => s + x.encode.frames, 0) - frames0;
-    const underruns = st.reduce((s, x) => s + (x.jitterBuffer?.underrunFrames ?? 0), 0) - u0;
-    const skipped = st.reduce((s, x) => s + (x.clocks.send?.skippedTicks ?? 0) + (x.clocks.receive?.skippedTicks ?? 0), 0);
+    const w1 = windowTotals(sessions);
+    // The slices' stats() calls are in the window too: a few µs per session per slice, noise here.
+    const frames = w1.frames - w0.frames;
     const bare = bareCodecMicros(c);
-    const perFrame = cpu / frames;
+    const op = c.codecId === 'opus' ? opusscriptMicros(c) : null;
+    const perFrame = { process: cpu.process / frames, thread: cpu.thread / frames };
     const fps = 1000 / c.params.ptimeMs;
     return {
       name: c.name,
       sessions: sessions.length,
-      sessionUsPerFrame: perFrame,
-      bareUsPerFrame: bare,
-      ratio: perFrame / bare,
-      sessionCorePct: (perFrame * fps) / 1e4,
-      bareCorePct: (bare * fps) / 1e4,
-      underrunFrames: underruns,
-      skippedTicks: skipped,
+      warmupS: o.warmupS,
+      windowS: o.stepS,
+      frames,
+      session: perFrame,
+      sliceUs,
+      bare,
+      opusscript: op,
+      ratio: perFrame.process / bare.process,
+      ratioOpusscript: op ? perFrame.process / op.process : null,
+      sessionCorePct: (perFrame.process * fps) / 1e4,
+      bareCorePct: (bare.process * fps) / 1e4,
+      underrunFrames: w1.underruns - w0.underruns,
+      skippedTicks: w1.skipped - w0.skipped,
+      valid: w1.skipped === w0.skipped,
     };
   } finally {
     await Promise.all(sessions.map((s) => s.close()));
   }
+}
+
+function us(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(1) : '?';
+}
+
+function steadyLines(r: SteadyRow): string[] {
+  const min = Math.min(...r.sliceUs);
+  const max = Math.max(...r.sliceUs);
+  const ref = (b: CpuTimes): string =>
+    `${us(b.process)} µs (process) / ${us(b.thread)} µs (main thread), ratio ${(r.session.process / b.process).toFixed(2)} / ${(r.session.thread / b.thread).toFixed(2)}`;
+  return [
+    `  ${r.name}: ${r.sessions} sessions, ${r.windowS} s window after ${r.warmupS} s warm-up, ${r.frames} session frames` +
+      `${r.valid ? '' : `  INVALID: ${r.skippedTicks} frame-clock ticks skipped in the window (the process fell behind real time)`}`,
+    `    CPU per session frame: ${us(r.session.process)} µs (process, all threads) / ${us(r.session.thread)} µs (main thread)  ` +
+      `= ${r.sessionCorePct.toFixed(2)} % of a core per session; per ${r.windowS / SLICES} s slice ${r.sliceUs.map((x) => x.toFixed(0)).join(' ')} µs ` +
+      `(spread ${(((max - min) / min) * 100).toFixed(0)} %)`,
+    `    against the codec record's bare encode + decode (Float32): ${ref(r.bare)}`,
+    ...(r.opusscript ? [`    against opusscript's own encode + decode (Int16): ${ref(r.opusscript)}`] : []),
+    `    underrun frames ${r.underrunFrames}, skipped ticks ${r.skippedTicks} (in the window)`,
+  ];
 }
 
 export interface CallRow {
@@ -331,12 +474,38 @@ async function memory(c: CostConfig, n: number): Promise<MemoryRow> {
   }
 }
 
+/**
+ * Memory of `n` PCMA sessions whose far end never sends (sipp's call-rate calls): sending to a UDP
+ * port that only listens, receiving nothing.
+ */
+async function memorySilentFarEnd(n: number): Promise<MemoryRow> {
+  const farEnd = dgram.createSocket('udp4');
+  farEnd.on('message', () => undefined);
+  await new Promise<void>((r) => farEnd.bind(0, '127.0.0.1', r));
+  const remote = { address: '127.0.0.1', rtpPort: farEnd.address().port, rtcpPort: farEnd.address().port };
+  const sessions: MediaSession[] = [];
+  try {
+    sessions.push(await MediaSession.open(params(PCMA, 'silent-warm', remote), deps));
+    await sleep(100);
+    gc();
+    const m0 = process.memoryUsage();
+    for (let i = 0; i < n; i++) sessions.push(await MediaSession.open(params(PCMA, `silent${i}`, remote), deps));
+    await sleep(300);
+    gc();
+    const m1 = process.memoryUsage();
+    return { name: `${PCMA.name}, far end silent`, sessions: n, heapBytesPerSession: (m1.heapUsed - m0.heapUsed) / n, arrayBufferBytesPerSession: (m1.arrayBuffers - m0.arrayBuffers) / n };
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
+    farEnd.close();
+  }
+}
+
 export async function runSessionCostBench(opts: SessionCostOptions = {}): Promise<{ steady: SteadyRow[]; calls: CallRow[]; memory: MemoryRow[] }> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const o = {
     pairs: opts.pairs ?? 8,
     stepS: opts.stepS ?? 5,
-    warmupS: opts.warmupS ?? 1,
+    warmupS: opts.warmupS ?? 5,
     calls: opts.calls ?? 300,
     concurrency: opts.concurrency ?? 20,
     memorySessions: opts.memorySessions ?? 100,
@@ -348,13 +517,8 @@ export async function runSessionCostBench(opts: SessionCostOptions = {}): Promis
     for (const c of SESSION_COST_CONFIGS.filter((x) => !opts.config || x.name.toLowerCase().includes(opts.config.toLowerCase()))) {
       const r = await steady(c, o);
       out.steady.push(r);
-      log(
-        `  ${r.name}: ${r.sessions} sessions  ${r.sessionUsPerFrame.toFixed(1)} µs CPU per session frame  bare codec ${r.bareUsPerFrame.toFixed(1)} µs  ratio ${r.ratio.toFixed(2)}  ` +
-          `(${r.sessionCorePct.toFixed(2)} % vs ${r.bareCorePct.toFixed(2)} % of a core per session)  underrun frames ${r.underrunFrames}  skipped ticks ${r.skippedTicks}`,
-      );
+      for (const line of steadyLines(r)) log(line);
     }
-    const op = measureOpusscript(5);
-    log(`  opusscript bare, 128k stereo c5: ${op.totalUs.toFixed(1)} µs per frame (encode + decode, Int16 in/out) = ${op.corePctPerStream.toFixed(2)} % of a core`);
   }
   if (!opts.only || opts.only === 'calls') {
     const pool = opts.workers ? new MediaWorkerPool({ workers: opts.workers }) : null;
@@ -400,8 +564,8 @@ export async function runSessionCostBench(opts: SessionCostOptions = {}): Promis
     }
   }
   if (!opts.only || opts.only === 'memory') {
-    for (const c of [PCMA, SESSION_COST_CONFIGS[0]!]) {
-      const r = await memory(c, o.memorySessions);
+    for (const c of [PCMA, SESSION_COST_CONFIGS[0]!, null]) {
+      const r = c ? await memory(c, o.memorySessions) : await memorySilentFarEnd(o.memorySessions);
       out.memory.push(r);
       log(`  memory, ${r.name}: ${(r.heapBytesPerSession / 1024).toFixed(1)} KiB heap + ${(r.arrayBufferBytesPerSession / 1024).toFixed(1)} KiB ArrayBuffers per session (${r.sessions} sessions)`);
     }
@@ -422,6 +586,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...(arg('shape') ? { shape: arg('shape') as 'pair' | 'service' } : {}),
     ...pick('pairs', num('pairs')),
     ...pick('stepS', num('step-s')),
+    ...pick('warmupS', num('warmup-s')),
     ...pick('calls', num('calls')),
     ...pick('concurrency', num('concurrency')),
     ...pick('memorySessions', num('memory-sessions')),
