@@ -87,6 +87,11 @@ export class LinkManager implements LinksPort {
   private readonly lastState = new Map<string, LinkState>();
   /** Ended links by id, oldest first (a Map keeps insertion order): when each ended. */
   private readonly endedAt = new Map<string, number>();
+  /**
+   * Active inbound links per packet source, kept as links start and end so that admitting an INVITE
+   * does not walk every link on the board (nothing leaves `ended`, so each link counts down once).
+   */
+  private readonly activeBySource = new Map<string, number>();
   private readonly alarmBoard: AlarmBoard;
   private readonly prober: PhonebookProber;
   private readonly calls = new LinkCalls();
@@ -179,17 +184,22 @@ export class LinkManager implements LinksPort {
     return this.deps.overload?.status() ?? null;
   }
 
+  /** Links not ended: every link on the board but the ended ones (`endedAt` holds exactly those). */
   private activeCount(): number {
-    let n = 0;
-    for (const l of this.links.values()) if (l.active) n++;
-    return n;
+    return this.links.size - this.endedAt.size;
   }
 
   /** Active inbound links whose INVITE came from `source` (outbound links count against no source). */
   private sourceCount(source: string): number {
-    let n = 0;
-    for (const l of this.links.values()) if (l.active && l.source === source) n++;
-    return n;
+    return this.activeBySource.get(source) ?? 0;
+  }
+
+  /** A link of `source` ended (or was never set up): it no longer counts against the source. */
+  private releaseSource(source: string | undefined): void {
+    if (source === undefined) return;
+    const n = (this.activeBySource.get(source) ?? 0) - 1;
+    if (n > 0) this.activeBySource.set(source, n);
+    else this.activeBySource.delete(source);
   }
 
   /** Sizes of the internal collections (leak checks in tests, diagnostics). */
@@ -219,6 +229,7 @@ export class LinkManager implements LinksPort {
     const link = new Link({ ...this.linkDeps, ...(duplicatePath ? { duplicatePath } : {}), ua: this.calls.portFor(this.deps.ua, () => id, headers) }, init);
     id = link.id;
     this.links.set(link.id, link);
+    if (init.source !== undefined) this.activeBySource.set(init.source, (this.activeBySource.get(init.source) ?? 0) + 1);
     this.lastState.set(link.id, link.state);
     this.events.emit('state', { id: link.id, state: link.state, previous: null });
     return link;
@@ -461,6 +472,7 @@ export class LinkManager implements LinksPort {
     // A snapshot costs more than the rest of a state change: built only when someone listens.
     if (this.events.listenerCount('link') > 0) this.events.emit('link', link.snapshot());
     if (state === 'ended') {
+      if (!this.endedAt.has(link.id)) this.releaseSource(link.source);
       this.endedAt.set(link.id, this.deps.clock.now());
       const keep = this.deps.config.links.keepEnded ?? 50;
       for (const id of this.endedAt.keys()) {

@@ -86,8 +86,30 @@ export interface ResolvedChoice {
   fmtp?: string;
 }
 
+/**
+ * Resolved choices by profile and registry. Both are immutable once loaded (a profile reload makes
+ * new objects), and resolving one validates every codec choice, often through several packet times:
+ * done once per profile instead of on every offer and answer.
+ */
+const resolvedCache = new WeakMap<Profile, WeakMap<CodecRegistry, readonly ResolvedChoice[]>>();
+
 /** Turns each codec choice of the profile into validated parameters. Throws AcipError(SDP_BAD_PROFILE, field). */
 export function resolveProfile(profile: Profile, codecs: CodecRegistry): ResolvedChoice[] {
+  let byRegistry = resolvedCache.get(profile);
+  let resolved = byRegistry?.get(codecs);
+  if (resolved === undefined) {
+    resolved = resolveChoices(profile, codecs); // throws for a bad profile: nothing is cached
+    if (!byRegistry) {
+      byRegistry = new WeakMap();
+      resolvedCache.set(profile, byRegistry);
+    }
+    byRegistry.set(codecs, resolved);
+  }
+  // Fresh objects for each caller, as before the cache: the parameters travel on into offers and sessions.
+  return resolved.map((rc) => ({ ...rc, params: { ...rc.params } }));
+}
+
+function resolveChoices(profile: Profile, codecs: CodecRegistry): ResolvedChoice[] {
   return profile.codecs.map((choice, i) => {
     const rec = codecs.find(choice.codec);
     if (!rec) throw new AcipError(SDP_BAD_PROFILE, `profile ${profile.name}: unknown codec ${JSON.stringify(choice.codec)}`, `codecs[${i}].codec`);

@@ -543,3 +543,17 @@ describe('NegotiatedMedia is plain data', () => {
     expect(JSON.parse(JSON.stringify(r.negotiated))).toEqual(r.negotiated);
   });
 });
+
+describe('resolving a profile more than once', () => {
+  it('gives each caller its own parameters, equal to the first resolution', async () => {
+    const { resolveProfile } = await import('../../server/sdp/codec-match.js');
+    const { codecRegistry } = await import('../../server/codecs/registry.js');
+    const p = profile(profileNames[0]!);
+    const a = resolveProfile(p, codecRegistry);
+    const b = resolveProfile(p, codecRegistry);
+    expect(b).toEqual(a);
+    expect(b).not.toBe(a);
+    a[0]!.params.ptimeMs = 999;
+    expect(resolveProfile(p, codecRegistry)[0]!.params.ptimeMs).not.toBe(999);
+  });
+});

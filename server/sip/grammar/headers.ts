@@ -158,8 +158,21 @@ export function formatParams(params: ReadonlyMap<string, string | null>): string
   return out;
 }
 
+/**
+ * Tags of From/To values already read. The layers of one transaction and dialog read the same
+ * From and To again and again (matching, dialog keys, responses); a value is parsed once. Bounded:
+ * emptied when full. Malformed values are not remembered, so they throw every time.
+ */
+const TAG_CACHE_MAX = 1024;
+const tagCache = new Map<string, string | undefined>();
+
 /** The tag parameter of a From or To value (§19.3), or undefined. Throws on a malformed value. */
 export function getTag(fromOrTo: string): string | undefined {
+  const hit = tagCache.get(fromOrTo);
+  if (hit !== undefined || tagCache.has(fromOrTo)) return hit;
   const v = parseNameAddr(fromOrTo, 'From/To').params.get('tag');
-  return v === null || v === undefined ? undefined : v;
+  const tag = v === null || v === undefined ? undefined : v;
+  if (tagCache.size >= TAG_CACHE_MAX) tagCache.clear();
+  tagCache.set(fromOrTo, tag);
+  return tag;
 }

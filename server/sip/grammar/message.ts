@@ -45,50 +45,98 @@ const KNOWN: ReadonlyMap<string, string> = new Map(
   ].map((n) => [n.toLowerCase(), n]),
 );
 
-/** Expand compact forms and give known headers their conventional spelling; others keep theirs. */
-export function canonicalHeaderName(raw: string): string {
-  const lower = raw.toLowerCase();
-  return COMPACT.get(lower) ?? KNOWN.get(lower) ?? raw;
+/** A header name as stored: its canonical spelling and the lower-case key lookups compare. */
+interface CanonicalName {
+  name: string;
+  key: string;
 }
 
-/** Ordered, case-insensitive header list. */
+/**
+ * Names already canonicalised, by the spelling they came in. Lookups pass the same few constant
+ * names thousands of times a second and parsed messages repeat the same header names, so each is
+ * lower-cased once instead of on every access. Bounded: names from the network (any spelling of
+ * any extension header) stop being remembered once it is full, and are then worked out each time.
+ */
+const CANONICAL_CACHE_MAX = 512;
+const canonicalCache = new Map<string, CanonicalName>();
+
+function canonical(raw: string): CanonicalName {
+  let c = canonicalCache.get(raw);
+  if (c === undefined) {
+    const lower = raw.toLowerCase();
+    const name = COMPACT.get(lower) ?? KNOWN.get(lower) ?? raw;
+    c = { name, key: name.toLowerCase() };
+    if (canonicalCache.size < CANONICAL_CACHE_MAX) canonicalCache.set(raw, c);
+  }
+  return c;
+}
+
+/** Expand compact forms and give known headers their conventional spelling; others keep theirs. */
+export function canonicalHeaderName(raw: string): string {
+  return canonical(raw).name;
+}
+
+/**
+ * Ordered, case-insensitive header list. Beside each header its lower-case canonical name (`keys`,
+ * index for index), so a lookup compares strings instead of lower-casing every header it passes.
+ */
 export class SipHeaders {
   private list: SipHeader[] = [];
+  private keys: string[] = [];
 
   constructor(init?: Iterable<SipHeader>) {
     if (init) for (const h of init) this.append(h.name, h.value);
   }
 
   append(name: string, value: string): void {
-    this.list.push({ name: canonicalHeaderName(name), value });
+    const c = canonical(name);
+    this.list.push({ name: c.name, value });
+    this.keys.push(c.key);
   }
 
   /** Replace every header of that name with one value (or remove them with `undefined`). */
   set(name: string, value: string | undefined): void {
-    const canon = canonicalHeaderName(name).toLowerCase();
-    const idx = this.list.findIndex((h) => h.name.toLowerCase() === canon);
-    this.list = this.list.filter((h) => h.name.toLowerCase() !== canon);
+    const c = canonical(name);
+    const idx = this.keys.indexOf(c.key);
+    if (idx >= 0) {
+      const list: SipHeader[] = [];
+      const keys: string[] = [];
+      for (let i = 0; i < this.list.length; i++) {
+        if (this.keys[i] === c.key) continue;
+        list.push(this.list[i]!);
+        keys.push(this.keys[i]!);
+      }
+      this.list = list;
+      this.keys = keys;
+    }
     if (value !== undefined) {
-      const h = { name: canonicalHeaderName(name), value };
-      if (idx >= 0) this.list.splice(idx, 0, h);
-      else this.list.push(h);
+      const h = { name: c.name, value };
+      if (idx >= 0) {
+        this.list.splice(idx, 0, h);
+        this.keys.splice(idx, 0, c.key);
+      } else {
+        this.list.push(h);
+        this.keys.push(c.key);
+      }
     }
   }
 
   /** First value of the header, or undefined. */
   get(name: string): string | undefined {
-    const canon = canonicalHeaderName(name).toLowerCase();
-    return this.list.find((h) => h.name.toLowerCase() === canon)?.value;
+    const idx = this.keys.indexOf(canonical(name).key);
+    return idx >= 0 ? this.list[idx]!.value : undefined;
   }
 
   /** Every header line's value of that name, in order (not split on commas). */
   getAll(name: string): string[] {
-    const canon = canonicalHeaderName(name).toLowerCase();
-    return this.list.filter((h) => h.name.toLowerCase() === canon).map((h) => h.value);
+    const key = canonical(name).key;
+    const out: string[] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] === key) out.push(this.list[i]!.value);
+    return out;
   }
 
   has(name: string): boolean {
-    return this.get(name) !== undefined;
+    return this.keys.includes(canonical(name).key);
   }
 
   delete(name: string): void {
@@ -97,14 +145,18 @@ export class SipHeaders {
 
   /** Put a header at the top (e.g. a new Via). */
   prepend(name: string, value: string): void {
-    this.list.unshift({ name: canonicalHeaderName(name), value });
+    const c = canonical(name);
+    this.list.unshift({ name: c.name, value });
+    this.keys.unshift(c.key);
   }
 
   /** Remove only the first occurrence (e.g. the top Via when a response goes upstream). */
   removeFirst(name: string): void {
-    const canon = canonicalHeaderName(name).toLowerCase();
-    const idx = this.list.findIndex((h) => h.name.toLowerCase() === canon);
-    if (idx >= 0) this.list.splice(idx, 1);
+    const idx = this.keys.indexOf(canonical(name).key);
+    if (idx >= 0) {
+      this.list.splice(idx, 1);
+      this.keys.splice(idx, 1);
+    }
   }
 
   entries(): readonly SipHeader[] {
