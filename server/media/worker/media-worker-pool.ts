@@ -3,7 +3,9 @@
  * snapshot, so it can run off the main thread, and a link count beyond one core's worth uses them all.
  *
  * - `open(params)` puts the session on the least-loaded worker (sum of `sessionCost`, ties by session
- *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it.
+ *   count, then by index) and resolves with a `RemoteMediaSession` once the worker has opened it. A
+ *   session's cost is re-computed on every update: a provisional one (both directions off) weighs
+ *   almost nothing until its media is turned on.
  * - By default all workers start at construction (about 0.3 s each to load under tsx; `ready()` waits
  *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the
  *   next worker starts once every running one carries WARM_COST (it is warmed up at half that, so
@@ -40,7 +42,8 @@ import type { MediaSessionParams, MediaSessionStats } from '../session-types.js'
 import type { MediaSessionOpener } from './media-session-like.js';
 import { MEDIA_WORKER_EXIT, RemoteMediaSession, type RemoteSessionHost } from './remote-media-session.js';
 import { sessionCost } from './session-cost.js';
-import type { FromWorker, MediaWorkerData, OpenedValue, PlainErrorInfo, ToWorker } from './worker-protocol.js';
+import { resolveStatsUpdate } from './stats-delta.js';
+import type { ClosedValue, FromWorker, FromWorkerBatch, MediaWorkerData, OpenedValue, PlainErrorInfo, ShutdownValue, ToWorker, UpdatedValue } from './worker-protocol.js';
 
 export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
 export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
@@ -110,6 +113,11 @@ interface Pending {
   kind: ToWorker['t'];
   /** Session the request is about (open/update/close). */
   id: number | null;
+  /**
+   * Runs on the reply's value as the reply arrives, before any later message of the worker is
+   * handled (a stats delta must meet the base it was made against); its result resolves the request.
+   */
+  onValue: ((v: unknown) => unknown) | undefined;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -133,6 +141,8 @@ interface Slot {
   started: boolean;
   lastError: string | null;
   restartTimer: TimerHandle | null;
+  /** The worker's open template (see OpenedValue): the last open reply's full snapshot. */
+  openTemplate: MediaSessionStats | null;
 }
 
 /**
@@ -197,6 +207,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
         started: false,
         lastError: null,
         restartTimer: null,
+        openTemplate: null,
       };
       this.slots.push(slot);
       if (opts.startWorkers !== 'on-demand') this.start(slot);
@@ -238,10 +249,24 @@ export class MediaWorkerPool implements RemoteSessionHost {
     const id = this.nextId++;
     slot.costs.set(id, sessionCost(params));
     this.warmNext();
-    let opened: OpenedValue;
+    // Our own copy (the caller may change its object meanwhile): on success the worker's parameters
+    // are these, so its reply does not carry them back.
+    const own = structuredClone(params);
+    let session: RemoteMediaSession;
     try {
       await slot.readyPromise;
-      opened = (await this.request(slot, { t: 'open', req: 0, id, params })) as OpenedValue;
+      // The session is made and registered as the reply arrives (see Pending.onValue): the worker's
+      // next pushes for it are deltas' bases and must not be missed.
+      session = (await this.request(slot, { t: 'open', req: 0, id, params }, (v) => {
+        const opened = v as OpenedValue;
+        const stats = resolveStatsUpdate(slot.openTemplate, opened.stats);
+        if ('full' in opened.stats) slot.openTemplate = stats;
+        const s = new RemoteMediaSession(this, { id, localRtpPort: opened.localRtpPort, localRtcpPort: opened.localRtcpPort, params: own, stats }, (event, err) =>
+          this.logger?.warn({ event, err, link: own.linkId }, 'media session listener threw'),
+        );
+        slot.sessions.set(id, s);
+        return s;
+      })) as RemoteMediaSession;
     } catch (e) {
       slot.costs.delete(id);
       this.updateRef(slot);
@@ -249,15 +274,10 @@ export class MediaWorkerPool implements RemoteSessionHost {
     }
     if (this.closing) {
       // The pool began closing while this open was in flight: the worker's shutdown closes it.
+      slot.sessions.delete(id);
       slot.costs.delete(id);
       throw new AcipError(MEDIA_POOL_CLOSED, 'media worker pool is closed');
     }
-    const session = new RemoteMediaSession(
-      this,
-      { id, localRtpPort: opened.localRtpPort, localRtcpPort: opened.localRtcpPort, params: opened.params, stats: opened.stats },
-      (event, err) => this.logger?.warn({ event, err, link: params.linkId }, 'media session listener threw'),
-    );
-    slot.sessions.set(id, session);
     this.updateRef(slot);
     return session;
   }
@@ -297,20 +317,29 @@ export class MediaWorkerPool implements RemoteSessionHost {
 
   // ---- RemoteSessionHost ------------------------------------------------------------------------
 
-  async updateSession(id: number, params: MediaSessionParams): Promise<{ params: MediaSessionParams; stats: MediaSessionStats }> {
+  async updateSession(id: number, params: MediaSessionParams): Promise<void> {
     const slot = this.slotOf(id);
     if (!slot) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session is closed');
-    const r = (await this.request(slot, { t: 'update', req: 0, id, params })) as { params: MediaSessionParams; stats: MediaSessionStats };
-    slot.costs.set(id, sessionCost(r.params));
-    return r;
+    try {
+      await this.request(slot, { t: 'update', req: 0, id, params }, (v) => slot.sessions.get(id)?.applyStatsUpdate((v as UpdatedValue).stats));
+      this.recost(slot, id, params);
+    } catch (e) {
+      // A failed update may have applied part of the change (onMessage kept the session's params).
+      const s = slot.sessions.get(id);
+      if (s) this.recost(slot, id, s.currentParams());
+      throw e;
+    }
   }
 
   async closeSession(id: number, reason: string | null): Promise<MediaSessionStats | null> {
     const slot = this.slotOf(id);
     if (!slot) return null;
     try {
-      const r = (await this.request(slot, { t: 'close', req: 0, id, reason })) as { stats: MediaSessionStats | null };
-      return r.stats;
+      return (await this.request(slot, { t: 'close', req: 0, id, reason }, (v) => {
+        const u = (v as ClosedValue).stats;
+        const s = slot.sessions.get(id);
+        return u && s ? resolveStatsUpdate(s.stats(), u) : null;
+      })) as MediaSessionStats | null;
     } finally {
       slot.sessions.delete(id);
       slot.costs.delete(id);
@@ -335,6 +364,16 @@ export class MediaWorkerPool implements RemoteSessionHost {
     const idle = this.slots.find((s) => !s.started);
     if (!idle) return undefined;
     return this.slots.every((s) => !s.started || MediaWorkerPool.costOf(s) >= cost) ? idle : undefined;
+  }
+
+  /**
+   * A session's cost follows its parameters: a provisional open (both directions off) weighs almost
+   * nothing until the update that turns media on, which may also call for the next worker.
+   */
+  private recost(slot: Slot, id: number, params: MediaSessionParams): void {
+    if (!slot.costs.has(id)) return;
+    slot.costs.set(id, sessionCost(params));
+    this.warmNext();
   }
 
   /** On-demand pools: start the next worker before the running ones fill up. */
@@ -368,6 +407,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
     slot.stopping = false;
     slot.lastError = null;
     slot.restartTimer = null;
+    // A new worker has no template: its first open reply carries full stats.
+    slot.openTemplate = null;
     const data: MediaWorkerData = {
       entry: this.entry,
       statsIntervalMs: this.statsIntervalMs,
@@ -386,15 +427,17 @@ export class MediaWorkerPool implements RemoteSessionHost {
     });
     // open() awaits it; this handler keeps a death before anyone waits from being "unhandled".
     slot.readyPromise.catch(() => undefined);
-    worker.on('message', (m: FromWorker) => {
-      if (slot.worker !== worker) return;
-      if (m.t === 'ready') {
-        slot.ready = true;
-        slot.failedStarts = 0;
-        markReady();
-        return;
+    worker.on('message', (batch: FromWorkerBatch) => {
+      for (const m of batch) {
+        if (slot.worker !== worker) return;
+        if (m.t === 'ready') {
+          slot.ready = true;
+          slot.failedStarts = 0;
+          markReady();
+          continue;
+        }
+        this.onMessage(slot, m);
       }
-      this.onMessage(slot, m);
     });
     worker.on('error', (e) => {
       slot.lastError = e instanceof Error ? e.message : String(e);
@@ -430,7 +473,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
     const pending = [...slot.pending.values()];
     slot.pending.clear();
     for (const p of pending) {
-      if (p.kind === 'close' || p.kind === 'shutdown') p.resolve(p.kind === 'close' ? { stats: null } : { finalStats: [] });
+      // A close resolves with no final snapshot (the session is gone); a shutdown with none either.
+      if (p.kind === 'close' || p.kind === 'shutdown') p.resolve(p.kind === 'close' ? null : ({ finalStats: [] } satisfies ShutdownValue));
       else p.reject(new AcipError(this.closing ? MEDIA_POOL_CLOSED : MEDIA_WORKER_EXIT, message));
     }
     const sessions = [...slot.sessions.values()];
@@ -445,8 +489,15 @@ export class MediaWorkerPool implements RemoteSessionHost {
         const p = slot.pending.get(m.req);
         if (!p) return;
         slot.pending.delete(m.req);
-        if (m.ok) p.resolve(m.value);
-        else {
+        if (m.ok) {
+          try {
+            p.resolve(p.onValue ? p.onValue(m.value) : m.value);
+          } catch (e) {
+            // A delta that does not fit its base: a bug; the request fails rather than serve wrong stats.
+            this.logger?.warn({ err: e, worker: slot.index, request: p.kind }, 'media worker: reply could not be applied');
+            p.reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        } else {
           // A failed update may have applied part of the change: keep currentParams() truthful.
           if (m.params && p.kind === 'update' && p.id !== null) slot.sessions.get(p.id)?.applyParams(m.params);
           p.reject(toError(m.error));
@@ -477,14 +528,14 @@ export class MediaWorkerPool implements RemoteSessionHost {
     }
   }
 
-  private request(slot: Slot, msg: ToWorker): Promise<unknown> {
+  private request(slot: Slot, msg: ToWorker, onValue?: (v: unknown) => unknown): Promise<unknown> {
     const worker = slot.worker;
     if (!worker || !slot.ready) {
       return Promise.reject(new AcipError(this.closing ? MEDIA_POOL_CLOSED : MEDIA_WORKER_EXIT, `media worker ${slot.index} is not running`));
     }
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
-      slot.pending.set(req, { kind: msg.t, id: 'id' in msg ? msg.id : null, resolve, reject });
+      slot.pending.set(req, { kind: msg.t, id: 'id' in msg ? msg.id : null, onValue, resolve, reject });
       this.updateRef(slot);
       try {
         worker.postMessage({ ...msg, req });
@@ -519,7 +570,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
       });
       const res = await Promise.race([this.request(slot, { t: 'shutdown', req: 0 }).catch(() => null), timeout]);
       (timer as TimerHandle | null)?.cancel();
-      const finals = new Map((res as { finalStats: Array<[number, MediaSessionStats]> } | null)?.finalStats ?? []);
+      const finals = new Map((res as ShutdownValue | null)?.finalStats ?? []);
       for (const [id, s] of slot.sessions) s.closedByPool(finals.get(id) ?? null);
       slot.sessions.clear();
       slot.costs.clear();

@@ -9,6 +9,10 @@
  *   every `fullStatsIntervalMs` its full stats go instead. A full snapshot is about 3 kB to copy across
  *   threads and rebuild on the main thread, the meters about a tenth of that, and only the meter feed
  *   needs 10 Hz.
+ * - Open, update and close replies carry the session's snapshot as a delta (stats-delta.ts): against the
+ *   previous open's snapshot for an open (a new session differs from it in a handful of fields), and
+ *   against what the main thread holds for the session (`Hosted.sent`) for an update or a close. No
+ *   parameters go back: on success they are the ones the main thread sent.
  * - Session events are forwarded as they happen, followed by the session's full stats once the turn's
  *   events are out (so what they changed, e.g. `noMedia`, is in the snapshot without waiting for the
  *   next full push; one snapshot for the events of one turn); log lines go to the main thread's logger.
@@ -19,6 +23,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaSession, type MediaSessionLogger } from '../media-session.js';
 import type { MediaSessionStats } from '../session-types.js';
+import { encodeStatsUpdate, withMeters, type StatsUpdate } from './stats-delta.js';
 import { systemClock } from '../../util/clock.js';
 import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
@@ -30,8 +35,25 @@ const port = parentPort;
 if (!port) throw new Error('media-worker.ts must run in a worker thread');
 const data = workerData as MediaWorkerData;
 
+/** What this turn of the event loop has to say, posted as one message (see `post`). */
+let outbox: FromWorker[] = [];
+
+/**
+ * Queues `m` for the main thread. Everything queued in one turn of the event loop (the replies,
+ * events, stats and log lines of the callbacks that ran in it) goes as ONE message, in order, once the
+ * turn's I/O callbacks have run: a postMessage has a fixed cost on both threads (about as much as
+ * copying a whole stats snapshot; a cross-thread wake-up), and with calls in flight several
+ * replies are often ready in the same turn.
+ */
 function post(m: FromWorker): void {
-  port!.postMessage(m);
+  if (outbox.length === 0) setImmediate(flush);
+  outbox.push(m);
+}
+
+function flush(): void {
+  const batch = outbox;
+  outbox = [];
+  port!.postMessage(batch);
 }
 
 /** Log fields made cloneable: Errors become {name, message, code, stack}; anything else odd, a string. */
@@ -66,14 +88,32 @@ interface Hosted {
   session: MediaSession;
   /** Serialises update/close on this session. */
   chain: Promise<unknown>;
-  /** Stats pushes since it opened: every FULL_EVERY-th carries full stats (the open reply was full). */
+  /** Stats pushes since it opened: every FULL_EVERY-th carries full stats (after the open reply, the main thread holds a full one). */
   pushes: number;
+  /** The snapshot the main thread holds for this session: the base of the next reply's delta. */
+  sent: MediaSessionStats;
 }
 
 const sessions = new Map<number, Hosted>();
 /** Opens in flight: shutdown waits for them, so no session is left behind. */
 const opening = new Set<Promise<unknown>>();
 let shuttingDown = false;
+/** The last open reply's full snapshot (the main thread keeps the same): the base of the next open's delta. */
+let openTemplate: MediaSessionStats | null = null;
+
+/**
+ * A delta with more changed fields than this goes whole instead: a delta costs a walk of the snapshot
+ * (about as much as copying it), and pays back in the bytes copied and rebuilt on the main thread.
+ */
+const MAX_DELTA_CHANGES = 48;
+
+/** The session's snapshot for a reply, as a delta against what the main thread holds; that becomes the base. */
+function replyStats(h: Hosted): StatsUpdate {
+  const now = h.session.stats();
+  const u = encodeStatsUpdate(h.sent, now, MAX_DELTA_CHANGES);
+  h.sent = now;
+  return u;
+}
 
 function queue<T>(h: Hosted, fn: () => Promise<T>): Promise<T> {
   const run = h.chain.then(fn, fn);
@@ -102,8 +142,14 @@ function pushStats(): void {
     if (id % STATS_SLICES !== current || h.session.isClosed) continue;
     try {
       h.pushes = (h.pushes + 1) % FULL_EVERY;
-      if (h.pushes === 0) batch.push([id, h.session.stats()]);
-      else meters.push([id, h.session.meters()]);
+      if (h.pushes === 0) {
+        h.sent = h.session.stats();
+        batch.push([id, h.sent]);
+      } else {
+        const m = h.session.meters();
+        h.sent = withMeters(h.sent, m);
+        meters.push([id, m]);
+      }
     } catch (e) {
       logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
     }
@@ -113,26 +159,27 @@ function pushStats(): void {
 }
 
 /** Sessions whose events of this turn still owe a full stats push (see `pushAfterEvent`). */
-const owed = new Map<number, MediaSession>();
+const owed = new Map<number, Hosted>();
 
 /**
  * One session's full stats after an event it forwarded, once per event-loop turn: the events of one
  * turn (the RTP and RTCP latches of a call's first packets, a silence and a no-media) share one
  * snapshot, taken after all of them. The main thread gets it right after the event messages, as before.
  */
-function pushAfterEvent(id: number, session: MediaSession): void {
+function pushAfterEvent(id: number, h: Hosted): void {
   if (owed.size === 0) setImmediate(pushOwed);
-  owed.set(id, session);
+  owed.set(id, h);
 }
 
 function pushOwed(): void {
   const batch: Array<[number, MediaSessionStats]> = [];
-  for (const [id, session] of owed) {
-    if (session.isClosed) continue;
+  for (const [id, h] of owed) {
+    if (h.session.isClosed) continue;
     try {
-      batch.push([id, session.stats()]);
+      h.sent = h.session.stats();
+      batch.push([id, h.sent]);
     } catch (e) {
-      logger.warn({ err: e, link: session.linkId }, 'media worker: stats() failed');
+      logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
     }
   }
   owed.clear();
@@ -150,9 +197,11 @@ async function handle(m: ToWorker): Promise<void> {
       opening.add(pending);
       try {
         const session = await pending;
+        const stats = session.stats();
+        const h: Hosted = { session, chain: Promise.resolve(), pushes: 0, sent: stats };
         if (shuttingDown) {
           // Shutdown awaits this open, then closes every session in the map: this one too.
-          sessions.set(m.id, { session, chain: Promise.resolve(), pushes: 0 });
+          sessions.set(m.id, h);
           post({ t: 'reply', req: m.req, ok: false, error: { code: 'MEDIA_POOL_CLOSED', message: 'media worker is shutting down' } });
           return;
         }
@@ -160,16 +209,13 @@ async function handle(m: ToWorker): Promise<void> {
         for (const name of MEDIA_SESSION_EVENT_NAMES) {
           session.on(name, (...args: unknown[]) => {
             post({ t: 'event', id: m.id, name, args });
-            pushAfterEvent(m.id, session);
+            pushAfterEvent(m.id, h);
           });
         }
-        sessions.set(m.id, { session, chain: Promise.resolve(), pushes: 0 });
-        post({
-          t: 'reply',
-          req: m.req,
-          ok: true,
-          value: { localRtpPort: session.localRtpPort, localRtcpPort: session.localRtcpPort, params: session.currentParams(), stats: session.stats() },
-        });
+        sessions.set(m.id, h);
+        const u = encodeStatsUpdate(openTemplate, stats, MAX_DELTA_CHANGES);
+        if ('full' in u) openTemplate = stats;
+        post({ t: 'reply', req: m.req, ok: true, value: { localRtpPort: session.localRtpPort, localRtcpPort: session.localRtcpPort, stats: u } });
       } catch (e) {
         post({ t: 'reply', req: m.req, ok: false, error: plainError(e) });
       } finally {
@@ -186,7 +232,7 @@ async function handle(m: ToWorker): Promise<void> {
       await queue(h, async () => {
         try {
           await h.session.update(m.params);
-          post({ t: 'reply', req: m.req, ok: true, value: { params: h.session.currentParams(), stats: h.session.stats() } });
+          post({ t: 'reply', req: m.req, ok: true, value: { stats: replyStats(h) } });
         } catch (e) {
           // update() may have applied part of the change: the caller gets what is in force now.
           post({ t: 'reply', req: m.req, ok: false, error: plainError(e), params: h.session.currentParams() });
@@ -208,7 +254,7 @@ async function handle(m: ToWorker): Promise<void> {
           logger.warn({ err: e, link: h.session.linkId }, 'media worker: close failed');
         }
         sessions.delete(m.id);
-        post({ t: 'reply', req: m.req, ok: true, value: { stats: h.session.stats() } });
+        post({ t: 'reply', req: m.req, ok: true, value: { stats: replyStats(h) } });
       });
       return;
     }

@@ -5,13 +5,17 @@
  * - `update()` and `close()` are messages to the worker and resolve when it has applied them.
  * - `currentParams()`, `localRtpPort`, `localRtcpPort` and `isClosed` are answered here, synchronously,
  *   from what the worker reported (ports never change after open; params change when update resolves).
- * - `stats()` is synchronous and returns the LATEST SNAPSHOT THE WORKER PUSHED: the worker pushes
+ * - `stats()` is synchronous and returns the LATEST SNAPSHOT THE WORKER SENT: the worker pushes
  *   every session's meters every `statsIntervalMs` (100 ms by default) and its full stats every
  *   `fullStatsIntervalMs` (by default the same interval) and after each event, batched per worker (a fifth of its
  *   sessions every interval / 5, to spread the work), so the meters are at most one interval and the
  *   rest at most one full interval (plus message latency, normally < 1 ms) old. Counters are
- *   therefore monotonic but coarse; a snapshot is also taken on open, on every update and on close
- *   (after close() resolves, stats() is the final one, with `closed: true`). Monotonic times inside it
+ *   therefore monotonic but coarse. A snapshot is also taken on open (valid as soon as `open()`
+ *   resolves), on every update (in force when `update()` resolves) and on close (after close()
+ *   resolves, stats() is the final one, with `closed: true`). Those three come as deltas against
+ *   what this side already holds (stats-delta.ts), to copy a few fields across threads rather than
+ *   the whole snapshot; the result is the same object the worker's `stats()` returned, field for
+ *   field. Monotonic times inside it
  *   (`openedAtMs`, `lastRxMs`, event `sinceMs`) are comparable with the main thread's
  *   `performance.now()`: Node's worker threads share the process's time origin. The returned object is
  *   shared between callers until the next push: do not mutate it.
@@ -26,6 +30,7 @@ import { AcipError } from '../../util/errors.js';
 import { TypedEmitter } from '../../util/typed-emitter.js';
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
 import type { MeterPair } from './worker-protocol.js';
+import { resolveStatsUpdate, withMeters, type StatsUpdate } from './stats-delta.js';
 import type { MediaSessionLike } from './media-session-like.js';
 
 /**
@@ -36,7 +41,12 @@ export const MEDIA_WORKER_EXIT = 'MEDIA_WORKER_EXIT';
 
 /** What a RemoteMediaSession asks of its pool. */
 export interface RemoteSessionHost {
-  updateSession(id: number, params: MediaSessionParams): Promise<{ params: MediaSessionParams; stats: MediaSessionStats }>;
+  /**
+   * Resolves once the worker applied `params` (they are then in force, as sent), after handing this
+   * session the new snapshot (`applyStatsUpdate`). A failure may have applied part of the change: the
+   * host hands the session the parameters in force (`applyParams`) before it rejects.
+   */
+  updateSession(id: number, params: MediaSessionParams): Promise<void>;
   /** Resolves with the final stats, or null if the worker no longer had the session. */
   closeSession(id: number, reason: string | null): Promise<MediaSessionStats | null>;
 }
@@ -59,6 +69,11 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   private snapshot: MediaSessionStats;
   private closing: Promise<void> | null = null;
   private lost = false;
+  /**
+   * The final snapshot is in: nothing more is applied. Until then every push is, even while closing:
+   * the worker's deltas are made against the snapshot with all its pushes applied.
+   */
+  private final = false;
 
   /** @internal Created by MediaWorkerPool. */
   constructor(
@@ -96,10 +111,11 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   async update(next: MediaSessionParams): Promise<void> {
     if (this.isClosed) throw new AcipError('MEDIA_SESSION_CLOSED', 'media session is closed');
-    // Copy now: the caller may mutate its object while the request is in flight.
-    const r = await this.host.updateSession(this.id, structuredClone(next));
-    this.params = r.params;
-    this.snapshot = r.stats;
+    // Copy now: the caller may mutate its object while the request is in flight. On success it is
+    // what the worker has in force.
+    const own = structuredClone(next);
+    await this.host.updateSession(this.id, own);
+    this.params = own;
   }
 
   close(reason?: string): Promise<void> {
@@ -110,7 +126,7 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
     }
     this.closing = this.host.closeSession(this.id, reason ?? null).then(
       (final) => {
-        if (final) this.snapshot = final;
+        if (final) this.setFinal(final);
         else this.markSnapshotClosed();
       },
       // The host only fails a close when the worker died meanwhile: the session is gone either way.
@@ -121,16 +137,19 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   // ---- fed by the pool ------------------------------------------------------------------------
 
-  /** @internal */
+  /** @internal A full snapshot pushed by the worker. */
   applyStats(s: MediaSessionStats): void {
-    if (!this.isClosed) this.snapshot = s;
+    if (!this.final) this.snapshot = s;
+  }
+
+  /** @internal The snapshot of an update reply: a delta against this one, or whole. */
+  applyStatsUpdate(u: StatsUpdate): void {
+    if (!this.final) this.snapshot = resolveStatsUpdate(this.snapshot, u);
   }
 
   /** @internal Fresh meters between full snapshots: the rest of the snapshot stays as it was. */
   applyMeters(m: MeterPair): void {
-    if (this.isClosed) return;
-    const s = this.snapshot;
-    this.snapshot = { ...s, input: { ...s.input, meter: m.input }, output: { ...s.output, meter: m.output } };
+    if (!this.final) this.snapshot = withMeters(this.snapshot, m);
   }
 
   /** @internal */
@@ -148,7 +167,7 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   /** @internal The pool closed it (shutdown) with this final snapshot. */
   closedByPool(final: MediaSessionStats | null): void {
     if (!this.closing) this.closing = Promise.resolve();
-    if (final) this.snapshot = final;
+    if (final) this.setFinal(final);
     else this.markSnapshotClosed();
   }
 
@@ -165,7 +184,14 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
     this.emit('closed', { reason: 'worker-exit', message });
   }
 
+  private setFinal(s: MediaSessionStats): void {
+    this.final = true;
+    this.snapshot = s;
+  }
+
+  /** No final snapshot will come: the last one, marked closed, stands for it. */
   private markSnapshotClosed(): void {
+    this.final = true;
     if (!this.snapshot.closed) this.snapshot = { ...this.snapshot, closed: true };
   }
 }

@@ -1,10 +1,14 @@
 /**
  * The messages between `MediaWorkerPool` (main thread) and `media-worker.ts` (one per worker thread).
  * Plain data only: everything here crosses `postMessage` (structured clone). Requests carry a `req`
- * number answered by exactly one `reply`; events and stats flow unrequested.
+ * number answered by exactly one `reply`; events and stats flow unrequested. The worker posts what
+ * one turn of its event loop produced as one array of `FromWorker` (`FromWorkerBatch`). Messages of one port
+ * arrive in the order they were posted: the stats deltas rely on it (both sides see the same
+ * sequence of snapshots per session).
  */
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
 import type { LevelSnapshot } from '../level-meter.js';
+import type { StatsUpdate } from './stats-delta.js';
 
 /** A session's two level meters: what the 10 Hz meter feed needs between full stats snapshots. */
 export interface MeterPair {
@@ -41,19 +45,48 @@ export type ToWorker =
   /** Close every session, reply, then wait to be terminated. */
   | { t: 'shutdown'; req: number };
 
+/**
+ * Open, update and close replies carry the session's snapshot as a `StatsUpdate` (stats-delta.ts),
+ * and no parameters: on success the worker's parameters are the ones the main thread sent.
+ */
 export interface OpenedValue {
   localRtpPort: number;
   localRtcpPort: number;
-  params: MediaSessionParams;
-  stats: MediaSessionStats;
+  /**
+   * Against the worker's open template: the last open reply that carried full stats. A new session
+   * differs from it in a handful of fields (link id, ports, SSRC, open time).
+   */
+  stats: StatsUpdate;
+}
+
+/** Against the session's snapshot as the main thread holds it (its last reply or push). */
+export interface UpdatedValue {
+  stats: StatsUpdate;
+}
+
+/** The final snapshot, against the session's snapshot as the main thread holds it; null: no such session. */
+export interface ClosedValue {
+  stats: StatsUpdate | null;
+}
+
+export interface ShutdownValue {
+  finalStats: Array<[number, MediaSessionStats]>;
 }
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'reply'; req: number; ok: true; value?: OpenedValue | { params: MediaSessionParams; stats: MediaSessionStats } | { stats: MediaSessionStats | null } | { finalStats: Array<[number, MediaSessionStats]> } }
+  | { t: 'reply'; req: number; ok: true; value: OpenedValue | UpdatedValue | ClosedValue | ShutdownValue }
+  /** A failed update carries the parameters in force (update() may have applied part of the change). */
   | { t: 'reply'; req: number; ok: false; error: PlainErrorInfo; params?: MediaSessionParams }
   | { t: 'event'; id: number; name: keyof MediaSessionEvents; args: unknown[] }
+  /** Full snapshots (periodic, and after a turn's events): each becomes the session's base for deltas. */
   | { t: 'stats'; batch: Array<[number, MediaSessionStats]> }
-  /** Between full snapshots: only the meters (about a tenth of the bytes to copy across threads). */
+  /**
+   * Between full snapshots: only the meters (about a tenth of the bytes to copy across threads). Both
+   * sides fold them into the session's base (`withMeters`).
+   */
   | { t: 'meters'; batch: Array<[number, MeterPair]> }
   | { t: 'log'; level: 'warn' | 'info' | 'debug'; obj: Record<string, unknown>; msg: string };
+
+/** What the worker actually posts: the messages of one turn of its event loop, in order. */
+export type FromWorkerBatch = FromWorker[];

@@ -69,7 +69,7 @@ describe('a media session in a worker', () => {
       const toL24 = { codecId: l24.codecId, payloadType: l24.payloadType, codecParams: { ...l24.params } };
       await a.update({ ...a.currentParams(), ...toL24 });
       await b.update({ ...b.currentParams(), ...toL24 });
-      // update() resolves with the worker's view: params and a fresh snapshot, at once.
+      // update() resolves with the new parameters in force and a fresh snapshot, at once.
       expect(a.currentParams().codecId).toBe('L24');
       expect(a.stats().codec).toMatchObject({ id: 'L24', payloadType: 98, sendPtimeMs: 5 });
       expect([a.localRtpPort, a.localRtcpPort]).toEqual(ports);
@@ -110,12 +110,13 @@ describe('a media session in a worker', () => {
   });
 
   it('balances sessions across workers by cost', async () => {
-    // One expensive session (L24 at 1 ms: 2000 packets/s) on one worker; three cheap ones go to the other.
+    // One expensive session (L24 at 1 ms, receiving: 1000 packets/s) on one worker; three cheap ones
+    // (provisional: both directions off) go to the other.
     const l24x1 = CODEC_CASES.find((c) => c.codecId === 'L24' && c.params.ptimeMs === 1)!;
     const pcmu = CODEC_CASES.find((c) => c.codecId === 'PCMU')!;
     const opened: RemoteMediaSession[] = [];
     try {
-      opened.push(await pool.open(sessionParams(l24x1, { linkId: 'heavy', send: false, receive: false })));
+      opened.push(await pool.open(sessionParams(l24x1, { linkId: 'heavy', send: false, receive: true })));
       for (let i = 0; i < 3; i++) opened.push(await pool.open(sessionParams(pcmu, { linkId: `light${i}`, send: false, receive: false })));
       const w = pool.workers();
       expect(w.map((x) => x.sessions).sort()).toEqual([1, 3]);
