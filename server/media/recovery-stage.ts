@@ -16,6 +16,9 @@
  * - again once, when the first answer is overdue (RTT plus a margin), but as late as the answer
  *   can still be played: a burst that swallowed the first retransmission has then had the most
  *   time to end;
+ * - when no repeat could follow, the one request there is time for is put off instead, until
+ *   shortly before the last moment its answer is still sure to be played: sent right after the
+ *   loss, the retransmission would often fall in the same burst;
  * - never when the answer could not be played in time, and at most a cap of requests per RTT
  *   (the oldest first).
  * With RED a first request is held while a RED packet that carries a copy of the missing frame is
@@ -62,6 +65,21 @@ export const NACK_MIN_PER_RTT = 8;
  * half a tick late.
  */
 export const NACK_LATE_RETRY_WINDOW_MS = 7.5;
+/**
+ * When no repeat could follow a first NACK made now, the one NACK there is time for waits until it
+ * is this close to the last moment its answer (the answer time plus its margin) still beats the
+ * playout, so that the retransmission is sent past the burst that took the original. Wider than the
+ * repeat's window: three 5 ms receive ticks fall inside, so a tick or two that come late (a loaded
+ * machine) do not cost the only request.
+ */
+export const NACK_LATE_FIRST_WINDOW_MS = 15;
+/**
+ * Largest guard (ms) the arrival jitter adds before an answer's deadline. The interarrival jitter
+ * (RFC 3550 §6.4.1) also measures the receiver's own stalls: packets read in a batch after one look
+ * like tens of ms of jitter for seconds afterwards, and a guard that large rules out requests whose
+ * answers would arrive in time.
+ */
+export const NACK_MAX_GUARD_MS = 10;
 
 export interface RecoveryStageIo {
   /** Into the jitter buffer. */
@@ -146,6 +164,7 @@ export class RecoveryStage {
           maxPerRtt: Math.max(NACK_MIN_PER_RTT, Math.ceil(DEFAULT_NACK_RTT_MS / options.receivePtimeMs)),
           guardMs: () => this.guardMs(),
           lateRetryWindowMs: NACK_LATE_RETRY_WINDOW_MS,
+          lateFirstWindowMs: NACK_LATE_FIRST_WINDOW_MS,
           ...(p.red ? { holdUntil: (s: number, now: number) => this.redHold(s, now) } : {}),
         })
       : null;
@@ -314,9 +333,9 @@ export class RecoveryStage {
     return this.io.rttMs() ?? DEFAULT_NACK_RTT_MS;
   }
 
-  /** How much earlier than the deadline an answer must be due: the arrival jitter, at least 1 ms. */
+  /** How much earlier than the deadline an answer must be due: the arrival jitter, 1 to 10 ms. */
   private guardMs(): number {
-    return Math.max(NACK_MIN_GUARD_MS, this.overdue?.jitterGuardMs() ?? 0);
+    return Math.max(NACK_MIN_GUARD_MS, Math.min(NACK_MAX_GUARD_MS, this.overdue?.jitterGuardMs() ?? 0));
   }
 
   /**

@@ -14,10 +14,22 @@
  *   request (the retransmission, or the request, was probably lost). With `lateRetryWindowMs` the
  *   repeat waits until that close to the last useful moment: a loss burst that swallowed the first
  *   retransmission has then had the most time to end;
+ * - when a repeat could no longer follow a first request made now (its answer would be overdue
+ *   too late for a repeat to beat the deadline), the one request there is time for is spaced past
+ *   the burst instead: with `lateFirstWindowMs` it waits until it is that close to the last moment
+ *   its answer, at the answer time plus the repeat margin, still beats the deadline. Only once the
+ *   answer time is measured: the caller's RTT says nothing of a loaded receiver's own delays;
+ *   Bursty loss (Gilbert–Elliott) stays in its bad state for a while: a retransmission sent right
+ *   after the loss is often lost with it, one sent later much less often;
  * - the answer time is measured: from a request to the arrival of the retransmission it asked for,
  *   over numbers asked for once only (Karn's rule: with two requests out, an arrival answers either),
  *   smoothed like RFC 6298 §2 (SRTT, RTTVAR) with a margin of 4·RTTVAR, at least
- *   `ANSWER_MARGIN_FLOOR_MS`. Until a first answer it is the RTT the caller gives (RFC 3550 §6.4.1)
+ *   `ANSWER_MARGIN_FLOOR_MS`. A sample counts for at most `ANSWER_SAMPLE_CAP` times the answer
+ *   time so far (the caller's RTT before the first): an answer hundreds of ms late tells of a stall
+ *   (a session starting up, a receiver that was not scheduled), and taken whole it would inflate the
+ *   answer time and its margin for dozens of answers, ruling out every repeat meanwhile; answers
+ *   that are slower for good still raise it, a little more with each. Until a first answer it is
+ *   the RTT the caller gives (RFC 3550 §6.4.1)
  *   with `retryMarginMs`. A receive-only endpoint sends no SR, so RTCP gives it no RTT at all
  *   (§6.4.1 measures it at the sender); the answer time also covers the sender's own handling;
  * - requested only while a retransmission can still beat its playout deadline: now + answer time
@@ -49,6 +61,11 @@ export interface NackSchedulerOptions {
   guardMs?: () => number;
   /** A repeat waits until it is within this many ms of the last useful moment (default: no wait). */
   lateRetryWindowMs?: number;
+  /**
+   * A first request after which no repeat could beat the deadline waits until it is within this
+   * many ms of its last useful moment (default: no wait, it goes out at once).
+   */
+  lateFirstWindowMs?: number;
   /** Not before this time (ms) is `seq` first requested; undefined: no hold. Asked on every `due`. */
   holdUntil?: (seq: number, nowMs: number) => number | undefined;
 }
@@ -74,6 +91,8 @@ export interface NackSchedulerStats {
   capped: number;
   /** Answer-time samples taken (numbers asked for once that arrived). */
   answers: number;
+  /** First requests put off at least once by `lateFirstWindowMs` (spaced past the burst). */
+  spaced: number;
 }
 
 /**
@@ -90,6 +109,9 @@ export const NACK_RESYNC_BEHIND = 1000;
  */
 export const ANSWER_MARGIN_FLOOR_MS = 4;
 
+/** Most a sample counts for, as a multiple of the answer time so far (see the policy above). */
+export const ANSWER_SAMPLE_CAP = 2;
+
 /** RFC 6298 §2.3 gains for the smoothed answer time and its variation. */
 const ANSWER_ALPHA = 1 / 8;
 const ANSWER_BETA = 1 / 4;
@@ -105,6 +127,7 @@ interface Missing {
   requests: number;
   lastRequestMs: number;
   held: boolean;
+  spaced: boolean;
 }
 
 export class NackScheduler {
@@ -117,6 +140,7 @@ export class NackScheduler {
   private readonly holdUntil: ((seq: number, nowMs: number) => number | undefined) | undefined;
   private readonly guardMs: () => number;
   private readonly lateRetryWindowMs: number | undefined;
+  private readonly lateFirstWindowMs: number | undefined;
   /** Times of the last `maxPerRtt` requests, a ring (oldest at `ringHead`). */
   private readonly ring: number[] = [];
   private ringHead = 0;
@@ -127,7 +151,7 @@ export class NackScheduler {
   private badSeq: number | undefined;
   /** Measured answer time (ms): RFC 6298's SRTT and RTTVAR over request → arrival. */
   private answer: { srtt: number; rttvar: number } | undefined;
-  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0, answers: 0 };
+  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0, answers: 0, spaced: 0 };
 
   constructor(options: NackSchedulerOptions) {
     this.deadlineOf = options.deadlineOf;
@@ -139,7 +163,9 @@ export class NackScheduler {
     this.holdUntil = options.holdUntil;
     this.guardMs = options.guardMs ?? (() => 0);
     this.lateRetryWindowMs = options.lateRetryWindowMs;
+    this.lateFirstWindowMs = options.lateFirstWindowMs;
     if (this.lateRetryWindowMs !== undefined) checkNumberOption(this.lateRetryWindowMs, 0, 10_000, 'lateRetryWindowMs');
+    if (this.lateFirstWindowMs !== undefined) checkNumberOption(this.lateFirstWindowMs, 0, 10_000, 'lateFirstWindowMs');
     checkNumberOption(this.retryMarginMs, 0, 10_000, 'retryMarginMs');
     checkIntOption(this.maxRequests, 1, 10, 'maxRequests');
     checkIntOption(this.maxMissing, 1, 0x4000, 'maxMissing');
@@ -242,7 +268,8 @@ export class NackScheduler {
     // A first request is judged by the shorter of the measured answer time and the caller's RTT: a
     // few slow answers (a session starting up, a stall) must not rule out every request, since only
     // requests can measure the answer time again.
-    const firstReach = Math.min(rtt, this.rttMs()) + guard;
+    const firstAnswer = Math.min(rtt, this.rttMs());
+    const firstReach = firstAnswer + guard;
     const out: number[] = [];
     let budget = this.budget(nowMs, rtt);
     for (const [seq, m] of this.missing) {
@@ -257,7 +284,10 @@ export class NackScheduler {
         continue;
       }
       if (m.state === 'waiting') continue;
-      if (deadline !== undefined && nowMs + (m.requests === 0 ? firstReach : reach) > deadline) {
+      // A first request spaced past the burst whose window a late tick missed (a stall) goes out
+      // while the answer time alone still fits: it is the only one.
+      const needs = m.requests > 0 ? reach : m.spaced ? firstAnswer : firstReach;
+      if (deadline !== undefined && nowMs + needs > deadline) {
         // A retransmission requested now would arrive after playout (RFC 4588 §3: useless);
         // one already requested may still make it.
         m.state = 'waiting';
@@ -273,6 +303,17 @@ export class NackScheduler {
           m.held = true;
           continue;
         }
+      }
+      const wf = this.lateFirstWindowMs;
+      const spacing = wf !== undefined && deadline !== undefined && this.answer !== undefined;
+      if (m.requests === 0 && spacing && nowMs + rtt + margin + reach > deadline && nowMs + rtt + margin + wf <= deadline) {
+        // One request is all there is time for: the later it goes, the likelier the burst that
+        // took the original is over when the retransmission is sent. But no later than its answer
+        // can be trusted to beat the deadline: the answer time plus its margin (RFC 6298's RTO
+        // shape), so that answers that vary widely (a loaded receiver) are asked for early.
+        if (!m.spaced) this.counts.spaced++;
+        m.spaced = true;
+        continue;
       }
       if (m.requests >= this.maxRequests) {
         // Requests used up and the last answer overdue: wait for the deadline, or with none known
@@ -319,7 +360,7 @@ export class NackScheduler {
 
   private settle(s: number, m: Missing, arrivalMs: number, answer: boolean): void {
     // Karn's rule: only a number asked for once says how long an answer takes.
-    if (answer && m.requests === 1 && arrivalMs >= m.lastRequestMs) this.sampleAnswer(arrivalMs - m.lastRequestMs);
+    if (answer && m.requests === 1 && arrivalMs >= m.lastRequestMs) this.sampleAnswer(Math.min(arrivalMs - m.lastRequestMs, ANSWER_SAMPLE_CAP * this.answerMs()));
     const deadline = this.deadlineOf(s);
     if (m.state === 'expired' || (deadline !== undefined && arrivalMs > deadline)) this.counts.late++;
     else if (m.requests === 0) this.counts.reordered++;
@@ -369,5 +410,5 @@ export class NackScheduler {
 }
 
 function fresh(nowMs: number): Missing {
-  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false };
+  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false };
 }

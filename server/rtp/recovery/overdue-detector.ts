@@ -10,9 +10,17 @@
  * anchor arrived. The packet time is the signalled one until two consecutive numbers show the
  * sender's own (their timestamp step), so a peer whose a=ptime is wrong or missing does not have
  * every packet taken for overdue; a step more than four times off (the end of a DTX pause) is not
- * taken as the packet time. The margin covers arrival jitter: a multiple of the interarrival jitter estimate
- * of RFC 3550 §6.4.1 (A.8), with a floor of a quarter packet time (2 ms at least), so a packet that
- * is merely late within the measured jitter is not taken for lost.
+ * taken as the packet time. The margin covers arrival jitter: a multiple of the jitter, with a floor
+ * of a quarter packet time (2 ms at least), so a packet that is merely late within the measured
+ * jitter is not taken for lost.
+ *
+ * The jitter for the margin is the smaller of the running mean of RFC 3550 §6.4.1 (A.8) and the
+ * upper quartile of the last `JITTER_WINDOW` transit differences |D| (the same D as A.8). Both
+ * agree on steady jitter, and on a skewed one the mean is the lower. They differ on a receiver that
+ * is not scheduled for a while (a loaded machine): the packets that came meanwhile are read in one
+ * batch, and one such stall adds tens of ms to the running mean for seconds, so every loss in that
+ * time is taken for lost a whole packet time later, too late for a retransmission; the quartile
+ * ignores it as long as fewer than a quarter of the recent packets were caught in stalls.
  *
  * Bounded: at most `maxPerSilence` numbers are reported between two arrivals that raise the anchor,
  * so a sender that pauses (Opus DTX, RFC 7587 §3.1.3; hold; an outage) costs a handful of requests,
@@ -20,6 +28,11 @@
  */
 import { checkIntOption, checkNumberOption } from './recovery-error.js';
 import { seqAdd, seqDiff, seq16, tsDiff } from '../seq.js';
+
+/** Transit differences the margin's jitter is taken from (32 packet times: 640 ms at 20 ms). */
+export const JITTER_WINDOW = 32;
+/** Which of them, in ascending order of |D|: the upper quartile. */
+const JITTER_QUANTILE = 0.75;
 
 export interface OverdueDetectorOptions {
   /** The sender's packet time (ms): consecutive sequence numbers are this far apart. */
@@ -51,6 +64,10 @@ export class OverdueDetector {
   /** The previous original's arrival (ms) and RTP timestamp, for the A.8 transit difference. */
   private last: { arrivalMs: number; timestamp: number } | undefined;
   private jitter = 0;
+  /** The last `JITTER_WINDOW` |D| (ms), a ring, and their upper quartile (undefined: to compute). */
+  private readonly spread: number[] = [];
+  private spreadHead = 0;
+  private spreadQuartile: number | undefined = 0;
   /** Numbers beyond the anchor already reported (anchor + 1 … anchor + reported). */
   private reported = 0;
   private total = 0;
@@ -84,14 +101,23 @@ export class OverdueDetector {
     return this.total;
   }
 
+  /** The jitter the margin is made of (ms): the A.8 mean or the upper quartile of the recent |D|, the smaller. */
+  get recentJitterMs(): number {
+    if (this.spreadQuartile === undefined) {
+      const sorted = [...this.spread].sort((x, y) => x - y);
+      this.spreadQuartile = sorted[Math.min(sorted.length - 1, Math.floor(JITTER_QUANTILE * sorted.length))] ?? 0;
+    }
+    return Math.min(this.jitter, this.spreadQuartile);
+  }
+
   /** The jitter part of the margin alone (no floor): what an answer's arrival may vary by (ms). */
   jitterGuardMs(): number {
-    return this.jitterFactor * this.jitter;
+    return this.jitterFactor * this.recentJitterMs;
   }
 
   /** How late past its expected arrival a packet may be before it is deemed lost (ms). */
   marginMs(): number {
-    return Math.max(this.marginFloorMs, this.jitterFactor * this.jitter);
+    return Math.max(this.marginFloorMs, this.jitterGuardMs());
   }
 
   /**
@@ -104,6 +130,12 @@ export class OverdueDetector {
       // A.8: D = (Rj − Ri) − (Sj − Si), the timestamp difference taken modulo 2^32 (a wrap is no jump).
       const d = arrivalMs - this.last.arrivalMs - (tsDiff(timestamp, this.last.timestamp) * 1000) / this.clockRate;
       this.jitter += (Math.abs(d) - this.jitter) / 16;
+      if (this.spread.length < JITTER_WINDOW) this.spread.push(Math.abs(d));
+      else {
+        this.spread[this.spreadHead] = Math.abs(d);
+        this.spreadHead = (this.spreadHead + 1) % JITTER_WINDOW;
+      }
+      this.spreadQuartile = undefined;
     }
     this.last = { arrivalMs, timestamp: timestamp >>> 0 };
     if (this.anchor !== undefined && seqDiff(s, this.anchor.seq) <= 0) return;

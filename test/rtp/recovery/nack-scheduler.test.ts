@@ -142,6 +142,7 @@ describe('the NACK scheduler requests missing packets while they can still be pl
     { options: { maxRequests: 0 }, field: 'maxRequests' },
     { options: { maxMissing: 0 }, field: 'maxMissing' },
     { options: { retryMarginMs: -1 }, field: 'retryMarginMs' },
+    { options: { lateFirstWindowMs: -1 }, field: 'lateFirstWindowMs' },
   ])('rejects $field out of range with RECOVERY_BAD_OPTION', ({ options, field }) => {
     try {
       scheduler(options);
@@ -225,6 +226,62 @@ describe('the NACK scheduler with numbers deemed lost by time, holds, a cap and 
   });
 });
 
+describe('the NACK scheduler spaces the only request there is time for past the burst', () => {
+  /** Packets from 65520 (t = −200) to 65530 (t = 0), 65521 lost and answered `answerMs` after its request. */
+  function measured(s: NackScheduler, answerMs: number): void {
+    for (let k = 0; k <= 10; k++) {
+      if (k === 1) continue;
+      s.onArrival(65520 + k, -200 + 20 * k);
+      if (k === 2) expect(s.due(-160)).toEqual([65521]);
+    }
+    s.onArrival(65521, -160 + answerMs, true);
+    expect(s.answerTimeMs).toBe(answerMs);
+  }
+
+  it.each([
+    // 65531 is due at 20 and played at 120; the gap shows at 40. With answers in 40 ms a repeat
+    // could not follow a request at 40 (40 + 40 + 10 margin + 40 > 120): the one request waits
+    // until it is within the window of the last moment its answer, answer time plus margin, beats
+    // 120: 70. Until an answer is measured it goes out at once.
+    { name: 'no window', rtt: 40, answer: true, window: undefined, calls: [[40, [65531]]] as const, spaced: 0 },
+    { name: 'a 7.5 ms window', rtt: 40, answer: true, window: 7.5, calls: [[40, []], [60, []], [62.5, []], [65, [65531]], [200, []]] as const, spaced: 1 },
+    { name: 'a 7.5 ms window, no answer measured yet', rtt: 40, answer: false, window: 7.5, calls: [[40, [65531]]] as const, spaced: 0 },
+    // With answers in 20 ms a repeat still fits after a request at 40 (40 + 20 + 10 + 20 ≤ 120): ask at once.
+    { name: 'room for a repeat', rtt: 20, answer: true, window: 7.5, calls: [[40, [65531]]] as const, spaced: 0 },
+  ])('with $name (RTT $rtt ms) the first request goes out as the table says', ({ rtt, answer, window, calls, spaced }) => {
+    const s = scheduler({ ...(window !== undefined ? { lateFirstWindowMs: window } : {}) }, rtt);
+    if (answer) measured(s, rtt);
+    else s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    for (const [now, expected] of calls) expect(s.due(now)).toEqual(expected);
+    expect(s.stats).toMatchObject({ requested: answer ? 2 : 1, spaced });
+  });
+
+  it.each([
+    // The window opens once now + 40 + 10 margin + 7.5 > 120 (62.5). A tick that comes late (a
+    // stalled receiver) still asks while the answer time alone fits (now + 40 ≤ 120), not after.
+    { late: 75, asked: [65531] },
+    { late: 80, asked: [65531] },
+    { late: 81, asked: [] },
+  ])('a spaced request whose window a stalled tick missed still goes out at $late ms while the answer time fits', ({ late, asked }) => {
+    const s = scheduler({ lateFirstWindowMs: 7.5, guardMs: () => 10 }, 40);
+    measured(s, 40);
+    s.onArrival(65532, 40);
+    expect(s.due(40)).toEqual([]);
+    expect(s.due(late)).toEqual(asked);
+    expect(s.stats.spaced).toBe(1);
+  });
+
+  it('still counts the guard for a first request that was never spaced', () => {
+    // Seen missing only at 75: 75 + 40 + 10 > 120, so no request.
+    const s = scheduler({ guardMs: () => 10 }, 40);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 75);
+    expect(s.due(75)).toEqual([]);
+    expect(s.stats.requested).toBe(0);
+  });
+});
+
 describe('the NACK scheduler measures how long an answer takes', () => {
   it('takes the answer time from a number asked for once, and repeats after it plus a margin (RFC 6298 shape)', () => {
     // The caller's RTT (50) is what a receive-only session falls back on; the answers take 30.
@@ -288,19 +345,35 @@ describe('the NACK scheduler measures how long an answer takes', () => {
   });
 
   it('still makes first requests after slow answers, judging them by the shorter of the answer time and the RTT', () => {
-    // A first answer 200 ms late (a session starting up) must not rule out every later request:
-    // without requests the answer time could never be measured again. Deadlines 300 ms after due.
+    // Answers 200 ms late (a session starting up) must not rule out every later request: without
+    // requests the answer time could never be measured again. Deadlines 300 ms after due.
     const s = scheduler({ deadlineOf: (seq) => dueAt(seq) + 300 }, 20);
     s.onArrival(65530, 0);
     s.onArrival(65532, 40);
     expect(s.due(40)).toEqual([65531]);
     s.onArrival(65531, 240);
-    expect(s.answerTimeMs).toBe(200);
-    s.onArrival(65534, 250);
-    // 65533 is played at 360: 250 + 200 would miss it, 250 + the RTT of 20 would not.
-    expect(s.due(250)).toEqual([65533]);
-    s.onArrival(65533, 270);
-    expect(s.answerTimeMs).toBe(200 + (20 - 200) / 8);
+    expect(s.answerTimeMs).toBe(40); // 200, counted as twice the RTT of 20
+    s.onArrival(65534, 325);
+    // 65533 is played at 360: 325 + 40 would miss it, 325 + the RTT of 20 would not.
+    expect(s.due(325)).toEqual([65533]);
+    s.onArrival(65533, 525);
+    // 200 again, counted as twice 40: slower answers for good raise the answer time step by step.
+    expect(s.answerTimeMs).toBe(40 + (80 - 40) / 8);
+  });
+
+  it.each([
+    // 65531 is asked for at 40 with an RTT of 40: an answer after 70 ms counts whole, one after
+    // 400 ms (a stalled receiver, a session starting up) as twice the RTT.
+    { arrival: 110, answerTimeMs: 70, late: 0 },
+    { arrival: 440, answerTimeMs: 80, late: 1 },
+  ])('takes an answer arriving at $arrival ms as a sample of at most twice the answer time so far', ({ arrival, answerTimeMs, late }) => {
+    const s = scheduler({}, 40);
+    s.onArrival(65530, 0);
+    s.onArrival(65532, 40);
+    expect(s.due(40)).toEqual([65531]);
+    s.onArrival(65531, arrival, true);
+    expect(s.stats).toMatchObject({ answers: 1, late });
+    expect(s.answerTimeMs).toBe(answerTimeMs);
   });
 
   it('repeats where the RTT it was given would not let it: a receive-only session knows no RTT', () => {

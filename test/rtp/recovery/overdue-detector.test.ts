@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OverdueDetector } from '../../../server/rtp/recovery/overdue-detector.js';
+import { JITTER_WINDOW, OverdueDetector } from '../../../server/rtp/recovery/overdue-detector.js';
 import { RecoveryError } from '../../../server/rtp/recovery/recovery-error.js';
 
 /** Opus at 48 kHz, 20 ms: 960 timestamp units per packet. */
@@ -68,6 +68,32 @@ describe('the overdue detector deems a packet lost once it is later than the jit
     for (let k = 0; k < 2000; k++) d.onOriginal(k, k * 960, k * 20 + (k % 2 === 0 ? spread : -spread));
     expect(d.marginMs()).toBeCloseTo(margin, 3);
     expect(d.jitterGuardMs()).toBeCloseTo(spread === 0 ? 0 : margin, 3);
+  });
+
+  it.each([
+    // [stalls: each holds back this many packets, read in one batch when the receiver runs again]
+    { stalls: 0, margin: 5 },
+    { stalls: 2, margin: 5 },
+  ])('keeps the margin at its floor after $stalls stalls of the receiver 400 ms apart, though the RFC 3550 estimate rises', ({ stalls, margin }) => {
+    const d = detector();
+    const stalled = new Set(Array.from({ length: stalls }, (_, i) => 40 + 20 * i));
+    for (let k = 0; k < 80; k++) {
+      // A stall at k: k…k+3 are read together when k+3 would have arrived.
+      const batch = [...stalled].find((s) => k >= s && k <= s + 3);
+      d.onOriginal(k, k * 960, (batch === undefined ? k : batch + 3) * 20);
+    }
+    expect(d.marginMs()).toBe(margin);
+    expect(d.jitterMs > 2).toBe(stalls > 0);
+  });
+
+  it('widens the margin again once more than a quarter of the recent packets vary', () => {
+    const d = detector();
+    // After two stalls, every other packet 6 ms late for the last JITTER_WINDOW packets: |D| = 6.
+    for (let k = 0; k < 200; k++) {
+      const stall = k === 40 || k === 41 ? 60 - 20 * (k - 40) : 0;
+      d.onOriginal(k, k * 960, k * 20 + stall + (k >= 200 - JITTER_WINDOW && k % 2 === 0 ? 6 : 0));
+    }
+    expect(d.marginMs()).toBeCloseTo(4 * 6 * (1 - (15 / 16) ** JITTER_WINDOW), 1);
   });
 
   it('a timestamp wrap is not a jump in the jitter estimate', () => {

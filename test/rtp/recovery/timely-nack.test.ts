@@ -105,6 +105,18 @@ describe('NACKs go out while a burst is still going on', () => {
     for (const k of asked) expect(requestsOf(nacks, k)).toHaveLength(1);
   });
 
+  it('a receiver that stalls now and then (packets read in batches) still asks one tick after a loss is overdue', () => {
+    // Every 30 packets from 100 the receiver is not scheduled for 60 ms: s…s+3 are read together
+    // when s+3 arrives. The interarrival jitter of RFC 3550 rises by several ms with each stall.
+    const stallOf = (k: number): number | undefined => (k >= 100 && (k - 100) % 30 <= 3 ? k - ((k - 100) % 30) : undefined);
+    const jitter = (k: number): number => {
+      const s = stallOf(k);
+      return s === undefined ? 0 : (s + 3 - k) * PTIME;
+    };
+    const { nacks } = run({ frames: 300, jitter, lost: (k) => k === 175 });
+    expect(requestsOf(nacks, 175)).toEqual([expectedAt(175) + 7.5, expectedAt(175) + 57.5]);
+  });
+
   it('never asks for more than 8 numbers in any RTT, however long the gap', () => {
     const { nacks } = run({ lost: (k) => k >= 200 && k < 240 });
     expect(nacks.length).toBeGreaterThan(0);
