@@ -198,6 +198,7 @@ export class AcipService {
       onCallSetup: (s) => sipMetrics.callSetup.observe(s),
     });
     this.links = links;
+    overload.setConcealingProbe(() => links.concealingLinks());
     registerOverloadMetrics(this.metrics.registry, () => links.load());
     this.closers.push({ name: 'links', close: () => links.close() });
     links.start();

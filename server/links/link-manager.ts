@@ -92,6 +92,9 @@ export class LinkManager implements LinksPort {
    * does not walk every link on the board (nothing leaves `ended`, so each link counts down once).
    */
   private readonly activeBySource = new Map<string, number>();
+  /** Concealed frames of each connected link at the last 1 Hz sample (rebuilt every sample, so bounded). */
+  private lastConcealed = new Map<string, number>();
+  private concealingNow = 0;
   private readonly alarmBoard: AlarmBoard;
   private readonly prober: PhonebookProber;
   private readonly calls = new LinkCalls();
@@ -200,6 +203,14 @@ export class LinkManager implements LinksPort {
     const n = (this.activeBySource.get(source) ?? 0) - 1;
     if (n > 0) this.activeBySource.set(source, n);
     else this.activeBySource.delete(source);
+  }
+
+  /**
+   * Connected links whose playout concealed audio between the last two 1 Hz samples: the admission
+   * guard's evidence that a saturated machine is hurting the links it carries.
+   */
+  concealingLinks(): number {
+    return this.concealingNow;
   }
 
   /** Sizes of the internal collections (leak checks in tests, diagnostics). */
@@ -527,11 +538,20 @@ export class LinkManager implements LinksPort {
     if (this.closed) return;
     const now = this.deps.clock.now();
     const keep = this.deps.keepEndedMs ?? KEEP_ENDED_MS;
+    const concealed = new Map<string, number>();
+    let concealing = 0;
     for (const link of this.links.values()) {
       if (link.state !== 'connected') continue;
       const s = link.sample();
-      if (s) this.health.checkLoss(link, s);
+      if (!s) continue;
+      this.health.checkLoss(link, s);
+      const frames = s.jitterBuffer?.concealedFrames;
+      if (frames === undefined) continue;
+      concealed.set(link.id, frames);
+      if (frames > (this.lastConcealed.get(link.id) ?? frames)) concealing++;
     }
+    this.lastConcealed = concealed;
+    this.concealingNow = concealing;
     for (const [id, ended] of this.endedAt) {
       if (now - ended <= keep) break; // oldest first: the rest ended later
       this.forget(id);

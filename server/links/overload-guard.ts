@@ -20,8 +20,11 @@
  *   trips only while this service's media workers carry a real share of the work (`machineMinLoad`):
  *   a box filled by something else (a build, a backup, a test run) is no reason for an idle codec to
  *   turn its callers away, while a service carrying links on a full box adds to what every link there
- *   suffers with each one it takes. It is calm again when the machine is below its accept level, or when
- *   the media load has fallen below that floor.
+ *   suffers with each one it takes. A full machine is not yet harm, though: a box at 100 % whose frame
+ *   clocks still make their deadlines carries its links cleanly (a call flood beside ten carried links
+ *   reads 93–99 % busy with nothing concealed), so the machine trips only while some connected link
+ *   concealed audio over the last second (`concealingLinks`; unknown counts as harm). It is calm again
+ *   when the machine is below its accept level, or when the media load has fallen below that floor.
  *
  *   normal ──(a signal above its refuse threshold)──▶ overloaded
  *   overloaded ──(every signal below its accept threshold for `holdMs`)──▶ normal
@@ -44,6 +47,11 @@ export interface LoadSample {
    * (a platform that gives no CPU times, or counters that went backwards). Absent counts as unknown.
    */
   machineBusyRatio?: number | null;
+  /**
+   * Connected links whose playout concealed audio over the last second: the harm a saturated machine
+   * does. Null or absent when unknown (no probe), which counts as harm.
+   */
+  concealingLinks?: number | null;
 }
 
 export interface OverloadThresholds {
@@ -170,6 +178,7 @@ export class OverloadGuard {
     const load = mean(sample.workers);
     const hot = sample.workers.find((w) => w.loadRatio >= t.refuseWorkerLoad);
     const machine = sample.machineBusyRatio ?? null;
+    const concealing = sample.concealingLinks ?? null;
     this.lateSamples = sample.eventLoopLagS >= t.refuseLagS ? this.lateSamples + 1 : 0;
     // An unknown reading breaks the run: the samples in a row must all have been seen busy.
     this.busySamples = machine !== null && machine >= t.refuseMachineBusy ? this.busySamples + 1 : 0;
@@ -178,8 +187,8 @@ export class OverloadGuard {
         ? `media workers ${pct(load)} busy (refuse at ${pct(t.refuseLoad)})`
         : hot
           ? `media worker ${hot.index} ${pct(hot.loadRatio)} busy (refuse at ${pct(t.refuseWorkerLoad)})`
-          : this.busySamples >= MACHINE_TRIP_SAMPLES && load !== null && load >= t.machineMinLoad
-            ? `machine CPU ${pct(machine ?? 1)} busy on all cores with media workers ${pct(load)} busy (refuse at ${pct(t.refuseMachineBusy)})`
+          : this.busySamples >= MACHINE_TRIP_SAMPLES && load !== null && load >= t.machineMinLoad && concealing !== 0
+            ? `machine CPU ${pct(machine ?? 1)} busy on all cores with media workers ${pct(load)} busy${concealing ? ` and ${concealing} link(s) concealing` : ''} (refuse at ${pct(t.refuseMachineBusy)})`
             : this.lateSamples >= LAG_TRIP_SAMPLES
               ? `main event loop ${ms(sample.eventLoopLagS)} late (refuse at ${ms(t.refuseLagS)})`
               : null;

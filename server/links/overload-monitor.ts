@@ -31,6 +31,8 @@ export interface OverloadMonitorOptions {
   thresholds?: OverloadThresholds;
   /** Reads the machine's cumulative CPU time (default: readMachineCpuTimes); a test injects its own. */
   machineCpu?: CpuTimesReader;
+  /** Connected links that concealed audio over the last second (see LoadSample.concealingLinks). */
+  concealingLinks?: () => number | null;
 }
 
 const NS_PER_S = 1e9;
@@ -49,6 +51,7 @@ export class OverloadMonitor {
   private readonly readCpu: CpuTimesReader;
   /** The machine's CPU time at the last sample (first read at construction, so the first sample covers the time since). */
   private lastCpu: CpuTimes | null;
+  private concealingProbe: (() => number | null) | undefined;
 
   constructor(private readonly opts: OverloadMonitorOptions) {
     this.guard = new OverloadGuard(opts.clock, opts.thresholds ?? (opts.pool ? WORKER_THRESHOLDS : MAIN_THREAD_THRESHOLDS));
@@ -56,6 +59,15 @@ export class OverloadMonitor {
     this.histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
     this.readCpu = opts.machineCpu ?? readMachineCpuTimes;
     this.lastCpu = this.readCpu();
+    this.concealingProbe = opts.concealingLinks;
+  }
+
+  /**
+   * Where the count of concealing links comes from: the link manager, which is built after the monitor
+   * (it takes the guard), so it is wired here rather than in the options.
+   */
+  setConcealingProbe(probe: () => number | null): void {
+    this.concealingProbe = probe;
   }
 
   start(): void {
@@ -72,6 +84,7 @@ export class OverloadMonitor {
       eventLoopLagS: lag,
       workers: this.opts.pool ? this.workerLoads(this.opts.pool) : [{ index: 0, loadRatio: this.mainLoad() }],
       machineBusyRatio: this.machineBusy(),
+      concealingLinks: this.concealingProbe?.() ?? null,
     };
     this.guard.observe(s);
     return s;

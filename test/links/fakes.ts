@@ -374,7 +374,7 @@ function fakeStats(s: FakeMediaSession): MediaSessionStats {
     txBitrateBps: 128_000,
     rxBitrateBps: 128_000,
     rttMs: 12,
-    jitterBuffer: s.params.receive ? { late: 0, concealedMs: 0, concealedPct: 0, currentDelayMs: 40, targetDelayMs: 40, driftPpm: 0, underruns: 0 } : null,
+    jitterBuffer: s.params.receive ? { late: 0, concealedFrames: s.concealedFrames, concealedMs: 0, concealedPct: 0, currentDelayMs: 40, targetDelayMs: 40, driftPpm: 0, underruns: 0 } : null,
     input: { meter },
     output: { meter },
   } as unknown as MediaSessionStats;
@@ -392,6 +392,8 @@ export class FakeMediaSession extends TypedEmitter<MediaSessionEvents> implement
   /** `clock.now()` of the last RTP and RTCP packets from the far end, as stats() reports them. */
   lastRxMs: number | null = null;
   lastRtcpRxMs: number | null = null;
+  /** Frames the playout concealed, as stats() reports them (a test moves it to simulate a starved link). */
+  concealedFrames = 0;
 
   constructor(
     public params: MediaSessionParams,

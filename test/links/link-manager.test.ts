@@ -164,6 +164,26 @@ describe('quality sampling', () => {
     }
     expect(env.manager.alarms()).toMatchObject([{ kind: 'loss', linkId: snap.id }]);
   });
+
+  it('counts the connected links whose playout concealed audio between the last two samples', async () => {
+    const env = setup();
+    await dialAndAnswer(env);
+    const media = env.media.last;
+    const rows: { concealed: number; want: number }[] = [
+      { concealed: 0, want: 0 },
+      { concealed: 0, want: 0 },
+      { concealed: 12, want: 1 },
+      { concealed: 12, want: 0 },
+      { concealed: 13, want: 1 },
+    ];
+    const seen = rows.map((r) => {
+      media.concealedFrames = r.concealed;
+      env.clock.advance(1000);
+      return env.manager.concealingLinks();
+    });
+    expect(seen).toEqual(rows.map((r) => r.want));
+    await env.manager.close();
+  });
 });
 
 describe('registration and probes', () => {

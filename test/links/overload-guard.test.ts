@@ -89,6 +89,23 @@ describe('the admission decision with media workers', () => {
       ],
     },
     {
+      name: 'a full machine whose links conceal nothing keeps accepting (a call flood beside clean carried links)',
+      rows: [
+        { at: 0, s: { ...shared(0.98), concealingLinks: 0 }, state: 'normal' },
+        { at: 500, s: { ...shared(0.99), concealingLinks: 0 }, state: 'normal' },
+        { at: 1000, s: { ...shared(0.99), concealingLinks: 0 }, state: 'normal' },
+      ],
+    },
+    {
+      name: 'a full machine refuses once a link conceals, and a clean second after does not end the refusal',
+      rows: [
+        { at: 0, s: { ...shared(0.98), concealingLinks: 0 }, state: 'normal' },
+        { at: 500, s: { ...shared(0.99), concealingLinks: 3 }, state: 'overloaded' },
+        { at: 1000, s: { ...shared(0.99), concealingLinks: 0 }, state: 'overloaded' },
+        { at: 3500, s: { ...shared(0.99), concealingLinks: 0 }, state: 'overloaded' },
+      ],
+    },
+    {
       name: 'one busy machine sample between quieter ones does not refuse',
       rows: [
         { at: 0, s: shared(1), state: 'normal' },
@@ -210,6 +227,13 @@ describe('what the guard answers and reports', () => {
     guard.observe(shared(0.97));
     expect(guard.admit()).toEqual({ ok: false, reason: 'machine CPU 97 % busy on all cores with media workers 55 % busy (refuse at 92 %)', retryAfterS: 5 });
     expect(guard.status()).toMatchObject({ state: 'overloaded', mediaLoadRatio: 0.55, machineBusyRatio: 0.97 });
+  });
+
+  it('names the concealing links when the machine refuses for them', () => {
+    const guard = new OverloadGuard(new FakeClock());
+    guard.observe({ ...shared(0.95), concealingLinks: 2 });
+    guard.observe({ ...shared(0.97), concealingLinks: 2 });
+    expect(guard.admit()).toEqual({ ok: false, reason: 'machine CPU 97 % busy on all cores with media workers 55 % busy and 2 link(s) concealing (refuse at 92 %)', retryAfterS: 5 });
   });
 
   it('tells its listener each change of state, once', () => {

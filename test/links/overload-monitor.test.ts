@@ -57,6 +57,17 @@ describe('the overload monitor', () => {
     m.close();
   });
 
+  it('samples the concealing links from its probe, set after construction, and reads null without one', () => {
+    const m = monitor({ clock: new FakeClock() });
+    expect(m.sample().concealingLinks).toBeNull();
+    let n = 0;
+    m.setConcealingProbe(() => n);
+    expect(m.sample().concealingLinks).toBe(0);
+    n = 4;
+    expect(m.sample().concealingLinks).toBe(4);
+    m.close();
+  });
+
   it('skips a worker that is not running and starts over with its replacement', () => {
     const pool = new FakePool();
     pool.rows = [{ threadId: 1, ready: true, idle: 100, active: 900 }];
