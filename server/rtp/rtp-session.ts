@@ -34,7 +34,7 @@ import { buildReport } from './rtcp-report.js';
 import { DropLog, parseOrDrop } from './drop-log.js';
 import type { SrtpStage } from './srtp-stage.js';
 import { rxStats, txStats, type RxCounters, type TxCounters } from './rtp-session-stats.js';
-import { random32 } from './random32.js';
+import { random32 } from '../util/random-pool.js';
 import {
   validateRtpSessionOptions,
   toRemote,

@@ -20,8 +20,8 @@
  * Everything codec-specific comes from the codec records (codec-match.ts); everything returned is
  * plain data (the link passes NegotiatedMedia to the media session, possibly in a worker).
  */
-import { randomFillSync } from 'node:crypto';
 import type { CodecParams } from '../codecs/codec.js';
+import { random64 } from '../util/random-pool.js';
 import { codecRegistry, type CodecRegistry } from '../codecs/registry.js';
 import type { Profile } from '../config/profile-schema.js';
 import { AcipError } from '../util/errors.js';
@@ -105,17 +105,9 @@ function reject(code: string, reason: string): AnswerRejected {
   return { ok: false, status: r.status, code, reason, warning: { code: r.warnCode, text: reason } };
 }
 
-/** Random 64-bit values for session ids, refilled 64 at a time (one crypto call per 64 answers, not one each). */
-const sessionIdPool = new BigUint64Array(64);
-let sessionIdsLeft = 0;
-
 /** A random session id: 62 bits as decimal digits (RFC 4566 §5.2 suggests an NTP time; any unique number will do). */
 export function newSessionId(): string {
-  if (sessionIdsLeft === 0) {
-    randomFillSync(sessionIdPool);
-    sessionIdsLeft = sessionIdPool.length;
-  }
-  return ((sessionIdPool[--sessionIdsLeft] as bigint) >> 2n).toString();
+  return (random64() >> 2n).toString();
 }
 
 function makeLocal(opts: LocalOptions): LocalSession {
