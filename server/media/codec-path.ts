@@ -13,8 +13,6 @@
  * give (silence, 'not-started'), so the output, meters and no-media check run the same; only the
  * buffer's stats are absent (null) until a packet came. The session must then hand every packet to
  * `receivePacket` rather than to `path.buffer`.
- *
- * The frame clocks wake through the thread's shared tick scheduler (frame-clock.ts, tick-scheduler.ts).
  */
 import type { AudioDecoder, AudioEncoder, CodecParams, CodecRecord } from '../codecs/codec.js';
 import type { Clock } from '../util/clock.js';

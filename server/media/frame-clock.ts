@@ -19,19 +19,8 @@
  *
  * Time comes from an injected Clock (monotonic `now()` in ms and `setTimer`), `systemClock`
  * (performance.now + setTimeout) by default, `FakeClock` in tests.
- *
- * Wake-ups: by default (`timer: 'shared'`) every frame clock of a thread on the same Clock wakes
- * through one TickScheduler (tick-scheduler.ts), which files each wake-up under the whole millisecond
- * it is due in and keeps one timer for the earliest: a thread with many sessions wakes at most once a
- * millisecond for all of them instead of once per clock and tick. A wake-up then lands in the whole
- * millisecond at or after the time asked (up to 1 ms later on a clock with fractional time, exactly
- * on whole-millisecond times), so the clock asks for the exact time `earlyMs` before the next due
- * tick and the tick still comes inside the early window. With `timer: 'own'` the clock arms a timer
- * of its own on the Clock, rounded up to whole milliseconds. The rules above (which ticks, in what
- * order, catch-up and skips) are the same either way.
  */
 import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
-import { sharedTickScheduler } from './tick-scheduler.js';
 
 export interface FrameClockOptions {
   /** Frame duration in milliseconds (e.g. 20, 5, 2.5, 1, or samples·1000/rate). */
@@ -44,8 +33,6 @@ export interface FrameClockOptions {
   earlyMs?: number;
   /** A throwing onTick is contained and reported here; the clock keeps running. */
   onError?: (err: unknown) => void;
-  /** Wake through the thread's shared tick scheduler on `clock` (default) or a timer of its own (see the file comment). */
-  timer?: 'shared' | 'own';
 }
 
 export interface FrameClockStats {
@@ -66,10 +53,6 @@ export interface FrameClockStats {
 export class FrameClock {
   readonly frameMs: number;
   private readonly clock: Clock;
-  /** Where the wake-ups are armed: the shared scheduler over `clock`, or `clock` itself. */
-  private readonly timers: Clock;
-  /** Whether `timers` takes exact delays (the scheduler rounds up to its millisecond) or whole ms only. */
-  private readonly exactDelays: boolean;
   private readonly onTick: FrameClockOptions['onTick'];
   private readonly onError: (err: unknown) => void;
   private readonly minWakeMs: number;
@@ -88,8 +71,6 @@ export class FrameClock {
     if (!(opts.frameMs > 0) || !Number.isFinite(opts.frameMs)) throw new RangeError(`frameMs ${opts.frameMs} must be a positive number`);
     this.frameMs = opts.frameMs;
     this.clock = opts.clock ?? systemClock;
-    this.exactDelays = (opts.timer ?? 'shared') === 'shared';
-    this.timers = this.exactDelays ? sharedTickScheduler(this.clock) : this.clock;
     this.onTick = opts.onTick;
     this.onError = opts.onError ?? ((e) => console.error('frame clock tick failed', e));
     this.minWakeMs = opts.minWakeMs ?? 2;
@@ -138,10 +119,9 @@ export class FrameClock {
   }
 
   private arm(ms: number): void {
-    // Node truncates fractional delays (asking 19.8 ms fires after ~19.2): an own timer rounds up to
-    // whole milliseconds so a wake lands at or just after the intended time, inside the early window.
-    // The shared scheduler does that rounding itself, on the absolute time.
-    this.timer = this.timers.setTimer(this.exactDelays ? ms : Math.ceil(ms), this.wakeFn);
+    // Node truncates fractional delays (asking 19.8 ms fires after ~19.2): round up to whole
+    // milliseconds so a wake lands at or just after the intended time, inside the early window.
+    this.timer = this.clock.setTimer(Math.ceil(ms), this.wakeFn);
   }
 
   private wake(): void {

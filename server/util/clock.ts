@@ -23,8 +23,7 @@ export interface Clock {
 /** Largest delay we ever arm: a header such as `Expires: 99999999999` must not become a 1 ms timer (Node clamps > 2^31-1 to 1). */
 export const MAX_TIMER_MS = 2_147_000_000;
 
-/** A delay as every Clock here arms it: non-finite or negative → 0, at most MAX_TIMER_MS. */
-export function clampDelay(ms: number): number {
+function clampDelay(ms: number): number {
   if (!Number.isFinite(ms) || ms < 0) return 0;
   return Math.min(ms, MAX_TIMER_MS);
 }

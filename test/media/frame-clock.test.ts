@@ -27,29 +27,20 @@ function sloppyClock(fake: FakeClock, seed: number, early: number, late: number)
   };
 }
 
-/**
- * How the frame clock reaches the timers: a timer of its own on the clock, or the thread's shared tick
- * scheduler over it (the default, as the media session runs it). The tick rules are the same either way.
- */
-type Via = 'own' | 'shared';
-const VIAS: Via[] = ['own', 'shared'];
-
-function run(timer: Via, frameMs: number, seconds: number, clock: Clock, fake: FakeClock, step = 1000) {
+function run(frameMs: number, seconds: number, clock: Clock, fake: FakeClock, step = 1000) {
   const ticks: number[] = [];
   const times: number[] = [];
-  const fc = new FrameClock({ frameMs, clock, timer, onTick: (k) => (ticks.push(k), times.push(fake.now())) });
+  const fc = new FrameClock({ frameMs, clock, onTick: (k) => (ticks.push(k), times.push(fake.now())) });
   fc.start();
   for (let t = 0; t < seconds * 1000; t += step) fake.advance(step);
   fc.stop();
   return { fc, ticks, times };
 }
 
-describe.each(VIAS)('frame clock (%s timer)', (v) => {
+describe('frame clock', () => {
   it.each([20, 5, 2.5, 1])('delivers exactly floor(T/frame)+1 ticks of %s ms over 10 simulated minutes with exact timers', (frameMs) => {
-    // Through the shared scheduler a wake-up lands on a whole millisecond: exact when time starts on one
-    // (the test below covers a start between two).
-    const fake = new FakeClock(v === 'own' ? 1234.5 : 1234);
-    const { fc, ticks } = run(v, frameMs, 600, fake, fake);
+    const fake = new FakeClock(1234.5);
+    const { fc, ticks } = run(frameMs, 600, fake, fake);
     expect(ticks.length).toBe(Math.floor(600_000 / frameMs) + 1);
     expect(ticks.every((k, i) => k === i)).toBe(true);
     expect(fc.stats().skippedTicks).toBe(0);
@@ -62,7 +53,7 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
     [1, 60],
   ])('does not drift at %s ms over %i simulated seconds with timers that fire early and late like Node’s', (frameMs, seconds) => {
     const fake = new FakeClock(0);
-    const { fc, ticks, times } = run(v, frameMs, seconds, sloppyClock(fake, 7, 1, 3), fake);
+    const { fc, ticks, times } = run(frameMs, seconds, sloppyClock(fake, 7, 1, 3), fake);
     // Every tick delivered in order, none lost or doubled...
     let inOrder = true;
     let minLate = Infinity;
@@ -87,7 +78,7 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
 
   it('batches short frames: at 1 ms it wakes no more often than every 2 ms', () => {
     const fake = new FakeClock(0);
-    const { fc } = run(v, 1, 10, fake, fake);
+    const { fc } = run(1, 10, fake, fake);
     const s = fc.stats();
     expect(s.ticks).toBe(10_001);
     expect(s.wakeups).toBeLessThanOrEqual(10_000 / 2 + 1);
@@ -96,7 +87,7 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
 
   it('wakes once per frame for 20 ms frames', () => {
     const fake = new FakeClock(0);
-    const { fc } = run(v, 20, 10, fake, fake);
+    const { fc } = run(20, 10, fake, fake);
     expect(fc.stats().wakeups).toBe(501);
     expect(fc.stats().maxBatch).toBe(1);
   });
@@ -117,7 +108,7 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
       },
     };
     const ticks: number[] = [];
-    const fc = new FrameClock({ frameMs: 20, clock, timer: v, maxCatchUpMs: 200, onTick: (k) => ticks.push(k) });
+    const fc = new FrameClock({ frameMs: 20, clock, maxCatchUpMs: 200, onTick: (k) => ticks.push(k) });
     fc.start();
     fake.advance(1000); // ticks 0..50
     blockedUntil = 1100; // 100 ms stall: ticks 51..55 come in one batch at 1100
@@ -143,7 +134,6 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
     const fc = new FrameClock({
       frameMs: 5,
       clock: fake,
-      timer: v,
       onError: (e) => errors.push(e),
       onTick: (k) => {
         n++;
@@ -160,8 +150,7 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
   it('stops for good and leaves no timer armed', () => {
     const fake = new FakeClock(0);
     let n = 0;
-    const fc = new FrameClock({ frameMs: 20, clock: fake,
-      timer: v, onTick: () => n++ });
+    const fc = new FrameClock({ frameMs: 20, clock: fake, onTick: () => n++ });
     fc.start();
     fake.advance(100);
     fc.stop();
@@ -172,27 +161,4 @@ describe.each(VIAS)('frame clock (%s timer)', (v) => {
     fc.start();
     expect(fc.isRunning).toBe(false);
   });
-});
-
-describe('frame clock through the shared tick scheduler', () => {
-  it.each([20, 5, 2.5, 1])(
-    'delivers every %s ms tick in order, never before the early window and at most 1 ms after its own timer would, when time starts between two milliseconds',
-    (frameMs) => {
-      const lateness = (v: Via): { late: number[]; fc: FrameClock } => {
-        const fake = new FakeClock(1234.5);
-        const { fc, ticks, times } = run(v, frameMs, 60, fake, fake);
-        expect(ticks.every((k, i) => k === i)).toBe(true);
-        return { late: times.map((t, k) => t - (1234.5 + k * frameMs)), fc };
-      };
-      const own = lateness('own');
-      const shared = lateness('shared');
-      const early = Math.min(1, frameMs / 2);
-      expect(Math.min(...shared.late)).toBeGreaterThanOrEqual(-early);
-      expect(Math.max(...shared.late)).toBeLessThanOrEqual(Math.max(...own.late) + 1);
-      // The last tick, due at the very end, may still be waiting for its millisecond; none is lost.
-      expect(own.late.length - shared.late.length).toBeGreaterThanOrEqual(0);
-      expect(own.late.length - shared.late.length).toBeLessThanOrEqual(1);
-      expect(shared.fc.stats().skippedTicks).toBe(0);
-    },
-  );
 });
