@@ -6,19 +6,11 @@
  * The send clock ticks once per send packet time; the receive clock every receive tick (see
  * media-session.ts). What a tick does (read the source, encode, send; or pull, meter, write the sink)
  * is the session's: the path only calls back into it.
- *
- * With `lazyReceive` the jitter buffer (about 14 KiB: sequence rings, delay histograms) is built on
- * the first packet (`receivePacket`), not with the path: a far end that never sends RTP (sipp's
- * call-rate floods) then costs none. Until then the playout adapter plays what an empty buffer would
- * give (silence, 'not-started'), so the output, meters and no-media check run the same; only the
- * buffer's stats are absent (null) until a packet came. The session must then hand every packet to
- * `receivePacket` rather than to `path.buffer`.
  */
 import type { AudioDecoder, AudioEncoder, CodecParams, CodecRecord } from '../codecs/codec.js';
 import type { Clock } from '../util/clock.js';
 import { FrameClock, type FrameClockStats } from './frame-clock.js';
 import { JitterBuffer } from './jitter-buffer.js';
-import { validateJitterBufferOptions, type IncomingPacket } from './jitter-buffer-types.js';
 import { badParam, jitterOptions, receiveTickSamples } from './media-session-params.js';
 import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import { PlayoutAdapter } from './playout-adapter.js';
@@ -34,10 +26,7 @@ export interface CodecPath {
   rtpUnitsPerFrame: number;
   encoder: AudioEncoder | null;
   decoder: AudioDecoder | null;
-  /** Null until the first packet with `lazyReceive` (see the file comment), and on a send-only path. */
   buffer: JitterBuffer | null;
-  /** Builds the buffer on the first packet (lazy receive path); null once built or when built eagerly. */
-  makeBuffer: (() => JitterBuffer) | null;
   adapter: PlayoutAdapter | null;
   sendClock: FrameClock | null;
   receiveClock: FrameClock | null;
@@ -63,8 +52,6 @@ export interface CodecPathHooks {
   receiveTick: (path: CodecPath, dueMs: number) => void;
   decode: (dec: AudioDecoder, payload: Buffer) => Float32Array;
   reportError: (e: unknown, where: string) => void;
-  /** Build the jitter buffer on the first packet (`receivePacket`) instead of now (default false). */
-  lazyReceive?: boolean;
 }
 
 /** Totals of a stopped path's playout adapter, for the session to keep. */
@@ -89,7 +76,6 @@ export function buildCodecPath(p: MediaSessionParams, record: CodecRecord, tsBas
     encoder: null,
     decoder: null,
     buffer: null,
-    makeBuffer: null,
     adapter: null,
     sendClock: null,
     receiveClock: null,
@@ -125,14 +111,10 @@ export function buildCodecPath(p: MediaSessionParams, record: CodecRecord, tsBas
       const tickSamples = receiveTickSamples(p, dec.samplesPerFrame, audioRate);
       const tickMs = (tickSamples * 1000) / audioRate;
       path.receiveTickMs = tickMs;
-      const jbOptions = jitterOptions(p, rtpClockRate, receivePtimeMs, tickMs);
-      if (h.lazyReceive) {
-        // Checked now, as building the buffer would: a bad setting fails the open or update, not the first packet.
-        validateJitterBufferOptions(jbOptions);
-        path.makeBuffer = () => new JitterBuffer(jbOptions);
-      } else path.buffer = new JitterBuffer(jbOptions);
+      const buffer = new JitterBuffer(jitterOptions(p, rtpClockRate, receivePtimeMs, tickMs));
+      path.buffer = buffer;
       path.adapter = new PlayoutAdapter({
-        buffer: path.buffer,
+        buffer,
         channels: dec.channels,
         sampleRate: audioRate,
         frameSamples: tickSamples,
@@ -165,19 +147,6 @@ export function isUnheardPlayout(p: Pick<MediaSessionParams, 'input' | 'output'>
   return parseOutputSpec(p.output).kind === 'null' && parseInputSpec(p.input).kind !== 'loopback';
 }
 
-/** An RTP packet for the receive direction: into the jitter buffer, built now if this is the first. Ignored on a send-only path. */
-export function receivePacket(path: CodecPath, p: IncomingPacket): void {
-  let buffer = path.buffer;
-  if (!buffer) {
-    if (!path.makeBuffer || !path.adapter) return;
-    buffer = path.makeBuffer();
-    path.makeBuffer = null;
-    path.buffer = buffer;
-    path.adapter.attach(buffer);
-  }
-  buffer.push(p);
-}
-
 export function startCodecPath(path: CodecPath, originMs?: number): void {
   path.sendClock?.start(originMs);
   path.receiveClock?.start(originMs);
@@ -189,7 +158,6 @@ export function stopCodecPath(path: CodecPath): PlayoutTotals | undefined {
   path.receiveClock?.stop();
   const totals = path.adapter?.stats();
   path.adapter = null;
-  path.makeBuffer = null;
   path.rx.clear();
   path.encoder?.close();
   path.decoder?.close();

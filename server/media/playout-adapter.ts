@@ -19,17 +19,12 @@
  * tick that spans two frames (after a splice, or a packet time that is not a multiple of the tick) is
  * copied into a new array. So `decode` and `conceal` must return a new array per call, as the codec
  * records do (or one that is never written again).
- *
- * The buffer may come later (`attach`): a receive path builds its jitter buffer on the first packet,
- * since a far end that never sends RTP (a SIP load generator) would otherwise cost a buffer per call.
- * Until then every tick plays what an empty buffer gives, a tick of 'not-started' silence.
  */
 import type { JitterBuffer, PlayoutFrame } from './jitter-buffer.js';
 import { DriftCorrector, type SpliceMode } from './drift-corrector.js';
 
 export interface PlayoutAdapterOptions {
-  /** The jitter buffer, or null until `attach` (silence until then, as from a buffer with no packet). */
-  buffer: JitterBuffer | null;
+  buffer: JitterBuffer;
   channels: number;
   /** Decoded (output) sample rate. */
   sampleRate: number;
@@ -73,11 +68,7 @@ export interface PlayoutAdapterStats {
   shortTicks: number;
 }
 
-/** What a jitter buffer with no packet yet gives on every pull. Read-only: shared by every adapter. */
-const NOT_STARTED: PlayoutFrame = Object.freeze({ kind: 'missing', reason: 'not-started', adjustSamples: 0 } as const);
-
 export class PlayoutAdapter {
-  private buffer: JitterBuffer | null;
   /** Decoded audio not yet handed out: whole frames, the first one read from `headOffset` (samples). */
   private readonly chunks: Float32Array[] = [];
   private headOffset = 0;
@@ -94,16 +85,9 @@ export class PlayoutAdapter {
   readonly lastFrames: PlayoutFrame[] = [];
 
   constructor(private readonly o: PlayoutAdapterOptions) {
-    this.buffer = o.buffer;
     this.audible = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
     this.corrector = this.audible;
     this.setUnheard(o.unheard ?? false);
-  }
-
-  /** The jitter buffer arrives (the first packet); once only. */
-  attach(buffer: JitterBuffer): void {
-    if (this.buffer) throw new Error('playout adapter already has a jitter buffer');
-    this.buffer = buffer;
   }
 
   /** The output became unheard (a null sink) or heard again: see `unheard` in the options. */
@@ -128,7 +112,7 @@ export class PlayoutAdapter {
       const backlogMs = (this.fill * 1000) / this.o.sampleRate;
       // The corrector's remainder (a splice it is waiting to make) counts as done: otherwise the
       // buffer, seeing the backlog unchanged, would ask again and the requests would pile up.
-      const f = this.buffer ? this.buffer.pop(nowMs, Math.max(0, backlogMs + this.corrector.pendingMs)) : NOT_STARTED;
+      const f = this.o.buffer.pop(nowMs, Math.max(0, backlogMs + this.corrector.pendingMs));
       this.lastFrames.push(f);
       this.o.onFrame?.(f, nowMs + backlogMs);
       let pcm: Float32Array;
