@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../../server/version.js';
-import { ensureServerBuilt, npmScriptNodeArgs } from '../helpers/server-build.js';
+import { ensureServerBuilt, npmScriptEnv, npmScriptNodeArgs } from '../helpers/server-build.js';
 import { freePort } from '../helpers/sip-peer-process.js';
 import { GROUP_LEADER, stopProcess } from '../helpers/stop-process.js';
 
@@ -20,9 +20,9 @@ const HEALTH_TIMEOUT_MS = 30_000;
 const POLL_MS = 5;
 
 /** What `npm start` and `npm run dev` run, read from package.json. */
-const MODES: Record<string, string[]> = {
-  compiled: npmScriptNodeArgs('start'),
-  tsx: npmScriptNodeArgs('dev'),
+const MODES: Record<string, { args: string[]; env: Record<string, string> }> = {
+  compiled: { args: npmScriptNodeArgs('start'), env: npmScriptEnv('start') },
+  tsx: { args: npmScriptNodeArgs('dev'), env: npmScriptEnv('dev') },
 };
 
 export interface StartupRun {
@@ -58,13 +58,13 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-async function oneRun(mode: string, entry: string[]): Promise<StartupRun> {
+async function oneRun(mode: string, entry: { args: string[]; env: Record<string, string> }): Promise<StartupRun> {
   const dataDir = mkdtempSync(join(tmpdir(), 'acip-startup-'));
   const [httpPort, sipPort] = [await freePort(), await freePort()];
   const args = ['--http-port', String(httpPort), '--sip-port', String(sipPort), '--sip-host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'warn'];
   const url = `http://127.0.0.1:${httpPort}/api/health`;
   const started = performance.now();
-  const child = spawn(process.execPath, [...entry, ...args], { cwd: ROOT_DIR, stdio: ['ignore', 'ignore', 'pipe'], ...GROUP_LEADER });
+  const child = spawn(process.execPath, [...entry.args, ...args], { cwd: ROOT_DIR, env: { ...process.env, ...entry.env }, stdio: ['ignore', 'ignore', 'pipe'], ...GROUP_LEADER });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
@@ -95,7 +95,10 @@ const median = (xs: number[]) => {
 
 export async function runStartupBench(): Promise<StartupRun[]> {
   await ensureServerBuilt();
-  for (const [mode, args] of Object.entries(MODES)) console.log(`${mode}: node ${args.map((a) => a.replace(`${ROOT_DIR}/`, '')).join(' ')}`);
+  for (const [mode, { args, env }] of Object.entries(MODES)) {
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
+    console.log(`${mode}: ${vars}node ${args.map((a) => a.replace(`${ROOT_DIR}/`, '')).join(' ')}`);
+  }
   console.log(`${RUNS} cold starts per mode; RSS read ${IDLE_MS} ms after /api/health first answers, no links`);
   const runs: StartupRun[] = [];
   // Interleave the modes so a burst of load on the machine does not land on one mode only.

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../../server/version.js';
-import { ensureServerBuilt, serviceEntryArgs } from './server-build.js';
+import { ensureServerBuilt, serviceEntryArgs, serviceEnv } from './server-build.js';
 import { GROUP_LEADER, stopProcess, trackProcess, type ExitStatus } from './stop-process.js';
 
 export interface AcipProcess {
@@ -30,7 +30,7 @@ export async function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } 
   const child = trackProcess(
     spawn(process.execPath, [...serviceEntryArgs(), ...args], {
       cwd: ROOT_DIR,
-      env: { ...process.env, ...opts.env },
+      env: { ...process.env, ...serviceEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...GROUP_LEADER,
     }),

@@ -19,20 +19,47 @@ export const SERVER_ENTRY = join(SERVER_DIST, 'main.js');
 const SOURCES = join(ROOT_DIR, 'server');
 const LOCK = join(ROOT_DIR, 'test-artifacts', '.server-build-lock');
 
+interface NpmNodeScript {
+  /** Environment assignments before `exec` (e.g. MALLOC_ARENA_MAX=2). */
+  env: Record<string, string>;
+  /** The node arguments, with script paths made absolute. */
+  args: string[];
+}
+
+/** An npm script of the form `[NAME=VALUE …] exec node ARGS…` (`start`, `dev`). */
+function npmNodeScript(script: 'start' | 'dev'): NpmNodeScript {
+  const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const m = /^((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)exec node (.+)$/.exec(pkg.scripts[script] ?? '');
+  if (!m) throw new Error(`package.json script ${script} is not "[NAME=VALUE …] exec node ARGS": ${pkg.scripts[script]}`);
+  const env: Record<string, string> = {};
+  for (const a of m[1]!.trim().split(/\s+/).filter(Boolean)) env[a.slice(0, a.indexOf('='))] = a.slice(a.indexOf('=') + 1);
+  const args = m[2]!.trim().split(/\s+/).map((a) => (/\.(m?js|ts)$/.test(a) && !isAbsolute(a) ? join(ROOT_DIR, a) : a));
+  return { env, args };
+}
+
 /**
- * The node arguments of an npm script of the form `exec node ARGS…` (`start`, `dev`), with paths made
- * absolute, so tests and benchmarks run exactly what `npm start` runs, V8 flags included.
+ * The node arguments of an npm script (`start`, `dev`), with paths made absolute, so tests and
+ * benchmarks run exactly what `npm start` runs, V8 flags included.
  */
 export function npmScriptNodeArgs(script: 'start' | 'dev'): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const m = /^exec node (.+)$/.exec(pkg.scripts[script] ?? '');
-  if (!m) throw new Error(`package.json script ${script} is not "exec node ARGS": ${pkg.scripts[script]}`);
-  return m[1]!.trim().split(/\s+/).map((a) => (/\.(m?js|ts)$/.test(a) && !isAbsolute(a) ? join(ROOT_DIR, a) : a));
+  return npmNodeScript(script).args;
 }
+
+/** The environment an npm script sets before it runs node (allocator settings such as MALLOC_ARENA_MAX). */
+export function npmScriptEnv(script: 'start' | 'dev'): Record<string, string> {
+  return npmNodeScript(script).env;
+}
+
+const serviceScript = (): 'start' | 'dev' => (process.env.ACIP_TEST_FROM_SOURCE === '1' ? 'dev' : 'start');
 
 /** The node arguments that run the service, before its own flags: `npm start`'s (or `npm run dev`'s). */
 export function serviceEntryArgs(): string[] {
-  return npmScriptNodeArgs(process.env.ACIP_TEST_FROM_SOURCE === '1' ? 'dev' : 'start');
+  return npmScriptNodeArgs(serviceScript());
+}
+
+/** The environment `npm start` (or `npm run dev`) gives the service, to lay over the caller's. */
+export function serviceEnv(): Record<string, string> {
+  return npmScriptEnv(serviceScript());
 }
 
 function newestSourceMtime(dir: string): number {

@@ -8,7 +8,9 @@
  * nothing and concealed nothing while B was busy answering; and once the calls have ended, B's
  * resident memory and active handles (prom-client's `process_resident_memory_bytes` and
  * `nodejs_active_handles_total` from /metrics) are within 10 % of what they were after a warm-up run
- * of calls, so per-call sockets, timers and media objects are released.
+ * of calls, so per-call sockets, timers and media objects are released. Both footprints are read after
+ * a full garbage collection of B's main thread (SIGUSR2), so they count what B retains, not garbage V8
+ * has not yet collected; the readings before the collections are logged beside them.
  *
  * Default: 12 000 calls at 100/s (about 3 minutes in all). A longer soak by hand:
  *   ACIP_SOAK_CALLS=20000 ACIP_SOAK_RATE=200 npx vitest run --config test/vitest.config.ts test/interop/soak.test.ts
@@ -65,6 +67,19 @@ interface Footprint {
   handles: number;
   /** Active handles by type (prom-client's `nodejs_active_handles{type}`), for the log. */
   byType: string;
+}
+
+/**
+ * Ask the service for a full garbage collection of its main thread (SIGUSR2, which `npm start`'s
+ * `--expose-gc` makes available) and wait (bounded) for its log line. V8 collects old space when it
+ * has a reason to, so a reading at an arbitrary moment adds whatever garbage the calls left that it
+ * has not collected yet; after the collection, what is left is what the service retains.
+ */
+async function collectGarbage(acip: LtAcip): Promise<string> {
+  const seen = acip.logs.length;
+  acip.child.kill('SIGUSR2');
+  const line = await waitFor(async () => acip.logs.slice(seen).find((l) => l.signal === 'SIGUSR2'), 10_000, 50);
+  return String(line?.msg ?? 'no answer to SIGUSR2');
 }
 
 async function footprint(acip: LtAcip): Promise<Footprint> {
@@ -192,6 +207,8 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       await sleep(TRANSACTIONS_LAPSE_MS);
       const rxStartA = await rxOf(a, aIds);
       const rxStartB = await rxOf(b, bIds);
+      const rawStart = await footprint(b);
+      console.log(`soak: B before the baseline, ${await collectGarbage(b)}`);
       const start = await footprint(b);
 
       const run = await sipp(b, CALLS, dir, 'soak');
@@ -199,12 +216,15 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       await sleep(TRANSACTIONS_LAPSE_MS);
       const rxEndA = await rxOf(a, aIds);
       const rxEndB = await rxOf(b, bIds);
+      const rawEnd = await footprint(b);
+      console.log(`soak: B at the end, ${await collectGarbage(b)}`);
       const end = await footprint(b);
 
       const failed = Number(run.stats.get('FailedCall(C)') ?? -1);
       console.log(
         `soak: ${CALLS} calls at ${RATE}/s: ${run.stats.get('SuccessfulCall(C)')} succeeded, ${failed} failed, ` +
-          `${run.stats.get('Retransmissions(C)')} retransmissions; B RSS ${mb(start.rssBytes)} → ${mb(end.rssBytes)} MB ` +
+          `${run.stats.get('Retransmissions(C)')} retransmissions; B RSS ${mb(start.rssBytes)} → ${mb(end.rssBytes)} MB after full collections ` +
+          `(${mb(rawStart.rssBytes)} → ${mb(rawEnd.rssBytes)} MB before them, heap used ${mb(rawStart.heapUsedBytes)} → ${mb(rawEnd.heapUsedBytes)} MB) ` +
           `(heap used ${mb(start.heapUsedBytes)} → ${mb(end.heapUsedBytes)} MB), handles ${start.handles} (${start.byType}) → ${end.handles} (${end.byType})`,
       );
       for (const [side, s0, s1] of [['A', rxStartA, rxEndA], ['B', rxStartB, rxEndB]] as const) {

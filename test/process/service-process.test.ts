@@ -46,6 +46,25 @@ describe('the acip process', () => {
     expect(await acip.stop('SIGINT')).toEqual({ code: 0, signal: null });
   });
 
+  it('collects its garbage on SIGUSR2 and logs the memory before and after, and keeps serving', async () => {
+    const acip = await startAcip();
+    try {
+      const seen = acip.logs.length;
+      acip.child.kill('SIGUSR2');
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && !line; i++) {
+        line = acip.logs.slice(seen).find((l) => l.signal === 'SIGUSR2');
+        if (!line) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(line?.msg).toMatch(/^received SIGUSR2: full garbage collection, heap used [\d.]+ → [\d.]+ MiB, RSS [\d.]+ → [\d.]+ MiB$/);
+      expect(Number(line?.heapUsedAfter)).toBeGreaterThan(0);
+      expect(Number(line?.heapUsedAfter)).toBeLessThanOrEqual(Number(line?.heapUsedBefore));
+      expect((await fetch(`${acip.httpUrl}/api/health`)).status).toBe(200);
+    } finally {
+      expect(await acip.stop()).toEqual({ code: 0, signal: null });
+    }
+  });
+
   it('prints --help listing the flags and exits 0', async () => {
     const p = await runAcip(['--help']);
     const r = await p.exited;

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../../server/config/cli.js';
 import { ROOT_DIR } from '../../../server/version.js';
 import { requireProgram } from '../../helpers/require-program.js';
+import { npmScriptEnv, npmScriptNodeArgs } from '../../helpers/server-build.js';
 
 const UNIT_FILE = join(ROOT_DIR, 'server/deploy/systemd/acip.service');
 const UNIT = readFileSync(UNIT_FILE, 'utf8');
@@ -41,12 +42,9 @@ const unit = parseUnit(UNIT);
 const service = unit.get('Service') ?? new Map<string, string[]>();
 const value = (key: string) => service.get(key)?.at(-1);
 
-/** `npm start`'s command, e.g. `exec node --max-semi-space-size=4 server/dist/main.js`, as words after `node`. */
+/** npm start's node arguments, relative to the repository (the entry point as in package.json). */
 function npmStartArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT_DIR, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const words = (pkg.scripts.start ?? '').split(/\s+/).filter((w) => w !== '' && w !== 'exec');
-  expect(words[0]).toBe('node');
-  return words.slice(1);
+  return npmScriptNodeArgs('start').map((a) => (a.startsWith(`${ROOT_DIR}/`) ? a.slice(ROOT_DIR.length + 1) : a));
 }
 
 describe('the systemd unit of a node', () => {
@@ -76,6 +74,12 @@ describe('the systemd unit of a node', () => {
     expect(exec.slice(1, start.length)).toEqual(start.slice(0, -1));
     expect(exec[start.length]).toBe(join(value('WorkingDirectory') ?? '', entry));
     expect(exec.slice(start.length + 1)).toEqual(['--config', '/etc/acip/acip.yaml', '--data-dir', '/var/lib/acip']);
+  });
+
+  it('sets the environment npm start sets (the allocator settings)', () => {
+    const env = npmScriptEnv('start');
+    const assigned = (service.get('Environment') ?? []).map(String);
+    for (const [name, v] of Object.entries(env)) expect(assigned, name).toContain(`${name}=${v}`);
   });
 
   it('passes only flags the service knows (the CLI parser accepts them)', () => {
