@@ -18,17 +18,20 @@ export interface AcipProcess {
   stop(signal?: NodeJS.Signals): Promise<ExitStatus>;
 }
 
+const diagnosisNodeFlags = () => (process.env.ACIP_TEST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 /** Time a stopping service gets before SIGKILL: beyond its own shutdown deadline. */
 const STOP_GRACE_MS = 5000;
 
 /**
  * Run the real service as a child process, as `npm start` does (`node server/dist/main.js`, built
- * first when stale), in its own process group.
+ * first when stale), in its own process group. ACIP_TEST_NODE_FLAGS adds node flags in front of npm
+ * start's for a diagnosis by hand (e.g. `--trace-gc`); tests never set it.
  */
 export async function runAcip(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) {
   await ensureServerBuilt();
   const child = trackProcess(
-    spawn(process.execPath, [...serviceEntryArgs(), ...args], {
+    spawn(process.execPath, [...diagnosisNodeFlags(), ...serviceEntryArgs(), ...args], {
       cwd: ROOT_DIR,
       env: { ...process.env, ...serviceEnv(), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -160,6 +160,55 @@ async function logCarried(when: string, sides: ReadonlyArray<readonly [string, L
   }
 }
 
+/**
+ * Diagnosis by hand, ACIP_SOAK_TRACE=1: once a second during the flood, which carried links gained late
+ * packets or concealment, and (with ACIP_TEST_NODE_FLAGS=--trace-gc) B's garbage-collection pauses of
+ * 10 ms or more per thread (V8 stamps each line with ms since that thread's isolate started).
+ */
+const TRACE = process.env.ACIP_SOAK_TRACE === '1';
+
+function traceCarried(sides: ReadonlyArray<readonly [string, LtAcip, string[]]>): { stop(): Promise<string[]> } {
+  const t0 = Date.now();
+  const events: string[] = [];
+  let stopped = false;
+  const prev = new Map<string, RxView>();
+  const loop = (async () => {
+    while (!stopped) {
+      for (const [side, acip, ids] of sides) {
+        const rows = await rxOf(acip, ids);
+        const grew = rows.filter((r) => {
+          const p = prev.get(r.id);
+          prev.set(r.id, r);
+          return p !== undefined && (r.late > p.late || r.concealedMs > p.concealedMs);
+        });
+        if (grew.length > 0) {
+          const late = grew.reduce((n, r) => n + r.late - prev.get(r.id)!.late, 0);
+          events.push(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${side} ${grew.length} links gained ${late} late packets (concealed now ${grew.map((r) => r.concealedMs).join('/')} ms)`);
+        }
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return events;
+    },
+  };
+}
+
+/** B's --trace-gc lines with a pause of at least `minMs`, grouped by isolate (thread). */
+function gcPauses(acip: LtAcip, minMs: number): string[] {
+  const byIsolate = new Map<string, string[]>();
+  for (const l of acip.logs) {
+    const m = /^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: (\S+(?: \(\S+\))?)[^,]*, ([\d.]+) \/ ([\d.]+) ms/.exec(String(l.raw ?? ''));
+    if (!m || Number(m[4]) < minMs) continue;
+    byIsolate.set(m[1]!, [...(byIsolate.get(m[1]!) ?? []), `${m[2]} ms ${m[3]} ${m[4]} ms`]);
+  }
+  return [...byIsolate].map(([iso, rows]) => `isolate ${iso}: ${rows.join('; ')}`);
+}
+
 describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside ${CARRIED_LINKS} carried links`, () => {
   let a: LtAcip;
   let b: LtAcip;
@@ -211,7 +260,12 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       console.log(`soak: B before the baseline, ${await collectGarbage(b)}`);
       const start = await footprint(b);
 
+      const tracer = TRACE ? traceCarried([['A', a, aIds], ['B', b, bIds]]) : undefined;
       const run = await sipp(b, CALLS, dir, 'soak');
+      if (tracer) {
+        for (const e of await tracer.stop()) console.log(`soak trace: ${e}`);
+        for (const g of gcPauses(b, 10)) console.log(`soak trace: B GC pauses >= 10 ms, ${g}`);
+      }
       expect(await settle(b, carried, 30_000)).toBe(0);
       await sleep(TRANSACTIONS_LAPSE_MS);
       const rxEndA = await rxOf(a, aIds);
