@@ -20,13 +20,19 @@
  *   less p95 than one that rises within seconds after a cluster (10 ms/s) and takes minutes to come
  *   down. The price: a path that turns much worse after the first minute is followed at that pace;
  * - over the first START_HOLD_MS of the regime, covering the latest packet seen (the memory's highest
- *   sample when the regime begins, at a call's start the latest so far, and every packet since), rising
- *   quickly to it (START_RISE_MS_PER_S) but not beyond START_COVER_SHARE of the maximum: until the
- *   memory holds enough spikes to know their height a young quantile is far too low, and the first
- *   minute of a call would be concealed at several times the budget; but one spike of half a second
- *   would hold the target at the maximum for the whole minute, more delay than that minute's
- *   concealment is worth. For the same reason the regime starts from the general controller's target
- *   only up to that share. Only the cover rises quickly: the quantile, even then, at RISE_MS_PER_S.
+ *   sample when the regime begins, and every packet since), rising quickly to it (START_RISE_MS_PER_S)
+ *   but not beyond START_COVER_SHARE of the maximum: until the memory holds enough spikes to know their
+ *   height a young quantile is far too low, and the first minute of a call would be concealed at
+ *   several times the budget; but one spike of half a second would hold the target at the maximum for
+ *   the whole minute, more delay than that minute's concealment is worth. For the same reason the
+ *   regime starts from the general controller's target only up to that share. Only the cover rises
+ *   quickly: the quantile, even then, at RISE_MS_PER_S;
+ * - at a call's start (the regime begins within the first START_HOLD_MS of packets) the cover is that
+ *   share of the maximum itself, not the latest packet: the regime is recognised after a few seconds,
+ *   when at most one or two spikes have been seen, and spike heights have a heavy tail of their own, so
+ *   the tallest of so few says little about the next (a mobile call whose first 9 s peaked at 97 ms
+ *   had a 213 ms spike at 10 s). Later in a call the memory holds minutes of spikes, and its highest
+ *   sample is the better guide.
  *
  * Heavy-tailed: the long memory's 99th percentile is at least ENTER_P99_MS and ENTER_RATIO times its 90th
  * (Lomax α = 3: about 3.2; Gaussian jitter, a LAN or a WAN: under 2; bursts of a starved sender: the body
@@ -53,9 +59,16 @@ const TAIL_BASIS_MS = 60_000;
 const START_FORGET_MS = 2000;
 /** For this long from the regime's start the target covers the latest packet seen… */
 const START_HOLD_MS = 60_000;
-/** …up to this share of the maximum delay, rising at most this fast (ms per second). */
+/**
+ * …up to this share of the maximum delay, rising at most this fast (ms per second): a 2.5 % stretch,
+ * a quarter of what the buffer's level correction may apply (maxGrowFraction), so from a typical 60 ms
+ * at the regime's start the cover is reached in 6 s, not the 15 s in which, at 10 ms/s, a spike or two
+ * was concealed that the cover exists for. Not faster: a path taken for heavy-tailed in its first
+ * seconds by mistake (a WAN with two early spikes) leaves the regime within seconds, and the delay
+ * it gained meanwhile is what that mistake costs.
+ */
 const START_COVER_SHARE = 0.7;
-const START_RISE_MS_PER_S = 10;
+const START_RISE_MS_PER_S = 25;
 /** Fastest moves of the target otherwise, ms per second. */
 const RISE_MS_PER_S = 0.2;
 const FALL_MS_PER_S = 0.2;
@@ -124,8 +137,8 @@ export class HeavyTailTarget {
       this.target = Math.min(current, START_COVER_SHARE * this.o.maxDelayMs);
       this.movedAt = arrivalMs;
       this.enteredAt = arrivalMs;
-      // The latest packet the memory holds (its highest sample): at a call's start, the latest so far.
-      this.latest = this.hist.quantile(1);
+      // At a call's start, the share of the maximum itself; later, the latest packet the memory holds (its highest sample).
+      this.latest = this.samples * this.o.ptimeMs < START_HOLD_MS ? START_COVER_SHARE * this.o.maxDelayMs : this.hist.quantile(1);
     }
     this.active = heavy;
   }

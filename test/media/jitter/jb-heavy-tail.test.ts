@@ -84,9 +84,9 @@ describe('HeavyTailTarget movement', () => {
   }
   const steps = (xs: number[]) => xs.slice(1).map((x, i) => x - (xs[i] as number));
   const last = (xs: number[]) => xs[xs.length - 1] as number;
-  /** Per 20 ms packet: the slow pace (0.2 ms/s) and the start-up cover's (10 ms/s). */
+  /** Per 20 ms packet: the slow pace (0.2 ms/s) and the start-up cover's (25 ms/s). */
   const SLOW_STEP = (0.2 * PTIME) / 1000 + 1e-9;
-  const COVER_STEP = (10 * PTIME) / 1000 + 1e-9;
+  const COVER_STEP = (25 * PTIME) / 1000 + 1e-9;
 
   // Past the regime's first minute, the target moves at most 0.2 ms a second whichever way the estimate goes.
   const rows: { name: string; r: () => number; seconds: number; up: boolean }[] = [
@@ -107,15 +107,12 @@ describe('HeavyTailTarget movement', () => {
     });
   }
 
-  // Over the regime's first minute the target covers the latest packet, rising at most 10 ms a second,
-  // but not beyond 70 % of the maximum (210 of 300 ms).
-  const late: { r: number; covered: number }[] = [
-    { r: 150, covered: 150 },
-    { r: 280, covered: 210 },
-    { r: 600, covered: 210 },
-  ];
-  for (const { r, covered } of late) {
-    it(`covers a ${r} ms late packet over the first minute up to ${covered} ms, rising at most 10 ms a second`, () => {
+  // Over the regime's first minute at a call's start the target covers 70 % of the maximum (210 of
+  // 300 ms) whatever the latest packet was, rising at most 25 ms a second: a few seconds of spikes say
+  // little about the next one.
+  const late: { r: number }[] = [{ r: 150 }, { r: 280 }, { r: 600 }];
+  for (const { r } of late) {
+    it(`covers 210 ms over a call's first minute after a ${r} ms late packet, rising at most 25 ms a second`, () => {
       const h = new HeavyTailTarget(OPTS);
       const before = track(h, 0, 4, body);
       expect(h.isActive).toBe(true);
@@ -123,8 +120,10 @@ describe('HeavyTailTarget movement', () => {
       h.observe(4000, r, 0, 40, 'none');
       const seen = track(h, 4000 + PTIME, 40, body);
       for (const d of steps(seen)) expect(d).toBeLessThanOrEqual(COVER_STEP);
-      expect(last(seen)).toBeGreaterThanOrEqual(covered);
-      expect(Math.max(...seen)).toBeLessThanOrEqual(covered + 1);
+      // From the general target (40 ms) at 25 ms a second: there within 7 s of the regime's start.
+      expect(seen[(7000 / PTIME) | 0]).toBeGreaterThanOrEqual(209);
+      expect(last(seen)).toBeGreaterThanOrEqual(209);
+      expect(Math.max(...seen)).toBeLessThanOrEqual(211);
     });
   }
 
@@ -147,16 +146,17 @@ describe('HeavyTailTarget movement', () => {
     expect(Math.max(...seen)).toBeLessThanOrEqual(210);
   });
 
-  it('covers the latest packet over the first minute of the regime when the path turns heavy-tailed late in a call', () => {
+  it('covers the latest packet, not 70 % of the maximum, over the first minute of the regime when the path turns heavy-tailed late in a call', () => {
     const h = new HeavyTailTarget(OPTS);
     track(h, 0, 120, DISTRIBUTIONS.lan as () => number);
     expect(h.isActive).toBe(false);
     let t = 120_000;
-    for (; t < 180_000 && !h.isActive; t += 1000) track(h, t, 1, DISTRIBUTIONS.lomax as () => number);
+    for (; t < 180_000 && !h.isActive; t += 1000) track(h, t, 1, body);
     expect(h.isActive).toBe(true);
     h.observe(t, 150, 0, 40, 'none');
     const seen = track(h, t + PTIME, 20, body);
     expect(last(seen)).toBeGreaterThanOrEqual(150);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(151);
   });
 });
 
@@ -169,9 +169,9 @@ describe('jitter buffer on the mobile traces (seeds 1–5, 300 s each)', () => {
       scores.push(s);
       // Before the heavy-tailed target the p95 sat at 296–300 ms on four seeds of five; with a target
       // that rose 10 ms a second after each cluster of spikes, at 201–259 ms.
-      expect(s.addedP95).toBeLessThan(230);
+      expect(s.addedP95).toBeLessThan(225);
       expect(s.addedP99).toBeLessThan(260);
-      expect(s.jicoPct).toBeLessThan(1.2);
+      expect(s.jicoPct).toBeLessThan(1.1);
       expect(s.jb.resyncs).toBe(0);
     });
   }
@@ -179,6 +179,24 @@ describe('jitter buffer on the mobile traces (seeds 1–5, 300 s each)', () => {
     expect(scores.length).toBe(5);
     expect(median(scores.map((s) => s.addedP95))).toBeLessThanOrEqual(220);
     expect(median(scores.map((s) => s.jicoPct))).toBeLessThanOrEqual(1.0);
+  });
+  it('keeps p95 added delay at or under 220 ms and concealment at or under 1 % on at least four seeds of five', () => {
+    // Seed 5 needs about 210 ms of fixed delay for 1 %, and 0.5 % of its packets are later than the
+    // 300 ms maximum: at 217 ms p95 it conceals 1.02 %.
+    expect(scores.filter((s) => s.addedP95 <= 220 && s.jicoPct <= 1).length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('jitter buffer on held-out mobile traces (seeds 6–15, 300 s each)', () => {
+  it('keeps median p95 added delay at or under 220 ms and median concealment under 1 %', () => {
+    const scores = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15].map((seed) =>
+      simulateTrace({ trace: generateTrace({ profile: 'mobile', seed }), jb: { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, pullPeriodMs: 5 } }));
+    const median = (xs: number[]) => { const t = [...xs].sort((a, b) => a - b); return ((t[4] as number) + (t[5] as number)) / 2; };
+    expect(median(scores.map((s) => s.addedP95))).toBeLessThanOrEqual(220);
+    expect(median(scores.map((s) => s.jicoPct))).toBeLessThan(1);
+    // Seed 10 has 1 % of its packets later than the 300 ms maximum: no delay the buffer may use covers it.
+    expect(scores.filter((s) => s.addedP95 <= 220 && s.jicoPct <= 1).length).toBeGreaterThanOrEqual(6);
+    for (const s of scores) expect(s.jb.resyncs).toBe(0);
   });
 });
 

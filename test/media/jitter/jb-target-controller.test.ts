@@ -82,6 +82,27 @@ describe('TargetController minimum tail basis in the first seconds', () => {
   });
 });
 
+describe('TargetController late events from the end of the initial hold', () => {
+  // Calm packets with one packet in ten 60 ms late from `from` on; the target after `until` packets.
+  // Late events (lateness recurring beyond the young tail) shrink the tail basis, so the target covers
+  // the recurring lateness once they are counted: from the end of the 1 s hold, or from 100 packets
+  // when that comes first (packets shorter than 10 ms).
+  const rows: { ptimeMs: number; from: number; until: number; covered: boolean; why: string }[] = [
+    { ptimeMs: 20, from: 50, until: 100, covered: true, why: 'counted from the end of the 1 s hold (50 packets), before 100 packets' },
+    { ptimeMs: 20, from: 0, until: 50, covered: false, why: 'not counted while the initial target is held' },
+    { ptimeMs: 4, from: 100, until: 200, covered: true, why: 'counted from 100 packets (0.4 s), before the hold ends' },
+    { ptimeMs: 4, from: 0, until: 100, covered: false, why: 'not counted before 100 packets' },
+  ];
+  for (const { ptimeMs, from, until, covered, why } of rows) {
+    it(`${covered ? 'covers' : 'does not yet cover'} lateness recurring in ${ptimeMs} ms packets ${from}–${until}: ${why}`, () => {
+      const tc = new TargetController({ ...opts, ptimeMs, initialTargetMs: 10 });
+      for (let i = 0; i < until; i++) tc.observe(i * ptimeMs, i >= from && i % 10 === 5 ? 60 : calm(i), 0);
+      if (covered) expect(tc.targetMs).toBeGreaterThan(55);
+      else expect(tc.targetMs).toBeLessThan(55);
+    });
+  }
+});
+
 describe('DelayHistogram union and absorption', () => {
   const forget = Math.exp(-PTIME / 60_000);
   it('gives the quantile of two tables as if their samples were in one', () => {
