@@ -120,28 +120,40 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
     while (f < frames) {
       const n = Math.min(frames - f, this.windowFrames - this.inWindow);
       for (let c = 0; c < C; c++) {
+        // Peak and squares first, with no per-sample clip branch; the clip count runs only over a
+        // stretch whose peak reaches the clip level (rare: a clean signal never takes that path).
         let pk = this.accPeak[c]!;
         let sq = this.accSq[c]!;
         let fsq = frameSq[c]!;
-        let clipping = this.clipping[c]!;
-        let cs = 0;
-        let ce = 0;
-        for (let i = f * C + c, end = (f + n) * C; i < end; i += C) {
+        const start = f * C + c;
+        const end = (f + n) * C;
+        for (let i = start; i < end; i += C) {
           const v = frame[i]!;
           const a = v < 0 ? -v : v;
           if (a > pk) pk = a;
           const s = v * v;
           sq += s;
           fsq += s;
-          if (a >= clip) {
+        }
+        this.accPeak[c] = pk;
+        this.accSq[c] = sq;
+        frameSq[c] = fsq;
+        if (n === 0) continue;
+        if (!(pk >= clip)) {
+          this.clipping[c] = 0;
+          continue;
+        }
+        let clipping = this.clipping[c]!;
+        let cs = 0;
+        let ce = 0;
+        for (let i = start; i < end; i += C) {
+          const v = frame[i]!;
+          if ((v < 0 ? -v : v) >= clip) {
             cs++;
             if (!clipping) ce++;
             clipping = 1;
           } else clipping = 0;
         }
-        this.accPeak[c] = pk;
-        this.accSq[c] = sq;
-        frameSq[c] = fsq;
         this.clipping[c] = clipping;
         this.clipSamples[c]! += cs;
         this.clipEvents[c]! += ce;

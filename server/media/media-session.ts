@@ -54,7 +54,7 @@ import type { Clock } from '../util/clock.js';
 import { AcipError } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { createAudioSink } from './audio-sink.js';
-import { createAudioSource, isLoopbackSource } from './audio-source.js';
+import { createAudioSource, isLoopbackSource, type LoopbackSource } from './audio-source.js';
 import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import type { AudioSink, AudioSource } from './audio-io.js';
 import { buildCodecPath, isUnheardPlayout, startCodecPath, stopCodecPath, type CodecPath } from './codec-path.js';
@@ -158,6 +158,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private transport: MediaTransport;
   private path: CodecPath;
   private source: AudioSource;
+  /** `source` when it is a loopback input (fed from the receive path), else null: checked once per source, not per tick. */
+  private loopback: LoopbackSource | null = null;
   private sink: AudioSink;
   private sourceKey: string;
   private sinkKey: string;
@@ -407,6 +409,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private makeSource(p: MediaSessionParams): AudioSource {
     const src = createAudioSource(parseInputSpec(p.input), { sampleRate: p.codecParams.sampleRate, channels: p.codecParams.channels });
     src.on('error', (e) => this.reportError(e, 'input'));
+    this.loopback = isLoopbackSource(src) ? src : null;
     this.sourceKey = `${p.input}|${p.codecParams.sampleRate}|${p.codecParams.channels}`;
     return src;
   }
@@ -517,8 +520,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   private receiveTick(path: CodecPath, dueMs: number): void {
     const adapter = path.adapter;
     if (!adapter || this.path !== path) return;
-    this.checkNoMedia(this.clock.now());
-    this.transport.poll(this.clock.now());
+    const now = this.clock.now();
+    this.checkNoMedia(now);
+    this.transport.poll(now);
     // The buffer is asked at the tick's due time, not the wake-up time: at 1–2.5 ms packet times the
     // clock delivers ticks in batches, and the wake-up time would make the buffer see its delay
     // swing by the batch length within each batch (and correct it with needless stretching).
@@ -539,7 +543,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.playedFrames++;
     this.outSilence.processMeanSquare(this.outMeter.process(frame), frames);
     this.sink.write(frame);
-    if (isLoopbackSource(this.source)) this.source.push(frame, path.decoder?.channels ?? path.params.channels);
+    this.loopback?.push(frame, path.decoder?.channels ?? path.params.channels);
   }
 
   private checkNoMedia(now: number): void {

@@ -148,9 +148,15 @@ export class MediaTransport {
 
   /** Send one encoded frame (RED-wrapped, kept for RTX, copied to the second path, as negotiated). */
   send(payload: Buffer, timestamp: number, marker: boolean): void {
-    const out = this.recovery ? this.recovery.outgoing(payload, timestamp) : { payload, payloadType: this.rtp.payloadType };
+    const rec = this.recovery;
+    if (!rec) {
+      // Plain RTP (no RED, RTX or second path): nothing else wants the packet.
+      this.rtp.sendPayload(payload, timestamp, marker);
+      return;
+    }
+    const out = rec.outgoing(payload, timestamp);
     const pkt = this.rtp.sendPayload(out.payload, timestamp, marker, out.payloadType);
-    this.recovery?.sent(pkt, payload, this.deps.clock.now());
+    rec.sent(pkt, payload, this.deps.clock.now());
     if (pkt && this.second) this.second.sendPacket(pkt);
   }
 

@@ -38,6 +38,8 @@ export class ReceiveQueue {
   private scheduled = false;
   /** Queued receive ticks skipped for lagging more than RECEIVE_MAX_LAG_MS. */
   private lagSkipped = 0;
+  /** The deferred callback, made once (not a closure per tick). */
+  private readonly drainFn = (): void => this.drain();
 
   constructor(private readonly h: ReceiveQueueHooks) {}
 
@@ -47,7 +49,7 @@ export class ReceiveQueue {
     this.q.push(dueMs);
     if (this.scheduled) return;
     this.scheduled = true;
-    this.h.defer(() => this.drain());
+    this.h.defer(this.drainFn);
   }
 
   /** Drops the queued ticks (the path is being stopped). */
@@ -67,23 +69,22 @@ export class ReceiveQueue {
     const oldest = this.h.clock.now() - RECEIVE_MAX_LAG_MS;
     let stale = 0;
     while (stale < q.length && (q[stale] as number) < oldest) stale++;
-    if (stale > 0) {
-      q.splice(0, stale);
-      this.lagSkipped += stale;
-    }
-    const n = Math.min(q.length, RECEIVE_TICKS_PER_TURN);
-    for (let i = 0; i < n; i++) {
+    this.lagSkipped += stale;
+    const end = Math.min(q.length, stale + RECEIVE_TICKS_PER_TURN);
+    for (let i = stale; i < end; i++) {
       try {
         this.h.run(q[i] as number);
       } catch (e) {
         this.h.onError(e);
       }
     }
-    q.splice(0, n);
+    // The usual turn ran the whole queue (one tick or a few): empty it in place, no spliced-out copy.
+    if (end === q.length) q.length = 0;
+    else q.splice(0, end);
     if (q.length > 0 && this.h.live()) {
       // More than a turn's worth (a long stall): let the next poll phase read more packets first.
       this.scheduled = true;
-      this.h.defer(() => this.drain());
+      this.h.defer(this.drainFn);
     }
   }
 }

@@ -11,7 +11,7 @@
  * channel is below the threshold (one live channel means programme is present).
  */
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { toDbfs } from './level-meter.js';
+import { METER_FLOOR_DBFS } from './level-meter.js';
 
 export interface SilenceEvent {
   /** Stream time (ms since the detector started) at which the silence began. */
@@ -57,6 +57,12 @@ export class SilenceDetector extends TypedEmitter<SilenceDetectorEvents> {
   private loudSince: number | undefined;
   private silent = false;
   private events = 0;
+  /**
+   * The threshold as a mean square: a frame is quiet when its mean square is below it (or not a
+   * number), which is `toDbfs(√ms) < thresholdDbfs` without a logarithm per frame. A threshold at
+   * or below the meter's floor is never undercut (the floor is the lowest level toDbfs reads): -1.
+   */
+  private readonly quietBelowMs: number;
 
   constructor(opts: SilenceDetectorOptions) {
     super();
@@ -65,6 +71,7 @@ export class SilenceDetector extends TypedEmitter<SilenceDetectorEvents> {
     this.thresholdDbfs = opts.thresholdDbfs ?? -60;
     this.durationMs = opts.durationMs ?? 10_000;
     this.clearMs = opts.clearMs ?? 0;
+    this.quietBelowMs = this.thresholdDbfs > METER_FLOOR_DBFS ? 10 ** (this.thresholdDbfs / 10) : -1;
   }
 
   /** Feeds one interleaved frame; its duration is frames / sampleRate. */
@@ -87,15 +94,21 @@ export class SilenceDetector extends TypedEmitter<SilenceDetectorEvents> {
    */
   processMeanSquare(meanSquare: number, frames: number): void {
     if (frames === 0) return;
-    this.processLevel(toDbfs(Math.sqrt(meanSquare)), (frames * 1000) / this.sampleRate);
+    const quiet = this.quietBelowMs < 0 ? false : !(meanSquare >= this.quietBelowMs);
+    this.advance(quiet, (frames * 1000) / this.sampleRate);
   }
 
   /** The pure core: a stretch of `durationMs` audio at `levelDbfs`. */
   processLevel(levelDbfs: number, durationMs: number): void {
+    this.advance(levelDbfs < this.thresholdDbfs, durationMs);
+  }
+
+  /** A stretch of `durationMs` audio, below the threshold or not. */
+  private advance(quiet: boolean, durationMs: number): void {
     const start = this.timeMs;
     this.timeMs += durationMs;
     const end = this.timeMs;
-    if (levelDbfs < this.thresholdDbfs) {
+    if (quiet) {
       this.loudSince = undefined;
       if (this.quietSince === undefined) this.quietSince = start;
       if (!this.silent && end - this.quietSince >= this.durationMs) {

@@ -6,6 +6,7 @@
  * with other processes or sessions).
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { AcipError } from '../util/errors.js';
@@ -36,10 +37,37 @@ export function socketTypeFor(host: string): 'udp4' | 'udp6' {
  */
 export const RTP_RECV_BUFFER_BYTES = 2 * 1024 * 1024;
 
+/** The callback of a dgram socket's `lookup` option (dns.lookup's, with one address). */
+export type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * The address lookup a socket runs on every unconnected `send(buf, port, address)` and on `bind`.
+ * An IP literal (all an RTP destination ever is: SDP c= lines and latched source addresses) is
+ * answered at once; dns.lookup answers a literal too, but only on the next tick, so every packet
+ * paid a deferral and a trip through the tick queue between two timer callbacks. A name still goes
+ * to dns.lookup (asynchronous, as before), and its errors reach the send callback or the bind error
+ * as they did. Answering synchronously makes `bind` emit 'listening' (or 'error') inside the call:
+ * `bindUdp` listens for both before it binds. The RTP sockets are never connected (symmetric RTP
+ * latches and follows NAT rebinding, RFC 4961), so each send runs this.
+ */
+export function literalFirstLookup(hostname: string, options: dns.LookupOneOptions | number, callback: LookupCallback): void {
+  const family = net.isIP(hostname);
+  if (family !== 0) {
+    callback(null, hostname, family);
+    return;
+  }
+  dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+}
+
 /** Bind a UDP socket; resolves with it bound or rejects with the bind error (socket closed). */
 export function bindUdp(host: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const sock = dgram.createSocket({ type: socketTypeFor(host), recvBufferSize: RTP_RECV_BUFFER_BYTES });
+    const sock = dgram.createSocket({
+      type: socketTypeFor(host),
+      recvBufferSize: RTP_RECV_BUFFER_BYTES,
+      // dgram's own type for the option is dns.lookup's overloads; ours takes the form dgram calls.
+      lookup: literalFirstLookup as unknown as dgram.SocketOptions['lookup'],
+    });
     const onError = (err: Error): void => {
       sock.removeListener('listening', onListening);
       try {

@@ -198,7 +198,10 @@ export function serializeRtp(pkt: Omit<RtpPacket, 'version'> & { version?: 2 }):
       throw new RtpSerializeError('header extension data must be a multiple of 4 octets, at most 262140', 'extension.data');
     }
   }
-  const out = Buffer.alloc(rtpPacketLength(pkt));
+  // Unzeroed (and, below 4 KiB, a slice of Node's shared pool rather than an ArrayBuffer of its own:
+  // one packet per frame per session made those a visible part of the GC's work). Every octet is
+  // written below; the padding octets before the count are zeroed there.
+  const out = Buffer.allocUnsafe(rtpPacketLength(pkt));
   out.writeUInt8(
     (RTP_VERSION << 6) | (pkt.padding > 0 ? 0x20 : 0) | (pkt.extension ? 0x10 : 0) | pkt.csrcs.length,
     0,
@@ -221,6 +224,9 @@ export function serializeRtp(pkt: Omit<RtpPacket, 'version'> & { version?: 2 }):
   }
   pkt.payload.copy(out, off);
   off += pkt.payload.length;
-  if (pkt.padding > 0) out.writeUInt8(pkt.padding, out.length - 1);
+  if (pkt.padding > 0) {
+    out.fill(0, off, out.length - 1);
+    out.writeUInt8(pkt.padding, out.length - 1);
+  }
   return out;
 }

@@ -4,7 +4,8 @@
  * statistics).
  */
 import type { ReceiverStatsSnapshot } from './receiver-stats.js';
-import { sumCounts, type RtcpMalformedCounts, type RtpMalformedCounts, type RtpSessionStats } from './rtp-session-types.js';
+import type { ReportBlock } from './rtcp/report-block.js';
+import { sumCounts, type RtcpMalformedCounts, type RtpMalformedCounts, type RtpRemoteReport, type RtpSessionStats } from './rtp-session-types.js';
 
 /** What the session counts on send (RTP octets are payload octets, as in the SR, RFC 3550 §6.4.1). */
 export interface TxCounters {
@@ -59,5 +60,26 @@ export function rxStats(
     rtcpMalformed: sumCounts(rtcpMalformed),
     rtcpMalformedByReason: { ...rtcpMalformed },
     rtcpForeignSource: c.rtcpForeign,
+  };
+}
+
+interface Destination {
+  address: string;
+  port: number;
+}
+
+/** Where RTP and RTCP go (RtpSessionStats.remote): RTCP to the next port up until known (RFC 3550 §11). */
+export function remoteOf(rtp: Destination | null, rtcp: Destination | null): RtpSessionStats['remote'] {
+  return rtp ? { address: rtp.address, rtpPort: rtp.port, rtcpPort: rtcp?.port ?? rtp.port + 1 } : null;
+}
+
+/** The far end's reception report about our stream (RFC 3550 §6.4.1), its jitter in ms at our RTP clock rate. */
+export function remoteReportOf(b: ReportBlock, clockRate: number, receivedAtMs: number): RtpRemoteReport {
+  return {
+    fractionLost: b.fractionLost / 256,
+    cumulativeLost: b.cumulativeLost,
+    jitterMs: (b.jitter / clockRate) * 1000,
+    highestSeq: b.highestSeq,
+    receivedAtMs,
   };
 }

@@ -33,7 +33,7 @@ import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
 import { buildReport } from './rtcp-report.js';
 import { DropLog, parseOrDrop } from './drop-log.js';
 import type { SrtpStage } from './srtp-stage.js';
-import { rxStats, txStats, type RxCounters, type TxCounters } from './rtp-session-stats.js';
+import { remoteOf, remoteReportOf, rxStats, txStats, type RxCounters, type TxCounters } from './rtp-session-stats.js';
 import { random32 } from '../util/random-pool.js';
 import {
   validateRtpSessionOptions,
@@ -168,8 +168,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     );
     this.onListenerError = (event, err) => this.logger?.warn({ event, err }, 'rtp session listener threw');
 
-    this.rtpSock.on('message', (msg, rinfo) => this.safely('rtp', () => this.onRtp(msg, rinfo)));
-    this.rtcpSock.on('message', (msg, rinfo) => this.safely('rtcp', () => this.onRtcp(msg, rinfo)));
+    this.rtpSock.on('message', (msg, rinfo) => this.receive('rtp', msg, rinfo));
+    this.rtcpSock.on('message', (msg, rinfo) => this.receive('rtcp', msg, rinfo));
     this.rtpSock.on('error', (err) => this.emit('error', err));
     this.rtcpSock.on('error', (err) => this.emit('error', err));
     this.rtcp.start();
@@ -298,11 +298,13 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     const buf = serializeRtp(packet);
     const wire = dest ? (this.srtp ? this.srtp.protectRtp(buf) : buf) : null;
     if (!dest || !wire) return false;
-    this.rtpSock.send(wire, dest.port, dest.address, (err) => {
-      if (err) this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
-    });
+    this.rtpSock.send(wire, dest.port, dest.address, this.afterPacketSend);
     return true;
   }
+
+  private readonly afterPacketSend = (err: Error | null): void => {
+    if (err) this.drops.warn('tx-error', { err: err.message }, 'rtp send failed');
+  };
 
   /** Send RTCP feedback (RFC 4585 §3.5 early feedback) now, in a compound packet after our report. */
   sendFeedback(packets: RtcpPacket[]): boolean {
@@ -312,17 +314,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   stats(): RtpSessionStats {
     const now = this.clock.now();
     const src = this.source?.snapshot() ?? null;
-    const rtpDest = this.rtpDestination();
-    const rtcpDest = this.rtcpDestination();
-    const rtpAddr = rtpDest?.address ?? null;
     return {
       ssrc: this.ssrc,
       cname: this.cname,
       local: { address: this.localAddress, rtpPort: this.localRtpPort, rtcpPort: this.localRtcpPort },
-      remote:
-        rtpDest && rtpAddr !== null
-          ? { address: rtpAddr, rtpPort: rtpDest.port, rtcpPort: rtcpDest?.port ?? rtpDest.port + 1 }
-          : null,
+      remote: remoteOf(this.rtpDestination(), this.rtcpDestination()),
       latched: this.latchedRtp !== null,
       rtcpLatched: this.latchedRtcp !== null,
       remoteSsrc: this.source?.ssrc ?? null,
@@ -392,6 +388,17 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       fn();
     } catch (err) {
       // A bug, not bad input (bad input is handled below); never let it out of the socket handler.
+      this.drops.warn(`bug-${kind}`, { err }, 'rtp session handler failed');
+    }
+  }
+
+  /** `safely` for one datagram, without a closure made per datagram. */
+  private receive(kind: 'rtp' | 'rtcp', msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closing) return;
+    try {
+      if (kind === 'rtp') this.onRtp(msg, rinfo);
+      else this.onRtcp(msg, rinfo);
+    } catch (err) {
       this.drops.warn(`bug-${kind}`, { err }, 'rtp session handler failed');
     }
   }
@@ -537,13 +544,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private onReportBlocks(blocks: ReportBlock[], now: number): void {
     for (const b of blocks) {
       if (b.ssrc !== this.ssrc) continue;
-      this.remoteReport = {
-        fractionLost: b.fractionLost / 256,
-        cumulativeLost: b.cumulativeLost,
-        jitterMs: (b.jitter / this.rate) * 1000,
-        highestSeq: b.highestSeq,
-        receivedAtMs: now,
-      };
+      this.remoteReport = remoteReportOf(b, this.rate, now);
       // §6.4.1 RTT = A − LSR − DLSR; A−LSR on our monotonic clock when we remember that SR.
       const rtt =
         this.srLog.rtt(now, b.lsr, b.dlsr) ??

@@ -28,13 +28,21 @@ function clampDelay(ms: number): number {
   return Math.min(ms, MAX_TIMER_MS);
 }
 
+/** A Node timer as a TimerHandle: a class, so arming a timer allocates no closure besides the callback. */
+class NodeTimer implements TimerHandle {
+  constructor(private readonly t: NodeJS.Timeout) {}
+  cancel(): void {
+    clearTimeout(this.t);
+  }
+}
+
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, clampDelay(ms));
     t.unref?.();
-    return { cancel: () => clearTimeout(t) };
+    return new NodeTimer(t);
   },
 };
 

@@ -79,4 +79,71 @@ describe('level meter', () => {
     const s = m.snapshot();
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
+
+  // The meter sums peak and squares in one pass and counts clips in a second pass only over a stretch
+  // that reaches the clip level: it must read exactly as a sample-by-sample reference does.
+  it.each([
+    { what: 'a clean stereo tone in 5 ms frames', channels: 2, frame: 240, clipEvery: 0 },
+    { what: 'a stereo signal clipping now and then, in 20 ms frames', channels: 2, frame: 960, clipEvery: 397 },
+    { what: 'a mono signal with clip runs across frame edges, in 7-sample frames', channels: 1, frame: 7, clipEvery: 5 },
+    { what: 'three channels in frames that straddle windows', channels: 3, frame: 1111, clipEvery: 1013 },
+  ])('reads as a sample-by-sample reference for $what', ({ channels, frame, clipEvery }) => {
+    const rate = 48000;
+    const m = new LevelMeter({ sampleRate: rate, channels });
+    const ref = referenceMeter(channels, rate / 10);
+    let seed = 7;
+    // Three and a bit windows of 100 ms, whatever the frame length.
+    for (let k = 0; k * frame < (rate * 3.3) / 10; k++) {
+      const x = new Float32Array(frame * channels);
+      for (let i = 0; i < x.length; i++) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        const n = seed / 2 ** 32 - 0.5;
+        x[i] = clipEvery > 0 && (k * x.length + i) % clipEvery < 3 ? Math.sign(n) * 0.999 : n * 0.5;
+      }
+      m.process(x);
+      ref.process(x);
+    }
+    const s = m.snapshot();
+    expect(s.clipSamples).toBe(ref.clipSamples);
+    expect(s.clipEvents).toBe(ref.clipEvents);
+    expect(s.windows).toBe(ref.windows);
+    for (let c = 0; c < channels; c++) {
+      expect(s.channels[c]!.peakDbfs).toBe(ref.last[c]!.peak);
+      expect(s.channels[c]!.rmsDbfs).toBe(ref.last[c]!.rms);
+    }
+  });
 });
+
+/** The meter's definitions sample by sample (peak, RMS over windows, clips at -0.1 dBFS and their runs). */
+function referenceMeter(channels: number, windowFrames: number) {
+  const clip = 10 ** (-0.1 / 20);
+  const db = (x: number): number => (x > 0 ? Math.max(-120, 20 * Math.log10(x)) : -120);
+  const peak = new Array<number>(channels).fill(0);
+  const sq = new Array<number>(channels).fill(0);
+  const clipping = new Array<boolean>(channels).fill(false);
+  const r = { clipSamples: 0, clipEvents: 0, windows: 0, last: [] as Array<{ peak: number; rms: number }>, process };
+  let inWindow = 0;
+  function process(x: Float32Array): void {
+    for (let f = 0; f < x.length / channels; f++) {
+      for (let c = 0; c < channels; c++) {
+        const v = x[f * channels + c]!;
+        const a = Math.abs(v);
+        if (a > peak[c]!) peak[c] = a;
+        sq[c] = sq[c]! + v * v;
+        if (a >= clip) {
+          r.clipSamples++;
+          if (!clipping[c]) r.clipEvents++;
+          clipping[c] = true;
+        } else clipping[c] = false;
+      }
+      if (++inWindow === windowFrames) {
+        r.last = peak.map((p, c) => ({ peak: db(p), rms: db(Math.sqrt(sq[c]! / windowFrames)) }));
+        peak.fill(0);
+        sq.fill(0);
+        inWindow = 0;
+        r.windows++;
+      }
+    }
+  }
+  return r;
+}

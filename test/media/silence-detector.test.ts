@@ -110,3 +110,33 @@ describe('silence detector fed by the level meter', () => {
     expect(seen[1]).toEqual(seen[0]);
   });
 });
+
+describe('silence detector fed mean squares', () => {
+  // processMeanSquare compares the mean square with the threshold's own square (no logarithm per
+  // frame): it must decide as processLevel does on the level the meter would read.
+  const FLOOR = -120;
+  const readLevel = (ms: number): number => (ms > 0 ? Math.max(FLOOR, 10 * Math.log10(ms)) : FLOOR);
+  it.each([
+    { what: 'well below the threshold', thresholdDbfs: -60, ms: 1e-9 },
+    { what: 'a hair below the threshold', thresholdDbfs: -60, ms: 1e-6 * 0.999999 },
+    { what: 'a hair above the threshold', thresholdDbfs: -60, ms: 1e-6 * 1.000001 },
+    { what: 'well above the threshold', thresholdDbfs: -60, ms: 0.01 },
+    { what: 'digital silence', thresholdDbfs: -60, ms: 0 },
+    { what: 'a NaN sum', thresholdDbfs: -60, ms: Number.NaN },
+    { what: 'an infinite sum', thresholdDbfs: -60, ms: Number.POSITIVE_INFINITY },
+    { what: 'digital silence under a threshold at the floor', thresholdDbfs: -120, ms: 0 },
+    { what: 'digital silence under a threshold below the floor', thresholdDbfs: -130, ms: 0 },
+    { what: 'a quiet frame under a threshold just above the floor', thresholdDbfs: -119, ms: 1e-13 },
+    { what: 'a full-scale frame under a threshold above full scale', thresholdDbfs: 3, ms: 1 },
+  ])('decides as from the level for $what', ({ thresholdDbfs, ms }) => {
+    const byLevel = new SilenceDetector({ sampleRate: 1000, channels: 1, durationMs: 50, thresholdDbfs });
+    const bySquare = new SilenceDetector({ sampleRate: 1000, channels: 1, durationMs: 50, thresholdDbfs });
+    const seen = [timeline(byLevel), timeline(bySquare)];
+    for (let k = 0; k < 10; k++) {
+      byLevel.processLevel(readLevel(ms), 10);
+      bySquare.processMeanSquare(ms, 10);
+    }
+    expect(bySquare.state()).toEqual(byLevel.state());
+    expect(seen[1]).toEqual(seen[0]);
+  });
+});

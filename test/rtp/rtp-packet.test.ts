@@ -61,6 +61,17 @@ describe('RTP packets (RFC 3550 §5.1)', () => {
     expect(p.payload.length).toBe(0);
   });
 
+  it.each([1, 2, 3, 4, 7, 255])('writes %i padding octet(s) as zeros ending in the count, whatever memory the buffer came from', (padding) => {
+    // Serialized packets come from Buffer.allocUnsafe: dirty the pool first so stale bytes would show.
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(96).fill(0xa5);
+    const payload = Buffer.from([1, 2, 3]);
+    const out = serializeRtp({ padding, marker: false, payloadType: 96, sequenceNumber: 1, timestamp: 2, ssrc: 3, csrcs: [], extension: undefined, payload });
+    expect(out.length).toBe(12 + payload.length + padding);
+    expect([...out.subarray(15, out.length - 1)]).toEqual(new Array(padding - 1).fill(0));
+    expect(out[out.length - 1]).toBe(padding);
+    expect(parseRtp(out).payload.equals(payload)).toBe(true);
+  });
+
   it('refuses to serialize out-of-range fields', () => {
     const base = parseRtp(loadHex('ffmpeg-l16-rtp.hex'));
     expect(() => serializeRtp({ ...base, payloadType: 128 })).toThrow(RtpSerializeError);

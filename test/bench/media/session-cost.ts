@@ -7,13 +7,19 @@
  *     [--pairs=N] [--step-s=S] [--warmup-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--shape=pair|service]
  *     [--profile=/tmp/prefix]
  *
- * `--profile` writes a CPU profile of each measuring window only (inspector), not of start-up.
+ * `--profile` writes a CPU profile of each measuring window (inspector), not of start-up; a steady
+ * state profile starts a second before its window (the profiler's own start-up stall stays out of
+ * the window). The inspector's sampling slows the wasm codec several-fold: read a profile for where
+ * the time above the codec goes, and the figures of a run without `--profile` for what it costs.
  *
  * 1. Steady state, for Opus 128k stereo complexity 5, L24 stereo 5 ms and PCMA 20 ms: `pairs`
  *    full-duplex session pairs over UDP loopback in this thread (tone in, null out, adaptive jitter
- *    buffer, 5 ms receive ticks, as a link runs them). After `warmupS` seconds (default 5: with 1 s,
- *    TurboFan was still compiling the media path in the window, 8–14 % of the profile's samples),
- *    the CPU time over a `stepS` window, measured twice: the process (process.cpuUsage: every thread,
+ *    buffer, 5 ms receive ticks, as a link runs them). After `warmupS` seconds (default 10: with 1 s,
+ *    TurboFan was still compiling the media path in the window, 8–14 % of the profile's samples; on a
+ *    busy machine (load 6–12 on 2 cores) the media path's own functions (sendTick, receiveTick, onRtp,
+ *    the playout tick) reached optimized code only 7–8 s after start, so a 5 s warm-up measured
+ *    baseline code in the first slices, which fell from ~390 to ~270 µs across the window), the
+ *    CPU time over a `stepS` window, measured twice: the process (process.cpuUsage: every thread,
  *    GC helpers included) and the main thread alone (/proc/thread-self/schedstat, where readable),
  *    divided by the send frames of all sessions: CPU µs per session frame, i.e. one frame encoded,
  *    sent, received, buffered, decoded, metered and played. The window is cut into slices whose
@@ -69,7 +75,7 @@ const PCMA = SESSION_COST_CONFIGS[2]!;
 export interface SessionCostOptions {
   /** Session pairs per steady-state configuration (default 8: 16 sessions). */
   pairs?: number;
-  /** Seconds measured per configuration after `warmupS` (defaults 5 and 5). */
+  /** Seconds measured per configuration after `warmupS` (defaults 5 and 10). */
   stepS?: number;
   warmupS?: number;
   /** Calls in the per-call part (default 300) and how many in flight (default 20). */
@@ -89,10 +95,16 @@ export interface SessionCostOptions {
   log?: (line: string) => void;
 }
 
+/** How long before a steady-state window the profiler starts (see `steady`). */
+const PROFILER_SETTLE_MS = 1000;
+
 /** Profiles the measuring windows only (not start-up, module loading or the bare codec runs). */
 class WindowProfiler {
   private session: InspectorSession | null = null;
   constructor(private readonly prefix: string | undefined) {}
+  get active(): boolean {
+    return this.prefix !== undefined;
+  }
   async start(): Promise<void> {
     if (!this.prefix) return;
     this.session = new InspectorSession();
@@ -312,9 +324,12 @@ async function steady(c: CostConfig, o: Required<Omit<SessionCostOptions, 'only'
   const sessions: MediaSession[] = [];
   try {
     for (let i = 0; i < o.pairs; i++) sessions.push(...(await openPair(c, `${i}`)));
-    await sleep(o.warmupS * 1000);
-    const w0 = windowTotals(sessions);
+    // The profiler starts a second before the window: enabling it stalls the thread (V8 logs every
+    // code object), which skipped ticks and made the window INVALID when it started inside it.
+    await sleep(o.warmupS * 1000 - (profiler.active ? PROFILER_SETTLE_MS : 0));
     await profiler.start();
+    if (profiler.active) await sleep(PROFILER_SETTLE_MS);
+    const w0 = windowTotals(sessions);
     const cpu0 = cpuNow();
     const sliceUs: number[] = [];
     let slice = { cpu: cpu0.process, frames: w0.frames };
@@ -374,7 +389,16 @@ function steadyLines(r: SteadyRow): string[] {
     `    against the codec record's bare encode + decode (Float32): ${ref(r.bare)}`,
     ...(r.opusscript ? [`    against opusscript's own encode + decode (Int16): ${ref(r.opusscript)}`] : []),
     `    underrun frames ${r.underrunFrames}, skipped ticks ${r.skippedTicks} (in the window)`,
+    ...(stillWarming(r.sliceUs) ? ['    the slices still fall across the window: the code was not yet optimized (or the load eased); a longer --warmup-s reads truer'] : []),
   ];
+}
+
+/** Whether the first two slices cost a fifth more than the last two (JIT warm-up still visible). */
+function stillWarming(slices: number[]): boolean {
+  if (slices.length < 4) return false;
+  const head = (slices[0]! + slices[1]!) / 2;
+  const tail = (slices[slices.length - 2]! + slices[slices.length - 1]!) / 2;
+  return head > 1.2 * tail;
 }
 
 export interface CallRow {
@@ -500,12 +524,12 @@ async function memorySilentFarEnd(n: number): Promise<MemoryRow> {
   }
 }
 
-export async function runSessionCostBench(opts: SessionCostOptions = {}): Promise<{ steady: SteadyRow[]; calls: CallRow[]; memory: MemoryRow[] }> {
+export async function runSessionCostBench(opts: SessionCostOptions = sessionCostOptionsFromArgv(process.argv)): Promise<{ steady: SteadyRow[]; calls: CallRow[]; memory: MemoryRow[] }> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const o = {
     pairs: opts.pairs ?? 8,
     stepS: opts.stepS ?? 5,
-    warmupS: opts.warmupS ?? 5,
+    warmupS: opts.warmupS ?? 10,
     calls: opts.calls ?? 300,
     concurrency: opts.concurrency ?? 20,
     memorySessions: opts.memorySessions ?? 100,
@@ -574,12 +598,17 @@ export async function runSessionCostBench(opts: SessionCostOptions = {}): Promis
   return out;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+/**
+ * The options a command line gives (`--only=steady --config=opus` and the rest in the file comment).
+ * `npm run bench -- session-cost --only=steady` reaches the bench through run.ts, which passes no
+ * options: the bench then reads them here, so the flags work the same both ways.
+ */
+export function sessionCostOptionsFromArgv(argv: string[]): SessionCostOptions {
+  const arg = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   const num = (name: string): number | undefined => (arg(name) !== undefined ? Number(arg(name)) : undefined);
   const only = arg('only') as SessionCostOptions['only'];
   const pick = <K extends string>(k: K, v: number | undefined): Partial<Record<K, number>> => (v !== undefined ? ({ [k]: v } as Record<K, number>) : {});
-  await runSessionCostBench({
+  return {
     ...(only ? { only } : {}),
     ...(arg('config') ? { config: arg('config')! } : {}),
     ...(arg('profile') ? { profile: arg('profile')! } : {}),
@@ -591,6 +620,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ...pick('concurrency', num('concurrency')),
     ...pick('memorySessions', num('memory-sessions')),
     ...pick('workers', num('workers')),
-  });
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runSessionCostBench(sessionCostOptionsFromArgv(process.argv));
   process.exit(0);
 }
