@@ -33,6 +33,7 @@ import { startLinkRegistration } from './link-registration.js';
 import { allowedCaller, packetSource } from './inbound-policy.js';
 import { LinkCalls, type HeaderInviteUa, type LinkCallInfo, type ReplacingIncomingCall } from './link-calls.js';
 import type { LinkManagerEvents } from './link-events.js';
+import { RefusalLog } from './refusal-log.js';
 
 export type { LinkStateChange, LinkManagerEvents } from './link-events.js';
 export type { LinkCallInfo } from './link-calls.js';
@@ -96,6 +97,8 @@ export class LinkManager implements LinksPort {
   private lastConcealed = new Map<string, number>();
   private concealingNow = 0;
   private readonly alarmBoard: AlarmBoard;
+  /** Refused inbound calls, logged at most once a second per kind (see refusal-log.ts). */
+  private readonly refusals: RefusalLog;
   private readonly prober: PhonebookProber;
   private readonly calls = new LinkCalls();
   private readonly health: LinkHealthAlarms;
@@ -108,6 +111,7 @@ export class LinkManager implements LinksPort {
   constructor(private readonly deps: LinkManagerDeps) {
     const cfg = deps.config;
     this.events.onListenerError = (event, err) => deps.log.error({ event, err: String(err) }, 'link event listener threw');
+    this.refusals = new RefusalLog(deps.clock, deps.log);
     this.alarmBoard = new AlarmBoard({ clock: deps.clock, log: deps.log, publish: (a) => this.events.emit('alarm', a) });
     this.health = new LinkHealthAlarms(this.alarmBoard, cfg.links.lossAlarmPct);
     this.prober = new PhonebookProber({ ua: deps.ua, clock: deps.clock, phonebook: deps.phonebook, intervalS: cfg.links.probeIntervalS });
@@ -355,14 +359,14 @@ export class LinkManager implements LinksPort {
       return;
     }
     if (this.activeCount() >= this.deps.config.sip.maxLinks) {
-      this.deps.log.warn({ from }, `inbound call from ${from} refused: link limit ${this.deps.config.sip.maxLinks} reached`);
+      this.refusals.warn('link-limit', { from }, `inbound call from ${from} refused: link limit ${this.deps.config.sip.maxLinks} reached`);
       call.reject(486, 'Busy Here');
       return;
     }
     const source = packetSource(call.remoteAddress.address);
     const perSource = this.deps.config.links.maxPerSource ?? 4;
     if (this.sourceCount(source) >= perSource) {
-      this.deps.log.warn({ from, source }, `inbound call from ${from} refused: ${source} already holds ${perSource} links (links.maxPerSource)`);
+      this.refusals.warn('source-limit', { from, source }, `inbound call from ${from} refused: ${source} already holds ${perSource} links (links.maxPerSource)`);
       call.reject(486, 'Busy Here', [['Warning', warningHeader(this.deps.ua.userAgentName, 399, `too many links from ${source} (limit ${perSource})`)]]);
       return;
     }
@@ -376,7 +380,7 @@ export class LinkManager implements LinksPort {
     }
     const admission = this.deps.overload?.admit();
     if (admission && !admission.ok) {
-      this.deps.log.warn({ from }, `inbound call from ${from} refused: overloaded (${admission.reason})`);
+      this.refusals.warn('overload', { from }, `inbound call from ${from} refused: overloaded (${admission.reason})`);
       // RFC 3261 §21.5.4: 503 with Retry-After tells the caller when to try again, not to give up.
       call.reject(503, 'Service Unavailable', [
         ['Retry-After', String(admission.retryAfterS)],

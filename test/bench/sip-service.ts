@@ -18,10 +18,14 @@
  *   --step-s=N           ACIP_SIP_SERVICE_STEP_S   seconds per step (default 30, the RFC 7501 figure)
  *   --call-ms=N          ACIP_SIP_SERVICE_CALL_MS  call length between ACK and BYE (default 200)
  *   --targets=acip,baresip  ACIP_SIP_SERVICE_TARGETS  answerers to measure (default both)
- *   --cpu-prof[=DIR]     ACIP_SIP_SERVICE_CPU_PROF  profile the service with V8's sampling profiler (what
- *                        `node --cpu-prof` runs), written to DIR (default test-artifacts/cpu-prof)
- *                        as CPU.PID.cpuprofile when the service stops
+ *   --cpu-prof[=DIR]     ACIP_SIP_SERVICE_CPU_PROF  profile the service with `node --cpu-prof` (1 ms
+ *                        sampling, main thread and every media worker), one CPU.*.cpuprofile per thread
+ *                        written to DIR (default test-artifacts/cpu-prof) when the service stops
  *   --keep-going         run every step even after one failed
+ *   --warm-up-s=N        ACIP_SIP_SERVICE_WARM_UP_S  first a step of N seconds at the lowest rate, printed
+ *                        but not counted (default 0: none): the service's workers start on demand and its
+ *                        code is compiled on first use, so the first seconds of the first step measure a
+ *                        cold start (a call flood at once after start-up) rather than the sustained rate
  *   --media-workers=N    ACIP_SIP_SERVICE_MEDIA_WORKERS  acip's --media-workers (default: not passed, so the
  *                        service runs with its shipped default)
  *
@@ -36,7 +40,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ROOT_DIR } from '../../server/version.js';
-import { ensureServerBuilt, serviceEntryArgs } from '../helpers/server-build.js';
+import { ensureServerBuilt, serviceEntryArgs, serviceEnv } from '../helpers/server-build.js';
 import { freePort, PeerProcess, readSippStats, runProgram } from '../helpers/sip-peer-process.js';
 import { GROUP_LEADER, stopProcess, trackProcess } from '../helpers/stop-process.js';
 
@@ -49,6 +53,8 @@ export interface SipServiceOptions {
   targets: Set<string>;
   cpuProfDir: string | undefined;
   keepGoing: boolean;
+  /** Seconds of an uncounted warm-up step before the steps (0: none). */
+  warmUpS: number;
   /** acip's `--media-workers`; undefined: not passed (the service's default). */
   mediaWorkers: number | undefined;
 }
@@ -86,6 +92,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): SipService
     targets: new Set((pick('targets', 'ACIP_SIP_SERVICE_TARGETS') ?? 'acip,baresip').split(',').map((t) => t.trim())),
     cpuProfDir: prof === undefined ? undefined : resolve(prof === '' ? join(ROOT_DIR, 'test-artifacts/cpu-prof') : prof),
     keepGoing: flag('keep-going') !== undefined,
+    warmUpS: (() => {
+      const raw = pick('warm-up-s', 'ACIP_SIP_SERVICE_WARM_UP_S');
+      return raw === undefined || raw === '' || raw === '0' ? 0 : positive(raw, 0, 'warm-up-s');
+    })(),
     mediaWorkers: workersOption(pick('media-workers', 'ACIP_SIP_SERVICE_MEDIA_WORKERS')),
   };
 }
@@ -223,6 +233,35 @@ function readUdpDrops(port: number): number | undefined {
   }
 }
 
+/**
+ * Why the service refused calls in a stretch of its log: each "alarm: overloaded, new links refused: WHY"
+ * line, its figures blanked so alike reasons count together ("media workers N % busy (refuse at N %)" ×3).
+ */
+export function overloadReasons(logText: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of logText.matchAll(/alarm: overloaded, new links refused: ([^"]*)"/g)) {
+    const why = m[1]!.replace(/\d+/g, 'N');
+    out.set(why, (out.get(why) ?? 0) + 1);
+  }
+  return out;
+}
+
+function logSize(file: string | undefined): number {
+  try {
+    return file === undefined ? 0 : readFileSync(file).length;
+  } catch {
+    return 0;
+  }
+}
+
+function logSince(file: string | undefined, offset: number): string {
+  try {
+    return file === undefined ? '' : readFileSync(file).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 // ---- sipp ----------------------------------------------------------------------------------------
 
 export interface StepResult {
@@ -276,40 +315,27 @@ interface Answerer {
   service: string;
   sipPort?: number;
   httpUrl?: string;
+  /** The service's log (pino lines), for the overload reasons of each step. */
+  logFile?: string;
   stop(): Promise<void>;
 }
 
-/** The profiler preload: 1 ms sampling from start to exit (a session on the main thread answers synchronously). */
-function cpuProfPreload(outDir: string): string {
-  return [
-    "import { Session } from 'node:inspector';",
-    "import { writeFileSync } from 'node:fs';",
-    'const session = new Session();',
-    'session.connect();',
-    "session.post('Profiler.enable');",
-    "session.post('Profiler.setSamplingInterval', { interval: 1000 });",
-    "session.post('Profiler.start');",
-    "process.on('exit', () => {",
-    "  session.post('Profiler.stop', (err, res) => {",
-    `    if (!err) writeFileSync(${JSON.stringify(outDir)} + '/CPU.' + process.pid + '.cpuprofile', JSON.stringify(res.profile));`,
-    '  });',
-    '});',
-    '',
-  ].join('\n');
+/**
+ * Node's own sampling profiler at 1 ms, from start to exit, on the command line: unlike a preloaded
+ * node:inspector session it also profiles every worker thread (each writes its own CPU.*.cpuprofile
+ * when it ends), and NODE_OPTIONS may not carry --cpu-prof.
+ */
+function cpuProfArgs(outDir: string): string[] {
+  return ['--cpu-prof', `--cpu-prof-dir=${outDir}`, '--cpu-prof-interval=1000'];
 }
 
 async function startAcipAnswerer(o: SipServiceOptions, dir: string): Promise<Answerer> {
   const config = join(dir, 'acip.yaml');
   writeFileSync(config, ['sip:', '  maxLinks: 1000', 'links:', '  maxPerSource: 1000', '  answerPolicy: auto', ''].join('\n'));
-  const env: NodeJS.ProcessEnv = {};
+  const profArgs: string[] = [];
   if (o.cpuProfDir !== undefined) {
     mkdirSync(o.cpuProfDir, { recursive: true });
-    // Node 20 refuses --cpu-prof in NODE_OPTIONS, and the npm start command line stays as it is; a
-    // preloaded module runs the same V8 sampling profiler through node:inspector and writes a
-    // .cpuprofile (Chrome DevTools / speedscope format) when the service exits.
-    const preload = join(dir, 'cpu-prof-preload.mjs');
-    writeFileSync(preload, cpuProfPreload(o.cpuProfDir));
-    env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim();
+    profArgs.push(...cpuProfArgs(o.cpuProfDir));
   }
   // Spawned as test/helpers/acip-process.ts spawns it (npm start's node command line), but with the log
   // going to a file as under a process manager: parsing thousands of log lines a second in this
@@ -318,11 +344,11 @@ async function startAcipAnswerer(o: SipServiceOptions, dir: string): Promise<Ans
   const logFile = join(dir, 'acip.log');
   const fd = openSync(logFile, 'w');
   const child = trackProcess(
-    spawn(process.execPath, [...serviceEntryArgs(), '--config', config, '--data-dir', join(dir, 'data'), '--http-port', '0', '--sip-port', '0',
+    spawn(process.execPath, [...profArgs, ...serviceEntryArgs(), '--config', config, '--data-dir', join(dir, 'data'), '--http-port', '0', '--sip-port', '0',
       '--sip-host', '127.0.0.1', '--rtp-host', '127.0.0.1', '--rtp-ports', '10000-59999',
       ...(o.mediaWorkers !== undefined ? ['--media-workers', String(o.mediaWorkers)] : [])], {
       cwd: ROOT_DIR,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...serviceEnv() },
       stdio: ['ignore', fd, fd],
       ...GROUP_LEADER,
     }),
@@ -352,6 +378,7 @@ async function startAcipAnswerer(o: SipServiceOptions, dir: string): Promise<Ans
     service: 'acip',
     sipPort,
     httpUrl,
+    logFile,
     stop,
   };
 }
@@ -440,26 +467,33 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 /** Run the steps against one answerer; returns the highest rate whose step had every call succeed. */
 async function measure(a: Answerer, o: SipServiceOptions, dir: string): Promise<number> {
   let best = 0;
-  for (const rate of o.rates) {
+  const steps = [
+    ...(o.warmUpS > 0 ? [{ rate: Math.min(...o.rates), stepS: o.warmUpS, warmUp: true }] : []),
+    ...o.rates.map((rate) => ({ rate, stepS: o.stepS, warmUp: false })),
+  ];
+  for (const { rate, stepS, warmUp } of steps) {
     const before = sampleProc(a.pid);
     const cBefore = a.httpUrl ? await sipCounters(a.httpUrl) : undefined;
     const dropsBefore = a.sipPort !== undefined ? readUdpDrops(a.sipPort) : undefined;
+    const logBefore = logSize(a.logFile);
     let peakRss = before?.rssBytes ?? 0;
     // RSS peak over the step: one sample a second, for as long as sipp runs (bounded by the step).
     let sampling = true;
     const sampler = (async () => {
-      for (let i = 0; sampling && i < (o.stepS + 90) * 2; i++) {
+      for (let i = 0; sampling && i < (stepS + 90) * 2; i++) {
         await new Promise((r) => setTimeout(r, 500));
         const s = sampleProc(a.pid);
         if (s) peakRss = Math.max(peakRss, s.rssBytes);
       }
     })();
-    const r = await sippStep({ target: a.target, service: a.service, rate, stepS: o.stepS, callMs: o.callMs, dir });
+    const r = await sippStep({ target: a.target, service: a.service, rate, stepS, callMs: o.callMs, dir });
     sampling = false;
     await sampler;
     const after = sampleProc(a.pid);
     const cAfter = a.httpUrl ? await sipCounters(a.httpUrl) : undefined;
-    const cpu = before && after ? `${cpuPct(before, after).toFixed(0)} %` : '?';
+    // CPU time per attempted call (set-up, media and tear-down, all threads): the per-call cost,
+    // which a busy machine disturbs less than the success count.
+    const cpu = before && after ? `${cpuPct(before, after).toFixed(0)} %, ${(((after.cpuTicks - before.cpuTicks) / CLK_TCK / Math.max(1, r.attempted)) * 1e6).toFixed(0)} µs/call` : '?';
     const rss = after ? `${mb(after.rssBytes)} (peak ${mb(peakRss)})` : 'gone';
     let sip = '';
     if (cBefore && cAfter) {
@@ -477,13 +511,17 @@ async function measure(a: Answerer, o: SipServiceOptions, dir: string): Promise<
     }
     const drops = a.sipPort !== undefined && dropsBefore !== undefined ? (readUdpDrops(a.sipPort) ?? dropsBefore) - dropsBefore : undefined;
     if (drops !== undefined) sip += `, SIP datagrams dropped by the kernel ${drops}`;
+    const stepLog = logSince(a.logFile, logBefore);
+    if (a.logFile !== undefined) sip += `, log lines ${stepLog.split('\n').length - 1}`;
+    const reasons = overloadReasons(stepLog);
+    if (reasons.size > 0) sip += `; overload raised for: ${[...reasons].map(([k, n]) => `${k} ×${n}`).join('; ')}`;
     const why = Object.entries(r.reasons).map(([k, v]) => `${k} ${v}`).join(', ');
     process.stdout.write(
-      `  ${a.name.padEnd(7)} ${String(rate).padStart(5)}/s × ${o.stepS} s: attempted ${r.attempted}, succeeded ${r.succeeded}, failed ${r.failed}` +
+      `  ${(warmUp ? `${a.name} warm-up` : a.name).padEnd(7)} ${String(rate).padStart(5)}/s × ${stepS} s: attempted ${r.attempted}, succeeded ${r.succeeded}, failed ${r.failed}` +
         `${why ? ` (${why})` : ''}, retransmissions ${r.retransmissions}; RSS ${rss}, CPU ${cpu}${sip}${r.timedOut ? '; sipp timed out' : ''}\n`,
     );
-    const ok = r.failed === 0 && r.succeeded === r.attempted && r.sippExit === 0;
-    if (ok) best = rate;
+    const ok = warmUp || (r.failed === 0 && r.succeeded === r.attempted && r.sippExit === 0);
+    if (ok && !warmUp) best = rate;
     if (a.httpUrl) {
       // Let the links of this step end before the next (bounded).
       for (let i = 0; i < 60; i++) {

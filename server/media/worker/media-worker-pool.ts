@@ -27,6 +27,8 @@
  *   MEDIA_WORKER_EXIT (a pending close resolves: the session is gone), and the pool starts a new
  *   worker in its place (at once if the dead one had started, with capped exponential backoff if it
  *   died before becoming ready, so a worker that cannot even load does not spin). No rejection is left unhandled in the main thread.
+ * - The requests of one turn of the event loop go to a worker as one message (worker-outbox.ts), as
+ *   its replies come back.
  * - Idle workers are unref'd: a pool with no sessions and no requests does not keep the process up.
  * - `close()` is idempotent: asks each worker to close all its sessions (RTCP BYE, sockets, WAV
  *   recordings flushed), then terminates the threads.
@@ -44,6 +46,7 @@ import { MEDIA_WORKER_EXIT, RemoteMediaSession, type RemoteSessionHost } from '.
 import { sessionCost } from './session-cost.js';
 import { resolveStatsUpdate } from './stats-delta.js';
 import type { ClosedValue, FromWorker, FromWorkerBatch, MediaWorkerData, OpenedValue, PlainErrorInfo, ShutdownValue, ToWorker, UpdatedValue } from './worker-protocol.js';
+import { WorkerOutbox } from './worker-outbox.js';
 
 export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
 export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
@@ -143,6 +146,8 @@ interface Slot {
   restartTimer: TimerHandle | null;
   /** The worker's open template (see OpenedValue): the last open reply's full snapshot. */
   openTemplate: MediaSessionStats | null;
+  /** Requests to its worker, posted once per turn (worker-outbox.ts); null while no worker runs. */
+  outbox: WorkerOutbox | null;
 }
 
 /**
@@ -208,6 +213,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
         lastError: null,
         restartTimer: null,
         openTemplate: null,
+        outbox: null,
       };
       this.slots.push(slot);
       if (opts.startWorkers !== 'on-demand') this.start(slot);
@@ -250,14 +256,15 @@ export class MediaWorkerPool implements RemoteSessionHost {
     slot.costs.set(id, sessionCost(params));
     this.warmNext();
     // Our own copy (the caller may change its object meanwhile): on success the worker's parameters
-    // are these, so its reply does not carry them back.
+    // are these, so its reply does not carry them back. It is also what is posted: the request goes at
+    // the end of this turn (worker-outbox.ts), after the caller may have changed its object.
     const own = structuredClone(params);
     let session: RemoteMediaSession;
     try {
       await slot.readyPromise;
       // The session is made and registered as the reply arrives (see Pending.onValue): the worker's
       // next pushes for it are deltas' bases and must not be missed.
-      session = (await this.request(slot, { t: 'open', req: 0, id, params }, (v) => {
+      session = (await this.request(slot, { t: 'open', req: 0, id, params: own }, (v) => {
         const opened = v as OpenedValue;
         const stats = resolveStatsUpdate(slot.openTemplate, opened.stats);
         if ('full' in opened.stats) slot.openTemplate = stats;
@@ -419,6 +426,12 @@ export class MediaWorkerPool implements RemoteSessionHost {
     };
     const worker = new Worker(new URL('./media-worker-boot.mjs', import.meta.url), { workerData: data, name: `acip-media-${slot.index}` });
     slot.worker = worker;
+    slot.outbox = new WorkerOutbox(worker, (req, err) => {
+      const p = slot.pending.get(req);
+      slot.pending.delete(req);
+      this.updateRef(slot);
+      p?.reject(err);
+    });
     let markReady!: () => void;
     let failReady!: (e: Error) => void;
     slot.readyPromise = new Promise<void>((resolve, reject) => {
@@ -448,6 +461,8 @@ export class MediaWorkerPool implements RemoteSessionHost {
       if (slot.worker !== worker) return;
       const wasReady = slot.ready;
       slot.worker = null;
+      slot.outbox?.discard();
+      slot.outbox = null;
       slot.ready = false;
       const why = slot.lastError ?? `exit code ${code}`;
       failReady(new AcipError(MEDIA_WORKER_EXIT, `media worker ${slot.index} exited before it was ready: ${why}`));
@@ -537,13 +552,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
     return new Promise((resolve, reject) => {
       slot.pending.set(req, { kind: msg.t, id: 'id' in msg ? msg.id : null, onValue, resolve, reject });
       this.updateRef(slot);
-      try {
-        worker.postMessage({ ...msg, req });
-      } catch (e) {
-        slot.pending.delete(req);
-        this.updateRef(slot);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
+      slot.outbox!.post({ ...msg, req });
     });
   }
 

@@ -29,7 +29,7 @@ import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
 import { raiseToRealtime } from './thread-priority.js';
 import { warmUpMediaPath } from './worker-warm-up.js';
-import type { FromWorker, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker } from './worker-protocol.js';
+import type { FromWorker, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker, ToWorkerBatch } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('media-worker.ts must run in a worker thread');
@@ -90,8 +90,19 @@ interface Hosted {
   chain: Promise<unknown>;
   /** Stats pushes since it opened: every FULL_EVERY-th carries full stats (after the open reply, the main thread holds a full one). */
   pushes: number;
-  /** The snapshot the main thread holds for this session: the base of the next reply's delta. */
+  /** The snapshot the main thread holds for this session, but for `sentMeters`: the base of the next reply's delta. */
   sent: MediaSessionStats;
+  /** Meters pushed since `sent` was last brought up to date (see `sentBase`): the main thread applies them alike. */
+  sentMeters: MeterPair | null;
+}
+
+/** What the main thread holds for the session (`sent` with the meters pushed since), to diff against. */
+function sentBase(h: Hosted): MediaSessionStats {
+  if (h.sentMeters) {
+    h.sent = withMeters(h.sent, h.sentMeters);
+    h.sentMeters = null;
+  }
+  return h.sent;
 }
 
 const sessions = new Map<number, Hosted>();
@@ -110,7 +121,7 @@ const MAX_DELTA_CHANGES = 48;
 /** The session's snapshot for a reply, as a delta against what the main thread holds; that becomes the base. */
 function replyStats(h: Hosted): StatsUpdate {
   const now = h.session.stats();
-  const u = encodeStatsUpdate(h.sent, now, MAX_DELTA_CHANGES);
+  const u = encodeStatsUpdate(sentBase(h), now, MAX_DELTA_CHANGES);
   h.sent = now;
   return u;
 }
@@ -144,10 +155,11 @@ function pushStats(): void {
       h.pushes = (h.pushes + 1) % FULL_EVERY;
       if (h.pushes === 0) {
         h.sent = h.session.stats();
+        h.sentMeters = null;
         batch.push([id, h.sent]);
       } else {
         const m = h.session.meters();
-        h.sent = withMeters(h.sent, m);
+        h.sentMeters = m;
         meters.push([id, m]);
       }
     } catch (e) {
@@ -177,6 +189,7 @@ function pushOwed(): void {
     if (h.session.isClosed) continue;
     try {
       h.sent = h.session.stats();
+      h.sentMeters = null;
       batch.push([id, h.sent]);
     } catch (e) {
       logger.warn({ err: e, link: h.session.linkId }, 'media worker: stats() failed');
@@ -198,7 +211,7 @@ async function handle(m: ToWorker): Promise<void> {
       try {
         const session = await pending;
         const stats = session.stats();
-        const h: Hosted = { session, chain: Promise.resolve(), pushes: 0, sent: stats };
+        const h: Hosted = { session, chain: Promise.resolve(), pushes: 0, sent: stats, sentMeters: null };
         if (shuttingDown) {
           // Shutdown awaits this open, then closes every session in the map: this one too.
           sessions.set(m.id, h);
@@ -292,11 +305,13 @@ if (data.realtimePriority !== null) {
   else logger.info?.({ priority: data.realtimePriority, reason: r.reason }, 'media worker: no real-time scheduling; it competes for the CPU with everything else');
 }
 
-port.on('message', (m: ToWorker) => {
+port.on('message', (batch: ToWorkerBatch) => {
   // handle() answers every request itself; a rejection here is a bug: let it kill the thread (the
   // pool reports the sessions lost and restarts the worker) rather than leave a request unanswered.
-  handle(m).catch((e: unknown) => {
-    throw e;
-  });
+  for (const m of batch) {
+    handle(m).catch((e: unknown) => {
+      throw e;
+    });
+  }
 });
 post({ t: 'ready' });

@@ -67,6 +67,11 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   readonly localRtcpPort: number;
   private params: MediaSessionParams;
   private snapshot: MediaSessionStats;
+  /**
+   * Meters pushed since `snapshot` was last brought up to date: applied when the snapshot is next read
+   * (`stats()`, a delta, the final one), so a session nobody looks at between two pushes costs no copy.
+   */
+  private pendingMeters: MeterPair | null = null;
   private closing: Promise<void> | null = null;
   private lost = false;
   /**
@@ -106,6 +111,11 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   /** The latest snapshot pushed by the worker (see the file comment for its staleness). */
   stats(): MediaSessionStats {
+    const m = this.pendingMeters;
+    if (m) {
+      this.pendingMeters = null;
+      this.snapshot = withMeters(this.snapshot, m);
+    }
     return this.snapshot;
   }
 
@@ -139,17 +149,19 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
 
   /** @internal A full snapshot pushed by the worker. */
   applyStats(s: MediaSessionStats): void {
-    if (!this.final) this.snapshot = s;
+    if (this.final) return;
+    this.snapshot = s;
+    this.pendingMeters = null;
   }
 
   /** @internal The snapshot of an update reply: a delta against this one, or whole. */
   applyStatsUpdate(u: StatsUpdate): void {
-    if (!this.final) this.snapshot = resolveStatsUpdate(this.snapshot, u);
+    if (!this.final) this.snapshot = resolveStatsUpdate(this.stats(), u);
   }
 
   /** @internal Fresh meters between full snapshots: the rest of the snapshot stays as it was. */
   applyMeters(m: MeterPair): void {
-    if (!this.final) this.snapshot = withMeters(this.snapshot, m);
+    if (!this.final) this.pendingMeters = m;
   }
 
   /** @internal */
@@ -187,11 +199,13 @@ export class RemoteMediaSession extends TypedEmitter<MediaSessionEvents> impleme
   private setFinal(s: MediaSessionStats): void {
     this.final = true;
     this.snapshot = s;
+    this.pendingMeters = null;
   }
 
   /** No final snapshot will come: the last one, marked closed, stands for it. */
   private markSnapshotClosed(): void {
+    const last = this.stats();
     this.final = true;
-    if (!this.snapshot.closed) this.snapshot = { ...this.snapshot, closed: true };
+    if (!last.closed) this.snapshot = { ...last, closed: true };
   }
 }

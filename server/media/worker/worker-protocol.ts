@@ -2,7 +2,8 @@
  * The messages between `MediaWorkerPool` (main thread) and `media-worker.ts` (one per worker thread).
  * Plain data only: everything here crosses `postMessage` (structured clone). Requests carry a `req`
  * number answered by exactly one `reply`; events and stats flow unrequested. The worker posts what
- * one turn of its event loop produced as one array of `FromWorker` (`FromWorkerBatch`). Messages of one port
+ * one turn of its event loop produced as one array of `FromWorker` (`FromWorkerBatch`), and the pool
+ * the requests of one turn of the main thread's as one `ToWorkerBatch`. Messages of one port
  * arrive in the order they were posted: the stats deltas rely on it (both sides see the same
  * sequence of snapshots per session).
  */
@@ -44,6 +45,9 @@ export type ToWorker =
   | { t: 'close'; req: number; id: number; reason: string | null }
   /** Close every session, reply, then wait to be terminated. */
   | { t: 'shutdown'; req: number };
+
+/** What the pool actually posts: the requests of one turn of the main thread's event loop, in order. */
+export type ToWorkerBatch = ToWorker[];
 
 /**
  * Open, update and close replies carry the session's snapshot as a `StatsUpdate` (stats-delta.ts),

@@ -18,6 +18,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   readonly kind = 'invite-server' as const;
   user: ServerTransactionUser = {};
   private lastResponse: SipResponse | undefined;
+  /** The 100 (Trying) held back until the TU answers or `timers.trying` passes (see `tryingUnlessAnswered`). */
+  private heldTrying: SipResponse | undefined;
   private timerG = 0;
   /** To tag of the final response: the RFC 2543 ACK match compares it (§17.2.3). */
   finalToTag: string | undefined;
@@ -37,6 +39,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   respond(res: SipResponse): void {
     const s = this.state;
     if (s === 'proceeding') {
+      this.dropHeldTrying();
       this.lastResponse = res;
       if (res.status >= 200) this.finalToTag = tagOf(res.headers.get('To'));
       this.send(res);
@@ -47,6 +50,31 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
       this.send(res);
     }
     // Anything else from the TU after a final response is a TU bug; ignore it.
+  }
+
+  /**
+   * §17.2.1: the server transaction MUST send a 100 (Trying) unless its TU answers within 200 ms. This
+   * one is held back for `timers.trying` (at most 100 ms): a TU that answers sooner (an auto-answered
+   * call, a refusal) sends its response instead, one datagram less per call; otherwise the 100 goes out
+   * then, still long before the caller retransmits (Timer A, T1). An INVITE retransmission meanwhile
+   * gets it at once.
+   */
+  tryingUnlessAnswered(trying: SipResponse): void {
+    if (this.state !== 'proceeding' || this.lastResponse) return;
+    this.heldTrying = trying;
+    this.stateTimer('Trying', this.env.timers.trying, () => this.sendHeldTrying());
+  }
+
+  private sendHeldTrying(): void {
+    const trying = this.heldTrying;
+    this.dropHeldTrying();
+    if (trying && this.state === 'proceeding' && !this.lastResponse) this.respond(trying);
+  }
+
+  private dropHeldTrying(): void {
+    if (this.heldTrying === undefined) return;
+    this.heldTrying = undefined;
+    this.fsm.cancelTimer('Trying');
   }
 
   /** A request matched to this transaction: an INVITE retransmission or an ACK. */
@@ -60,7 +88,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     }
     // INVITE retransmission: Proceeding → resend the last provisional; Completed → resend the final;
     // Accepted/Confirmed absorb it (RFC 6026 §7.1).
-    if ((s === 'proceeding' || s === 'completed') && this.lastResponse) this.send(this.lastResponse);
+    if (s === 'proceeding' && this.heldTrying) this.sendHeldTrying();
+    else if ((s === 'proceeding' || s === 'completed') && this.lastResponse) this.send(this.lastResponse);
   }
 
   protected onEnter(state: InviteServerState): void {

@@ -17,6 +17,12 @@ export interface SipTimerBase {
 
 export const DEFAULT_TIMER_BASE: Readonly<SipTimerBase> = Object.freeze({ t1: 500, t2: 4000, t4: 5000 });
 
+/**
+ * §17.2.1: a UAS may skip the 100 (Trying) to an INVITE only when its TU answers within 200 ms. The
+ * server transaction holds the 100 back for at most half that (see `trying`).
+ */
+const TRYING_BOUND_MS = 200;
+
 /** Lower bound of Timer D over unreliable transports (§17.1.1.2: "at least 32 seconds"). */
 const TIMER_D_MIN_UDP_MS = 32_000;
 
@@ -70,6 +76,14 @@ export class SipTimers {
   /** Timer G doubles up to T2 (§17.2.1: MIN(2*T1, T2), ...). */
   nextG(previous: number): number {
     return Math.min(previous * 2, this.t2);
+  }
+  /**
+   * How long an INVITE server transaction holds its 100 (Trying) back, waiting for the TU's own
+   * response (§17.2.1): half the 200 ms within which a TU's answer makes the 100 optional, and at most
+   * T1/5, well before the caller's first retransmission (Timer A, T1).
+   */
+  get trying(): number {
+    return Math.min(TRYING_BOUND_MS / 2, this.t1 / 5);
   }
   /** Timer H: wait time for ACK receipt, 64·T1. */
   get h(): number {

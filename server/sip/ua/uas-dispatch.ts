@@ -93,7 +93,7 @@ export interface UasHost {
   /** Inbound admission (source rules, rate limits, authentication); none: every request is admitted. */
   readonly admission?: AdmissionGate | undefined;
   /**
-   * A new INVITE outside any dialog, admitted, 100 Trying already sent: start a call, or say why
+   * A new INVITE outside any dialog, admitted, its 100 Trying due: start a call, or say why
    * not. `user`: the digest user name it authenticated as.
    */
   offerCall(tx: InviteServerTransaction, info: InboundInfo, user?: string): Rejection | null;
@@ -371,10 +371,11 @@ export class UasDispatcher {
   }
 
   private onInvite(tx: InviteServerTransaction, info: InboundInfo, user: string | undefined): void {
-    // §17.2.1: 100 Trying at once, so the caller stops retransmitting.
+    // §17.2.1: a 100 Trying, so the caller stops retransmitting, unless the call is answered (or
+    // refused) first: the transaction holds it back briefly (see tryingUnlessAnswered).
     const trying = createResponse(tx.request, UAS_STATUS.trying, 'Trying');
     this.stampServer(trying);
-    tx.respond(trying);
+    tx.tryingUnlessAnswered(trying);
     // RFC 3891 §3: a Replaces header must name a dialog we hold (and may hand over) before the
     // call is offered; the layer above finds which of its calls it replaces.
     const replaces = checkInviteReplaces(tx.request.headers.getAll('Replaces'), (ids) => this.replaceableDialog(ids));

@@ -44,6 +44,40 @@ describe('the SIP timer table', () => {
     const fast = new SipTimers({ t1: 100, t2: 400, t4: 1000 });
     expect([fast.b, fast.d(false), fast.k(false), fast.nextE(400)]).toEqual([6400, 32000, 1000, 400]);
   });
+
+  it('holds a 100 Trying back for half of the 200 ms of §17.2.1, and at most T1/5', () => {
+    expect([new SipTimers().trying, new SipTimers({ t1: 100 }).trying, new SipTimers({ t1: 2000 }).trying]).toEqual([100, 20, 100]);
+  });
+});
+
+describe('the 100 Trying of an INVITE server transaction (§17.2.1)', () => {
+  // [what the TU and the caller do (ms: event), the responses sent in the first second (ms:status)]
+  const rows: [string, [number, 'answer' | 'ring' | 'refuse' | 'retransmit'][], string[]][] = [
+    ['a TU that answers within the hold sends only its 200', [[40, 'answer']], ['40:200']],
+    ['a TU that refuses at once sends only its 503 (and its Timer G retransmission)', [[0, 'refuse']], ['0:503', '500:503']],
+    ['a TU that rings within the hold sends only its 180, then its 200', [[10, 'ring'], [300, 'answer']], ['10:180', '300:200']],
+    ['a TU that answers late lets the 100 go at 100 ms, before the caller retransmits', [[250, 'answer']], ['100:100', '250:200']],
+    ['an INVITE retransmission during the hold gets the 100 at once, and only once', [[60, 'retransmit'], [250, 'answer']], ['60:100', '250:200']],
+    ['a retransmission after the 100 gets the 100 again', [[500, 'retransmit'], [700, 'answer']], ['100:100', '500:100', '700:200']],
+  ];
+  for (const [name, script, sent] of rows) {
+    it(name, () => {
+      const clock = new FakeClock();
+      const ch = new FakeChannel(clock, false);
+      const inv = makeRequest('INVITE');
+      const tx = new InviteServerTransaction('k', inv, ch, env(clock));
+      tx.tryingUnlessAnswered(makeResponse(inv, 100, 'Trying'));
+      for (const [at, what] of script) {
+        clock.advance(at - clock.now());
+        if (what === 'answer') tx.respond(makeResponse(inv, 200, 'OK', 't'));
+        else if (what === 'ring') tx.respond(makeResponse(inv, 180, 'Ringing', 't'));
+        else if (what === 'refuse') tx.respond(makeResponse(inv, 503, 'Service Unavailable', 't'));
+        else tx.receiveRequest(inv);
+      }
+      clock.advance(999 - clock.now());
+      expect(ch.sent.map((s) => `${s.at}:${s.msg.kind === 'response' ? s.msg.status : ''}`)).toEqual(sent);
+    });
+  }
 });
 
 describe('the INVITE client transaction (§17.1.1)', () => {
