@@ -3,7 +3,7 @@
  *
  *   sip       session establishment rate (RFC 7501) with sipp against the bare user agent (fixed SDP), and baresip
  *   sip-service  the same through the whole service as npm start runs it (SDP, media, history per call),
- *             beside baresip; --rates= --step-s= --cpu-prof --media-workers= --keep-going
+ *             beside baresip; --rates= --step-s= --warm-up-s= --cpu-prof --media-workers= --keep-going
  *   sip-tls   OPTIONS round trips per second over one TLS connection against one TCP connection
  *   srtp      CPU per SRTP protect+unprotect against one Opus encode+decode
  *   latency   input → output latency through two media sessions on loopback
