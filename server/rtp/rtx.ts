@@ -20,7 +20,7 @@
  * (§4: one higher than the previous retransmission's); the timestamp MUST be the original's. We
  * also carry over the marker bit, CSRCs and header extension so unwrapping restores the original.
  */
-import { checkIntOption, RecoveryError } from './recovery/recovery-error.js';
+import { checkIntOption, checkNumberOption, RecoveryError } from './recovery/recovery-error.js';
 import type { RtpPacket } from './rtp-packet.js';
 import { seqAdd, seqDiff, seq16 } from './seq.js';
 
@@ -91,7 +91,37 @@ export interface RtxHistoryOptions {
   rttMs?: () => number | null;
   /** The shortest interval between two resends of one packet (ms; default `RTX_MIN_RESEND_INTERVAL_MS`). */
   minResendIntervalMs?: number;
+  /**
+   * Send early answers again, spaced (see `RtxCopyPolicy`); undefined: no copies. A copy leaves on
+   * the first `dueCopies` call at or after its time.
+   */
+  copy?: RtxCopyPolicy;
 }
+
+/**
+ * When an answer is sent more than once. RFC 4588 lets a sender retransmit a packet more than once
+ * (each retransmission packet takes the next RTX sequence number, §4); each copy goes `spacingMs`
+ * after the one before, so that the loss burst that takes the answer (a bursty path stays bad for
+ * tens of ms) seldom takes every copy. Only an early answer is copied: one to a request that
+ * reached us at most `earlyMs` past the original's send plus the RTT, the receiver's first reaction
+ * to the loss, whose answer leaves while the burst that took the original may still be going on. A
+ * later request was timed by the receiver (a repeat, or a first request it put off): its answer has
+ * little time left before playout, and copies would arrive too late. A copy that cannot leave
+ * within `spacingMs` of its time (a sender not scheduled for that long) is dropped for the same
+ * reason. The request says nothing of the receiver's playout time, so these bounds stand in for it:
+ * the last copy leaves at most the RTT plus `earlyMs` plus (`count` + 1)·`spacingMs` after the
+ * original (130 ms with the media session's two copies and a 40 ms RTT); a receiver with a shorter
+ * buffer simply has some copies arrive after playout.
+ */
+export interface RtxCopyPolicy {
+  /** Copies per early answer (1..4). */
+  count: number;
+  spacingMs: number;
+  earlyMs: number;
+}
+
+/** Copies waiting for their time, at most (a NACK flood must not grow the queue without bound). */
+export const RTX_MAX_PENDING_COPIES = 256;
 
 /**
  * Floor of the per-packet resend interval (ms), also the interval while the RTT is unknown: requests
@@ -120,6 +150,10 @@ export interface RtxHistoryStats {
   missing: number;
   /** Requests not answered because the packet was resent less than the resend interval ago. */
   suppressed: number;
+  /** Early answers sent a second time (`RtxCopyPolicy`), not counted in `resent`. */
+  copies: number;
+  /** Copies not sent: the packet was evicted, or the copy's time had long passed when asked. */
+  copiesDropped: number;
 }
 
 interface Entry {
@@ -128,21 +162,31 @@ interface Entry {
   lastResentMs: number | undefined;
 }
 
+interface PendingCopy {
+  entry: Entry;
+  atMs: number;
+  /** Copies of this answer still to send after this one. */
+  more: number;
+}
+
 /**
  * The sender's memory of what it sent, by sequence number, bounded by a packet count and an age:
  * the oldest entries go first. Answers a NACK with RTX packets carrying consecutive RTX sequence
  * numbers, at most once per resend interval per packet: a receiver that asks early and asks again
  * every few tens of ms (GStreamer's rtpjitterbuffer does) gets one retransmission per round trip,
- * not one per request.
+ * not one per request. With a copy policy, an early answer is sent again later (`dueCopies`).
  */
 export class RtxHistory {
-  private readonly options: Required<Omit<RtxHistoryOptions, 'rttMs'>>;
+  private readonly options: Required<Omit<RtxHistoryOptions, 'rttMs' | 'copy'>>;
   private readonly rttMs: (() => number | null) | undefined;
+  private readonly copy: RtxCopyPolicy | undefined;
+  /** Copies due, in time order. */
+  private readonly copies: PendingCopy[] = [];
   private readonly bySeq = new Map<number, Entry>();
   private readonly order: Entry[] = [];
   private head = 0;
   private nextRtxSeq: number;
-  private readonly counts: RtxHistoryStats = { stored: 0, evicted: 0, resent: 0, missing: 0, suppressed: 0 };
+  private readonly counts: RtxHistoryStats = { stored: 0, evicted: 0, resent: 0, missing: 0, suppressed: 0, copies: 0, copiesDropped: 0 };
 
   constructor(options: RtxHistoryOptions) {
     checkIntOption(options.capacityPackets, 1, 0x7fff, 'capacityPackets');
@@ -154,9 +198,15 @@ export class RtxHistory {
       checkIntOption(orig, 0, 127, 'rtxPayloadTypes (original)');
       checkIntOption(rtx, 0, 127, 'rtxPayloadTypes (rtx)');
     }
-    const { rttMs, ...rest } = options;
+    if (options.copy) {
+      checkNumberOption(options.copy.spacingMs, 0, 10_000, 'copy.spacingMs');
+      checkNumberOption(options.copy.earlyMs, 0, 10_000, 'copy.earlyMs');
+      checkIntOption(options.copy.count, 1, 4, 'copy.count');
+    }
+    const { rttMs, copy, ...rest } = options;
     this.options = { minResendIntervalMs: RTX_MIN_RESEND_INTERVAL_MS, ...rest };
     this.rttMs = rttMs;
+    this.copy = copy;
     this.nextRtxSeq = options.initialRtxSeq;
   }
 
@@ -215,12 +265,68 @@ export class RtxHistory {
         suppressed.push(seq);
         continue;
       }
+      if (entry.lastResentMs === undefined && this.isEarly(entry, nowMs)) this.queueCopy(entry, nowMs);
       entry.lastResentMs = nowMs;
-      packets.push(wrapRtx(entry.packet, { payloadType: rtxPt, ssrc: this.options.rtxSsrc }, this.nextRtxSeq));
-      this.nextRtxSeq = seqAdd(this.nextRtxSeq, 1);
+      packets.push(this.wrap(entry, rtxPt));
       this.counts.resent++;
     }
     return { packets, missing, suppressed };
+  }
+
+  /** When the next copy is due (ms), or undefined if none waits. */
+  nextCopyMs(): number | undefined {
+    return this.copies[0]?.atMs;
+  }
+
+  /**
+   * The copies due at `nowMs` (`RtxCopyPolicy`), each with the next RTX sequence number: RFC 4588 §4
+   * numbers every retransmission packet, a second one of the same original included.
+   */
+  dueCopies(nowMs: number): RtpPacket[] {
+    const spacing = this.copy?.spacingMs ?? 0;
+    const out: RtpPacket[] = [];
+    while (this.copies.length > 0 && (this.copies[0] as PendingCopy).atMs <= nowMs) {
+      const c = this.copies.shift() as PendingCopy;
+      this.evict(nowMs);
+      const held = this.bySeq.get(c.entry.packet.sequenceNumber) === c.entry;
+      const rtxPt = this.options.rtxPayloadTypes.get(c.entry.packet.payloadType);
+      if (!held || rtxPt === undefined || nowMs - c.atMs > spacing) {
+        this.counts.copiesDropped++;
+        continue;
+      }
+      out.push(this.wrap(c.entry, rtxPt));
+      this.counts.copies++;
+      if (c.more > 0) this.schedule({ entry: c.entry, atMs: c.atMs + spacing, more: c.more - 1 });
+    }
+    return out;
+  }
+
+  private wrap(entry: Entry, rtxPt: number): RtpPacket {
+    const p = wrapRtx(entry.packet, { payloadType: rtxPt, ssrc: this.options.rtxSsrc }, this.nextRtxSeq);
+    this.nextRtxSeq = seqAdd(this.nextRtxSeq, 1);
+    return p;
+  }
+
+  /** Whether a first request for `entry` received at `nowMs` is the receiver's first reaction to the loss. */
+  private isEarly(entry: Entry, nowMs: number): boolean {
+    const c = this.copy;
+    return c !== undefined && nowMs - entry.sentMs <= (this.rttMs?.() ?? 0) + c.earlyMs;
+  }
+
+  private queueCopy(entry: Entry, nowMs: number): void {
+    if (!this.copy) return;
+    this.schedule({ entry, atMs: nowMs + this.copy.spacingMs, more: this.copy.count - 1 });
+  }
+
+  /** Queue a copy in time order (a later copy of an earlier answer may be due after a newer answer's first). */
+  private schedule(c: PendingCopy): void {
+    if (this.copies.length >= RTX_MAX_PENDING_COPIES) {
+      this.counts.copiesDropped++;
+      return;
+    }
+    let i = this.copies.length;
+    while (i > 0 && (this.copies[i - 1] as PendingCopy).atMs > c.atMs) i--;
+    this.copies.splice(i, 0, c);
   }
 
   private evict(nowMs: number): void {

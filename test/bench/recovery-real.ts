@@ -23,7 +23,8 @@
  * Under every RTX row a second line follows each lost packet through the relays (loss-trace.ts):
  * requests first and repeated, requests lost on the way back, retransmissions in time, late or never
  * (against the nominal playout time: send + one way + buffer + half a packet time), and the receiver's
- * own counts (recovered by RTX, RTX late). `npm run bench -- recovery --trace` prints the same line
+ * own counts (recovered by RTX, RTX late), and the sender's: answers to requests, copies of early
+ * answers (rtx.ts) and what retransmission costs (kbit/s, IP/UDP included). `npm run bench -- recovery --trace` prints the same line
  * for the simulation. `--mode=rtx` (a row's name, lower case, spaces as dashes) runs one row.
  */
 import { MediaSession, type MediaRecoveryParams, type MediaSessionParams, type MediaSessionStats } from '../../server/media/media-session.js';
@@ -66,6 +67,7 @@ const BUFFER_MS = 100;
 const WARMUP_MS = 2000;
 const RECEIVER_LAG_MS = ONE_WAY_MS + BUFFER_MS;
 const DEFAULT_SECONDS = 60;
+const IP_UDP_OCTETS = 28;
 
 interface RowResult {
   concealedPct: number;
@@ -107,7 +109,8 @@ function sumLost(cs: DirectionCounters[]): number {
  * Feeds a loss trace from the relays: originals (the codec's payload type) and retransmissions
  * (RTX's) on the first RTP path a→b, and the generic NACKs on RTCP b→a.
  */
-function tracer(trace: LossTrace, mediaPt: number, rtxPt: number): { rtp: (e: RelayEvent) => void; rtcp: (e: RelayEvent) => void } {
+function tracer(trace: LossTrace, mediaPt: number, rtxPt: number): { rtp: (e: RelayEvent) => void; rtcp: (e: RelayEvent) => void; rtxSince: (fromMs: number, toMs: number) => { packets: number; octets: number } } {
+  const rtxSeen: { atMs: number; octets: number }[] = [];
   return {
     rtp: (e) => {
       if (e.dir !== 'aToB' || e.msg.length < 12) return;
@@ -118,7 +121,15 @@ function tracer(trace: LossTrace, mediaPt: number, rtxPt: number): { rtp: (e: Re
       if (pt !== rtxPt || e.msg.length < 14) return;
       const osn = e.msg.readUInt16BE(12);
       if (e.event === 'sent') trace.retransmissionArrived(osn, e.atMs);
-      else trace.retransmission(osn, e.atMs, e.event === 'lost');
+      else {
+        trace.retransmission(osn, e.atMs, e.event === 'lost');
+        rtxSeen.push({ atMs: e.atMs, octets: IP_UDP_OCTETS + e.msg.length });
+      }
+    },
+    /** Retransmissions (answers and copies) that reached the relay in [fromMs, toMs), and their octets with IP/UDP. */
+    rtxSince: (fromMs, toMs) => {
+      const w = rtxSeen.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
+      return { packets: w.length, octets: w.reduce((n, r) => n + r.octets, 0) };
     },
     rtcp: (e) => {
       if (e.dir !== 'bToA' || e.event === 'sent') return;
@@ -159,6 +170,7 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
     // A drop shows in the receiver's counters one way and one buffer later than in the relay's:
     // read the receiver that much after the relay, so both windows hold the same packets.
     const c0 = countersNow();
+    const a0 = a.stats();
     const t0 = performance.now();
     await sleep(RECEIVER_LAG_MS);
     const s0 = b.stats();
@@ -168,6 +180,7 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
       delays.push(b.stats().jitterBuffer?.currentDelayMs ?? NaN);
     }
     const c1 = countersNow();
+    const a1 = a.stats();
     const t1 = performance.now();
     await sleep(RECEIVER_LAG_MS);
     const s1 = b.stats();
@@ -178,6 +191,9 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
     const stillLost = jb1.lost - jb0.lost;
     // The first path's drops (media, and retransmissions travelling with it): the same seed in every row.
     const relayLost = sumLost([c1[0]!.aToB]) - sumLost([c0[0]!.aToB]);
+    // The sender's answers to requests; whatever else it retransmitted is copies of early answers (rtx.ts).
+    const answers = (a1.recovery?.rtxSent ?? 0) - (a0.recovery?.rtxSent ?? 0);
+    const rtx = tap?.rtxSince(t0, t1) ?? { packets: 0, octets: 0 };
     return {
       concealedPct: (100 * concealed) / Math.max(1, played + concealed),
       stillLostPct: relayLost > 0 ? (100 * stillLost) / relayLost : 0,
@@ -194,6 +210,7 @@ async function runRow(codec: (typeof CODECS)[number], recovery: MediaRecoveryPar
         ? `${formatLossTrace(trace.summary(ONE_WAY_MS + BUFFER_MS + codec.codec.params.ptimeMs / 2, t0, t1))}; ` +
           `receiver: recovered by rtx ${recoveredBy(s1, s0, 'recoveredByRtx')}, rtx late ${(s1.recovery?.rtxLate ?? 0) - (s0.recovery?.rtxLate ?? 0)}, ` +
           `NACKed numbers ${(s1.recovery?.nackRequests ?? 0) - (s0.recovery?.nackRequests ?? 0)}; ` +
+          `sender: RTX answers ${answers}, copies ${rtx.packets - answers}, RTX ${((rtx.octets * 8) / (t1 - t0)).toFixed(1)} kbit/s; ` +
           `RTCP RTT at the receiver ${b.stats().rtp.rttMs?.toFixed(1) ?? 'none (it sends no SR)'}, at the sender ${a.stats().rtp.rttMs?.toFixed(1) ?? 'none'} ms`
         : undefined,
     };

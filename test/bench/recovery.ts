@@ -11,7 +11,8 @@
  * retransmissions to arrive in time: depth·distance packet times for RED, RTT + one packet time for
  * RTX, the difference of the two paths' delays for dual path (0 here). "RTX + NACK kbit/s" is what
  * retransmission costs on its own: the RTX packets forward plus the RTCP NACKs back (IP/UDP
- * included), averaged over the run.
+ * included), averaged over the run; "RTX answers / copies" counts the sender's retransmissions:
+ * answers to requests, and the copies it sends of early answers a packet time later (rtx.ts).
  *
  * The receiving stage is told when each frame is played (the jitter buffer's pull grid: the
  * stage's optional `playoutAtMs`); `-- recovery --estimate` leaves it to its own estimate from
@@ -83,8 +84,8 @@ export async function runRecoveryBench(args: readonly string[] = process.argv.sl
     `RTT ${RTT_MS} ms${receiverKnowsRtt ? '' : ' (not known to the receiver)'}, fixed buffer ${BUFFER_MS} ms, ${SECONDS} s per row, seeds ${SEEDS.join(',')}; ` +
       `loss applies to each path and to the feedback path; playout time ${playoutKnown ? 'from the jitter buffer' : 'estimated from arrivals'}`,
   );
-  console.log('| codec | loss | recovery | concealed % | added delay ms | bitrate vs none | RTX + NACK kbit/s |');
-  console.log('|---|---|---|---:|---:|---:|---:|');
+  console.log('| codec | loss | recovery | concealed % | added delay ms | bitrate vs none | RTX + NACK kbit/s | RTX answers / copies |');
+  console.log('|---|---|---|---:|---:|---:|---:|---:|');
   for (const c of codecs) {
     for (const [lossName, loss] of losses) {
       let baseOctets = 0;
@@ -95,6 +96,8 @@ export async function runRecoveryBench(args: readonly string[] = process.argv.sl
         let octets = 0;
         let wrong = 0;
         let repair = 0;
+        let answers = 0;
+        let copies = 0;
         for (const seed of SEEDS) {
           const t = trace && recovery.rtx ? new LossTrace() : undefined;
           const r = simulate({ playoutKnown, recovery, frames: (SECONDS * 1000) / c.ptimeMs, ptimeMs: c.ptimeMs, clockRate: 48000, frameBytes: c.frameBytes, rttMs: RTT_MS, bufferMs: BUFFER_MS, loss, seed, receiverKnowsRtt, ...(t ? { trace: t } : {}) });
@@ -105,12 +108,14 @@ export async function runRecoveryBench(args: readonly string[] = process.argv.sl
           octets += r.forwardOctets + r.feedbackOctets;
           wrong += r.wrongContent;
           repair += r.rtxOctets + r.feedbackOctets;
+          answers += r.senderRtx?.resent ?? 0;
+          copies += r.senderRtx?.copies ?? 0;
         }
         if (modeName === 'none') baseOctets = octets;
         const pct = (100 * concealed) / (played + concealed);
         const extra = baseOctets > 0 ? `+${((100 * (octets - baseOctets)) / baseOctets).toFixed(1)} %` : '';
         const repairKbps = recovery.rtx ? ((repair * 8) / (SECONDS * SEEDS.length) / 1000).toFixed(1) : '';
-        console.log(`| ${c.name} | ${lossName} | ${modeName} | ${pct.toFixed(3)} | ${addedDelayMs(recovery, c.ptimeMs)} | ${extra}${wrong > 0 ? ` (WRONG AUDIO ${wrong})` : ''} | ${repairKbps} |`);
+        console.log(`| ${c.name} | ${lossName} | ${modeName} | ${pct.toFixed(3)} | ${addedDelayMs(recovery, c.ptimeMs)} | ${extra}${wrong > 0 ? ` (WRONG AUDIO ${wrong})` : ''} | ${repairKbps} | ${recovery.rtx ? `${answers} / ${copies}` : ''} |`);
         for (const line of traces.splice(0)) console.log(line);
         await new Promise((r) => setImmediate(r));
       }

@@ -10,6 +10,9 @@
  *   burst is long before the gap shows;
  * - the first request may be held back (`holdUntil`): while a copy that will recover it is still
  *   on its way (RED, RFC 2198), a retransmission would be wasted;
+ * - with `echoSpacingMs`, the first request is sent once more that much later (unless answered by
+ *   then): the feedback path loses requests too. It is the same request: it counts neither towards
+ *   `maxRequests` nor against Karn's rule below, and the repeat below is timed from the first;
  * - requested again once, when it is still missing one answer time plus a margin after the last
  *   request (the retransmission, or the request, was probably lost). With `lateRetryWindowMs` the
  *   repeat waits until that close to the last useful moment: a loss burst that swallowed the first
@@ -18,9 +21,10 @@
  *   too late for a repeat to beat the deadline), the one request there is time for is spaced past
  *   the burst instead: with `lateFirstWindowMs` it waits until it is that close to the last moment
  *   its answer, at the answer time plus the repeat margin, still beats the deadline. Only once the
- *   answer time is measured: the caller's RTT says nothing of a loaded receiver's own delays;
+ *   answer time is measured: the caller's RTT says nothing of a loaded receiver's own delays.
  *   Bursty loss (Gilbert–Elliott) stays in its bad state for a while: a retransmission sent right
- *   after the loss is often lost with it, one sent later much less often;
+ *   after the loss is often lost with it, one sent later much less often. (A sender that sends
+ *   its answer more than once, spaced, does better: acip's media session leaves this off);
  * - the answer time is measured: from a request to the arrival of the retransmission it asked for,
  *   over numbers asked for once only (Karn's rule: with two requests out, an arrival answers either),
  *   smoothed like RFC 6298 §2 (SRTT, RTTVAR) with a margin of 4·RTTVAR, at least
@@ -28,8 +32,10 @@
  *   time so far (the caller's RTT before the first): an answer hundreds of ms late tells of a stall
  *   (a session starting up, a receiver that was not scheduled), and taken whole it would inflate the
  *   answer time and its margin for dozens of answers, ruling out every repeat meanwhile; answers
- *   that are slower for good still raise it, a little more with each. Until a first answer it is
- *   the RTT the caller gives (RFC 3550 §6.4.1)
+ *   that are slower for good still raise it, a little more with each. An answer that comes after
+ *   the repeat threshold counts only when the answer before it was overdue too: it may be a
+ *   sender's second copy of a lost answer (RFC 4588 allows several), as ambiguous as the answer
+ *   to a repeated request. Until a first answer it is the RTT the caller gives (RFC 3550 §6.4.1)
  *   with `retryMarginMs`. A receive-only endpoint sends no SR, so RTCP gives it no RTT at all
  *   (§6.4.1 measures it at the sender); the answer time also covers the sender's own handling;
  * - requested only while a retransmission can still beat its playout deadline: now + answer time
@@ -66,6 +72,15 @@ export interface NackSchedulerOptions {
    * many ms of its last useful moment (default: no wait, it goes out at once).
    */
   lateFirstWindowMs?: number;
+  /**
+   * Send every first request once more this many ms later (default: never), unless its answer has
+   * come by then or could no longer beat the deadline. Feedback travels over a lossy path too, and
+   * where the deadline leaves no time to repeat a request whose answer is overdue, a lost request
+   * is a lost packet; one sent again a little later is not taken by the same short burst. It is the
+   * same request (no new request for Karn's rule, nor towards `maxRequests`): a sender that
+   * answered the first ignores it (acip's resend interval, rtx.ts, is most of an RTT).
+   */
+  echoSpacingMs?: number;
   /** Not before this time (ms) is `seq` first requested; undefined: no hold. Asked on every `due`. */
   holdUntil?: (seq: number, nowMs: number) => number | undefined;
 }
@@ -93,6 +108,10 @@ export interface NackSchedulerStats {
   answers: number;
   /** First requests put off at least once by `lateFirstWindowMs` (spaced past the burst). */
   spaced: number;
+  /** First requests sent once more (`echoSpacingMs`). */
+  echoed: number;
+  /** Overdue answers not taken as samples: the answer before was in time (perhaps a copy of a lost answer). */
+  overdueUnsampled: number;
 }
 
 /**
@@ -128,6 +147,8 @@ interface Missing {
   lastRequestMs: number;
   held: boolean;
   spaced: boolean;
+  /** When the first request is sent once more (`echoSpacingMs`), undefined: not (or no longer). */
+  echoAtMs: number | undefined;
 }
 
 export class NackScheduler {
@@ -141,6 +162,7 @@ export class NackScheduler {
   private readonly guardMs: () => number;
   private readonly lateRetryWindowMs: number | undefined;
   private readonly lateFirstWindowMs: number | undefined;
+  private readonly echoSpacingMs: number | undefined;
   /** Times of the last `maxPerRtt` requests, a ring (oldest at `ringHead`). */
   private readonly ring: number[] = [];
   private ringHead = 0;
@@ -151,7 +173,9 @@ export class NackScheduler {
   private badSeq: number | undefined;
   /** Measured answer time (ms): RFC 6298's SRTT and RTTVAR over request → arrival. */
   private answer: { srtt: number; rttvar: number } | undefined;
-  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0, answers: 0, spaced: 0 };
+  /** Whether the last answer sampled or skipped came after the repeat threshold. */
+  private lastAnswerOverdue = false;
+  private readonly counts: NackSchedulerStats = { requested: 0, recovered: 0, late: 0, reordered: 0, abandoned: 0, gapsTooLarge: 0, overdue: 0, held: 0, capped: 0, answers: 0, spaced: 0, echoed: 0, overdueUnsampled: 0 };
 
   constructor(options: NackSchedulerOptions) {
     this.deadlineOf = options.deadlineOf;
@@ -164,6 +188,8 @@ export class NackScheduler {
     this.guardMs = options.guardMs ?? (() => 0);
     this.lateRetryWindowMs = options.lateRetryWindowMs;
     this.lateFirstWindowMs = options.lateFirstWindowMs;
+    this.echoSpacingMs = options.echoSpacingMs;
+    if (this.echoSpacingMs !== undefined) checkNumberOption(this.echoSpacingMs, 0, 10_000, 'echoSpacingMs');
     if (this.lateRetryWindowMs !== undefined) checkNumberOption(this.lateRetryWindowMs, 0, 10_000, 'lateRetryWindowMs');
     if (this.lateFirstWindowMs !== undefined) checkNumberOption(this.lateFirstWindowMs, 0, 10_000, 'lateFirstWindowMs');
     checkNumberOption(this.retryMarginMs, 0, 10_000, 'retryMarginMs');
@@ -271,6 +297,7 @@ export class NackScheduler {
     const firstAnswer = Math.min(rtt, this.rttMs());
     const firstReach = firstAnswer + guard;
     const out: number[] = [];
+    const echoes: [number, Missing][] = [];
     let budget = this.budget(nowMs, rtt);
     for (const [seq, m] of this.missing) {
       if (m.state === 'expired') continue;
@@ -291,6 +318,10 @@ export class NackScheduler {
         // A retransmission requested now would arrive after playout (RFC 4588 §3: useless);
         // one already requested may still make it.
         m.state = 'waiting';
+        continue;
+      }
+      if (m.requests === 1 && !answerOverdue && m.echoAtMs !== undefined && nowMs >= m.echoAtMs) {
+        echoes.push([seq, m]);
         continue;
       }
       if (m.requests > 0 && !answerOverdue) continue;
@@ -329,7 +360,21 @@ export class NackScheduler {
       budget--;
       m.requests++;
       m.lastRequestMs = nowMs;
+      m.echoAtMs = m.requests === 1 && this.echoSpacingMs !== undefined ? nowMs + this.echoSpacingMs : undefined;
       this.counts.requested++;
+      this.noteRequest(nowMs);
+      out.push(seq);
+    }
+    // Echoes take what the requests left of the budget: a burst's first requests never wait for
+    // the echoes of earlier ones. One capped now goes at a later call if it still fits then.
+    for (const [seq, m] of echoes) {
+      if (budget <= 0) {
+        this.counts.capped++;
+        continue;
+      }
+      budget--;
+      m.echoAtMs = undefined;
+      this.counts.echoed++;
       this.noteRequest(nowMs);
       out.push(seq);
     }
@@ -342,7 +387,8 @@ export class NackScheduler {
     let next: number | undefined;
     for (const m of this.missing.values()) {
       if (m.state !== 'pending') continue;
-      const at = m.requests === 0 ? m.lastRequestMs : m.lastRequestMs + wait;
+      let at = m.requests === 0 ? m.lastRequestMs : m.lastRequestMs + wait;
+      if (m.echoAtMs !== undefined && m.echoAtMs < at) at = m.echoAtMs;
       if (next === undefined || at < next) next = at;
     }
     return next;
@@ -360,11 +406,28 @@ export class NackScheduler {
 
   private settle(s: number, m: Missing, arrivalMs: number, answer: boolean): void {
     // Karn's rule: only a number asked for once says how long an answer takes.
-    if (answer && m.requests === 1 && arrivalMs >= m.lastRequestMs) this.sampleAnswer(Math.min(arrivalMs - m.lastRequestMs, ANSWER_SAMPLE_CAP * this.answerMs()));
+    if (answer && m.requests === 1 && arrivalMs >= m.lastRequestMs) this.takeAnswer(arrivalMs - m.lastRequestMs);
     const deadline = this.deadlineOf(s);
     if (m.state === 'expired' || (deadline !== undefined && arrivalMs > deadline)) this.counts.late++;
     else if (m.requests === 0) this.counts.reordered++;
     else this.counts.recovered++;
+  }
+
+  /**
+   * An answer `r` ms after its only request. One that came after the repeat threshold (the answer
+   * time plus its margin) is as ambiguous as one to a repeated request: a sender may retransmit a
+   * packet more than once (RFC 4588; acip's copies an early answer a packet time later, rtx.ts),
+   * and when the answer is lost its copy arrives that much later. So an overdue answer is taken only
+   * when the answer before it was overdue too: answers that are slower for good keep coming late and
+   * still raise the answer time; a lost answer's copy seldom follows another. The first answer is
+   * always taken (there is no answer time to judge it by).
+   */
+  private takeAnswer(r: number): void {
+    const overdue = r > this.answerMs() + this.repeatMarginMs();
+    const take = !overdue || this.lastAnswerOverdue || this.answer === undefined;
+    this.lastAnswerOverdue = overdue;
+    if (take) this.sampleAnswer(Math.min(r, ANSWER_SAMPLE_CAP * this.answerMs()));
+    else this.counts.overdueUnsampled++;
   }
 
   /**
@@ -410,5 +473,5 @@ export class NackScheduler {
 }
 
 function fresh(nowMs: number): Missing {
-  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false };
+  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false, echoAtMs: undefined };
 }

@@ -64,6 +64,8 @@ export interface SimResult {
   /** Of `forwardOctets`, the RTX retransmissions. */
   rtxOctets: number;
   stats: ReturnType<RecoveryStage['stats']>;
+  /** The sender's RTX counts: answers (`resent`) and copies of early answers (`copies`). */
+  senderRtx: ReturnType<RecoveryStage['rtxStats']>;
 }
 
 const PT = 111;
@@ -278,5 +280,6 @@ export function simulate(o: SimOptions): SimResult {
     feedbackOctets,
     rtxOctets,
     stats: receiver.stats(buffer.stats().lost),
+    senderRtx: sender.rtxStats(),
   };
 }

@@ -24,7 +24,7 @@ export interface LossTraceSummary {
   lost: number;
   /** Lost numbers asked for at least once (first requests sent). */
   requestedFirst: number;
-  /** Second and later requests for lost numbers. */
+  /** Second and later requests for lost numbers (a first request's echo, nack-scheduler.ts, included). */
   requestedRepeat: number;
   /** Requests for numbers that were not lost (asked before the original arrived). */
   requestedNotLost: number;

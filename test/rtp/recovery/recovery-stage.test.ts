@@ -135,6 +135,20 @@ describe('the sending side', () => {
     expect(stage.stats(0)).toMatchObject({ peerRequests: 3, rtxSent: 2, rtxMissing: 1 });
   });
 
+  it('sends an early answer once more a packet time later on its send clock, counted apart from rtxSent', () => {
+    const { stage, sent } = sender({ rtx: RTX });
+    for (let s = 10; s < 14; s++) stage.sent(pkt(s), Buffer.from([s]), s * 20);
+    // 13 left at 260 and is asked for at 270: early (no RTT known yet: within RTX_COPY_EARLY_MS).
+    stage.onRtcp(buildGenericNacks(2, 1, [13]), 270);
+    stage.sent(pkt(14), Buffer.from([14]), 280);
+    expect(sent).toHaveLength(1);
+    stage.sent(pkt(15), Buffer.from([15]), 300);
+    expect(sent.map((p) => p.payload.readUInt16BE(0))).toEqual([13, 13]);
+    expect(sent[1]!.sequenceNumber).toBe((sent[0]!.sequenceNumber + 1) & 0xffff);
+    expect(stage.stats(0)).toMatchObject({ peerRequests: 1, rtxSent: 1 });
+    expect(stage.rtxStats()).toMatchObject({ resent: 1, copies: 1 });
+  });
+
   it('keeps the primary in the RTX history when it sends RED, so a retransmission is plain', () => {
     const { stage, sent } = sender({ red: RED1, rtx: RTX });
     const out = stage.outgoing(Buffer.from([7]), 0);
