@@ -8,9 +8,10 @@
  * nothing and concealed nothing while B was busy answering; and once the calls have ended, B's
  * resident memory and active handles (prom-client's `process_resident_memory_bytes` and
  * `nodejs_active_handles_total` from /metrics) are within 10 % of what they were after a warm-up run
- * of calls, so per-call sockets, timers and media objects are released. Both footprints are read after
- * a full garbage collection of B's main thread (SIGUSR2), so they count what B retains, not garbage V8
- * has not yet collected; the readings before the collections are logged beside them.
+ * of calls, so per-call sockets, timers and media objects are released. Both footprints are read 3 s
+ * after a full garbage collection of B's main thread (SIGUSR2), so they count what B retains, not
+ * garbage V8 has not yet collected; the readings before the collections are logged beside them. RSS may
+ * end at most 10 % above its baseline (lower is fine); handles within 10 % either way.
  *
  * Default: 12 000 calls at 100/s (about 3 minutes in all). A longer soak by hand:
  *   ACIP_SOAK_CALLS=20000 ACIP_SOAK_RATE=200 npx vitest run --config test/vitest.config.ts test/interop/soak.test.ts
@@ -45,8 +46,13 @@ const TRANSACTIONS_LAPSE_MS = 35_000;
 const WARMUP_CALLS = Math.min(CALLS, RATE * 20);
 const CARRIED_LINKS = 10;
 const CALL_MS = 200;
-/** How far RSS and handles may end from their post-warm-up values. */
+/**
+ * How far RSS may end above, and handles either side of, their post-warm-up values. RSS ending lower
+ * is no failure: a baseline may still hold pages a later collection gave back.
+ */
 const RETURN_BOUND = 0.1;
+/** Wait after a requested collection before RSS is read. */
+const PAGES_RETURN_MS = 3000;
 
 const SCENARIO = join(ROOT_DIR, 'test/fixtures/sipp/bench-uac-g711.xml');
 const runS = (calls: number) => Math.ceil(calls / RATE);
@@ -79,6 +85,8 @@ async function collectGarbage(acip: LtAcip): Promise<string> {
   const seen = acip.logs.length;
   acip.child.kill('SIGUSR2');
   const line = await waitFor(async () => acip.logs.slice(seen).find((l) => l.signal === 'SIGUSR2'), 10_000, 50);
+  // V8 gives the freed pages back after its sweeper has run, not inside gc(): RSS read at once still counts them.
+  await sleep(PAGES_RETURN_MS);
   return String(line?.msg ?? 'no answer to SIGUSR2');
 }
 
@@ -301,7 +309,7 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       }
       for (const id of aIds) expect((await a.api('GET', `/api/links/${id}`)).body.state).toBe('connected');
 
-      expect.soft(Math.abs(end.rssBytes - start.rssBytes) / start.rssBytes, 'RSS change').toBeLessThanOrEqual(RETURN_BOUND);
+      expect.soft((end.rssBytes - start.rssBytes) / start.rssBytes, 'RSS growth').toBeLessThanOrEqual(RETURN_BOUND);
       expect.soft(Math.abs(end.handles - start.handles) / start.handles, 'active handles change').toBeLessThanOrEqual(RETURN_BOUND);
     },
     (runS(WARMUP_CALLS) + runS(CALLS) + 180) * 1000 + 2 * TRANSACTIONS_LAPSE_MS,
