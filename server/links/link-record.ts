@@ -236,6 +236,7 @@ export function recoveryOf(s: MediaSessionStats | undefined): LinkRecovery | und
     nackRequests: r.nackRequests,
     rtxSent: r.rtxSent,
     rtxSuppressed: r.rtxSuppressed,
+    rtxCopies: r.rtxCopies,
     ...(paths ? { paths } : {}),
   };
 }

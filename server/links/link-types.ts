@@ -121,6 +121,8 @@ export interface LinkRecovery {
   rtxSent: number;
   /** The peer's repeated requests for a packet we had resent less than about an RTT before: not answered again. */
   rtxSuppressed: number;
+  /** Copies of early retransmissions sent a packet time after the answer (RFC 4588 allows more than one retransmission of a packet). */
+  rtxCopies: number;
   paths?: LinkRecoveryPath[];
 }
 

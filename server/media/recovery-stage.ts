@@ -133,7 +133,7 @@ export interface RecoveryStageOptions {
   random?: () => number;
 }
 
-type Counts = Omit<MediaRecoveryStats, 'red' | 'rtx' | 'duplicate' | 'stillLost' | 'paths' | 'recoveredByPath'>;
+type Counts = Omit<MediaRecoveryStats, 'red' | 'rtx' | 'duplicate' | 'stillLost' | 'paths' | 'recoveredByPath' | 'rtxCopies'>;
 
 export class RecoveryStage {
   private readonly o: RecoveryStageOptions;
@@ -324,6 +324,7 @@ export class RecoveryStage {
       rtx: p.rtx !== undefined,
       duplicate: p.duplicate !== undefined,
       ...this.counts,
+      rtxCopies: this.history?.stats.copies ?? 0,
       // Every packet passed on that the first path never brought came by the second.
       recoveredByPath: m && path0 ? Math.max(0, m.delivered - path0.received) : 0,
       stillLost,

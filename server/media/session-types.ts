@@ -152,6 +152,8 @@ export interface MediaRecoveryStats {
   rtxMissing: number;
   /** Requests for a packet resent less than the resend interval (a fraction of the RTT) ago: not answered again. */
   rtxSuppressed: number;
+  /** Copies of early RTX answers sent a packet time later (RFC 4588 allows more than one retransmission of a packet). */
+  rtxCopies: number;
   /** RED payloads that did not parse (played as lost). */
   redMalformed: number;
   /** Both paths of a duplicated stream. */

@@ -110,6 +110,7 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
         row(nackRequests, link, total(rec.nackRequests));
         row(rtxSent, link, total(rec.rtxSent));
         row(rtxSuppressed, link, total(rec.rtxSuppressed));
+        row(rtxCopies, link, total(rec.rtxCopies));
         rec.paths?.forEach((p, k) => row(pathLost, links[i]!.with('path', String(k), () => ({ link: l.id, path: String(k) })), p.lossPct / 100));
       });
       all.forEach((l, i) => {
@@ -156,13 +157,19 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     'counter',
     ['link'],
   );
+  const rtxCopies = family(
+    'acip_rtx_copies_total',
+    'Copies of early RFC 4588 retransmissions sent a packet time after the answer, per link (not counted in acip_rtx_sent_total)',
+    'counter',
+    ['link'],
+  );
   const pathLost = family('acip_path_loss_ratio', 'Loss ratio of each path of a duplicated stream (RFC 7198) as that path alone sees it, 0..1', 'gauge', ['link', 'path']);
   const jitter = family('acip_rtp_jitter_seconds', 'RFC 3550 interarrival jitter per link', 'gauge', ['link']);
   const buffer = family('acip_jitter_buffer_delay_seconds', 'Current jitter-buffer delay per link', 'gauge', ['link']);
   const drift = family('acip_clock_drift_ppm', 'Estimated sender clock drift against ours, ppm', 'gauge', ['link']);
   const rtt = family('acip_rtt_seconds', 'Round-trip time from RTCP per link', 'gauge', ['link']);
   const level = family('acip_audio_level_dbfs', 'Audio peak level per link, direction (input = sent, output = received) and channel, dBFS', 'gauge', ['link', 'direction', 'channel']);
-  const perLink = [received, lost, late, sent, concealed, srtpDropped, recovered, stillLost, nackRequests, rtxSent, rtxSuppressed, pathLost, jitter, buffer, drift, rtt, level];
+  const perLink = [received, lost, late, sent, concealed, srtpDropped, recovered, stillLost, nackRequests, rtxSent, rtxSuppressed, rtxCopies, pathLost, jitter, buffer, drift, rtt, level];
 
   new Gauge({
     name: 'acip_registration_up',

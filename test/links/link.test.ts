@@ -581,11 +581,11 @@ describe('the recovery part of a link snapshot', () => {
     const path = (received: number, lost: number, port: number) => ({ received, lost, jitterMs: 1.234, firstCopies: received, localRtpPort: 5004, remote: { address: '192.0.2.7', rtpPort: port } });
     const recovery = {
       red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, nacksSent: 3, rtxLate: 0,
-      peerRequests: 2, rtxSent: 2, rtxMissing: 0, rtxSuppressed: 7, redMalformed: 0, paths: [path(990, 10, 4000), path(800, 200, 4002)] as [ReturnType<typeof path>, ReturnType<typeof path>],
+      peerRequests: 2, rtxSent: 2, rtxMissing: 0, rtxSuppressed: 7, rtxCopies: 3, redMalformed: 0, paths: [path(990, 10, 4000), path(800, 200, 4002)] as [ReturnType<typeof path>, ReturnType<typeof path>],
     };
     expect(recoveryOf(undefined)).toBeUndefined();
     expect(recoveryOf({ recovery } as never)).toEqual({
-      red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, rtxSent: 2, rtxSuppressed: 7,
+      red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, rtxSent: 2, rtxSuppressed: 7, rtxCopies: 3,
       paths: [
         { received: 990, lost: 10, lossPct: 1, jitterMs: 1.23, remote: '192.0.2.7:4000' },
         { received: 800, lost: 200, lossPct: 20, jitterMs: 1.23, remote: '192.0.2.7:4002' },

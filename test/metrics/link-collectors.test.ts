@@ -96,7 +96,7 @@ describe('the shipped Grafana dashboard', () => {
 describe('security and loss recovery series', () => {
   const zeros = { SRTP_AUTH_FAIL: 0, SRTP_REPLAY: 0, SRTP_TOO_OLD: 0, SRTP_MALFORMED: 0, SRTP_NO_KEY: 0, SRTP_SSRC_LIMIT: 0 };
   const recovery: NonNullable<LinkSnapshot['recovery']> = {
-    red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9, rtxSuppressed: 4,
+    red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9, rtxSuppressed: 4, rtxCopies: 6,
     paths: [
       { received: 990, lost: 10, lossPct: 1, jitterMs: 2, remote: '127.0.0.1:5004' },
       { received: 950, lost: 50, lossPct: 5, jitterMs: 3, remote: '127.0.0.2:5004' },
@@ -113,6 +113,7 @@ describe('security and loss recovery series', () => {
     ['NACK requests', /^acip_nack_requests_total\{link="s"\} 15$/m],
     ['retransmissions sent', /^acip_rtx_sent_total\{link="s"\} 9$/m],
     ['repeated requests not answered again', /^acip_rtx_suppressed_total\{link="s"\} 4$/m],
+    ['copies of early retransmissions', /^acip_rtx_copies_total\{link="s"\} 6$/m],
     ['the loss ratio of the second path', /^acip_path_loss_ratio\{link="s",path="1"\} 0\.05$/m],
   ];
 
@@ -126,6 +127,17 @@ describe('security and loss recovery series', () => {
     const text = await registry.metrics();
     expect(text).toMatch(series);
     // A link without SRTP or recovery has none of these rows.
-    expect(text).not.toMatch(/^acip_(srtp_dropped|recovered_packets|recovery_still_lost|nack_requests|rtx_sent)_total\{link="plain"/m);
+    expect(text).not.toMatch(/^acip_(srtp_dropped|recovered_packets|recovery_still_lost|nack_requests|rtx_sent|rtx_suppressed|rtx_copies)_total\{link="plain"/m);
+  });
+
+  it('exports the NACK/RTX counters of a link running RTX from its first scrape, zeros included', async () => {
+    const registry = new Registry();
+    const quiet = { ...recovery, red: false, duplicate: false, recoveredByRed: 0, recoveredByRtx: 0, recoveredByPath: 0, stillLost: 0, nackRequests: 0, rtxSent: 0, rtxSuppressed: 0, rtxCopies: 0 };
+    delete quiet.paths;
+    registerLinkMetrics(registry, { links: () => [link('q', { recovery: quiet })], registration: () => null });
+    const text = await registry.metrics();
+    for (const name of ['acip_nack_requests_total', 'acip_rtx_sent_total', 'acip_rtx_suppressed_total', 'acip_rtx_copies_total']) {
+      expect(text, name).toMatch(new RegExp(`^${name}\\{link="q"\\} 0$`, 'm'));
+    }
   });
 });

@@ -57,7 +57,7 @@ export function scrapeSnapshot(i: number): LinkSnapshot {
     ...(media && i % 3 === 0
       ? {
           recovery: {
-            red: true, rtx: i % 2 === 0, duplicate: i % 6 === 0, recoveredByRed: i, recoveredByRtx: 2 * i, recoveredByPath: 0, stillLost: i % 4, nackRequests: 3 * i, rtxSent: i % 9, rtxSuppressed: i % 5,
+            red: true, rtx: i % 2 === 0, duplicate: i % 6 === 0, recoveredByRed: i, recoveredByRtx: 2 * i, recoveredByPath: 0, stillLost: i % 4, nackRequests: 3 * i, rtxSent: i % 9, rtxSuppressed: i % 5, rtxCopies: i % 7,
             ...(i % 6 === 0
               ? {
                   paths: [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkSnapshot } from '../../web/src/model/api-types.js';
-import { recoveryFacts, recoverySummary, recoveryTools } from '../../web/src/ui/views/recovery-view.js';
+import { nackSummary, recoveryFacts, recoverySummary, recoveryTools } from '../../web/src/ui/views/recovery-view.js';
 import { renderTemplate, textOf } from './render-template.js';
 import { snapshot } from './snapshots.js';
 
@@ -16,6 +16,7 @@ const rec = (over: Partial<Recovery>): Recovery => ({
   nackRequests: 0,
   rtxSent: 0,
   rtxSuppressed: 0,
+  rtxCopies: 0,
   ...over,
 });
 
@@ -48,6 +49,15 @@ describe('what loss recovery did on a link', () => {
     expect(text).toContain('Loss recovery RTX + dual path: recovered RTX 2 · other path 9 · still lost 0 · NACKed 5, resent 1 (2 repeated requests not answered again)');
     expect(text).toContain('Path 1 192.0.2.1:5004 · loss 1.00 %');
     expect(text).toContain('Path 2 learning');
+  });
+
+  it.each([
+    { r: rec({ rtx: true, nackRequests: 5, rtxSent: 3 }), text: 'NACKed 5, resent 3' },
+    { r: rec({ rtx: true, nackRequests: 5, rtxSent: 3, rtxCopies: 1 }), text: 'NACKed 5, resent 3 (+1 copy)' },
+    { r: rec({ rtx: true, nackRequests: 5, rtxSent: 3, rtxCopies: 6 }), text: 'NACKed 5, resent 3 (+6 copies)' },
+    { r: rec({ rtx: true, nackRequests: 5, rtxSent: 3, rtxCopies: 6, rtxSuppressed: 2 }), text: 'NACKed 5, resent 3 (+6 copies) (2 repeated requests not answered again)' },
+  ])('sums up the NACK traffic as "$text", copies of early retransmissions apart', ({ r, text }) => {
+    expect(nackSummary(r)).toBe(text);
   });
 
   it('shows nothing for a link without recovery', () => {

@@ -148,6 +148,7 @@ export const LinkRecovery = Type.Object(
     nackRequests: Type.Number({ description: 'Sequence numbers we asked the peer to resend' }),
     rtxSent: Type.Number({ description: 'Retransmissions we sent the peer' }),
     rtxSuppressed: Type.Number({ description: "The peer's repeated requests for a packet resent less than about an RTT before, not answered again" }),
+    rtxCopies: Type.Number({ description: 'Copies of early retransmissions sent a packet time after the answer (RFC 4588 allows more than one retransmission of a packet)' }),
     paths: Type.Optional(Type.Array(LinkRecoveryPath, { description: 'Per path of a duplicated stream' })),
   },
   { additionalProperties: false },

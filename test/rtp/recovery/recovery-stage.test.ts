@@ -145,7 +145,7 @@ describe('the sending side', () => {
     stage.sent(pkt(15), Buffer.from([15]), 300);
     expect(sent.map((p) => p.payload.readUInt16BE(0))).toEqual([13, 13]);
     expect(sent[1]!.sequenceNumber).toBe((sent[0]!.sequenceNumber + 1) & 0xffff);
-    expect(stage.stats(0)).toMatchObject({ peerRequests: 1, rtxSent: 1 });
+    expect(stage.stats(0)).toMatchObject({ peerRequests: 1, rtxSent: 1, rtxCopies: 1 });
     expect(stage.rtxStats()).toMatchObject({ resent: 1, copies: 1 });
   });
 
@@ -157,6 +157,16 @@ describe('the sending side', () => {
     stage.onRtcp(buildGenericNacks(2, 1, [40]), 10);
     expect(sent).toHaveLength(1);
     expect([...sent[0]!.payload]).toEqual([0, 40, 7]);
+  });
+
+  it('counts no RTX copies on a stage that does not answer NACKs', () => {
+    const { stage, sent } = sender({ red: RED1 });
+    stage.sent(pkt(40, 63), Buffer.from([7]), 0);
+    stage.onRtcp(buildGenericNacks(2, 1, [40]), 10);
+    stage.sent(pkt(41, 63), Buffer.from([8]), 20);
+    expect(sent).toHaveLength(0);
+    expect(stage.rtxStats()).toBeUndefined();
+    expect(stage.stats(0)).toMatchObject({ rtx: false, rtxSent: 0, rtxCopies: 0 });
   });
 });
 

@@ -20,6 +20,13 @@ export function recoverySummary(r: Recovery): string {
   return `recovered ${parts.filter((p) => p !== null).join(' · ')} · still lost ${r.stillLost}`;
 }
 
+/** "NACKed 5, resent 3 (+6 copies) (2 repeated requests not answered again)": the NACK/RTX traffic, zeros left out. */
+export function nackSummary(r: Recovery): string {
+  const copies = r.rtxCopies > 0 ? ` (+${r.rtxCopies} ${r.rtxCopies === 1 ? 'copy' : 'copies'})` : '';
+  const suppressed = r.rtxSuppressed > 0 ? ` (${r.rtxSuppressed} repeated requests not answered again)` : '';
+  return `NACKed ${r.nackRequests}, resent ${r.rtxSent}${copies}${suppressed}`;
+}
+
 export function recoveryFacts(l: LinkSnapshot): TemplateResult | typeof nothing {
   const r = l.recovery;
   if (!r) return nothing;
@@ -27,7 +34,7 @@ export function recoveryFacts(l: LinkSnapshot): TemplateResult | typeof nothing 
   if (!tools) return nothing;
   return html`<div class="recovery">
       <dt>Loss recovery</dt>
-      <dd>${tools}: ${recoverySummary(r)}${r.rtx ? ` · NACKed ${r.nackRequests}, resent ${r.rtxSent}${r.rtxSuppressed > 0 ? ` (${r.rtxSuppressed} repeated requests not answered again)` : ''}` : ''}</dd>
+      <dd>${tools}: ${recoverySummary(r)}${r.rtx ? ` · ${nackSummary(r)}` : ''}</dd>
     </div>
     ${(r.paths ?? []).map(
       (p, i) =>
