@@ -1,6 +1,6 @@
 /**
  * Process shell: flags → config → service; SIGINT/SIGTERM → clean shutdown; SIGHUP → TLS certificate reload;
- * SIGUSR2 → a full garbage collection of the main thread, logged with the memory before and after.
+ * SIGUSR2 → a full garbage collection of the main thread and the media workers, logged with the memory before and after.
  * Exit codes: 0 clean stop, 1 runtime failure (e.g. a port in use), 2 bad configuration.
  */
 import { parseArgs, helpText } from './config/cli.js';
@@ -61,9 +61,10 @@ async function main(): Promise<number> {
     service.reloadTls();
   });
 
-  // SIGUSR2: collect the main thread's garbage now and log what it held, so an operator (or a soak test)
-  // can tell memory the service retains from garbage V8 has not yet had a reason to collect. It needs
-  // `node --expose-gc`, which `npm start` passes; without it the request is refused in the log.
+  // SIGUSR2: collect the garbage of the main thread and of every media worker now and log what each
+  // held, so an operator (or a soak test) can tell memory the service retains from garbage V8 has not
+  // yet had a reason to collect. It needs `node --expose-gc`, which `npm start` passes; without it the
+  // request is refused in the log.
   process.on('SIGUSR2', () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (!gc) {
@@ -72,11 +73,16 @@ async function main(): Promise<number> {
     }
     const before = process.memoryUsage();
     gc();
-    const after = process.memoryUsage();
-    service.log.info(
-      { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter: after.heapUsed, rssBefore: before.rss, rssAfter: after.rss },
-      `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(after.heapUsed)} MiB, RSS ${mib(before.rss)} → ${mib(after.rss)} MiB`,
-    );
+    const heapUsedAfter = process.memoryUsage().heapUsed;
+    void service.collectMediaGarbage().then((workers) => {
+      const rssAfter = process.memoryUsage().rss;
+      const w = workers.map((v) => `${mib(v.heapUsedBefore)} → ${mib(v.heapUsedAfter)}`).join(', ');
+      service.log.info(
+        { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter, rssBefore: before.rss, rssAfter, workers },
+        `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(heapUsedAfter)} MiB` +
+          `${workers.length > 0 ? ` (media workers ${w} MiB)` : ''}, RSS ${mib(before.rss)} → ${mib(rssAfter)} MiB`,
+      );
+    });
   });
 
   try {

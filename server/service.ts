@@ -28,6 +28,7 @@ import type { SipTransport } from './sip/transport/sip-transport.js';
 import { SipUserAgent, comparableUri } from './sip/ua/user-agent.js';
 import { LinkManager } from './links/link-manager.js';
 import { MediaWorkerPool } from './media/worker/media-worker-pool.js';
+import type { GcValue } from './media/worker/worker-protocol.js';
 import { OverloadMonitor } from './links/overload-monitor.js';
 import { registerOverloadMetrics } from './links/overload-metrics.js';
 import { Phonebook } from './store/phonebook.js';
@@ -72,6 +73,7 @@ export class AcipService {
   links: LinkManager | undefined;
   /** The TLS transport when `sip.tls` has a certificate (kept for `reloadTls`; the UA owns it). */
   private tls: TlsSipTransport | undefined;
+  private mediaPool: MediaWorkerPool | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(opts: ServiceOptions) {
@@ -173,6 +175,7 @@ export class AcipService {
         realtimePriority: this.config.media.realtimePriority > 0 ? this.config.media.realtimePriority : null,
       });
       mediaPool = pool;
+      this.mediaPool = pool;
       // Pushed before 'links': closers run in reverse, so the links close their sessions first.
       this.closers.push({ name: 'media-workers', close: () => pool.close() });
       this.log.info({ workers: this.config.media.workers }, `media sessions run in ${this.config.media.workers} worker thread(s)`);
@@ -507,6 +510,11 @@ export class AcipService {
    * connections and calls carry on (SIGHUP). On failure the old pair stays in force and the reason
    * is logged. Returns whether a new pair is in force.
    */
+  /** A full garbage collection in every running media worker (node --expose-gc); none without workers. */
+  collectMediaGarbage(): Promise<GcValue[]> {
+    return this.mediaPool?.collectGarbage() ?? Promise.resolve([]);
+  }
+
   reloadTls(): boolean {
     if (!this.tls) {
       this.log.info('SIGHUP: SIP over TLS is not configured; nothing to reload');

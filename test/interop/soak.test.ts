@@ -9,7 +9,7 @@
  * resident memory and active handles (prom-client's `process_resident_memory_bytes` and
  * `nodejs_active_handles_total` from /metrics) are within 10 % of what they were after a warm-up run
  * of calls, so per-call sockets, timers and media objects are released. Both footprints are read 3 s
- * after a full garbage collection of B's main thread (SIGUSR2), so they count what B retains, not
+ * after a full garbage collection of B's main thread and media workers (SIGUSR2), so they count what B retains, not
  * garbage V8 has not yet collected; the readings before the collections are logged beside them. RSS may
  * end at most 10 % above its baseline (lower is fine); handles within 10 % either way.
  *

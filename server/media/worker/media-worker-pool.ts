@@ -45,7 +45,7 @@ import type { MediaSessionOpener } from './media-session-like.js';
 import { MEDIA_WORKER_EXIT, RemoteMediaSession, type RemoteSessionHost } from './remote-media-session.js';
 import { sessionCost } from './session-cost.js';
 import { resolveStatsUpdate } from './stats-delta.js';
-import type { ClosedValue, FromWorker, FromWorkerBatch, MediaWorkerData, OpenedValue, PlainErrorInfo, ShutdownValue, ToWorker, UpdatedValue } from './worker-protocol.js';
+import type { ClosedValue, FromWorker, FromWorkerBatch, GcValue, MediaWorkerData, OpenedValue, PlainErrorInfo, ShutdownValue, ToWorker, UpdatedValue } from './worker-protocol.js';
 import { WorkerOutbox } from './worker-outbox.js';
 
 export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
@@ -314,6 +314,13 @@ export class MediaWorkerPool implements RemoteSessionHost {
   }
 
   /** Idempotent. Closes every session in every worker, then terminates the workers. */
+  /** A full garbage collection in every running worker (node --expose-gc): heap used before and after, per worker. */
+  async collectGarbage(): Promise<GcValue[]> {
+    const running = this.slots.filter((s) => s.worker && s.ready);
+    const values = await Promise.all(running.map((s) => this.request(s, { t: 'gc', req: 0 }).catch(() => null)));
+    return values.filter((v): v is GcValue => v !== null);
+  }
+
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {

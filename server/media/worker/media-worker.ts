@@ -20,6 +20,7 @@
  *   whole stats.
  * - Anything that escapes (a bug) kills this thread; the pool reports its sessions lost and restarts it.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaSession, type MediaSessionLogger } from '../media-session.js';
 import type { MediaSessionStats } from '../session-types.js';
@@ -29,7 +30,7 @@ import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
 import { raiseToRealtime } from './thread-priority.js';
 import { warmUpMediaPath } from './worker-warm-up.js';
-import type { FromWorker, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker, ToWorkerBatch } from './worker-protocol.js';
+import type { FromWorker, GcValue, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker, ToWorkerBatch } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('media-worker.ts must run in a worker thread');
@@ -269,6 +270,14 @@ async function handle(m: ToWorker): Promise<void> {
         sessions.delete(m.id);
         post({ t: 'reply', req: m.req, ok: true, value: { stats: replyStats(h) } });
       });
+      return;
+    }
+    case 'gc': {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      const heapUsedBefore = getHeapStatistics().used_heap_size;
+      gc?.();
+      const value: GcValue = { collected: gc !== undefined, heapUsedBefore, heapUsedAfter: getHeapStatistics().used_heap_size };
+      post({ t: 'reply', req: m.req, ok: true, value });
       return;
     }
     case 'shutdown': {

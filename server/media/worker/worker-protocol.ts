@@ -44,7 +44,16 @@ export type ToWorker =
   | { t: 'update'; req: number; id: number; params: MediaSessionParams }
   | { t: 'close'; req: number; id: number; reason: string | null }
   /** Close every session, reply, then wait to be terminated. */
-  | { t: 'shutdown'; req: number };
+  | { t: 'shutdown'; req: number }
+  /** A full garbage collection of the worker's heap (needs node --expose-gc); replies with a `GcValue`. */
+  | { t: 'gc'; req: number };
+
+/** A worker's heap used before and after a requested collection, bytes; `collected` false without --expose-gc. */
+export interface GcValue {
+  collected: boolean;
+  heapUsedBefore: number;
+  heapUsedAfter: number;
+}
 
 /** What the pool actually posts: the requests of one turn of the main thread's event loop, in order. */
 export type ToWorkerBatch = ToWorker[];
@@ -79,7 +88,7 @@ export interface ShutdownValue {
 
 export type FromWorker =
   | { t: 'ready' }
-  | { t: 'reply'; req: number; ok: true; value: OpenedValue | UpdatedValue | ClosedValue | ShutdownValue }
+  | { t: 'reply'; req: number; ok: true; value: OpenedValue | UpdatedValue | ClosedValue | ShutdownValue | GcValue }
   /** A failed update carries the parameters in force (update() may have applied part of the change). */
   | { t: 'reply'; req: number; ok: false; error: PlainErrorInfo; params?: MediaSessionParams }
   | { t: 'event'; id: number; name: keyof MediaSessionEvents; args: unknown[] }
