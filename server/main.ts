@@ -64,7 +64,8 @@ async function main(): Promise<number> {
   // SIGUSR2: collect the garbage of the main thread and of every media worker now and log what each
   // held, so an operator (or a soak test) can tell memory the service retains from garbage V8 has not
   // yet had a reason to collect. It needs `node --expose-gc`, which `npm start` passes; without it the
-  // request is refused in the log.
+  // request is refused in the log. Each worker pauses for its own collection (a few ms for a worker's
+  // heap), one worker at a time.
   process.on('SIGUSR2', () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (!gc) {
@@ -82,7 +83,7 @@ async function main(): Promise<number> {
         `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(heapUsedAfter)} MiB` +
           `${workers.length > 0 ? ` (media workers ${w} MiB)` : ''}, RSS ${mib(before.rss)} → ${mib(rssAfter)} MiB`,
       );
-    });
+    }).catch((err: unknown) => service.log.warn({ err, signal: 'SIGUSR2' }, 'garbage collection of the media workers failed'));
   });
 
   try {

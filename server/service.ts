@@ -505,16 +505,16 @@ export class AcipService {
     return tls;
   }
 
+  /** A full garbage collection in every running media worker, one after another (node --expose-gc); none without workers. */
+  collectMediaGarbage(): Promise<GcValue[]> {
+    return this.mediaPool?.collectGarbage() ?? Promise.resolve([]);
+  }
+
   /**
    * Read `sip.tls`'s certificate, key and CA files again and use them for new TLS handshakes; open
    * connections and calls carry on (SIGHUP). On failure the old pair stays in force and the reason
    * is logged. Returns whether a new pair is in force.
    */
-  /** A full garbage collection in every running media worker (node --expose-gc); none without workers. */
-  collectMediaGarbage(): Promise<GcValue[]> {
-    return this.mediaPool?.collectGarbage() ?? Promise.resolve([]);
-  }
-
   reloadTls(): boolean {
     if (!this.tls) {
       this.log.info('SIGHUP: SIP over TLS is not configured; nothing to reload');

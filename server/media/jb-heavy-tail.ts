@@ -69,6 +69,12 @@ const START_HOLD_MS = 60_000;
  */
 const START_COVER_SHARE = 0.7;
 const START_RISE_MS_PER_S = 25;
+/**
+ * At a call's start the cover is that share of the maximum, but no more than this or the highest
+ * packet seen, whichever is higher: with a maximum of seconds (a profile may allow up to 10 s) the
+ * share alone would add a second of delay that no spike seen so far asked for.
+ */
+const START_COVER_CAP_MS = 250;
 /** Fastest moves of the target otherwise, ms per second. */
 const RISE_MS_PER_S = 0.2;
 const FALL_MS_PER_S = 0.2;
@@ -138,7 +144,8 @@ export class HeavyTailTarget {
       this.movedAt = arrivalMs;
       this.enteredAt = arrivalMs;
       // At a call's start, the share of the maximum itself; later, the latest packet the memory holds (its highest sample).
-      this.latest = this.samples * this.o.ptimeMs < START_HOLD_MS ? START_COVER_SHARE * this.o.maxDelayMs : this.hist.quantile(1);
+      const highest = this.hist.quantile(1);
+      this.latest = this.samples * this.o.ptimeMs < START_HOLD_MS ? Math.min(START_COVER_SHARE * this.o.maxDelayMs, Math.max(highest, START_COVER_CAP_MS)) : highest;
     }
     this.active = heavy;
   }

@@ -83,7 +83,16 @@ export function bindUdp(host: string, port: number): Promise<dgram.Socket> {
     };
     sock.once('error', onError);
     sock.once('listening', onListening);
-    sock.bind({ address: host, port, exclusive: true });
+    try {
+      // The lookup answers a literal at once, so a failure after the bind (e.g. setting the receive
+      // buffer size) throws here rather than on a later tick: close the socket, do not leak it.
+      sock.bind({ address: host, port, exclusive: true });
+    } catch (err) {
+      sock.removeListener('error', onError);
+      sock.removeListener('listening', onListening);
+      closeQuietly(sock);
+      reject(err as Error);
+    }
   });
 }
 

@@ -160,6 +160,8 @@ interface Entry {
   packet: RtpPacket;
   sentMs: number;
   lastResentMs: number | undefined;
+  /** Until when copies of its answer are queued: a request before then is answered by them. */
+  copiesUntilMs: number | undefined;
 }
 
 interface PendingCopy {
@@ -227,7 +229,7 @@ export class RtxHistory {
 
   /** Remember a packet just sent at `sentMs`. A packet with the same sequence number replaces the older one. */
   record(packet: RtpPacket, sentMs: number): void {
-    const entry: Entry = { packet, sentMs, lastResentMs: undefined };
+    const entry: Entry = { packet, sentMs, lastResentMs: undefined, copiesUntilMs: undefined };
     this.bySeq.set(packet.sequenceNumber, entry);
     this.order.push(entry);
     this.counts.stored++;
@@ -260,7 +262,10 @@ export class RtxHistory {
         missing.push(seq);
         continue;
       }
-      if (entry.lastResentMs !== undefined && nowMs - entry.lastResentMs < interval) {
+      // Already answered within the resend interval, or copies of the answer are still to go (a
+      // receiver's repeated request on a short round trip would otherwise add an answer and its copies
+      // on top of the copies already queued).
+      if ((entry.lastResentMs !== undefined && nowMs - entry.lastResentMs < interval) || (entry.copiesUntilMs !== undefined && nowMs < entry.copiesUntilMs)) {
         this.counts.suppressed++;
         suppressed.push(seq);
         continue;
@@ -315,6 +320,7 @@ export class RtxHistory {
 
   private queueCopy(entry: Entry, nowMs: number): void {
     if (!this.copy) return;
+    entry.copiesUntilMs = nowMs + this.copy.count * this.copy.spacingMs;
     this.schedule({ entry, atMs: nowMs + this.copy.spacingMs, more: this.copy.count - 1 });
   }
 

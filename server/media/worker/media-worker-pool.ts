@@ -313,14 +313,20 @@ export class MediaWorkerPool implements RemoteSessionHost {
     if (w) await w.terminate();
   }
 
-  /** Idempotent. Closes every session in every worker, then terminates the workers. */
-  /** A full garbage collection in every running worker (node --expose-gc): heap used before and after, per worker. */
+  /**
+   * A full garbage collection in every running worker (node --expose-gc), one worker at a time so that
+   * only one thread's links wait for it: heap used before and after, per worker.
+   */
   async collectGarbage(): Promise<GcValue[]> {
-    const running = this.slots.filter((s) => s.worker && s.ready);
-    const values = await Promise.all(running.map((s) => this.request(s, { t: 'gc', req: 0 }).catch(() => null)));
-    return values.filter((v): v is GcValue => v !== null);
+    const values: GcValue[] = [];
+    for (const s of this.slots.filter((x) => x.worker && x.ready)) {
+      const v = (await this.request(s, { t: 'gc', req: 0 }).catch(() => null)) as GcValue | null;
+      if (v) values.push(v);
+    }
+    return values;
   }
 
+  /** Idempotent. Closes every session in every worker, then terminates the workers. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {

@@ -149,6 +149,8 @@ interface Missing {
   spaced: boolean;
   /** When the first request is sent once more (`echoSpacingMs`), undefined: not (or no longer). */
   echoAtMs: number | undefined;
+  /** Its echo has been counted as capped once (it waits for budget over several calls). */
+  echoCapped: boolean;
 }
 
 export class NackScheduler {
@@ -369,7 +371,8 @@ export class NackScheduler {
     // the echoes of earlier ones. One capped now goes at a later call if it still fits then.
     for (const [seq, m] of echoes) {
       if (budget <= 0) {
-        this.counts.capped++;
+        if (!m.echoCapped) this.counts.capped++;
+        m.echoCapped = true;
         continue;
       }
       budget--;
@@ -473,5 +476,5 @@ export class NackScheduler {
 }
 
 function fresh(nowMs: number): Missing {
-  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false, echoAtMs: undefined };
+  return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false, echoAtMs: undefined, echoCapped: false };
 }

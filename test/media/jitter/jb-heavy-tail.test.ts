@@ -127,6 +127,20 @@ describe('HeavyTailTarget movement', () => {
     });
   }
 
+  it.each([
+    { maxDelayMs: 2000, r: 150, cover: 250 },
+    { maxDelayMs: 2000, r: 600, cover: 600 },
+    { maxDelayMs: 10_000, r: 900, cover: 900 },
+  ])('with a maximum of $maxDelayMs ms covers $cover ms, not 70 % of the maximum, after a $r ms late packet at a call\'s start', ({ maxDelayMs, r, cover }) => {
+    const h = new HeavyTailTarget({ ...OPTS, maxDelayMs });
+    track(h, 0, 4, body);
+    expect(h.isActive).toBe(true);
+    h.observe(4000, r, 0, 40, 'none');
+    const seen = track(h, 4000 + PTIME, 50, body);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(cover + 1);
+    expect(last(seen)).toBeGreaterThanOrEqual(cover - 1);
+  });
+
   it('stops covering the latest packet after the first minute and comes down at most 0.2 ms a second', () => {
     const h = new HeavyTailTarget(OPTS);
     track(h, 0, 4, body);

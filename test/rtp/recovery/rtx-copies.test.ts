@@ -97,6 +97,21 @@ describe('the RTX sender copies an early answer (RFC 4588 allows retransmitting 
     expect(h.stats).toMatchObject({ resent: 2, copies: 1 });
   });
 
+  it('answers no request while copies of the answer are still queued, even on a round trip shorter than the spacing', () => {
+    // RTT 10 ms: the resend interval is 7.5 ms, shorter than the receiver's 20 ms echo of its request.
+    const h = new RtxHistory({ capacityPackets: 100, capacityMs: 1000, rtxSsrc: 1, rtxPayloadTypes: new Map([[ORIGINAL.payloadType, RTX_PT]]), initialRtxSeq: 0, rttMs: () => 10, copy: { ...ONE_COPY, count: 2 } });
+    h.record(packet(7), 0);
+    expect(h.onNack([7], 12).packets).toHaveLength(1);
+    expect(h.dueCopies(32)).toHaveLength(1);
+    const echo = h.onNack([7], 32);
+    expect(echo.packets).toHaveLength(0);
+    expect(echo.suppressed).toEqual([7]);
+    expect(h.dueCopies(52)).toHaveLength(1);
+    // The copies are out (the last one at 52): a later request is answered again.
+    expect(h.onNack([7], 60).packets).toHaveLength(1);
+    expect(h.stats).toMatchObject({ resent: 2, copies: 2, suppressed: 1 });
+  });
+
   it.each([
     { name: 'the sender was not scheduled for more than the spacing past the copy\'s time', nowMs: 68 + 20.5, capacityMs: 1000 },
     { name: 'the original left the history meanwhile', nowMs: 70, capacityMs: 60 },
