@@ -223,6 +223,7 @@ export function recoveryOf(s: MediaSessionStats | undefined): LinkRecovery | und
     lost: p.lost,
     lossPct: p.received + p.lost > 0 ? Math.round((10000 * p.lost) / (p.received + p.lost)) / 100 : 0,
     jitterMs: r2(p.jitterMs),
+    relativeDelayMs: p.relativeDelayMs === null ? null : r2(p.relativeDelayMs),
     remote: p.remote ? `${p.remote.address}:${p.remote.rtpPort}` : null,
   }));
   return {

@@ -103,6 +103,8 @@ export interface LinkRecoveryPath {
   lost: number;
   lossPct: number;
   jitterMs: number;
+  /** How much later this path delivers than the other, ms (negative: earlier); null until a packet came over both. */
+  relativeDelayMs: number | null;
   /** `address:port` the copy goes to, null before it is known. */
   remote: string | null;
 }

@@ -13,6 +13,7 @@
 import type { CodecRecord } from '../codecs/codec.js';
 import { RtpSession, type RtpLogger, type RtpRetune } from '../rtp/rtp-session.js';
 import type { RtpSessionStats } from '../rtp/rtp-session-types.js';
+import type { DuplicateMerger } from '../rtp/recovery/duplicate-merger.js';
 import { sameSrtpKey, SrtpStage, type SrtpParams } from '../rtp/srtp-stage.js';
 import type { Clock } from '../util/clock.js';
 import type { IncomingPacket } from './jitter-buffer-types.js';
@@ -175,7 +176,7 @@ export class MediaTransport {
     const second = this.second;
     const paths: [MediaPathStats, MediaPathStats] | undefined =
       m && second
-        ? [pathStats(m.pathStats(0), expectedOf(m.stats()), this.rtp), pathStats(m.pathStats(1), expectedOf(m.stats()), second)]
+        ? pathPair(m, this.rtp, second)
         : undefined;
     return this.recovery.stats(stillLost, paths);
   }
@@ -281,16 +282,25 @@ function expectedOf(m: { delivered: number; lost: number }): number {
  * One path's view. Its loss counts against what the merged stream expected, not against the path's
  * own highest number: a path that dies shows its loss growing rather than freezing.
  */
-function pathStats(s: { received: number; jitterMs: number; firstCopies: number }, expected: number, rtp: RtpSession): MediaPathStats {
+function pathStats(s: { received: number; jitterMs: number; firstCopies: number }, expected: number, relativeDelayMs: number | null, rtp: RtpSession): MediaPathStats {
   const st = rtp.stats();
   return {
     received: s.received,
     lost: Math.max(0, expected - s.received),
     jitterMs: s.jitterMs,
     firstCopies: s.firstCopies,
+    relativeDelayMs,
     localRtpPort: rtp.localRtpPort,
     remote: st.remote ? { address: st.remote.address, rtpPort: st.remote.rtpPort } : null,
   };
+}
+
+/** Both paths' views; the merger's delay of path 1 relative to path 0 is each path's delay against the other. */
+function pathPair(m: DuplicateMerger, first: RtpSession, second: RtpSession): [MediaPathStats, MediaPathStats] {
+  const merged = m.stats();
+  const rel = merged.relativeDelayMs;
+  const expected = expectedOf(merged);
+  return [pathStats(m.pathStats(0), expected, rel === undefined ? null : -rel, first), pathStats(m.pathStats(1), expected, rel ?? null, second)];
 }
 
 /** The codec-dependent part of an RTP session's options (what `RtpSession.retune` changes). */

@@ -124,6 +124,11 @@ export interface MediaPathStats {
   jitterMs: number;
   /** Packets of this path that arrived first (the copy played). */
   firstCopies: number;
+  /**
+   * How much later this path delivers than the other, ms (negative: earlier), smoothed over the
+   * sequence numbers that came over both; null until one has.
+   */
+  relativeDelayMs: number | null;
   localRtpPort: number;
   remote: { address: string; rtpPort: number } | null;
 }

@@ -31,7 +31,7 @@ class DualFakeSession extends FakeMediaSession {
     const s = super.stats();
     const dup = this.params.recovery?.duplicate;
     if (!dup) return s;
-    const path = (localRtpPort: number) => ({ received: 0, lost: 0, jitterMs: 0, firstCopies: 0, localRtpPort, remote: null });
+    const path = (localRtpPort: number) => ({ received: 0, lost: 0, jitterMs: 0, firstCopies: 0, relativeDelayMs: null, localRtpPort, remote: null });
     return { ...s, recovery: { duplicate: true, paths: [path(this.localRtpPort), path(dup.ports?.rtp ?? this.secondPort)] } } as unknown as MediaSessionStats;
   }
 }

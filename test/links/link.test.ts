@@ -578,7 +578,7 @@ describe('a link whose profile asks for loss recovery', () => {
 describe('the recovery part of a link snapshot', () => {
   it('shows what each tool recovered and each path as address:port with its loss in percent', async () => {
     const { recoveryOf } = await import('../../server/links/link-record.js');
-    const path = (received: number, lost: number, port: number) => ({ received, lost, jitterMs: 1.234, firstCopies: received, localRtpPort: 5004, remote: { address: '192.0.2.7', rtpPort: port } });
+    const path = (received: number, lost: number, port: number) => ({ received, lost, jitterMs: 1.234, firstCopies: received, relativeDelayMs: port === 4000 ? -12.3456 : 12.3456, localRtpPort: 5004, remote: { address: '192.0.2.7', rtpPort: port } });
     const recovery = {
       red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, nacksSent: 3, rtxLate: 0,
       peerRequests: 2, rtxSent: 2, rtxMissing: 0, rtxSuppressed: 7, rtxCopies: 3, redMalformed: 0, paths: [path(990, 10, 4000), path(800, 200, 4002)] as [ReturnType<typeof path>, ReturnType<typeof path>],
@@ -587,8 +587,8 @@ describe('the recovery part of a link snapshot', () => {
     expect(recoveryOf({ recovery } as never)).toEqual({
       red: true, rtx: true, duplicate: true, recoveredByRed: 4, recoveredByRtx: 5, recoveredByPath: 6, stillLost: 1, nackRequests: 8, rtxSent: 2, rtxSuppressed: 7, rtxCopies: 3,
       paths: [
-        { received: 990, lost: 10, lossPct: 1, jitterMs: 1.23, remote: '192.0.2.7:4000' },
-        { received: 800, lost: 200, lossPct: 20, jitterMs: 1.23, remote: '192.0.2.7:4002' },
+        { received: 990, lost: 10, lossPct: 1, jitterMs: 1.23, relativeDelayMs: -12.35, remote: '192.0.2.7:4000' },
+        { received: 800, lost: 200, lossPct: 20, jitterMs: 1.23, relativeDelayMs: 12.35, remote: '192.0.2.7:4002' },
       ],
     });
   });

@@ -98,8 +98,8 @@ describe('security and loss recovery series', () => {
   const recovery: NonNullable<LinkSnapshot['recovery']> = {
     red: true, rtx: true, duplicate: true, recoveredByRed: 7, recoveredByRtx: 11, recoveredByPath: 13, stillLost: 2, nackRequests: 15, rtxSent: 9, rtxSuppressed: 4, rtxCopies: 6,
     paths: [
-      { received: 990, lost: 10, lossPct: 1, jitterMs: 2, remote: '127.0.0.1:5004' },
-      { received: 950, lost: 50, lossPct: 5, jitterMs: 3, remote: '127.0.0.2:5004' },
+      { received: 990, lost: 10, lossPct: 1, jitterMs: 2, relativeDelayMs: -1.5, remote: '127.0.0.1:5004' },
+      { received: 950, lost: 50, lossPct: 5, jitterMs: 3, relativeDelayMs: 1.5, remote: '127.0.0.2:5004' },
     ],
   };
   const ROWS: [what: string, series: RegExp][] = [

@@ -61,8 +61,8 @@ export function scrapeSnapshot(i: number): LinkSnapshot {
             ...(i % 6 === 0
               ? {
                   paths: [
-                    { received: 1000, lost: i % 10, lossPct: (i % 10) / 10, jitterMs: 2, remote: '192.0.2.7:4000' },
-                    { received: 990, lost: 50, lossPct: 4.81, jitterMs: 3, remote: null },
+                    { received: 1000, lost: i % 10, lossPct: (i % 10) / 10, jitterMs: 2, relativeDelayMs: -4, remote: '192.0.2.7:4000' },
+                    { received: 990, lost: 50, lossPct: 4.81, jitterMs: 3, relativeDelayMs: 4, remote: null },
                   ],
                 }
               : {}),

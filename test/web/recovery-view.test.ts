@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkSnapshot } from '../../web/src/model/api-types.js';
-import { nackSummary, recoveryFacts, recoverySummary, recoveryTools } from '../../web/src/ui/views/recovery-view.js';
+import { nackSummary, pathDelay, recoveryFacts, recoverySummary, recoveryTools } from '../../web/src/ui/views/recovery-view.js';
 import { renderTemplate, textOf } from './render-template.js';
 import { snapshot } from './snapshots.js';
 
@@ -41,13 +41,13 @@ describe('what loss recovery did on a link', () => {
       rtxSent: 1,
       rtxSuppressed: 2,
       paths: [
-        { received: 990, lost: 10, lossPct: 1, jitterMs: 2.5, remote: '192.0.2.1:5004' },
-        { received: 1000, lost: 0, lossPct: 0, jitterMs: 3, remote: null },
+        { received: 990, lost: 10, lossPct: 1, jitterMs: 2.5, relativeDelayMs: -12.4, remote: '192.0.2.1:5004' },
+        { received: 1000, lost: 0, lossPct: 0, jitterMs: 3, relativeDelayMs: null, remote: null },
       ],
     });
     const text = textOf(renderTemplate(recoveryFacts(snapshot({ recovery: r }))).html).replace(/\s+/g, ' ');
     expect(text).toContain('Loss recovery RTX + dual path: recovered RTX 2 · other path 9 · still lost 0 · NACKed 5, resent 1 (2 repeated requests not answered again)');
-    expect(text).toContain('Path 1 192.0.2.1:5004 · loss 1.00 %');
+    expect(text).toContain('Path 1 192.0.2.1:5004 · loss 1.00 % · jitter 2.5 ms · 12 ms earlier than the other path · 990 received');
     expect(text).toContain('Path 2 learning');
   });
 
@@ -58,6 +58,15 @@ describe('what loss recovery did on a link', () => {
     { r: rec({ rtx: true, nackRequests: 5, rtxSent: 3, rtxCopies: 6, rtxSuppressed: 2 }), text: 'NACKed 5, resent 3 (+6 copies) (2 repeated requests not answered again)' },
   ])('sums up the NACK traffic as "$text", copies of early retransmissions apart', ({ r, text }) => {
     expect(nackSummary(r)).toBe(text);
+  });
+
+  it.each([
+    { ms: null, text: '' },
+    { ms: 0.3, text: ' · delay as the other path' },
+    { ms: 4.25, text: ' · 4.3 ms later than the other path' },
+    { ms: -37.6, text: ' · 38 ms earlier than the other path' },
+  ])('states a path delay of $ms ms against the other path as "$text"', ({ ms, text }) => {
+    expect(pathDelay(ms)).toBe(text);
   });
 
   it('shows nothing for a link without recovery', () => {

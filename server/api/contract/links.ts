@@ -131,6 +131,7 @@ const LinkRecoveryPath = Type.Object(
     lost: Type.Number(),
     lossPct: Type.Number(),
     jitterMs: Type.Number(),
+    relativeDelayMs: Nullable(Type.Number({ description: 'How much later this path delivers than the other, ms (negative: earlier), smoothed; null until a packet came over both' })),
     remote: Nullable(Type.String({ description: 'address:port the copy goes to' })),
   },
   { additionalProperties: false },

@@ -156,6 +156,9 @@ describe('two acip services over two paths signalled in SDP, the first path cut 
     expect(rec?.duplicate, why).toBe(true);
     // B sent nothing to A's second path (one way); A's copy reached B's second path.
     expect(rec.paths.map((p: { received: number }) => p.received > 100), why).toEqual([true, true]);
+    // Each path's delay against the other, from the numbers that came over both: one is the other's negative.
+    expect(rec.paths.map((p: { relativeDelayMs: unknown }) => typeof p.relativeDelayMs), why).toEqual(['number', 'number']);
+    expect(rec.paths[0].relativeDelayMs + rec.paths[1].relativeDelayMs, why).toBeCloseTo(0, 1);
     expect(relays[0]!.dropped, why).toBeGreaterThan(50);
     // After the cut the first path's loss grows by what the relay dropped; the second carried it all.
     expect(rec.paths[0].lost - beforeCut.recovery.paths[0].lost, why).toBeGreaterThan(50);

@@ -38,6 +38,14 @@ export function recoveryFacts(l: LinkSnapshot): TemplateResult | typeof nothing 
     </div>
     ${(r.paths ?? []).map(
       (p, i) =>
-        html`<div class="recovery-path"><dt>Path ${i + 1}</dt><dd>${p.remote ?? 'learning'} · loss ${formatPct(p.lossPct)} · jitter ${formatMs(p.jitterMs)} · ${p.received} received</dd></div>`,
+        html`<div class="recovery-path"><dt>Path ${i + 1}</dt><dd>${p.remote ?? 'learning'} · loss ${formatPct(p.lossPct)} · jitter ${formatMs(p.jitterMs)}${pathDelay(p.relativeDelayMs)} · ${p.received} received</dd></div>`,
     )}`;
+}
+
+/** " · 12 ms later than the other path" (or earlier); nothing until a packet came over both paths. */
+export function pathDelay(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '';
+  const abs = Math.abs(ms);
+  if (abs < 0.5) return ' · delay as the other path';
+  return ` · ${formatMs(abs, abs < 10 ? 1 : 0)} ${ms > 0 ? 'later' : 'earlier'} than the other path`;
 }
