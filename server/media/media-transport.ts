@@ -147,17 +147,22 @@ export class MediaTransport {
     if (reopen || JSON.stringify(next.recovery) !== JSON.stringify(prev.recovery) || next.receivePtimeMs !== prev.receivePtimeMs) this.rebuildRecovery(next, record);
   }
 
-  /** Send one encoded frame (RED-wrapped, kept for RTX, copied to the second path, as negotiated). */
+  /**
+   * Send one encoded frame (RED-wrapped, kept for RTX, copied to the second path, as negotiated).
+   * Nothing keeps `payload` after the call (what RED and RTX keep are copies the RTP and RED layers
+   * made): the encoder may reuse it for the next frame.
+   */
   send(payload: Buffer, timestamp: number, marker: boolean): void {
     const rec = this.recovery;
     if (!rec) {
       // Plain RTP (no RED, RTX or second path): nothing else wants the packet.
-      this.rtp.sendPayload(payload, timestamp, marker);
+      this.rtp.send(payload, timestamp, marker);
       return;
     }
+    const now = this.deps.clock.now();
     const out = rec.outgoing(payload, timestamp);
-    const pkt = this.rtp.sendPayload(out.payload, timestamp, marker, out.payloadType);
-    rec.sent(pkt, payload, this.deps.clock.now());
+    const pkt = this.rtp.sendPayload(out.payload, timestamp, marker, out.payloadType, now);
+    rec.sent(pkt, payload, now);
     if (pkt && this.second) this.second.sendPacket(pkt);
   }
 

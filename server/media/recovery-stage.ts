@@ -149,7 +149,7 @@ export class RecoveryStage {
   private readonly have = new SeqStateWindow(1024);
   private txFrames = 0;
   /** The latest original packet that raised the highest sequence number: the timing anchor. */
-  private highest: { seq: number; arrivalMs: number; timestamp: number } | null = null;
+  private readonly highest = { known: false, seq: 0, arrivalMs: 0, timestamp: 0 };
   private readonly counts: Counts = {
     recoveredByRed: 0,
     recoveredByRtx: 0,
@@ -207,15 +207,23 @@ export class RecoveryStage {
     return { payload: red.payload, payloadType: this.o.params.red.payloadType };
   }
 
-  /** What `outgoing` gave was sent as `packet` (null: not sent, so the RED copies start over). */
+  /**
+   * What `outgoing` gave was sent as `packet` (null: not sent, so the RED copies start over). `packet`
+   * is kept for RTX, so its payload must be a buffer nobody reuses (the RTP session's own copy,
+   * `RtpSession.sendPayload`); `primary`, the codec frame it carries, is not kept: the caller may
+   * reuse it.
+   */
   sent(packet: RtpPacket | null, primary: Buffer, nowMs: number): void {
     this.sendCopies(nowMs);
     if (!packet) {
       this.redTx?.reset();
       return;
     }
-    // RTX resends the primary under the codec's own payload type (apt, RFC 4588 §8.1).
-    this.history?.record({ ...packet, payloadType: this.o.primaryPt, payload: primary }, nowMs);
+    if (!this.history) return;
+    // RTX resends the primary under the codec's own payload type (apt, RFC 4588 §8.1): the packet
+    // itself when it went out plain; from RED, its last block (RFC 2198 §3: the primary comes last).
+    if (packet.payloadType === this.o.primaryPt) this.history.record(packet, nowMs);
+    else this.history.record({ ...packet, payloadType: this.o.primaryPt, payload: packet.payload.subarray(packet.payload.length - primary.length) }, nowMs);
   }
 
   /** RTCP from the peer: answer its generic NACKs about our stream with RTX. */
@@ -300,10 +308,14 @@ export class RecoveryStage {
   poll(nowMs: number): void {
     this.sendCopies(nowMs);
     if (!this.nack) return;
-    if (this.overdue) this.nack.onOverdue(this.overdue.overdue(nowMs), nowMs);
+    if (this.overdue) {
+      const late = this.overdue.overdue(nowMs);
+      if (late.length > 0) this.nack.onOverdue(late, nowMs);
+    }
     const seqs = this.nack.due(nowMs);
+    if (seqs.length === 0) return;
     const media = this.io.remoteSsrc();
-    if (seqs.length === 0 || media === null) return;
+    if (media === null) return;
     const packets = buildGenericNacks(this.o.ourSsrc, media, seqs);
     this.io.sendFeedback(packets);
     this.counts.nackRequests += seqs.length;
@@ -358,7 +370,13 @@ export class RecoveryStage {
       else this.counts.recoveredByRtx++;
     }
     if (via === null) {
-      if (!this.highest || seqDiff(seq, this.highest.seq) > 0) this.highest = { seq, arrivalMs, timestamp: pkt.timestamp };
+      const h = this.highest;
+      if (!h.known || seqDiff(seq, h.seq) > 0) {
+        h.known = true;
+        h.seq = seq;
+        h.arrivalMs = arrivalMs;
+        h.timestamp = pkt.timestamp;
+      }
       this.overdue?.onOriginal(seq, pkt.timestamp, arrivalMs);
     }
     this.io.push({ seq, timestamp: pkt.timestamp, payload, arrivalMs, marker: pkt.marker });
@@ -404,7 +422,7 @@ export class RecoveryStage {
   /** When `seq` is played (ms): from the jitter buffer's playout position if known, else estimated. */
   private deadlineOf(seq: number): number | undefined {
     const h = this.highest;
-    if (!h) return undefined;
+    if (!h.known) return undefined;
     const j = seqDiff(seq, h.seq);
     const ptimeMs = this.overdue?.packetTimeMs ?? this.o.receivePtimeMs;
     const at = this.io.playoutAtMs?.(tsAdd(h.timestamp, Math.round((j * ptimeMs * this.o.rtpClockRate) / 1000)));

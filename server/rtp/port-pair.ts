@@ -146,3 +146,18 @@ export async function allocatePortPair(range: PortRange = DEFAULT_PORT_RANGE, ho
     cause: lastErr,
   });
 }
+
+/** Closes every socket (one that throws, already closed, counts as closed), then calls `done` once. */
+export function closeSockets(sockets: readonly dgram.Socket[], done: () => void): void {
+  let open = sockets.length;
+  const closed = (): void => {
+    if (--open === 0) done();
+  };
+  for (const s of sockets) {
+    try {
+      s.close(closed);
+    } catch {
+      closed();
+    }
+  }
+}

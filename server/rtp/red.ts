@@ -81,11 +81,15 @@ function checkPayloadType(pt: number, field: string): void {
  */
 export function encodeRed(primary: RedPayload['primary'], redundant: readonly RedBlock[]): { payload: Buffer; dropped: number } {
   checkPayloadType(primary.payloadType, 'primary.payloadType');
-  const kept = redundant.filter((b) => redBlockFits(b.timestampOffset, b.payload.length));
-  for (const [i, b] of kept.entries()) checkPayloadType(b.payloadType, `redundant[${i}].payloadType`);
+  let allFit = true;
+  for (let i = 0; i < redundant.length && allFit; i++) allFit = redBlockFits((redundant[i] as RedBlock).timestampOffset, (redundant[i] as RedBlock).payload.length);
+  // Every block fits in the usual case: no filtered copy of the list per packet.
+  const kept = allFit ? redundant : redundant.filter((b) => redBlockFits(b.timestampOffset, b.payload.length));
+  for (let i = 0; i < kept.length; i++) checkPayloadType((kept[i] as RedBlock).payloadType, `redundant[${i}].payloadType`);
   let total = RED_PRIMARY_HEADER_LEN + primary.payload.length;
   for (const b of kept) total += RED_HEADER_LEN + b.payload.length;
-  const out = Buffer.alloc(total);
+  // Unzeroed: every octet is written below.
+  const out = Buffer.allocUnsafe(total);
   let off = 0;
   for (const b of kept) {
     // §3: F=1, 7-bit PT, then 14-bit offset and 10-bit length packed into 24 bits.
@@ -104,7 +108,7 @@ export function encodeRed(primary: RedPayload['primary'], redundant: readonly Re
 
 /** Parse a RED payload (the RTP payload of a packet with the RED payload type). */
 export function parseRed(payload: Buffer): RedPayload {
-  const headers: { payloadType: number; timestampOffset: number; length: number }[] = [];
+  // First pass: the block headers, up to the primary's (no list of them made per packet).
   let off = 0;
   let primaryPt: number | undefined;
   while (primaryPt === undefined) {
@@ -121,21 +125,23 @@ export function parseRed(payload: Buffer): RedPayload {
     if (off + RED_HEADER_LEN > payload.length) {
       throw new RecoveryError('RED_SHORT', `RED block header at ${off} needs 4 octets, ${payload.length - off} left`, { offset: off });
     }
-    const packed = (payload.readUInt8(off + 1) << 16) | payload.readUInt16BE(off + 2);
-    headers.push({ payloadType: b0 & 0x7f, timestampOffset: packed >>> 10, length: packed & RED_MAX_BLOCK_LENGTH });
     off += RED_HEADER_LEN;
   }
+  // Second pass: the blocks, which follow the headers in the same order.
+  const headersEnd = off - RED_PRIMARY_HEADER_LEN;
   const redundant: RedBlock[] = [];
-  for (const h of headers) {
-    if (off + h.length > payload.length) {
+  for (let h = 0; h < headersEnd; h += RED_HEADER_LEN) {
+    const packed = (payload.readUInt8(h + 1) << 16) | payload.readUInt16BE(h + 2);
+    const length = packed & RED_MAX_BLOCK_LENGTH;
+    if (off + length > payload.length) {
       throw new RecoveryError(
         'RED_BLOCK_OVERRUN',
-        `RED block of ${h.length} octets at ${off} runs past the end of the ${payload.length}-octet payload`,
+        `RED block of ${length} octets at ${off} runs past the end of the ${payload.length}-octet payload`,
         { offset: off },
       );
     }
-    redundant.push({ payloadType: h.payloadType, timestampOffset: h.timestampOffset, payload: payload.subarray(off, off + h.length) });
-    off += h.length;
+    redundant.push({ payloadType: payload.readUInt8(h) & 0x7f, timestampOffset: packed >>> 10, payload: payload.subarray(off, off + length) });
+    off += length;
   }
   return { redundant, primary: { payloadType: primaryPt, payload: payload.subarray(off) } };
 }
@@ -185,7 +191,12 @@ export class RedEncoder {
     const seqs: number[] = [];
     for (let k = 1; k <= this.depth; k++) {
       const want = seqAdd(frame.sequenceNumber, -this.distance * k);
-      const old = this.history.find((f) => f.sequenceNumber === want);
+      let old: RedFrame | undefined;
+      for (const f of this.history) {
+        if (f.sequenceNumber !== want) continue;
+        old = f;
+        break;
+      }
       if (!old) break;
       const offset = tsDiff(frame.timestamp, old.timestamp);
       if (offset <= 0 || !redBlockFits(offset, old.payload.length)) {
@@ -196,7 +207,10 @@ export class RedEncoder {
       seqs.unshift(want);
     }
     const { payload } = encodeRed({ payloadType: frame.payloadType, payload: frame.payload }, blocks);
-    this.history.push({ ...frame, sequenceNumber: seq16(frame.sequenceNumber) });
+    // The frame is kept for the next packets' copies as the primary block of this payload (it comes
+    // last, §3): a buffer of our own, so the caller may reuse `frame.payload`.
+    const kept = payload.subarray(payload.length - frame.payload.length);
+    this.history.push({ sequenceNumber: seq16(frame.sequenceNumber), timestamp: frame.timestamp, payloadType: frame.payloadType, payload: kept });
     if (this.history.length > this.depth * this.distance) this.history.shift();
     return { payload, redundantSeqs: seqs };
   }
@@ -283,8 +297,10 @@ export class RedRecovery {
     const primaryIsNew = this.received(packet.sequenceNumber);
     const recovered: RedFrame[] = [];
     if (this.seen.place(packet.sequenceNumber) === 'stale') return { primaryIsNew, recovered };
-    const m = packet.red.redundant.length;
-    for (const [i, block] of packet.red.redundant.entries()) {
+    const blocks = packet.red.redundant;
+    const m = blocks.length;
+    for (let i = 0; i < m; i++) {
+      const block = blocks[i] as RedBlock;
       const k = m - i;
       const seq = seqAdd(packet.sequenceNumber, -this.distance * k);
       if (this.seen.place(seq) !== 'inside' || this.seen.get(seq) !== 0) continue;

@@ -230,3 +230,21 @@ export function serializeRtp(pkt: Omit<RtpPacket, 'version'> & { version?: 2 }):
   }
   return out;
 }
+
+/**
+ * `serializeRtp` for the packets a session sends of its own stream: the fixed header only (no CSRC,
+ * extension or padding), with no RtpPacket made per packet. `seq`, `timestamp` and `ssrc` are the
+ * session's own, already in range; the payload type is checked. `payload` is copied.
+ */
+export function serializeRtpPlain(payload: Buffer, marker: boolean, payloadType: number, seq: number, timestamp: number, ssrc: number): Buffer {
+  if ((payloadType & 0x7f) !== payloadType) throw new RtpSerializeError(`payloadType ${payloadType} is not an unsigned 7-bit integer`, 'payloadType');
+  // Unzeroed, every octet written (as serializeRtp's).
+  const out = Buffer.allocUnsafe(RTP_FIXED_HEADER_LEN + payload.length);
+  out[0] = RTP_VERSION << 6;
+  out[1] = (marker ? 0x80 : 0) | payloadType;
+  out.writeUInt16BE(seq, 2);
+  out.writeUInt32BE(timestamp, 4);
+  out.writeUInt32BE(ssrc, 8);
+  payload.copy(out, RTP_FIXED_HEADER_LEN);
+  return out;
+}

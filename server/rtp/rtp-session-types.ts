@@ -217,3 +217,16 @@ export function sumCounts(o: Record<string, number>): number {
 export function toRemote(r: RtpEndpoint): MutableRemote {
   return { address: r.address, rtpPort: r.rtpPort, rtcpPort: r.rtcpPort ?? r.rtpPort + 1 };
 }
+
+/** Payload type kinds: not ours (dropped), the stream's ('rtp' events), a side stream's (RTX: 'side' events). */
+export const PT_NONE = 0;
+export const PT_STREAM = 1;
+export const PT_SIDE = 2;
+
+/** The table of what each of the 128 payload types is; a type in both lists is the stream's. */
+export function ptKinds(accept: readonly number[], side: readonly number[]): Uint8Array {
+  const t = new Uint8Array(128);
+  for (const pt of side) if (pt >= 0 && pt < 128) t[pt] = PT_SIDE;
+  for (const pt of accept) if (pt >= 0 && pt < 128) t[pt] = PT_STREAM;
+  return t;
+}

@@ -18,16 +18,17 @@ import type dgram from 'node:dgram';
 import type { Clock } from '../util/clock.js';
 import { RTCP_PARSE_ERROR_CODES, RTP_PARSE_ERROR_CODES } from '../util/errors.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { parseRtp, RtpParseError, serializeRtp, type RtpPacket } from './rtp-packet.js';
+import { parseRtp, RtpParseError, serializeRtp, serializeRtpPlain, type RtpPacket } from './rtp-packet.js';
 import { parseRtcp, serializeRtcp, type RtcpPacket } from './rtcp/compound.js';
 import { RtcpParseError } from './rtcp/rtcp-common.js';
 import type { ReportBlock } from './rtcp/report-block.js';
 import { SDES_CNAME } from './rtcp/sdes.js';
+import { byePacket } from './rtcp/bye.js';
 import { ReceiverStats } from './receiver-stats.js';
 import { ntpFromUnixMs, ntpMiddle32 } from './ntp.js';
 import { rttFromCompactNtp, SrSendLog } from './rtt.js';
 import { RtcpScheduler } from './rtcp-scheduler.js';
-import { allocatePortPair, bindPortPair, DEFAULT_PORT_RANGE, type BoundPortPair } from './port-pair.js';
+import { allocatePortPair, bindPortPair, closeSockets, DEFAULT_PORT_RANGE, type BoundPortPair } from './port-pair.js';
 import { RateMeter } from './rate-meter.js';
 import { seqAdd, seq16, ts32, tsAdd } from './seq.js';
 import { buildReport } from './rtcp-report.js';
@@ -37,6 +38,9 @@ import { remoteOf, remoteReportOf, rxStats, txStats, type RxCounters, type TxCou
 import { random32 } from '../util/random-pool.js';
 import {
   validateRtpSessionOptions,
+  ptKinds,
+  PT_NONE,
+  PT_SIDE,
   toRemote,
   zeroMalformedCounts,
   type MutableRemote,
@@ -79,8 +83,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   private readonly localAddress: string;
   private readonly rtpPort: number;
   private readonly rtcpPort: number;
-  private acceptPt: Set<number>;
-  private sidePt: Set<number>;
+  /** What each of the 128 payload types is to us (PT_*): one indexed read per packet, not two set lookups. */
+  private ptKind: Uint8Array;
   private readonly symmetric: boolean;
   private readonly logger: RtpLogger | undefined;
   private readonly requireReportFirst: boolean;
@@ -88,6 +92,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
 
   // Send side.
   private remote: MutableRemote | null;
+  /** `remote`'s RTP address and port as a destination, made when the remote is set (not per packet). */
+  private remoteRtp: { address: string; port: number } | null;
   private latchedRtp: { address: string; port: number } | null = null;
   private latchedRtcp: { address: string; port: number } | null = null;
   private seq: number;
@@ -138,8 +144,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.cname = options.cname;
     this.rate = options.clockRate;
     this.pt = options.payloadType;
-    this.acceptPt = new Set(options.acceptPayloadTypes ?? [options.payloadType]);
-    this.sidePt = new Set(options.sidePayloadTypes ?? []);
+    this.ptKind = ptKinds(options.acceptPayloadTypes ?? [options.payloadType], options.sidePayloadTypes ?? []);
     this.symmetric = options.symmetric ?? true;
     this.logger = options.logger;
     this.drops = new DropLog(options.logger, this.ssrc);
@@ -149,6 +154,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.seq = seq16(options.initialSeq ?? random32());
     this.tsOffset = ts32(options.initialTimestamp ?? random32());
     this.remote = options.remote ? toRemote(options.remote) : null;
+    this.remoteRtp = this.remote ? { address: this.remote.address, port: this.remote.rtpPort } : null;
     this.rtcp = new RtcpScheduler(
       {
         clock: this.clock,
@@ -203,8 +209,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     }
     this.rate = t.clockRate;
     this.pt = t.payloadType;
-    this.acceptPt = new Set(t.acceptPayloadTypes ?? [t.payloadType]);
-    this.sidePt = new Set(t.sidePayloadTypes ?? []);
+    this.ptKind = ptKinds(t.acceptPayloadTypes ?? [t.payloadType], t.sidePayloadTypes ?? []);
     this.rtcp.setBandwidth(t.sessionBandwidthKbps, t.rtcpMinIntervalS);
   }
 
@@ -238,6 +243,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   /** Set or change the destination (e.g. after a re-INVITE). Clears any latch. */
   setRemote(remote: RtpEndpoint): void {
     this.remote = toRemote(remote);
+    this.remoteRtp = { address: this.remote.address, port: this.remote.rtpPort };
     this.latchedRtp = null;
     this.latchedRtcp = null;
   }
@@ -250,14 +256,29 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
   /**
    * Send one RTP packet. `timestamp` is in clock-rate units from the caller's own origin (e.g. the
    * sample count); the session adds its random offset (§5.1). Returns false if not sent
-   * (no destination yet, or closed).
+   * (no destination yet, or closed). `payload` is copied onto the wire: the caller may reuse it.
    */
   send(payload: Buffer, timestamp: number, marker = false): boolean {
-    return this.sendPayload(payload, timestamp, marker) !== null;
+    return this.transmit(payload, timestamp, marker, this.pt, this.clock.now()) !== null;
   }
 
-  /** `send` with another payload type of ours (RED, RFC 2198); returns the packet as sent, or null. */
-  sendPayload(payload: Buffer, timestamp: number, marker = false, payloadType = this.pt): RtpPacket | null {
+  /**
+   * `send` with another payload type of ours (RED, RFC 2198), at `nowMs` on the session clock when the
+   * caller has read it already; returns the packet as sent, or null. Its payload is a view into the
+   * session's own copy (never reused), so the caller may keep the packet (RTX history, RFC 4588) and
+   * reuse the buffer it passed in.
+   */
+  sendPayload(payload: Buffer, timestamp: number, marker = false, payloadType = this.pt, nowMs = this.clock.now()): RtpPacket | null {
+    const buf = this.transmit(payload, timestamp, marker, payloadType, nowMs);
+    return buf ? parseRtp(buf) : null;
+  }
+
+  /**
+   * The send path of `send` and `sendPayload`: the §5.1 fixed header written straight from the
+   * session's own fields (no RtpPacket made), SRTP if keyed, the SR counters (§6.4.1), the datagram.
+   * Returns the clear packet as serialized, or null when not sent.
+   */
+  private transmit(payload: Buffer, timestamp: number, marker: boolean, payloadType: number, now: number): Buffer | null {
     if (this.closing) return null;
     const dest = this.rtpDestination();
     if (!dest) {
@@ -265,15 +286,13 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       return null;
     }
     const rtpTs = tsAdd(this.tsOffset, ts32(timestamp));
-    const packet: RtpPacket = { version: 2, padding: 0, marker, payloadType, sequenceNumber: this.seq, timestamp: rtpTs, ssrc: this.ssrc, csrcs: [], extension: undefined, payload };
-    const buf = serializeRtp(packet);
+    const buf = serializeRtpPlain(payload, marker, payloadType, this.seq, rtpTs, this.ssrc);
     const wire = this.srtp ? this.srtp.protectRtp(buf) : buf;
     if (!wire) {
       this.txc.dropped++;
       return null;
     }
     this.seq = seqAdd(this.seq, 1);
-    const now = this.clock.now();
     this.txc.packets++;
     // SR counts wrap modulo 2^32 (§6.4.1).
     this.txc.octets += payload.length;
@@ -282,7 +301,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     this.sentSinceReport = true;
     this.txRate.add(now, wire.length);
     this.rtpSock.send(wire, dest.port, dest.address, this.afterRtpSend);
-    return packet;
+    return buf;
   }
 
   /** One callback for every packet (not a closure per packet). */
@@ -348,29 +367,11 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     if (this.closing) return this.closing;
     this.rtcp.stop();
     this.closing = new Promise<void>((resolve) => {
-      const finish = (): void => {
-        let open = 2;
-        const done = (): void => {
-          if (--open === 0) resolve();
-        };
-        for (const s of [this.rtpSock, this.rtcpSock]) {
-          try {
-            s.close(done);
-          } catch {
-            done();
-          }
-        }
-      };
-      const bye: RtcpPacket = {
-        type: 'bye',
-        padding: 0,
-        ssrcs: [this.ssrc],
-        reason: reason === undefined ? undefined : Buffer.from(reason, 'utf8').subarray(0, 255),
-      };
+      const finish = (): void => closeSockets([this.rtpSock, this.rtcpSock], resolve);
       // §6.1: BYE goes last in a compound packet that starts with a report.
       let sent = false;
       try {
-        sent = this.sendCompound([bye], finish);
+        sent = this.sendCompound([byePacket(this.ssrc, reason)], finish);
       } catch (err) {
         this.drops.warn('bye', { err }, 'rtcp bye not sent');
       }
@@ -405,7 +406,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
 
   private rtpDestination(): { address: string; port: number } | null {
     if (this.latchedRtp) return this.latchedRtp;
-    return this.remote ? { address: this.remote.address, port: this.remote.rtpPort } : null;
+    return this.remoteRtp;
   }
 
   private rtcpDestination(): { address: string; port: number } | null {
@@ -426,7 +427,8 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
     if (!msg) return;
     const pkt = parseOrDrop(this.drops, 'rtp', parseRtp, msg, RtpParseError, this.malformedByReason, rinfo);
     if (!pkt) return;
-    if (!this.acceptPt.has(pkt.payloadType) && !this.sidePt.has(pkt.payloadType)) {
+    const ptKind = this.ptKind[pkt.payloadType];
+    if (ptKind === PT_NONE) {
       this.rxc.wrongPt++;
       this.drops.warn('rtp-pt', { pt: pkt.payloadType }, 'rtp with an unexpected payload type dropped');
       return;
@@ -436,7 +438,7 @@ export class RtpSession extends TypedEmitter<RtpSessionEvents> {
       this.latchedRtp = { address: rinfo.address, port: rinfo.port };
       this.emit('latched', { kind: 'rtp', address: rinfo.address, port: rinfo.port });
     }
-    if (this.sidePt.has(pkt.payloadType)) {
+    if (ptKind === PT_SIDE) {
       this.emit('side', { packet: pkt, arrivalMs: now });
       return;
     }

@@ -28,6 +28,9 @@
  *             --links=40,60,80 --hold-s=60 --codec=opus|l24-5|l24-1 --media-workers=1
  *   api-scale main-thread cost of one /metrics scrape and one GET /api/links with 50/100/200 links in one service
  *             (real app and link manager, fixed media stats): p50/p99/max event-loop block and CPU; --rounds= --links=
+ *   rtp-path  CPU and JS-heap bytes per RTP packet event (send or receive) through two MediaTransports on loopback,
+ *             no codec: Opus 20 ms / L24 5 ms × plain, RTX, RED, SRTP, all; --packets= --rounds= --only=SHAPE[/VARIANT]
+ *             --top=N --heap=0
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
@@ -49,6 +52,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   startup: () => runStartupBench(),
   recovery: () => import('./recovery.js').then((m) => m.runRecoveryBench()),
   'recovery-real': () => import('./recovery-real.js').then((m) => m.runRecoveryRealBench()),
+  'rtp-path': () => import('./media/rtp-path.js').then((m) => m.runRtpPathBench()),
   'session-cost': () => import('./media/session-cost.js').then((m) => m.runSessionCostBench()),
   'live-feed': () => import('./live-feed.js').then((m) => m.runLiveFeedBench()),
   'sip-tls': () => import('./sip-tls.js').then((m) => m.runSipTlsBench()),

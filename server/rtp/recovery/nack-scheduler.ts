@@ -276,7 +276,7 @@ export class NackScheduler {
    * ascending order. Each is then chased like a number missing from a gap.
    */
   onOverdue(seqs: readonly number[], nowMs: number): void {
-    if (this.highest === undefined) return;
+    if (this.highest === undefined || seqs.length === 0) return;
     for (const raw of seqs) {
       const s = seq16(raw);
       const d = seqDiff(s, this.highest);
@@ -288,7 +288,9 @@ export class NackScheduler {
   }
 
   /** The sequence numbers to request now (each at most `maxRequests` times over its life). */
-  due(nowMs: number): number[] {
+  due(nowMs: number): readonly number[] {
+    // The usual call, on every arrival and receive tick: nothing missing, nothing to work out.
+    if (this.missing.size === 0) return NONE;
     const rtt = this.answerMs();
     const margin = this.repeatMarginMs();
     const guard = this.guardMs();
@@ -467,6 +469,7 @@ export class NackScheduler {
 
   /** Bound the tracked set: the oldest entries go first (Map order is serial-number order). */
   private trim(): void {
+    if (this.missing.size <= this.maxMissing) return;
     for (const [seq, m] of this.missing) {
       if (this.missing.size <= this.maxMissing) break;
       if (m.state !== 'expired') this.counts.abandoned++;
@@ -474,6 +477,9 @@ export class NackScheduler {
     }
   }
 }
+
+/** The empty answer of `due`, shared (frozen: no caller can add to it). */
+const NONE: readonly number[] = Object.freeze([]);
 
 function fresh(nowMs: number): Missing {
   return { state: 'pending', requests: 0, lastRequestMs: nowMs, held: false, spaced: false, echoAtMs: undefined, echoCapped: false };

@@ -47,10 +47,8 @@ export interface OverdueDetectorOptions {
   maxPerSilence?: number;
 }
 
-interface Anchor {
-  seq: number;
-  arrivalMs: number;
-}
+/** The empty answer of `overdue`, shared (frozen: no caller can add to it). */
+const NONE: readonly number[] = Object.freeze([]);
 
 export class OverdueDetector {
   private readonly nominalPtimeMs: number;
@@ -59,15 +57,24 @@ export class OverdueDetector {
   private readonly jitterFactor: number;
   private readonly marginFloorMs: number;
   private readonly maxPerSilence: number;
-  private anchor: Anchor | undefined;
+  /** The anchor (see the file comment), undefined before the first packet; kept in fields, not an object per packet. */
+  private anchorSeq: number | undefined;
+  private anchorArrivalMs = 0;
   private anchorTimestamp: number | undefined;
   /** The previous original's arrival (ms) and RTP timestamp, for the A.8 transit difference. */
-  private last: { arrivalMs: number; timestamp: number } | undefined;
+  private hasLast = false;
+  private lastArrivalMs = 0;
+  private lastTimestamp = 0;
   private jitter = 0;
-  /** The last `JITTER_WINDOW` |D| (ms), a ring, and their upper quartile (undefined: to compute). */
-  private readonly spread: number[] = [];
+  /** The last `JITTER_WINDOW` |D| (ms) in arrival order, a ring of `spreadCount` entries. */
+  private readonly spread = new Float64Array(JITTER_WINDOW);
   private spreadHead = 0;
-  private spreadQuartile: number | undefined = 0;
+  private spreadCount = 0;
+  /**
+   * The same values in ascending order, kept sorted as they come and go (one insertion and one
+   * removal per packet), so that the quartile, read on every arrival and receive tick, costs a lookup.
+   */
+  private readonly sortedSpread = new Float64Array(JITTER_WINDOW);
   /** Numbers beyond the anchor already reported (anchor + 1 … anchor + reported). */
   private reported = 0;
   private total = 0;
@@ -103,11 +110,9 @@ export class OverdueDetector {
 
   /** The jitter the margin is made of (ms): the A.8 mean or the upper quartile of the recent |D|, the smaller. */
   get recentJitterMs(): number {
-    if (this.spreadQuartile === undefined) {
-      const sorted = [...this.spread].sort((x, y) => x - y);
-      this.spreadQuartile = sorted[Math.min(sorted.length - 1, Math.floor(JITTER_QUANTILE * sorted.length))] ?? 0;
-    }
-    return Math.min(this.jitter, this.spreadQuartile);
+    const n = this.spreadCount;
+    const quartile = n === 0 ? 0 : (this.sortedSpread[Math.min(n - 1, Math.floor(JITTER_QUANTILE * n))] as number);
+    return Math.min(this.jitter, quartile);
   }
 
   /** The jitter part of the margin alone (no floor): what an answer's arrival may vary by (ms). */
@@ -126,43 +131,68 @@ export class OverdueDetector {
    */
   onOriginal(seq: number, timestamp: number, arrivalMs: number): void {
     const s = seq16(seq);
-    if (this.last !== undefined) {
+    if (this.hasLast) {
       // A.8: D = (Rj − Ri) − (Sj − Si), the timestamp difference taken modulo 2^32 (a wrap is no jump).
-      const d = arrivalMs - this.last.arrivalMs - (tsDiff(timestamp, this.last.timestamp) * 1000) / this.clockRate;
+      const d = arrivalMs - this.lastArrivalMs - (tsDiff(timestamp, this.lastTimestamp) * 1000) / this.clockRate;
       this.jitter += (Math.abs(d) - this.jitter) / 16;
-      if (this.spread.length < JITTER_WINDOW) this.spread.push(Math.abs(d));
-      else {
-        this.spread[this.spreadHead] = Math.abs(d);
-        this.spreadHead = (this.spreadHead + 1) % JITTER_WINDOW;
-      }
-      this.spreadQuartile = undefined;
+      this.addSpread(Math.abs(d));
     }
-    this.last = { arrivalMs, timestamp: timestamp >>> 0 };
-    if (this.anchor !== undefined && seqDiff(s, this.anchor.seq) <= 0) return;
-    if (this.anchor !== undefined && this.anchorTimestamp !== undefined && seqDiff(s, this.anchor.seq) === 1) {
+    this.hasLast = true;
+    this.lastArrivalMs = arrivalMs;
+    this.lastTimestamp = timestamp >>> 0;
+    const anchor = this.anchorSeq;
+    if (anchor !== undefined && seqDiff(s, anchor) <= 0) return;
+    if (anchor !== undefined && this.anchorTimestamp !== undefined && seqDiff(s, anchor) === 1) {
       const step = (tsDiff(timestamp, this.anchorTimestamp) * 1000) / this.clockRate;
       if (step >= this.nominalPtimeMs / 4 && step <= this.nominalPtimeMs * 4) this.ptimeMs = step;
     }
     this.anchorTimestamp = timestamp >>> 0;
-    this.anchor = { seq: s, arrivalMs };
+    this.anchorSeq = s;
+    this.anchorArrivalMs = arrivalMs;
     this.reported = 0;
+  }
+
+  /** One |D| into the window: the oldest leaves the ring and the sorted copy, the new one is inserted in order. */
+  private addSpread(v: number): void {
+    const sorted = this.sortedSpread;
+    let n = this.spreadCount;
+    if (n === JITTER_WINDOW) {
+      const old = this.spread[this.spreadHead] as number;
+      let i = 0;
+      while (i < n - 1 && sorted[i] !== old) i++;
+      sorted.copyWithin(i, i + 1, n);
+      n--;
+      this.spread[this.spreadHead] = v;
+      this.spreadHead = (this.spreadHead + 1) % JITTER_WINDOW;
+    } else {
+      this.spread[n] = v;
+    }
+    let j = n;
+    while (j > 0 && (sorted[j - 1] as number) > v) {
+      sorted[j] = sorted[j - 1] as number;
+      j--;
+    }
+    sorted[j] = v;
+    this.spreadCount = n + 1;
   }
 
   /** When `seq` is expected to arrive (ms), or undefined before the first packet. */
   expectedArrivalMs(seq: number): number | undefined {
-    const a = this.anchor;
-    return a ? a.arrivalMs + seqDiff(seq16(seq), a.seq) * this.ptimeMs : undefined;
+    const a = this.anchorSeq;
+    return a === undefined ? undefined : this.anchorArrivalMs + seqDiff(seq16(seq), a) * this.ptimeMs;
   }
 
   /** The numbers beyond the anchor newly overdue at `nowMs` (each reported once), oldest first. */
-  overdue(nowMs: number): number[] {
-    const a = this.anchor;
-    if (!a) return [];
-    // anchor + j is overdue once a.arrivalMs + j·ptime + margin < now.
-    const upTo = Math.min(this.maxPerSilence, Math.ceil((nowMs - this.marginMs() - a.arrivalMs) / this.ptimeMs) - 1);
+  overdue(nowMs: number): readonly number[] {
+    const a = this.anchorSeq;
+    if (a === undefined) return NONE;
+    // anchor + j is overdue once anchor arrival + j·ptime + margin < now.
+    const upTo = Math.min(this.maxPerSilence, Math.ceil((nowMs - this.marginMs() - this.anchorArrivalMs) / this.ptimeMs) - 1);
+    // The usual answer on every arrival and receive tick: nothing new (no array made for it).
+    if (upTo <= this.reported) return NONE;
     const out: number[] = [];
-    for (let j = this.reported + 1; j <= upTo; j++) out.push(seqAdd(a.seq, j));
-    if (out.length > 0) this.reported = upTo;
+    for (let j = this.reported + 1; j <= upTo; j++) out.push(seqAdd(a, j));
+    this.reported = upTo;
     this.total += out.length;
     return out;
   }

@@ -56,3 +56,8 @@ export const byeCodec: RtcpBodyCodec<RtcpBye> = {
     }
   },
 };
+
+/** Our BYE (RFC 3550 §6.6): our SSRC, and the reason if given, cut to the 255 octets its length field allows. */
+export function byePacket(ssrc: number, reason?: string): RtcpBye {
+  return { type: 'bye', padding: 0, ssrcs: [ssrc], reason: reason === undefined ? undefined : Buffer.from(reason, 'utf8').subarray(0, 255) };
+}

@@ -27,6 +27,8 @@ export class AesCmCipher {
   private readonly blockWord3: Uint32Array;
   private readonly ivWords = new Uint32Array(4);
   private readonly ivBytes = new Uint8Array(this.ivWords.buffer);
+  /** `counters` cut to k blocks, made on first use of each length (a packet size repeats): no view per packet. */
+  private readonly counterViews: (Buffer | undefined)[] = [];
 
   constructor(key: Buffer) {
     this.key = key;
@@ -52,9 +54,10 @@ export class AesCmCipher {
       createCipheriv('aes-128-ctr', this.key, iv).update(src).copy(dst, dstOffset);
       return;
     }
-    this.ivBytes.set(iv.subarray(0, 14));
-    this.ivBytes[14] = 0;
-    this.ivBytes[15] = 0;
+    const ivb = this.ivBytes;
+    for (let i = 0; i < 14; i++) ivb[i] = iv[i] as number;
+    ivb[14] = 0;
+    ivb[15] = 0;
     const [w0 = 0, w1 = 0, w2 = 0, w3 = 0] = this.ivWords;
     const cw = this.counterWords;
     for (let k = 0, o = 0; k < blocks; k++, o += 4) {
@@ -63,7 +66,7 @@ export class AesCmCipher {
       cw[o + 2] = w2;
       cw[o + 3] = w3 | (this.blockWord3[k] ?? 0);
     }
-    const ks = this.ecb.update(this.counters.subarray(0, blocks * BLOCK));
+    const ks = this.ecb.update((this.counterViews[blocks] ??= this.counters.subarray(0, blocks * BLOCK)));
     const dstAt = dst.byteOffset + dstOffset;
     let i = 0;
     if (((src.byteOffset | ks.byteOffset | dstAt) & 3) === 0) {

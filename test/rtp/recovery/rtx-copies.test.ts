@@ -163,7 +163,7 @@ describe('the NACK scheduler sends a first request once more (echoSpacingMs), as
     const s = scheduler({ echoSpacingMs: 20, guardMs: () => 5, ...(deadlineDelayMs !== undefined ? { deadlineOf: (seq: number) => dueAt(seq) + deadlineDelayMs } : {}) });
     s.onArrival(100, 0);
     s.onArrival(102, 40);
-    const out: number[][] = [];
+    const out: (readonly number[])[] = [];
     for (const t of polls) {
       if (answerAtMs !== undefined && t >= answerAtMs && s.pending().includes(101)) s.onArrival(101, answerAtMs, true);
       out.push(s.due(t));
