@@ -36,7 +36,8 @@
  *
  * Heavy-tailed: the long memory's 99th percentile is at least ENTER_P99_MS and ENTER_RATIO times its 90th
  * (Lomax α = 3: about 3.2; Gaussian jitter, a LAN or a WAN: under 2; bursts of a starved sender: the body
- * itself is wide, under 1.5). Left below LEAVE_RATIO or LEAVE_P99_MS.
+ * itself is wide, under 1.5), and at least ENTER_RUNS separate runs of late packets have been seen (one
+ * spike's packets are one run: one event is no tail). Left below LEAVE_RATIO or LEAVE_P99_MS.
  */
 import { DelayHistogram } from './jb-delay-histogram.js';
 
@@ -85,6 +86,18 @@ const ENTER_RATIO = 2.5;
 const ENTER_P99_MS = 30;
 const LEAVE_RATIO = 2;
 const LEAVE_P99_MS = 20;
+/**
+ * Entered only once at least this many separate runs of packets ENTER_P99_MS or more late (a run:
+ * consecutive such packets) have been seen in the call, outside disturbances. A delay spike holds
+ * packets back and releases them together, each a packet time less late than the one before: one run.
+ * In a call's first seconds the run of one tall spike is more than 1 % of the memory, and a WAN with an
+ * early spike or two looked heavy-tailed until the memory grew (its delay rising towards the start-up
+ * cover meanwhile: 200 ms within 5 s). That is one or two events, not a distribution. A heavy-tailed path's late packets recur: a mobile
+ * path has a few such runs a second, so waiting for three costs it nothing (the seeded mobile traces
+ * score the same with three as with six). A guard for the young memory only: later in a call any path
+ * with spikes has shown more runs than that, and the quantiles alone decide, as they did before.
+ */
+const ENTER_RUNS = 3;
 
 export class HeavyTailTarget {
   private readonly o: HeavyTailOptions;
@@ -99,6 +112,11 @@ export class HeavyTailTarget {
   private checkedAt = -Infinity;
   private target = 0;
   private movedAt = 0;
+  /** Whether the last packet was ENTER_P99_MS or more late, and the runs of such packets so far (up to ENTER_RUNS). */
+  private inRun = false;
+  private runs = 0;
+  /** The table the quantile reads, built once (not an array literal per call). */
+  private readonly tables: readonly DelayHistogram[];
 
   constructor(o: HeavyTailOptions) {
     this.o = o;
@@ -106,6 +124,7 @@ export class HeavyTailTarget {
     this.hist = new DelayHistogram(binMs, o.maxDelayMs + 2 * o.ptimeMs, Math.exp(-o.ptimeMs / LONG_FORGET_MS),
       o.startForgetWeight, Math.ceil(START_FORGET_MS / o.ptimeMs));
     this.pending = new DelayHistogram(binMs, o.maxDelayMs + 2 * o.ptimeMs, Math.exp(-o.ptimeMs / LONG_FORGET_MS));
+    this.tables = [this.hist];
   }
 
   /** Whether the path is heavy-tailed now (then `targetAt` is the target). */
@@ -129,6 +148,7 @@ export class HeavyTailTarget {
     }
     (episode === 'none' ? this.hist : this.pending).add(r);
     const disturbed = episode === 'confirmed';
+    if (!disturbed) this.trackRun(r);
     this.samples++;
     this.latest = Math.max(this.latest, r);
     if (arrivalMs - this.checkedAt < CHECK_EVERY_MS || this.samples * this.o.ptimeMs < CHECK_FROM_MS) return;
@@ -137,7 +157,7 @@ export class HeavyTailTarget {
     const p99 = this.hist.quantile(0.99);
     const heavy = !disturbed && (this.active
       ? p99 >= LEAVE_P99_MS && p99 >= LEAVE_RATIO * p90
-      : p99 >= ENTER_P99_MS && p99 >= ENTER_RATIO * p90);
+      : p99 >= ENTER_P99_MS && p99 >= ENTER_RATIO * p90 && this.runs >= ENTER_RUNS);
     if (heavy && !this.active) {
       // From the general controller's target, but no higher than the start-up cover goes.
       this.target = Math.min(current, START_COVER_SHARE * this.o.maxDelayMs);
@@ -150,6 +170,13 @@ export class HeavyTailTarget {
     this.active = heavy;
   }
 
+  /** Run bookkeeping for one packet (see ENTER_RUNS). */
+  private trackRun(r: number): void {
+    const late = r >= ENTER_P99_MS;
+    if (late && !this.inRun && this.runs < ENTER_RUNS) this.runs++;
+    this.inRun = late;
+  }
+
   /** A disturbance suspicion or episode ended; `keep`: its samples join the long memory. */
   episodeEnded(keep: boolean): void {
     if (keep) this.hist.absorb(this.pending);
@@ -158,7 +185,7 @@ export class HeavyTailTarget {
 
   /** The target at `arrivalMs` covering quantile `q` of the long memory (see the header). */
   targetAt(arrivalMs: number, q: number): number {
-    const want = DelayHistogram.quantileOf([this.hist], q, TAIL_BASIS_MS / this.o.ptimeMs);
+    const want = DelayHistogram.quantileOf(this.tables, q, TAIL_BASIS_MS / this.o.ptimeMs);
     const dt = Math.max(0, arrivalMs - this.movedAt) / 1000;
     this.movedAt = arrivalMs;
     const slow = Math.min(this.target + RISE_MS_PER_S * dt, Math.max(this.target - FALL_MS_PER_S * dt, want));

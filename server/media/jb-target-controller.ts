@@ -88,18 +88,18 @@ const MIN_TAIL_BASIS_MS = 10_000;
  * together) keeps the whole basis; a sender whose packets come in bursts, or that runs slower than
  * real time, is late again and again from the first packets on, and its tail is soon counted against
  * the samples actually seen, as without a basis (otherwise the quantile sits below the recurring
- * lateness and every burst is concealed: baresip's 4 ms L16). Counted also while the initial target
- * is held.
+ * lateness and every burst is concealed: baresip's 4 ms L16).
  */
 const LATE_EVENT_GAP_MS = 100;
 const LATE_EVENT_MARGIN_MS = 1;
 /**
- * Events are counted from this many packets on, or from the end of the initial hold (INITIAL_HOLD_MS
- * of packets) if that comes first: before, the allowed tail is the whole table. From the end of the
- * hold the target is the young quantile, so a packet beyond it is evidence; waiting for 100 packets
- * left 20 ms streams a second longer at a target far below a heavy-tailed path's body (7–30 ms where
- * one mobile packet in ten is more than 23 ms late), and about one frame in six of that second was
- * concealed.
+ * Against that tail, events are counted from this many packets on, or from the end of the initial hold
+ * (INITIAL_HOLD_MS of packets) if that comes first: before, the young table's tail is a handful of
+ * samples and says nothing. While the initial target is held, a packet later than that target is the
+ * event: it is late against the target in force, as later packets are against the young quantile.
+ * Counted only from the end of the hold, the spike a mobile path showed in its first second was
+ * forgotten (the table forgets its first seconds fast) and the hold ended with the target falling to
+ * the young quantile's 18–30 ms, below a mobile path's body (one packet in ten more than 23 ms late).
  */
 const LATE_EVENT_MIN_PACKETS = 100;
 /** The initial target is held until this much time's worth of packets has been seen, unless packets are later. */
@@ -155,6 +155,9 @@ export class TargetController {
   private longTarget: number;
   /** The target on heavy-tailed paths (see jb-heavy-tail.ts). */
   private readonly heavy: HeavyTailTarget;
+  /** The tables the quantile reads, built once (not an array literal per packet). */
+  private readonly longTables: readonly DelayHistogram[];
+  private readonly allTables: readonly DelayHistogram[];
 
   constructor(o: TargetControllerOptions) {
     this.o = o;
@@ -168,6 +171,8 @@ export class TargetController {
     this.lnTail = Math.log(1 - o.quantile);
     this.jicoRate = o.jicoBudget;
     this.heavy = new HeavyTailTarget(o);
+    this.longTables = [this.hist];
+    this.allTables = [this.hist, this.episodeHist];
   }
 
   /** The target delay now, ms. */
@@ -212,13 +217,15 @@ export class TargetController {
     this.heavy.observe(arrivalMs, r, jumpMs, this.target, this.episode);
     if (this.episode === 'none') this.hist.add(r);
     else this.episodeHist.add(r);
-    // Late events: packets beyond the tail the start-up basis allows (see MIN_TAIL_BASIS_MS).
+    // Late events: packets beyond the tail the start-up basis allows, or while the initial target is
+    // held, beyond that target (see MIN_TAIL_BASIS_MS and LATE_EVENT_MIN_PACKETS).
     if (arrivalMs - this.basisTailAt >= 10) {
       this.basisTailAt = arrivalMs;
-      this.basisTail = DelayHistogram.quantileOf([this.hist], this.budgetQuantile(), this.tailBasisSamples());
+      this.basisTail = DelayHistogram.quantileOf(this.longTables, this.budgetQuantile(), this.tailBasisSamples());
     }
     const warm = this.measured * this.o.ptimeMs >= INITIAL_HOLD_MS;
-    if ((warm || this.measured >= LATE_EVENT_MIN_PACKETS) && r > this.basisTail + LATE_EVENT_MARGIN_MS && arrivalMs - this.lateEventAt >= LATE_EVENT_GAP_MS) {
+    const beyond = warm || this.measured >= LATE_EVENT_MIN_PACKETS ? this.basisTail : this.target;
+    if (r > beyond + LATE_EVENT_MARGIN_MS && arrivalMs - this.lateEventAt >= LATE_EVENT_GAP_MS) {
       this.lateEvents++;
       this.lateEventAt = arrivalMs;
     }
@@ -241,7 +248,6 @@ export class TargetController {
       this.attack = Math.max(this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS), this.overRunMin);
       this.attackAt = arrivalMs;
     }
-    // Hold the initial target until INITIAL_HOLD_MS of packets has been seen, unless packets are later than it.
     if (this.heavy.isActive) {
       if (arrivalMs - this.lastTargetCalcMs >= 10) {
         this.lastTargetCalcMs = arrivalMs;
@@ -251,12 +257,13 @@ export class TargetController {
       }
       return;
     }
+    // Hold the initial target until INITIAL_HOLD_MS of packets has been seen, unless packets are later than it.
     if ((warm || r > this.target) && (r > this.target || arrivalMs - this.lastTargetCalcMs >= 10 || jumpMs !== 0)) {
       this.lastTargetCalcMs = arrivalMs;
       const minSamples = this.tailBasisSamples();
-      this.longTarget = DelayHistogram.quantileOf([this.hist], this.budgetQuantile(), minSamples) + this.o.marginMs;
+      this.longTarget = DelayHistogram.quantileOf(this.longTables, this.budgetQuantile(), minSamples) + this.o.marginMs;
       let q = this.longTarget;
-      if (this.episode !== 'none') q = DelayHistogram.quantileOf([this.hist, this.episodeHist], this.budgetQuantile(), minSamples) + this.o.marginMs;
+      if (this.episode !== 'none') q = DelayHistogram.quantileOf(this.allTables, this.budgetQuantile(), minSamples) + this.o.marginMs;
       q = Math.max(q, this.attack * Math.exp(-(arrivalMs - this.attackAt) / ATTACK_DECAY_MS));
       if (!warm) q = Math.max(q, this.target);
       this.target = Math.min(this.o.maxDelayMs, Math.max(this.o.minDelayMs, q));

@@ -568,10 +568,14 @@ export class JitterBuffer {
     return adj;
   }
 
+  /**
+   * Every missing frame is built with the same fields in the same order (absent ones undefined), so that
+   * all of them share one hidden class: frames built with or without `seq`/`timestamp`, or with fields
+   * added after creation, were several shapes, and the output's code that reads them deoptimised on
+   * each new one ("wrong map").
+   */
   private missing(reason: MissingReason, timestamp?: number): PlayoutFrame {
-    const f: PlayoutFrame = { kind: 'missing', reason, adjustSamples: 0 };
-    if (timestamp !== undefined) f.timestamp = ts32(timestamp);
-    return f;
+    return { kind: 'missing', reason, seq: undefined, timestamp: timestamp === undefined ? undefined : ts32(timestamp), adjustSamples: 0 };
   }
 
   private conceal(reason: 'lost' | 'underrun', seq?: number, ts?: number): PlayoutFrame {
@@ -586,9 +590,6 @@ export class JitterBuffer {
     } else {
       this.inUnderrunRun = false;
     }
-    const f: PlayoutFrame = { kind: 'missing', reason, adjustSamples: 0 };
-    if (seq !== undefined) f.seq = seq16(seq);
-    f.timestamp = ts32(ts ?? this.pointerTs);
-    return f;
+    return { kind: 'missing', reason, seq: seq === undefined ? undefined : seq16(seq), timestamp: ts32(ts ?? this.pointerTs), adjustSamples: 0 };
   }
 }

@@ -60,12 +60,55 @@ describe('HeavyTailTarget regime', () => {
     for (const keep of [false, true]) {
       const h = new HeavyTailTarget(OPTS);
       let t = feed(h, 0, 30, DISTRIBUTIONS.lan as () => number);
-      t = feed(h, t, 1, () => 250, keep ? 'suspect' : 'confirmed');
+      // Five runs of six packets 250 ms late: separate events, not one spike's run.
+      let k = 0;
+      t = feed(h, t, 1, () => (k++ % 10 < 6 ? 250 : 2), keep ? 'suspect' : 'confirmed');
       h.episodeEnded(keep);
       feed(h, t, 5, DISTRIBUTIONS.lan as () => number);
-      // 50 samples of 250 ms in 1800: heavy-tailed when kept, nothing when dropped.
+      // 30 samples of 250 ms in 1800: heavy-tailed when kept, nothing when dropped.
       expect(h.isActive).toBe(keep);
     }
+  });
+});
+
+describe('HeavyTailTarget runs of late packets', () => {
+  // A WAN's body (Gaussian σ 5 ms) with delay spikes at the given packets: a spike of height h holds
+  // packets back and releases them together, each a packet time (20 ms) less late than the one before,
+  // so its packets are one run. In the first seconds one or two such runs are more than 1 % of the
+  // memory (its p99 far above 2.5 × its p90), but they are one or two events, not a tail.
+  const rows: { spikes: [atPacket: number, heightMs: number][]; heavy: boolean }[] = [
+    { spikes: [[30, 146]], heavy: false },
+    { spikes: [[30, 146], [110, 74]], heavy: false },
+    { spikes: [[30, 146], [70, 74], [110, 74]], heavy: true },
+  ];
+  for (const { spikes, heavy } of rows) {
+    it(`${heavy ? 'takes' : 'does not take'} a WAN with ${spikes.length} spike${spikes.length > 1 ? 's' : ''} in its first 3 s for heavy-tailed`, () => {
+      const g = mulberry32(11);
+      const body = () => Math.max(0, 5 * Math.sqrt(-2 * Math.log(1 - g())) * Math.cos(2 * Math.PI * g()));
+      const h = new HeavyTailTarget(OPTS);
+      const seen: boolean[] = [];
+      for (let i = 0; i < 400; i++) {
+        let r = body();
+        for (const [at, height] of spikes) if (i >= at) r = Math.max(r, height - PTIME * (i - at));
+        h.observe(i * PTIME, r, 0, 40, 'none');
+        seen.push(h.isActive);
+      }
+      // Checked every second from 3 s on: never (or, with three runs, from the first check).
+      expect(seen.some((x) => x)).toBe(heavy);
+      expect(seen[(3000 / PTIME) | 0]).toBe(heavy);
+    });
+  }
+
+  it('does not count the runs of a confirmed disturbance', () => {
+    const h = new HeavyTailTarget(OPTS);
+    let k = 0;
+    let t = feed(h, 0, 3, () => (k++ % 10 < 3 ? 100 : 2), 'confirmed');
+    h.episodeEnded(false);
+    // Then one spike: a single run of late packets in a calm memory.
+    let i = 0;
+    t = feed(h, t, 1, () => Math.max(2, 146 - PTIME * i++));
+    feed(h, t, 2, () => 2);
+    expect(h.isActive).toBe(false);
   });
 });
 
@@ -211,6 +254,16 @@ describe('jitter buffer on held-out mobile traces (seeds 6–15, 300 s each)', (
     // Seed 10 has 1 % of its packets later than the 300 ms maximum: no delay the buffer may use covers it.
     expect(scores.filter((s) => s.addedP95 <= 220 && s.jicoPct <= 1).length).toBeGreaterThanOrEqual(6);
     for (const s of scores) expect(s.jb.resyncs).toBe(0);
+  });
+});
+
+describe('jitter buffer on a WAN with two early spikes (wan seed 11, 300 s)', () => {
+  it('is not taken for heavy-tailed, so its delay does not climb towards the start-up cover', () => {
+    const s = simulateTrace({ trace: generateTrace({ profile: 'wan', seed: 11 }), jb: { mode: 'adaptive', minDelayMs: 0, maxDelayMs: 300, pullPeriodMs: 5 } });
+    // Taken for heavy-tailed from 3 s to 8 s (two spikes' runs in 150 packets), its delay rose to
+    // 200 ms and the p99 was 128 ms; the other WAN seeds' p99 is 33–50 ms.
+    expect(s.addedP99).toBeLessThan(70);
+    expect(s.jicoPct).toBeLessThan(1);
   });
 });
 

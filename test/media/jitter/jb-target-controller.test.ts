@@ -82,16 +82,14 @@ describe('TargetController minimum tail basis in the first seconds', () => {
   });
 });
 
-describe('TargetController late events from the end of the initial hold', () => {
+describe('TargetController late events', () => {
   // Calm packets with one packet in ten 60 ms late from `from` on; the target after `until` packets.
   // Late events (lateness recurring beyond the young tail) shrink the tail basis, so the target covers
-  // the recurring lateness once they are counted: from the end of the 1 s hold, or from 100 packets
-  // when that comes first (packets shorter than 10 ms).
+  // the recurring lateness once they are counted: against the young tail from the end of the 1 s hold,
+  // or from 100 packets when that comes first (packets shorter than 10 ms).
   const rows: { ptimeMs: number; from: number; until: number; covered: boolean; why: string }[] = [
     { ptimeMs: 20, from: 50, until: 100, covered: true, why: 'counted from the end of the 1 s hold (50 packets), before 100 packets' },
-    { ptimeMs: 20, from: 0, until: 50, covered: false, why: 'not counted while the initial target is held' },
     { ptimeMs: 4, from: 100, until: 200, covered: true, why: 'counted from 100 packets (0.4 s), before the hold ends' },
-    { ptimeMs: 4, from: 0, until: 100, covered: false, why: 'not counted before 100 packets' },
   ];
   for (const { ptimeMs, from, until, covered, why } of rows) {
     it(`${covered ? 'covers' : 'does not yet cover'} lateness recurring in ${ptimeMs} ms packets ${from}–${until}: ${why}`, () => {
@@ -99,6 +97,24 @@ describe('TargetController late events from the end of the initial hold', () => 
       for (let i = 0; i < until; i++) tc.observe(i * ptimeMs, i >= from && i % 10 === 5 ? 60 : calm(i), 0);
       if (covered) expect(tc.targetMs).toBeGreaterThan(55);
       else expect(tc.targetMs).toBeLessThan(55);
+    });
+  }
+
+  // While the initial target (10 ms) is held, a packet later than it is an event: late against the
+  // target in force. Rows: packets 60 ms late (the others calm, 0–4 ms), the target read after packet 75
+  // (0.5 s past the hold). Counted only from the end of the hold, the two in it were no evidence, and
+  // the target fell to the calm body's 5 ms.
+  const held: { late: number[]; covered: boolean; why: string }[] = [
+    { late: [30, 40, 60, 70], covered: true, why: 'the two in the hold count as well as the two after it' },
+    { late: [60, 70], covered: false, why: 'two after the hold only: one late packet in the tail the basis allows' },
+    { late: [20, 30, 40], covered: false, why: 'lateness in the hold alone, forgotten fast with the table\'s first second, does not hold the target up' },
+  ];
+  for (const { late, covered, why } of held) {
+    it(`${covered ? 'covers' : 'does not cover'} packets ${late.join(', ')} of the first 75 (20 ms packets) 60 ms late: ${why}`, () => {
+      const tc = new TargetController({ ...opts, initialTargetMs: 10 });
+      for (let i = 0; i < 75; i++) tc.observe(i * PTIME, late.includes(i) ? 60 : calm(i), 0);
+      if (covered) expect(tc.targetMs).toBeGreaterThan(55);
+      else expect(tc.targetMs).toBeLessThanOrEqual(5);
     });
   }
 });
