@@ -80,7 +80,10 @@ export interface AudioEncoder {
   readonly samplesPerFrame: number;
   readonly channels: number;
   readonly sampleRate: number;
-  /** frame: interleaved, length samplesPerFrame * channels. Returns the RTP payload. */
+  /**
+   * frame: interleaved, length samplesPerFrame * channels (read, never kept). Returns the RTP payload,
+   * a new buffer that the caller may keep (the loss-recovery stage keeps it for RTX and RED).
+   */
   encode(frame: Float32Array): Buffer;
   /** Idempotent. */
   close(): void;
@@ -95,10 +98,15 @@ export interface AudioDecoder {
    * Decodes one RTP payload into interleaved samples. A payload may carry a different duration
    * than the configured packet time (the far end chose another ptime): all of it is returned.
    * Throws AcipError(CODEC_BAD_PAYLOAD) on a malformed payload; callers count it and conceal.
-   * The array is new (the decoder keeps no reference to it): the playout adapter hands out views of it.
+   * The array is the decoder's own, reused (no allocation per frame): it is valid until the next
+   * `decode` or `conceal` call; the caller must not write it and copies what it keeps (the playout
+   * adapter copies it into its FIFO).
    */
   decode(payload: Buffer): Float32Array;
-  /** Exactly one frame (samplesPerFrame * channels samples) standing in for one lost packet; a new array too. */
+  /**
+   * Exactly one frame (samplesPerFrame * channels samples) standing in for one lost packet; the
+   * decoder's own array too, valid until the next `decode` or `conceal`.
+   */
   conceal(): Float32Array;
   /** Idempotent. */
   close(): void;

@@ -12,12 +12,15 @@ export const FADE_MS = 10;
 
 export class FadeConcealer {
   private last: Float32Array;
+  /** What `conceal` returns: this concealer's own array, rewritten by each call. */
+  private readonly out: Float32Array;
   /** Sample frames concealed since the last good packet. */
   private concealed = 0;
   private readonly fadeSamples: number;
 
   constructor(private readonly samplesPerFrame: number, private readonly channels: number, sampleRate: number) {
     this.last = new Float32Array(samplesPerFrame * channels);
+    this.out = new Float32Array(samplesPerFrame * channels);
     this.fadeSamples = Math.max(1, Math.round((sampleRate * FADE_MS) / 1000));
   }
 
@@ -33,9 +36,10 @@ export class FadeConcealer {
     this.concealed = 0;
   }
 
-  /** Exactly one frame: the last frame again, faded towards silence. */
+  /** Exactly one frame: the last frame again, faded towards silence (valid until the next call). */
   conceal(): Float32Array {
-    const out = new Float32Array(this.samplesPerFrame * this.channels);
+    const out = this.out;
+    out.fill(0);
     for (let i = 0; i < this.samplesPerFrame; i++) {
       // Linear gain from 1 down to exactly 0 after fadeSamples (per time instant, all channels alike).
       const left = this.fadeSamples - this.concealed;

@@ -30,6 +30,8 @@ export abstract class FrameEncoder implements AudioEncoder {
 export abstract class FadeConcealingDecoder implements AudioDecoder {
   readonly samplesPerFrame: number;
   private readonly plc: FadeConcealer;
+  /** The decoded samples `decode` returns: rewritten by each call (AudioDecoder: valid until the next). */
+  private out = new Float32Array(0);
   private closed = false;
   constructor(protected readonly id: string, readonly sampleRate: number, readonly channels: number, ptimeMs: number) {
     this.samplesPerFrame = samplesPerPtime(sampleRate, ptimeMs);
@@ -41,8 +43,16 @@ export abstract class FadeConcealingDecoder implements AudioDecoder {
     this.plc.good(out);
     return out;
   }
-  /** Samples of one payload; throws CODEC_BAD_PAYLOAD when it is malformed. */
+  /**
+   * Samples of one payload, written into `this.output(n)` and returned; throws CODEC_BAD_PAYLOAD
+   * when it is malformed.
+   */
   protected abstract decodePayload(payload: Buffer): Float32Array;
+  /** The decoder's output array, `n` samples long (the same one while payloads keep their size). */
+  protected output(n: number): Float32Array {
+    if (this.out.length !== n) this.out = new Float32Array(n);
+    return this.out;
+  }
   /** A fade of the last good frame (fade-concealer.ts). */
   conceal(): Float32Array {
     return this.plc.conceal();

@@ -104,7 +104,7 @@ class G711Decoder extends FadeConcealingDecoder {
   protected decodePayload(payload: Buffer): Float32Array {
     if (payload.length === 0) throw new AcipError(CODEC_BAD_PAYLOAD, `${this.id}: empty payload`);
     const t = this.law === 'A' ? ALAW_TO_LINEAR : ULAW_TO_LINEAR;
-    const out = new Float32Array(payload.length);
+    const out = this.output(payload.length);
     for (let i = 0; i < payload.length; i++) out[i] = (t[payload[i] as number] as number) / 32768;
     return out;
   }

@@ -24,7 +24,7 @@ class G722AudioEncoder extends FrameEncoder {
   }
   protected encodeFrame(frame: Float32Array): Buffer {
     for (let i = 0; i < frame.length; i++) this.pcm[i] = floatToInt16(frame[i] as number);
-    const out = Buffer.alloc(this.samplesPerFrame >> 1);
+    const out = Buffer.allocUnsafe(this.samplesPerFrame >> 1);
     this.enc.encode(this.pcm, out);
     return out;
   }
@@ -37,13 +37,16 @@ class G722AudioEncoder extends FrameEncoder {
  */
 class G722AudioDecoder extends FadeConcealingDecoder {
   private readonly dec = new G722Decoder();
+  /** 16-bit samples of the last payload (two per code byte), reused while payloads keep their size. */
+  private pcm = new Int16Array(0);
   constructor(ptimeMs: number) {
     super('G722', G722_AUDIO_RATE, 1, ptimeMs);
   }
   protected decodePayload(payload: Buffer): Float32Array {
     if (payload.length === 0) throw new AcipError(CODEC_BAD_PAYLOAD, 'G722: empty payload');
-    const pcm = this.dec.decode(payload);
-    const out = new Float32Array(pcm.length);
+    if (this.pcm.length !== payload.length * 2) this.pcm = new Int16Array(payload.length * 2);
+    const pcm = this.dec.decode(payload, this.pcm);
+    const out = this.output(pcm.length);
     for (let i = 0; i < pcm.length; i++) out[i] = (pcm[i] as number) / 32768;
     return out;
   }

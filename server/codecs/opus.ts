@@ -39,7 +39,7 @@ import {
 } from './codec.js';
 import { fmtpDefaultsOf, formatFmtpWithTable, OPUS_FMTP, parseFmtpWithTable } from './fmtp.js';
 import { MAX_PACKET_BYTES, OPUS_APPLICATION, OPUS_AUTO, OPUS_BANDWIDTH, OPUS_CTL, OPUS_MODE, OpusDecodeError, OpusNative } from './opus/opus-native.js';
-import { buildOpusPacket, lossPacket, parseOpusPacket, parseToc } from './opus/opus-packet.js';
+import { buildOpusPacket, checkOpusPacket, lossPacket, parseOpusPacket, parseToc } from './opus/opus-packet.js';
 import { badParams, checkFrame, validateCommon } from './params.js';
 
 export const OPUS_PTIMES_MS = [2.5, 5, 10, 20, 40, 60] as const;
@@ -158,7 +158,7 @@ class OpusDecoder implements AudioDecoder {
     if (payload.length === 0) throw new AcipError(CODEC_BAD_PAYLOAD, 'opus: empty payload');
     if (payload.length > MAX_PACKET_BYTES) throw new AcipError(CODEC_BAD_PAYLOAD, `opus: payload of ${payload.length} bytes`);
     // Check the framing ourselves first (RFC 6716 §3.4) so the error says what is wrong.
-    parseOpusPacket(payload);
+    checkOpusPacket(payload);
     let pcm: Float32Array;
     try {
       pcm = this.native.decodeFloat(payload);
@@ -181,9 +181,12 @@ class OpusDecoder implements AudioDecoder {
       const missing = need - this.held.length;
       // As many zero-length frames as fit in what is missing (at least one, at most 120 ms).
       const count = Math.max(1, Math.min(Math.floor(missing / this.channels / tocFrame), Math.floor(5760 / ((tocFrame * 48000) / this.sampleRate))));
+      // The binding's own array, valid until its next decode: returned as is when it is the frame,
+      // copied when it is held across calls.
       const plc = this.native.decodeFloat(lossPacket(this.lastToc, count));
       if (plc.length === 0) return padTo(this.held, need);
-      if (this.held.length === 0) this.held = plc;
+      if (this.held.length === 0 && plc.length === need) return plc;
+      if (this.held.length === 0) this.held = plc.slice();
       else {
         const joined = new Float32Array(this.held.length + plc.length);
         joined.set(this.held);

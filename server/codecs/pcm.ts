@@ -62,7 +62,7 @@ class PcmDecoder extends FadeConcealingDecoder {
       throw new AcipError(CODEC_BAD_PAYLOAD, `${this.id}: payload of ${payload.length} bytes is not a whole number of ${unit}-byte sample frames`);
     }
     const n = payload.length / bps;
-    const out = new Float32Array(n);
+    const out = this.output(n);
     if (this.bits === 16) {
       for (let i = 0; i < n; i++) out[i] = payload.readInt16BE(i * 2) / INT16_SCALE;
     } else {

@@ -33,7 +33,11 @@ export interface AudioSource {
   readonly kind: string;
   readonly sampleRate: number;
   readonly channels: number;
-  /** Exactly `frames × channels` interleaved samples. Never blocks; the result is the caller's to keep. */
+  /**
+   * Exactly `frames × channels` interleaved samples. Never blocks. The result is the source's own
+   * array, valid until the next `read` (a source reuses it: no allocation per frame); the caller
+   * must not write it and copies what it keeps.
+   */
   read(frames: number): Float32Array;
   stats(): AudioSourceStats;
   on<K extends keyof AudioIoEvents>(event: K, fn: (...args: AudioIoEvents[K]) => void): () => void;
@@ -45,7 +49,10 @@ export interface AudioSink {
   readonly kind: string;
   readonly sampleRate: number;
   readonly channels: number;
-  /** Takes a frame of `n × channels` interleaved samples. Never blocks. */
+  /**
+   * Takes a frame of `n × channels` interleaved samples. Never blocks. The frame is the caller's and
+   * may be overwritten after the call: a sink copies what it keeps.
+   */
   write(frame: Float32Array): void;
   stats(): AudioSinkStats;
   on<K extends keyof AudioIoEvents>(event: K, fn: (...args: AudioIoEvents[K]) => void): () => void;

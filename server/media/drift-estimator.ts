@@ -61,23 +61,36 @@ const SHORT_OVERRIDE_MS = 15;
  * Theil–Sen slope over pairs at least half the history apart (≈ m²/8 of them): the long baselines carry
  * the slope, and the cost stays small. NaN when there are no such pairs.
  */
+/**
+ * Pairwise slopes of a fit, reused by every estimator of the thread (the fit runs synchronously to the
+ * end): a fit allocates nothing but a view, and sorts numbers with no comparator closure.
+ */
+let slopeScratch = new Float64Array(256);
+
 function theilSenSlope(w: readonly MinPoint[]): number {
-  const slopes: number[] = [];
   const half = Math.max(1, Math.floor(w.length / 2));
+  let n = 0;
   for (let i = 0; i + half < w.length; i++) {
     const a = w[i] as MinPoint;
     for (let j = i + half; j < w.length; j++) {
       const b = w[j] as MinPoint;
       const dt = b.t - a.t;
-      if (dt > 0) slopes.push((b.d - a.d) / dt);
+      if (dt <= 0) continue;
+      if (n === slopeScratch.length) {
+        const grown = new Float64Array(2 * n);
+        grown.set(slopeScratch);
+        slopeScratch = grown;
+      }
+      slopeScratch[n++] = (b.d - a.d) / dt;
     }
   }
-  return median(slopes);
+  return median(slopeScratch.subarray(0, n));
 }
 
-function median(xs: number[]): number {
+/** Median of `xs` (sorted in place, numerically). */
+function median(xs: Float64Array): number {
   if (xs.length === 0) return NaN;
-  xs.sort((x, y) => x - y);
+  xs.sort();
   const m = xs.length >> 1;
   return xs.length % 2 ? (xs[m] as number) : ((xs[m - 1] as number) + (xs[m] as number)) / 2;
 }
@@ -107,7 +120,9 @@ export class DriftEstimator {
   /** The slope moved by the short fit since the floor was last computed: the floor's step is a re-basing, not a route change. */
   private rebased = false;
   private floorT = 0;
-  private floorV: number | undefined;
+  /** The floor at `floorT`: a number field always (NaN before the first sample), so a write boxes nothing. */
+  private floorV = NaN;
+  private hasFloor = false;
   private lastT = 0;
   /** Jump of the floor at the last `add`, beyond what the drift trend predicts (0 when none). */
   lastJumpMs = 0;
@@ -133,9 +148,13 @@ export class DriftEstimator {
 
   /** Floor (minimum transit) expected at local time `t`. Undefined before the first sample. */
   floorAt(t: number): number | undefined {
-    return this.floorV === undefined ? undefined : this.floorV + this.slope * (t - this.floorT);
+    return this.hasFloor ? this.floorV + this.slope * (t - this.floorT) : undefined;
   }
 
+  /**
+   * A new minimum rewrites the open block's (window's) point in place: a point gets its own object only
+   * when its block closes and it joins a history, so a sample allocates nothing.
+   */
   add(t: number, d: number): void {
     this.lastT = t;
     // Floor blocks.
@@ -148,7 +167,8 @@ export class DriftEstimator {
       this.curBlockStart = t;
       this.curBlock = { t, d };
     } else if (d < this.curBlock.d) {
-      this.curBlock = { t, d };
+      this.curBlock.t = t;
+      this.curBlock.d = d;
     }
     // Short fit.
     if (this.curShort === undefined) {
@@ -161,7 +181,8 @@ export class DriftEstimator {
       this.curShort = { t, d };
       this.reestimateShort();
     } else if (d < this.curShort.d) {
-      this.curShort = { t, d };
+      this.curShort.t = t;
+      this.curShort.d = d;
     }
     // Long fit.
     if (this.curWin === undefined) {
@@ -181,7 +202,8 @@ export class DriftEstimator {
       this.curWin = { t, d };
       this.reestimateLong();
     } else if (d < this.curWin.d) {
-      this.curWin = { t, d };
+      this.curWin.t = t;
+      this.curWin.d = d;
     }
     this.recomputeFloor();
   }
@@ -193,7 +215,8 @@ export class DriftEstimator {
     this.curWin = undefined;
     this.shortPts = [];
     this.curShort = undefined;
-    this.floorV = undefined;
+    this.floorV = NaN;
+    this.hasFloor = false;
     this.lastJumpMs = 0;
     this.rebased = false;
   }
@@ -205,6 +228,7 @@ export class DriftEstimator {
     if (this.curBlock) f = Math.min(f, this.curBlock.d + this.slope * (t - this.curBlock.t));
     const predicted = this.floorAt(t);
     this.floorV = f;
+    this.hasFloor = true;
     this.floorT = t;
     this.lastJumpMs = predicted === undefined ? 0 : f - predicted;
     if (this.rebased) {
@@ -240,7 +264,7 @@ export class DriftEstimator {
     const span = (w[w.length - 1] as MinPoint).t - t0;
     const off = Math.abs(s - this.slope);
     if (!(Math.abs(s) <= this.maxSlope) || off <= this.shortOverride || off * span < SHORT_OVERRIDE_MS) return;
-    const c = median(w.map((p) => p.d - s * (p.t - t0)));
+    const c = median(Float64Array.from(w, (p) => p.d - s * (p.t - t0)));
     let fit = 0;
     for (const p of w) if (Math.abs(p.d - s * (p.t - t0) - c) <= this.routeChangeMs / 2) fit++;
     if (fit < SHORT_FIT_SHARE * w.length) return;

@@ -169,7 +169,8 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
 
   private closeWindow(): void {
     const C = this.channels;
-    const out: ChannelLevel[] = [];
+    // The readings are rewritten in place (no objects per window): `snapshot` hands out copies.
+    const out = this.last;
     for (let c = 0; c < C; c++) {
       const peakDbfs = toDbfs(this.accPeak[c]!);
       const rmsDbfs = toDbfs(Math.sqrt(this.accSq[c]! / this.windowFrames));
@@ -179,19 +180,17 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
       } else if (++this.holdAge[c]! > this.holdWindows) {
         this.holdDb[c] = Math.max(peakDbfs, this.holdDb[c]! - this.decayPerWindow);
       }
-      out.push({
-        peakDbfs,
-        rmsDbfs,
-        peakHoldDbfs: this.holdDb[c]!,
-        clipSamples: this.clipSamples[c]!,
-        clipEvents: this.clipEvents[c]!,
-      });
+      const l = out[c]!;
+      l.peakDbfs = peakDbfs;
+      l.rmsDbfs = rmsDbfs;
+      l.peakHoldDbfs = this.holdDb[c]!;
+      l.clipSamples = this.clipSamples[c]!;
+      l.clipEvents = this.clipEvents[c]!;
       this.accPeak[c] = 0;
       this.accSq[c] = 0;
     }
     this.inWindow = 0;
     this.windows++;
-    this.last = out;
     if (this.listenerCount('reading') > 0) this.emit('reading', this.snapshot());
   }
 

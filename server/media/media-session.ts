@@ -530,8 +530,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     const frame = adapter.tick(dueMs);
     const frames = frame.length / (path.decoder?.channels ?? path.params.channels);
     if (this.onPlayout) {
-      const pulled = adapter.lastFrames.map((f) => (f.kind === 'packet' ? 'packet' : f.reason));
-      const spliced = adapter.lastFrames.some((f) => f.adjustSamples !== 0);
+      const last = adapter.lastFrames;
+      const pulled = last.map((f) => (f.kind === 'packet' ? 'packet' : f.reason));
+      const spliced = last.some((f) => f.adjustSamples !== 0);
       const droppedFrames = (path.buffer ? path.buffer.stats().framesDropped : 0) - droppedBefore;
       try {
         this.onPlayout({ outputFrame: path.rxFramesOut, frames, pulled, spliced, droppedFrames });

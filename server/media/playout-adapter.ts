@@ -14,11 +14,12 @@
  * tick (so playout can start on any tick); a sender pause (`gap`) is a codec frame of silence, the
  * span the buffer moves its playout position by.
  *
- * The FIFO is a queue of the decoded frames themselves, never written once queued: a tick that lies
- * within one of them is handed out as a view of it (no copy, no allocation of samples), and only a
- * tick that spans two frames (after a splice, or a packet time that is not a multiple of the tick) is
- * copied into a new array. So `decode` and `conceal` must return a new array per call, as the codec
- * records do (or one that is never written again).
+ * No allocation per tick: the FIFO is one sample array owned by the adapter (grown only if a splice
+ * ever needs more room), each decoded or concealed frame is copied into it (the codec records reuse
+ * their output arrays, valid only until their next call), and each tick is copied out of it into the
+ * adapter's output array, which `tick` returns: valid until the next tick, the caller copies what it
+ * keeps (the session meters it, writes it to the sink, which copies, and pushes it to a loopback input,
+ * which copies too).
  */
 import type { JitterBuffer, PlayoutFrame } from './jitter-buffer.js';
 import { DriftCorrector, type SpliceMode } from './drift-corrector.js';
@@ -37,9 +38,9 @@ export interface PlayoutAdapterOptions {
   codecFrameSamples?: number;
   /** Decoded sample frames per RTP timestamp unit (sampleRate / rtpClockRate; 2 for G.722). */
   unitRatio?: number;
-  /** Decode one packet's payload to interleaved Float32 (a new array: the adapter hands out views of it). */
+  /** Decode one packet's payload to interleaved Float32 (read before the next call: it may be reused). */
   decode(payload: Buffer): Float32Array;
-  /** One frame of concealment for a missing packet (the codec record's concealment; a new array too). */
+  /** One frame of concealment for a missing packet (the codec record's concealment; may be reused too). */
   conceal(reason: 'lost' | 'underrun'): Float32Array;
   crossfadeMs?: number;
   /**
@@ -69,22 +70,28 @@ export interface PlayoutAdapterStats {
 }
 
 export class PlayoutAdapter {
-  /** Decoded audio not yet handed out: whole frames, the first one read from `headOffset` (samples). */
-  private readonly chunks: Float32Array[] = [];
-  private headOffset = 0;
-  /** Sample frames queued in `chunks`. */
+  /** Decoded audio not yet handed out: samples [head, tail) of `fifo` (moved to the front when the end is reached). */
+  private fifo: Float32Array;
+  private head = 0;
+  private tail = 0;
+  /** Sample frames queued in the FIFO. */
   private fill = 0;
+  /** What `tick` returns: one tick of samples, rewritten by each tick. */
+  private readonly out: Float32Array;
   private readonly audible: DriftCorrector;
   private cut: CutSplicer | null = null;
   private corrector: Splicer;
   private readonly st: PlayoutAdapterStats = { ticks: 0, silenceFrames: 0, shortTicks: 0 };
-  /**
-   * Observer for the frames pulled on the last tick (for meters/tests); not needed for playout. The
-   * same array is refilled on every tick: copy it to keep it.
-   */
-  readonly lastFrames: PlayoutFrame[] = [];
+  /** The frames pulled on the last tick: the first `pulledCount` of `pulled` (never shrunk, so a tick allocates nothing). */
+  private readonly pulled: PlayoutFrame[] = [];
+  private pulledCount = 0;
 
   constructor(private readonly o: PlayoutAdapterOptions) {
+    const codecFrame = o.codecFrameSamples ?? o.frameSamples;
+    // Room for what a tick's pulls can queue: up to 8 codec frames beyond a tick (see `tick`), each at
+    // most 1.5 frames after a stretch; more is made if ever needed.
+    this.fifo = new Float32Array((o.frameSamples + 12 * codecFrame) * o.channels);
+    this.out = new Float32Array(o.frameSamples * o.channels);
     this.audible = new DriftCorrector(o.channels, o.sampleRate, o.unitRatio ?? 1, o.crossfadeMs ?? 2.5, o.splice ?? 'wsola');
     this.corrector = this.audible;
     this.setUnheard(o.unheard ?? false);
@@ -97,14 +104,14 @@ export class PlayoutAdapter {
   }
 
   /**
-   * The next `frameSamples` sample frames. The result may be a view of a decoded frame: the adapter
-   * never writes it again, so it is the caller's to keep.
+   * The next `frameSamples` sample frames, in the adapter's own array: valid until the next tick (the
+   * caller copies what it keeps).
    */
   tick(nowMs: number): Float32Array {
     const ch = this.o.channels;
     const need = this.o.frameSamples;
     this.st.ticks++;
-    this.lastFrames.length = 0;
+    this.pulledCount = 0;
     const codecFrame = this.o.codecFrameSamples ?? need;
     // Bounded: each pull adds at least a tick's worth or half a codec frame (the buffer removes at
     // most half a frame), and a tick is at most a codec frame.
@@ -113,21 +120,30 @@ export class PlayoutAdapter {
       // The corrector's remainder (a splice it is waiting to make) counts as done: otherwise the
       // buffer, seeing the backlog unchanged, would ask again and the requests would pile up.
       const f = this.o.buffer.pop(nowMs, Math.max(0, backlogMs + this.corrector.pendingMs));
-      this.lastFrames.push(f);
+      if (this.pulledCount < this.pulled.length) this.pulled[this.pulledCount] = f;
+      else this.pulled.push(f);
+      this.pulledCount++;
       this.o.onFrame?.(f, nowMs + backlogMs);
-      let pcm: Float32Array;
+      let pcm: Float32Array | null = null;
+      let silent = 0;
       if (f.kind === 'packet') pcm = this.o.decode(f.payload);
       else if (f.reason === 'lost' || f.reason === 'underrun') pcm = this.o.conceal(f.reason);
       else {
         this.st.silenceFrames++;
         // Not started: the buffer has not moved, one tick of silence. Gap: it moved by a frame.
-        pcm = new Float32Array((f.reason === 'gap' ? codecFrame : need) * ch);
+        silent = (f.reason === 'gap' ? codecFrame : need) * ch;
       }
-      if (f.adjustSamples !== 0) pcm = this.corrector.apply(pcm, f.adjustSamples);
-      this.append(pcm);
+      if (f.adjustSamples !== 0) pcm = this.corrector.apply(pcm ?? new Float32Array(silent), f.adjustSamples);
+      if (pcm) this.append(pcm);
+      else this.appendSilence(silent);
     }
     if (this.fill < need) this.st.shortTicks++;
     return this.take(need * ch);
+  }
+
+  /** Observer for the frames pulled on the last tick (for meters/tests; not needed for playout): a new array. */
+  get lastFrames(): PlayoutFrame[] {
+    return this.pulled.slice(0, this.pulledCount);
   }
 
   stats(): PlayoutAdapterStats & { samplesInserted: number; samplesRemoved: number } {
@@ -135,42 +151,53 @@ export class PlayoutAdapter {
     return { ...this.st, samplesInserted: this.audible.inserted + (cut?.inserted ?? 0), samplesRemoved: this.audible.removed + (cut?.removed ?? 0) };
   }
 
+  /** Copies the whole sample frames of `pcm` to the FIFO's tail. */
   private append(pcm: Float32Array): void {
     const ch = this.o.channels;
-    const frames = Math.floor(pcm.length / ch);
-    if (frames === 0) return;
-    this.chunks.push(frames * ch === pcm.length ? pcm : pcm.subarray(0, frames * ch));
-    this.fill += frames;
+    const n = Math.floor(pcm.length / ch) * ch;
+    if (n === 0) return;
+    const at = this.reserve(n);
+    if (n === pcm.length) this.fifo.set(pcm, at);
+    else for (let i = 0; i < n; i++) this.fifo[at + i] = pcm[i] as number;
+    this.fill += n / ch;
   }
 
-  /** `len` samples from the queue: a view when one chunk holds them all, else a copy (zero-padded when short). */
+  /** `n` samples of silence at the FIFO's tail. */
+  private appendSilence(n: number): void {
+    const at = this.reserve(n);
+    this.fifo.fill(0, at, at + n);
+    this.fill += n / this.o.channels;
+  }
+
+  /** Makes room for `n` samples at the tail (moving the queue to the front, or growing); returns where they go. */
+  private reserve(n: number): number {
+    if (this.tail + n > this.fifo.length) {
+      const queued = this.tail - this.head;
+      if (queued + n > this.fifo.length) {
+        const grown = new Float32Array(2 * (queued + n));
+        grown.set(this.fifo.subarray(this.head, this.tail));
+        this.fifo = grown;
+      } else this.fifo.copyWithin(0, this.head, this.tail);
+      this.head = 0;
+      this.tail = queued;
+    }
+    const at = this.tail;
+    this.tail += n;
+    return at;
+  }
+
+  /** `len` samples from the FIFO into the output array (zero-padded when short). */
   private take(len: number): Float32Array {
-    const head = this.chunks[0];
-    if (head && head.length - this.headOffset >= len) {
-      const out = head.subarray(this.headOffset, this.headOffset + len);
-      this.consume(head, len);
-      return out;
-    }
-    const out = new Float32Array(len);
-    let at = 0;
-    while (at < len && this.chunks.length > 0) {
-      const c = this.chunks[0] as Float32Array;
-      const n = Math.min(len - at, c.length - this.headOffset);
-      out.set(c.subarray(this.headOffset, this.headOffset + n), at);
-      at += n;
-      this.consume(c, n);
-    }
-    return out;
-  }
-
-  /** `n` samples of the head chunk `c` were handed out. */
-  private consume(c: Float32Array, n: number): void {
-    this.headOffset += n;
+    const out = this.out;
+    const n = Math.min(len, this.tail - this.head);
+    const fifo = this.fifo;
+    // An element loop, not `set(fifo.subarray(…))`: a tick allocates no view.
+    for (let i = 0, j = this.head; i < n; i++, j++) out[i] = fifo[j] as number;
+    if (n < len) out.fill(0, n, len);
+    this.head += n;
     this.fill -= n / this.o.channels;
-    if (this.headOffset === c.length) {
-      this.chunks.shift();
-      this.headOffset = 0;
-    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+    return out;
   }
 }
 

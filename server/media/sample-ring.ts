@@ -118,8 +118,13 @@ export class PrimedQueue {
     this.droppedFrames += this.ring.push(samples, true);
   }
 
+  /** What `read` returns: the queue's own array, refilled by each read (valid until the next one). */
+  private out = new Float32Array(0);
+
   read(frames: number): Float32Array {
-    const out = new Float32Array(frames * this.ring.channels);
+    if (this.out.length !== frames * this.ring.channels) this.out = new Float32Array(frames * this.ring.channels);
+    const out = this.out;
+    out.fill(0);
     const prime = Math.min(Math.max(this.primeOption ?? 2 * frames, frames), this.ring.capacityFrames);
     if (this.priming) {
       if (this.ring.availableFrames < prime) {

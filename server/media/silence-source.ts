@@ -4,10 +4,13 @@ import { AudioIoBase, type AudioSource, type AudioSourceStats } from './audio-io
 export class SilenceSource extends AudioIoBase implements AudioSource {
   readonly kind = 'silence';
   private framesRead = 0;
+  /** Zeros, handed out by every read of the same length (readers never write it). */
+  private zeros = new Float32Array(0);
 
   read(frames: number): Float32Array {
     this.framesRead += frames;
-    return new Float32Array(frames * this.channels);
+    if (this.zeros.length !== frames * this.channels) this.zeros = new Float32Array(frames * this.channels);
+    return this.zeros;
   }
 
   stats(): AudioSourceStats {

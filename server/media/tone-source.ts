@@ -8,6 +8,9 @@
  * copy of it made once per channel count). The table holds the very values the per-sample computation
  * gives (same formula, same positions), so both read the same. Other frequencies are computed per
  * sample.
+ *
+ * A read fills the source's own output array (allocated once, again only when the frame count
+ * changes) and returns it: valid until the next read, as the AudioSource contract says.
  */
 import { AcipError } from '../util/errors.js';
 import { checkChannels } from './resampler.js';
@@ -92,6 +95,8 @@ export class ToneSource extends AudioIoBase implements AudioSource {
   private readonly table: PeriodTable | null;
   /** Playback index into the table (0 ≤ idx < period). */
   private idx = 0;
+  /** What `read` returns, refilled by each read. */
+  private out = new Float32Array(0);
 
   constructor(opts: ToneOptions) {
     super(opts.sampleRate, opts.channels);
@@ -122,12 +127,13 @@ export class ToneSource extends AudioIoBase implements AudioSource {
     const { samples, period } = t;
     const start = this.idx;
     this.idx = (start + frames) % period;
+    const out = this.output(frames * C);
     if (frames <= UNROLLED_FRAMES) {
-      if (C === 1) return samples.slice(start, start + frames);
-      // Several channels: one copy out of the interleaved table, no per-sample loop.
-      return interleavedOf(t, C).slice(start * C, (start + frames) * C);
+      // One copy out of the table (interleaved for several channels), no per-sample loop.
+      const table = C === 1 ? samples : interleavedOf(t, C);
+      out.set(table.subarray(start * C, (start + frames) * C));
+      return out;
     }
-    const out = new Float32Array(frames * C);
     let i = start;
     for (let n = 0; n < frames; n++) {
       const v = samples[i] as number;
@@ -142,7 +148,7 @@ export class ToneSource extends AudioIoBase implements AudioSource {
     const fs = this.sampleRate;
     const f = this.frequencyHz;
     const k = (2 * Math.PI) / fs;
-    const out = new Float32Array(frames * C);
+    const out = this.output(frames * C);
     let pos = this.pos;
     for (let i = 0; i < frames; i++) {
       const v = this.amplitude * Math.sin(k * pos);
@@ -152,6 +158,12 @@ export class ToneSource extends AudioIoBase implements AudioSource {
     }
     this.pos = pos;
     return out;
+  }
+
+  /** The output array, `len` samples long: the same one every read of the same length. */
+  private output(len: number): Float32Array {
+    if (this.out.length !== len) this.out = new Float32Array(len);
+    return this.out;
   }
 
   stats(): AudioSourceStats {

@@ -70,12 +70,17 @@ export class WavFileSource extends AudioIoBase implements AudioSource {
     this.fifo = new Float32Array(CHUNK_FRAMES * 4 * opts.channels);
   }
 
+  private out = new Float32Array(0);
+
   read(frames: number): Float32Array {
     const C = this.channels;
     while (this.fifoFrames < frames && this.fd !== undefined && !this.ended) this.refill();
-    const out = new Float32Array(frames * C);
+    // The source's own output array, refilled by each read (AudioSource: valid until the next read).
+    if (this.out.length !== frames * C) this.out = new Float32Array(frames * C);
+    const out = this.out;
     const n = Math.min(frames, this.fifoFrames);
     out.set(this.fifo.subarray(0, n * C));
+    out.fill(0, n * C);
     this.fifo.copyWithin(0, n * C, this.fifoFrames * C);
     this.fifoFrames -= n;
     this.framesRead += frames;

@@ -80,7 +80,7 @@ describe.skipIf(!hasAlsa)('ALSA through arecord and aplay', () => {
     const tone = new ToneSource({ sampleRate: 48000, channels: 2, frequencyHz: 997, levelDbfs: -18 });
     const sent: Float32Array[] = [];
     for (let i = 0; i < 50; i++) {
-      const f = tone.read(960);
+      const f = tone.read(960).slice(); // a read is valid until the next one: keep a copy
       sent.push(f);
       sink.write(f);
     }

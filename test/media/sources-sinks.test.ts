@@ -98,7 +98,7 @@ describe('loopback source', () => {
     expect(peak(src.read(960))).toBe(0); // nothing yet: silence, not an underrun
     for (let i = 0; i < 10; i++) {
       src.push(sent.subarray(i * 960, (i + 1) * 960));
-      got.push(src.read(960));
+      got.push(src.read(960).slice()); // a read is valid until the next one: keep a copy
     }
     // Primed with two frames, so the first read after the first push is still silence.
     expect(peak(got[0]!)).toBe(0);

@@ -96,6 +96,9 @@ export class OpusNative {
   private readonly pcmPtr: number;
   private readonly pktPtr: number;
   private readonly pcmCells: number;
+  /** Decoded samples: `decodeFloat` writes here and returns a view of the decoded length (reused per length). */
+  private readonly decoded: Float32Array;
+  private view: Float32Array;
 
   constructor(readonly sampleRate: number, readonly channels: number, application: number) {
     this.m = load();
@@ -105,6 +108,8 @@ export class OpusNative {
     this.pcmCells = MAX_SAMPLES_PER_CHANNEL * channels * 2;
     this.pcmPtr = this.m._malloc(this.pcmCells * 2);
     this.pktPtr = this.m._malloc(MAX_PACKET_BYTES);
+    this.decoded = new Float32Array(MAX_SAMPLES_PER_CHANNEL * channels);
+    this.view = this.decoded.subarray(0, 0);
     if (this.pcmPtr === 0 || this.pktPtr === 0) throw new AcipError(CODEC_ENGINE_FAILED, 'opus engine out of memory');
     if (this.pcmPtr % 4 !== 0) throw new AcipError(CODEC_ENGINE_FAILED, `opus engine: PCM buffer at unaligned address ${this.pcmPtr}`);
   }
@@ -144,12 +149,17 @@ export class OpusNative {
       throw engineError(err);
     }
     if (len < 0) throw new AcipError(CODEC_ENGINE_FAILED, `opus encode failed: ${len}`);
-    return Buffer.from(this.m.HEAPU8.subarray(this.pktPtr, this.pktPtr + len));
+    // A new buffer (the caller keeps the payload), copied byte by byte: no view of the heap in between.
+    const out = Buffer.allocUnsafe(len);
+    const heap = this.m.HEAPU8;
+    for (let i = 0, p = this.pktPtr; i < len; i++, p++) out[i] = heap[p] as number;
+    return out;
   }
 
   /**
    * Decodes one packet; returns the interleaved samples as floats (int16 / 32768, exact), read
-   * with one 32-bit load per sample. `payload` must be 1..MAX_PACKET_BYTES bytes.
+   * with one 32-bit load per sample. `payload` must be 1..MAX_PACKET_BYTES bytes. The result is this
+   * binding's own array (a view of its decode buffer), valid until the next `decodeFloat`.
    */
   decodeFloat(payload: Uint8Array): Float32Array {
     const h = this.h();
@@ -165,7 +175,8 @@ export class OpusNative {
     if (n > MAX_SAMPLES_PER_CHANNEL) throw new AcipError(CODEC_ENGINE_FAILED, `opus decode returned ${n} samples`);
     const heap32 = this.m.HEAP32;
     const base = this.pcmPtr >> 2;
-    const out = new Float32Array(n * this.channels);
+    if (this.view.length !== n * this.channels) this.view = this.decoded.subarray(0, n * this.channels);
+    const out = this.view;
     for (let i = 0; i < out.length; i++) {
       const w = heap32[base + i] as number;
       out[i] = (((((w >>> 16) << 8) | (w & 0xffff)) << 16) >> 16) / INT16_SCALE;

@@ -28,8 +28,8 @@ export interface OpusToc {
   code: number;
 }
 
-/** §3.1 Table 2. */
-export function parseToc(toc: number): OpusToc {
+/** §3.1 Table 2, computed per TOC byte. */
+function tocOf(toc: number): OpusToc {
   const config = toc >> 3;
   const stereo = (toc & 0x04) !== 0;
   const code = toc & 0x03;
@@ -49,7 +49,15 @@ export function parseToc(toc: number): OpusToc {
     bandwidth = (['nb', 'wb', 'swb', 'fb'] as const)[(config - 16) >> 2] as OpusBandwidth;
     frameSamples48k = [120, 240, 480, 960][config & 3] as number;
   }
-  return { config, mode, bandwidth, frameSamples48k, stereo, code };
+  return Object.freeze({ config, mode, bandwidth, frameSamples48k, stereo, code });
+}
+
+/** Every TOC byte's reading, made once: a decoder reads one per packet and must not allocate for it. */
+const TOCS: readonly OpusToc[] = Array.from({ length: 256 }, (_, i) => tocOf(i));
+
+/** §3.1 Table 2. The result is shared and frozen. */
+export function parseToc(toc: number): OpusToc {
+  return TOCS[toc & 0xff] as OpusToc;
 }
 
 export interface OpusPacket {
@@ -64,51 +72,57 @@ function bad(msg: string): AcipError {
   return new AcipError(CODEC_BAD_PAYLOAD, `opus: ${msg}`);
 }
 
-/** §3.2.1: reads a frame length at `off`; returns [length, bytesUsed]. */
-function readLength(buf: Buffer, off: number): [number, number] {
+/** §3.2.1: the frame length coded at `off` (one or two bytes: `lengthBytesAt` tells which). */
+function lengthAt(buf: Buffer, off: number): number {
   if (off >= buf.length) throw bad('frame length past the end');
   const b0 = buf[off] as number;
-  if (b0 < 252) return [b0, 1];
+  if (b0 < 252) return b0;
   if (off + 1 >= buf.length) throw bad('two-byte frame length past the end');
-  return [4 * (buf[off + 1] as number) + b0, 2];
+  return 4 * (buf[off + 1] as number) + b0;
 }
 
-/** Parses a whole packet per §3.2 and checks requirements R1-R7 of §3.4. */
-export function parseOpusPacket(buf: Buffer): OpusPacket {
+function lengthBytesAt(buf: Buffer, off: number): number {
+  return (buf[off] as number) < 252 ? 1 : 2;
+}
+
+/** R2: no frame longer than 1275 bytes. */
+function checkMax(n: number): void {
+  if (n > 1275) throw bad(`frame of ${n} bytes exceeds 1275 (R2)`);
+}
+
+/**
+ * Walks a whole packet per §3.2, checking requirements R1-R7 of §3.4, and appends its frames (views of
+ * `buf`) to `frames` when given. Without `frames` it allocates nothing: what a decoder checks per packet.
+ */
+function walkOpusPacket(buf: Buffer, frames: Buffer[] | null): OpusToc {
   if (buf.length < 1) throw bad('empty packet (R1)');
-  const tocByte = buf[0] as number;
-  const toc = parseToc(tocByte);
-  const frames: Buffer[] = [];
-  let off = 1;
-  const checkMax = (n: number) => {
-    if (n > 1275) throw bad(`frame of ${n} bytes exceeds 1275 (R2)`);
-  };
+  const toc = parseToc(buf[0] as number);
   switch (toc.code) {
     case 0: {
       checkMax(buf.length - 1);
-      frames.push(buf.subarray(1));
+      frames?.push(buf.subarray(1));
       break;
     }
     case 1: {
       const rest = buf.length - 1;
       if (rest % 2 !== 0) throw bad('code 1 with an odd payload length (R3)');
       checkMax(rest / 2);
-      frames.push(buf.subarray(1, 1 + rest / 2), buf.subarray(1 + rest / 2));
+      frames?.push(buf.subarray(1, 1 + rest / 2), buf.subarray(1 + rest / 2));
       break;
     }
     case 2: {
-      const [n1, used] = readLength(buf, off);
-      off += used;
+      const n1 = lengthAt(buf, 1);
+      const off = 1 + lengthBytesAt(buf, 1);
       if (off + n1 > buf.length) throw bad('code 2 first frame past the end (R4)');
       checkMax(n1);
       checkMax(buf.length - off - n1);
-      frames.push(buf.subarray(off, off + n1), buf.subarray(off + n1));
+      frames?.push(buf.subarray(off, off + n1), buf.subarray(off + n1));
       break;
     }
     default: {
       if (buf.length < 2) throw bad('code 3 without a frame count byte (R6)');
       const fc = buf[1] as number;
-      off = 2;
+      let off = 2;
       const vbr = (fc & 0x80) !== 0;
       const padded = (fc & 0x40) !== 0;
       const m = fc & 0x3f;
@@ -126,32 +140,50 @@ export function parseOpusPacket(buf: Buffer): OpusPacket {
       const end = buf.length - padding;
       if (end < off) throw bad('padding larger than the packet (R6/R7)');
       if (vbr) {
-        const lens: number[] = [];
+        // M-1 coded lengths, then the frames back to back; the last one takes what is left.
+        const lensAt = off;
+        let total = 0;
         for (let i = 0; i < m - 1; i++) {
-          const [n, used] = readLength(buf, off);
-          off += used;
+          const n = lengthAt(buf, off);
+          off += lengthBytesAt(buf, off);
           checkMax(n);
-          lens.push(n);
+          total += n;
         }
         if (off > end) throw bad('frame lengths past the end (R6)');
-        let pos = off;
-        for (const n of lens) {
-          if (pos + n > end) throw bad('VBR frame past the end (R6)');
-          frames.push(buf.subarray(pos, pos + n));
-          pos += n;
+        if (off + total > end) throw bad('VBR frame past the end (R6)');
+        checkMax(end - off - total);
+        if (frames) {
+          let pos = off;
+          for (let i = 0, at = lensAt; i < m - 1; i++) {
+            const n = lengthAt(buf, at);
+            at += lengthBytesAt(buf, at);
+            frames.push(buf.subarray(pos, pos + n));
+            pos += n;
+          }
+          frames.push(buf.subarray(pos, end));
         }
-        checkMax(end - pos);
-        frames.push(buf.subarray(pos, end));
       } else {
         const rest = end - off;
         if (rest % m !== 0) throw bad('CBR payload not a multiple of the frame count (R7)');
         const n = rest / m;
         checkMax(n);
-        for (let i = 0; i < m; i++) frames.push(buf.subarray(off + i * n, off + (i + 1) * n));
+        if (frames) for (let i = 0; i < m; i++) frames.push(buf.subarray(off + i * n, off + (i + 1) * n));
       }
     }
   }
-  return { toc, tocByte, frames };
+  return toc;
+}
+
+/** Parses a whole packet per §3.2 and checks requirements R1-R7 of §3.4. */
+export function parseOpusPacket(buf: Buffer): OpusPacket {
+  const frames: Buffer[] = [];
+  const toc = walkOpusPacket(buf, frames);
+  return { toc, tocByte: buf[0] as number, frames };
+}
+
+/** Checks a packet as `parseOpusPacket` does (RFC 6716 §3.4 R1-R7), allocating nothing; returns its TOC. */
+export function checkOpusPacket(buf: Buffer): OpusToc {
+  return walkOpusPacket(buf, null);
 }
 
 function lengthBytes(n: number): number[] {

@@ -3,7 +3,7 @@
  * figures depend less on the machine's load than wall-clock rates do.
  *
  *   npm run bench -- session-cost            (or: node --import tsx test/bench/media/session-cost.ts)
- *   node --import tsx test/bench/media/session-cost.ts --only=steady|calls|memory|stats [--config=pcma]
+ *   node --import tsx test/bench/media/session-cost.ts --only=steady|alloc|calls|memory|stats [--config=pcma]
  *     [--pairs=N] [--step-s=S] [--warmup-s=S] [--calls=N] [--concurrency=N] [--workers=N] [--shape=pair|service]
  *     [--profile=/tmp/prefix]
  *
@@ -28,6 +28,10 @@
  *    out), and for Opus opusscript's own encode + decode (Int16 in and out), with the ratios session /
  *    bare. A window in which any frame-clock tick was skipped (the process fell more than the catch-up
  *    limit behind real time, so fewer frames did less work) is marked INVALID: its ratio is not a cost.
+ *    After the steady-state rows (and alone with `--only=alloc`): the bytes and objects each session
+ *    frame allocates in the same configurations, measured on virtual time in a child process with a
+ *    young generation large enough that no collection runs in the window (session-alloc.ts says how):
+ *    deterministic, unlike the CPU figures, and what drives the collections' pauses under load.
  * 2. Per call (PCMA 20 ms, what the call-rate bench's calls do): open two sessions, point them at
  *    each other, 200 ms of media, close both; `calls` calls, `concurrency` in flight. CPU µs per
  *    call and per session, and the same with 0 ms of media (set-up + teardown alone).
@@ -56,19 +60,11 @@ import type { CodecParams } from '../../../server/codecs/codec.js';
 import { systemClock } from '../../../server/util/clock.js';
 import { MediaWorkerPool } from '../../../server/media/worker/media-worker-pool.js';
 import type { MediaSessionLike, MediaSessionOpener } from '../../../server/media/worker/media-session-like.js';
+import { runAllocChild, SESSION_COST_CONFIGS, type AllocConfig } from './session-alloc.js';
 
-interface CostConfig {
-  name: string;
-  codecId: string;
-  payloadType: number;
-  params: CodecParams;
-}
+type CostConfig = AllocConfig;
 
-export const SESSION_COST_CONFIGS: CostConfig[] = [
-  { name: 'opus 128k stereo 20 ms c5', codecId: 'opus', payloadType: 96, params: { sampleRate: 48000, channels: 2, ptimeMs: 20, bitrate: 128000, complexity: 5, application: 'audio' } },
-  { name: 'L24 stereo 5 ms', codecId: 'L24', payloadType: 98, params: { sampleRate: 48000, channels: 2, ptimeMs: 5 } },
-  { name: 'PCMA 20 ms', codecId: 'PCMA', payloadType: 8, params: { sampleRate: 8000, channels: 1, ptimeMs: 20 } },
-];
+export { SESSION_COST_CONFIGS };
 
 const PCMA = SESSION_COST_CONFIGS[2]!;
 
@@ -83,7 +79,7 @@ export interface SessionCostOptions {
   concurrency?: number;
   /** Sessions opened for the memory part (default 100). */
   memorySessions?: number;
-  only?: 'steady' | 'calls' | 'memory' | 'stats';
+  only?: 'steady' | 'alloc' | 'calls' | 'memory' | 'stats';
   /** Per-call part through a MediaWorkerPool of this many workers (default 0: in this thread). */
   workers?: number;
   /** Per-call part: both ends ours ('pair'), the service's call shape ('service'), or both (default). */
@@ -543,6 +539,10 @@ export async function runSessionCostBench(opts: SessionCostOptions = sessionCost
       out.steady.push(r);
       for (const line of steadyLines(r)) log(line);
     }
+  }
+  if (!opts.only || opts.only === 'steady' || opts.only === 'alloc') {
+    log('  allocation per session frame (virtual time, no collection in the window; objects sampled by V8, the top sites beneath):');
+    runAllocChild(opts.config, undefined, log);
   }
   if (!opts.only || opts.only === 'calls') {
     const pool = opts.workers ? new MediaWorkerPool({ workers: opts.workers }) : null;

@@ -223,31 +223,28 @@ describe('PlayoutAdapter output buffers', () => {
   }
 
   it.each([
-    { name: 'a 5 ms tick inside a 20 ms frame, stereo', channels: 2, frameSamples: 240, views: true },
-    { name: 'a 20 ms tick, one whole frame, mono', channels: 1, frameSamples: 960, views: true },
-    { name: 'a 7.5 ms tick that spans frames every few ticks, stereo', channels: 2, frameSamples: 360, views: false },
-  ])('hands out $name, each tick the caller\'s to keep', ({ channels, frameSamples, views }) => {
+    // A 7.5 ms tick against 5 ms pulls makes the buffer adjust its level by a splice early on, so the
+    // sample-by-sample order is checked only where ticks and frames line up.
+    { name: 'a 5 ms tick inside a 20 ms frame, stereo', channels: 2, frameSamples: 240, inOrder: true },
+    { name: 'a 20 ms tick, one whole frame, mono', channels: 1, frameSamples: 960, inOrder: true },
+    { name: 'a 7.5 ms tick that spans frames every few ticks, stereo', channels: 2, frameSamples: 360, inOrder: false },
+  ])('hands out $name in one array of its own, the audio unchanged', ({ channels, frameSamples, inOrder }) => {
     const { tick, decoded } = steadyAdapter(channels, frameSamples);
-    const kept: Float32Array[] = [];
     const copies: Float32Array[] = [];
+    let first: Float32Array | undefined;
     for (let t = 0; t < 400; t++) {
       const f = tick(3 + (t * frameSamples) / 48);
       expect(f.length).toBe(frameSamples * channels);
-      kept.push(f);
+      first ??= f;
+      // One array, reused tick after tick: valid until the next tick, copy to keep.
+      expect(f).toBe(first);
       copies.push(f.slice());
     }
-    // Every tick kept along the way still holds what it held: the queue never writes a frame it handed out.
-    expect(kept.filter((f, i) => f.some((v, j) => v !== copies[i]![j])).length).toBe(0);
-    // Ticks within one decoded frame are views of it (no copy); the others are copies.
-    const shared = kept.slice(-40).filter((f) => decoded.some((d) => d.buffer === f.buffer)).length;
-    if (!views) {
-      expect(shared).toBeGreaterThan(0);
-      expect(shared).toBeLessThan(40);
-      return;
-    }
-    expect(shared).toBe(40);
+    // Never a view of a decoded frame: the decoder may reuse its own array.
+    expect(decoded.some((d) => d.buffer === first!.buffer)).toBe(false);
+    if (!inOrder) return;
     // And in order: packet after packet, sample after sample.
-    const played = kept.flatMap((f) => Array.from(f.filter((_, i) => i % channels === 0)));
+    const played = copies.flatMap((f) => Array.from(f.filter((_, i) => i % channels === 0)));
     const firstAudio = played.findIndex((v) => v !== 0);
     const audio = played.slice(firstAudio, firstAudio + 50 * 960);
     expect(audio.length).toBe(50 * 960);
