@@ -1,6 +1,7 @@
 /**
  * Process shell: flags → config → service; SIGINT/SIGTERM → clean shutdown; SIGHUP → TLS certificate reload;
- * SIGUSR2 → a full garbage collection of the main thread and the media workers, logged with the memory before and after.
+ * SIGUSR2 → a full, compacting garbage collection of the main thread and the media workers, logged with the memory before and
+ * after, and each thread's heap spaces and memory outside them after it (fields `main`, `workers[].after`).
  * Exit codes: 0 clean stop, 1 runtime failure (e.g. a port in use), 2 bad configuration.
  */
 import { parseArgs, helpText } from './config/cli.js';
@@ -8,6 +9,7 @@ import { loadConfig } from './config/load-config.js';
 import { ConfigError } from './config/config-error.js';
 import { AcipService } from './service.js';
 import { VERSION } from './version.js';
+import { collectAndCompact, readThreadMemory } from './media/worker/worker-protocol.js';
 
 const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 
@@ -61,11 +63,13 @@ async function main(): Promise<number> {
     service.reloadTls();
   });
 
-  // SIGUSR2: collect the garbage of the main thread and of every media worker now and log what each
-  // held, so an operator (or a soak test) can tell memory the service retains from garbage V8 has not
-  // yet had a reason to collect. It needs `node --expose-gc`, which `npm start` passes; without it the
-  // request is refused in the log. Each worker pauses for its own collection (a few ms for a worker's
-  // heap), one worker at a time.
+  // SIGUSR2: collect the garbage of the main thread and of every media worker now, compacting their
+  // heaps (collectAndCompact), and log what each held, so an operator (or a soak test) can tell memory
+  // the service retains from garbage and half-empty pages V8 has not yet had a reason to give back. It
+  // needs `node --expose-gc`, which `npm start` passes; without it the request is refused in the log.
+  // Each worker pauses for its own collection (a few ms for a worker's heap), one worker at a time. The
+  // line's fields carry each thread's heap spaces, external memory and array buffers after its
+  // collection (`ThreadMemory`), to tell which of them an RSS growth is in.
   process.on('SIGUSR2', () => {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (!gc) {
@@ -73,14 +77,14 @@ async function main(): Promise<number> {
       return;
     }
     const before = process.memoryUsage();
-    gc();
-    const heapUsedAfter = process.memoryUsage().heapUsed;
+    collectAndCompact(gc);
+    const mainMemory = readThreadMemory();
     void service.collectMediaGarbage().then((workers) => {
       const rssAfter = process.memoryUsage().rss;
       const w = workers.map((v) => `${mib(v.heapUsedBefore)} → ${mib(v.heapUsedAfter)}`).join(', ');
       service.log.info(
-        { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter, rssBefore: before.rss, rssAfter, workers },
-        `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(heapUsedAfter)} MiB` +
+        { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter: mainMemory.heapUsed, rssBefore: before.rss, rssAfter, main: mainMemory, workers },
+        `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(mainMemory.heapUsed)} MiB` +
           `${workers.length > 0 ? ` (media workers ${w} MiB)` : ''}, RSS ${mib(before.rss)} → ${mib(rssAfter)} MiB`,
       );
     }).catch((err: unknown) => service.log.warn({ err, signal: 'SIGUSR2' }, 'garbage collection of the media workers failed'));

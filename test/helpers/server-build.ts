@@ -45,7 +45,7 @@ export function npmScriptNodeArgs(script: 'start' | 'dev'): string[] {
   return npmNodeScript(script).args;
 }
 
-/** The environment an npm script sets before it runs node (allocator settings such as MALLOC_ARENA_MAX). */
+/** The environment an npm script sets before it runs node (glibc malloc settings: MALLOC_ARENA_MAX, GLIBC_TUNABLES). */
 export function npmScriptEnv(script: 'start' | 'dev'): Record<string, string> {
   return npmNodeScript(script).env;
 }

@@ -9,11 +9,20 @@
  * resident memory and active handles (prom-client's `process_resident_memory_bytes` and
  * `nodejs_active_handles_total` from /metrics) are within 10 % of what they were after a warm-up run
  * of calls, so per-call sockets, timers and media objects are released. Both footprints are read 3 s
- * after a full garbage collection of B's main thread and media workers (SIGUSR2), so they count what B retains, not
- * garbage V8 has not yet collected; the readings before the collections are logged beside them. RSS may
- * end at most 10 % above its baseline (lower is fine); handles within 10 % either way.
+ * after a full, compacting garbage collection of B's main thread and media workers (SIGUSR2), so they
+ * count what B retains, not garbage or half-empty heap pages V8 has not yet given back; the readings before the collections are logged beside them. RSS may
+ * end at most 10 % above its baseline (lower is fine); handles within 10 % either way. Beside both
+ * readings the log shows where the memory lies: each thread's V8 heap spaces and what it holds outside
+ * them (B's SIGUSR2 line), and B's /proc smaps: anonymous against file-backed pages, the malloc heap,
+ * the largest anonymous mappings.
  *
- * Default: 12 000 calls at 100/s (about 3 minutes in all). A longer soak by hand:
+ * The warm-up run is long enough to fill the call history the service keeps in memory (10 000 calls, see
+ * WARMUP_CALLS): its filling is bounded growth, not a leak, and a service that has run a day has it full.
+ * B runs with `npm start`'s environment, and so with its malloc settings: with glibc's thresholds left
+ * dynamic, freed memory stays resident after one large buffer has come and gone (soak-malloc.test.ts),
+ * which no garbage collection gives back.
+ *
+ * Default: 10 000 warm-up calls, then 12 000 at 100/s (about 6 minutes in all). A longer soak by hand:
  *   ACIP_SOAK_CALLS=20000 ACIP_SOAK_RATE=200 npx vitest run --config test/vitest.config.ts test/interop/soak.test.ts
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../../server/version.js';
 import { requireProgram } from '../helpers/require-program.js';
+import { describeSmaps, readProcessMemory, rollupChanges } from '../helpers/soak-memory.js';
 import { freePort, readSippStats, runProgram } from '../helpers/sip-peer-process.js';
 import { sleep, startLtAcip, waitFor, waitForLinkState, type LtAcip } from './links/harness.js';
 
@@ -42,8 +52,21 @@ const RATE = envCount('ACIP_SOAK_RATE', 100);
  */
 const TRANSACTIONS_LAPSE_MS = 35_000;
 
-/** Calls before the baseline is taken: JIT, heap growth and first-use allocations settle here. */
-const WARMUP_CALLS = Math.min(CALLS, RATE * 20);
+/**
+ * Call records the service keeps in memory (its call history, newest first; service.ts): about 0.7 KiB
+ * of heap each, so they are the one bounded structure that calls take long to fill. The ended-link
+ * board (`links.keepEnded`, 50), the alarm list (500), the SIP header caches (512 entries, and 1024
+ * cleared when full) and the per-link metric label sets (dropped with the link) reach their bounds
+ * within the first few hundred calls.
+ */
+const HISTORY_IN_MEMORY = 10_000;
+/**
+ * Calls before the baseline is taken: JIT, heap growth and first-use allocations settle here, and the
+ * call history fills to its bound, as it is in a service that has run for a while. Taken part full, the
+ * baseline would count the history's filling (about 6 MiB over 8 000 calls) as growth; once full, each
+ * call's record replaces the oldest one. ACIP_SOAK_WARMUP overrides it (diagnosis).
+ */
+const WARMUP_CALLS = envCount('ACIP_SOAK_WARMUP', Math.max(HISTORY_IN_MEMORY, RATE * 20));
 const CARRIED_LINKS = 10;
 const CALL_MS = 200;
 /**
@@ -76,10 +99,11 @@ interface Footprint {
 }
 
 /**
- * Ask the service for a full garbage collection of its main thread (SIGUSR2, which `npm start`'s
- * `--expose-gc` makes available) and wait (bounded) for its log line. V8 collects old space when it
- * has a reason to, so a reading at an arbitrary moment adds whatever garbage the calls left that it
- * has not collected yet; after the collection, what is left is what the service retains.
+ * Ask the service for a full, compacting garbage collection of its main thread and media workers
+ * (SIGUSR2, which `npm start`'s `--expose-gc` makes available) and wait (bounded) for its log line. V8
+ * collects old space when it has a reason to, and gives back the pages a burst left half empty only
+ * once it compacts them, so a reading at an arbitrary moment adds garbage and free space the calls
+ * left behind; after the collection, what is left is what the service retains.
  */
 async function collectGarbage(acip: LtAcip): Promise<string> {
   const seen = acip.logs.length;
@@ -87,7 +111,26 @@ async function collectGarbage(acip: LtAcip): Promise<string> {
   const line = await waitFor(async () => acip.logs.slice(seen).find((l) => l.signal === 'SIGUSR2'), 10_000, 50);
   // V8 gives the freed pages back after its sweeper has run, not inside gc(): RSS read at once still counts them.
   await sleep(PAGES_RETURN_MS);
-  return String(line?.msg ?? 'no answer to SIGUSR2');
+  return `${String(line?.msg ?? 'no answer to SIGUSR2')}${line ? `; after it, used/committed MiB: ${threadMemory(line)}` : ''}`;
+}
+
+type ThreadView = { heapUsed?: number; heapTotal?: number; external?: number; arrayBuffers?: number; spaces?: Record<string, { used: number; committed: number }> };
+
+/**
+ * "main heap 30.0/35.3, external 3.6 (array buffers 0.5), old 26.1/30.0, code 3.6/3.8 …; worker 0 …" (MiB,
+ * used/committed): each thread's memory after its collection, from the fields of B's SIGUSR2 log line.
+ */
+function threadMemory(line: Record<string, unknown>): string {
+  const threads: Array<[string, ThreadView | undefined]> = [
+    ['main', line.main as ThreadView | undefined],
+    ...((line.workers ?? []) as Array<{ after?: ThreadView }>).map((w, i): [string, ThreadView | undefined] => [`worker ${i}`, w.after]),
+  ];
+  return threads
+    .map(([name, m]) => {
+      const spaces = Object.entries(m?.spaces ?? {}).filter(([, v]) => v.committed > 0).map(([k, v]) => `${k.replace(/_space$/, '')} ${mb(v.used)}/${mb(v.committed)}`);
+      return `${name} heap ${mb(m?.heapUsed ?? 0)}/${mb(m?.heapTotal ?? 0)}, external ${mb(m?.external ?? 0)} (array buffers ${mb(m?.arrayBuffers ?? 0)}), ${spaces.join(', ')}`;
+    })
+    .join('; ');
 }
 
 async function footprint(acip: LtAcip): Promise<Footprint> {
@@ -267,6 +310,8 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       const rawStart = await footprint(b);
       console.log(`soak: B before the baseline, ${await collectGarbage(b)}`);
       const start = await footprint(b);
+      const mapsStart = readProcessMemory(b.child.pid!);
+      if (mapsStart) console.log(`soak: B's maps at the baseline: ${describeSmaps(mapsStart.summary)}`);
 
       const tracer = TRACE ? traceCarried([['A', a, aIds], ['B', b, bIds]]) : undefined;
       const run = await sipp(b, CALLS, dir, 'soak');
@@ -281,6 +326,9 @@ describe.skipIf(!has)(`soak: ${CALLS} calls of ${CALL_MS} ms at ${RATE}/s beside
       const rawEnd = await footprint(b);
       console.log(`soak: B at the end, ${await collectGarbage(b)}`);
       const end = await footprint(b);
+      const mapsEnd = readProcessMemory(b.child.pid!);
+      if (mapsEnd) console.log(`soak: B's maps at the end: ${describeSmaps(mapsEnd.summary)}`);
+      if (mapsStart && mapsEnd) console.log(`soak: B's smaps_rollup, baseline → end: ${rollupChanges(mapsStart.rollup, mapsEnd.rollup)}`);
 
       const failed = Number(run.stats.get('FailedCall(C)') ?? -1);
       console.log(

@@ -30,7 +30,7 @@ import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
 import { raiseToRealtime } from './thread-priority.js';
 import { warmUpMediaPath } from './worker-warm-up.js';
-import type { FromWorker, GcValue, MediaWorkerData, MeterPair, PlainErrorInfo, ToWorker, ToWorkerBatch } from './worker-protocol.js';
+import { collectAndCompact, readThreadMemory, type FromWorker, type GcValue, type MediaWorkerData, type MeterPair, type PlainErrorInfo, type ToWorker, type ToWorkerBatch } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('media-worker.ts must run in a worker thread');
@@ -275,8 +275,8 @@ async function handle(m: ToWorker): Promise<void> {
     case 'gc': {
       const gc = (globalThis as { gc?: () => void }).gc;
       const heapUsedBefore = getHeapStatistics().used_heap_size;
-      gc?.();
-      const value: GcValue = { collected: gc !== undefined, heapUsedBefore, heapUsedAfter: getHeapStatistics().used_heap_size };
+      if (gc) collectAndCompact(gc);
+      const value: GcValue = { collected: gc !== undefined, heapUsedBefore, heapUsedAfter: getHeapStatistics().used_heap_size, after: readThreadMemory() };
       post({ t: 'reply', req: m.req, ok: true, value });
       return;
     }

@@ -10,6 +10,7 @@
 import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '../session-types.js';
 import type { LevelSnapshot } from '../level-meter.js';
 import type { StatsUpdate } from './stats-delta.js';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /** A session's two level meters: what the 10 Hz meter feed needs between full stats snapshots. */
 export interface MeterPair {
@@ -45,14 +46,65 @@ export type ToWorker =
   | { t: 'close'; req: number; id: number; reason: string | null }
   /** Close every session, reply, then wait to be terminated. */
   | { t: 'shutdown'; req: number }
-  /** A full garbage collection of the worker's heap (needs node --expose-gc); replies with a `GcValue`. */
+  /** A full, compacting garbage collection of the worker's heap (needs node --expose-gc); replies with a `GcValue`. */
   | { t: 'gc'; req: number };
 
-/** A worker's heap used before and after a requested collection, bytes; `collected` false without --expose-gc. */
+/** One V8 heap space of a thread after a collection, bytes. */
+export interface HeapSpaceUse {
+  /** Bytes of live objects. */
+  used: number;
+  /** Bytes the space holds from the system (its pages), whether or not objects fill them. */
+  committed: number;
+}
+
+/**
+ * One thread's memory after a requested collection, bytes: `process.memoryUsage()`'s per-isolate
+ * fields (the process-wide RSS is the main thread's to report) and every V8 heap space by name
+ * (`v8.getHeapSpaceStatistics()`: new, old, code, large object, …). `external` counts memory outside
+ * the V8 heap that its objects keep alive (Buffers' and ArrayBuffers' backing stores, WebAssembly
+ * memories); `arrayBuffers` is the part of it held by ArrayBuffers and Buffers.
+ */
+export interface ThreadMemory {
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  spaces: Record<string, HeapSpaceUse>;
+}
+
+/** The calling thread's `ThreadMemory`, now: what a gc reply carries, and what the main thread logs of its own. */
+export function readThreadMemory(): ThreadMemory {
+  const m = process.memoryUsage();
+  const spaces: Record<string, HeapSpaceUse> = {};
+  for (const s of getHeapSpaceStatistics()) spaces[s.space_name] = { used: s.space_used_size, committed: s.physical_space_size };
+  return { heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, spaces };
+}
+
+/**
+ * A full collection that also compacts every page of the thread's heap: V8's own full collections
+ * move objects out of a few fragmented pages only, so after a burst a heap can keep tens of MiB of
+ * pages that hold little; compacting them all gives those pages back to the system, as V8's memory
+ * reducer does once a service goes idle. V8's flags are process-wide: the flag is set only for the
+ * duration of this call (another thread's full collection in that window compacts too, no harm).
+ */
+export function collectAndCompact(gc: () => void): void {
+  setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    setFlagsFromString('--no-compact-on-every-full-gc');
+  }
+}
+
+/**
+ * A worker's heap used before and after a requested collection, bytes, and its memory after it;
+ * `collected` false without --expose-gc.
+ */
 export interface GcValue {
   collected: boolean;
   heapUsedBefore: number;
   heapUsedAfter: number;
+  after: ThreadMemory;
 }
 
 /** What the pool actually posts: the requests of one turn of the main thread's event loop, in order. */
