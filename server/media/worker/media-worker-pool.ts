@@ -10,8 +10,7 @@
  *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the
  *   next worker starts once every running one carries WARM_COST (it is warmed up at half that, so
  *   opens rarely wait for a thread to load). An idle service then holds no worker heap (about 12 MB
- *   each). Workers load TypeScript through media-worker-boot.mjs (tsx registered inside the worker; see there
- *   why not `execArgv`).
+ *   each). Workers load TypeScript through media-worker-boot.mjs (tsx registered inside; see there why not `execArgv`).
  * - Before it reports ready, each worker runs one short loopback call per codec (`warmUp`, see
  *   worker-warm-up.ts): the first-use compilation of the media path is paid while nothing is live on
  *   the thread, not by the links that share it with the first calls (about 0.3 s of CPU per worker).
@@ -27,8 +26,7 @@
  *   MEDIA_WORKER_EXIT (a pending close resolves: the session is gone), and the pool starts a new
  *   worker in its place (at once if the dead one had started, with capped exponential backoff if it
  *   died before becoming ready, so a worker that cannot even load does not spin). No rejection is left unhandled in the main thread.
- * - The requests of one turn of the event loop go to a worker as one message (worker-outbox.ts), as
- *   its replies come back.
+ * - The requests of one turn of the event loop go to a worker as one message (worker-outbox.ts), as its replies come back.
  * - Idle workers are unref'd: a pool with no sessions and no requests does not keep the process up.
  * - `close()` is idempotent: asks each worker to close all its sessions (RTCP BYE, sockets, WAV
  *   recordings flushed), then terminates the threads.

@@ -15,9 +15,25 @@ export interface TopVia {
   sentBy: string;
 }
 
+/**
+ * The top Via of each message as last parsed, with the header value it was parsed from: a request is
+ * matched, keyed, stamped and answered through its top Via several times (§17.2.3, §18.2.1, §18.2.2),
+ * and a parse costs far more than a lookup. The value is compared on each read, so a message whose
+ * Via changed (stampReceived adds `received`) is parsed again.
+ */
+const topViaCache = new WeakMap<SipMessage, { value: string; top: TopVia | undefined }>();
+
 export function topVia(msg: SipMessage): TopVia | undefined {
   const v = msg.headers.get('Via');
   if (v === undefined) return undefined;
+  const cached = topViaCache.get(msg);
+  if (cached !== undefined && cached.value === v) return cached.top;
+  const top = parseTopVia(v);
+  topViaCache.set(msg, { value: v, top });
+  return top;
+}
+
+function parseTopVia(v: string): TopVia | undefined {
   try {
     const raw = splitHeaderList(v, 'Via')[0] ?? '';
     const via = parseVia(raw)[0];
@@ -39,11 +55,25 @@ export function cseqOf(msg: SipMessage): { seq: number; method: string } | undef
   }
 }
 
+/**
+ * Tags of From/To values lately read: a call's From and To are read for their tags by the dispatcher,
+ * the transaction layer and the dialog on every message (§12.2.2, §17.2.3), the same few strings over
+ * and over. Bounded: cleared whole when full.
+ */
+const tagCache = new Map<string, string | undefined>();
+export const TAG_CACHE_SIZE = 1024;
+
 export function tagOf(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  const hit = tagCache.get(value);
+  if (hit !== undefined || tagCache.has(value)) return hit;
+  let tag: string | undefined;
   try {
-    return getTag(value);
+    tag = getTag(value);
   } catch {
-    return undefined;
+    tag = undefined;
   }
+  if (tagCache.size >= TAG_CACHE_SIZE) tagCache.clear();
+  tagCache.set(value, tag);
+  return tag;
 }
