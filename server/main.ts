@@ -67,7 +67,8 @@ async function main(): Promise<number> {
   // heaps (collectAndCompact), and log what each held, so an operator (or a soak test) can tell memory
   // the service retains from garbage and half-empty pages V8 has not yet had a reason to give back. It
   // needs `node --expose-gc`, which `npm start` passes; without it the request is refused in the log.
-  // Each worker pauses for its own collection (a few ms for a worker's heap), one worker at a time. The
+  // Each worker pauses for its own collection, one worker at a time, and its links' frame clocks wait
+  // meanwhile (the soak measured tens of ms: a link may conceal that much; the pauses are logged). The
   // line's fields carry each thread's heap spaces, external memory and array buffers after its
   // collection (`ThreadMemory`), to tell which of them an RSS growth is in.
   process.on('SIGUSR2', () => {
@@ -77,14 +78,16 @@ async function main(): Promise<number> {
       return;
     }
     const before = process.memoryUsage();
+    const t0 = performance.now();
     collectAndCompact(gc);
+    const mainPauseMs = performance.now() - t0;
     const mainMemory = readThreadMemory();
     void service.collectMediaGarbage().then((workers) => {
       const rssAfter = process.memoryUsage().rss;
-      const w = workers.map((v) => `${mib(v.heapUsedBefore)} → ${mib(v.heapUsedAfter)}`).join(', ');
+      const w = workers.map((v) => `${mib(v.heapUsedBefore)} → ${mib(v.heapUsedAfter)} in ${Math.round(v.pauseMs)} ms`).join(', ');
       service.log.info(
-        { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter: mainMemory.heapUsed, rssBefore: before.rss, rssAfter, main: mainMemory, workers },
-        `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(mainMemory.heapUsed)} MiB` +
+        { signal: 'SIGUSR2', heapUsedBefore: before.heapUsed, heapUsedAfter: mainMemory.heapUsed, mainPauseMs, rssBefore: before.rss, rssAfter, main: mainMemory, workers },
+        `received SIGUSR2: full garbage collection, heap used ${mib(before.heapUsed)} → ${mib(mainMemory.heapUsed)} MiB in ${Math.round(mainPauseMs)} ms` +
           `${workers.length > 0 ? ` (media workers ${w} MiB)` : ''}, RSS ${mib(before.rss)} → ${mib(rssAfter)} MiB`,
       );
     }).catch((err: unknown) => service.log.warn({ err, signal: 'SIGUSR2' }, 'garbage collection of the media workers failed'));

@@ -56,7 +56,7 @@ describe('the acip process', () => {
         line = acip.logs.slice(seen).find((l) => l.signal === 'SIGUSR2');
         if (!line) await new Promise((r) => setTimeout(r, 50));
       }
-      expect(line?.msg).toMatch(/^received SIGUSR2: full garbage collection, heap used [\d.]+ → [\d.]+ MiB(?: \(media workers [^)]*\))?, RSS [\d.]+ → [\d.]+ MiB$/);
+      expect(line?.msg).toMatch(/^received SIGUSR2: full garbage collection, heap used [\d.]+ → [\d.]+ MiB in \d+ ms(?: \(media workers [^)]*\))?, RSS [\d.]+ → [\d.]+ MiB$/);
       expect(Number(line?.heapUsedAfter)).toBeGreaterThan(0);
       expect((await fetch(`${acip.httpUrl}/api/health`)).status).toBe(200);
     } finally {

@@ -275,8 +275,10 @@ async function handle(m: ToWorker): Promise<void> {
     case 'gc': {
       const gc = (globalThis as { gc?: () => void }).gc;
       const heapUsedBefore = getHeapStatistics().used_heap_size;
+      const t0 = performance.now();
       if (gc) collectAndCompact(gc);
-      const value: GcValue = { collected: gc !== undefined, heapUsedBefore, heapUsedAfter: getHeapStatistics().used_heap_size, after: readThreadMemory() };
+      const pauseMs = performance.now() - t0;
+      const value: GcValue = { collected: gc !== undefined, heapUsedBefore, heapUsedAfter: getHeapStatistics().used_heap_size, pauseMs, after: readThreadMemory() };
       post({ t: 'reply', req: m.req, ok: true, value });
       return;
     }

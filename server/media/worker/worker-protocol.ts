@@ -104,6 +104,8 @@ export interface GcValue {
   collected: boolean;
   heapUsedBefore: number;
   heapUsedAfter: number;
+  /** How long the collection held the worker's thread (its frame clocks wait meanwhile), ms. */
+  pauseMs: number;
   after: ThreadMemory;
 }
 
