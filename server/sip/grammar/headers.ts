@@ -163,7 +163,7 @@ export function formatParams(params: ReadonlyMap<string, string | null>): string
  * From and To again and again (matching, dialog keys, responses); a value is parsed once. Bounded:
  * emptied when full. Malformed values are not remembered, so they throw every time.
  */
-const TAG_CACHE_MAX = 1024;
+export const TAG_CACHE_MAX = 1024;
 const tagCache = new Map<string, string | undefined>();
 
 /** The tag parameter of a From or To value (§19.3), or undefined. Throws on a malformed value. */

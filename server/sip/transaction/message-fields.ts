@@ -55,25 +55,11 @@ export function cseqOf(msg: SipMessage): { seq: number; method: string } | undef
   }
 }
 
-/**
- * Tags of From/To values lately read: a call's From and To are read for their tags by the dispatcher,
- * the transaction layer and the dialog on every message (§12.2.2, §17.2.3), the same few strings over
- * and over. Bounded: cleared whole when full.
- */
-const tagCache = new Map<string, string | undefined>();
-export const TAG_CACHE_SIZE = 1024;
-
 export function tagOf(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const hit = tagCache.get(value);
-  if (hit !== undefined || tagCache.has(value)) return hit;
-  let tag: string | undefined;
   try {
-    tag = getTag(value);
+    return getTag(value); // cached by value in the grammar layer
   } catch {
-    tag = undefined;
+    return undefined;
   }
-  if (tagCache.size >= TAG_CACHE_SIZE) tagCache.clear();
-  tagCache.set(value, tag);
-  return tag;
 }

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseMessage } from '../../../server/sip/grammar/parser.js';
-import { TAG_CACHE_SIZE, tagOf, topVia } from '../../../server/sip/transaction/message-fields.js';
+import { TAG_CACHE_MAX } from '../../../server/sip/grammar/headers.js';
+import { tagOf, topVia } from '../../../server/sip/transaction/message-fields.js';
 
 const request = (via: string) =>
   parseMessage(Buffer.from(`OPTIONS sip:a@192.0.2.1 SIP/2.0\r\nVia: ${via}\r\nFrom: <sip:b@192.0.2.2>;tag=f1\r\nTo: <sip:a@192.0.2.1>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`));
@@ -36,7 +37,7 @@ describe('the tag of a From or To value', () => {
   });
 
   it('stays right past the cache size', () => {
-    for (let i = 0; i < TAG_CACHE_SIZE + 10; i++) expect(tagOf(`<sip:x@192.0.2.9>;tag=t${i}`)).toBe(`t${i}`);
+    for (let i = 0; i < TAG_CACHE_MAX + 10; i++) expect(tagOf(`<sip:x@192.0.2.9>;tag=t${i}`)).toBe(`t${i}`);
     expect(tagOf('<sip:x@192.0.2.9>;tag=t0')).toBe('t0');
   });
 });
