@@ -109,7 +109,8 @@ class VirtualTimer implements TimerHandle {
   }
 }
 
-function params(c: AllocConfig, linkId: string): MediaSessionParams {
+/** A bench session's parameters (tone in, null out, adaptive buffer), as session-cost and this measure them. */
+export function benchSessionParams(c: AllocConfig, linkId: string, remote: MediaSessionParams['remote'] = null): MediaSessionParams {
   return {
     linkId,
     codecId: c.codecId,
@@ -117,7 +118,7 @@ function params(c: AllocConfig, linkId: string): MediaSessionParams {
     codecParams: { ...c.params },
     localHost: '127.0.0.1',
     ports: { rtp: 0, rtcp: 0 },
-    remote: null,
+    remote,
     send: true,
     receive: true,
     jitterBuffer: { mode: 'adaptive', minMs: 10, maxMs: 160 },
@@ -129,9 +130,9 @@ function params(c: AllocConfig, linkId: string): MediaSessionParams {
 }
 
 async function openPair(c: AllocConfig, clock: Clock, tag: string): Promise<MediaSession[]> {
-  const a = await MediaSession.open(params(c, `a${tag}`), { clock });
-  const b = await MediaSession.open({ ...params(c, `b${tag}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } }, { clock });
-  await a.update({ ...params(c, `a${tag}`), remote: { address: '127.0.0.1', rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort } });
+  const a = await MediaSession.open(benchSessionParams(c, `a${tag}`), { clock });
+  const b = await MediaSession.open({ ...benchSessionParams(c, `b${tag}`), remote: { address: '127.0.0.1', rtpPort: a.localRtpPort, rtcpPort: a.localRtcpPort } }, { clock });
+  await a.update({ ...benchSessionParams(c, `a${tag}`), remote: { address: '127.0.0.1', rtpPort: b.localRtpPort, rtcpPort: b.localRtcpPort } });
   return [a, b];
 }
 

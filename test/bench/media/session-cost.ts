@@ -60,7 +60,7 @@ import type { CodecParams } from '../../../server/codecs/codec.js';
 import { systemClock } from '../../../server/util/clock.js';
 import { MediaWorkerPool } from '../../../server/media/worker/media-worker-pool.js';
 import type { MediaSessionLike, MediaSessionOpener } from '../../../server/media/worker/media-session-like.js';
-import { runAllocChild, SESSION_COST_CONFIGS, type AllocConfig } from './session-alloc.js';
+import { benchSessionParams, runAllocChild, SESSION_COST_CONFIGS, type AllocConfig } from './session-alloc.js';
 
 type CostConfig = AllocConfig;
 
@@ -174,24 +174,7 @@ const gc: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-function params(c: CostConfig, linkId: string, remote: MediaSessionParams['remote'] = null): MediaSessionParams {
-  return {
-    linkId,
-    codecId: c.codecId,
-    payloadType: c.payloadType,
-    codecParams: { ...c.params },
-    localHost: '127.0.0.1',
-    ports: { rtp: 0, rtcp: 0 },
-    remote,
-    send: true,
-    receive: true,
-    jitterBuffer: { mode: 'adaptive', minMs: 10, maxMs: 160 },
-    input: 'tone:1000:-18',
-    output: 'null',
-    cname: `${linkId}@bench`,
-    noMediaTimeoutMs: 0,
-  };
-}
+const params = benchSessionParams;
 
 const deps = { clock: systemClock };
 const inProcess: MediaSessionOpener = (p) => MediaSession.open(p, deps);
