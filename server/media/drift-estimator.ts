@@ -224,13 +224,17 @@ export class DriftEstimator {
   private recomputeFloor(): void {
     const t = this.lastT;
     let f = Infinity;
-    for (const b of this.blocks) f = Math.min(f, b.d + this.slope * (t - b.t));
+    // Indexed, not for-of: this runs on every packet.
+    const blocks = this.blocks;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i] as MinPoint;
+      f = Math.min(f, b.d + this.slope * (t - b.t));
+    }
     if (this.curBlock) f = Math.min(f, this.curBlock.d + this.slope * (t - this.curBlock.t));
-    const predicted = this.floorAt(t);
+    this.lastJumpMs = this.hasFloor ? f - (this.floorV + this.slope * (t - this.floorT)) : 0;
     this.floorV = f;
     this.hasFloor = true;
     this.floorT = t;
-    this.lastJumpMs = predicted === undefined ? 0 : f - predicted;
     if (this.rebased) {
       // A new trend re-bases the floor: report the step (the delay statistics follow it) but it is no
       // route change.

@@ -18,9 +18,12 @@
  * `minWakeMs` more.
  *
  * Time comes from an injected Clock (monotonic `now()` in ms and `setTimer`), `systemClock`
- * (performance.now + setTimeout) by default, `FakeClock` in tests.
+ * (performance.now + setTimeout) by default, `FakeClock` in tests. The wake-ups of every frame clock
+ * on the same Clock go through one timer (frame-ticker.ts): a thread running many sessions arms one
+ * timer per distinct millisecond, not one per clock per wake-up.
  */
-import { systemClock, type Clock, type TimerHandle } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { tickerEntry, tickerFor, type FrameTicker, type TickerEntry } from './frame-ticker.js';
 
 export interface FrameClockOptions {
   /** Frame duration in milliseconds (e.g. 20, 5, 2.5, 1, or samples·1000/rate). */
@@ -60,12 +63,12 @@ export class FrameClock {
   private readonly earlyMs: number;
   private t0 = 0;
   private next = 0; // number of the next tick to deliver
-  private timer: TimerHandle | undefined;
   private running = false;
   private stopped = false;
   private s: FrameClockStats;
-  /** The timer callback, made once (a wake-up arms the next one). */
-  private readonly wakeFn = (): void => this.wake();
+  /** The shared timer of this clock's Clock, and this clock's standing request in it (made once). */
+  private readonly ticker: FrameTicker;
+  private readonly entry: TickerEntry = tickerEntry(() => this.wake());
 
   constructor(opts: FrameClockOptions) {
     if (!(opts.frameMs > 0) || !Number.isFinite(opts.frameMs)) throw new RangeError(`frameMs ${opts.frameMs} must be a positive number`);
@@ -77,6 +80,7 @@ export class FrameClock {
     this.maxCatchUpMs = Math.max(opts.maxCatchUpMs ?? 200, this.frameMs);
     this.earlyMs = Math.min(opts.earlyMs ?? 1, this.frameMs / 2);
     this.s = { frameMs: this.frameMs, ticks: 0, skippedTicks: 0, wakeups: 0, maxBatch: 0, lastLateMs: 0, maxLateMs: 0 };
+    this.ticker = tickerFor(this.clock);
   }
 
   get isRunning(): boolean {
@@ -103,25 +107,24 @@ export class FrameClock {
     const now = this.clock.now();
     this.t0 = originMs === undefined ? now : Math.min(originMs, now);
     this.next = 0;
-    this.arm(0);
+    this.arm(now, 0);
   }
 
   /** Stops for good. Idempotent. */
   stop(): void {
     this.stopped = true;
     this.running = false;
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.ticker.cancel(this.entry);
   }
 
   stats(): FrameClockStats {
     return { ...this.s };
   }
 
-  private arm(ms: number): void {
+  private arm(now: number, ms: number): void {
     // Node truncates fractional delays (asking 19.8 ms fires after ~19.2): round up to whole
     // milliseconds so a wake lands at or just after the intended time, inside the early window.
-    this.timer = this.clock.setTimer(Math.ceil(ms), this.wakeFn);
+    this.ticker.schedule(this.entry, now + Math.ceil(ms));
   }
 
   private wake(): void {
@@ -155,6 +158,6 @@ export class FrameClock {
     const nextDue = this.dueTime(this.next);
     // After a batch, sleep at least minWakeMs (batching short frames). A wake that found nothing
     // due (the timer fired a little early) sleeps exactly until the due time instead.
-    this.arm(batch > 0 ? Math.max(this.minWakeMs, nextDue - this.earlyMs - now2) : Math.max(0, nextDue - now2));
+    this.arm(now2, batch > 0 ? Math.max(this.minWakeMs, nextDue - this.earlyMs - now2) : Math.max(0, nextDue - now2));
   }
 }

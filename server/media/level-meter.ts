@@ -119,44 +119,13 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
     let f = 0;
     while (f < frames) {
       const n = Math.min(frames - f, this.windowFrames - this.inWindow);
+      // Peaks and squares first, with no per-sample clip branch; the clip count runs only over a
+      // stretch whose peak reaches the clip level (rare: a clean signal never takes that path).
+      if (C === 2) this.scanStereo(frame, f, n);
+      else for (let c = 0; c < C; c++) this.scanChannel(frame, f, n, c);
       for (let c = 0; c < C; c++) {
-        // Peak and squares first, with no per-sample clip branch; the clip count runs only over a
-        // stretch whose peak reaches the clip level (rare: a clean signal never takes that path).
-        let pk = this.accPeak[c]!;
-        let sq = this.accSq[c]!;
-        let fsq = frameSq[c]!;
-        const start = f * C + c;
-        const end = (f + n) * C;
-        for (let i = start; i < end; i += C) {
-          const v = frame[i]!;
-          const a = v < 0 ? -v : v;
-          if (a > pk) pk = a;
-          const s = v * v;
-          sq += s;
-          fsq += s;
-        }
-        this.accPeak[c] = pk;
-        this.accSq[c] = sq;
-        frameSq[c] = fsq;
-        if (n === 0) continue;
-        if (!(pk >= clip)) {
-          this.clipping[c] = 0;
-          continue;
-        }
-        let clipping = this.clipping[c]!;
-        let cs = 0;
-        let ce = 0;
-        for (let i = start; i < end; i += C) {
-          const v = frame[i]!;
-          if ((v < 0 ? -v : v) >= clip) {
-            cs++;
-            if (!clipping) ce++;
-            clipping = 1;
-          } else clipping = 0;
-        }
-        this.clipping[c] = clipping;
-        this.clipSamples[c]! += cs;
-        this.clipEvents[c]! += ce;
+        if (this.accPeak[c]! >= clip) this.countClips(frame, f, n, c);
+        else this.clipping[c] = 0;
       }
       f += n;
       this.inWindow += n;
@@ -165,6 +134,78 @@ export class LevelMeter extends TypedEmitter<LevelMeterEvents> {
     let loudest = 0;
     for (let c = 0; c < C; c++) loudest = Math.max(loudest, frameSq[c]!);
     return frames > 0 ? loudest / frames : 0;
+  }
+
+  /** Peak and squares of channel `c` over frames [f, f + n). */
+  private scanChannel(frame: Float32Array, f: number, n: number, c: number): void {
+    const C = this.channels;
+    let pk = this.accPeak[c]!;
+    let sq = this.accSq[c]!;
+    let fsq = this.frameSq[c]!;
+    const end = (f + n) * C;
+    for (let i = f * C + c; i < end; i += C) {
+      const v = frame[i]!;
+      const a = v < 0 ? -v : v;
+      if (a > pk) pk = a;
+      const s = v * v;
+      sq += s;
+      fsq += s;
+    }
+    this.accPeak[c] = pk;
+    this.accSq[c] = sq;
+    this.frameSq[c] = fsq;
+  }
+
+  /** Both channels of a stereo stretch in one pass (the usual programme format); sums as scanChannel's. */
+  private scanStereo(frame: Float32Array, f: number, n: number): void {
+    let pkL = this.accPeak[0]!;
+    let pkR = this.accPeak[1]!;
+    let sqL = this.accSq[0]!;
+    let sqR = this.accSq[1]!;
+    let fsqL = this.frameSq[0]!;
+    let fsqR = this.frameSq[1]!;
+    const end = (f + n) * 2;
+    for (let i = f * 2; i < end; i += 2) {
+      const l = frame[i]!;
+      const r = frame[i + 1]!;
+      const al = l < 0 ? -l : l;
+      const ar = r < 0 ? -r : r;
+      if (al > pkL) pkL = al;
+      if (ar > pkR) pkR = ar;
+      const sl = l * l;
+      const sr = r * r;
+      sqL += sl;
+      sqR += sr;
+      fsqL += sl;
+      fsqR += sr;
+    }
+    this.accPeak[0] = pkL;
+    this.accPeak[1] = pkR;
+    this.accSq[0] = sqL;
+    this.accSq[1] = sqR;
+    this.frameSq[0] = fsqL;
+    this.frameSq[1] = fsqR;
+  }
+
+  /** Clipped samples and runs of channel `c` over frames [f, f + n). */
+  private countClips(frame: Float32Array, f: number, n: number, c: number): void {
+    const C = this.channels;
+    const clip = this.clipLevel;
+    let clipping = this.clipping[c]!;
+    let cs = 0;
+    let ce = 0;
+    const end = (f + n) * C;
+    for (let i = f * C + c; i < end; i += C) {
+      const v = frame[i]!;
+      if ((v < 0 ? -v : v) >= clip) {
+        cs++;
+        if (!clipping) ce++;
+        clipping = 1;
+      } else clipping = 0;
+    }
+    this.clipping[c] = clipping;
+    this.clipSamples[c]! += cs;
+    this.clipEvents[c]! += ce;
   }
 
   private closeWindow(): void {

@@ -19,7 +19,10 @@
  *   sits on the tick grid; at 20 ms packets a 5 ms grid saves up to 15 ms of delay (the jitter bench,
  *   `npm run bench -- jitter`, measures it), and the buffer is told the grid as `pullPeriodMs`.
  * - Receive work runs after socket reads: the receive clock's timer callback only queues the tick
- *   (with its due time) and the playout runs from `setImmediate` (receive-queue.ts says why).
+ *   (with its due time) and the playout runs from `setImmediate` (receive-queue.ts says why): one per
+ *   turn for all the sessions of the thread with ticks waiting.
+ * - Phase: both clocks start on the thread's tick grid (frame-ticker.ts), so that the ticks of all the
+ *   sessions of a thread fall due together and one timer wake-up drives them all.
  *
  * Parts: parameter checks and derived settings (media-session-params.ts), the codec path a codec
  * change rebuilds (codec-path.ts), the network side (media-transport.ts: the RTP session, SRTP, the
@@ -58,6 +61,7 @@ import { createAudioSource, isLoopbackSource, type LoopbackSource } from './audi
 import { parseInputSpec, parseOutputSpec } from './audio-spec.js';
 import type { AudioSink, AudioSource } from './audio-io.js';
 import { buildCodecPath, isUnheardPlayout, startCodecPath, stopCodecPath, type CodecPath } from './codec-path.js';
+import { tickGridAtOrBefore } from './frame-ticker.js';
 import { LevelMeter, type LevelSnapshot } from './level-meter.js';
 import {
   badParam,
@@ -68,6 +72,7 @@ import {
   sameJson,
 } from './media-session-params.js';
 import { sessionStats } from './media-session-stats.js';
+import { deferAfterReads } from './receive-queue.js';
 import { SilenceDetector } from './silence-detector.js';
 import type { MediaDirection, MediaSessionEvents, MediaSessionParams, MediaSessionStats } from './session-types.js';
 
@@ -94,7 +99,8 @@ export interface MediaSessionDeps {
   clock: Clock;
   logger?: MediaSessionLogger;
   /**
-   * Runs the queued receive ticks after pending socket reads (default `setImmediate`). Tests with a
+   * Runs the queued receive ticks after pending socket reads (default `deferAfterReads`: one
+   * `setImmediate` per turn for every session of the thread). Tests with a
    * FakeClock may pass `(fn) => fn()` to run them inside the clock's tick; the stall test uses that to
    * measure what the deferral buys.
    */
@@ -119,33 +125,6 @@ export interface PlayoutTickInfo {
   /** Frames the buffer skipped unplayed on this tick (delay above its maximum). */
   droppedFrames: number;
 }
-
-/**
- * The receive ticks every session of this thread deferred in one turn, run from one `setImmediate`
- * (in the same check phase and order as one `setImmediate` each, which cost an Immediate per session
- * and tick). A tick deferred while the batch runs goes to the next turn's batch, as it would have.
- */
-let deferredTicks: Array<() => void> = [];
-
-function runDeferredTicks(): void {
-  const batch = deferredTicks;
-  deferredTicks = [];
-  let failed: { err: unknown } | null = null;
-  for (const fn of batch) {
-    try {
-      fn();
-    } catch (err) {
-      // As uncaught as it was from its own setImmediate, but only after the other sessions' ticks ran.
-      failed ??= { err };
-    }
-  }
-  if (failed) throw failed.err;
-}
-
-const defaultDefer = (fn: () => void): void => {
-  if (deferredTicks.length === 0) setImmediate(runDeferredTicks);
-  deferredTicks.push(fn);
-};
 
 export class MediaSession extends TypedEmitter<MediaSessionEvents> {
   readonly linkId: string;
@@ -218,12 +197,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     this.params = params;
     this.clock = deps.clock;
     this.logger = deps.logger;
-    this.deferReceive = deps.deferReceive ?? defaultDefer;
+    this.deferReceive = deps.deferReceive ?? deferAfterReads;
     this.onPlayout = deps.onPlayout;
     this.transport = transport;
     this.onListenerError = (event, err) => this.logger?.warn({ event, err, link: this.linkId }, 'media session listener threw');
-    this.openedAt = this.clock.now();
-    this.rxWatchFrom = this.openedAt;
+    const openedAt = this.clock.now();
+    this.openedAt = tickGridAtOrBefore(openedAt);
+    this.rxWatchFrom = openedAt;
     const cp = params.codecParams;
     // Meters and detectors are per direction and survive codec changes only when the format does.
     this.inMeter = new LevelMeter({ sampleRate: cp.sampleRate, channels: cp.channels });
@@ -246,9 +226,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
       void this.sink.close();
       throw e;
     }
-    // Both clocks count from the moment the session opened (`openedAtMs` in the stats), not from
-    // after the codec set-up (Opus: tens of ms when its wasm module is first compiled), so that the
-    // stats tell exactly when input sample 0 was due and output sample 0 played.
+    // Both clocks count from the moment the session opened (`openedAtMs` in the stats: the tick grid
+    // point at or just before it), not from after the codec set-up (Opus: tens of ms when its wasm
+    // module is first compiled), so that the stats tell exactly when input sample 0 was due and
+    // output sample 0 played.
     startCodecPath(this.path, this.openedAt);
   }
 
@@ -323,7 +304,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> {
     if (formatChanged || next.output !== prev.output) await this.replaceSink(next);
     if (next.receive && !prev.receive) this.rxWatchFrom = this.clock.now();
     this.path = this.buildPath(next, record, nextTs);
-    startCodecPath(this.path);
+    startCodecPath(this.path, tickGridAtOrBefore(this.clock.now()));
   }
 
   stats(): MediaSessionStats {

@@ -6,7 +6,8 @@
  * during the stall are read, and conceal frames whose packets are already waiting in the socket
  * (test/media/session/stall.test.ts measures the difference). libuv reads at most 32 datagrams per
  * socket per loop iteration, so a long backlog of ticks is worked off in slices of
- * RECEIVE_TICKS_PER_TURN per iteration, letting the reads keep ahead.
+ * RECEIVE_TICKS_PER_TURN per iteration, letting the reads keep ahead. The queues of every session of
+ * the thread that have ticks waiting are drained from one `setImmediate` per turn (`deferAfterReads`).
  */
 import type { Clock } from '../util/clock.js';
 import type { FrameClockStats } from './frame-clock.js';
@@ -32,9 +33,52 @@ export interface ReceiveQueueHooks {
   onError: (e: unknown) => void;
 }
 
+/**
+ * The receive ticks every session of this thread deferred in one turn, run from one `setImmediate`
+ * (in the same check phase and order as one `setImmediate` each, which cost an Immediate per session
+ * and tick). A tick deferred while the batch runs goes to the next turn's batch, as it would have.
+ * Two arrays take turns (one filling, one running) and are emptied in place: a turn allocates only
+ * its Immediate.
+ */
+let deferredTicks: Array<(() => void) | undefined> = [];
+let runningTicks: Array<(() => void) | undefined> = [];
+let deferredCount = 0;
+
+function runDeferredTicks(): void {
+  const batch = deferredTicks;
+  const n = deferredCount;
+  deferredTicks = runningTicks;
+  runningTicks = batch;
+  deferredCount = 0;
+  let failed: { err: unknown } | null = null;
+  for (let i = 0; i < n; i++) {
+    const fn = batch[i]!;
+    // Not kept past its turn (a closed session's queue must not stay reachable from here).
+    batch[i] = undefined;
+    try {
+      fn();
+    } catch (err) {
+      // As uncaught as it was from its own setImmediate, but only after the other sessions' ticks ran.
+      failed ??= { err };
+    }
+  }
+  if (failed) throw failed.err;
+}
+
+/** The production `defer`: the receive ticks run after pending socket reads, batched per turn. */
+export function deferAfterReads(fn: () => void): void {
+  if (deferredCount === 0) setImmediate(runDeferredTicks);
+  deferredTicks[deferredCount++] = fn;
+}
+
 export class ReceiveQueue {
-  /** Due times of receive ticks waiting for the deferred run. */
-  private readonly q: number[] = [];
+  /**
+   * Due times of receive ticks waiting for the deferred run: a ring (`head`, `count`) that grows only
+   * when a stall queues more than it holds, so the usual turn (a tick or a few) allocates nothing.
+   */
+  private q = new Float64Array(RECEIVE_TICKS_PER_TURN);
+  private head = 0;
+  private count = 0;
   private scheduled = false;
   /** Queued receive ticks skipped for lagging more than RECEIVE_MAX_LAG_MS. */
   private lagSkipped = 0;
@@ -46,7 +90,9 @@ export class ReceiveQueue {
   /** The receive clock's callback: queue the tick and run it after pending socket reads. */
   push(dueMs: number): void {
     if (!this.h.live()) return;
-    this.q.push(dueMs);
+    if (this.count === this.q.length) this.grow();
+    this.q[(this.head + this.count) % this.q.length] = dueMs;
+    this.count++;
     if (this.scheduled) return;
     this.scheduled = true;
     this.h.defer(this.drainFn);
@@ -54,7 +100,8 @@ export class ReceiveQueue {
 
   /** Drops the queued ticks (the path is being stopped). */
   clear(): void {
-    this.q.length = 0;
+    this.head = 0;
+    this.count = 0;
   }
 
   /** The receive clock's stats with the ticks skipped here counted as skipped, not delivered. */
@@ -63,25 +110,32 @@ export class ReceiveQueue {
     return { ...s, ticks: s.ticks - this.lagSkipped, skippedTicks: s.skippedTicks + this.lagSkipped };
   }
 
+  private grow(): void {
+    const next = new Float64Array(this.q.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = this.q[(this.head + i) % this.q.length]!;
+    this.q = next;
+    this.head = 0;
+  }
+
   private drain(): void {
     this.scheduled = false;
-    const q = this.q;
     const oldest = this.h.clock.now() - RECEIVE_MAX_LAG_MS;
-    let stale = 0;
-    while (stale < q.length && (q[stale] as number) < oldest) stale++;
-    this.lagSkipped += stale;
-    const end = Math.min(q.length, stale + RECEIVE_TICKS_PER_TURN);
-    for (let i = stale; i < end; i++) {
+    while (this.count > 0 && this.q[this.head]! < oldest) {
+      this.head = (this.head + 1) % this.q.length;
+      this.count--;
+      this.lagSkipped++;
+    }
+    for (let n = 0; n < RECEIVE_TICKS_PER_TURN && this.count > 0; n++) {
+      const due = this.q[this.head]!;
+      this.head = (this.head + 1) % this.q.length;
+      this.count--;
       try {
-        this.h.run(q[i] as number);
+        this.h.run(due);
       } catch (e) {
         this.h.onError(e);
       }
     }
-    // The usual turn ran the whole queue (one tick or a few): empty it in place, no spliced-out copy.
-    if (end === q.length) q.length = 0;
-    else q.splice(0, end);
-    if (q.length > 0 && this.h.live()) {
+    if (this.count > 0 && this.h.live()) {
       // More than a turn's worth (a long stall): let the next poll phase read more packets first.
       this.scheduled = true;
       this.h.defer(this.drainFn);

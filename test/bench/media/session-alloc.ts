@@ -323,11 +323,12 @@ export function allocLines(r: AllocRow, siteCount = 8): string[] {
  * Runs the measurement in a child process with the young generation it needs (this process's
  * semi-space cannot be changed once the heap exists). Prints the child's lines through `log`.
  */
-export function runAllocChild(config: string | undefined, pairs: number | undefined, log: (line: string) => void): void {
+export function runAllocChild(config: string | undefined, pairs: number | undefined, log: (line: string) => void, sites?: number): void {
   const self = fileURLToPath(import.meta.url);
   const args = [`--max-semi-space-size=${SEMI_SPACE_MB}`, `--min-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc', '--import', 'tsx', self, '--child'];
   if (config) args.push(`--config=${config}`);
   if (pairs) args.push(`--pairs=${pairs}`);
+  if (sites) args.push(`--sites=${sites}`);
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
   for (const line of r.stdout.split('\n').filter(Boolean)) log(line);
   if (r.status !== 0) log(`  allocation measurement failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
@@ -336,7 +337,7 @@ export function runAllocChild(config: string | undefined, pairs: number | undefi
 async function main(argv: string[]): Promise<void> {
   const arg = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   if (!argv.includes('--child')) {
-    runAllocChild(arg('config'), arg('pairs') ? Number(arg('pairs')) : undefined, (l) => console.log(l));
+    runAllocChild(arg('config'), arg('pairs') ? Number(arg('pairs')) : undefined, (l) => console.log(l), arg('sites') ? Number(arg('sites')) : undefined);
     return;
   }
   const config = arg('config');
