@@ -31,21 +31,11 @@
  *   pull below target) stall: concealed as `underrun` without advancing, so the delay grows at once
  *   by a frame per pull until packets come (a spike's burst then plays in full).
  * - A gap with later packets present is a loss: the slot is concealed (`lost`) and passed.
- * - Target (jb-target-controller.ts decides it; this file follows it) = quantile of a forgetting
- *   histogram of r (slow to come down, `forgetMs`), or faster: when
- *   3 (and ≥ 30 ms worth of) packets in a row are later than the target, it jumps to the least late of
- *   them at once; that part decays with a 1 s time constant unless the histogram confirms it.
- * - A route change (the floor stepping by > 15 ms) re-bases the histogram, so a delay step that ends
- *   brings the delay back within a second or so, not after the histogram forgets.
- * - Start-up: the histogram forgets its first ~2 s of samples fast (`startForgetWeight`), so a sender
- *   draining a queue at start or a receiver busy while the call is set up does not hold the target
- *   high for tens of seconds (seen with baresip: 170 ms for seconds, > 10 s to come down).
- * - The quantile covered is not fixed: a slow control (`jicoBudget`, default 1 %) moves it within
- *   0.97–0.999 so that the measured jitter-induced concealment (late packets + stall frames) stays
- *   near the budget — higher on heavy-tailed networks, lower (less delay) on calm ones.
- * - A disturbance (most packets far later than the long-term target for seconds: both ends starved of
- *   CPU, a delay step) is kept apart from the long-term statistics and forgotten once it is over, so
- *   the delay comes back within seconds rather than after the histogram's minute of memory.
+ * - Target: jb-target-controller.ts decides it (a forgetting histogram's quantile of r, a fast attack
+ *   on runs of late packets, route changes, start-up, the concealment budget, disturbances; its header
+ *   says how); this file follows it.
+ * - Arrivals read late by a stall of this process, which held the pulls as long, are not measured
+ *   (see `readByMs`): that stall is no network jitter.
  * - The level respects maxDelayMs: the correction aims at most at maxDelayMs − pullPeriodMs (the grid
  *   point below the maximum), and frames are dropped only above maxDelayMs + pullPeriodMs.
  * - The packets behind a delay spike that went past the maximum arrive late, in bursts, each less
@@ -106,6 +96,11 @@ const RING = 256;
 const MAX_LOST_RUN = 4096;
 /** Drift above which the level is held flat at target + ptime (see `correction`). */
 const DRIFT_FLAT_PPM = 5;
+/**
+ * A packet read more than this after the output's next pull was due is stamped as read then (see
+ * `readByMs`): a longer stall is one the output's clock skips ticks over, real for playout too.
+ */
+const READ_STALL_MAX_MS = 200;
 /** Late packets in a run (and ms of them; see `push`) after which playout re-anchors on the latest. */
 const LATE_RUN_RESYNC = 4;
 const LATE_RUN_RESYNC_MS = 40;
@@ -143,6 +138,16 @@ export class JitterBuffer {
   private lateRunFirst = 0;
   /** Time of the last `pop` (the playout position's clock). */
   private lastPullMs = 0;
+  /**
+   * Latest due time of the next pull (last pull + its backlog + a frame stretched by the most allowed +
+   * a pull period; Infinity before any). Pulls run after the socket reads of the same event loop: a packet stamped later was
+   * read late by a stall of this process (GC, a busy machine) that held the pulls as long, and the
+   * catch-up pulls find it in time. Its stamp says nothing of the network: measured, every such stall
+   * would pass for jitter and hold the delay up for a minute, so it is not (`readInStall`). Pulls on a
+   * clock of their own (an audio thread, the fake-clock bench) run on, and every stamp is measured.
+   */
+  private readByMs = Infinity;
+  private readInStall = false;
   private inOverflow = false;
   private readonly s: JitterBufferStats;
 
@@ -206,6 +211,7 @@ export class JitterBuffer {
       return;
     }
     this.s.received++;
+    this.readInStall = p.arrivalMs > this.readByMs && p.arrivalMs <= this.readByMs + READ_STALL_MAX_MS;
     if (!this.haveStream) {
       this.startStream(p);
       return;
@@ -258,6 +264,7 @@ export class JitterBuffer {
    */
   pop(nowMs: number, outputBacklogMs = 0): PlayoutFrame {
     this.lastPullMs = nowMs;
+    this.readByMs = nowMs + Math.max(0, outputBacklogMs) + this.o.ptimeMs * (1 + this.o.maxGrowFraction) + this.o.pullPeriodMs;
     if (!this.haveStream) return this.missing('not-started');
     const floor = this.drift.floorAt(nowMs) ?? 0;
     const backlog = Math.max(0, outputBacklogMs);
@@ -403,7 +410,7 @@ export class JitterBuffer {
     } else if (extSeq < this.highestExtSeq) {
       this.s.reordered++;
     }
-    this.measure(p.arrivalMs, extTs);
+    if (!this.readInStall) this.measure(p.arrivalMs, extTs);
 
     const spf = this.o.samplesPerFrame;
     if (extSeq < this.nextSeq || (this.started && extTs < this.pointerTs - spf / 2)) {
@@ -569,10 +576,8 @@ export class JitterBuffer {
   }
 
   /**
-   * Every missing frame is built with the same fields in the same order (absent ones undefined), so that
-   * all of them share one hidden class: frames built with or without `seq`/`timestamp`, or with fields
-   * added after creation, were several shapes, and the output's code that reads them deoptimised on
-   * each new one ("wrong map").
+   * Every missing frame has the same fields in the same order (absent ones undefined): one hidden class.
+   * Frames of several shapes made the output's code that reads them deoptimise ("wrong map").
    */
   private missing(reason: MissingReason, timestamp?: number): PlayoutFrame {
     return { kind: 'missing', reason, seq: undefined, timestamp: timestamp === undefined ? undefined : ts32(timestamp), adjustSamples: 0 };

@@ -12,7 +12,9 @@
  * otherwise basesink adds 20 ms): its arrival at our socket Q is the hand-out time. Packets
  * never sent back were concealed: lost in the network if the trace lost them, else late. Scores as in
  * simulate.ts (added delay above the trace's minimum one-way delay, concealed %, JICO, events).
- * The replay's own timing error (actual − scheduled send) is reported; p99 > 1.5 ms voids the run.
+ * The replay's own timing error (actual − scheduled send) is reported; p99 > 1.5 ms voids the run: the
+ * trace was not replayed as written. The packets sent to `extraPorts` (acip's receiver) carry their
+ * actual send time in the payload, so that the receiver can tell its own error from the sender's.
  *
  * udpsrc cannot report an ephemeral port on the command line, so P is found by binding port 0 on
  * 127.0.0.1, reading the port and closing the socket just before gst-launch binds it (a short race,
@@ -70,6 +72,12 @@ export interface GstScore {
   jicoPct: number;
   events: number;
 }
+
+/**
+ * Where in the payload of the packets sent to `extraPorts` the actual send time is written (a float64,
+ * big-endian, ms as performance.timeOrigin + performance.now()). GStreamer's receivers get silence.
+ */
+export const SENT_AT_OFFSET = 0;
 
 function rtpPacket(seq: number, ts: number, payloadBytes: number): Buffer {
   const b = Buffer.alloc(12 + payloadBytes);
@@ -162,7 +170,13 @@ export async function runGstCompare(opts: GstRunOptions): Promise<GstRunResult> 
           const r = events[i++]!;
           const pkt = rtpPacket(r.seq, r.rtpTs, payloadBytes);
           for (const rx of rxs) send.send(pkt, rx.port, '127.0.0.1');
-          for (const port of extra) send.send(pkt, port, '127.0.0.1');
+          if (extra.length > 0) {
+            // acip's receiver gets the actual send time in the payload (see SENT_AT_OFFSET): its own
+            // receive error is then told apart from the sender's. A copy: the send may still read `pkt`.
+            const stamped = Buffer.from(pkt);
+            stamped.writeDoubleBE(performance.timeOrigin + performance.now(), 12 + SENT_AT_OFFSET);
+            for (const port of extra) send.send(stamped, port, '127.0.0.1');
+          }
           errs.push(performance.now() - t0 - (r.arrivalMs as number));
         }
         if (i >= events.length) resolve();

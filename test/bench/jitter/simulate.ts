@@ -66,6 +66,13 @@ export interface SimulateOptions {
    * put on the replayed trace, see replay.ts); scoring still measures against the trace.
    */
   arrivals?: readonly { seq: number; rtpTs: number; arrivalMs: number }[];
+  /**
+   * When each tick's pull actually ran (ms, tick k at index k; past the end: at its due time; NaN: the
+   * tick was skipped, nothing pulled or played), e.g. as a real-time receiver's did (replay.ts): the
+   * pull gets the arrivals stamped by then, and a frame it takes is handed out no earlier than then.
+   * With `arrivals` set to that receiver's stamps this replays its run on the fake clock.
+   */
+  tickRunAtMs?: readonly number[];
   /** Optional per-frame log for plotting. */
   onFrame?: (e: { t: number; tick: number; backlogMs: number; adjust: number; kind: 'play' | 'conceal' | 'idle'; index?: number; added?: number; reason?: string; target: number }) => void;
 }
@@ -282,14 +289,18 @@ export function simulateTrace(opts: SimulateOptions): JitterScores {
   for (let k = 0; ; k++) {
     const now = phase + k * period;
     if (now > endMs) break;
-    while (a < arrivals.length && arrivals[a]!.arrivalMs <= now) {
+    const ran = opts.tickRunAtMs?.[k];
+    // A tick the receiver's frame clock skipped (a stall beyond its catch-up) pulled and played nothing.
+    if (ran !== undefined && Number.isNaN(ran)) continue;
+    const ranAt = ran ?? now;
+    while (a < arrivals.length && arrivals[a]!.arrivalMs <= ranAt) {
       const r = arrivals[a++]!;
       jb.push({ seq: r.seq, timestamp: r.rtpTs, payload: Buffer.alloc(0), arrivalMs: r.arrivalMs });
     }
     // Bounded: at most a few frames per tick (a frame is ≥ spf·(1 − maxShrinkFraction)).
     for (let guard = 0; fifo < perTick && guard < 8; guard++) {
       // The frame starts playing once the FIFO's current content has played: that is its hand-out time.
-      const t = now + fifo * msPerUnit;
+      const t = Math.max(now, ranAt) + fifo * msPerUnit;
       const f = jb.pop(now, fifo * msPerUnit);
       fifo += spf + f.adjustSamples;
       const ev = outputEvent(f, t);
