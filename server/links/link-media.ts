@@ -122,12 +122,14 @@ export class LinkMedia {
    */
   secondPath(advertised: string): SecondPath | undefined {
     const path = this.cfg.duplicatePath;
+    // Without a configured second path there is none to report (and no need to read the stats).
+    if (!path) return undefined;
     const live = this.media && !this.media.isClosed ? this.media.stats().recovery?.paths?.[1]?.localRtpPort : undefined;
     // While a single path runs the second pair is closed: its port stays ours for this call, to be
     // offered or answered again and reopened on (RFC 3264 §8: a stream keeps its port).
     if (live !== undefined && live !== 0) this.secondPort = live;
     const port = this.secondPort;
-    if (!path || port === undefined) return undefined;
+    if (port === undefined) return undefined;
     // A second pair is allocated as an even RTP port and the next one for RTCP (RFC 3550 §11).
     return { address: isUnspecified(path.localHost) ? advertised : path.localHost, rtpPort: port, rtcpPort: port + 1 };
   }

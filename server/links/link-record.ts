@@ -144,7 +144,8 @@ export function buildCallRecord(input: {
 }): CallRecord {
   const { facts: f, times: t } = input;
   const delay = answerDelayOf(t);
-  const codec = codecInfo(input.negotiated);
+  // Straight from the negotiation: the snapshot's frozen view of it is more than a record needs.
+  const n = input.negotiated;
   return {
     id: randomUUID(),
     linkId: f.id,
@@ -159,7 +160,7 @@ export function buildCallRecord(input: {
     durationS: t.answerMono !== undefined ? Math.round((input.nowMono - t.answerMono) / 100) / 10 : 0,
     answered: t.answerMono !== undefined,
     endReason: input.reason,
-    ...(codec ? { codec: { name: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: codec.ptimeMs } } : {}),
+    ...(n ? { codec: { name: n.encodingName, clockRate: n.rtpClockRate, channels: n.channels, ptimeMs: n.ptimeMs } } : {}),
     quality: qualitySummary(input.quality, input.stats, f.redials),
   };
 }

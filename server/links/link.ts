@@ -60,6 +60,12 @@ export interface LinkInit {
 /** The states in which a call is being set up, under the ring timeout. */
 const RING_STATES: ReadonlySet<LinkState> = new Set(['dialling', 'ringing', 'offered']);
 
+/**
+ * The states that close a call attempt: their change is a call's one info line (with why it ended);
+ * the steps before it go at debug (at hundreds of calls a second a line per step costs a log write each).
+ */
+const ATTEMPT_END_STATES: ReadonlySet<LinkState> = new Set(['ended', 'redialling']);
+
 export class Link {
   readonly id = randomUUID().slice(0, 8);
   readonly direction: 'outbound' | 'inbound';
@@ -153,7 +159,7 @@ export class Link {
     if (from === to) return;
     assertTransition(from, to);
     this.stateValue = to;
-    this.deps.log.info({ link: this.id, from, to, remote: this.remote }, `link ${this.id}: ${from} → ${to} (${why})`);
+    this.deps.log[ATTEMPT_END_STATES.has(to) ? 'info' : 'debug']({ link: this.id, from, to, remote: this.remote }, `link ${this.id}: ${from} → ${to} (${why})`);
     if (RING_STATES.has(from) && !RING_STATES.has(to)) {
       this.ringTimer?.cancel();
       this.ringTimer = undefined;

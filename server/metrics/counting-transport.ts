@@ -5,14 +5,19 @@
 import type { SipMessage } from '../sip/grammar/message.js';
 import type { SipTransport, SipTransportHandler, SipDestination } from '../sip/transport/sip-transport.js';
 import type { SipMetrics } from './link-collectors.js';
+import type { MessageDirection } from './sip-tally.js';
 
 /** Methods are network input: anything unusual is counted under one label, so a flood can't mint series. */
 const KNOWN_METHODS = new Set(['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH']);
 
-function count(m: SipMetrics, msg: SipMessage, direction: 'in' | 'out'): void {
-  if (msg.kind === 'request') m.requests.inc({ method: KNOWN_METHODS.has(msg.method) ? msg.method : 'other', direction });
-  else m.responses.inc({ code: msg.status >= 100 && msg.status <= 699 ? String(msg.status) : 'other', direction });
+/** Count one message in the tallies the two SIP counters report (see sip-tally.ts). */
+function count(m: SipMetrics, msg: SipMessage, direction: MessageDirection): void {
+  if (msg.kind === 'request') m.requestTally.add(direction, KNOWN_METHODS.has(msg.method) ? msg.method : 'other');
+  else m.responseTally.add(direction, STATUS_LABELS[msg.status - 100] ?? 'other');
 }
+
+/** '100'..'699', made once; any other status (or a non-integer) reads undefined and counts as 'other'. */
+const STATUS_LABELS: readonly string[] = Array.from({ length: 600 }, (_, i) => String(i + 100));
 
 export function countingTransport(inner: SipTransport, metrics: SipMetrics): SipTransport {
   return {

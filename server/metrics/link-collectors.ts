@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
 import { LINK_STATES } from '../links/link-state.js';
 import { LinkFamily, LinkLabels, type LabelSet } from './link-family.js';
+import { SipTally } from './sip-tally.js';
 import type { LinkSnapshot, RegistrationStatus } from '../links/link-types.js';
 
 export interface LinkMetricsSource {
@@ -17,6 +18,9 @@ export interface SipMetrics {
   requests: Counter<'method' | 'direction'>;
   responses: Counter<'code' | 'direction'>;
   callSetup: Histogram;
+  /** What the two SIP counters report at a scrape: the counting transport adds to these. */
+  requestTally: SipTally;
+  responseTally: SipTally;
 }
 
 /** A gauge's value when the link has none yet (no media, no RTCP round trip): NaN, since 0 would read as a measurement. */
@@ -183,9 +187,31 @@ export function registerLinkMetrics(registry: Registry, src: LinkMetricsSource):
     },
   });
 
+  const requestTally = new SipTally();
+  const responseTally = new SipTally();
   return {
-    requests: new Counter({ name: 'acip_sip_requests_total', help: 'SIP requests by method and direction', labelNames: ['method', 'direction'] as const, registers: [registry] }),
-    responses: new Counter({ name: 'acip_sip_responses_total', help: 'SIP responses by status code and direction', labelNames: ['code', 'direction'] as const, registers: [registry] }),
+    requests: new Counter({
+      name: 'acip_sip_requests_total',
+      help: 'SIP requests by method and direction',
+      labelNames: ['method', 'direction'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [direction, method, n] of requestTally.entries()) this.inc({ method, direction }, n);
+      },
+    }),
+    responses: new Counter({
+      name: 'acip_sip_responses_total',
+      help: 'SIP responses by status code and direction',
+      labelNames: ['code', 'direction'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [direction, code, n] of responseTally.entries()) this.inc({ code, direction }, n);
+      },
+    }),
+    requestTally,
+    responseTally,
     callSetup: new Histogram({
       name: 'acip_call_setup_seconds',
       help: 'Outbound call setup time, INVITE to 200 OK',

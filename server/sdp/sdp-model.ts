@@ -14,6 +14,7 @@
  */
 import { isIP } from 'node:net';
 import { parse, write, type MediaDescription, type SessionDescription } from 'sdp-transform';
+import { writeKnownSdp } from './sdp-text-writer.js';
 import { AcipError } from '../util/errors.js';
 
 export const SDP_MALFORMED = 'SDP_MALFORMED';
@@ -337,10 +338,13 @@ export function formatOrigin(o: SdpOrigin): string {
  * the top: sdp-transform would round a long session version). CRLF line ends (RFC 4566 §5).
  */
 export function writeSdp(desc: SessionDescription, origin: SdpOrigin): string {
+  const o = formatOrigin(origin);
+  // Our own offers and answers take the short path (the same text; see sdp-text-writer.ts).
+  const known = writeKnownSdp(desc, o);
+  if (known !== undefined) return known;
   const text = write(desc);
   const lines = text.split('\r\n');
   const i = lines.findIndex((l) => l.startsWith('o='));
-  const o = formatOrigin(origin);
   if (i >= 0) lines[i] = o;
   else lines.splice(1, 0, o);
   return lines.join('\r\n');

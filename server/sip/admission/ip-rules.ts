@@ -98,9 +98,17 @@ export function ruleMatches(rule: IpRule, addr: Uint8Array): boolean {
   return true;
 }
 
-/** A list of rules; `matches` is true when any rule covers the address. */
+/** Verdicts an IpRuleSet remembers; emptied when full, so a flood from many sources costs bounded memory. */
+export const IP_VERDICT_CACHE_MAX = 1024;
+
+/**
+ * A list of rules; `matches` is true when any rule covers the address. Every new request asks, and a
+ * peer sends many from one address: the verdict of an address is worked out once (the rules never
+ * change) instead of parsing the address text again for each request.
+ */
 export class IpRuleSet {
   readonly rules: readonly IpRule[];
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(texts: readonly string[]) {
     this.rules = texts.map(parseIpRule);
@@ -111,8 +119,13 @@ export class IpRuleSet {
   }
 
   matches(address: string): boolean {
+    if (this.rules.length === 0) return false;
+    const known = this.verdicts.get(address);
+    if (known !== undefined) return known;
     const bytes = addressBytes(address);
-    if (!bytes) return false;
-    return this.rules.some((r) => ruleMatches(r, bytes));
+    const verdict = bytes !== undefined && this.rules.some((r) => ruleMatches(r, bytes));
+    if (this.verdicts.size >= IP_VERDICT_CACHE_MAX) this.verdicts.clear();
+    this.verdicts.set(address, verdict);
+    return verdict;
   }
 }

@@ -135,6 +135,14 @@ export class SipHeaders {
     return out;
   }
 
+  /** How many header lines of that name there are (without collecting their values). */
+  count(name: string): number {
+    const key = canonical(name).key;
+    let n = 0;
+    for (const k of this.keys) if (k === key) n++;
+    return n;
+  }
+
   has(name: string): boolean {
     return this.keys.includes(canonical(name).key);
   }

@@ -76,12 +76,13 @@ export function readHeaderSection(text: string, limits: SipLimits): HeaderSectio
   let pos = 0;
   let startLine: string | undefined;
   const fields: RawField[] = [];
-  let current: string[] | undefined;
+  // The header line being read; continuation lines (rare) are appended to it as they come.
+  let current: string | undefined;
   let currentLen = 0;
   let error: SipParseError | undefined;
   const flush = (): void => {
-    if (!current) return;
-    const line = current.join(' ');
+    if (current === undefined) return;
+    const line = current;
     current = undefined;
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : trimWsp(line.slice(0, colon));
@@ -105,22 +106,20 @@ export function readHeaderSection(text: string, limits: SipLimits): HeaderSectio
     }
     if (line.length === 0) break; // callers pass only the header section; tolerate the blank line
     if (isWsp(line.charCodeAt(0))) {
-      if (!current) {
+      if (current === undefined) {
         error ??= new SipParseError('SIP_BAD_HEADER', 'Continuation line without a header');
         continue;
       }
       // §7.3.1 folding: [*WSP CRLF] 1*WSP is one SP.
-      const last = current.length - 1;
-      current[last] = trimEndWsp(current[last]!);
       const piece = trimWsp(line);
-      current.push(piece);
+      current = `${trimEndWsp(current)} ${piece}`;
       currentLen += piece.length + 1;
     } else {
       flush();
       if (fields.length + 1 > limits.maxHeaders) {
         throw new SipParseError('SIP_TOO_MANY_HEADERS', `Too many headers (limit ${limits.maxHeaders})`);
       }
-      current = [line];
+      current = line;
       currentLen = line.length;
     }
     if (currentLen > limits.maxHeaderLineBytes) {
@@ -277,8 +276,9 @@ export function parseMessage(buf: Buffer, limits?: Partial<SipLimits>, options?:
         partial(),
       );
     }
-    // §18.3: octets past Content-Length in a datagram are discarded (RFC 4475 §3.1.1.8).
-    body = Buffer.from(buf.subarray(bodyStart, bodyStart + contentLength));
+    // §18.3: octets past Content-Length in a datagram are discarded (RFC 4475 §3.1.1.8). A copy:
+    // the message outlives the receive buffer; an empty body (ACK, BYE) needs none.
+    body = contentLength === 0 ? EMPTY : Buffer.from(buf.subarray(bodyStart, bodyStart + contentLength));
   }
   return buildMessage(start, section.fields, body);
 }

@@ -30,6 +30,37 @@ function reject400(reason: string): Rejection {
   return { status: 400, reason };
 }
 
+/**
+ * Values already found well-formed, per grammar. The requests of one call repeat the same From,
+ * Request-URI and (INVITE and its ACK) Via, and a To that changes once (the tag): each value is
+ * parsed once, not on every request. Bounded: emptied when full. Malformed values are never
+ * remembered, so they are rejected every time.
+ */
+export const WELL_FORMED_CACHE_MAX = 1024;
+
+class WellFormed {
+  private readonly seen = new Set<string>();
+
+  /** Runs `check` (which throws on a malformed value) unless `value` passed it before. */
+  check(value: string, check: (v: string) => void): void {
+    if (this.seen.has(value)) return;
+    check(value);
+    if (this.seen.size >= WELL_FORMED_CACHE_MAX) this.seen.clear();
+    this.seen.add(value);
+  }
+}
+
+const goodNameAddr = new WellFormed();
+const goodRequestUri = new WellFormed();
+const goodVia = new WellFormed();
+
+/** A Via header value whose every entry is SIP/2.0 (the other fault a Via can have, a syntax error, throws). */
+function checkVia(value: string): void {
+  for (const via of parseVia(value)) {
+    if (via.protocol !== 'SIP/2.0') throw new SipParseError('SIP_BAD_HEADER', 'Bad Via header: protocol is not SIP/2.0', 'Via');
+  }
+}
+
 export function isSupportedVersion(version: string): boolean {
   return version.toUpperCase() === 'SIP/2.0';
 }
@@ -40,10 +71,10 @@ export function validateRequest(req: SipRequest): Rejection | null {
   // §8.1.1: To, From, CSeq, Call-ID, Max-Forwards and Via are mandatory. Max-Forwards is not
   // enforced: RFC 2543 peers omit it and RFC 4475 §3.4.1 asks us to stay backward compatible.
   for (const name of REQUIRED) {
-    if (req.headers.getAll(name).length === 0) return reject400(`Missing ${name} header`);
+    if (req.headers.count(name) === 0) return reject400(`Missing ${name} header`);
   }
   for (const name of SINGLE) {
-    if (req.headers.getAll(name).length > 1) return reject400(`Duplicate ${name} header`);
+    if (req.headers.count(name) > 1) return reject400(`Duplicate ${name} header`);
   }
   try {
     const cseq = parseCSeq(req.headers.get('CSeq')!);
@@ -51,13 +82,9 @@ export function validateRequest(req: SipRequest): Rejection | null {
     if (cseq.method !== req.method) return reject400('CSeq method does not match request method');
     const mf = req.headers.get('Max-Forwards');
     if (mf !== undefined) parseMaxForwards(mf);
-    for (const v of req.headers.getAll('Via')) {
-      for (const via of parseVia(v)) {
-        if (via.protocol !== 'SIP/2.0') return reject400('Bad Via header: protocol is not SIP/2.0');
-      }
-    }
-    checkNameAddr(req.headers.get('From')!, 'From');
-    checkNameAddr(req.headers.get('To')!, 'To');
+    for (const v of req.headers.getAll('Via')) goodVia.check(v, checkVia);
+    goodNameAddr.check(req.headers.get('From')!, checkFrom);
+    goodNameAddr.check(req.headers.get('To')!, checkTo);
     const exp = req.headers.get('Expires');
     if (exp !== undefined) parseDeltaSeconds(exp, 'Expires');
     if (req.headers.get('Call-ID')!.length === 0) return reject400('Empty Call-ID header');
@@ -66,7 +93,7 @@ export function validateRequest(req: SipRequest): Rejection | null {
     throw e;
   }
   try {
-    parseUri(req.uri, 'Request-URI');
+    goodRequestUri.check(req.uri, checkRequestUri);
   } catch (e) {
     if (e instanceof SipParseError) {
       // §8.2.2.1: a Request-URI scheme the UAS does not understand gets 416.
@@ -87,6 +114,9 @@ function checkNameAddr(value: string, what: string): void {
     throw e;
   }
 }
+const checkFrom = (v: string): void => checkNameAddr(v, 'From');
+const checkTo = (v: string): void => checkNameAddr(v, 'To');
+const checkRequestUri = (v: string): void => void parseUri(v, 'Request-URI');
 
 /**
  * What a UAS does with a message that failed to parse: answer when the error carries a partial

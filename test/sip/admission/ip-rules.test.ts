@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IpRuleSet, addressBytes, normalizeSource, parseIpRule } from '../../../server/sip/admission/ip-rules.js';
+import { IP_VERDICT_CACHE_MAX, IpRuleSet, addressBytes, normalizeSource, parseIpRule } from '../../../server/sip/admission/ip-rules.js';
 
 describe('source address rules', () => {
   const rows: [rules: string[], address: string, matches: boolean][] = [
@@ -42,5 +42,23 @@ describe('source address rules', () => {
   it('keys a peer by one source text whichever socket family it arrived on', () => {
     expect(normalizeSource('::ffff:192.0.2.7')).toBe('192.0.2.7');
     expect(normalizeSource('2001:DB8::1')).toBe('2001:db8::1');
+  });
+});
+
+describe('remembered verdicts', () => {
+  it('gives an address asked again the verdict it got the first time', () => {
+    const set = new IpRuleSet(['192.0.2.0/24']);
+    expect([set.matches('192.0.2.7'), set.matches('192.0.2.7'), set.matches('198.51.100.1'), set.matches('198.51.100.1')]).toEqual([true, true, false, false]);
+  });
+
+  it('stays right for more distinct sources than it remembers (the memory is bounded)', () => {
+    const set = new IpRuleSet(['10.0.0.0/8']);
+    const n = IP_VERDICT_CACHE_MAX * 2 + 3;
+    const verdicts = Array.from({ length: n }, (_, i) => set.matches(i % 2 === 0 ? `10.0.${i >> 8}.${i & 255}` : `11.0.${i >> 8}.${i & 255}`));
+    expect(verdicts).toEqual(Array.from({ length: n }, (_, i) => i % 2 === 0));
+  });
+
+  it('matches nothing with no rules, whatever the text', () => {
+    expect(new IpRuleSet([]).matches('192.0.2.1')).toBe(false);
   });
 });

@@ -72,6 +72,14 @@ describe('header lookups after each kind of edit', () => {
     expect(h.getAll('V')).toEqual(['1', '2', '3']);
   });
 
+  it('counts the lines of a name whatever spelling the lines and the lookup use, after edits too', () => {
+    const h = headers(['Via', 'a'], ['v', 'b'], ['Call-ID', 'c'], ['VIA', 'd']);
+    expect([h.count('via'), h.count('V'), h.count('i'), h.count('To')]).toEqual([3, 3, 1, 0]);
+    h.removeFirst('Via');
+    h.set('call-id', undefined);
+    expect([h.count('Via'), h.count('Call-ID')]).toEqual([2, 0]);
+  });
+
   it('keeps a header named __proto__ a header', () => {
     const h = headers(['__proto__', 'x']);
     expect(h.get('__proto__')).toBe('x');
