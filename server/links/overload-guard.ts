@@ -8,7 +8,11 @@
  * does not flap at the edge):
  * - media load: the event-loop utilisation of the media workers (0..1, the share of the last interval
  *   each worker spent running sessions). The pool spreads sessions over its workers, so the mean is
- *   the headroom left; one worker near saturation also counts (its frame clocks run late first).
+ *   the headroom left; one worker near saturation also counts (its frame clocks run late first), once
+ *   it stays there for WORKER_TRIP_SAMPLES samples in a row: a freshly started service drains the
+ *   backlog of its first seconds of a call flood (code compiled on first use, hundreds of set-ups at
+ *   once) in one burst that saturates a worker for a sample, and refusing for it turned the rest of a
+ *   200 calls/s flood away for the hold time.
  * - main-thread lag: the event-loop delay of the main thread (SIP, API and, without workers, media).
  *   It trips only when LAG_TRIP_SAMPLES samples in a row are late: one stall (a GC pause, a burst of
  *   set-ups) is not overload, and refusing calls for it would raise a false alarm.
@@ -138,6 +142,8 @@ function mean(xs: readonly { loadRatio: number }[]): number | null {
 export const LAG_TRIP_SAMPLES = 2;
 /** Consecutive samples at or above the machine refuse threshold before the machine alone refuses. */
 export const MACHINE_TRIP_SAMPLES = 2;
+/** Consecutive samples with a worker at or above `refuseWorkerLoad` before that alone refuses. */
+export const WORKER_TRIP_SAMPLES = 2;
 
 const pct = (r: number) => `${Math.round(r * 100)} %`;
 const ms = (s: number) => `${Math.round(s * 1000)} ms`;
@@ -153,6 +159,8 @@ export class OverloadGuard {
   private lateSamples = 0;
   /** Consecutive samples whose machine busy share was at or above the refuse threshold. */
   private busySamples = 0;
+  /** Consecutive samples with some worker at or above `refuseWorkerLoad`. */
+  private hotSamples = 0;
   /** Called on every state change (the link manager raises/clears the 'overload' alarm). */
   onChange: ((state: OverloadState, reason: string | null) => void) | undefined;
 
@@ -180,12 +188,13 @@ export class OverloadGuard {
     const machine = sample.machineBusyRatio ?? null;
     const concealing = sample.concealingLinks ?? null;
     this.lateSamples = sample.eventLoopLagS >= t.refuseLagS ? this.lateSamples + 1 : 0;
+    this.hotSamples = hot ? this.hotSamples + 1 : 0;
     // An unknown reading breaks the run: the samples in a row must all have been seen busy.
     this.busySamples = machine !== null && machine >= t.refuseMachineBusy ? this.busySamples + 1 : 0;
     const trip =
       load !== null && load >= t.refuseLoad
         ? `media workers ${pct(load)} busy (refuse at ${pct(t.refuseLoad)})`
-        : hot
+        : hot && this.hotSamples >= WORKER_TRIP_SAMPLES
           ? `media worker ${hot.index} ${pct(hot.loadRatio)} busy (refuse at ${pct(t.refuseWorkerLoad)})`
           : this.busySamples >= MACHINE_TRIP_SAMPLES && load !== null && load >= t.machineMinLoad && concealing !== 0
             ? `machine CPU ${pct(machine ?? 1)} busy on all cores with media workers ${pct(load)} busy${concealing ? ` and ${concealing} link(s) concealing` : ''} (refuse at ${pct(t.refuseMachineBusy)})`

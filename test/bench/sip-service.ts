@@ -23,11 +23,16 @@
  *                        written to DIR (default test-artifacts/cpu-prof) when the service stops
  *   --keep-going         run every step even after one failed
  *   --warm-up-s=N        ACIP_SIP_SERVICE_WARM_UP_S  first a step of N seconds at the lowest rate, printed
- *                        but not counted (default 0: none): the service's workers start on demand and its
- *                        code is compiled on first use, so the first seconds of the first step measure a
- *                        cold start (a call flood at once after start-up) rather than the sustained rate
+ *                        but not counted (default 0: none): the main thread's code is compiled on first
+ *                        use (the media workers are warmed up before SIP listens), so the first seconds
+ *                        of the first step measure a cold start (a call flood at once after start-up)
+ *                        rather than the sustained rate
  *   --media-workers=N    ACIP_SIP_SERVICE_MEDIA_WORKERS  acip's --media-workers (default: not passed, so the
  *                        service runs with its shipped default)
+ *   --keep-dir           keep the bench's temporary directory (the service's log, sipp's statistics) and print its path
+ *   --timeline           ACIP_SIP_SERVICE_TIMELINE=1  acip: print one line a second during each step, from
+ *                        /metrics (INVITEs in, 100/200/503 out, refusals, overload state, media load per
+ *                        worker, main-thread lag, machine CPU, links): what happens in the first seconds
  *
  * With admission control wired in, each acip step also prints the INVITEs refused for overload (503)
  * and the media load and main-thread lag the service measured (acip_media_load_ratio,
@@ -57,6 +62,10 @@ export interface SipServiceOptions {
   warmUpS: number;
   /** acip's `--media-workers`; undefined: not passed (the service's default). */
   mediaWorkers: number | undefined;
+  /** Print a line a second from /metrics during each acip step. */
+  timeline: boolean;
+  /** Keep the temporary directory (logs, sipp statistics). */
+  keepDir: boolean;
 }
 
 function workersOption(raw: string | undefined): number | undefined {
@@ -97,6 +106,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): SipService
       return raw === undefined || raw === '' || raw === '0' ? 0 : positive(raw, 0, 'warm-up-s');
     })(),
     mediaWorkers: workersOption(pick('media-workers', 'ACIP_SIP_SERVICE_MEDIA_WORKERS')),
+    timeline: flag('timeline') !== undefined || env.ACIP_SIP_SERVICE_TIMELINE === '1',
+    keepDir: flag('keep-dir') !== undefined,
   };
 }
 
@@ -259,6 +270,39 @@ function logSince(file: string | undefined, offset: number): string {
     return file === undefined ? '' : readFileSync(file).subarray(offset).toString('utf8');
   } catch {
     return '';
+  }
+}
+
+/** One timeline line: the change of the SIP counters since `prev`, and the gauges of `cur`. */
+export function timelineLine(sinceS: number, prev: string, cur: string): string {
+  const d = (name: string, labels: Record<string, string>) => metricSum(cur, name, labels) - metricSum(prev, name, labels);
+  const out = (code: string) => d('acip_sip_responses_total', { code, direction: 'out' });
+  const loads = [...cur.matchAll(/^acip_media_load_ratio\{worker="(\d+)"\}\s+(\S+)/gm)].map((m) => `w${m[1]} ${(Number(m[2]) * 100).toFixed(0)}`);
+  const live = [...cur.matchAll(/^acip_links\{state="(\w+)"\}\s+(\d+)/gm)]
+    .filter((m) => m[1] !== 'ended' && m[1] !== 'failed' && m[2] !== '0')
+    .map((m) => `${m[1]} ${m[2]}`);
+  return (
+    `    t=${sinceS.toFixed(0).padStart(3)} s INVITE ${d('acip_sip_requests_total', { method: 'INVITE', direction: 'in' })} ` +
+    `ACK ${d('acip_sip_requests_total', { method: 'ACK', direction: 'in' })} BYE ${d('acip_sip_requests_total', { method: 'BYE', direction: 'in' })} ` +
+    `| 100 ${out('100')} 200 ${out('200')} 503 ${out('503')} refused ${d('acip_links_refused_overload_total', {})} ` +
+    `| ${metricSum(cur, 'acip_overloaded') ? 'OVERLOADED' : 'normal'} load ${loads.join(' ') || '-'} % lag ${(metricSum(cur, 'acip_event_loop_lag_seconds') * 1000).toFixed(0)} ms ` +
+    `machine ${(metricSum(cur, 'acip_machine_cpu_busy_ratio') * 100).toFixed(0)} % links ${live.join(', ') || 'none live'}`
+  );
+}
+
+/** Prints a timeline line a second until `running()` turns false (bounded by `maxS`). */
+async function printTimeline(httpUrl: string, running: () => boolean, maxS: number): Promise<void> {
+  const t0 = performance.now();
+  let prev = await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(900) }).then((r) => r.text()).catch(() => '');
+  for (let i = 0; running() && i < maxS; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    try {
+      const cur = await (await fetch(`${httpUrl}/metrics`, { signal: AbortSignal.timeout(900) })).text();
+      if (prev) process.stdout.write(`${timelineLine((performance.now() - t0) / 1000, prev, cur)}\n`);
+      prev = cur;
+    } catch {
+      process.stdout.write(`    t=${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s /metrics did not answer within 0.9 s\n`);
+    }
   }
 }
 
@@ -486,9 +530,11 @@ async function measure(a: Answerer, o: SipServiceOptions, dir: string): Promise<
         if (s) peakRss = Math.max(peakRss, s.rssBytes);
       }
     })();
+    const timeline = o.timeline && a.httpUrl ? printTimeline(a.httpUrl, () => sampling, stepS + 90) : Promise.resolve();
     const r = await sippStep({ target: a.target, service: a.service, rate, stepS, callMs: o.callMs, dir });
     sampling = false;
     await sampler;
+    await timeline;
     const after = sampleProc(a.pid);
     const cAfter = a.httpUrl ? await sipCounters(a.httpUrl) : undefined;
     // CPU time per attempted call (set-up, media and tear-down, all threads): the per-call cost,
@@ -578,7 +624,8 @@ export async function runSipServiceBench(argv: string[] = process.argv.slice(2),
     }
     process.stdout.write(`sip-service: ${results.join(', ')} (highest step rate with every call of a ${o.stepS} s step successful)\n`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (o.keepDir) process.stdout.write(`sip-service: logs and statistics kept in ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -23,8 +23,27 @@ describe('the admission decision with media workers', () => {
       ],
     },
     {
-      name: 'one saturated worker refuses though the mean is low',
-      rows: [{ at: 0, s: sample(5, 0.96, 0.1), state: 'overloaded' }],
+      name: 'one worker saturated in two samples in a row refuses though the mean is low',
+      rows: [
+        { at: 0, s: sample(5, 0.96, 0.1), state: 'normal' },
+        { at: 500, s: sample(5, 0.97, 0.1), state: 'overloaded' },
+      ],
+    },
+    {
+      name: 'one saturated sample between calm ones (a cold start draining its backlog) does not refuse',
+      rows: [
+        { at: 0, s: sample(5, 0.3, 0.3), state: 'normal' },
+        { at: 500, s: sample(5, 0.99, 0.5), state: 'normal' },
+        { at: 1000, s: sample(5, 0.4, 0.3), state: 'normal' },
+        { at: 1500, s: sample(5, 0.99, 0.5), state: 'normal' },
+      ],
+    },
+    {
+      name: 'saturation that moves from one worker to the other in consecutive samples refuses',
+      rows: [
+        { at: 0, s: sample(5, 0.96, 0.2), state: 'normal' },
+        { at: 500, s: sample(5, 0.2, 0.96), state: 'overloaded' },
+      ],
     },
     {
       name: 'main-thread lag at 250 ms in two samples in a row refuses',

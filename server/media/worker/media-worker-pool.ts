@@ -8,12 +8,11 @@
  *   almost nothing until its media is turned on.
  * - By default all workers start at construction (about 0.3 s each to load under tsx; `ready()` waits
  *   for them). With `startWorkers: 'on-demand'` none does: the first open starts worker 0, and the
- *   next worker starts once every running one carries WARM_COST (it is warmed up at half that, so
- *   opens rarely wait for a thread to load). An idle service then holds no worker heap (about 12 MB
- *   each). Workers load TypeScript through media-worker-boot.mjs (tsx registered inside; see there why not `execArgv`).
+ *   next worker starts once every running one carries WARM_COST (warmed up at half that). An idle
+ *   service then holds no worker heap (16 MB each, more once warmed: worker-warm-up.ts). Workers load
+ *   TypeScript through media-worker-boot.mjs (tsx registered inside; see there why not `execArgv`).
  * - Before it reports ready, each worker runs one short loopback call per codec (`warmUp`, see
- *   worker-warm-up.ts): the first-use compilation of the media path is paid while nothing is live on
- *   the thread, not by the links that share it with the first calls (about 0.3 s of CPU per worker).
+ *   worker-warm-up.ts): first-use compilation is paid while nothing is live on the thread.
  * - With `realtimePriority`, each worker once warmed up asks for real-time scheduling (SCHED_RR, see
  *   thread-priority.ts), so a busy main thread or machine does not delay its frame clocks. Off by
  *   default: a saturated real-time worker leaves the SIP/API thread only the kernel's RT-throttling
@@ -45,6 +44,7 @@ import { sessionCost } from './session-cost.js';
 import { resolveStatsUpdate } from './stats-delta.js';
 import type { ClosedValue, FromWorker, FromWorkerBatch, GcValue, MediaWorkerData, OpenedValue, PlainErrorInfo, ShutdownValue, ToWorker, UpdatedValue } from './worker-protocol.js';
 import { WorkerOutbox } from './worker-outbox.js';
+import type { WarmUpSet } from './worker-warm-up.js';
 
 export { MEDIA_WORKER_EXIT } from './remote-media-session.js';
 export const MEDIA_POOL_CLOSED = 'MEDIA_POOL_CLOSED';
@@ -83,10 +83,10 @@ export interface MediaWorkerPoolOptions {
   /** Tests only: another worker module (file URL, .ts or .js) in place of media-worker.ts. */
   entryForTest?: string;
   /**
-   * Each worker runs one short loopback call per codec before it reports ready (default true; see
-   * worker-warm-up.ts), so the first real sessions do not stall the links beside them.
+   * The loopback calls each worker runs before it reports ready, so the first real sessions do not stall
+   * the links beside them (worker-warm-up.ts; default true = 'all', false = 'none').
    */
-  warmUp?: boolean;
+  warmUp?: boolean | WarmUpSet;
   /**
    * SCHED_RR priority each worker asks for its thread once warmed up (default null: none;
    * MEDIA_RT_PRIORITY is the value the configuration suggests). Needs CAP_SYS_NICE or a sufficient RLIMIT_RTPRIO; without, the worker logs why and runs at
@@ -163,7 +163,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
   private readonly fullStatsIntervalMs: number;
   private readonly logger: MediaSessionLogger | undefined;
   private readonly forwardDebug: boolean;
-  private readonly warmUp: boolean;
+  private readonly warmUp: WarmUpSet;
   private readonly realtimePriority: number | null;
   private readonly clock: Clock;
   private readonly closeTimeoutMs: number;
@@ -185,7 +185,7 @@ export class MediaWorkerPool implements RemoteSessionHost {
     }
     this.logger = opts.logger;
     this.forwardDebug = opts.forwardDebug ?? false;
-    this.warmUp = opts.warmUp ?? true;
+    this.warmUp = opts.warmUp === false ? 'none' : opts.warmUp === true || opts.warmUp === undefined ? 'all' : opts.warmUp;
     this.realtimePriority = opts.realtimePriority ?? null;
     if (this.realtimePriority !== null && !(Number.isInteger(this.realtimePriority) && this.realtimePriority >= 1 && this.realtimePriority <= 99)) {
       throw new AcipError('MEDIA_POOL_PARAMS', `realtimePriority ${this.realtimePriority} must be an integer 1..99 or null`, 'realtimePriority');

@@ -29,7 +29,7 @@ import { systemClock } from '../../util/clock.js';
 import { isAcipError } from '../../util/errors.js';
 import { MEDIA_SESSION_EVENT_NAMES } from './media-session-like.js';
 import { raiseToRealtime } from './thread-priority.js';
-import { warmUpMediaPath } from './worker-warm-up.js';
+import { WARM_UP_SETS, warmUpMediaPath } from './worker-warm-up.js';
 import { collectAndCompact, readThreadMemory, type FromWorker, type GcValue, type MediaWorkerData, type MeterPair, type PlainErrorInfo, type ToWorker, type ToWorkerBatch } from './worker-protocol.js';
 
 const port = parentPort;
@@ -303,8 +303,8 @@ const statsTimer = setInterval(pushStats, data.statsIntervalMs / STATS_SLICES);
 statsTimer.unref();
 
 // Pay for first-use compilation now, before any session is live on this thread (see worker-warm-up.ts).
-if (data.warmUp) {
-  const r = await warmUpMediaPath();
+if (data.warmUp !== 'none') {
+  const r = await warmUpMediaPath(WARM_UP_SETS[data.warmUp]);
   if (r.error) logger.warn({ cases: r.cases, elapsedMs: Math.round(r.elapsedMs), err: r.error }, 'media worker: warm-up stopped early');
   else logger.debug({ cases: r.cases, elapsedMs: Math.round(r.elapsedMs) }, 'media worker: warmed up');
 }

@@ -11,6 +11,7 @@ import type { MediaSessionEvents, MediaSessionParams, MediaSessionStats } from '
 import type { LevelSnapshot } from '../level-meter.js';
 import type { StatsUpdate } from './stats-delta.js';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import type { WarmUpSet } from './worker-warm-up.js';
 
 /** A session's two level meters: what the 10 Hz meter feed needs between full stats snapshots. */
 export interface MeterPair {
@@ -34,8 +35,8 @@ export interface MediaWorkerData {
   fullStatsIntervalMs: number;
   /** Forward the sessions' debug log lines (RTP drops etc.) to the main thread's logger. */
   forwardDebug: boolean;
-  /** Run one loopback call per codec before reporting ready (worker-warm-up.ts). */
-  warmUp: boolean;
+  /** The loopback calls to run before reporting ready (worker-warm-up.ts). */
+  warmUp: WarmUpSet;
   /** SCHED_RR priority the worker asks for its thread once warmed up (thread-priority.ts), null: none. */
   realtimePriority: number | null;
 }

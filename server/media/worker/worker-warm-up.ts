@@ -47,6 +47,22 @@ export const WARM_CASES: readonly WarmCase[] = [
   PROVISIONAL_CASE,
 ];
 
+/**
+ * Which cases a worker runs before it reports ready. 'without-opus' leaves out the one case that costs
+ * memory for good: Opus runs in WebAssembly, whose memory (about 16 MB) and compiled code a worker keeps
+ * once it has used Opus (measured: a worker's resident memory grows about 4 MB with the other cases,
+ * 31 MB with Opus too, and Opus is half the warm-up's CPU). A pool whose workers start with the service,
+ * idle until the first call, warms the cheap cases at once and lets the first Opus link on each
+ * worker pay for its codec.
+ */
+export type WarmUpSet = 'all' | 'without-opus' | 'none';
+
+export const WARM_UP_SETS: Readonly<Record<WarmUpSet, readonly WarmCase[]>> = {
+  all: WARM_CASES,
+  'without-opus': WARM_CASES.filter((c) => c.codecId !== 'opus'),
+  none: [],
+};
+
 /** Media run per case, ms of the fake clock (twenty 20 ms frames, eighty 5 ms ones). */
 export const WARM_MEDIA_MS = 400;
 /** Clock step: one 5 ms receive tick, so sends, receives and playout interleave as in real time. */

@@ -24,7 +24,20 @@ export interface UdpTransportOptions {
   /** Default 0 (an ephemeral port). */
   port?: number;
   logger?: SipLogger;
+  /** SO_RCVBUF asked for, bytes (default RECEIVE_BUFFER_BYTES; the kernel caps it at net.core.rmem_max). */
+  receiveBufferBytes?: number;
 }
+
+/**
+ * Receive buffer of the SIP socket. The kernel's default (about 200 KB, which it charges a few KB per
+ * small datagram) holds only a hundred or so messages: a 200 ms stall of the event loop during a flood
+ * of 300 calls/s (a cold start, a GC pause) overflows it, and the kernel drops what arrives next. A lost
+ * ACK or BYE costs more than a late one: the 2xx is retransmitted until Timer H and the link stays up
+ * until its media times out (a caller such as sipp may take the retransmitted 2xx for the BYE's answer
+ * and never resend the BYE). 2 MiB holds about a second of such a flood; RFC 3261 §17 timers
+ * (T1 = 500 ms and doubling) absorb a second of delay where a loss costs a retransmission or a call.
+ */
+export const RECEIVE_BUFFER_BYTES = 2 * 1024 * 1024;
 
 /** Datagrams of only CR/LF/space are keep-alives (RFC 5626 §3.5.1 style): ignore them. */
 function isKeepAlive(buf: Buffer): boolean {
@@ -61,8 +74,20 @@ export class UdpSipTransport implements SipTransport {
         resolve();
       });
     });
+    const logger = opts.logger ?? silentSipLogger;
+    try {
+      socket.setRecvBufferSize(opts.receiveBufferBytes ?? RECEIVE_BUFFER_BYTES);
+    } catch (err) {
+      // Not fatal: the socket works with the kernel's default buffer, it only overflows sooner.
+      logger.warn({ err: String(err) }, 'sip udp: could not enlarge the receive buffer');
+    }
     const a = socket.address();
-    return new UdpSipTransport(socket, { address: a.address, port: a.port }, opts.logger ?? silentSipLogger);
+    return new UdpSipTransport(socket, { address: a.address, port: a.port }, logger);
+  }
+
+  /** The receive buffer the kernel granted, bytes (it doubles what was asked for, up to twice rmem_max). */
+  get receiveBufferBytes(): number {
+    return this.socket.getRecvBufferSize();
   }
 
   setHandler(handler: SipTransportHandler): void {

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { codecRegistry } from '../../../server/codecs/registry.js';
 import { MediaWorkerPool } from '../../../server/media/worker/media-worker-pool.js';
-import { PROVISIONAL_CASE, WARM_CASES, warmUpMediaPath, type WarmCase } from '../../../server/media/worker/worker-warm-up.js';
+import { PROVISIONAL_CASE, WARM_CASES, WARM_UP_SETS, warmUpMediaPath, type WarmCase } from '../../../server/media/worker/worker-warm-up.js';
 import { CODEC_CASES, sessionParams } from '../session/session-harness.js';
 import { handleCounts, until } from './worker-harness.js';
 
@@ -20,6 +20,17 @@ describe('the media worker warm-up', () => {
     expect([...codecRegistry.all().map((r) => r.id)].filter((id) => !warmed.has(id))).toEqual([]);
     expect(WARM_CASES).toContain(PROVISIONAL_CASE);
   });
+
+  const sets: Array<{ set: keyof typeof WARM_UP_SETS; codecs: string[] }> = [
+    { set: 'all', codecs: WARM_CASES.map((c) => c.codecId) },
+    { set: 'without-opus', codecs: WARM_CASES.map((c) => c.codecId).filter((id) => id !== 'opus') },
+    { set: 'none', codecs: [] },
+  ];
+  for (const row of sets) {
+    it(`the set '${row.set}' runs the cases of ${row.codecs.length ? row.codecs.join(', ') : 'no codec'}`, () => {
+      expect(WARM_UP_SETS[row.set].map((c) => c.codecId)).toEqual(row.codecs);
+    });
+  }
 
   it('runs every case and leaves no socket open', async () => {
     const before = udpSockets();
@@ -48,11 +59,13 @@ describe('the media worker warm-up', () => {
 describe('a media worker pool', () => {
   const warm = new MediaWorkerPool({ workers: 1 });
   const cold = new MediaWorkerPool({ workers: 1, warmUp: false });
-  afterAll(() => Promise.all([warm.close(), cold.close()]));
+  const light = new MediaWorkerPool({ workers: 1, warmUp: 'without-opus' });
+  afterAll(() => Promise.all([warm.close(), cold.close(), light.close()]));
 
   for (const [what, pool] of [
     ['whose workers warm up', warm],
     ['whose workers skip the warm-up', cold],
+    ['whose workers warm up every codec but Opus', light],
   ] as const) {
     it(`${what} opens and closes a session once ready`, async () => {
       await pool.ready();
