@@ -11,8 +11,9 @@
  *   jitter    jitter buffer on the seeded traces (fake clock, all profiles × seeds 1–5)
  *   replay    seeded traces replayed over loopback UDP in real time into acip's buffer (as the media session runs:
  *             5 ms ticks, pulls after reads) and, in the same run, into GStreamer's rtpjitterbuffer at latency
- *             20/40/60/100/200 ms, with a dominates: yes/no/void verdict per run (void if the replay's own timing
- *             error p99 exceeds 1.5 ms); wan seed 1 by default, --all for every profile × seeds 1–5 (about 60 min)
+ *             20/40/60/100/200 ms, with a dominates: yes/no/void verdict per run (void only if the replay sender's
+ *             timing error p99 exceeds 1.5 ms; acip's own receive error is printed and counts against it); wan seed 1
+ *             by default, --all for every profile × seeds 1–5 (--seconds=60: about 2 h 10 min)
  *   recovery  [--estimate] concealment, added delay and bitrate of RED / NACK+RTX / dual path and combinations (seeded
  *             simulation on virtual time, Opus 128k and L24, 2/5 % loss, 40 ms RTT; about 2 minutes); --codec= --loss=
  *             --mode= (one row), --trace (each loss followed: requests first/repeat/lost, RTX in time/late/never),
@@ -31,6 +32,7 @@
  *   rtp-path  CPU and JS-heap bytes per RTP packet event (send or receive) through two MediaTransports on loopback,
  *             no codec: Opus 20 ms / L24 5 ms × plain, RTX, RED, SRTP, all; --packets= --rounds= --only=SHAPE[/VARIANT]
  *             --top=N --heap=0
+ *   frame-clocks  CPU per frame-clock tick: sessions' clocks on the thread's tick grid against random phases
  *   startup   spawn → first /api/health answer and idle RSS, compiled build (npm start) against tsx (npm run dev)
  *
  * With no names, all of them run in this order (about 20 minutes on the 2-core machine). Figures are
@@ -48,7 +50,11 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   latency: () => runLatencyBench(),
   links: () => runMediaBench(),
   jitter: () => runJitterBench({ perSeed: process.argv.includes('--per-seed') }),
-  replay: () => import('./jitter/replay.js').then((m) => m.runJitterReplayMatrix(process.argv.includes('--all') ? {} : { profiles: ['wan'], seeds: [1] })),
+  replay: () => import('./jitter/replay.js').then((m) => m.runJitterReplayMatrix({
+    ...(process.argv.includes('--all') ? {} : { profiles: ['wan'], seeds: [1] }),
+    seconds: Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 60,
+  })),
+  'frame-clocks': () => import('./media/frame-clocks.js').then((m) => m.runFrameClocksBench()),
   startup: () => runStartupBench(),
   recovery: () => import('./recovery.js').then((m) => m.runRecoveryBench()),
   'recovery-real': () => import('./recovery-real.js').then((m) => m.runRecoveryRealBench()),
