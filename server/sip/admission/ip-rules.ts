@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { AcipError } from '../../util/errors.js';
+import { MemoCache } from '../../util/memo-cache.js';
 
 export interface IpRule {
   /** The rule as written, for messages. */
@@ -108,7 +109,10 @@ export const IP_VERDICT_CACHE_MAX = 1024;
  */
 export class IpRuleSet {
   readonly rules: readonly IpRule[];
-  private readonly verdicts = new Map<string, boolean>();
+  private readonly verdicts = new MemoCache<string, boolean>(IP_VERDICT_CACHE_MAX, (address) => {
+    const bytes = addressBytes(address);
+    return bytes !== undefined && this.rules.some((r) => ruleMatches(r, bytes));
+  });
 
   constructor(texts: readonly string[]) {
     this.rules = texts.map(parseIpRule);
@@ -120,12 +124,6 @@ export class IpRuleSet {
 
   matches(address: string): boolean {
     if (this.rules.length === 0) return false;
-    const known = this.verdicts.get(address);
-    if (known !== undefined) return known;
-    const bytes = addressBytes(address);
-    const verdict = bytes !== undefined && this.rules.some((r) => ruleMatches(r, bytes));
-    if (this.verdicts.size >= IP_VERDICT_CACHE_MAX) this.verdicts.clear();
-    this.verdicts.set(address, verdict);
-    return verdict;
+    return this.verdicts.get(address);
   }
 }

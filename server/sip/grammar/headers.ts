@@ -6,6 +6,7 @@
 import { SipParseError, excerpt } from './parse-error.js';
 import { isToken, isTokenChar, parseDigits, scanQuoted, scanToken, skipWsp, trimWsp } from './lex.js';
 import { parseNameAddr } from './uri.js';
+import { MemoCache } from '../../util/memo-cache.js';
 
 export { unquote, quote, isToken } from './lex.js';
 
@@ -161,18 +162,12 @@ export function formatParams(params: ReadonlyMap<string, string | null>): string
 /**
  * Tags of From/To values already read. The layers of one transaction and dialog read the same
  * From and To again and again (matching, dialog keys, responses); a value is parsed once. Bounded:
- * emptied when full. Malformed values are not remembered, so they throw every time.
+ * emptied when full; malformed values are not remembered (util/memo-cache.ts).
  */
 export const TAG_CACHE_MAX = 1024;
-const tagCache = new Map<string, string | undefined>();
+const tagCache = new MemoCache<string, string | undefined>(TAG_CACHE_MAX, (v) => parseNameAddr(v, 'From/To').params.get('tag') ?? undefined);
 
 /** The tag parameter of a From or To value (§19.3), or undefined. Throws on a malformed value. */
 export function getTag(fromOrTo: string): string | undefined {
-  const hit = tagCache.get(fromOrTo);
-  if (hit !== undefined || tagCache.has(fromOrTo)) return hit;
-  const v = parseNameAddr(fromOrTo, 'From/To').params.get('tag');
-  const tag = v === null || v === undefined ? undefined : v;
-  if (tagCache.size >= TAG_CACHE_MAX) tagCache.clear();
-  tagCache.set(fromOrTo, tag);
-  return tag;
+  return tagCache.get(fromOrTo);
 }

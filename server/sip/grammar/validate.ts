@@ -15,6 +15,7 @@ import { isSipVersionText } from './parser.js';
 import { parseCSeq, parseDeltaSeconds, parseMaxForwards } from './headers.js';
 import { parseNameAddr, parseUri } from './uri.js';
 import { parseVia } from './via.js';
+import { MemoCache } from '../../util/memo-cache.js';
 
 export interface Rejection {
   status: number;
@@ -33,26 +34,17 @@ function reject400(reason: string): Rejection {
 /**
  * Values already found well-formed, per grammar. The requests of one call repeat the same From,
  * Request-URI and (INVITE and its ACK) Via, and a To that changes once (the tag): each value is
- * parsed once, not on every request. Bounded: emptied when full. Malformed values are never
- * remembered, so they are rejected every time.
+ * parsed once, not on every request. Bounded; malformed values are never remembered, so they are
+ * rejected every time (util/memo-cache.ts).
  */
 export const WELL_FORMED_CACHE_MAX = 1024;
 
-class WellFormed {
-  private readonly seen = new Set<string>();
-
-  /** Runs `check` (which throws on a malformed value) unless `value` passed it before. */
-  check(value: string, check: (v: string) => void): void {
-    if (this.seen.has(value)) return;
-    check(value);
-    if (this.seen.size >= WELL_FORMED_CACHE_MAX) this.seen.clear();
-    this.seen.add(value);
-  }
-}
-
-const goodNameAddr = new WellFormed();
-const goodRequestUri = new WellFormed();
-const goodVia = new WellFormed();
+/** A memo of `check` (which throws on a malformed value): `get(v)` runs it unless v passed before. */
+const wellFormed = (check: (v: string) => void): MemoCache<string, true> =>
+  new MemoCache(WELL_FORMED_CACHE_MAX, (v: string) => {
+    check(v);
+    return true as const;
+  });
 
 /** A Via header value whose every entry is SIP/2.0 (the other fault a Via can have, a syntax error, throws). */
 function checkVia(value: string): void {
@@ -82,9 +74,9 @@ export function validateRequest(req: SipRequest): Rejection | null {
     if (cseq.method !== req.method) return reject400('CSeq method does not match request method');
     const mf = req.headers.get('Max-Forwards');
     if (mf !== undefined) parseMaxForwards(mf);
-    for (const v of req.headers.getAll('Via')) goodVia.check(v, checkVia);
-    goodNameAddr.check(req.headers.get('From')!, checkFrom);
-    goodNameAddr.check(req.headers.get('To')!, checkTo);
+    for (const v of req.headers.getAll('Via')) goodVia.get(v);
+    goodFrom.get(req.headers.get('From')!);
+    goodTo.get(req.headers.get('To')!);
     const exp = req.headers.get('Expires');
     if (exp !== undefined) parseDeltaSeconds(exp, 'Expires');
     if (req.headers.get('Call-ID')!.length === 0) return reject400('Empty Call-ID header');
@@ -93,7 +85,7 @@ export function validateRequest(req: SipRequest): Rejection | null {
     throw e;
   }
   try {
-    goodRequestUri.check(req.uri, checkRequestUri);
+    goodRequestUri.get(req.uri);
   } catch (e) {
     if (e instanceof SipParseError) {
       // §8.2.2.1: a Request-URI scheme the UAS does not understand gets 416.
@@ -114,9 +106,10 @@ function checkNameAddr(value: string, what: string): void {
     throw e;
   }
 }
-const checkFrom = (v: string): void => checkNameAddr(v, 'From');
-const checkTo = (v: string): void => checkNameAddr(v, 'To');
-const checkRequestUri = (v: string): void => void parseUri(v, 'Request-URI');
+const goodFrom = wellFormed((v) => checkNameAddr(v, 'From'));
+const goodTo = wellFormed((v) => checkNameAddr(v, 'To'));
+const goodRequestUri = wellFormed((v) => void parseUri(v, 'Request-URI'));
+const goodVia = wellFormed(checkVia);
 
 /**
  * What a UAS does with a message that failed to parse: answer when the error carries a partial
