@@ -143,11 +143,10 @@ export class JitterBuffer {
    * a pull period; Infinity before any). Pulls run after the socket reads of the same event loop: a packet stamped later was
    * read late by a stall of this process (GC, a busy machine) that held the pulls as long, and the
    * catch-up pulls find it in time. Its stamp says nothing of the network: measured, every such stall
-   * would pass for jitter and hold the delay up for a minute, so it is not (`readInStall`). Pulls on a
+   * would pass for jitter and hold the delay up for a minute, so it is not (`accept`). Pulls on a
    * clock of their own (an audio thread, the fake-clock bench) run on, and every stamp is measured.
    */
   private readByMs = Infinity;
-  private readInStall = false;
   private inOverflow = false;
   private readonly s: JitterBufferStats;
 
@@ -211,7 +210,6 @@ export class JitterBuffer {
       return;
     }
     this.s.received++;
-    this.readInStall = p.arrivalMs > this.readByMs && p.arrivalMs <= this.readByMs + READ_STALL_MAX_MS;
     if (!this.haveStream) {
       this.startStream(p);
       return;
@@ -410,7 +408,8 @@ export class JitterBuffer {
     } else if (extSeq < this.highestExtSeq) {
       this.s.reordered++;
     }
-    if (!this.readInStall) this.measure(p.arrivalMs, extTs);
+    const readLateMs = p.arrivalMs - this.readByMs;
+    if (!(readLateMs > 0 && readLateMs <= READ_STALL_MAX_MS)) this.measure(p.arrivalMs, extTs);
 
     const spf = this.o.samplesPerFrame;
     if (extSeq < this.nextSeq || (this.started && extTs < this.pointerTs - spf / 2)) {
